@@ -1,0 +1,43 @@
+// twinflow: the command-line entry point. It only wires subcommands together;
+// each lives in its own cli/cmd_*.cc.
+#include <CLI/CLI.hpp>
+#include <iostream>
+
+#include "cli/app_context.h"
+#include "cli/commands.h"
+#include "util/error.h"
+
+int main(int argc, char** argv) {
+  using namespace twinflow;
+  AppContext ctx;
+  CLI::App app{"twinflow: run LLM-twin pipelines (DAG files) as recorded, cached, retried steps",
+               "twinflow"};
+  app.require_subcommand(1);
+  app.fallthrough();  // lets `twinflow runs --json` reach the app-wide --json flag
+  app.set_version_flag("--version", TWINFLOW_BUILD_ID);
+  app.add_flag("--json", ctx.json, "Print machine-readable JSON");
+  int exit_code = kExitOk;
+  add_run_command(app, ctx, &exit_code);
+  add_rerun_command(app, ctx, &exit_code);
+  add_runs_command(app, ctx, &exit_code);
+  add_show_command(app, ctx, &exit_code);
+  add_logs_command(app, ctx, &exit_code);
+  add_cancel_command(app, ctx, &exit_code);
+  add_artifacts_command(app, ctx, &exit_code);
+  add_lineage_command(app, ctx, &exit_code);
+  add_validate_command(app, ctx, &exit_code);
+  add_db_command(app, ctx, &exit_code);
+  add_step_command(app, ctx, &exit_code);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? kExitOk : kExitUsage;
+  } catch (const Error& e) {
+    std::cerr << "twinflow: " << e.what() << "\n";
+    return kExitFailed;
+  } catch (const std::exception& e) {
+    std::cerr << "twinflow: unexpected error: " << e.what() << "\n";
+    return kExitFailed;
+  }
+  return exit_code;
+}

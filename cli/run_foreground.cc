@@ -1,0 +1,62 @@
+#include "cli/run_foreground.h"
+
+#include <unistd.h>
+
+#include <iostream>
+#include <thread>
+
+#include "cli/app_context.h"
+#include "cli/console_progress.h"
+#include "cli/interrupt.h"
+#include "cli/render.h"
+#include "scheduler/executor.h"
+#include "scheduler/recovery.h"
+
+namespace twinflow {
+
+std::optional<std::map<std::string, std::string>> parse_param_overrides(
+    const std::vector<std::string>& params) {
+  std::map<std::string, std::string> overrides;
+  for (const auto& param : params) {
+    auto eq = param.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      std::cerr << "twinflow: -p expects key=value, got '" << param << "'\n";
+      return std::nullopt;
+    }
+    overrides[param.substr(0, eq)] = param.substr(eq + 1);
+  }
+  return overrides;
+}
+
+int run_in_foreground(AppContext& ctx, const PreparedRun& run, const ForegroundOptions& options) {
+  Store& store = ctx.store();
+  std::string host = host_name();
+  recover_interrupted_runs(store, host);
+  InterruptPipe interrupt;
+  int64_t run_id = record_run_start(store, run, host, ::getpid());
+  ExecutorOptions exec;
+  exec.jobs = options.jobs > 0 ? options.jobs : int(std::max(1u, std::thread::hardware_concurrency()));
+  exec.use_cache = !options.no_cache;
+  exec.home = ctx.home();
+  exec.self_exe = self_executable();
+  exec.database_url = ctx.database_url();
+  exec.host = host;
+  exec.wake_fd = interrupt.read_fd();
+  exec.cancel_requested = [&interrupt] { return interrupt.interrupted(); };
+  std::ostream& progress_out = ctx.json ? std::cerr : std::cout;
+  ConsoleProgress progress(progress_out);
+  Executor executor(run.dag, run_id, store, ctx.blobs(), progress, exec);
+  std::string status = executor.execute(run.seed);
+  auto record = store.find_run(run_id);
+  if (ctx.json) {
+    std::cout << run_details_json(store, *record).dump(2) << "\n";
+  } else {
+    std::cout << "\n";
+    print_run_details(std::cout, store, *record);
+  }
+  if (status == run_status::kSucceeded) return kExitOk;
+  if (status == run_status::kCancelled) return kExitCancelled;
+  return kExitFailed;
+}
+
+}  // namespace twinflow

@@ -1,0 +1,897 @@
+// Reading a DAG file's YAML into a Dag, checking each value's shape.
+//
+// Every check reports to a DiagnosticSink and carries on, so one pass finds
+// every problem; a value of the wrong type is reported and skipped. The Dag is
+// only handed out when nothing was reported. The checks that need no YAML
+// (names, durations, parameters, the step graph) live in dag_validate.cc.
+//
+// Messages name what they are about ("'retries.count' of step 'x'"), but those
+// names are only built when there is a problem: a valid ten-thousand-step DAG
+// should not pay for a hundred thousand strings nobody reads.
+#include "scheduler/dag_loader.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <climits>
+#include <cstring>
+#include <unordered_map>
+
+#include "util/sha256.h"
+
+namespace twinflow {
+
+using dag_loader_internal::check_step_graph;
+using dag_loader_internal::DiagnosticSink;
+using dag_loader_internal::did_you_mean;
+using dag_loader_internal::kDottedRule;
+using dag_loader_internal::kIdRule;
+using dag_loader_internal::kVariableRule;
+using dag_loader_internal::name_problem;
+using dag_loader_internal::resolve_plain_scalar;
+using dag_loader_internal::scalar_to_json;
+using dag_loader_internal::ScalarType;
+using dag_loader_internal::step_label;
+using dag_loader_internal::StepSource;
+using dag_loader_internal::substitute_params;
+
+namespace {
+
+// The keys each kind of mapping accepts, in the order suggestions prefer.
+using KeyList = std::vector<std::string>;
+const KeyList& top_level_keys() {
+  static const KeyList kKeys = {"name", "description", "params", "pools", "steps"};
+  return kKeys;
+}
+const KeyList& step_keys() {
+  static const KeyList kKeys = {"id",     "type",    "description", "needs",   "inputs",
+                                "outputs", "params", "command",     "env",     "retries",
+                                "timeout", "cache",  "pool"};
+  return kKeys;
+}
+const KeyList& retry_keys() {
+  static const KeyList kKeys = {"count", "backoff", "max_backoff"};
+  return kKeys;
+}
+const KeyList& cache_keys() {
+  static const KeyList kKeys = {"enabled", "files"};
+  return kKeys;
+}
+const KeyList& output_keys() {
+  static const KeyList kKeys = {"name", "artifact", "type"};
+  return kKeys;
+}
+
+// --- YAML values ----------------------------------------------------------------
+
+SourcePos position_of(const YAML::Mark& mark) {
+  if (mark.is_null()) return {};
+  return {mark.line + 1, mark.column + 1};
+}
+
+SourcePos position_of(const YAML::Node& node) { return position_of(node.Mark()); }
+
+ScalarType scalar_type(const YAML::Node& node) {
+  if (node.IsNull()) return ScalarType::kNull;
+  // yaml-cpp tags quoted scalars "!": '3' is the string 3, not a number.
+  if (node.Tag() == "!" || node.Tag() == "tag:yaml.org,2002:str") return ScalarType::kString;
+  return resolve_plain_scalar(node.Scalar());
+}
+
+std::string kind_of(const YAML::Node& node) {
+  if (node.IsSequence()) return "a sequence";
+  if (node.IsMap()) return "a mapping";
+  switch (scalar_type(node)) {
+    case ScalarType::kNull:
+      return "null";
+    case ScalarType::kBoolean:
+      return "a boolean";
+    case ScalarType::kInteger:
+    case ScalarType::kFloat:
+      return "a number";
+    case ScalarType::kString:
+      return "a string";
+  }
+  return "a string";
+}
+
+// Where a string is expected any non-null scalar will do: numbers and
+// booleans are taken as written (`name: 2024` names the DAG "2024").
+bool is_text(const YAML::Node& node) { return node.IsScalar(); }
+
+std::optional<long long> integer_value(const YAML::Node& node) {
+  if (!node.IsScalar() || scalar_type(node) != ScalarType::kInteger) return std::nullopt;
+  nlohmann::json value = scalar_to_json(node.Scalar(), ScalarType::kInteger);
+  if (!value.is_number_integer()) return std::nullopt;
+  return value.get<long long>();
+}
+
+// --- mappings ------------------------------------------------------------------
+
+// One "key: value" of a mapping. The key node is kept for its position.
+struct Entry {
+  std::string key;
+  YAML::Node key_node;
+  YAML::Node value;
+
+  // An empty value's mark is the next token, often on the next line, so
+  // problems with a null value point at its key instead.
+  SourcePos value_pos() const { return position_of(value.IsNull() ? key_node : value); }
+};
+
+// Names the mapping a message is about, such as " in 'retries' of step 'x'".
+struct Place {
+  std::string_view key;                // "retries"; empty for a step or the top level
+  const std::string* owner = nullptr;  // "step 'x'"; nullptr at the top level
+
+  std::string text() const {
+    std::string text;
+    if (!key.empty()) text += " in '" + std::string(key) + "'";
+    if (owner) text += (key.empty() ? " in " : " of ") + *owner;
+    return text;
+  }
+};
+
+// The entries of one mapping in file order, without the keys yaml-cpp keeps
+// but YAML forbids: repeated keys and keys that are not scalars. Those are
+// remembered and reported once the caller knows what to call the mapping.
+class Fields {
+ public:
+  explicit Fields(const YAML::Node& mapping) {
+    entries_.reserve(mapping.size());  // never reallocates: index_ holds views of keys
+    for (auto it = mapping.begin(); it != mapping.end(); ++it) {
+      const YAML::Node& key = it->first;
+      if (!key.IsScalar()) {
+        bad_keys_.push_back({key, 0});
+      } else if (const Entry* first = find(key.Scalar())) {
+        bad_keys_.push_back({key, position_of(first->key_node).line});
+      } else {
+        add({key.Scalar(), key, it->second});
+      }
+    }
+  }
+
+  void report_bad_keys(const Place& place, DiagnosticSink& sink) const {
+    for (const BadKey& bad : bad_keys_) {
+      std::string message =
+          bad.first_line == 0
+              ? "keys" + place.text() + " must be strings, got " + kind_of(bad.key)
+              : "duplicate key '" + bad.key.Scalar() + "'" + place.text() +
+                    " (first defined at line " + std::to_string(bad.first_line) + ")";
+      sink.report(position_of(bad.key), std::move(message));
+    }
+  }
+
+  // Reports bad keys, and keys not in `known`, with a suggestion.
+  void check_keys(const KeyList& known, const Place& place, DiagnosticSink& sink) const {
+    report_bad_keys(place, sink);
+    for (const Entry& entry : entries_) {
+      if (std::find(known.begin(), known.end(), entry.key) != known.end()) continue;
+      sink.report(position_of(entry.key_node), "unknown key '" + entry.key + "'" + place.text() +
+                                                   did_you_mean(entry.key, known));
+    }
+  }
+
+  std::vector<Entry> take_entries() && { return std::move(entries_); }
+
+  // The entry for `key`, or nullptr.
+  const Entry* find(std::string_view key) const {
+    if (!index_.empty()) {
+      auto found = index_.find(key);
+      return found == index_.end() ? nullptr : &entries_[found->second];
+    }
+    for (const Entry& entry : entries_)
+      if (entry.key == key) return &entry;
+    return nullptr;
+  }
+
+  // As find(), but an optional key left empty (`timeout:`) counts as absent.
+  const Entry* find_given(std::string_view key) const {
+    const Entry* entry = find(key);
+    return entry && !entry->value.IsNull() ? entry : nullptr;
+  }
+
+ private:
+  // Scanning beats hashing for the dozen keys of a step; a `params` mapping
+  // with thousands of keys gets an index so that loading stays linear.
+  static constexpr size_t kMaxScanned = 16;
+
+  struct BadKey {
+    YAML::Node key;
+    int first_line;  // of the first definition of a repeated key; 0: not a scalar
+  };
+
+  void add(Entry entry) {
+    entries_.push_back(std::move(entry));
+    if (entries_.size() == kMaxScanned) {
+      for (size_t i = 0; i < entries_.size(); ++i) index_.emplace(entries_[i].key, i);
+    } else if (entries_.size() > kMaxScanned) {
+      index_.emplace(entries_.back().key, entries_.size() - 1);
+    }
+  }
+
+  std::vector<Entry> entries_;
+  std::unordered_map<std::string_view, size_t> index_;
+  std::vector<BadKey> bad_keys_;
+};
+
+// The entries of a mapping whose keys are free (params, env, inputs, pools).
+std::vector<Entry> read_entries(const YAML::Node& mapping, const Place& place,
+                                DiagnosticSink& sink) {
+  Fields fields(mapping);
+  fields.report_bad_keys(place, sink);
+  return std::move(fields).take_entries();
+}
+
+// What messages call a value, such as "'retries.count' of step 'x'", and
+// where it is.
+class Subject {
+ public:
+  // The value of `entry`, found in mapping `parent` (if any) of `owner` (if any).
+  Subject(const Entry& entry, const std::string* owner, std::string_view parent = "")
+      : entry_(&entry), owner_(owner), parent_(parent) {}
+  // A value that is not under a key, such as an item of a list.
+  Subject(std::string name, SourcePos pos) : name_(std::move(name)), pos_(pos) {}
+
+  std::string name() const {
+    if (!entry_) return name_;
+    std::string name = "'";
+    if (!parent_.empty()) name += std::string(parent_) + ".";
+    name += entry_->key + "'";
+    if (owner_) name += " of " + *owner_;
+    return name;
+  }
+
+  SourcePos pos() const { return entry_ ? entry_->value_pos() : pos_; }
+
+ private:
+  const Entry* entry_ = nullptr;
+  const std::string* owner_ = nullptr;
+  std::string_view parent_;
+  std::string name_;
+  SourcePos pos_;
+};
+
+// A string and where it was written.
+struct PositionedText {
+  std::string text;
+  SourcePos pos;
+};
+
+// --- the parser ----------------------------------------------------------------
+
+// Builds the Dag from the document's root mapping. One instance per load.
+class DagParser {
+ public:
+  DagParser(const LoadOptions& options, DiagnosticSink& sink, Dag& dag,
+            std::vector<StepSource>& sources)
+      : options_(options), sink_(sink), dag_(dag), sources_(sources) {}
+
+  void parse(const YAML::Node& root) {
+    if (!root.IsMap()) {
+      sink_.report(position_of(root),
+                   "a DAG file must be a mapping with keys such as 'name' and 'steps', got " +
+                       kind_of(root));
+      return;
+    }
+    Fields top(root);
+    top.check_keys(top_level_keys(), Place{}, sink_);
+    parse_name(top.find("name"));
+    if (const Entry* entry = top.find_given("description")) {
+      dag_.description = text_of(entry->value, Subject(*entry, nullptr));
+    }
+    parse_params(top.find_given("params"));
+    apply_overrides();
+    parse_pools(top.find_given("pools"));
+    parse_steps(top.find("steps"));
+  }
+
+ private:
+  // A step being read: its label for messages ("step 'x'") and where it goes.
+  struct StepContext {
+    std::string label;
+    Step& step;
+    StepSource& source;
+  };
+
+  // --- values ---
+
+  void report_type(const Subject& subject, const std::string& expected, const YAML::Node& value) {
+    sink_.report(subject.pos(),
+                 subject.name() + " must be " + expected + ", got " + kind_of(value));
+  }
+
+  // The value as text, or "" after reporting that it is not a string.
+  std::string text_of(const YAML::Node& value, const Subject& subject) {
+    if (is_text(value)) return value.Scalar();
+    report_type(subject, "a string", value);
+    return "";
+  }
+
+  // The strings of a sequence, or a lone string when `allow_single`.
+  std::vector<PositionedText> text_list(const YAML::Node& value, const Subject& subject,
+                                        bool allow_single) {
+    if (allow_single && is_text(value)) return {{value.Scalar(), subject.pos()}};
+    if (!value.IsSequence()) {
+      report_type(subject,
+                  allow_single ? "a string or a sequence of strings" : "a sequence of strings",
+                  value);
+      return {};
+    }
+    std::vector<PositionedText> items;
+    for (const YAML::Node& item : value) {
+      if (is_text(item)) {
+        items.push_back({item.Scalar(), position_of(item)});
+      } else {
+        report_type(Subject("entries of " + subject.name(), position_of(item)), "strings", item);
+      }
+    }
+    return items;
+  }
+
+  // A non-negative int, such as a retry count.
+  std::optional<int> count_of(const YAML::Node& value, const Subject& subject,
+                              const std::string& expected) {
+    std::optional<long long> count = integer_value(value);
+    if (!count) {
+      report_type(subject, expected, value);
+      return std::nullopt;
+    }
+    if (*count < 0 || *count > INT_MAX) {
+      sink_.report(subject.pos(), subject.name() +
+                                      (*count < 0 ? " must not be negative" : " is too large") +
+                                      ", got " + value.Scalar());
+      return std::nullopt;
+    }
+    return static_cast<int>(*count);
+  }
+
+  std::optional<bool> boolean_of(const YAML::Node& value, const Subject& subject) {
+    if (value.IsScalar() && scalar_type(value) == ScalarType::kBoolean) {
+      return scalar_to_json(value.Scalar(), ScalarType::kBoolean).get<bool>();
+    }
+    report_type(subject, "a boolean", value);
+    return std::nullopt;
+  }
+
+  std::optional<Millis> duration_of(const YAML::Node& value, const Subject& subject) {
+    if (!is_text(value)) {
+      report_type(subject, "a duration", value);
+      return std::nullopt;
+    }
+    std::optional<Millis> duration = parse_duration(value.Scalar());
+    if (!duration) {
+      sink_.report(subject.pos(), "bad duration '" + value.Scalar() + "' for " + subject.name() +
+                                      ": use a number with a unit, like 500ms, 30s, 5m or 2h");
+    }
+    return duration;
+  }
+
+  // Converts any YAML value to JSON. With `with_params`, ${params.x} is
+  // replaced in every string inside.
+  nlohmann::json json_of(const YAML::Node& node, const Place& place, bool with_params) {
+    if (node.IsSequence()) {
+      nlohmann::json array = nlohmann::json::array();
+      for (const YAML::Node& item : node) array.push_back(json_of(item, place, with_params));
+      return array;
+    }
+    if (node.IsMap()) {
+      nlohmann::json object = nlohmann::json::object();
+      for (const Entry& entry : read_entries(node, place, sink_))
+        object[entry.key] = json_of(entry.value, place, with_params);
+      return object;
+    }
+    ScalarType type = scalar_type(node);
+    if (type == ScalarType::kString && with_params) {
+      return substitute(node.Scalar(), position_of(node));
+    }
+    return scalar_to_json(node.IsNull() ? "" : node.Scalar(), type);
+  }
+
+  // --- parameters ---
+
+  std::string substitute(const std::string& text, SourcePos pos) {
+    return substitute_params(text, pos, dag_.params, params_usable_, sink_);
+  }
+
+  void parse_params(const Entry* params) {
+    if (!params) return;
+    if (!params->value.IsMap()) {
+      report_type(Subject(*params, nullptr), "a mapping", params->value);
+      params_usable_ = false;  // every ${params.x} would look unknown
+      return;
+    }
+    const Place place{"params"};
+    for (const Entry& entry : read_entries(params->value, place, sink_)) {
+      if (std::string problem = name_problem(entry.key, kIdRule); !problem.empty()) {
+        sink_.report(position_of(entry.key_node),
+                     "invalid parameter name '" + entry.key + "': " + problem);
+      }
+      dag_.params[entry.key] = json_of(entry.value, place, false);
+    }
+  }
+
+  // -p overrides replace defaults. A name the DAG does not declare is
+  // probably a typo, and running with the default instead would hide it.
+  void apply_overrides() {
+    for (const auto& [name, text] : options_.param_overrides) {
+      if (dag_.params.contains(name)) {
+        dag_.params[name] = scalar_to_json(text, resolve_plain_scalar(text));
+      } else if (params_usable_) {
+        std::vector<std::string> declared;
+        for (const auto& item : dag_.params.items()) declared.push_back(item.key());
+        sink_.report({}, "unknown parameter '" + name + "' given with -p" +
+                             did_you_mean(name, declared));
+      }
+    }
+  }
+
+  // --- top level ---
+
+  void parse_name(const Entry* name) {
+    if (!name) {
+      sink_.report({}, "missing required key 'name'");
+      return;
+    }
+    dag_.name = text_of(name->value, Subject(*name, nullptr));
+    if (dag_.name.empty()) return;
+    if (std::string problem = name_problem(dag_.name, kDottedRule); !problem.empty()) {
+      sink_.report(name->value_pos(), "invalid DAG name '" + dag_.name + "': " + problem);
+    }
+  }
+
+  void parse_pools(const Entry* pools) {
+    if (!pools) return;
+    if (!pools->value.IsMap()) {
+      report_type(Subject(*pools, nullptr), "a mapping", pools->value);
+      pools_usable_ = false;  // every pool would look undeclared
+      return;
+    }
+    for (const Entry& entry : read_entries(pools->value, Place{"pools"}, sink_)) {
+      if (std::string problem = name_problem(entry.key, kDottedRule); !problem.empty()) {
+        sink_.report(position_of(entry.key_node),
+                     "invalid pool name '" + entry.key + "': " + problem);
+      }
+      pool_names_.push_back(entry.key);
+      dag_.pools[entry.key] = parse_pool_slots(entry).value_or(1);
+    }
+  }
+
+  std::optional<int> parse_pool_slots(const Entry& entry) {
+    std::optional<long long> slots = integer_value(entry.value);
+    std::string pool = "pool '" + entry.key + "'";
+    if (!slots) {
+      sink_.report(entry.value_pos(), pool + " must have an integer number of slots, got " +
+                                          kind_of(entry.value));
+      return std::nullopt;
+    }
+    if (*slots < 1 || *slots > INT_MAX) {
+      sink_.report(entry.value_pos(), pool + " must have at least 1 slot");
+      return std::nullopt;
+    }
+    return static_cast<int>(*slots);
+  }
+
+  void parse_steps(const Entry* steps) {
+    if (!steps) {
+      sink_.report({}, "missing required key 'steps'");
+      return;
+    }
+    if (!steps->value.IsSequence()) {
+      report_type(Subject(*steps, nullptr), "a sequence", steps->value);
+      return;
+    }
+    if (steps->value.size() == 0) {
+      sink_.report(steps->value_pos(), "'steps' must not be empty");
+      return;
+    }
+    dag_.steps.reserve(steps->value.size());
+    sources_.reserve(steps->value.size());
+    size_t index = 0;
+    for (const YAML::Node& node : steps->value) {
+      if (node.IsMap()) {
+        parse_step(node, index);
+      } else {
+        sink_.report(position_of(node), "step at index " + std::to_string(index) +
+                                            " must be a mapping, got " + kind_of(node));
+      }
+      ++index;
+    }
+  }
+
+  // --- steps ---
+
+  void parse_step(const YAML::Node& node, size_t index) {
+    Step& step = dag_.steps.emplace_back();
+    StepSource& source = sources_.emplace_back();
+    step.pos = position_of(node);
+    Fields fields(node);
+    parse_step_id(fields.find("id"), index, step, source);
+    StepContext context{step_label(step.id, index), step, source};
+    fields.check_keys(step_keys(), Place{"", &context.label}, sink_);
+
+    parse_step_type(fields.find_given("type"), context);
+    if (const Entry* entry = fields.find_given("description")) {
+      step.description = text_of(entry->value, Subject(*entry, &context.label));
+    }
+    parse_needs(fields.find_given("needs"), context);
+    parse_inputs(fields.find_given("inputs"), context);
+    parse_outputs(fields.find_given("outputs"), context);
+    parse_step_params(fields.find_given("params"), context);
+    parse_command(fields.find_given("command"), context);
+    parse_env(fields.find_given("env"), context);
+    parse_retries(fields.find_given("retries"), context);
+    parse_timeout(fields.find_given("timeout"), context);
+    parse_cache(fields.find_given("cache"), context);
+    parse_pool(fields.find_given("pool"), context);
+  }
+
+  void parse_step_id(const Entry* id, size_t index, Step& step, StepSource& source) {
+    if (!id) {
+      sink_.report(step.pos, "step at index " + std::to_string(index) + " has no 'id'");
+      return;
+    }
+    std::string label = step_label("", index);
+    step.id = text_of(id->value, Subject(*id, &label));
+    source.id_pos = id->value_pos();
+    if (step.id.empty()) return;
+    if (std::string problem = name_problem(step.id, kIdRule); !problem.empty()) {
+      sink_.report(source.id_pos, "invalid step id '" + step.id + "': " + problem);
+    }
+  }
+
+  void parse_step_type(const Entry* type, StepContext& context) {
+    if (!type) return;
+    std::string name = text_of(type->value, Subject(*type, &context.label));
+    context.step.type.clear();  // while unknown, whether a 'command' belongs is unknowable
+    if (name.empty()) return;
+    const std::vector<std::string>& known = known_step_types();
+    if (std::find(known.begin(), known.end(), name) == known.end()) {
+      sink_.report(type->value_pos(), "unknown step type '" + name + "' in " + context.label +
+                                          did_you_mean(name, known));
+      return;
+    }
+    context.step.type = name;
+  }
+
+  // Whether the needed steps exist is checked in dag_validate.cc.
+  void parse_needs(const Entry* needs, StepContext& context) {
+    if (!needs) return;
+    for (PositionedText& need : text_list(needs->value, Subject(*needs, &context.label), true)) {
+      context.source.needs.push_back(std::move(need.text));
+      context.source.needs_pos.push_back(need.pos);
+    }
+  }
+
+  // Whether the referenced steps and outputs exist is checked in dag_validate.cc.
+  void parse_inputs(const Entry* inputs, StepContext& context) {
+    if (!inputs) return;
+    if (!inputs->value.IsMap()) {
+      report_type(Subject(*inputs, &context.label), "a mapping", inputs->value);
+      return;
+    }
+    for (const Entry& entry : read_entries(inputs->value, Place{"inputs", &context.label}, sink_)) {
+      if (std::string problem = name_problem(entry.key, kVariableRule); !problem.empty()) {
+        sink_.report(position_of(entry.key_node),
+                     "invalid input name '" + entry.key + "' in " + context.label + ": " + problem);
+      }
+      if (std::optional<InputRef> input = parse_input(entry, context)) {
+        context.step.inputs.push_back(std::move(*input));
+      }
+    }
+  }
+
+  std::optional<InputRef> parse_input(const Entry& entry, const StepContext& context) {
+    auto subject = [&] { return "input '" + entry.key + "' of " + context.label; };
+    if (!is_text(entry.value)) {
+      report_type(Subject(subject(), entry.value_pos()), "a string like 'step.output'",
+                  entry.value);
+      return std::nullopt;
+    }
+    // Neither step ids nor output names contain '.', so the first one splits.
+    const std::string& ref = entry.value.Scalar();
+    size_t dot = ref.find('.');
+    if (dot == std::string::npos || dot == 0 || dot + 1 == ref.size()) {
+      sink_.report(entry.value_pos(),
+                   subject() + " must look like 'step.output', got '" + ref + "'");
+      return std::nullopt;
+    }
+    return InputRef{entry.key, ref.substr(0, dot), ref.substr(dot + 1), entry.value_pos()};
+  }
+
+  void parse_outputs(const Entry* outputs, StepContext& context) {
+    if (!outputs) return;
+    if (!outputs->value.IsSequence()) {
+      report_type(Subject(*outputs, &context.label), "a sequence", outputs->value);
+      return;
+    }
+    size_t index = 0;
+    for (const YAML::Node& node : outputs->value) {
+      std::optional<OutputDecl> output = parse_output(node, index++, context);
+      if (!output) continue;
+      std::vector<OutputDecl>& declared = context.step.outputs;
+      auto first = std::find_if(declared.begin(), declared.end(),
+                                [&](const OutputDecl& o) { return o.name == output->name; });
+      if (first != declared.end()) {
+        sink_.report(output->pos, "duplicate output '" + output->name + "' in " + context.label +
+                                      " (first defined at line " +
+                                      std::to_string(first->pos.line) + ")");
+        continue;
+      }
+      declared.push_back(std::move(*output));
+    }
+  }
+
+  std::optional<OutputDecl> parse_output(const YAML::Node& node, size_t index,
+                                         const StepContext& context) {
+    OutputDecl output;
+    output.pos = position_of(node);
+    auto label = [&] {
+      return "output at index " + std::to_string(index) + " of " + context.label;
+    };
+    if (is_text(node)) {
+      output.name = node.Scalar();
+    } else if (node.IsMap()) {
+      if (!parse_output_fields(node, label, context, output)) return std::nullopt;
+    } else {
+      report_type(Subject(label(), output.pos), "a string or a mapping", node);
+      return std::nullopt;
+    }
+    if (output.name.empty()) return std::nullopt;
+    if (std::string problem = name_problem(output.name, kVariableRule); !problem.empty()) {
+      sink_.report(output.pos, "invalid output name '" + output.name + "' in " + context.label +
+                                   ": " + problem);
+    }
+    if (output.artifact.empty()) {
+      output.artifact = dag_.name + "." + context.step.id + "." + output.name;
+    }
+    return output;
+  }
+
+  // Reads {name, artifact, type}. False when there is no name to go by.
+  template <typename LabelFn>
+  bool parse_output_fields(const YAML::Node& node, const LabelFn& label,
+                           const StepContext& context, OutputDecl& output) {
+    Fields fields(node);
+    fields.check_keys(output_keys(), Place{"outputs", &context.label}, sink_);
+    const Entry* name = fields.find("name");
+    if (!name) {
+      sink_.report(output.pos, label() + " has no 'name'");
+      return false;
+    }
+    std::string owner = label();
+    output.name = text_of(name->value, Subject(*name, &owner));
+    output.pos = name->value_pos();
+    owner = "output '" + output.name + "' of " + context.label;
+    if (const Entry* artifact = fields.find_given("artifact")) {
+      output.artifact = text_of(artifact->value, Subject(*artifact, &owner));
+      std::string problem = name_problem(output.artifact, kDottedRule);
+      if (!output.artifact.empty() && !problem.empty()) {
+        sink_.report(artifact->value_pos(), "invalid artifact name '" + output.artifact +
+                                                "' for " + owner + ": " + problem);
+      }
+    }
+    if (const Entry* type = fields.find_given("type")) {
+      output.type = text_of(type->value, Subject(*type, &owner));
+    }
+    return true;
+  }
+
+  void parse_step_params(const Entry* params, StepContext& context) {
+    if (!params) return;
+    if (!params->value.IsMap()) {
+      report_type(Subject(*params, &context.label), "a mapping", params->value);
+      return;
+    }
+    context.step.params = json_of(params->value, Place{"params", &context.label}, true);
+  }
+
+  void parse_command(const Entry* command, StepContext& context) {
+    Step& step = context.step;
+    if (step.type.empty()) return;  // unknown type, already reported
+    if (step.type != "command") {
+      if (command) {
+        sink_.report(position_of(command->key_node), context.label + " of type '" + step.type +
+                                                         "' cannot have a 'command'");
+      }
+      return;
+    }
+    if (!command) {
+      sink_.report(step.pos, "command " + context.label + " has no 'command'");
+      return;
+    }
+    Subject subject(*command, &context.label);
+    if (is_text(command->value)) {
+      step.shell = true;
+      step.command = {substitute(command->value.Scalar(), subject.pos())};
+    } else if (command->value.IsSequence()) {
+      for (PositionedText& arg : text_list(command->value, subject, false))
+        step.command.push_back(substitute(arg.text, arg.pos));
+    } else {
+      report_type(subject, "a string or a sequence of strings", command->value);
+      return;
+    }
+    if (step.command.empty() || step.command[0].empty()) {
+      sink_.report(subject.pos(), subject.name() + " must not be empty");
+    }
+  }
+
+  void parse_env(const Entry* env, StepContext& context) {
+    if (!env) return;
+    if (!env->value.IsMap()) {
+      report_type(Subject(*env, &context.label), "a mapping", env->value);
+      return;
+    }
+    for (const Entry& entry : read_entries(env->value, Place{"env", &context.label}, sink_)) {
+      if (std::string problem = name_problem(entry.key, kVariableRule); !problem.empty()) {
+        sink_.report(position_of(entry.key_node), "invalid environment variable name '" +
+                                                      entry.key + "' in " + context.label +
+                                                      ": " + problem);
+      }
+      if (!is_text(entry.value)) {
+        Subject subject("environment variable '" + entry.key + "' of " + context.label,
+                        entry.value_pos());
+        report_type(subject, "a string", entry.value);
+        continue;
+      }
+      context.step.env[entry.key] = substitute(entry.value.Scalar(), entry.value_pos());
+    }
+  }
+
+  void parse_retries(const Entry* retries, StepContext& context) {
+    if (!retries) return;
+    RetryPolicy& policy = context.step.retries;
+    if (!retries->value.IsMap()) {
+      Subject subject(*retries, &context.label);
+      policy.count = count_of(retries->value, subject, "an integer or a mapping").value_or(0);
+      return;
+    }
+    Fields fields(retries->value);
+    fields.check_keys(retry_keys(), Place{"retries", &context.label}, sink_);
+    if (const Entry* count = fields.find_given("count")) {
+      Subject subject(*count, &context.label, "retries");
+      policy.count = count_of(count->value, subject, "an integer").value_or(0);
+    }
+    const Entry* base_entry = fields.find_given("backoff");
+    const Entry* cap_entry = fields.find_given("max_backoff");
+    std::optional<Millis> base = retry_duration(base_entry, context);
+    std::optional<Millis> cap = retry_duration(cap_entry, context);
+    if (base) policy.backoff_base = *base;
+    if (cap) policy.backoff_cap = *cap;
+    if (base && cap && *cap < *base) {
+      sink_.report(cap_entry->value_pos(), "'retries.max_backoff' of " + context.label +
+                                               " must not be shorter than 'retries.backoff'");
+    } else if (base && !cap) {
+      // A long backoff alone should not be silently cut to the default cap.
+      policy.backoff_cap = std::max(policy.backoff_cap, *base);
+    }
+  }
+
+  std::optional<Millis> retry_duration(const Entry* entry, const StepContext& context) {
+    if (!entry) return std::nullopt;
+    return duration_of(entry->value, Subject(*entry, &context.label, "retries"));
+  }
+
+  void parse_timeout(const Entry* timeout, StepContext& context) {
+    if (!timeout) return;
+    Subject subject(*timeout, &context.label);
+    std::optional<Millis> duration = duration_of(timeout->value, subject);
+    if (duration && duration->count() <= 0) {
+      sink_.report(subject.pos(), subject.name() + " must be greater than zero");
+      return;
+    }
+    context.step.timeout = duration;
+  }
+
+  void parse_cache(const Entry* cache, StepContext& context) {
+    if (!cache) return;
+    CachePolicy& policy = context.step.cache;
+    if (!cache->value.IsMap()) {
+      Subject subject(*cache, &context.label);
+      if (cache->value.IsScalar() && scalar_type(cache->value) == ScalarType::kBoolean) {
+        policy.enabled = boolean_of(cache->value, subject).value_or(true);
+      } else {
+        report_type(subject, "a boolean or a mapping", cache->value);
+      }
+      return;
+    }
+    Fields fields(cache->value);
+    fields.check_keys(cache_keys(), Place{"cache", &context.label}, sink_);
+    if (const Entry* enabled = fields.find_given("enabled")) {
+      Subject subject(*enabled, &context.label, "cache");
+      policy.enabled = boolean_of(enabled->value, subject).value_or(true);
+    }
+    if (const Entry* files = fields.find_given("files")) {
+      Subject subject(*files, &context.label, "cache");
+      for (PositionedText& file : text_list(files->value, subject, false))
+        policy.files.push_back(std::move(file.text));
+    }
+  }
+
+  void parse_pool(const Entry* pool, StepContext& context) {
+    if (!pool) return;
+    std::string& name = context.step.pool;
+    name = text_of(pool->value, Subject(*pool, &context.label));
+    if (name.empty() || !pools_usable_ || dag_.pools.contains(name)) return;
+    sink_.report(pool->value_pos(), context.label + " uses undeclared pool '" + name + "'" +
+                                        did_you_mean(name, pool_names_));
+  }
+
+  const LoadOptions& options_;
+  DiagnosticSink& sink_;
+  Dag& dag_;
+  std::vector<StepSource>& sources_;  // parallel to dag_.steps
+  std::vector<std::string> pool_names_;
+  bool params_usable_ = true;  // false when 'params' is malformed: silences "unknown parameter"
+  bool pools_usable_ = true;   // likewise for 'pools' and "undeclared pool"
+};
+
+// --- files ---------------------------------------------------------------------
+
+std::optional<YAML::Node> parse_yaml(const std::string& content, DiagnosticSink& sink) {
+  try {
+    return YAML::Load(content);
+  } catch (const YAML::Exception& e) {
+    // Nothing else can be checked in a document that does not parse.
+    sink.report(position_of(e.mark), "YAML syntax error: " + e.msg);
+    return std::nullopt;
+  }
+}
+
+struct FileText {
+  std::string content;
+  std::string error;  // strerror text; empty on success
+};
+
+FileText read_whole_file(const std::string& path) {
+  FileText result;
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return {"", std::strerror(errno)};
+  char buffer[65536];
+  for (;;) {
+    ssize_t n = ::read(fd, buffer, sizeof buffer);
+    if (n == 0) break;
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      result.error = std::strerror(errno);
+      break;
+    }
+    result.content.append(buffer, static_cast<size_t>(n));
+  }
+  ::close(fd);
+  return result;
+}
+
+}  // namespace
+
+LoadResult load_dag_string(const std::string& content, const std::string& file_name,
+                           const LoadOptions& options) {
+  DiagnosticSink sink(file_name, content);
+  Dag dag;
+  std::vector<StepSource> sources;
+  if (std::optional<YAML::Node> root = parse_yaml(content, sink)) {
+    DagParser(options, sink, dag, sources).parse(*root);
+    check_step_graph(dag, sources, sink);
+  }
+  LoadResult result;
+  result.diagnostics = sink.take_sorted();
+  if (!result.diagnostics.empty()) return result;
+  dag.file = file_name;
+  dag.content = content;
+  dag.content_hash = sha256_hex(content);
+  result.dag = std::move(dag);
+  return result;
+}
+
+LoadResult load_dag_file(const std::string& path, const LoadOptions& options) {
+  FileText file = read_whole_file(path);
+  if (file.error.empty()) return load_dag_string(file.content, path, options);
+  LoadResult result;
+  result.diagnostics.push_back({path, 0, 0, "cannot read file: " + file.error, ""});
+  return result;
+}
+
+}  // namespace twinflow

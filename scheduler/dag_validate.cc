@@ -1,0 +1,464 @@
+// The checks of a DAG that need no YAML: names, scalar types, durations,
+// ${params.x} substitution, and what spans steps (unique ids, needs and inputs
+// that point at existing steps and outputs, no dependency cycles).
+//
+// The step checks are linear in steps plus edges, since a DAG of ten thousand
+// steps must validate in milliseconds, and the cycle search is iterative so
+// that a long chain cannot exhaust the stack.
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <cstddef>
+#include <deque>
+#include <limits>
+#include <string_view>
+#include <unordered_map>
+
+#include "scheduler/dag_loader.h"
+#include "scheduler/edit_distance.h"
+
+namespace twinflow {
+
+namespace {
+
+bool is_digit(char c) { return c >= '0' && c <= '9'; }
+bool is_letter(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
+
+size_t skip_digits(std::string_view text, size_t pos) {
+  while (pos < text.size() && is_digit(text[pos])) ++pos;
+  return pos;
+}
+
+size_t skip_sign(std::string_view text) {
+  return !text.empty() && (text[0] == '-' || text[0] == '+') ? 1 : 0;
+}
+
+bool looks_like_integer(std::string_view text) {
+  size_t begin = skip_sign(text);
+  size_t end = skip_digits(text, begin);
+  return end > begin && end == text.size();
+}
+
+// [-+]? (digits [. digits?] | . digits) ([eE] [-+]? digits)?
+bool looks_like_float(std::string_view text) {
+  size_t pos = skip_sign(text);
+  size_t integer_end = skip_digits(text, pos);
+  size_t digits = integer_end - pos;
+  pos = integer_end;
+  if (pos < text.size() && text[pos] == '.') {
+    size_t fraction_end = skip_digits(text, pos + 1);
+    digits += fraction_end - pos - 1;
+    pos = fraction_end;
+  }
+  if (digits == 0) return false;
+  if (pos < text.size() && (text[pos] == 'e' || text[pos] == 'E')) {
+    ++pos;
+    if (pos < text.size() && (text[pos] == '-' || text[pos] == '+')) ++pos;
+    size_t exponent_end = skip_digits(text, pos);
+    if (exponent_end == pos) return false;
+    pos = exponent_end;
+  }
+  return pos == text.size();
+}
+
+// Reads a number like "1.5" or "30" (no sign, no exponent) at `pos`.
+std::optional<double> scan_decimal(std::string_view text, size_t& pos) {
+  size_t end = skip_digits(text, pos);
+  if (end < text.size() && text[end] == '.') end = skip_digits(text, end + 1);
+  std::string_view number = text.substr(pos, end - pos);
+  if (number.empty() || number == ".") return std::nullopt;
+  double value = 0;
+  auto [stop, error] = std::from_chars(number.data(), number.data() + number.size(), value,
+                                       std::chars_format::fixed);
+  if (error != std::errc() || stop != number.data() + number.size()) return std::nullopt;
+  pos = end;
+  return value;
+}
+
+// Milliseconds per unit at `pos`, advancing past it. "ms" is tried before "m".
+std::optional<double> scan_unit(std::string_view text, size_t& pos) {
+  static constexpr std::pair<std::string_view, double> kUnits[] = {
+      {"ms", 1}, {"s", 1000}, {"m", 60 * 1000}, {"h", 60 * 60 * 1000}};
+  for (const auto& [unit, millis] : kUnits) {
+    if (text.substr(pos).starts_with(unit)) {
+      pos += unit.size();
+      return millis;
+    }
+  }
+  return std::nullopt;
+}
+
+// "1h30m": a sequence of numbers, each followed by its unit.
+std::optional<double> sum_of_units(std::string_view text) {
+  double total = 0;
+  size_t pos = 0;
+  while (pos < text.size()) {
+    std::optional<double> amount = scan_decimal(text, pos);
+    if (!amount) return std::nullopt;
+    std::optional<double> unit = scan_unit(text, pos);
+    if (!unit) return std::nullopt;
+    total += *amount * *unit;
+  }
+  return total;
+}
+
+}  // namespace
+
+std::optional<Millis> parse_duration(const std::string& text) {
+  // Far beyond any sensible timeout, yet well inside the range of Millis.
+  constexpr double kMaxMillis = 1e15;
+  size_t end = 0;
+  std::optional<double> millis;
+  if (std::optional<double> seconds = scan_decimal(text, end); seconds && end == text.size()) {
+    millis = *seconds * 1000;  // a plain number means seconds
+  } else if (!text.empty()) {
+    millis = sum_of_units(text);
+  }
+  if (!millis || *millis > kMaxMillis) return std::nullopt;
+  return Millis(std::llround(*millis));
+}
+
+namespace dag_loader_internal {
+
+// --- values -------------------------------------------------------------------
+
+ScalarType resolve_plain_scalar(const std::string& text) {
+  if (text == "~" || text == "null" || text == "Null" || text == "NULL") return ScalarType::kNull;
+  if (text == "true" || text == "True" || text == "TRUE" || text == "false" || text == "False" ||
+      text == "FALSE")
+    return ScalarType::kBoolean;
+  if (looks_like_integer(text)) return ScalarType::kInteger;
+  if (looks_like_float(text)) return ScalarType::kFloat;
+  return ScalarType::kString;
+}
+
+nlohmann::json scalar_to_json(const std::string& text, ScalarType type) {
+  switch (type) {
+    case ScalarType::kNull:
+      return nullptr;
+    case ScalarType::kBoolean:
+      return text[0] == 't' || text[0] == 'T';
+    case ScalarType::kInteger: {
+      long long value = 0;
+      const char* begin = text.data() + (text[0] == '+' ? 1 : 0);
+      auto [end, error] = std::from_chars(begin, text.data() + text.size(), value);
+      if (error == std::errc() && end == text.data() + text.size()) return value;
+      [[fallthrough]];  // out of range: keep the magnitude as a float
+    }
+    case ScalarType::kFloat: {
+      double value = std::strtod(text.c_str(), nullptr);
+      if (std::isfinite(value)) return value;
+      return text;
+    }
+    case ScalarType::kString:
+      return text;
+  }
+  return text;
+}
+
+std::string name_problem(const std::string& name, const NameRule& rule) {
+  bool chars_ok = !name.empty() && std::all_of(name.begin(), name.end(), [&](char c) {
+    return is_letter(c) || is_digit(c) || rule.punctuation.find(c) != std::string_view::npos;
+  });
+  if (!chars_ok) return std::string(rule.advice);
+  if (rule.letter_first && !is_letter(name[0]) && name[0] != '_') {
+    return "start with a letter or '_'";
+  }
+  return "";
+}
+
+std::string substitute_params(const std::string& text, SourcePos pos, const nlohmann::json& params,
+                              bool report_unknown, DiagnosticSink& sink) {
+  static constexpr std::string_view kOpen = "${params.";
+  std::string result;
+  size_t done = 0;  // text before this offset is in result
+  for (size_t start = text.find(kOpen); start != std::string::npos;
+       start = text.find(kOpen, done)) {
+    size_t close = text.find('}', start);
+    if (close == std::string::npos) {
+      sink.report(pos, "unterminated parameter reference '" + text.substr(start) + "'");
+      break;
+    }
+    std::string name = text.substr(start + kOpen.size(), close - start - kOpen.size());
+    result.append(text, done, start - done);
+    done = close + 1;
+    if (auto param = params.find(name); param != params.end()) {
+      result += param->is_string() ? param->get<std::string>() : param->dump();
+      continue;
+    }
+    result.append(text, start, done - start);
+    if (!report_unknown) continue;
+    std::vector<std::string> declared;
+    for (const auto& item : params.items()) declared.push_back(item.key());
+    sink.report(pos, "unknown parameter '" + name + "' in '" + text.substr(start, done - start) +
+                         "'" + did_you_mean(name, declared));
+  }
+  result.append(text, done);
+  return result;
+}
+
+// --- shared helpers -----------------------------------------------------------
+
+DiagnosticSink::DiagnosticSink(std::string file, std::string_view content)
+    : file_(std::move(file)), content_(content) {
+  line_starts_.push_back(0);
+  for (size_t i = 0; i < content_.size(); ++i)
+    if (content_[i] == '\n') line_starts_.push_back(i + 1);
+}
+
+void DiagnosticSink::report(SourcePos pos, std::string message) {
+  Diagnostic diagnostic;
+  diagnostic.file = file_;
+  diagnostic.line = pos.line;
+  diagnostic.column = pos.column;
+  diagnostic.message = std::move(message);
+  diagnostic.source_line = line_text(pos.line);
+  diagnostics_.push_back(std::move(diagnostic));
+}
+
+std::vector<Diagnostic> DiagnosticSink::take_sorted() {
+  // Stable, so that problems at one place keep the order they were found in.
+  std::stable_sort(diagnostics_.begin(), diagnostics_.end(),
+                   [](const Diagnostic& a, const Diagnostic& b) {
+                     return a.line != b.line ? a.line < b.line : a.column < b.column;
+                   });
+  return std::move(diagnostics_);
+}
+
+std::string DiagnosticSink::line_text(int line) const {
+  if (line < 1 || static_cast<size_t>(line) > line_starts_.size()) return "";
+  size_t begin = line_starts_[line - 1];
+  size_t end = static_cast<size_t>(line) < line_starts_.size() ? line_starts_[line] - 1
+                                                               : content_.size();
+  // A CRLF file's '\r' would move the terminal's cursor back over the message.
+  if (end > begin && content_[end - 1] == '\r') --end;
+  return std::string(content_.substr(begin, end - begin));
+}
+
+std::string step_label(const std::string& id, size_t index) {
+  if (id.empty()) return "step at index " + std::to_string(index);
+  return "step '" + id + "'";
+}
+
+std::string did_you_mean(const std::string& word, const std::vector<std::string>& candidates) {
+  std::optional<std::string> match = closest_match(word, candidates);
+  return match ? " (did you mean '" + *match + "'?)" : "";
+}
+
+// --- the graph checks ---------------------------------------------------------
+
+namespace {
+
+constexpr size_t kNone = std::numeric_limits<size_t>::max();
+
+class StepGraphChecker {
+ public:
+  StepGraphChecker(Dag& dag, const std::vector<StepSource>& sources, DiagnosticSink& sink)
+      : dag_(dag), sources_(sources), sink_(sink), downstream_(dag.steps.size()) {}
+
+  void check() {
+    index_step_ids();
+    std::vector<size_t> last_consumer(dag_.steps.size(), kNone);
+    for (size_t i = 0; i < dag_.steps.size(); ++i) {
+      dag_.steps[i].needs.clear();
+      check_explicit_needs(i, last_consumer);
+      check_inputs(i, last_consumer);
+    }
+    report_cycles();
+  }
+
+ private:
+  // Maps each id to its first definition; later definitions are duplicates.
+  void index_step_ids() {
+    index_.reserve(dag_.steps.size());
+    for (size_t i = 0; i < dag_.steps.size(); ++i) {
+      const std::string& id = dag_.steps[i].id;
+      if (id.empty()) continue;
+      auto [first, inserted] = index_.emplace(id, i);
+      if (!inserted) {
+        sink_.report(sources_[i].id_pos,
+                     "duplicate step id '" + id + "' (first defined at line " +
+                         std::to_string(sources_[first->second].id_pos.line) + ")");
+      }
+    }
+  }
+
+  size_t find_step(const std::string& id) const {
+    auto found = index_.find(id);
+    return found == index_.end() ? kNone : found->second;
+  }
+
+  // Built only when a suggestion is needed: most DAGs have no dangling id.
+  const std::vector<std::string>& all_step_ids() {
+    if (all_ids_.empty()) {
+      all_ids_.reserve(dag_.steps.size());
+      for (const Step& step : dag_.steps)
+        if (!step.id.empty()) all_ids_.push_back(step.id);
+    }
+    return all_ids_;
+  }
+
+  // Records that `consumer` runs after `producer`, once per pair: the marker
+  // vector avoids a set per step (last_consumer[p] == c means already linked).
+  void link(size_t producer, size_t consumer, std::vector<size_t>& last_consumer) {
+    if (last_consumer[producer] == consumer) return;
+    last_consumer[producer] = consumer;
+    dag_.steps[consumer].needs.push_back(dag_.steps[producer].id);
+    downstream_[producer].push_back(consumer);
+  }
+
+  void check_explicit_needs(size_t consumer, std::vector<size_t>& last_consumer) {
+    const StepSource& source = sources_[consumer];
+    for (size_t n = 0; n < source.needs.size(); ++n) {
+      const std::string& need = source.needs[n];
+      size_t producer = find_step(need);
+      if (producer == kNone) {
+        sink_.report(source.needs_pos[n],
+                     step_label(dag_.steps[consumer].id, consumer) + " needs unknown step '" +
+                         need + "'" + did_you_mean(need, all_step_ids()));
+        continue;
+      }
+      link(producer, consumer, last_consumer);
+    }
+  }
+
+  void check_inputs(size_t consumer, std::vector<size_t>& last_consumer) {
+    for (const InputRef& input : dag_.steps[consumer].inputs) {
+      std::string subject =
+          "input '" + input.name + "' of " + step_label(dag_.steps[consumer].id, consumer);
+      size_t producer = find_step(input.step);
+      if (producer == kNone) {
+        sink_.report(input.pos, subject + " refers to unknown step '" + input.step + "'" +
+                                    did_you_mean(input.step, all_step_ids()));
+        continue;
+      }
+      check_output_exists(dag_.steps[producer], input, subject);
+      link(producer, consumer, last_consumer);
+    }
+  }
+
+  void check_output_exists(const Step& producer, const InputRef& input,
+                           const std::string& subject) {
+    std::vector<std::string> names;
+    names.reserve(producer.outputs.size());
+    for (const OutputDecl& output : producer.outputs) {
+      if (output.name == input.output) return;
+      names.push_back(output.name);
+    }
+    sink_.report(input.pos, subject + " refers to '" + input.step + "." + input.output +
+                                "', but step '" + producer.id + "' has no output '" +
+                                input.output + "'" + did_you_mean(input.output, names));
+  }
+
+  // Tarjan's strongly connected components, with an explicit stack. Every
+  // component with more than one step, or a step that needs itself, holds at
+  // least one cycle; one is reported per component.
+  void report_cycles() {
+    const size_t count = dag_.steps.size();
+    component_.assign(count, kNone);
+    std::vector<size_t> order(count, kNone), low(count, 0);
+    std::vector<bool> on_stack(count, false);
+    std::vector<size_t> stack;
+    struct Frame {
+      size_t step;
+      size_t next_edge;
+    };
+    std::vector<Frame> frames;
+    size_t counter = 0;
+    auto visit = [&](size_t step) {
+      order[step] = low[step] = counter++;
+      stack.push_back(step);
+      on_stack[step] = true;
+      frames.push_back({step, 0});
+    };
+    for (size_t root = 0; root < count; ++root) {
+      if (order[root] != kNone) continue;
+      visit(root);
+      while (!frames.empty()) {
+        size_t step = frames.back().step;
+        if (frames.back().next_edge < downstream_[step].size()) {
+          size_t next = downstream_[step][frames.back().next_edge++];
+          if (order[next] == kNone) {
+            visit(next);
+          } else if (on_stack[next]) {
+            low[step] = std::min(low[step], order[next]);
+          }
+          continue;
+        }
+        frames.pop_back();
+        if (!frames.empty()) low[frames.back().step] = std::min(low[frames.back().step], low[step]);
+        if (low[step] == order[step]) close_component(step, stack, on_stack);
+      }
+    }
+  }
+
+  // Pops the component whose root is `root` and reports its cycle, if any.
+  void close_component(size_t root, std::vector<size_t>& stack, std::vector<bool>& on_stack) {
+    size_t first_in_file = root;
+    size_t size = 0;
+    size_t member;
+    do {
+      member = stack.back();
+      stack.pop_back();
+      on_stack[member] = false;
+      component_[member] = root;
+      first_in_file = std::min(first_in_file, member);
+      ++size;
+    } while (member != root);
+    bool self_loop = size == 1 && std::find(downstream_[root].begin(), downstream_[root].end(),
+                                            root) != downstream_[root].end();
+    if (size > 1 || self_loop) report_cycle_through(first_in_file);
+  }
+
+  // Breadth-first search inside the component, so the cycle shown is a
+  // shortest one through `start`.
+  void report_cycle_through(size_t start) {
+    if (parent_.empty()) parent_.assign(dag_.steps.size(), kNone);
+    std::vector<size_t> visited;
+    std::deque<size_t> queue = {start};
+    size_t last = kNone;
+    while (!queue.empty() && last == kNone) {
+      size_t step = queue.front();
+      queue.pop_front();
+      for (size_t next : downstream_[step]) {
+        if (next == start) {
+          last = step;
+          break;
+        }
+        if (component_[next] != component_[start] || parent_[next] != kNone) continue;
+        parent_[next] = step;
+        visited.push_back(next);
+        queue.push_back(next);
+      }
+    }
+    sink_.report(dag_.steps[start].pos, "dependency cycle: " + describe_cycle(start, last));
+    for (size_t step : visited) parent_[step] = kNone;
+  }
+
+  std::string describe_cycle(size_t start, size_t last) const {
+    std::vector<size_t> path;
+    for (size_t step = last; step != start; step = parent_[step]) path.push_back(step);
+    std::string text = dag_.steps[start].id;
+    for (auto step = path.rbegin(); step != path.rend(); ++step) text += " -> " + dag_.steps[*step].id;
+    return text + " -> " + dag_.steps[start].id;
+  }
+
+  Dag& dag_;
+  const std::vector<StepSource>& sources_;
+  DiagnosticSink& sink_;
+  std::unordered_map<std::string_view, size_t> index_;  // views into dag_.steps[i].id
+  std::vector<std::string> all_ids_;
+  std::vector<std::vector<size_t>> downstream_;  // step -> steps that run after it
+  std::vector<size_t> component_;                // step -> root of its component
+  std::vector<size_t> parent_;                   // breadth-first search tree, kNone elsewhere
+};
+
+}  // namespace
+
+void check_step_graph(Dag& dag, const std::vector<StepSource>& sources, DiagnosticSink& sink) {
+  StepGraphChecker(dag, sources, sink).check();
+}
+
+}  // namespace dag_loader_internal
+
+}  // namespace twinflow

@@ -1,0 +1,67 @@
+// Executor: runs the steps of one run to the end and records every change.
+//
+// The loop (like ninja's Builder): start every ready step it may (within
+// --jobs and the pools), wait for one to end or for a timer, record the end,
+// repeat. Each attempt is a subprocess in its own process group speaking the
+// step protocol (step_protocol.h). Retries wait out their backoff without
+// holding a job slot. A failed step's descendants become upstream_failed while
+// independent branches go on. Cancellation (a signal on the wake fd, or
+// `twinflow cancel` seen at a heartbeat) terminates the running steps and
+// records the run cancelled.
+#pragma once
+
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "scheduler/dag.h"
+#include "scheduler/progress.h"
+#include "store/blob_store.h"
+#include "store/records.h"
+#include "store/store.h"
+
+namespace twinflow {
+
+struct ExecutorOptions {
+  int jobs = 2;                       // steps running at once
+  bool use_cache = true;              // --no-cache turns it off
+  std::filesystem::path home;         // $TWINFLOW_HOME: logs and attempt dirs
+  std::string self_exe;               // the twinflow binary, for typed steps
+  std::string database_url;           // handed to steps
+  std::string build_id = TWINFLOW_BUILD_ID;
+  std::string host;
+  Millis heartbeat_interval{2000};
+  Millis kill_grace{5000};
+  int wake_fd = -1;                   // readable when `cancel_requested` may have turned true
+  std::function<bool()> cancel_requested = [] { return false; };
+};
+
+// What a run starts from: in a rerun, the steps not to execute again and the
+// outputs they had in the parent run.
+struct RunSeed {
+  std::vector<bool> wanted;  // empty: every step
+  std::map<std::string, std::vector<NamedVersion>> reused_outputs;
+};
+
+class Executor {
+ public:
+  Executor(const Dag& dag, int64_t run_id, Store& store, BlobStore& blobs, ProgressSink& progress,
+           ExecutorOptions options);
+  ~Executor();
+
+  // Runs to the end; returns the run's final status (run_status::k*), which is
+  // also recorded.
+  std::string execute(const RunSeed& seed = {});
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// The path of the running twinflow binary (/proc/self/exe).
+std::string self_executable();
+std::string host_name();
+
+}  // namespace twinflow

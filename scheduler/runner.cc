@@ -1,0 +1,94 @@
+#include "scheduler/runner.h"
+
+#include <set>
+
+#include "scheduler/dag_loader.h"
+#include "scheduler/plan.h"
+#include "util/error.h"
+
+namespace twinflow {
+namespace {
+
+// Params recorded as JSON, turned back into `-p` overrides (YAML scalars; a
+// JSON text is valid YAML, so lists and mappings survive too).
+std::map<std::string, std::string> params_as_overrides(const nlohmann::json& params) {
+  std::map<std::string, std::string> overrides;
+  for (const auto& [key, value] : params.items())
+    overrides[key] = value.is_string() ? nlohmann::json(value.get<std::string>()).dump() : value.dump();
+  return overrides;
+}
+
+bool counts_as_done(const std::string& status) {
+  return status == step_status::kSucceeded || status == step_status::kCached ||
+         status == step_status::kReused;
+}
+
+}  // namespace
+
+PreparedRun prepare_fresh_run(Dag dag, const std::string& trigger) {
+  PreparedRun run;
+  run.dag = std::move(dag);
+  run.trigger = trigger;
+  return run;
+}
+
+PreparedRun prepare_rerun(Store& store, int64_t parent_run_id, const std::string& from_step) {
+  auto parent = store.find_run(parent_run_id);
+  if (!parent) throw Error("run " + std::to_string(parent_run_id) + " does not exist");
+  if (parent->status == run_status::kRunning || parent->status == run_status::kQueued)
+    throw Error("run " + std::to_string(parent_run_id) + " is still " + parent->status +
+                ": cancel it first, or wait for it to end");
+  LoadOptions options{params_as_overrides(parent->params)};
+  auto loaded = load_dag_string(store.dag_content(parent->dag_hash), parent->dag_file, options);
+  if (!loaded.ok())
+    throw Error("the DAG snapshot of run " + std::to_string(parent_run_id) +
+                " no longer loads:\n" + format_diagnostics(loaded.diagnostics));
+  PreparedRun run;
+  run.dag = std::move(*loaded.dag);
+  run.trigger = "rerun";
+  run.parent_run_id = parent_run_id;
+
+  std::map<std::string, RunStepRecord> parent_steps;
+  for (auto& s : store.run_steps(parent_run_id)) parent_steps[s.step_id] = s;
+  std::vector<bool> succeeded(run.dag.steps.size(), false);
+  for (size_t i = 0; i < run.dag.steps.size(); ++i) {
+    auto it = parent_steps.find(run.dag.steps[i].id);
+    succeeded[i] = it != parent_steps.end() && counts_as_done(it->second.status) &&
+                   it->second.result_step_run_id.has_value();
+  }
+  int from = -1;
+  if (!from_step.empty()) {
+    from = run.dag.find_step(from_step);
+    if (from < 0) throw Error("run " + std::to_string(parent_run_id) + " has no step '" + from_step + "'");
+  }
+  run.seed.wanted = steps_to_rerun(run.dag, succeeded, from);
+  auto parent_outputs = store.step_outputs(parent_run_id);
+  for (size_t i = 0; i < run.dag.steps.size(); ++i) {
+    if (run.seed.wanted[i]) continue;
+    const std::string& id = run.dag.steps[i].id;
+    run.seed.reused_outputs[id] = parent_outputs[id];
+    run.reused_step_ids.push_back(id);
+    run.reused_result_step_runs.push_back(*parent_steps[id].result_step_run_id);
+  }
+  return run;
+}
+
+int64_t record_run_start(Store& store, const PreparedRun& run, const std::string& host, int pid) {
+  NewRun record;
+  record.pipeline = run.dag.name;
+  record.dag_file = run.dag.file;
+  record.dag_hash = run.dag.content_hash;
+  record.dag_content = run.dag.content;
+  record.parent_run_id = run.parent_run_id;
+  record.trigger = run.trigger;
+  record.params = run.dag.params;
+  for (const auto& step : run.dag.steps) record.step_ids.push_back(step.id);
+  record.host = host;
+  record.pid = pid;
+  int64_t run_id = store.create_run(record);
+  store.set_steps_status(run_id, run.reused_step_ids, step_status::kReused,
+                         run.reused_result_step_runs);
+  return run_id;
+}
+
+}  // namespace twinflow

@@ -1,0 +1,120 @@
+// Store: every read and write twinflow makes to its PostgreSQL database.
+//
+// The scheduler and the CLI call operations, not SQL: each method is one
+// meaningful change or question ("record that this attempt succeeded with
+// these outputs"), and each change is one transaction, so a crash between two
+// calls never leaves half of one recorded. Methods throw Error with the
+// operation's name when the database refuses.
+//
+// A Store owns one connection and is not thread-safe: give each thread its own.
+// The implementation is split by concern: store_runs.cc (runs and steps),
+// store_artifacts.cc (artifacts, lineage, cache), store_metrics.cc.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "store/records.h"
+
+namespace twinflow {
+
+class Store {
+ public:
+  // Connects to the database given by a libpq conninfo or URI. Does not migrate.
+  explicit Store(const std::string& conninfo);
+  ~Store();
+  Store(const Store&) = delete;
+  Store& operator=(const Store&) = delete;
+
+  const std::string& conninfo() const { return conninfo_; }
+
+  // Applies pending migrations (see store/migrations.h). Returns how many.
+  int migrate();
+
+  // --- runs (store_runs.cc) ---------------------------------------------------
+  // Records the DAG snapshot, the pipeline, a running run and one pending
+  // run_steps row per step, in one transaction. Returns the run id.
+  int64_t create_run(const NewRun& run);
+  std::optional<RunRecord> find_run(int64_t run_id);
+  std::vector<RunRecord> list_runs(const RunFilter& filter);
+  std::vector<RunStepRecord> run_steps(int64_t run_id);
+  std::vector<StepRunRecord> step_runs(int64_t run_id);
+  std::optional<StepRunRecord> find_step_run(int64_t run_id, const std::string& step_id, int attempt);
+  std::string dag_content(const std::string& dag_hash);
+
+  // Opens attempt `attempt` of a step: a running step_runs row. Returns its id.
+  int64_t start_attempt(int64_t run_id, const std::string& step_id, int attempt,
+                        const std::string& host, int pid, const std::string& log_path,
+                        const std::string& cache_key);
+  // Closes a failed, timed-out, cancelled or interrupted attempt and sets the
+  // step's state: `step_state` is retrying (another attempt follows) or final.
+  void end_attempt_unsuccessfully(int64_t run_id, const std::string& step_id, int64_t step_run_id,
+                                  const AttemptEnd& end, const std::string& step_state);
+  // Closes a succeeded attempt: creates the output artifact versions, the
+  // input and output lineage edges, marks attempt and step succeeded. One
+  // transaction. Returns the versions recorded, by output name.
+  std::vector<NamedVersion> end_attempt_succeeded(int64_t run_id, const std::string& step_id,
+                                                  int64_t step_run_id,
+                                                  const std::vector<NamedVersion>& inputs,
+                                                  const std::vector<OutputToRecord>& outputs);
+  // Records a cache hit: a 'cached' attempt pointing at `source_step_run_id`,
+  // with input edges and output edges to the source's versions. Returns its id.
+  int64_t record_cached_attempt(int64_t run_id, const std::string& step_id, int attempt,
+                                const std::string& cache_key, int64_t source_step_run_id,
+                                const std::vector<NamedVersion>& inputs,
+                                const std::vector<NamedVersion>& outputs);
+  // Marks steps that will not run in this run (upstream_failed, cancelled, or
+  // reused from `result_step_run_ids` in the same order when status is 'reused').
+  void set_steps_status(int64_t run_id, const std::vector<std::string>& step_ids,
+                        const std::string& status,
+                        const std::vector<int64_t>& result_step_run_ids = {});
+  void finish_run(int64_t run_id, const std::string& status, const std::string& error = "");
+  // Refreshes the run's and its running attempts' heartbeats; returns whether
+  // someone asked to cancel the run.
+  bool heartbeat(int64_t run_id);
+  // Asks a run to stop. Returns false when the run is already finished.
+  bool request_cancel(int64_t run_id);
+  // Marks runs whose process is gone as interrupted: running runs on `host`
+  // whose pid `is_alive` rejects, and runs anywhere whose heartbeat is older
+  // than `stale_after_seconds`. Their running attempts and steps become
+  // interrupted. Returns the attempts that were running (to kill strays).
+  std::vector<StepRunRecord> reap_interrupted_runs(const std::string& host,
+                                                   const std::function<bool(int)>& is_alive,
+                                                   int stale_after_seconds);
+
+  // --- artifacts, lineage, cache (store_artifacts.cc) ---------------------------
+  // Output versions of the attempt that stands for each step of a run
+  // (run_steps.result_step_run_id), by step id.
+  std::map<std::string, std::vector<NamedVersion>> step_outputs(int64_t run_id);
+  std::vector<NamedVersion> outputs_of_step_run(int64_t step_run_id);
+  // The newest succeeded attempt with this cache key and its outputs.
+  struct CacheHit {
+    int64_t step_run_id = 0;
+    std::vector<NamedVersion> outputs;
+  };
+  std::optional<CacheHit> find_cache_hit(const std::string& cache_key);
+  std::vector<ArtifactSummary> list_artifacts();
+  std::vector<ArtifactVersionRecord> artifact_versions(const std::string& name);
+  std::optional<ArtifactVersionRecord> find_artifact_version(const std::string& name, int version);
+  // Edges touching a version: the step run that produced it and those that consumed it.
+  std::vector<LineageEdge> edges_of_version(int64_t artifact_version_id);
+  // Edges of a step run (its inputs and outputs).
+  std::vector<LineageEdge> edges_of_step_run(int64_t step_run_id);
+
+  // --- metrics (store_metrics.cc) ----------------------------------------------
+  void record_metrics(int64_t step_run_id, const std::vector<MetricPoint>& points);
+  std::vector<MetricRecord> metrics_of_run(int64_t run_id);
+
+  // For the store's own .cc files: the connection (a pqxx::connection).
+  struct Impl;
+  Impl& impl() { return *impl_; }
+
+ private:
+  std::string conninfo_;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace twinflow

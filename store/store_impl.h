@@ -1,0 +1,42 @@
+// Internals shared by the store's .cc files: the connection, and the
+// conversions between result rows and records. Not for use outside store/.
+#pragma once
+
+#include <pqxx/pqxx>
+#include <string>
+#include <vector>
+
+#include "store/records.h"
+#include "store/store.h"
+
+namespace twinflow {
+
+struct Store::Impl {
+  explicit Impl(const std::string& conninfo) : connection(conninfo) {}
+  pqxx::connection connection;
+};
+
+// Renders strings as a PostgreSQL text[] literal, for `$1::text[]` parameters.
+std::string to_pg_text_array(const std::vector<std::string>& values);
+std::string to_pg_bigint_array(const std::vector<int64_t>& values);
+
+// Column lists and row readers, kept next to each other so they cannot drift.
+extern const char* const kRunColumns;
+RunRecord read_run(const pqxx::row& row);
+extern const char* const kStepRunColumns;
+StepRunRecord read_step_run(const pqxx::row& row);
+extern const char* const kVersionColumns;  // expects artifact_versions v JOIN artifacts a
+ArtifactVersionRecord read_version(const pqxx::row& row, int first_column = 0);
+constexpr int kVersionColumnCount = 11;
+
+template <typename T>
+std::optional<T> optional_field(const pqxx::field& field) {
+  if (field.is_null()) return std::nullopt;
+  return field.as<T>();
+}
+
+inline std::string text_field(const pqxx::field& field) {
+  return field.is_null() ? std::string() : field.as<std::string>();
+}
+
+}  // namespace twinflow

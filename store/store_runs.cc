@@ -1,0 +1,238 @@
+// Store: runs, the steps of a run, and their attempts.
+#include <signal.h>
+
+#include "store/store_impl.h"
+#include "util/error.h"
+
+namespace twinflow {
+
+int64_t Store::create_run(const NewRun& run) {
+  pqxx::work tx(impl_->connection);
+  tx.exec_params(
+      "INSERT INTO dag_snapshots (content_hash, content) VALUES ($1, $2) "
+      "ON CONFLICT (content_hash) DO NOTHING",
+      run.dag_hash, run.dag_content);
+  auto pipeline_id = tx.exec_params1(
+                           "INSERT INTO pipelines (name, dag_file, dag_hash) VALUES ($1, $2, $3) "
+                           "ON CONFLICT (name) DO UPDATE SET dag_file = EXCLUDED.dag_file, "
+                           "dag_hash = EXCLUDED.dag_hash, updated_at = now() RETURNING id",
+                           run.pipeline, run.dag_file, run.dag_hash)[0]
+                         .as<int64_t>();
+  auto run_id =
+      tx.exec_params1(
+            "INSERT INTO runs (pipeline_id, dag_hash, dag_file, parent_run_id, trigger, params, "
+            "status, host, pid, heartbeat_at, started_at) "
+            "VALUES ($1, $2, $3, $4, $5, $6::jsonb, 'running', $7, $8, now(), now()) RETURNING id",
+            pipeline_id, run.dag_hash, run.dag_file, run.parent_run_id, run.trigger,
+            run.params.dump(), run.host, run.pid)[0]
+          .as<int64_t>();
+  tx.exec_params(
+      "INSERT INTO run_steps (run_id, step_id, status) "
+      "SELECT $1, unnest($2::text[]), 'pending'",
+      run_id, to_pg_text_array(run.step_ids));
+  tx.commit();
+  return run_id;
+}
+
+std::optional<RunRecord> Store::find_run(int64_t run_id) {
+  pqxx::read_transaction tx(impl_->connection);
+  auto rows = tx.exec_params(std::string("SELECT ") + kRunColumns +
+                                 " FROM runs r JOIN pipelines p ON p.id = r.pipeline_id "
+                                 "WHERE r.id = $1",
+                             run_id);
+  if (rows.empty()) return std::nullopt;
+  return read_run(rows[0]);
+}
+
+std::vector<RunRecord> Store::list_runs(const RunFilter& filter) {
+  pqxx::read_transaction tx(impl_->connection);
+  // Empty filters match everything; a NULL-tolerant form keeps one statement.
+  auto rows = tx.exec_params(
+      std::string("SELECT ") + kRunColumns +
+          " FROM runs r JOIN pipelines p ON p.id = r.pipeline_id "
+          "WHERE ($1 = '' OR p.name = $1) AND ($2 = '' OR r.status = $2) "
+          "AND ($3 = '' OR r.trigger = $3) AND ($4 = 0 OR r.id < $4) "
+          "ORDER BY r.id DESC LIMIT $5",
+      filter.pipeline, filter.status, filter.trigger, filter.before_id, filter.limit);
+  std::vector<RunRecord> runs;
+  for (const auto& row : rows) runs.push_back(read_run(row));
+  return runs;
+}
+
+std::vector<RunStepRecord> Store::run_steps(int64_t run_id) {
+  pqxx::read_transaction tx(impl_->connection);
+  auto rows = tx.exec_params(
+      "SELECT step_id, status, attempts, result_step_run_id, started_at::text, "
+      "finished_at::text, extract(epoch from coalesce(finished_at, now()) - started_at) "
+      "FROM run_steps WHERE run_id = $1 ORDER BY started_at NULLS LAST, step_id",
+      run_id);
+  std::vector<RunStepRecord> steps;
+  for (const auto& row : rows) {
+    RunStepRecord s;
+    s.step_id = row[0].as<std::string>();
+    s.status = row[1].as<std::string>();
+    s.attempts = row[2].as<int>();
+    s.result_step_run_id = optional_field<int64_t>(row[3]);
+    s.started_at = text_field(row[4]);
+    s.finished_at = text_field(row[5]);
+    s.duration_seconds = optional_field<double>(row[6]).value_or(0);
+    steps.push_back(s);
+  }
+  return steps;
+}
+
+std::vector<StepRunRecord> Store::step_runs(int64_t run_id) {
+  pqxx::read_transaction tx(impl_->connection);
+  auto rows = tx.exec_params(std::string("SELECT ") + kStepRunColumns +
+                                 " FROM step_runs s WHERE s.run_id = $1 ORDER BY s.id",
+                             run_id);
+  std::vector<StepRunRecord> out;
+  for (const auto& row : rows) out.push_back(read_step_run(row));
+  return out;
+}
+
+std::optional<StepRunRecord> Store::find_step_run(int64_t run_id, const std::string& step_id,
+                                                  int attempt) {
+  pqxx::read_transaction tx(impl_->connection);
+  // attempt 0 means the latest attempt.
+  auto rows = tx.exec_params(std::string("SELECT ") + kStepRunColumns +
+                                 " FROM step_runs s WHERE s.run_id = $1 AND s.step_id = $2 "
+                                 "AND ($3 = 0 OR s.attempt = $3) ORDER BY s.attempt DESC LIMIT 1",
+                             run_id, step_id, attempt);
+  if (rows.empty()) return std::nullopt;
+  return read_step_run(rows[0]);
+}
+
+std::string Store::dag_content(const std::string& dag_hash) {
+  pqxx::read_transaction tx(impl_->connection);
+  auto rows = tx.exec_params("SELECT content FROM dag_snapshots WHERE content_hash = $1", dag_hash);
+  if (rows.empty()) throw Error("no DAG snapshot with hash " + dag_hash);
+  return rows[0][0].as<std::string>();
+}
+
+int64_t Store::start_attempt(int64_t run_id, const std::string& step_id, int attempt,
+                             const std::string& host, int pid, const std::string& log_path,
+                             const std::string& cache_key) {
+  pqxx::work tx(impl_->connection);
+  auto id = tx.exec_params1(
+                  "WITH s AS (UPDATE run_steps SET status = 'running', attempts = $3, "
+                  "started_at = coalesce(started_at, now()) WHERE run_id = $1 AND step_id = $2) "
+                  "INSERT INTO step_runs (run_id, step_id, attempt, status, host, pid, "
+                  "heartbeat_at, log_path, cache_key) "
+                  "VALUES ($1, $2, $3, 'running', $4, $5, now(), $6, nullif($7, '')) RETURNING id",
+                  run_id, step_id, attempt, host, pid, log_path, cache_key)[0]
+                .as<int64_t>();
+  tx.commit();
+  return id;
+}
+
+void Store::end_attempt_unsuccessfully(int64_t run_id, const std::string& step_id,
+                                       int64_t step_run_id, const AttemptEnd& end,
+                                       const std::string& step_state) {
+  pqxx::work tx(impl_->connection);
+  tx.exec_params(
+      "UPDATE step_runs SET status = $2, exit_code = $3, signal = $4, error = nullif($5, ''), "
+      "finished_at = now() WHERE id = $1",
+      step_run_id, end.status, end.exit_code, end.signal, end.error);
+  bool final = step_state != step_status::kRetrying;
+  tx.exec_params(
+      "UPDATE run_steps SET status = $3, finished_at = CASE WHEN $4 THEN now() END "
+      "WHERE run_id = $1 AND step_id = $2",
+      run_id, step_id, step_state, final);
+  tx.commit();
+}
+
+void Store::set_steps_status(int64_t run_id, const std::vector<std::string>& step_ids,
+                             const std::string& status,
+                             const std::vector<int64_t>& result_step_run_ids) {
+  if (step_ids.empty()) return;
+  pqxx::work tx(impl_->connection);
+  if (result_step_run_ids.empty()) {
+    tx.exec_params(
+        "UPDATE run_steps SET status = $3, finished_at = now() "
+        "WHERE run_id = $1 AND step_id = ANY($2::text[])",
+        run_id, to_pg_text_array(step_ids), status);
+  } else {
+    if (result_step_run_ids.size() != step_ids.size())
+      throw Error("set_steps_status: one result step run per step is needed");
+    tx.exec_params(
+        "UPDATE run_steps rs SET status = $4, result_step_run_id = u.result, finished_at = now() "
+        "FROM unnest($2::text[], $3::bigint[]) AS u(step_id, result) "
+        "WHERE rs.run_id = $1 AND rs.step_id = u.step_id",
+        run_id, to_pg_text_array(step_ids), to_pg_bigint_array(result_step_run_ids), status);
+  }
+  tx.commit();
+}
+
+void Store::finish_run(int64_t run_id, const std::string& status, const std::string& error) {
+  pqxx::work tx(impl_->connection);
+  tx.exec_params(
+      "UPDATE runs SET status = $2, error = nullif($3, ''), finished_at = now(), "
+      "heartbeat_at = now() WHERE id = $1",
+      run_id, status, error);
+  tx.commit();
+}
+
+bool Store::heartbeat(int64_t run_id) {
+  pqxx::work tx(impl_->connection);
+  auto cancel = tx.exec_params1(
+                      "UPDATE runs SET heartbeat_at = now() WHERE id = $1 RETURNING cancel_requested",
+                      run_id)[0]
+                    .as<bool>();
+  tx.exec_params(
+      "UPDATE step_runs SET heartbeat_at = now() WHERE run_id = $1 AND status = 'running'", run_id);
+  tx.commit();
+  return cancel;
+}
+
+bool Store::request_cancel(int64_t run_id) {
+  pqxx::work tx(impl_->connection);
+  auto rows = tx.exec_params(
+      "UPDATE runs SET cancel_requested = true WHERE id = $1 "
+      "AND status IN ('queued', 'running') RETURNING id",
+      run_id);
+  tx.commit();
+  return !rows.empty();
+}
+
+std::vector<StepRunRecord> Store::reap_interrupted_runs(const std::string& host,
+                                                        const std::function<bool(int)>& is_alive,
+                                                        int stale_after_seconds) {
+  pqxx::work tx(impl_->connection);
+  std::vector<int64_t> dead;
+  auto candidates = tx.exec_params(
+      "SELECT id, host, pid, heartbeat_at < now() - make_interval(secs => $1) FROM runs "
+      "WHERE status = 'running' FOR UPDATE SKIP LOCKED",
+      stale_after_seconds);
+  for (const auto& row : candidates) {
+    bool same_host = text_field(row[1]) == host;
+    int pid = optional_field<int>(row[2]).value_or(0);
+    bool stale = optional_field<bool>(row[3]).value_or(false);
+    if ((same_host && pid > 0 && !is_alive(pid)) || stale)
+      dead.push_back(row[0].as<int64_t>());
+  }
+  std::vector<StepRunRecord> orphans;
+  if (dead.empty()) return orphans;
+  auto ids = to_pg_bigint_array(dead);
+  for (const auto& row :
+       tx.exec_params(std::string("UPDATE step_runs s SET status = 'interrupted', "
+                                  "finished_at = now(), error = 'the twinflow process running "
+                                  "this step stopped' WHERE s.run_id = ANY($1::bigint[]) AND "
+                                  "s.status = 'running' RETURNING ") +
+                          kStepRunColumns,
+                      ids))
+    orphans.push_back(read_step_run(row));
+  tx.exec_params(
+      "UPDATE run_steps SET status = 'interrupted', finished_at = now() "
+      "WHERE run_id = ANY($1::bigint[]) AND status IN ('running', 'retrying')",
+      ids);
+  tx.exec_params(
+      "UPDATE runs SET status = 'interrupted', finished_at = now(), "
+      "error = 'the twinflow process running this run stopped without finishing it' "
+      "WHERE id = ANY($1::bigint[])",
+      ids);
+  tx.commit();
+  return orphans;
+}
+
+}  // namespace twinflow
