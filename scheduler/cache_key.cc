@@ -11,7 +11,7 @@ std::string compute_cache_key(const Step& step, const std::string& build_id,
                               const std::vector<NamedVersion>& inputs,
                               const std::filesystem::path& base_dir) {
   Sha256 key;
-  key.field("twinflow-cache-v1").field(step.type);
+  key.field("twinflow-cache-v1").field(step.id).field(step.type);
   if (step.type == "command") {
     key.field(step.shell ? "shell" : "argv");
     for (const auto& arg : step.command) key.field(arg);

@@ -1,7 +1,7 @@
 // The cache key of a step: equal keys mean the step would compute the same
 // outputs, so the outputs of an earlier attempt with that key can be reused.
 //
-// The key is a sha256 over the step's type, its code (twinflow's build id for
+// The key is a sha256 over the step's id and type, its code (twinflow's build id for
 // built-in steps; for command steps the command line, its environment and the
 // content of the files listed under cache.files), its resolved params, the
 // content hashes of its inputs and the names of its outputs. Editing a helper

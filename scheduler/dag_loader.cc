@@ -47,8 +47,8 @@ const KeyList& top_level_keys() {
   return kKeys;
 }
 const KeyList& step_keys() {
-  static const KeyList kKeys = {"id",     "type",    "description", "needs",   "inputs",
-                                "outputs", "params", "command",     "env",     "retries",
+  static const KeyList kKeys = {"id",      "type",   "description", "needs", "inputs",
+                                "outputs", "params", "command",     "env",   "retries",
                                 "timeout", "cache",  "pool"};
   return kKeys;
 }
@@ -72,7 +72,9 @@ SourcePos position_of(const YAML::Mark& mark) {
   return {mark.line + 1, mark.column + 1};
 }
 
-SourcePos position_of(const YAML::Node& node) { return position_of(node.Mark()); }
+SourcePos position_of(const YAML::Node& node) {
+  return position_of(node.Mark());
+}
 
 ScalarType scalar_type(const YAML::Node& node) {
   if (node.IsNull()) return ScalarType::kNull;
@@ -100,13 +102,46 @@ std::string kind_of(const YAML::Node& node) {
 
 // Where a string is expected any non-null scalar will do: numbers and
 // booleans are taken as written (`name: 2024` names the DAG "2024").
-bool is_text(const YAML::Node& node) { return node.IsScalar(); }
+bool is_text(const YAML::Node& node) {
+  return node.IsScalar();
+}
 
 std::optional<long long> integer_value(const YAML::Node& node) {
   if (!node.IsScalar() || scalar_type(node) != ScalarType::kInteger) return std::nullopt;
   nlohmann::json value = scalar_to_json(node.Scalar(), ScalarType::kInteger);
   if (!value.is_number_integer()) return std::nullopt;
   return value.get<long long>();
+}
+
+// Any YAML value as JSON, for -p values: no positions, no substitution, and
+// of repeated keys the first wins.
+nlohmann::json plain_json_of(const YAML::Node& node) {
+  if (node.IsSequence()) {
+    nlohmann::json array = nlohmann::json::array();
+    for (const YAML::Node& item : node) array.push_back(plain_json_of(item));
+    return array;
+  }
+  if (node.IsMap()) {
+    nlohmann::json object = nlohmann::json::object();
+    for (const auto& pair : node) object.emplace(pair.first.Scalar(), plain_json_of(pair.second));
+    return object;
+  }
+  return scalar_to_json(node.IsNull() ? "" : node.Scalar(), scalar_type(node));
+}
+
+// A -p value. Plain text is typed like an unquoted YAML scalar ("3" is a
+// number, "no" a string); a quoted string or a flow sequence or mapping is
+// read as YAML. Reruns pass recorded params back as JSON text, which is such
+// YAML, so they come back with the same values and types.
+nlohmann::json override_value(const std::string& text) {
+  if (text.empty() || std::string_view("\"'[{").find(text[0]) == std::string_view::npos) {
+    return scalar_to_json(text, resolve_plain_scalar(text));
+  }
+  try {
+    return plain_json_of(YAML::Load(text));
+  } catch (const YAML::Exception&) {
+    return text;  // "[draft" is not YAML: take it as written
+  }
 }
 
 // --- mappings ------------------------------------------------------------------
@@ -142,14 +177,16 @@ class Fields {
  public:
   explicit Fields(const YAML::Node& mapping) {
     entries_.reserve(mapping.size());  // never reallocates: index_ holds views of keys
-    for (auto it = mapping.begin(); it != mapping.end(); ++it) {
-      const YAML::Node& key = it->first;
+    // Each pair is a temporary of yaml-cpp's iterator: bound here, it lives
+    // through the loop body (it->first would dangle).
+    for (const auto& pair : mapping) {
+      const YAML::Node& key = pair.first;
       if (!key.IsScalar()) {
         bad_keys_.push_back({key, 0});
       } else if (const Entry* first = find(key.Scalar())) {
         bad_keys_.push_back({key, position_of(first->key_node).line});
       } else {
-        add({key.Scalar(), key, it->second});
+        add({key.Scalar(), key, pair.second});
       }
     }
   }
@@ -281,7 +318,7 @@ class DagParser {
     top.check_keys(top_level_keys(), Place{}, sink_);
     parse_name(top.find("name"));
     if (const Entry* entry = top.find_given("description")) {
-      dag_.description = text_of(entry->value, Subject(*entry, nullptr));
+      dag_.description = text_of(entry->value, Subject(*entry, nullptr)).value_or("");
     }
     parse_params(top.find_given("params"));
     apply_overrides();
@@ -304,11 +341,11 @@ class DagParser {
                  subject.name() + " must be " + expected + ", got " + kind_of(value));
   }
 
-  // The value as text, or "" after reporting that it is not a string.
-  std::string text_of(const YAML::Node& value, const Subject& subject) {
+  // The value as text; nullopt after reporting that it is not a string.
+  std::optional<std::string> text_of(const YAML::Node& value, const Subject& subject) {
     if (is_text(value)) return value.Scalar();
     report_type(subject, "a string", value);
-    return "";
+    return std::nullopt;
   }
 
   // The strings of a sequence, or a lone string when `allow_single`.
@@ -419,12 +456,12 @@ class DagParser {
   void apply_overrides() {
     for (const auto& [name, text] : options_.param_overrides) {
       if (dag_.params.contains(name)) {
-        dag_.params[name] = scalar_to_json(text, resolve_plain_scalar(text));
+        dag_.params[name] = override_value(text);
       } else if (params_usable_) {
         std::vector<std::string> declared;
         for (const auto& item : dag_.params.items()) declared.push_back(item.key());
-        sink_.report({}, "unknown parameter '" + name + "' given with -p" +
-                             did_you_mean(name, declared));
+        sink_.report(
+            {}, "unknown parameter '" + name + "' given with -p" + did_you_mean(name, declared));
       }
     }
   }
@@ -436,8 +473,9 @@ class DagParser {
       sink_.report({}, "missing required key 'name'");
       return;
     }
-    dag_.name = text_of(name->value, Subject(*name, nullptr));
-    if (dag_.name.empty()) return;
+    std::optional<std::string> text = text_of(name->value, Subject(*name, nullptr));
+    if (!text) return;
+    dag_.name = *text;
     if (std::string problem = name_problem(dag_.name, kDottedRule); !problem.empty()) {
       sink_.report(name->value_pos(), "invalid DAG name '" + dag_.name + "': " + problem);
     }
@@ -464,8 +502,8 @@ class DagParser {
     std::optional<long long> slots = integer_value(entry.value);
     std::string pool = "pool '" + entry.key + "'";
     if (!slots) {
-      sink_.report(entry.value_pos(), pool + " must have an integer number of slots, got " +
-                                          kind_of(entry.value));
+      sink_.report(entry.value_pos(),
+                   pool + " must have an integer number of slots, got " + kind_of(entry.value));
       return std::nullopt;
     }
     if (*slots < 1 || *slots > INT_MAX) {
@@ -515,7 +553,7 @@ class DagParser {
 
     parse_step_type(fields.find_given("type"), context);
     if (const Entry* entry = fields.find_given("description")) {
-      step.description = text_of(entry->value, Subject(*entry, &context.label));
+      step.description = text_of(entry->value, Subject(*entry, &context.label)).value_or("");
     }
     parse_needs(fields.find_given("needs"), context);
     parse_inputs(fields.find_given("inputs"), context);
@@ -535,9 +573,10 @@ class DagParser {
       return;
     }
     std::string label = step_label("", index);
-    step.id = text_of(id->value, Subject(*id, &label));
+    std::optional<std::string> text = text_of(id->value, Subject(*id, &label));
+    if (!text) return;
+    step.id = *text;
     source.id_pos = id->value_pos();
-    if (step.id.empty()) return;
     if (std::string problem = name_problem(step.id, kIdRule); !problem.empty()) {
       sink_.report(source.id_pos, "invalid step id '" + step.id + "': " + problem);
     }
@@ -545,16 +584,16 @@ class DagParser {
 
   void parse_step_type(const Entry* type, StepContext& context) {
     if (!type) return;
-    std::string name = text_of(type->value, Subject(*type, &context.label));
+    std::optional<std::string> name = text_of(type->value, Subject(*type, &context.label));
     context.step.type.clear();  // while unknown, whether a 'command' belongs is unknowable
-    if (name.empty()) return;
+    if (!name) return;
     const std::vector<std::string>& known = known_step_types();
-    if (std::find(known.begin(), known.end(), name) == known.end()) {
-      sink_.report(type->value_pos(), "unknown step type '" + name + "' in " + context.label +
-                                          did_you_mean(name, known));
+    if (std::find(known.begin(), known.end(), *name) == known.end()) {
+      sink_.report(type->value_pos(), "unknown step type '" + *name + "' in " + context.label +
+                                          did_you_mean(*name, known));
       return;
     }
-    context.step.type = name;
+    context.step.type = *name;
   }
 
   // Whether the needed steps exist is checked in dag_validate.cc.
@@ -617,8 +656,8 @@ class DagParser {
                                 [&](const OutputDecl& o) { return o.name == output->name; });
       if (first != declared.end()) {
         sink_.report(output->pos, "duplicate output '" + output->name + "' in " + context.label +
-                                      " (first defined at line " +
-                                      std::to_string(first->pos.line) + ")");
+                                      " (first defined at line " + std::to_string(first->pos.line) +
+                                      ")");
         continue;
       }
       declared.push_back(std::move(*output));
@@ -640,7 +679,6 @@ class DagParser {
       report_type(Subject(label(), output.pos), "a string or a mapping", node);
       return std::nullopt;
     }
-    if (output.name.empty()) return std::nullopt;
     if (std::string problem = name_problem(output.name, kVariableRule); !problem.empty()) {
       sink_.report(output.pos, "invalid output name '" + output.name + "' in " + context.label +
                                    ": " + problem);
@@ -651,10 +689,10 @@ class DagParser {
     return output;
   }
 
-  // Reads {name, artifact, type}. False when there is no name to go by.
+  // Reads {name, artifact, type}. False when there is no usable name.
   template <typename LabelFn>
-  bool parse_output_fields(const YAML::Node& node, const LabelFn& label,
-                           const StepContext& context, OutputDecl& output) {
+  bool parse_output_fields(const YAML::Node& node, const LabelFn& label, const StepContext& context,
+                           OutputDecl& output) {
     Fields fields(node);
     fields.check_keys(output_keys(), Place{"outputs", &context.label}, sink_);
     const Entry* name = fields.find("name");
@@ -663,19 +701,21 @@ class DagParser {
       return false;
     }
     std::string owner = label();
-    output.name = text_of(name->value, Subject(*name, &owner));
+    std::optional<std::string> text = text_of(name->value, Subject(*name, &owner));
+    if (!text) return false;
+    output.name = *text;
     output.pos = name->value_pos();
     owner = "output '" + output.name + "' of " + context.label;
     if (const Entry* artifact = fields.find_given("artifact")) {
-      output.artifact = text_of(artifact->value, Subject(*artifact, &owner));
+      output.artifact = text_of(artifact->value, Subject(*artifact, &owner)).value_or("");
       std::string problem = name_problem(output.artifact, kDottedRule);
-      if (!output.artifact.empty() && !problem.empty()) {
-        sink_.report(artifact->value_pos(), "invalid artifact name '" + output.artifact +
-                                                "' for " + owner + ": " + problem);
+      if (!problem.empty() && is_text(artifact->value)) {
+        sink_.report(artifact->value_pos(), "invalid artifact name '" + output.artifact + "' for " +
+                                                owner + ": " + problem);
       }
     }
     if (const Entry* type = fields.find_given("type")) {
-      output.type = text_of(type->value, Subject(*type, &owner));
+      output.type = text_of(type->value, Subject(*type, &owner)).value_or(output.type);
     }
     return true;
   }
@@ -694,8 +734,8 @@ class DagParser {
     if (step.type.empty()) return;  // unknown type, already reported
     if (step.type != "command") {
       if (command) {
-        sink_.report(position_of(command->key_node), context.label + " of type '" + step.type +
-                                                         "' cannot have a 'command'");
+        sink_.report(position_of(command->key_node),
+                     context.label + " of type '" + step.type + "' cannot have a 'command'");
       }
       return;
     }
@@ -728,8 +768,8 @@ class DagParser {
     for (const Entry& entry : read_entries(env->value, Place{"env", &context.label}, sink_)) {
       if (std::string problem = name_problem(entry.key, kVariableRule); !problem.empty()) {
         sink_.report(position_of(entry.key_node), "invalid environment variable name '" +
-                                                      entry.key + "' in " + context.label +
-                                                      ": " + problem);
+                                                      entry.key + "' in " + context.label + ": " +
+                                                      problem);
       }
       if (!is_text(entry.value)) {
         Subject subject("environment variable '" + entry.key + "' of " + context.label,
@@ -813,11 +853,12 @@ class DagParser {
 
   void parse_pool(const Entry* pool, StepContext& context) {
     if (!pool) return;
-    std::string& name = context.step.pool;
-    name = text_of(pool->value, Subject(*pool, &context.label));
-    if (name.empty() || !pools_usable_ || dag_.pools.contains(name)) return;
-    sink_.report(pool->value_pos(), context.label + " uses undeclared pool '" + name + "'" +
-                                        did_you_mean(name, pool_names_));
+    std::optional<std::string> name = text_of(pool->value, Subject(*pool, &context.label));
+    if (!name) return;
+    context.step.pool = *name;
+    if (!pools_usable_ || dag_.pools.contains(*name)) return;
+    sink_.report(pool->value_pos(), context.label + " uses undeclared pool '" + *name + "'" +
+                                        did_you_mean(*name, pool_names_));
   }
 
   const LoadOptions& options_;

@@ -14,6 +14,7 @@
 // this header, in namespace dag_loader_internal; callers do not need them.
 #pragma once
 
+#include <cstddef>
 #include <map>
 #include <optional>
 #include <string>
@@ -26,8 +27,10 @@
 namespace twinflow {
 
 struct LoadOptions {
-  // From `-p key=value`: each value is read as a YAML scalar ("3" is a number,
-  // "true" a boolean, anything else a string) and replaces the param's default.
+  // From `-p key=value`; each replaces the param's default. A value is typed
+  // like an unquoted YAML scalar ("3" is a number, "true" a boolean, anything
+  // else a string), except that a quoted string or a flow sequence or mapping
+  // (any JSON text, say) is read as YAML: '"3"' is the string 3, '[1, 2]' a list.
   std::map<std::string, std::string> param_overrides;
 };
 
@@ -59,7 +62,6 @@ class DiagnosticSink {
 
   // `pos.line` 0 means the problem has no single place in the file.
   void report(SourcePos pos, std::string message);
-  bool empty() const { return diagnostics_.empty(); }
   // Returns the diagnostics sorted by line, then column, then report order.
   std::vector<Diagnostic> take_sorted();
 
@@ -75,9 +77,9 @@ class DiagnosticSink {
 // What the checks across steps need to know about a step beyond Step itself:
 // where its id and its explicit needs were written.
 struct StepSource {
-  SourcePos id_pos;                    // of the id value; line 0 if the step has no id
-  std::vector<std::string> needs;      // explicit needs as written, with duplicates
-  std::vector<SourcePos> needs_pos;    // parallel to `needs`
+  SourcePos id_pos;                  // of the id value; line 0 if the step has no id
+  std::vector<std::string> needs;    // explicit needs as written, with duplicates
+  std::vector<SourcePos> needs_pos;  // parallel to `needs`
 };
 
 // Checks step ids for duplicates, needs and inputs for dangling references,

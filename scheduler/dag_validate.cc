@@ -5,6 +5,8 @@
 // The step checks are linear in steps plus edges, since a DAG of ten thousand
 // steps must validate in milliseconds, and the cycle search is iterative so
 // that a long chain cannot exhaust the stack.
+#include "scheduler/dag_loader.h"
+
 #include <algorithm>
 #include <charconv>
 #include <cmath>
@@ -14,15 +16,18 @@
 #include <string_view>
 #include <unordered_map>
 
-#include "scheduler/dag_loader.h"
 #include "scheduler/edit_distance.h"
 
 namespace twinflow {
 
 namespace {
 
-bool is_digit(char c) { return c >= '0' && c <= '9'; }
-bool is_letter(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
+bool is_digit(char c) {
+  return c >= '0' && c <= '9';
+}
+bool is_letter(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
 
 size_t skip_digits(std::string_view text, size_t pos) {
   while (pos < text.size() && is_digit(text[pos])) ++pos;
@@ -228,8 +233,8 @@ std::vector<Diagnostic> DiagnosticSink::take_sorted() {
 std::string DiagnosticSink::line_text(int line) const {
   if (line < 1 || static_cast<size_t>(line) > line_starts_.size()) return "";
   size_t begin = line_starts_[line - 1];
-  size_t end = static_cast<size_t>(line) < line_starts_.size() ? line_starts_[line] - 1
-                                                               : content_.size();
+  size_t end =
+      static_cast<size_t>(line) < line_starts_.size() ? line_starts_[line] - 1 : content_.size();
   // A CRLF file's '\r' would move the terminal's cursor back over the message.
   if (end > begin && content_[end - 1] == '\r') --end;
   return std::string(content_.substr(begin, end - begin));
@@ -276,9 +281,9 @@ class StepGraphChecker {
       if (id.empty()) continue;
       auto [first, inserted] = index_.emplace(id, i);
       if (!inserted) {
-        sink_.report(sources_[i].id_pos,
-                     "duplicate step id '" + id + "' (first defined at line " +
-                         std::to_string(sources_[first->second].id_pos.line) + ")");
+        sink_.report(sources_[i].id_pos, "duplicate step id '" + id + "' (first defined at line " +
+                                             std::to_string(sources_[first->second].id_pos.line) +
+                                             ")");
       }
     }
   }
@@ -313,9 +318,9 @@ class StepGraphChecker {
       const std::string& need = source.needs[n];
       size_t producer = find_step(need);
       if (producer == kNone) {
-        sink_.report(source.needs_pos[n],
-                     step_label(dag_.steps[consumer].id, consumer) + " needs unknown step '" +
-                         need + "'" + did_you_mean(need, all_step_ids()));
+        sink_.report(source.needs_pos[n], step_label(dag_.steps[consumer].id, consumer) +
+                                              " needs unknown step '" + need + "'" +
+                                              did_you_mean(need, all_step_ids()));
         continue;
       }
       link(producer, consumer, last_consumer);
@@ -346,8 +351,8 @@ class StepGraphChecker {
       names.push_back(output.name);
     }
     sink_.report(input.pos, subject + " refers to '" + input.step + "." + input.output +
-                                "', but step '" + producer.id + "' has no output '" +
-                                input.output + "'" + did_you_mean(input.output, names));
+                                "', but step '" + producer.id + "' has no output '" + input.output +
+                                "'" + did_you_mean(input.output, names));
   }
 
   // Tarjan's strongly connected components, with an explicit stack. Every
@@ -439,7 +444,8 @@ class StepGraphChecker {
     std::vector<size_t> path;
     for (size_t step = last; step != start; step = parent_[step]) path.push_back(step);
     std::string text = dag_.steps[start].id;
-    for (auto step = path.rbegin(); step != path.rend(); ++step) text += " -> " + dag_.steps[*step].id;
+    for (auto step = path.rbegin(); step != path.rend(); ++step)
+      text += " -> " + dag_.steps[*step].id;
     return text + " -> " + dag_.steps[start].id;
   }
 

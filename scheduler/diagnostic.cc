@@ -6,7 +6,9 @@ namespace twinflow {
 namespace {
 
 // UTF-8 continuation bytes do not start a character on screen.
-bool is_continuation_byte(char c) { return (static_cast<unsigned char>(c) & 0xC0) == 0x80; }
+bool is_continuation_byte(char c) {
+  return (static_cast<unsigned char>(c) & 0xC0) == 0x80;
+}
 
 // Blanks out the text left of the caret but keeps tabs, so that the caret
 // lands under the offending column whatever the terminal's tab width is.

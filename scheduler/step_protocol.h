@@ -24,8 +24,8 @@ namespace twinflow {
 
 // Where one attempt of a step keeps its files.
 struct AttemptPaths {
-  std::filesystem::path dir;         // home/runs/RUN/STEP/ATTEMPT
-  std::filesystem::path output_dir;  // dir/out
+  std::filesystem::path dir;         // home/runs/RUN/STEP.ATTEMPT
+  std::filesystem::path output_dir;  // the same directory: outputs are named files in it
   std::filesystem::path context;     // dir/context.json
   std::filesystem::path result;      // dir/result.json
   std::filesystem::path log;         // home/logs/RUN/STEP.ATTEMPT.log

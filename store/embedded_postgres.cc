@@ -570,16 +570,11 @@ void EmbeddedPostgres::initialise_cluster(const Launcher& server) const {
     throw Error(data_dir().string() +
                 " is not empty but holds no PostgreSQL cluster (no PG_VERSION): move it away");
   fs::remove(data_dir(), ec);
-  std::vector<std::string> args = {"-D",
-                                   staging.string(),
-                                   "-U",
-                                   kSuperuser,
-                                   "-E",
-                                   "UTF8",
-                                   "--locale=C.UTF-8",
-                                   "--auth-local=trust",
-                                   "--auth-host=reject",
-                                   "--no-instructions"};
+  std::vector<std::string> args = {"-D", staging.string(), "-U", kSuperuser, "-E", "UTF8"};
+  // trust is safe: only the server's user (and root) can reach the socket.
+  for (const char* flag :
+       {"--locale=C.UTF-8", "--auth-local=trust", "--auth-host=reject", "--no-instructions"})
+    args.push_back(flag);
   if (!durable_) args.push_back("--no-sync");
   std::vector<std::string> argv = server.argv("initdb", args);
   CommandResult result = run_command(argv, pg_dir_);
@@ -625,7 +620,7 @@ void EmbeddedPostgres::remove_stale_lock_files() const {
 }
 
 std::string EmbeddedPostgres::server_options() const {
-  // -k is a list: double quotes keep a comma in the path from splitting it.
+  // -k takes a list of directories; double quotes make ours exactly one.
   std::string options = "-k " + shell_quote("\"" + socket_dir_.string() + "\"") +
                         " -c listen_addresses='' -p " + kPort;
   if (!durable_) options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off";

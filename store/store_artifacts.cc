@@ -7,41 +7,6 @@
 namespace twinflow {
 namespace {
 
-// Creates the next version of `output.artifact`, or returns the latest one
-// when it has the same content: an unchanged output is not a new version, so
-// "train when a new dataset version appears" does not fire on a no-op.
-ArtifactVersionRecord record_version(pqxx::work& tx, const OutputToRecord& output,
-                                     int64_t producer_step_run_id) {
-  auto artifact_id = tx.exec_params1(
-                           "INSERT INTO artifacts (name, type) VALUES ($1, $2) "
-                           "ON CONFLICT (name) DO UPDATE SET name = EXCLUDED.name RETURNING id",
-                           output.artifact, output.type)[0]
-                         .as<int64_t>();
-  // Locks the artifact row: concurrent producers of one artifact number their
-  // versions one after the other.
-  auto latest = tx.exec_params1("SELECT latest_version FROM artifacts WHERE id = $1 FOR UPDATE",
-                                artifact_id)[0]
-                    .as<int>();
-  std::string select = std::string("SELECT ") + kVersionColumns +
-                       " FROM artifact_versions v JOIN artifacts a ON a.id = v.artifact_id ";
-  if (latest > 0) {
-    auto same = tx.exec_params(select + "WHERE v.artifact_id = $1 AND v.version = $2 AND "
-                                        "v.content_hash = $3 AND v.metadata = $4::jsonb",
-                               artifact_id, latest, output.content_hash, output.metadata.dump());
-    if (!same.empty()) return read_version(same[0]);
-  }
-  tx.exec_params("UPDATE artifacts SET latest_version = $2 WHERE id = $1", artifact_id,
-                 latest + 1);
-  auto id = tx.exec_params1(
-                  "INSERT INTO artifact_versions (artifact_id, version, content_hash, uri, "
-                  "size_bytes, metadata, producer_step_run_id) "
-                  "VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7) RETURNING id",
-                  artifact_id, latest + 1, output.content_hash, output.uri, output.size_bytes,
-                  output.metadata.dump(), producer_step_run_id)[0]
-                .as<int64_t>();
-  return read_version(tx.exec_params1(select + "WHERE v.id = $1", id));
-}
-
 void add_edges(pqxx::work& tx, int64_t step_run_id, const char* direction,
                const std::vector<NamedVersion>& versions) {
   for (const auto& named : versions)
@@ -69,21 +34,33 @@ std::vector<NamedVersion> Store::end_attempt_succeeded(int64_t run_id, const std
                                                        int64_t step_run_id,
                                                        const std::vector<NamedVersion>& inputs,
                                                        const std::vector<OutputToRecord>& outputs) {
-  pqxx::work tx(impl_->connection);
+  nlohmann::json input_refs = nlohmann::json::array();
+  for (const auto& input : inputs)
+    input_refs.push_back({{"name", input.name}, {"version_id", input.version.id}});
+  nlohmann::json output_docs = nlohmann::json::array();
+  for (const auto& o : outputs)
+    output_docs.push_back({{"name", o.name}, {"artifact", o.artifact}, {"type", o.type},
+                           {"content_hash", o.content_hash}, {"uri", o.uri},
+                           {"size_bytes", o.size_bytes}, {"metadata", o.metadata}});
+  // One statement, so one transaction and one round trip: see
+  // migrations/0002_record_success.sql.
+  pqxx::nontransaction tx(impl_->connection);
+  auto rows = tx.exec_params(
+      "SELECT output_name, version_id FROM twinflow_record_success($1, $2, $3, $4::jsonb, "
+      "$5::jsonb)",
+      run_id, step_id, step_run_id, input_refs.dump(), output_docs.dump());
+  if (rows.empty()) return {};
+  std::vector<int64_t> ids;
+  for (const auto& row : rows) ids.push_back(row[1].as<int64_t>());
+  std::map<int64_t, ArtifactVersionRecord> by_id;
+  for (const auto& row : tx.exec_params(std::string("SELECT ") + kVersionColumns +
+                                            " FROM artifact_versions v JOIN artifacts a ON "
+                                            "a.id = v.artifact_id WHERE v.id = ANY($1::bigint[])",
+                                        to_pg_bigint_array(ids)))
+    by_id[row[0].as<int64_t>()] = read_version(row);
   std::vector<NamedVersion> recorded;
-  for (const auto& output : outputs)
-    recorded.push_back({output.name, record_version(tx, output, step_run_id)});
-  add_edges(tx, step_run_id, "input", inputs);
-  add_edges(tx, step_run_id, "output", recorded);
-  tx.exec_params(
-      "UPDATE step_runs SET status = 'succeeded', exit_code = 0, finished_at = now() "
-      "WHERE id = $1",
-      step_run_id);
-  tx.exec_params(
-      "UPDATE run_steps SET status = 'succeeded', result_step_run_id = $3, finished_at = now() "
-      "WHERE run_id = $1 AND step_id = $2",
-      run_id, step_id, step_run_id);
-  tx.commit();
+  for (const auto& row : rows)
+    recorded.push_back({row[0].as<std::string>(), by_id.at(row[1].as<int64_t>())});
   return recorded;
 }
 
@@ -109,7 +86,7 @@ int64_t Store::record_cached_attempt(int64_t run_id, const std::string& step_id,
 }
 
 std::map<std::string, std::vector<NamedVersion>> Store::step_outputs(int64_t run_id) {
-  pqxx::read_transaction tx(impl_->connection);
+  pqxx::nontransaction tx(impl_->connection);
   auto rows = tx.exec_params(
       std::string("SELECT rs.step_id, e.name, ") + kVersionColumns +
           " FROM run_steps rs JOIN lineage_edges e ON e.step_run_id = rs.result_step_run_id "
@@ -123,12 +100,12 @@ std::map<std::string, std::vector<NamedVersion>> Store::step_outputs(int64_t run
 }
 
 std::vector<NamedVersion> Store::outputs_of_step_run(int64_t step_run_id) {
-  pqxx::read_transaction tx(impl_->connection);
+  pqxx::nontransaction tx(impl_->connection);
   return read_named_versions(tx.exec_params(kOutputsOfStepRun, step_run_id));
 }
 
 std::optional<Store::CacheHit> Store::find_cache_hit(const std::string& cache_key) {
-  pqxx::read_transaction tx(impl_->connection);
+  pqxx::nontransaction tx(impl_->connection);
   // Newest first; a hit whose content vanished from disk is skipped, not served.
   auto candidates = tx.exec_params(
       "SELECT id FROM step_runs WHERE cache_key = $1 AND status = 'succeeded' "
@@ -146,7 +123,7 @@ std::optional<Store::CacheHit> Store::find_cache_hit(const std::string& cache_ke
 }
 
 std::vector<ArtifactSummary> Store::list_artifacts() {
-  pqxx::read_transaction tx(impl_->connection);
+  pqxx::nontransaction tx(impl_->connection);
   std::vector<ArtifactSummary> out;
   for (const auto& row :
        tx.exec("SELECT name, type, latest_version, created_at::text FROM artifacts ORDER BY name"))
@@ -156,7 +133,7 @@ std::vector<ArtifactSummary> Store::list_artifacts() {
 }
 
 std::vector<ArtifactVersionRecord> Store::artifact_versions(const std::string& name) {
-  pqxx::read_transaction tx(impl_->connection);
+  pqxx::nontransaction tx(impl_->connection);
   std::vector<ArtifactVersionRecord> out;
   for (const auto& row : tx.exec_params(std::string("SELECT ") + kVersionColumns +
                                             " FROM artifact_versions v JOIN artifacts a ON "
@@ -169,7 +146,7 @@ std::vector<ArtifactVersionRecord> Store::artifact_versions(const std::string& n
 
 std::optional<ArtifactVersionRecord> Store::find_artifact_version(const std::string& name,
                                                                   int version) {
-  pqxx::read_transaction tx(impl_->connection);
+  pqxx::nontransaction tx(impl_->connection);
   // version 0 means the latest.
   auto rows = tx.exec_params(std::string("SELECT ") + kVersionColumns +
                                  " FROM artifact_versions v JOIN artifacts a ON "
@@ -207,14 +184,14 @@ const std::string kEdgeSelect =
 }  // namespace
 
 std::vector<LineageEdge> Store::edges_of_version(int64_t artifact_version_id) {
-  pqxx::read_transaction tx(impl_->connection);
+  pqxx::nontransaction tx(impl_->connection);
   return read_edges(tx.exec_params(
       kEdgeSelect + "WHERE e.artifact_version_id = $1 ORDER BY e.direction DESC, e.step_run_id",
       artifact_version_id));
 }
 
 std::vector<LineageEdge> Store::edges_of_step_run(int64_t step_run_id) {
-  pqxx::read_transaction tx(impl_->connection);
+  pqxx::nontransaction tx(impl_->connection);
   return read_edges(
       tx.exec_params(kEdgeSelect + "WHERE e.step_run_id = $1 ORDER BY e.direction, e.name",
                      step_run_id));

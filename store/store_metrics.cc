@@ -28,16 +28,15 @@ void Store::record_metrics(int64_t step_run_id, const std::vector<MetricPoint>& 
     values += float8_literal(points[i].value);
     steps += points[i].step ? std::to_string(*points[i].step) : "NULL";
   }
-  pqxx::work tx(impl_->connection);
+  pqxx::nontransaction tx(impl_->connection);  // one statement: its own transaction
   tx.exec_params(
       "INSERT INTO metrics (step_run_id, key, value, step) "
       "SELECT $1, k, v, s FROM unnest($2::text[], $3::float8[], $4::bigint[]) AS u(k, v, s)",
       step_run_id, to_pg_text_array(keys), values + "}", steps + "}");
-  tx.commit();
 }
 
 std::vector<MetricRecord> Store::metrics_of_run(int64_t run_id) {
-  pqxx::read_transaction tx(impl_->connection);
+  pqxx::nontransaction tx(impl_->connection);
   std::vector<MetricRecord> out;
   for (const auto& row : tx.exec_params(
            "SELECT m.step_run_id, m.key, m.value, m.step, m.recorded_at::text FROM metrics m "

@@ -35,7 +35,7 @@ int64_t Store::create_run(const NewRun& run) {
 }
 
 std::optional<RunRecord> Store::find_run(int64_t run_id) {
-  pqxx::read_transaction tx(impl_->connection);
+  pqxx::nontransaction tx(impl_->connection);
   auto rows = tx.exec_params(std::string("SELECT ") + kRunColumns +
                                  " FROM runs r JOIN pipelines p ON p.id = r.pipeline_id "
                                  "WHERE r.id = $1",
@@ -45,7 +45,7 @@ std::optional<RunRecord> Store::find_run(int64_t run_id) {
 }
 
 std::vector<RunRecord> Store::list_runs(const RunFilter& filter) {
-  pqxx::read_transaction tx(impl_->connection);
+  pqxx::nontransaction tx(impl_->connection);
   // Empty filters match everything; a NULL-tolerant form keeps one statement.
   auto rows = tx.exec_params(
       std::string("SELECT ") + kRunColumns +
@@ -60,7 +60,7 @@ std::vector<RunRecord> Store::list_runs(const RunFilter& filter) {
 }
 
 std::vector<RunStepRecord> Store::run_steps(int64_t run_id) {
-  pqxx::read_transaction tx(impl_->connection);
+  pqxx::nontransaction tx(impl_->connection);
   auto rows = tx.exec_params(
       "SELECT step_id, status, attempts, result_step_run_id, started_at::text, "
       "finished_at::text, extract(epoch from coalesce(finished_at, now()) - started_at) "
@@ -82,7 +82,7 @@ std::vector<RunStepRecord> Store::run_steps(int64_t run_id) {
 }
 
 std::vector<StepRunRecord> Store::step_runs(int64_t run_id) {
-  pqxx::read_transaction tx(impl_->connection);
+  pqxx::nontransaction tx(impl_->connection);
   auto rows = tx.exec_params(std::string("SELECT ") + kStepRunColumns +
                                  " FROM step_runs s WHERE s.run_id = $1 ORDER BY s.id",
                              run_id);
@@ -93,7 +93,7 @@ std::vector<StepRunRecord> Store::step_runs(int64_t run_id) {
 
 std::optional<StepRunRecord> Store::find_step_run(int64_t run_id, const std::string& step_id,
                                                   int attempt) {
-  pqxx::read_transaction tx(impl_->connection);
+  pqxx::nontransaction tx(impl_->connection);
   // attempt 0 means the latest attempt.
   auto rows = tx.exec_params(std::string("SELECT ") + kStepRunColumns +
                                  " FROM step_runs s WHERE s.run_id = $1 AND s.step_id = $2 "
@@ -104,7 +104,7 @@ std::optional<StepRunRecord> Store::find_step_run(int64_t run_id, const std::str
 }
 
 std::string Store::dag_content(const std::string& dag_hash) {
-  pqxx::read_transaction tx(impl_->connection);
+  pqxx::nontransaction tx(impl_->connection);
   auto rows = tx.exec_params("SELECT content FROM dag_snapshots WHERE content_hash = $1", dag_hash);
   if (rows.empty()) throw Error("no DAG snapshot with hash " + dag_hash);
   return rows[0][0].as<std::string>();
@@ -113,7 +113,7 @@ std::string Store::dag_content(const std::string& dag_hash) {
 int64_t Store::start_attempt(int64_t run_id, const std::string& step_id, int attempt,
                              const std::string& host, int pid, const std::string& log_path,
                              const std::string& cache_key) {
-  pqxx::work tx(impl_->connection);
+  pqxx::nontransaction tx(impl_->connection);  // one statement: its own transaction
   auto id = tx.exec_params1(
                   "WITH s AS (UPDATE run_steps SET status = 'running', attempts = $3, "
                   "started_at = coalesce(started_at, now()) WHERE run_id = $1 AND step_id = $2) "
@@ -122,31 +122,28 @@ int64_t Store::start_attempt(int64_t run_id, const std::string& step_id, int att
                   "VALUES ($1, $2, $3, 'running', $4, $5, now(), $6, nullif($7, '')) RETURNING id",
                   run_id, step_id, attempt, host, pid, log_path, cache_key)[0]
                 .as<int64_t>();
-  tx.commit();
   return id;
 }
 
 void Store::end_attempt_unsuccessfully(int64_t run_id, const std::string& step_id,
                                        int64_t step_run_id, const AttemptEnd& end,
                                        const std::string& step_state) {
-  pqxx::work tx(impl_->connection);
-  tx.exec_params(
-      "UPDATE step_runs SET status = $2, exit_code = $3, signal = $4, error = nullif($5, ''), "
-      "finished_at = now() WHERE id = $1",
-      step_run_id, end.status, end.exit_code, end.signal, end.error);
+  pqxx::nontransaction tx(impl_->connection);  // one statement: its own transaction
   bool final = step_state != step_status::kRetrying;
   tx.exec_params(
-      "UPDATE run_steps SET status = $3, finished_at = CASE WHEN $4 THEN now() END "
+      "WITH a AS (UPDATE step_runs SET status = $4, exit_code = $5, signal = $6, "
+      "error = nullif($7, ''), finished_at = now() WHERE id = $3) "
+      "UPDATE run_steps SET status = $8, finished_at = CASE WHEN $9 THEN now() END "
       "WHERE run_id = $1 AND step_id = $2",
-      run_id, step_id, step_state, final);
-  tx.commit();
+      run_id, step_id, step_run_id, end.status, end.exit_code, end.signal, end.error, step_state,
+      final);
 }
 
 void Store::set_steps_status(int64_t run_id, const std::vector<std::string>& step_ids,
                              const std::string& status,
                              const std::vector<int64_t>& result_step_run_ids) {
   if (step_ids.empty()) return;
-  pqxx::work tx(impl_->connection);
+  pqxx::nontransaction tx(impl_->connection);  // one statement
   if (result_step_run_ids.empty()) {
     tx.exec_params(
         "UPDATE run_steps SET status = $3, finished_at = now() "
@@ -161,28 +158,24 @@ void Store::set_steps_status(int64_t run_id, const std::vector<std::string>& ste
         "WHERE rs.run_id = $1 AND rs.step_id = u.step_id",
         run_id, to_pg_text_array(step_ids), to_pg_bigint_array(result_step_run_ids), status);
   }
-  tx.commit();
 }
 
 void Store::finish_run(int64_t run_id, const std::string& status, const std::string& error) {
-  pqxx::work tx(impl_->connection);
+  pqxx::nontransaction tx(impl_->connection);  // one statement
   tx.exec_params(
       "UPDATE runs SET status = $2, error = nullif($3, ''), finished_at = now(), "
       "heartbeat_at = now() WHERE id = $1",
       run_id, status, error);
-  tx.commit();
 }
 
 bool Store::heartbeat(int64_t run_id) {
-  pqxx::work tx(impl_->connection);
-  auto cancel = tx.exec_params1(
-                      "UPDATE runs SET heartbeat_at = now() WHERE id = $1 RETURNING cancel_requested",
-                      run_id)[0]
-                    .as<bool>();
-  tx.exec_params(
-      "UPDATE step_runs SET heartbeat_at = now() WHERE run_id = $1 AND status = 'running'", run_id);
-  tx.commit();
-  return cancel;
+  pqxx::nontransaction tx(impl_->connection);  // one statement: its own transaction
+  return tx.exec_params1(
+               "WITH s AS (UPDATE step_runs SET heartbeat_at = now() "
+               "WHERE run_id = $1 AND status = 'running') "
+               "UPDATE runs SET heartbeat_at = now() WHERE id = $1 RETURNING cancel_requested",
+               run_id)[0]
+      .as<bool>();
 }
 
 bool Store::request_cancel(int64_t run_id) {

@@ -53,7 +53,7 @@ steps:
   EXPECT_NE(result.err.find(path + ":4:5: unknown key 'comand' in step 'a' (did you mean 'command'?)"),
             std::string::npos)
       << result.err;
-  EXPECT_NE(result.err.find(path + ":6:12: step 'b' needs unknown step 'c'"), std::string::npos)
+  EXPECT_NE(result.err.find(path + ":6:13: step 'b' needs unknown step 'c'"), std::string::npos)
       << result.err;
   EXPECT_TRUE(store->list_runs({}).empty());
   auto validate = twinflow({"validate", path});

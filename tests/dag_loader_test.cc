@@ -60,8 +60,7 @@ TEST(DiagnosticTest, LineZeroHasNoPosition) {
 }
 
 TEST(DiagnosticTest, FormatDiagnosticsEndsEachWithNewline) {
-  std::vector<Diagnostic> diagnostics = {{"f.yaml", 0, 0, "one", ""},
-                                         {"f.yaml", 1, 1, "two", "x"}};
+  std::vector<Diagnostic> diagnostics = {{"f.yaml", 0, 0, "one", ""}, {"f.yaml", 1, 1, "two", "x"}};
   EXPECT_EQ(format_diagnostics(diagnostics), "f.yaml: one\nf.yaml:1:1: two\nx\n^\n");
   EXPECT_EQ(format_diagnostics({}), "");
 }
@@ -74,8 +73,9 @@ TEST(EditDistanceTest, CountsInsertionsDeletionsSubstitutionsAndSwaps) {
   EXPECT_EQ(edit_distance("abc", ""), 3u);
   EXPECT_EQ(edit_distance("same", "same"), 0u);
   EXPECT_EQ(edit_distance("comand", "command"), 1u);
-  EXPECT_EQ(edit_distance("stpes", "steps"), 1u);  // adjacent swap
-  EXPECT_EQ(edit_distance("ca", "abc"), 3u);        // no edits inside a swap
+  EXPECT_EQ(edit_distance("stpes", "steps"), 1u);    // adjacent swap
+  EXPECT_EQ(edit_distance("abcdxy", "efghyx"), 5u);  // 4 substitutions, then a swap
+  EXPECT_EQ(edit_distance("ca", "abc"), 3u);         // no edits inside a swap
 }
 
 TEST(ClosestMatchTest, SuggestsNearCandidatesOnly) {
@@ -89,7 +89,7 @@ TEST(ClosestMatchTest, SuggestsNearCandidatesOnly) {
 }
 
 TEST(ClosestMatchTest, CapsDistanceAtThreeAndPrefersEarlierCandidates) {
-  EXPECT_EQ(closest_match("abcdefghijkl", {"abcdefghixyz"}), "abcdefghixyz");  // 3 edits
+  EXPECT_EQ(closest_match("abcdefghijkl", {"abcdefghixyz"}), "abcdefghixyz");        // 3 edits
   EXPECT_EQ(closest_match("abcdefghijklmnop", {"abcdefghijklwxyz"}), std::nullopt);  // 4
   EXPECT_EQ(closest_match("cat", {"bat", "hat"}), "bat");
   EXPECT_EQ(closest_match("cat", {"dog", "hat", "cast"}), "hat");
@@ -112,8 +112,8 @@ TEST(ParseDurationTest, AcceptsUnitsCombinationsDecimalsAndSeconds) {
 }
 
 TEST(ParseDurationTest, RejectsMalformedText) {
-  for (const char* text : {"", "5 minutes", "5x", "1h30", "-5s", "s", "1..5s", ".s", "1e3s",
-                           "5m ", " 5m", "ms", "99999999999999999h"}) {
+  for (const char* text : {"", "5 minutes", "5x", "1h30", "-5s", "s", "1..5s", ".s", "1e3s", "5m ",
+                           " 5m", "ms", "99999999999999999h"}) {
     EXPECT_EQ(parse_duration(text), std::nullopt) << "'" << text << "'";
   }
 }
@@ -156,26 +156,27 @@ TEST(DagLoaderErrorTest, UnknownStepKeyPointsAtTheKey) {
 }
 
 TEST(DagLoaderErrorTest, UnknownKeysInRetriesCacheAndOutputs) {
-  EXPECT_EQ(errors_of("name: ml\n"
-                      "steps:\n"
-                      "  - id: x\n"
-                      "    command: run\n"
-                      "    retries: {cont: 2}\n"
-                      "    cache: {enable: false, flies: [a]}\n"
-                      "    outputs:\n"
-                      "      - {name: model, kind: model}\n"),
-            "test.yaml:5:15: unknown key 'cont' in 'retries' of step 'x' (did you mean 'count'?)\n"
-            "    retries: {cont: 2}\n"
-            "              ^\n"
-            "test.yaml:6:13: unknown key 'enable' in 'cache' of step 'x' (did you mean 'enabled'?)\n"
-            "    cache: {enable: false, flies: [a]}\n"
-            "            ^\n"
-            "test.yaml:6:28: unknown key 'flies' in 'cache' of step 'x' (did you mean 'files'?)\n"
-            "    cache: {enable: false, flies: [a]}\n"
-            "                           ^\n"
-            "test.yaml:8:23: unknown key 'kind' in 'outputs' of step 'x'\n"
-            "      - {name: model, kind: model}\n"
-            "                      ^\n");
+  EXPECT_EQ(
+      errors_of("name: ml\n"
+                "steps:\n"
+                "  - id: x\n"
+                "    command: run\n"
+                "    retries: {cont: 2}\n"
+                "    cache: {enable: false, flies: [a]}\n"
+                "    outputs:\n"
+                "      - {name: model, kind: model}\n"),
+      "test.yaml:5:15: unknown key 'cont' in 'retries' of step 'x' (did you mean 'count'?)\n"
+      "    retries: {cont: 2}\n"
+      "              ^\n"
+      "test.yaml:6:13: unknown key 'enable' in 'cache' of step 'x' (did you mean 'enabled'?)\n"
+      "    cache: {enable: false, flies: [a]}\n"
+      "            ^\n"
+      "test.yaml:6:28: unknown key 'flies' in 'cache' of step 'x' (did you mean 'files'?)\n"
+      "    cache: {enable: false, flies: [a]}\n"
+      "                           ^\n"
+      "test.yaml:8:23: unknown key 'kind' in 'outputs' of step 'x'\n"
+      "      - {name: model, kind: model}\n"
+      "                      ^\n");
 }
 
 TEST(DagLoaderErrorTest, MissingNameAndSteps) {
@@ -545,6 +546,27 @@ TEST(DagLoaderErrorTest, InvalidNamesAndCounts) {
             "                     ^\n");
 }
 
+TEST(DagLoaderErrorTest, EmptyStringsAreNotNames) {
+  EXPECT_EQ(errors_of("name: ''\n"
+                      "steps:\n"
+                      "  - id: ''\n"
+                      "    type: ''\n"
+                      "    outputs: ['']\n"),
+            "test.yaml:1:7: invalid DAG name '': use letters, digits, '_', '.' and '-'\n"
+            "name: ''\n"
+            "      ^\n"
+            "test.yaml:3:9: invalid step id '': use letters, digits, '_' and '-'\n"
+            "  - id: ''\n"
+            "        ^\n"
+            "test.yaml:4:11: unknown step type '' in step at index 0\n"
+            "    type: ''\n"
+            "          ^\n"
+            "test.yaml:5:15: invalid output name '' in step at index 0: use letters, digits and "
+            "'_'\n"
+            "    outputs: ['']\n"
+            "              ^\n");
+}
+
 TEST(DagLoaderErrorTest, ReportsEveryErrorAtOnceInLineOrder) {
   // The cycle is found last but sits first in the file; the line-0 override
   // problem comes before everything.
@@ -645,8 +667,9 @@ TEST(DagLoaderTest, LoadsAFullExample) {
   EXPECT_EQ(dag.file, "test.yaml");
   EXPECT_EQ(dag.content, kFullExample);
   EXPECT_EQ(dag.content_hash, sha256_hex(kFullExample));
-  EXPECT_EQ(dag.params, nlohmann::json::parse(
-                            R"({"greeting":"hello","count":3,"model":{"base":"llama","sizes":[7,13]}})"));
+  EXPECT_EQ(dag.params,
+            nlohmann::json::parse(
+                R"({"greeting":"hello","count":3,"model":{"base":"llama","sizes":[7,13]}})"));
   EXPECT_EQ(dag.pools, (std::map<std::string, int>{{"gpu", 2}}));
   ASSERT_EQ(dag.steps.size(), 4u);
 
@@ -654,8 +677,7 @@ TEST(DagLoaderTest, LoadsAFullExample) {
   EXPECT_EQ(prepare.id, "prepare");
   EXPECT_EQ(prepare.type, "command");
   EXPECT_TRUE(prepare.shell);
-  EXPECT_EQ(prepare.command,
-            std::vector<std::string>{"echo hello x3 > $TWINFLOW_OUTPUT_DIR/text"});
+  EXPECT_EQ(prepare.command, std::vector<std::string>{"echo hello x3 > $TWINFLOW_OUTPUT_DIR/text"});
   ASSERT_EQ(prepare.outputs.size(), 2u);
   EXPECT_EQ(prepare.outputs[0].name, "text");
   EXPECT_EQ(prepare.outputs[0].artifact, "twin.prepare.text");
@@ -714,8 +736,8 @@ TEST(DagLoaderTest, LoadsAFullExample) {
 
 TEST(DagLoaderTest, OverridesAreTypedLikeYamlScalars) {
   LoadOptions options;
-  options.param_overrides = {{"count", "5"},   {"ratio", "0.5"}, {"flag", "true"},
-                             {"word", "no"},   {"greeting", "good day"}, {"empty", ""}};
+  options.param_overrides = {{"count", "5"}, {"ratio", "0.5"},         {"flag", "true"},
+                             {"word", "no"}, {"greeting", "good day"}, {"empty", ""}};
   Dag dag = load_valid(
       "name: p\n"
       "params: {count: 1, ratio: 1, flag: false, word: x, greeting: hi, empty: x, kept: 7}\n"
@@ -729,6 +751,41 @@ TEST(DagLoaderTest, OverridesAreTypedLikeYamlScalars) {
   EXPECT_EQ(dag.steps[0].command, std::vector<std::string>{"echo good day 5 true 7"});
 }
 
+TEST(DagLoaderTest, OverridesInYamlSyntaxAreReadAsYaml) {
+  LoadOptions options;
+  options.param_overrides = {{"quoted", "\"3\""},
+                             {"single", "'yes'"},
+                             {"list", "[1, two]"},
+                             {"map", "{a: 1}"},
+                             {"broken", "[draft"}};
+  Dag dag = load_valid(
+      "name: p\n"
+      "params: {quoted: 0, single: 0, list: 0, map: 0, broken: 0}\n"
+      "steps:\n"
+      "  - id: a\n"
+      "    command: x\n",
+      options);
+  EXPECT_EQ(dag.params, nlohmann::json::parse(R"({"quoted":"3","single":"yes","list":[1,"two"],
+                                                  "map":{"a":1},"broken":"[draft"})"));
+}
+
+TEST(DagLoaderTest, ParamsRecordedAsJsonComeBackUnchangedAsOverrides) {
+  // A rerun passes a run's recorded params back as JSON text (scheduler/runner.cc).
+  nlohmann::json recorded = nlohmann::json::parse(R"({
+      "s": "3", "n": 2, "list": [1, "two", null], "map": {"k": "v", "deep": [1.5]},
+      "flag": true, "ratio": 0.25, "text": "it's \"quoted\"\nand: more", "empty": ""})");
+  LoadOptions options;
+  for (const auto& [key, value] : recorded.items()) options.param_overrides[key] = value.dump();
+  Dag dag = load_valid(
+      "name: p\n"
+      "params: {s: 0, n: 0, list: 0, map: 0, flag: 0, ratio: 0, text: 0, empty: 0}\n"
+      "steps:\n"
+      "  - id: a\n"
+      "    command: x\n",
+      options);
+  EXPECT_EQ(dag.params, recorded);
+}
+
 TEST(DagLoaderTest, QuotedScalarsStayStrings) {
   Dag dag = load_valid(
       "name: p\n"
@@ -736,8 +793,8 @@ TEST(DagLoaderTest, QuotedScalarsStayStrings) {
       "steps:\n"
       "  - id: a\n"
       "    command: x\n");
-  EXPECT_EQ(dag.params, nlohmann::json::parse(
-                            R"({"version":"1.0","on":"true","plain":1.0,"country":"no"})"));
+  EXPECT_EQ(dag.params,
+            nlohmann::json::parse(R"({"version":"1.0","on":"true","plain":1.0,"country":"no"})"));
 }
 
 // A chain of `steps` steps, each needing the previous one; when `closed`, the

@@ -80,6 +80,11 @@ class HtmlTree {
   int body_ = -1;
 };
 
+// Elements laid out inline (phrasing content): text inside them belongs to
+// the paragraph of their nearest non-inline ancestor. Unknown elements count
+// as inline, as browsers lay them out.
+bool is_inline_tag(GumboTag tag);
+
 // Appends `text` to `out` with HTML whitespace (and NO-BREAK SPACE) runs
 // collapsed to one space; `pending_space` carries a space across calls.
 void append_collapsed(std::string& out, std::string_view text, bool& pending_space);

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Every test: installs what is missing, builds everything, starts a PostgreSQL
+# for the tests (an embedded cluster under build/test-home), runs the whole
+# suite through CTest, then the benchmarks at a small size.
+source "$(dirname "$0")/setup.sh"
+build_twinflow
+
+export TWINFLOW_HOME="$BUILD_DIR/test-home"
+tf="$BUILD_DIR/twinflow"
+TWINFLOW_TEST_DATABASE_URL="$(env -u TWINFLOW_DATABASE_URL "$tf" db url)"
+export TWINFLOW_TEST_DATABASE_URL
+trap 'env -u TWINFLOW_DATABASE_URL "$tf" db stop >/dev/null 2>&1 || true' EXIT
+
+echo "==> tests"
+cd "$BUILD_DIR"
+ctest --output-on-failure -j "$(nproc)" --timeout 600
+
+echo "==> benchmarks (small)"
+for bench in "$BUILD_DIR"/*_bench; do
+  [ -x "$bench" ] || continue
+  echo "--- $(basename "$bench")"
+  TWINFLOW_BENCH_SMALL=1 TWINFLOW_DATABASE_URL="$TWINFLOW_TEST_DATABASE_URL" "$bench"
+done

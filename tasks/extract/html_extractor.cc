@@ -1,0 +1,161 @@
+#include "tasks/extract/html_extractor.h"
+
+#include <algorithm>
+#include <set>
+#include <vector>
+
+#include "tasks/extract/block_writer.h"
+#include "tasks/extract/charset.h"
+#include "tasks/extract/content_scoring.h"
+#include "tasks/extract/html_bounds.h"
+#include "tasks/extract/html_tree.h"
+#include "tasks/extract/metadata.h"
+#include "tasks/extract/platform_rules.h"
+
+namespace twinflow {
+
+namespace {
+
+// Readability's threshold: a pass that finds less body text than this has
+// probably thrown the article away with the furniture.
+constexpr size_t kMinBodyChars = 500;
+// A platform's content element must yield at least this much to be trusted.
+constexpr size_t kMinPlatformBodyChars = 25;
+// How far into the body the title and subtitle may repeat.
+constexpr size_t kLeadBlocks = 4;
+constexpr double kTitleSimilarity = 0.75;
+
+size_t text_size(const std::vector<Block>& blocks) {
+  size_t n = 0;
+  for (const Block& b : blocks) n += b.text.size();
+  return n;
+}
+
+std::vector<Block> body_from(const HtmlTree& tree, const ExtractionPass& pass, int root) {
+  return write_blocks(tree, select_content(tree, pass, root));
+}
+
+std::vector<Block> extract_body(const HtmlTree& tree, int platform_root) {
+  if (platform_root >= 0) {
+    std::vector<Block> blocks = body_from(tree, ExtractionPass{}, platform_root);
+    if (text_size(blocks) >= kMinPlatformBodyChars) return blocks;
+  }
+  static constexpr ExtractionPass kPasses[] = {
+      {true, true, true}, {false, true, true}, {false, false, true}, {false, false, false}};
+  std::vector<Block> best;
+  for (const ExtractionPass& pass : kPasses) {
+    std::vector<Block> blocks = body_from(tree, pass, -1);
+    if (text_size(blocks) >= kMinBodyChars) return blocks;
+    if (text_size(blocks) > text_size(best)) best = std::move(blocks);
+  }
+  return best;
+}
+
+// Lower-case alphanumeric words; the unit of title comparison.
+std::vector<std::string> words(std::string_view s) {
+  std::vector<std::string> out;
+  std::string w;
+  for (char c : s) {
+    const auto u = static_cast<unsigned char>(c);
+    if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || u >= 0x80) {
+      w.push_back(c);
+    } else if (c >= 'A' && c <= 'Z') {
+      w.push_back(static_cast<char>(c + 32));
+    } else if (!w.empty()) {
+      out.push_back(std::move(w));
+      w.clear();
+    }
+  }
+  if (!w.empty()) out.push_back(std::move(w));
+  return out;
+}
+
+// Readability's text similarity: the share of `b`'s text made of words that
+// also occur in `a`.
+double similarity(std::string_view a, std::string_view b) {
+  const std::vector<std::string> wa = words(a);
+  const std::vector<std::string> wb = words(b);
+  if (wa.empty() || wb.empty()) return 0;
+  const std::set<std::string> in_a(wa.begin(), wa.end());
+  size_t total = 0, unique = 0;
+  for (const std::string& w : wb) {
+    total += w.size() + 1;
+    if (!in_a.count(w)) unique += w.size() + 1;
+  }
+  return 1.0 - static_cast<double>(unique) / static_cast<double>(total);
+}
+
+bool same_text(std::string_view a, std::string_view b) { return words(a) == words(b); }
+
+// Whether block `b`, at index `k` of the body, is the title again. A first
+// <h1> only needs to be contained in the title (a README's "# name" under
+// "owner/name: description"); other headings must match both ways, so that
+// a section called "Intro" is not taken for the title "Intro to Rust".
+bool repeats_title(const Block& b, size_t k, const std::string& title) {
+  if (b.kind != Block::Kind::kHeading || title.empty()) return false;
+  if (similarity(title, b.text) < kTitleSimilarity) return false;
+  return (k == 0 && b.level == 1) || similarity(b.text, title) >= kTitleSimilarity / 2;
+}
+
+// Drops the heading near the top that repeats the title, with what comes
+// before it (a hero image's caption, a kicker: page furniture above the
+// headline), and a block near the top that repeats the subtitle.
+void drop_repeated_lead(ExtractedPage& page) {
+  const size_t lead = std::min(page.blocks.size(), kLeadBlocks);
+  for (size_t k = 0; k < lead; ++k) {
+    if (repeats_title(page.blocks[k], k, page.title)) {
+      page.blocks.erase(page.blocks.begin(), page.blocks.begin() + static_cast<long>(k) + 1);
+      break;
+    }
+  }
+  if (page.subtitle.empty()) return;
+  for (size_t k = 0; k < page.blocks.size() && k < kLeadBlocks; ++k) {
+    if (same_text(page.blocks[k].text, page.subtitle)) {
+      page.blocks.erase(page.blocks.begin() + static_cast<long>(k));
+      return;
+    }
+  }
+}
+
+// Without a known subtitle, a lead heading that repeats the description is
+// one (Medium writes the subtitle as a heading right after the title).
+void find_subtitle_in_lead(ExtractedPage& page, const std::string& description) {
+  if (!page.subtitle.empty() || description.empty()) return;
+  for (size_t k = 0; k < page.blocks.size() && k < kLeadBlocks; ++k) {
+    const Block& b = page.blocks[k];
+    if (b.kind == Block::Kind::kHeading && same_text(b.text, description)) {
+      page.subtitle = b.text;
+      return;
+    }
+  }
+}
+
+}  // namespace
+
+ExtractedPage extract_html(std::string_view html, const std::string& url,
+                           const std::string& platform_hint) {
+  const HtmlBounds bounds;
+  const std::string utf8 = decode_html_bytes(html.substr(0, bounds.max_input_bytes));
+  const HtmlTree tree(bound_html(utf8, bounds));
+  const PageMetadata meta = read_metadata(tree, url);
+  const Platform platform = detect_platform(platform_hint, url, meta.site_name, tree);
+  const PlatformFacts facts = platform_facts(tree, platform);
+
+  ExtractedPage page;
+  page.title = !meta.title.empty() ? meta.title : facts.title;
+  page.author = meta.author_from_byline && facts.ignore_bylines ? "" : meta.author;
+  if (!facts.author.empty() && (page.author.empty() || meta.author_from_byline)) {
+    page.author = facts.author;
+  }
+  page.published = !meta.published.empty() ? meta.published : facts.published;
+  page.canonical_url = meta.canonical_url;
+  page.site_name = meta.site_name;
+  page.language = meta.language;
+  page.subtitle = !facts.subtitle.empty() ? facts.subtitle : generic_subtitle(tree);
+  page.blocks = extract_body(tree, facts.content_root);
+  find_subtitle_in_lead(page, meta.description);
+  drop_repeated_lead(page);
+  return page;
+}
+
+}  // namespace twinflow
