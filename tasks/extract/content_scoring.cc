@@ -382,8 +382,10 @@ bool is_cleaned_container(GumboTag tag) {
 // Readability's _cleanConditionally for one container.
 bool fails_conditions(const HtmlTree& tree, int i, const ExtractionPass& pass,
                       const Scores& scores, const SubtreeStats& s) {
+  // A negative class weight that the content score cannot make up for.
+  // (Scores alone go negative for any list, from the tag's base score.)
   const int weight = pass.weight_classes ? class_weight(tree, i) : 0;
-  if (weight + scores.score(i) < 0) return true;
+  if (weight < 0 && weight + scores.score(i) < 0) return true;
   if (s.commas[i] >= 10) return false;
   const GumboTag tag = tree.tag(i);
   const double length = s.text[i];

@@ -11,7 +11,8 @@
 //
 // The rewrite runs one linear pass with a cheap model of the parser's stack:
 //   - comments are dropped, and the content of <script> (except JSON-LD, which
-//     holds metadata), <style>, <iframe>, <noembed>, <noframes> and <xmp>;
+//     holds metadata), <style>, <template>, <iframe>, <noembed>, <noframes>
+//     and <xmp>;
 //   - a start tag is dropped (its text stays) when the modelled nesting depth
 //     or the number of unclosed formatting elements (<b>, <a>, <font>...)
 //     reaches its limit;

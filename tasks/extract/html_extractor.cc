@@ -97,24 +97,24 @@ bool repeats_title(const Block& b, size_t k, const std::string& title) {
   return (k == 0 && b.level == 1) || similarity(b.text, title) >= kTitleSimilarity / 2;
 }
 
-// Drops the heading near the top that repeats the title, with what comes
-// before it (a hero image's caption, a kicker: page furniture above the
-// headline), and a block near the top that repeats the subtitle.
+// Drops the heading near the top that repeats the title and the block
+// that repeats the subtitle, with what comes before them (a hero image's
+// caption, a kicker: page furniture above the headline).
 void drop_repeated_lead(ExtractedPage& page) {
   const size_t lead = std::min(page.blocks.size(), kLeadBlocks);
+  size_t cut = 0;  // blocks [0, cut) go
+  bool title_seen = false;
   for (size_t k = 0; k < lead; ++k) {
-    if (repeats_title(page.blocks[k], k, page.title)) {
-      page.blocks.erase(page.blocks.begin(), page.blocks.begin() + static_cast<long>(k) + 1);
+    const Block& b = page.blocks[k];
+    if (!title_seen && repeats_title(b, k, page.title)) {
+      title_seen = true;
+      cut = k + 1;
+    } else if (!page.subtitle.empty() && same_text(b.text, page.subtitle)) {
+      cut = k + 1;
       break;
     }
   }
-  if (page.subtitle.empty()) return;
-  for (size_t k = 0; k < page.blocks.size() && k < kLeadBlocks; ++k) {
-    if (same_text(page.blocks[k].text, page.subtitle)) {
-      page.blocks.erase(page.blocks.begin() + static_cast<long>(k));
-      return;
-    }
-  }
+  page.blocks.erase(page.blocks.begin(), page.blocks.begin() + static_cast<long>(cut));
 }
 
 // Without a known subtitle, a lead heading that repeats the description is

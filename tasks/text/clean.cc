@@ -92,10 +92,13 @@ class ProseWriter {
   explicit ProseWriter(std::string* out) : out_(*out) {}
 
   void text(std::string_view bytes) {
-    begin_text();
+    begin_text(static_cast<unsigned char>(bytes.empty() ? 'a' : bytes[0]));
     out_.append(bytes);
   }
   void space() { pending_space_ = true; }
+  // Where a pictograph was: a word break, unless punctuation follows
+  // ("Done 🎉!" reads "Done!", "ship🚀it" reads "ship it").
+  void soft_space() { soft_space_ = true; }
   void newline() {
     if (line_has_text_) {
       line_has_text_ = false;
@@ -103,24 +106,30 @@ class ProseWriter {
     } else if (pending_breaks_ > 0) {
       pending_breaks_ = 2;
     }
-    pending_space_ = false;
+    pending_space_ = soft_space_ = false;
   }
 
  private:
-  void begin_text() {
+  static bool is_closing_punctuation(unsigned char c) {
+    return c == '.' || c == ',' || c == ';' || c == ':' || c == '!' || c == '?' || c == ')' ||
+           c == ']' || c == '}' || c == '"' || c == '\'';
+  }
+
+  void begin_text(unsigned char first) {
     if (line_has_text_) {
-      if (pending_space_) out_.push_back(' ');
+      if (pending_space_ || (soft_space_ && !is_closing_punctuation(first))) out_.push_back(' ');
     } else {
       if (!out_.empty()) out_.append(pending_breaks_ >= 2 ? "\n\n" : "\n");
       line_has_text_ = true;
       pending_breaks_ = 0;
     }
-    pending_space_ = false;
+    pending_space_ = soft_space_ = false;
   }
 
   std::string& out_;
   int pending_breaks_ = 0;
   bool pending_space_ = false;
+  bool soft_space_ = false;
   bool line_has_text_ = false;
 };
 
@@ -164,6 +173,9 @@ void write_prose_char(std::string_view s, size_t pos, const DecodedChar& d, Pros
       break;
     case CharFold::Action::kSpace:
       w.space();
+      break;
+    case CharFold::Action::kPictograph:
+      w.soft_space();
       break;
     case CharFold::Action::kMap:
       if (fold.cp == U'\n') {

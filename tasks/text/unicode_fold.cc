@@ -9,6 +9,7 @@ using Action = CharFold::Action;
 constexpr CharFold keep() { return {}; }
 constexpr CharFold drop() { return {Action::kDrop, 0, {}}; }
 constexpr CharFold space() { return {Action::kSpace, 0, {}}; }
+constexpr CharFold pictograph() { return {Action::kPictograph, 0, {}}; }
 constexpr CharFold map(char32_t cp) { return {Action::kMap, cp, {}}; }
 constexpr CharFold expand(std::string_view text) { return {Action::kExpand, 0, text}; }
 
@@ -89,7 +90,7 @@ CharFold fold_enclosed_supplement(char32_t cp) {
   if (in(cp, 0x1F130, 0x1F149)) return map(U'A' + (cp - 0x1F130));
   if (in(cp, 0x1F150, 0x1F169)) return map(U'A' + (cp - 0x1F150));
   if (in(cp, 0x1F170, 0x1F189)) return map(U'A' + (cp - 0x1F170));
-  return space();
+  return pictograph();
 }
 
 // Format characters: invisible, and meaningless once text leaves its
@@ -140,16 +141,16 @@ CharFold fold_char(char32_t cp) {
   if (cp < 0x2150) return fold_letterlike(cp);
   if (in(cp, 0x24B6, 0x24CF)) return map(U'A' + (cp - 0x24B6));  // circled capitals
   if (in(cp, 0x24D0, 0x24E9)) return map(U'a' + (cp - 0x24D0));  // circled smalls
-  if (is_bmp_pictograph(cp)) return space();
+  if (is_bmp_pictograph(cp)) return pictograph();
   if (cp == 0x3000) return space();
-  if (in(cp, 0xE000, 0xF8FF)) return space();  // private use: icon-font glyphs
+  if (in(cp, 0xE000, 0xF8FF)) return pictograph();  // private use: icon-font glyphs
   if (in(cp, 0xFB00, 0xFB06)) return fold_ligature(cp);
   if (in(cp, 0xFF01, 0xFF5E)) return map(cp - 0xFEE0);  // fullwidth ASCII
   if (cp < 0x10000) return is_format_char(cp) ? drop() : keep();
   if (in(cp, 0x1D400, 0x1D7FF)) return fold_math_alphanumeric(cp);
   if (in(cp, 0x1F100, 0x1F1FF)) return fold_enclosed_supplement(cp);
-  if (in(cp, 0x1F000, 0x1FAFF)) return space();  // emoji and other pictographs
-  if (in(cp, 0xF0000, 0x10FFFF)) return space();  // supplementary private use
+  if (in(cp, 0x1F000, 0x1FAFF)) return pictograph();  // emoji and other pictographs
+  if (in(cp, 0xF0000, 0x10FFFF)) return pictograph();  // supplementary private use
   return is_format_char(cp) ? drop() : keep();
 }
 

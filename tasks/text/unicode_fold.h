@@ -16,7 +16,8 @@ struct CharFold {
   enum class Action {
     kKeep,     // keep the code point as it is
     kDrop,     // remove it without a trace (format and control characters)
-    kSpace,    // remove it, leaving a word break (pictographs, Unicode spaces)
+    kSpace,    // a space (NO-BREAK SPACE, EM SPACE...)
+    kPictograph,  // remove it, leaving a word break unless punctuation follows
     kMap,      // replace it with the code point `cp`
     kExpand,   // replace it with the ASCII string `text` (ligatures)
   };
