@@ -84,7 +84,8 @@ double time_twinflow(Store& store, BlobStore& blobs, const fs::path& home, const
   Executor executor(run.dag, run_id, store, blobs, quiet, options);
   std::string status = executor.execute(run.seed);
   double t = seconds_since(start);
-  if (status != "succeeded") std::fprintf(stderr, "run %lld %s\n", (long long)run_id, status.c_str());
+  if (status != "succeeded")
+    std::fprintf(stderr, "run %lld %s\n", (long long)run_id, status.c_str());
   return t;
 }
 
@@ -101,8 +102,9 @@ void bench_plan(int steps) {
   double parse = seconds_since(start);
   Plan plan(*loaded.dag);
   double total = seconds_since(start);
-  std::printf("parse+validate+plan %d steps (%zu KB): %.1f ms (parse+validate %.1f ms)  %s\n", steps,
-              text.size() / 1024, total * 1000, parse * 1000, loaded.ok() ? "ok" : "INVALID");
+  std::printf("parse+validate+plan %d steps (%zu KB): %.1f ms (parse+validate %.1f ms)  %s\n",
+              steps, text.size() / 1024, total * 1000, parse * 1000,
+              loaded.ok() ? "ok" : "INVALID");
 }
 
 }  // namespace
@@ -132,8 +134,8 @@ int main() {
       double ninja = time_ninja(home / (chain ? "ninja-chain" : "ninja-fan"), steps, chain, jobs);
       double ours = time_twinflow(store, blobs, home, url, steps, chain, jobs);
       double per_step_ms = (ours - ninja) / steps * 1000 * (chain ? 1 : jobs);
-      std::printf("%-8s %12.3f %12.3f %9.2fx %11.3f ms\n", chain ? "chain" : "fan-out", ours,
-                  ninja, ninja > 0 ? ours / ninja : 0.0, per_step_ms);
+      std::printf("%-8s %12.3f %12.3f %9.2fx %11.3f ms\n", chain ? "chain" : "fan-out", ours, ninja,
+                  ninja > 0 ? ours / ninja : 0.0, per_step_ms);
     }
     bench_plan(small ? 2000 : 10000);
   }

@@ -15,7 +15,9 @@ void print_artifacts(AppContext& ctx) {
   if (ctx.json) {
     nlohmann::json doc = nlohmann::json::array();
     for (const auto& a : artifacts)
-      doc.push_back({{"name", a.name}, {"type", a.type}, {"latest_version", a.latest_version},
+      doc.push_back({{"name", a.name},
+                     {"type", a.type},
+                     {"latest_version", a.latest_version},
                      {"created_at", a.created_at}});
     std::cout << doc.dump(2) << "\n";
     return;

@@ -27,11 +27,17 @@ void add_db_command(CLI::App& app, AppContext& ctx, int* exit_code) {
     if (ctx.json) {
       nlohmann::json doc = nlohmann::json::array();
       for (const auto& s : states)
-        doc.push_back({{"version", s.version}, {"name", s.name}, {"applied", s.applied},
-                       {"applied_at", s.applied_at}, {"checksum", s.checksum}});
+        doc.push_back({{"version", s.version},
+                       {"name", s.name},
+                       {"applied", s.applied},
+                       {"applied_at", s.applied_at},
+                       {"checksum", s.checksum}});
       std::cout << doc.dump(2) << "\n";
     } else {
-      std::cout << "database: " << (ctx.embedded_database() ? "embedded cluster in " + (ctx.home() / "pg").string() : std::string("TWINFLOW_DATABASE_URL")) << "\n";
+      std::cout << "database: "
+                << (ctx.embedded_database() ? "embedded cluster in " + (ctx.home() / "pg").string()
+                                            : std::string("TWINFLOW_DATABASE_URL"))
+                << "\n";
       for (const auto& s : states)
         std::cout << "  " << s.name << "  " << (s.applied ? "applied " + s.applied_at : "pending")
                   << "\n";

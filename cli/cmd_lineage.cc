@@ -21,8 +21,12 @@ void walk_upstream(Store& store, const ArtifactVersionRecord& version, int depth
   if (!version.producer_step_run_id || !seen.insert(version.id).second || depth > 50) return;
   for (const auto& edge : store.edges_of_step_run(*version.producer_step_run_id)) {
     if (edge.direction != "input") continue;
-    out.push_back({{"depth", depth}, {"step_run_id", edge.step_run_id}, {"run_id", edge.run_id},
-                   {"step", edge.step_id}, {"input", edge.name}, {"version", label(edge.version)}});
+    out.push_back({{"depth", depth},
+                   {"step_run_id", edge.step_run_id},
+                   {"run_id", edge.run_id},
+                   {"step", edge.step_id},
+                   {"input", edge.name},
+                   {"version", label(edge.version)}});
     walk_upstream(store, edge.version, depth + 1, seen, out);
   }
 }
@@ -34,8 +38,11 @@ void walk_downstream(Store& store, const ArtifactVersionRecord& version, int dep
     if (edge.direction != "input") continue;
     for (const auto& produced : store.edges_of_step_run(edge.step_run_id)) {
       if (produced.direction != "output") continue;
-      out.push_back({{"depth", depth}, {"step_run_id", edge.step_run_id}, {"run_id", edge.run_id},
-                     {"step", edge.step_id}, {"output", produced.name},
+      out.push_back({{"depth", depth},
+                     {"step_run_id", edge.step_run_id},
+                     {"run_id", edge.run_id},
+                     {"step", edge.step_id},
+                     {"output", produced.name},
                      {"version", label(produced.version)}});
       walk_downstream(store, produced.version, depth + 1, seen, out);
     }
@@ -54,7 +61,8 @@ void print_tree(const nlohmann::json& entries, const char* arrow) {
 void add_lineage_command(CLI::App& app, AppContext& ctx, int* exit_code) {
   auto* cmd = app.add_subcommand("lineage", "Show upstream and downstream lineage of an artifact");
   auto spec = std::make_shared<std::string>();
-  cmd->add_option("artifact", *spec, "ARTIFACT or ARTIFACT@VERSION (v prefix optional)")->required();
+  cmd->add_option("artifact", *spec, "ARTIFACT or ARTIFACT@VERSION (v prefix optional)")
+      ->required();
   cmd->callback([&ctx, exit_code, spec] {
     std::string name = *spec;
     int version = 0;
@@ -75,7 +83,8 @@ void add_lineage_command(CLI::App& app, AppContext& ctx, int* exit_code) {
     walk_upstream(ctx.store(), *record, 0, seen_up, upstream);
     walk_downstream(ctx.store(), *record, 0, seen_down, downstream);
     if (ctx.json) {
-      std::cout << nlohmann::json{{"version", to_json(*record)}, {"upstream", upstream},
+      std::cout << nlohmann::json{{"version", to_json(*record)},
+                                  {"upstream", upstream},
                                   {"downstream", downstream}}
                        .dump(2)
                 << "\n";

@@ -15,7 +15,8 @@ void add_runs_command(CLI::App& app, AppContext& ctx, int* exit_code) {
   auto filter = std::make_shared<RunFilter>();
   cmd->add_option("--pipeline", filter->pipeline, "Only runs of this pipeline");
   cmd->add_option("--status", filter->status, "Only runs with this status")
-      ->check(CLI::IsMember({"queued", "running", "succeeded", "failed", "cancelled", "interrupted"}));
+      ->check(
+          CLI::IsMember({"queued", "running", "succeeded", "failed", "cancelled", "interrupted"}));
   cmd->add_option("--trigger", filter->trigger, "Only runs started this way");
   cmd->add_option("--limit", filter->limit, "How many (default 20)")->check(CLI::PositiveNumber);
   cmd->add_option("--before", filter->before_id, "Only runs older than this run id (paging)");

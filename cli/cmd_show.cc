@@ -22,8 +22,10 @@ void add_show_command(CLI::App& app, AppContext& ctx, int* exit_code) {
       *exit_code = kExitFailed;
       return;
     }
-    if (ctx.json) std::cout << run_details_json(ctx.store(), *run).dump(2) << "\n";
-    else print_run_details(std::cout, ctx.store(), *run);
+    if (ctx.json)
+      std::cout << run_details_json(ctx.store(), *run).dump(2) << "\n";
+    else
+      print_run_details(std::cout, ctx.store(), *run);
     *exit_code = kExitOk;
   });
 }

@@ -18,10 +18,10 @@ void add_validate_command(CLI::App& app, AppContext& ctx, int* exit_code) {
     nlohmann::json doc = nlohmann::json::array();
     for (const auto& file : *files) {
       auto result = load_dag_file(file);
-      nlohmann::json entry = {{"file", file}, {"ok", result.ok()}, {"errors", nlohmann::json::array()}};
+      nlohmann::json entry = {
+          {"file", file}, {"ok", result.ok()}, {"errors", nlohmann::json::array()}};
       for (const auto& d : result.diagnostics)
-        entry["errors"].push_back(
-            {{"line", d.line}, {"column", d.column}, {"message", d.message}});
+        entry["errors"].push_back({{"line", d.line}, {"column", d.column}, {"message", d.message}});
       doc.push_back(entry);
       if (result.ok()) {
         if (!ctx.json)

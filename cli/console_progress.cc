@@ -34,7 +34,9 @@ void ConsoleProgress::step_ended(const Step& step, const StepEnd& end) {
   } else if (end.status == "cached") {
     prefix() << "cached    " << step.id << " (outputs reused from an earlier run)\n";
   } else {
-    prefix() << (end.status == "timed_out" ? "timed out " : end.status == "cancelled" ? "cancelled " : "failed    ")
+    prefix() << (end.status == "timed_out"   ? "timed out "
+                 : end.status == "cancelled" ? "cancelled "
+                                             : "failed    ")
              << step.id << " after " << secs << ": " << end.reason;
     if (end.will_retry)
       out_ << " (attempt " << end.attempt << " of " << step.retries.count + 1 << ", retrying in "
@@ -49,7 +51,8 @@ void ConsoleProgress::step_ended(const Step& step, const StepEnd& end) {
   out_.flush();
 }
 
-void ConsoleProgress::steps_skipped(const std::vector<const Step*>& steps, const std::string& status) {
+void ConsoleProgress::steps_skipped(const std::vector<const Step*>& steps,
+                                    const std::string& status) {
   for (const Step* step : steps) prefix() << status << " " << step->id << "\n";
   out_.flush();
 }

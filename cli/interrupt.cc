@@ -44,7 +44,11 @@ InterruptPipe::~InterruptPipe() {
   ::close(fds_[1]);
 }
 
-bool InterruptPipe::interrupted() const { return g_signal != 0; }
-int InterruptPipe::signal_number() const { return g_signal; }
+bool InterruptPipe::interrupted() const {
+  return g_signal != 0;
+}
+int InterruptPipe::signal_number() const {
+  return g_signal;
+}
 
 }  // namespace twinflow

@@ -35,7 +35,8 @@ int run_in_foreground(AppContext& ctx, const PreparedRun& run, const ForegroundO
   InterruptPipe interrupt;
   int64_t run_id = record_run_start(store, run, host, ::getpid());
   ExecutorOptions exec;
-  exec.jobs = options.jobs > 0 ? options.jobs : int(std::max(1u, std::thread::hardware_concurrency()));
+  exec.jobs =
+      options.jobs > 0 ? options.jobs : int(std::max(1u, std::thread::hardware_concurrency()));
   exec.use_cache = !options.no_cache;
   exec.home = ctx.home();
   exec.self_exe = self_executable();

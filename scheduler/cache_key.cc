@@ -29,7 +29,8 @@ std::string compute_cache_key(const Step& step, const std::string& build_id,
   }
   key.field(step.params.dump());  // nlohmann::json objects dump with sorted keys
   std::vector<std::pair<std::string, std::string>> input_hashes;
-  for (const auto& input : inputs) input_hashes.emplace_back(input.name, input.version.content_hash);
+  for (const auto& input : inputs)
+    input_hashes.emplace_back(input.name, input.version.content_hash);
   std::sort(input_hashes.begin(), input_hashes.end());
   for (const auto& [name, hash] : input_hashes) key.field(name).field(hash);
   for (const auto& output : step.outputs) key.field(output.name).field(output.artifact);

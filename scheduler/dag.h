@@ -20,8 +20,8 @@ using Millis = std::chrono::milliseconds;
 // The kinds of step twinflow knows. `command` runs any program; the others are
 // built-in typed steps run as `twinflow step TYPE` through the step protocol.
 inline const std::vector<std::string>& known_step_types() {
-  static const std::vector<std::string> kTypes = {"command", "crawl",    "clean",    "chunk", "embed",
-                                                  "dataset", "finetune", "evaluate", "deploy"};
+  static const std::vector<std::string> kTypes = {
+      "command", "crawl", "clean", "chunk", "embed", "dataset", "finetune", "evaluate", "deploy"};
   return kTypes;
 }
 
@@ -31,9 +31,9 @@ struct SourcePos {
 };
 
 struct RetryPolicy {
-  int count = 0;                // retries after the first attempt
-  Millis backoff_base{1000};    // delay before retry n is base * 2^(n-1) ...
-  Millis backoff_cap{60000};    // ... capped here
+  int count = 0;                                // retries after the first attempt
+  Millis backoff_base{1000};                    // delay before retry n is base * 2^(n-1) ...
+  Millis backoff_cap{60000};                    // ... capped here
   Millis delay_before(int retry_number) const;  // retry_number starts at 1
 };
 

@@ -169,7 +169,9 @@ Executor::Executor(const Dag& dag, int64_t run_id, Store& store, BlobStore& blob
 
 Executor::~Executor() = default;
 
-std::string Executor::execute(const RunSeed& seed) { return impl_->execute(seed); }
+std::string Executor::execute(const RunSeed& seed) {
+  return impl_->execute(seed);
+}
 
 std::string Executor::Impl::execute(const RunSeed& seed) {
   auto run_start = Clock::now();
@@ -189,7 +191,7 @@ std::string Executor::Impl::execute(const RunSeed& seed) {
     requeue_due_retries();
     heartbeat_if_due();
   }
-  std::string status = cancelling    ? run_status::kCancelled
+  std::string status = cancelling   ? run_status::kCancelled
                        : any_failed ? run_status::kFailed
                                     : run_status::kSucceeded;
   store.finish_run(run_id, status, cancelling ? "cancelled" : "");
@@ -206,7 +208,7 @@ void Executor::Impl::start_ready_steps() {
 }
 
 std::optional<std::vector<NamedVersion>> Executor::Impl::resolve_inputs(const Step& step,
-                                                                         std::string& error) {
+                                                                        std::string& error) {
   std::vector<NamedVersion> inputs;
   for (const auto& ref : step.inputs) {
     const auto& produced = outputs_by_step[ref.step];
@@ -230,8 +232,8 @@ bool Executor::Impl::try_cache(int step_index) {
   store.record_cached_attempt(run_id, step.id, exec.attempt, exec.cache_key, hit->step_run_id,
                               exec.inputs, hit->outputs);
   outputs_by_step[step.id] = hit->outputs;
-  progress.step_ended(step, {exec.attempt, 0.0, attempt_status::kCached, "", false, Millis(0),
-                             "", ""});
+  progress.step_ended(step,
+                      {exec.attempt, 0.0, attempt_status::kCached, "", false, Millis(0), "", ""});
   plan->finish(step_index, true);
   return true;
 }
@@ -252,13 +254,13 @@ void Executor::Impl::start_attempt(int step_index) {
   exec.inputs = std::move(*inputs);
   exec.cache_key.clear();
   if (step.cache.enabled && options.use_cache) {
-    exec.cache_key = compute_cache_key(step, options.build_id, exec.inputs,
-                                       fs::path(dag.file).parent_path());
+    exec.cache_key =
+        compute_cache_key(step, options.build_id, exec.inputs, fs::path(dag.file).parent_path());
     if (try_cache(step_index)) return;
   }
   exec.paths = attempt_paths(options.home, run_id, step.id, exec.attempt);
-  AttemptContext context{run_id, dag.name, &step, exec.attempt, exec.inputs,
-                         options.database_url, options.home};
+  AttemptContext context{
+      run_id, dag.name, &step, exec.attempt, exec.inputs, options.database_url, options.home};
   write_context(context, exec.paths);
   ProcessSpec spec;
   spec.tag = static_cast<uint64_t>(step_index);

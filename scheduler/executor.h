@@ -25,16 +25,16 @@
 namespace twinflow {
 
 struct ExecutorOptions {
-  int jobs = 2;                       // steps running at once
-  bool use_cache = true;              // --no-cache turns it off
-  std::filesystem::path home;         // $TWINFLOW_HOME: logs and attempt dirs
-  std::string self_exe;               // the twinflow binary, for typed steps
-  std::string database_url;           // handed to steps
+  int jobs = 2;                // steps running at once
+  bool use_cache = true;       // --no-cache turns it off
+  std::filesystem::path home;  // $TWINFLOW_HOME: logs and attempt dirs
+  std::string self_exe;        // the twinflow binary, for typed steps
+  std::string database_url;    // handed to steps
   std::string build_id = TWINFLOW_BUILD_ID;
   std::string host;
   Millis heartbeat_interval{2000};
   Millis kill_grace{5000};
-  int wake_fd = -1;                   // readable when `cancel_requested` may have turned true
+  int wake_fd = -1;  // readable when `cancel_requested` may have turned true
   std::function<bool()> cancel_requested = [] { return false; };
 };
 

@@ -20,7 +20,8 @@ std::vector<std::vector<int>> build_dependents(const Dag& dag) {
   for (size_t i = 0; i < dag.steps.size(); ++i)
     for (const auto& need : dag.steps[i].needs) {
       auto it = index.find(need);
-      if (it == index.end()) throw Error("step '" + dag.steps[i].id + "' needs unknown step '" + need + "'");
+      if (it == index.end())
+        throw Error("step '" + dag.steps[i].id + "' needs unknown step '" + need + "'");
       dependents[it->second].push_back(static_cast<int>(i));
     }
   return dependents;
@@ -60,7 +61,8 @@ Plan::Plan(const Dag& dag, const std::vector<bool>& wanted)
     const auto& pool = dag.steps[i].pool;
     if (!pool.empty()) {
       auto it = pool_ids.find(pool);
-      if (it == pool_ids.end()) throw Error("step '" + dag.steps[i].id + "' uses unknown pool '" + pool + "'");
+      if (it == pool_ids.end())
+        throw Error("step '" + dag.steps[i].id + "' uses unknown pool '" + pool + "'");
       pool_index_[i] = it->second;
     }
     if (!is_wanted(i)) {
@@ -143,9 +145,12 @@ std::vector<int> Plan::skip_unfinished() {
   return skipped;
 }
 
-std::vector<int> Plan::descendants(int step) const { return collect_descendants(dependents_, step); }
+std::vector<int> Plan::descendants(int step) const {
+  return collect_descendants(dependents_, step);
+}
 
-std::vector<bool> steps_to_rerun(const Dag& dag, const std::vector<bool>& succeeded, int from_step) {
+std::vector<bool> steps_to_rerun(const Dag& dag, const std::vector<bool>& succeeded,
+                                 int from_step) {
   auto dependents = build_dependents(dag);
   std::vector<bool> rerun(dag.steps.size(), false);
   auto include_with_descendants = [&](int step) {

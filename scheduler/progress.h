@@ -33,7 +33,8 @@ class ProgressSink {
   // Steps that will not run: status is upstream_failed or cancelled.
   virtual void steps_skipped(const std::vector<const Step*>& /*steps*/,
                              const std::string& /*status*/) {}
-  virtual void run_finished(int64_t /*run_id*/, const std::string& /*status*/, double /*seconds*/) {}
+  virtual void run_finished(int64_t /*run_id*/, const std::string& /*status*/, double /*seconds*/) {
+  }
 };
 
 }  // namespace twinflow

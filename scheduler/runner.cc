@@ -14,7 +14,8 @@ namespace {
 std::map<std::string, std::string> params_as_overrides(const nlohmann::json& params) {
   std::map<std::string, std::string> overrides;
   for (const auto& [key, value] : params.items())
-    overrides[key] = value.is_string() ? nlohmann::json(value.get<std::string>()).dump() : value.dump();
+    overrides[key] =
+        value.is_string() ? nlohmann::json(value.get<std::string>()).dump() : value.dump();
   return overrides;
 }
 
@@ -41,8 +42,8 @@ PreparedRun prepare_rerun(Store& store, int64_t parent_run_id, const std::string
   LoadOptions options{params_as_overrides(parent->params)};
   auto loaded = load_dag_string(store.dag_content(parent->dag_hash), parent->dag_file, options);
   if (!loaded.ok())
-    throw Error("the DAG snapshot of run " + std::to_string(parent_run_id) +
-                " no longer loads:\n" + format_diagnostics(loaded.diagnostics));
+    throw Error("the DAG snapshot of run " + std::to_string(parent_run_id) + " no longer loads:\n" +
+                format_diagnostics(loaded.diagnostics));
   PreparedRun run;
   run.dag = std::move(*loaded.dag);
   run.trigger = "rerun";
@@ -59,7 +60,8 @@ PreparedRun prepare_rerun(Store& store, int64_t parent_run_id, const std::string
   int from = -1;
   if (!from_step.empty()) {
     from = run.dag.find_step(from_step);
-    if (from < 0) throw Error("run " + std::to_string(parent_run_id) + " has no step '" + from_step + "'");
+    if (from < 0)
+      throw Error("run " + std::to_string(parent_run_id) + " has no step '" + from_step + "'");
   }
   run.seed.wanted = steps_to_rerun(run.dag, succeeded, from);
   auto parent_outputs = store.step_outputs(parent_run_id);

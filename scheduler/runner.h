@@ -20,8 +20,8 @@ struct PreparedRun {
   std::string trigger = "manual";
   std::optional<int64_t> parent_run_id;
   RunSeed seed;
-  std::vector<std::string> reused_step_ids;        // rerun: kept from the parent...
-  std::vector<int64_t> reused_result_step_runs;    // ...with the attempts that stand for them
+  std::vector<std::string> reused_step_ids;      // rerun: kept from the parent...
+  std::vector<int64_t> reused_result_step_runs;  // ...with the attempts that stand for them
 };
 
 PreparedRun prepare_fresh_run(Dag dag, const std::string& trigger = "manual");

@@ -12,14 +12,15 @@ namespace {
 
 std::string env_name(std::string_view prefix, const std::string& name) {
   std::string out(prefix);
-  for (char c : name) out.push_back(std::isalnum((unsigned char)c) ? std::toupper((unsigned char)c) : '_');
+  for (char c : name)
+    out.push_back(std::isalnum((unsigned char)c) ? std::toupper((unsigned char)c) : '_');
   return out;
 }
 
 nlohmann::json input_json(const NamedVersion& input) {
   const auto& v = input.version;
-  return {{"path", v.uri},       {"artifact", v.artifact},         {"version", v.version},
-          {"type", v.type},      {"content_hash", v.content_hash}, {"size_bytes", v.size_bytes},
+  return {{"path", v.uri},          {"artifact", v.artifact},         {"version", v.version},
+          {"type", v.type},         {"content_hash", v.content_hash}, {"size_bytes", v.size_bytes},
           {"metadata", v.metadata}, {"artifact_version_id", v.id}};
 }
 
@@ -70,7 +71,9 @@ void write_context(const AttemptContext& context, const AttemptPaths& paths) {
   for (const auto& input : context.inputs) inputs[input.name] = input_json(input);
   nlohmann::json outputs = nlohmann::json::array();
   for (const auto& output : step.outputs)
-    outputs.push_back({{"name", output.name}, {"artifact", output.artifact}, {"type", output.type},
+    outputs.push_back({{"name", output.name},
+                       {"artifact", output.artifact},
+                       {"type", output.type},
                        {"path", (paths.output_dir / output.name).string()}});
   nlohmann::json doc = {{"protocol", 1},
                         {"run_id", context.run_id},

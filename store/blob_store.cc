@@ -29,7 +29,8 @@ void fsync_path(const fs::path& path, bool directory) {
 void fsync_tree(const fs::path& root) {
   if (!fs::is_directory(root)) return fsync_path(root, false);
   for (const auto& entry : fs::recursive_directory_iterator(root))
-    if (entry.is_regular_file() || entry.is_directory()) fsync_path(entry.path(), entry.is_directory());
+    if (entry.is_regular_file() || entry.is_directory())
+      fsync_path(entry.path(), entry.is_directory());
   fsync_path(root, true);
 }
 
@@ -71,7 +72,8 @@ fs::path BlobStore::final_path(const std::string& hash) const {
 }
 
 void BlobStore::move_into_place(const fs::path& source, const fs::path& target) {
-  fs::path temp = target.parent_path() / (".tmp." + target.filename().string() + "." + unique_suffix());
+  fs::path temp =
+      target.parent_path() / (".tmp." + target.filename().string() + "." + unique_suffix());
   std::error_code ec;
   fs::rename(source, temp, ec);
   if (ec == std::errc::cross_device_link) {

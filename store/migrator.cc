@@ -105,7 +105,8 @@ std::vector<MigrationState> Migrator::status() {
     pqxx::work tx(connection_);
     auto exists = tx.exec1("SELECT to_regclass('schema_migrations') IS NOT NULL")[0].as<bool>();
     if (exists)
-      for (const auto& row : tx.exec("SELECT version, checksum, applied_at::text FROM schema_migrations"))
+      for (const auto& row :
+           tx.exec("SELECT version, checksum, applied_at::text FROM schema_migrations"))
         applied[row[0].as<int>()] = {row[1].as<std::string>(), row[2].as<std::string>()};
   }
   std::vector<MigrationState> states;

@@ -42,7 +42,8 @@ class Store {
   std::vector<RunRecord> list_runs(const RunFilter& filter);
   std::vector<RunStepRecord> run_steps(int64_t run_id);
   std::vector<StepRunRecord> step_runs(int64_t run_id);
-  std::optional<StepRunRecord> find_step_run(int64_t run_id, const std::string& step_id, int attempt);
+  std::optional<StepRunRecord> find_step_run(int64_t run_id, const std::string& step_id,
+                                             int attempt);
   std::string dag_content(const std::string& dag_hash);
 
   // Opens attempt `attempt` of a step: a running step_runs row. Returns its id.

@@ -39,9 +39,13 @@ std::vector<NamedVersion> Store::end_attempt_succeeded(int64_t run_id, const std
     input_refs.push_back({{"name", input.name}, {"version_id", input.version.id}});
   nlohmann::json output_docs = nlohmann::json::array();
   for (const auto& o : outputs)
-    output_docs.push_back({{"name", o.name}, {"artifact", o.artifact}, {"type", o.type},
-                           {"content_hash", o.content_hash}, {"uri", o.uri},
-                           {"size_bytes", o.size_bytes}, {"metadata", o.metadata}});
+    output_docs.push_back({{"name", o.name},
+                           {"artifact", o.artifact},
+                           {"type", o.type},
+                           {"content_hash", o.content_hash},
+                           {"uri", o.uri},
+                           {"size_bytes", o.size_bytes},
+                           {"metadata", o.metadata}});
   // One statement, so one transaction and one round trip: see
   // migrations/0002_record_success.sql.
   pqxx::nontransaction tx(impl_->connection);
@@ -192,9 +196,8 @@ std::vector<LineageEdge> Store::edges_of_version(int64_t artifact_version_id) {
 
 std::vector<LineageEdge> Store::edges_of_step_run(int64_t step_run_id) {
   pqxx::nontransaction tx(impl_->connection);
-  return read_edges(
-      tx.exec_params(kEdgeSelect + "WHERE e.step_run_id = $1 ORDER BY e.direction, e.name",
-                     step_run_id));
+  return read_edges(tx.exec_params(
+      kEdgeSelect + "WHERE e.step_run_id = $1 ORDER BY e.direction, e.name", step_run_id));
 }
 
 }  // namespace twinflow

@@ -47,13 +47,13 @@ std::optional<RunRecord> Store::find_run(int64_t run_id) {
 std::vector<RunRecord> Store::list_runs(const RunFilter& filter) {
   pqxx::nontransaction tx(impl_->connection);
   // Empty filters match everything; a NULL-tolerant form keeps one statement.
-  auto rows = tx.exec_params(
-      std::string("SELECT ") + kRunColumns +
-          " FROM runs r JOIN pipelines p ON p.id = r.pipeline_id "
-          "WHERE ($1 = '' OR p.name = $1) AND ($2 = '' OR r.status = $2) "
-          "AND ($3 = '' OR r.trigger = $3) AND ($4 = 0 OR r.id < $4) "
-          "ORDER BY r.id DESC LIMIT $5",
-      filter.pipeline, filter.status, filter.trigger, filter.before_id, filter.limit);
+  auto rows = tx.exec_params(std::string("SELECT ") + kRunColumns +
+                                 " FROM runs r JOIN pipelines p ON p.id = r.pipeline_id "
+                                 "WHERE ($1 = '' OR p.name = $1) AND ($2 = '' OR r.status = $2) "
+                                 "AND ($3 = '' OR r.trigger = $3) AND ($4 = 0 OR r.id < $4) "
+                                 "ORDER BY r.id DESC LIMIT $5",
+                             filter.pipeline, filter.status, filter.trigger, filter.before_id,
+                             filter.limit);
   std::vector<RunRecord> runs;
   for (const auto& row : rows) runs.push_back(read_run(row));
   return runs;
@@ -170,11 +170,12 @@ void Store::finish_run(int64_t run_id, const std::string& status, const std::str
 
 bool Store::heartbeat(int64_t run_id) {
   pqxx::nontransaction tx(impl_->connection);  // one statement: its own transaction
-  return tx.exec_params1(
-               "WITH s AS (UPDATE step_runs SET heartbeat_at = now() "
-               "WHERE run_id = $1 AND status = 'running') "
-               "UPDATE runs SET heartbeat_at = now() WHERE id = $1 RETURNING cancel_requested",
-               run_id)[0]
+  return tx
+      .exec_params1(
+          "WITH s AS (UPDATE step_runs SET heartbeat_at = now() "
+          "WHERE run_id = $1 AND status = 'running') "
+          "UPDATE runs SET heartbeat_at = now() WHERE id = $1 RETURNING cancel_requested",
+          run_id)[0]
       .as<bool>();
 }
 
@@ -201,8 +202,7 @@ std::vector<StepRunRecord> Store::reap_interrupted_runs(const std::string& host,
     bool same_host = text_field(row[1]) == host;
     int pid = optional_field<int>(row[2]).value_or(0);
     bool stale = optional_field<bool>(row[3]).value_or(false);
-    if ((same_host && pid > 0 && !is_alive(pid)) || stale)
-      dead.push_back(row[0].as<int64_t>());
+    if ((same_host && pid > 0 && !is_alive(pid)) || stale) dead.push_back(row[0].as<int64_t>());
   }
   std::vector<StepRunRecord> orphans;
   if (dead.empty()) return orphans;

@@ -13,7 +13,9 @@
 namespace twinflow {
 namespace {
 
-std::string prose(std::string_view text) { return clean_text(text, CleanOptions{}); }
+std::string prose(std::string_view text) {
+  return clean_text(text, CleanOptions{});
+}
 
 std::string code(std::string_view text) {
   CleanOptions options;
@@ -30,13 +32,13 @@ std::string without_urls(std::string_view text, const std::string& replacement =
 
 TEST(CleanTextTest, MapsMathematicalAlphanumericsToAscii) {
   EXPECT_EQ(prose("𝐇𝐞𝐥𝐥𝐨 𝐖𝐨𝐫𝐥𝐝 𝟏𝟐𝟑"), "Hello World 123");  // bold
-  EXPECT_EQ(prose("𝑯𝒆𝒍𝒍𝒐"), "Hello");                    // bold italic
-  EXPECT_EQ(prose("𝓗𝓮𝓵𝓵𝓸"), "Hello");                    // bold script
-  EXPECT_EQ(prose("𝚑𝚎𝚕𝚕𝚘 𝟶𝟿"), "hello 09");             // monospace
-  EXPECT_EQ(prose("𝗛𝗲𝗹𝗹𝗼"), "Hello");                    // sans-serif bold
-  EXPECT_EQ(prose("𝘏𝘦𝘭𝘭𝘰"), "Hello");                    // sans-serif italic
-  EXPECT_EQ(prose("𝔥𝔢𝔩𝔩𝔬"), "hello");                    // fraktur
-  EXPECT_EQ(prose("𝕙𝕖𝕝𝕝𝕠 𝟘𝟙"), "hello 01");             // double-struck
+  EXPECT_EQ(prose("𝑯𝒆𝒍𝒍𝒐"), "Hello");                      // bold italic
+  EXPECT_EQ(prose("𝓗𝓮𝓵𝓵𝓸"), "Hello");                      // bold script
+  EXPECT_EQ(prose("𝚑𝚎𝚕𝚕𝚘 𝟶𝟿"), "hello 09");                // monospace
+  EXPECT_EQ(prose("𝗛𝗲𝗹𝗹𝗼"), "Hello");                      // sans-serif bold
+  EXPECT_EQ(prose("𝘏𝘦𝘭𝘭𝘰"), "Hello");                      // sans-serif italic
+  EXPECT_EQ(prose("𝔥𝔢𝔩𝔩𝔬"), "hello");                      // fraktur
+  EXPECT_EQ(prose("𝕙𝕖𝕝𝕝𝕠 𝟘𝟙"), "hello 01");                // double-struck
 }
 
 TEST(CleanTextTest, MapsLetterlikeHolesOfTheMathAlphabets) {
@@ -44,7 +46,9 @@ TEST(CleanTextTest, MapsLetterlikeHolesOfTheMathAlphabets) {
   EXPECT_EQ(prose("ℋℯ𝓁𝓁ℴ ℝ𝕦𝕤𝕥 ℍ𝕒𝕤𝕜𝕖𝕝𝕝"), "Hello Rust Haskell");
 }
 
-TEST(CleanTextTest, MapsMathGreekToGreek) { EXPECT_EQ(prose("𝛂𝛃 𝚫"), "αβ Δ"); }
+TEST(CleanTextTest, MapsMathGreekToGreek) {
+  EXPECT_EQ(prose("𝛂𝛃 𝚫"), "αβ Δ");
+}
 
 TEST(CleanTextTest, MapsFullwidthCircledSquaredAndLigatures) {
   EXPECT_EQ(prose("Ｈｅｌｌｏ，\u3000ｗｏｒｌｄ！"), "Hello, world!");
@@ -72,7 +76,10 @@ TEST(CleanTextTest, KeepsKeyboardSymbolsOfTechnicalWriting) {
 }
 
 TEST(CleanTextTest, RemovesControlAndFormatCharacters) {
-  EXPECT_EQ(prose("a\x01" "b\x7f" "c\x1b[0m"), "abc[0m");
+  EXPECT_EQ(prose("a\x01"
+                  "b\x7f"
+                  "c\x1b[0m"),
+            "abc[0m");
   EXPECT_EQ(prose("C1\xC2\x85here"), "C1here");
   EXPECT_EQ(prose("in\u200Bvis\u00ADible\u2060 \uFEFFtext\u200E"), "invisible text");
 }
@@ -89,17 +96,21 @@ TEST(CleanTextTest, KeepsLineBreaksAndOneBlankLineBetweenParagraphs) {
 }
 
 TEST(CleanTextTest, ReplacesIllFormedUtf8) {
-  EXPECT_EQ(prose("a\xFF" "b\xC3"), "a\uFFFDb\uFFFD");
-  EXPECT_EQ(prose("\xC0\xAF"), "\uFFFD\uFFFD");              // overlong
+  EXPECT_EQ(prose("a\xFF"
+                  "b\xC3"),
+            "a\uFFFDb\uFFFD");
+  EXPECT_EQ(prose("\xC0\xAF"), "\uFFFD\uFFFD");                // overlong
   EXPECT_EQ(prose("x\xED\xA0\x80y"), "x\uFFFD\uFFFD\uFFFDy");  // surrogate
-  EXPECT_EQ(prose("\xE2\x82"), "\uFFFD");                    // truncated, one replacement
+  EXPECT_EQ(prose("\xE2\x82"), "\uFFFD");                      // truncated, one replacement
   EXPECT_TRUE(is_valid_utf8(prose(std::string("\xF4\x90\x80\x80 \xF8\x88\x80\x80\x80 ok"))));
 }
 
 TEST(CleanTextTest, CodeKeepsLayoutAndCharacters) {
   EXPECT_EQ(code("\n\n  int x;   \r\n\tif (y) {\x07  \n\n\n    s = \"🚀 Ｈｉ\";\t\n  }  \n\n"),
             "  int x;\n\tif (y) {\n\n\n    s = \"🚀 Ｈｉ\";\n  }");
-  EXPECT_EQ(code("a\xFF" "b"), "a\uFFFDb");
+  EXPECT_EQ(code("a\xFF"
+                 "b"),
+            "a\uFFFDb");
 }
 
 TEST(CleanTextTest, KeepsUrlsByDefault) {
@@ -129,7 +140,7 @@ TEST(CleanTextTest, EmptyAndBlankInputs) {
   EXPECT_EQ(code("\n \n"), "");
 }
 
-TEST(Utf8Test, DecodesAndEncodesRoundTrip) {
+TEST(Utf8HelpersTest, DecodesAndEncodesRoundTrip) {
   for (char32_t cp : {U'A', U'é', U'€', U'😀', char32_t{0x10FFFF}}) {
     std::string s;
     append_utf8(s, cp);
@@ -140,7 +151,7 @@ TEST(Utf8Test, DecodesAndEncodesRoundTrip) {
   }
 }
 
-TEST(Utf8Test, FloorNeverSplitsASequence) {
+TEST(Utf8HelpersTest, FloorNeverSplitsASequence) {
   const std::string s = "a€b";  // € is 3 bytes at 1..3
   EXPECT_EQ(utf8_floor(s, 0), 0u);
   EXPECT_EQ(utf8_floor(s, 2), 1u);

@@ -50,8 +50,9 @@ steps:
 )");
   auto result = twinflow({"run", path});
   EXPECT_EQ(result.exit_code, 2);
-  EXPECT_NE(result.err.find(path + ":4:5: unknown key 'comand' in step 'a' (did you mean 'command'?)"),
-            std::string::npos)
+  EXPECT_NE(
+      result.err.find(path + ":4:5: unknown key 'comand' in step 'a' (did you mean 'command'?)"),
+      std::string::npos)
       << result.err;
   EXPECT_NE(result.err.find(path + ":6:13: step 'b' needs unknown step 'c'"), std::string::npos)
       << result.err;
@@ -111,7 +112,8 @@ steps:
     outputs: [out]
   - id: slow
     needs: [fast]
-    command: echo $$ > )" + pidfile.string() + R"(; sleep 3; echo slow > $TWINFLOW_OUTPUT_DIR/out
+    command: echo $$ > )" + pidfile.string() +
+                                             R"(; sleep 3; echo slow > $TWINFLOW_OUTPUT_DIR/out
     outputs: [out]
   - id: last
     inputs: {a: fast.out, b: slow.out}
@@ -143,7 +145,8 @@ steps:
   for (const char* step : {"fast", "slow", "last"}) {
     int succeeded = 0;
     for (int64_t run : {first, second})
-      for (const auto& a : store->step_runs(run)) succeeded += a.step_id == step && a.status == "succeeded";
+      for (const auto& a : store->step_runs(run))
+        succeeded += a.step_id == step && a.status == "succeeded";
     EXPECT_EQ(succeeded, 1) << step;
   }
   EXPECT_EQ(read_file(store->step_outputs(second)["last"][0].version.uri), "fast\nslow\n");
@@ -174,7 +177,8 @@ steps:
 }
 
 TEST_F(CliTest, SigtermCancelsTheRunAndItsSteps) {
-  std::string path = write_dag("long", "name: long\nsteps:\n  - id: sleeper\n    command: sleep 30\n");
+  std::string path =
+      write_dag("long", "name: long\nsteps:\n  - id: sleeper\n    command: sleep 30\n");
   pid_t pid = spawn_twinflow({"run", path}, (home / "run.log").string());
   ASSERT_TRUE(eventually([&] { return step_is_running("sleeper"); }));
   ::kill(pid, SIGTERM);
@@ -185,7 +189,8 @@ TEST_F(CliTest, SigtermCancelsTheRunAndItsSteps) {
 }
 
 TEST_F(CliTest, CancelCommandStopsARunningRun) {
-  std::string path = write_dag("long", "name: long\nsteps:\n  - id: sleeper\n    command: sleep 30\n");
+  std::string path =
+      write_dag("long", "name: long\nsteps:\n  - id: sleeper\n    command: sleep 30\n");
   pid_t pid = spawn_twinflow({"run", path}, (home / "run.log").string());
   ASSERT_TRUE(eventually([&] { return step_is_running("sleeper"); }));
   int64_t run_id = store->list_runs({})[0].id;

@@ -68,7 +68,8 @@ TEST_F(ExecutorTest, IdenticalContentIsStoredOnceAndIsNotANewVersion) {
   auto b = store->step_outputs(second.run_id)["prepare"][0].version;
   EXPECT_EQ(a.id, b.id);
   EXPECT_EQ(store->artifact_versions("fan.prepare.text").size(), 1u);
-  auto changed = execute(prepare_fresh_run(load(write_dag("fan", kFanDag), {{"word", "bye"}})), options);
+  auto changed =
+      execute(prepare_fresh_run(load(write_dag("fan", kFanDag), {{"word", "bye"}})), options);
   EXPECT_EQ(store->step_outputs(changed.run_id)["prepare"][0].version.version, 2);
 }
 
@@ -81,7 +82,8 @@ steps:
     outputs: [out]
   - id: b
     inputs: {in: a.out}
-    command: test -f )" + marker.string() + R"( && cp $TWINFLOW_INPUT_IN $TWINFLOW_OUTPUT_DIR/out
+    command: test -f )" +
+                     marker.string() + R"( && cp $TWINFLOW_INPUT_IN $TWINFLOW_OUTPUT_DIR/out
     outputs: [out]
   - id: c
     inputs: {in: b.out}
@@ -135,7 +137,8 @@ TEST_F(ExecutorTest, RetriesUntilSuccessWithEveryAttemptRecorded) {
 steps:
   - id: flaky
     retries: {count: 3, backoff: 50ms, max_backoff: 100ms}
-    command: echo x >> )" + counter.string() + R"(; test $(wc -l < )" + counter.string() + R"() -ge 3
+    command: echo x >> )" + counter.string() +
+                                         R"(; test $(wc -l < )" + counter.string() + R"() -ge 3
 )"));
   auto outcome = execute(prepare_fresh_run(dag));
   ASSERT_EQ(outcome.status, "succeeded");
@@ -169,7 +172,8 @@ TEST_F(ExecutorTest, TimeoutKillsTheWholeProcessGroup) {
 steps:
   - id: slow
     timeout: 300ms
-    command: sleep 30 & echo $! > )" + pidfile.string() + R"(; wait
+    command: sleep 30 & echo $! > )" + pidfile.string() +
+                                        R"(; wait
 )"));
   auto started = std::chrono::steady_clock::now();
   auto outcome = execute(prepare_fresh_run(dag));
@@ -185,7 +189,8 @@ steps:
 }
 
 TEST_F(ExecutorTest, CrashBySignalIsRecordedAsTheSignal) {
-  auto dag = load(write_dag("crash", "name: crash\nsteps:\n  - id: crash\n    command: kill -SEGV $$\n"));
+  auto dag =
+      load(write_dag("crash", "name: crash\nsteps:\n  - id: crash\n    command: kill -SEGV $$\n"));
   auto outcome = execute(prepare_fresh_run(dag));
   EXPECT_EQ(outcome.status, "failed");
   auto attempt = store->find_step_run(outcome.run_id, "crash", 1);
@@ -195,7 +200,9 @@ TEST_F(ExecutorTest, CrashBySignalIsRecordedAsTheSignal) {
 }
 
 TEST_F(ExecutorTest, FiftyMegabytesOfOutputGoToTheLog) {
-  auto dag = load(write_dag("loud", "name: loud\nsteps:\n  - id: loud\n    command: head -c 50000000 /dev/zero | tr '\\0' x\n"));
+  auto dag = load(write_dag(
+      "loud",
+      "name: loud\nsteps:\n  - id: loud\n    command: head -c 50000000 /dev/zero | tr '\\0' x\n"));
   auto outcome = execute(prepare_fresh_run(dag));
   ASSERT_EQ(outcome.status, "succeeded");
   auto attempt = store->find_step_run(outcome.run_id, "loud", 1);
@@ -273,7 +280,8 @@ steps:
 }
 
 TEST_F(ExecutorTest, MissingDeclaredOutputFailsTheStep) {
-  auto dag = load(write_dag("liar", "name: liar\nsteps:\n  - id: liar\n    command: 'true'\n    outputs: [model]\n"));
+  auto dag = load(write_dag(
+      "liar", "name: liar\nsteps:\n  - id: liar\n    command: 'true'\n    outputs: [model]\n"));
   auto outcome = execute(prepare_fresh_run(dag));
   EXPECT_EQ(outcome.status, "failed");
   auto attempt = store->find_step_run(outcome.run_id, "liar", 1);
@@ -282,7 +290,8 @@ TEST_F(ExecutorTest, MissingDeclaredOutputFailsTheStep) {
 }
 
 TEST_F(ExecutorTest, MissingProgramIsAFailedAttemptNotACrash) {
-  auto dag = load(write_dag("nope", "name: nope\nsteps:\n  - id: nope\n    command: [no-such-program-xyz]\n"));
+  auto dag = load(
+      write_dag("nope", "name: nope\nsteps:\n  - id: nope\n    command: [no-such-program-xyz]\n"));
   auto outcome = execute(prepare_fresh_run(dag));
   EXPECT_EQ(outcome.status, "failed");
   EXPECT_NE(store->find_step_run(outcome.run_id, "nope", 1)->error.find("no-such-program-xyz"),
@@ -309,7 +318,8 @@ steps:
 }
 
 TEST_F(ExecutorTest, CancelRequestedInTheDatabaseIsSeenAtAHeartbeat) {
-  auto dag = load(write_dag("long", "name: long\nsteps:\n  - id: sleeper\n    command: sleep 30\n"));
+  auto dag =
+      load(write_dag("long", "name: long\nsteps:\n  - id: sleeper\n    command: sleep 30\n"));
   auto options = default_options();
   Store other(conninfo);
   int64_t expected_run = 0;
@@ -339,11 +349,18 @@ TEST_F(ExecutorTest, TypedStepNotYetBuiltFailsClearly) {
 
 TEST_F(ExecutorTest, ParallelStepsRespectJobsAndPools) {
   fs::path trace = home / "trace";
-  std::string step_cmd = "echo start >> " + trace.string() + "; sleep 0.2; echo end >> " + trace.string();
-  auto dag = load(write_dag("pooled", "name: pooled\npools: {one: 1}\nsteps:\n"
-                                      "  - {id: a, pool: one, command: '" + step_cmd + "'}\n"
-                                      "  - {id: b, pool: one, command: '" + step_cmd + "'}\n"
-                                      "  - {id: c, pool: one, command: '" + step_cmd + "'}\n"));
+  std::string step_cmd =
+      "echo start >> " + trace.string() + "; sleep 0.2; echo end >> " + trace.string();
+  auto dag = load(write_dag("pooled",
+                            "name: pooled\npools: {one: 1}\nsteps:\n"
+                            "  - {id: a, pool: one, command: '" +
+                                step_cmd +
+                                "'}\n"
+                                "  - {id: b, pool: one, command: '" +
+                                step_cmd +
+                                "'}\n"
+                                "  - {id: c, pool: one, command: '" +
+                                step_cmd + "'}\n"));
   auto outcome = execute(prepare_fresh_run(dag));
   ASSERT_EQ(outcome.status, "succeeded");
   // With one slot the steps never overlap: starts and ends alternate.

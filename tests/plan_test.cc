@@ -123,9 +123,9 @@ TEST(PlanTest, SkipUnfinishedLeavesRunningStepsToTheCaller) {
 TEST(PlanTest, TenThousandStepChainPlansInOrder) {
   Dag dag;
   for (int i = 0; i < 10000; ++i)
-    dag.steps.push_back(make_step("s" + std::to_string(i),
-                                  i ? std::vector<std::string>{"s" + std::to_string(i - 1)}
-                                    : std::vector<std::string>{}));
+    dag.steps.push_back(
+        make_step("s" + std::to_string(i), i ? std::vector<std::string>{"s" + std::to_string(i - 1)}
+                                             : std::vector<std::string>{}));
   Plan plan(dag);
   for (int i = 0; i < 10000; ++i) {
     auto next = plan.start_next();

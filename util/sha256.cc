@@ -46,7 +46,9 @@ std::string Sha256::hex_digest() {
   return out;
 }
 
-std::string sha256_hex(std::string_view bytes) { return Sha256().update(bytes).hex_digest(); }
+std::string sha256_hex(std::string_view bytes) {
+  return Sha256().update(bytes).hex_digest();
+}
 
 std::string sha256_file(const std::filesystem::path& path) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);

@@ -1,3 +1,5 @@
+// Block writing: a pre-order walk over the selected subtrees with an explicit
+// stack of open elements; see block_writer.h.
 #include "tasks/extract/block_writer.h"
 
 #include <string>

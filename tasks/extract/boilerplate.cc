@@ -1,3 +1,5 @@
+// Boilerplate signals: word lists and the matching of class, id, role and
+// style attributes; see boilerplate.h.
 #include "tasks/extract/boilerplate.h"
 
 #include <string>
@@ -52,39 +54,43 @@ bool ends_with(std::string_view s, std::string_view suffix) {
   return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
 }
 
-// Word prefixes of furniture, with the words that start the same way but
-// mean content ("commentary" is where LinkedIn puts a post's text, "shared"
-// is in every LinkedIn feed class).
+// Word prefixes of furniture, each with a word that starts the same way but
+// means content ("commentary" is where LinkedIn puts a post's text, "shared"
+// is in every LinkedIn feed class; "sharedaddy" is a share bar again).
 struct FurnitureWord {
   std::string_view prefix;
-  std::string_view except;
+  std::string_view except;  // exact word
 };
 constexpr FurnitureWord kFurnitureWords[] = {
-    {"nav", "navy"},          {"menu", ""},          {"share", "shared"},
-    {"sharing", ""},          {"social", ""},        {"comment", "commentary"},
-    {"disqus", ""},           {"replies", ""},       {"reply", ""},
-    {"remark", ""},           {"cookie", ""},        {"consent", ""},
-    {"gdpr", ""},             {"banner", ""},        {"subscribe", ""},
-    {"subscription", ""},     {"newsletter", ""},    {"signup", ""},
-    {"login", ""},            {"related", ""},       {"recommend", ""},
-    {"sidebar", ""},          {"promo", ""},         {"advert", ""},
-    {"sponsor", ""},          {"popup", ""},         {"modal", ""},
-    {"breadcrumb", ""},       {"paywall", ""},       {"footer", ""},
-    {"header", ""},           {"masthead", ""},      {"toolbar", ""},
-    {"pagination", ""},       {"pager", ""},         {"outbrain", ""},
-    {"taboola", ""},          {"skyscraper", ""},    {"shoutbox", ""},
-    {"agegate", ""},          {"community", ""},     {"supplemental", ""},
-    {"rss", ""},              {"byline", ""},        {"combx", ""},
-    {"legends", ""},          {"skip", ""},          {"button", ""},
+    {"nav", "navy"},      {"menu", ""},       {"share", "shared"},
+    {"sharing", ""},      {"social", ""},     {"comment", "commentary"},
+    {"disqus", ""},       {"replies", ""},    {"reply", ""},
+    {"remark", ""},       {"cookie", ""},     {"consent", ""},
+    {"gdpr", ""},         {"banner", ""},     {"subscribe", ""},
+    {"subscription", ""}, {"newsletter", ""}, {"signup", ""},
+    {"login", ""},        {"related", ""},    {"recommend", ""},
+    {"sidebar", ""},      {"promo", ""},      {"advert", ""},
+    {"sponsor", ""},      {"popup", ""},      {"modal", ""},
+    {"breadcrumb", ""},   {"paywall", ""},    {"footer", ""},
+    {"header", ""},       {"masthead", ""},   {"toolbar", ""},
+    {"pagination", ""},   {"pager", ""},      {"outbrain", ""},
+    {"taboola", ""},      {"skyscraper", ""}, {"shoutbox", ""},
+    {"agegate", ""},      {"community", ""},  {"supplemental", ""},
+    {"rss", ""},          {"byline", ""},     {"combx", ""},
+    {"legends", ""},      {"skip", ""},       {"button", ""},
     {"cta", ""},
 };
+
+// Furniture words too short to match as prefixes: "tags" but not
+// "tagline", "meta" (WordPress "entry-meta") but not "metadata".
+constexpr std::string_view kFurnitureExactWords[] = {"tags", "meta", "toc"};
 
 // Word prefixes that say "this is the content"; they veto the furniture
 // words ("article-footer" may be furniture, but "sidebar-and-content"
 // wrappers hold the article).
-constexpr std::string_view kContentWords[] = {"article", "body",     "content", "main",
-                                              "column",  "story",    "entry",   "markdown",
-                                              "readme",  "prose",    "shadow"};
+constexpr std::string_view kContentWords[] = {"article", "body",  "content", "main",
+                                              "column",  "story", "entry",   "markdown",
+                                              "readme",  "prose", "shadow"};
 
 bool is_ad_token(std::string_view t) {
   return t == "ad" || t == "ads" || t == "adv" || t == "advert" || t == "advertisement" ||
@@ -96,7 +102,10 @@ bool is_ad_token(std::string_view t) {
 bool has_furniture_word(const std::vector<std::string>& words) {
   for (const std::string& w : words) {
     for (const FurnitureWord& f : kFurnitureWords) {
-      if (starts_with(w, f.prefix) && (f.except.empty() || !starts_with(w, f.except))) return true;
+      if (starts_with(w, f.prefix) && w != f.except) return true;
+    }
+    for (std::string_view exact : kFurnitureExactWords) {
+      if (w == exact) return true;
     }
   }
   return false;
@@ -114,13 +123,12 @@ bool has_content_word(const std::vector<std::string>& words) {
 // Readability's class-weight patterns, matched as substrings of the lower-
 // cased attribute; "share" and "comment" as words, for LinkedIn's sake.
 constexpr std::string_view kNegativeWeight[] = {
-    "-ad-",    "hidden",   "banner", "combx",  "com-",     "contact",  "footer",
-    "gdpr",    "masthead", "media",  "meta",   "outbrain", "promo",    "related",
-    "scroll",  "shoutbox", "sidebar", "skyscraper", "sponsor", "shopping", "tags",
-    "widget"};
-constexpr std::string_view kPositiveWeight[] = {"article", "body", "content", "entry", "hentry",
-                                                "h-entry", "main", "page",    "pagination",
-                                                "post",    "text", "blog",    "story"};
+    "-ad-",     "hidden",     "banner",  "combx",    "com-",  "contact", "footer", "gdpr",
+    "masthead", "media",      "meta",    "outbrain", "promo", "related", "scroll", "shoutbox",
+    "sidebar",  "skyscraper", "sponsor", "shopping", "tags",  "widget"};
+constexpr std::string_view kPositiveWeight[] = {
+    "article", "body",       "content", "entry", "hentry", "h-entry", "main",
+    "page",    "pagination", "post",    "text",  "blog",   "story"};
 
 int weight_of(std::string_view value) {
   if (value.empty()) return 0;
@@ -131,8 +139,8 @@ int weight_of(std::string_view value) {
   bool negative = false;
   for (std::string_view p : kNegativeWeight) negative |= lower.find(p) != std::string::npos;
   for (const std::string& w : words) {
-    negative |= (starts_with(w, "share") && !starts_with(w, "shared")) ||
-                (starts_with(w, "comment") && !starts_with(w, "commentary"));
+    negative |= (starts_with(w, "share") && w != "shared") ||
+                (starts_with(w, "comment") && w != "commentary");
   }
   bool positive = false;
   for (std::string_view p : kPositiveWeight) positive |= lower.find(p) != std::string::npos;
@@ -142,7 +150,8 @@ int weight_of(std::string_view value) {
 bool style_hides(std::string_view style) {
   std::string compact;
   for (char c : style) {
-    if (c != ' ' && c != '\t' && c != '\n') compact.push_back((c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c);
+    if (c != ' ' && c != '\t' && c != '\n')
+      compact.push_back((c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c);
   }
   return compact.find("display:none") != std::string::npos ||
          compact.find("visibility:hidden") != std::string::npos;
@@ -154,10 +163,19 @@ bool style_hides(std::string_view style) {
 // that shows the element on larger screens ("hidden md:block", "d-none
 // d-md-block"); such elements are visible on the desktop pages crawled.
 bool has_hiding_class(std::string_view cls) {
-  static constexpr std::string_view kHiding[] = {
-      "hidden",          "hide",       "hide-text",     "is-hidden",          "d-none",
-      "u-hidden",        "sr-only",    "visually-hidden", "visuallyhidden",   "element-invisible",
-      "screen-reader-text", "screen-reader-only", "invisible"};
+  static constexpr std::string_view kHiding[] = {"hidden",
+                                                 "hide",
+                                                 "hide-text",
+                                                 "is-hidden",
+                                                 "d-none",
+                                                 "u-hidden",
+                                                 "sr-only",
+                                                 "visually-hidden",
+                                                 "visuallyhidden",
+                                                 "element-invisible",
+                                                 "screen-reader-text",
+                                                 "screen-reader-only",
+                                                 "invisible"};
   bool hiding = false;
   for (const std::string& t : tokens_of(cls)) {
     if (t.find(':') != std::string::npos) return false;  // Tailwind "md:block"
@@ -180,15 +198,36 @@ bool equals_nocase(std::string_view a, std::string_view b) {
 
 bool is_dead_tag(GumboTag tag) {
   switch (tag) {
-    case GUMBO_TAG_SCRIPT: case GUMBO_TAG_STYLE: case GUMBO_TAG_NOSCRIPT:
-    case GUMBO_TAG_IFRAME: case GUMBO_TAG_SVG: case GUMBO_TAG_MATH: case GUMBO_TAG_CANVAS:
-    case GUMBO_TAG_OBJECT: case GUMBO_TAG_EMBED: case GUMBO_TAG_TEMPLATE:
-    case GUMBO_TAG_BUTTON: case GUMBO_TAG_INPUT: case GUMBO_TAG_SELECT:
-    case GUMBO_TAG_TEXTAREA: case GUMBO_TAG_OPTION: case GUMBO_TAG_OPTGROUP:
-    case GUMBO_TAG_DATALIST: case GUMBO_TAG_AUDIO: case GUMBO_TAG_VIDEO: case GUMBO_TAG_MAP:
-    case GUMBO_TAG_HEAD: case GUMBO_TAG_TITLE: case GUMBO_TAG_META: case GUMBO_TAG_LINK:
-    case GUMBO_TAG_BASE: case GUMBO_TAG_APPLET: case GUMBO_TAG_FRAMESET:
-    case GUMBO_TAG_NOFRAMES: case GUMBO_TAG_NOEMBED: case GUMBO_TAG_KEYGEN:
+    case GUMBO_TAG_SCRIPT:
+    case GUMBO_TAG_STYLE:
+    case GUMBO_TAG_NOSCRIPT:
+    case GUMBO_TAG_IFRAME:
+    case GUMBO_TAG_SVG:
+    case GUMBO_TAG_MATH:
+    case GUMBO_TAG_CANVAS:
+    case GUMBO_TAG_OBJECT:
+    case GUMBO_TAG_EMBED:
+    case GUMBO_TAG_TEMPLATE:
+    case GUMBO_TAG_BUTTON:
+    case GUMBO_TAG_INPUT:
+    case GUMBO_TAG_SELECT:
+    case GUMBO_TAG_TEXTAREA:
+    case GUMBO_TAG_OPTION:
+    case GUMBO_TAG_OPTGROUP:
+    case GUMBO_TAG_DATALIST:
+    case GUMBO_TAG_AUDIO:
+    case GUMBO_TAG_VIDEO:
+    case GUMBO_TAG_MAP:
+    case GUMBO_TAG_HEAD:
+    case GUMBO_TAG_TITLE:
+    case GUMBO_TAG_META:
+    case GUMBO_TAG_LINK:
+    case GUMBO_TAG_BASE:
+    case GUMBO_TAG_APPLET:
+    case GUMBO_TAG_FRAMESET:
+    case GUMBO_TAG_NOFRAMES:
+    case GUMBO_TAG_NOEMBED:
+    case GUMBO_TAG_KEYGEN:
       return true;
     default:
       return false;
@@ -216,8 +255,8 @@ bool has_furniture_role(const HtmlTree& tree, int i) {
   const std::string_view role = tree.attr_or_empty(i, "role");
   if (role.empty()) return false;
   static constexpr std::string_view kRoles[] = {
-      "navigation", "banner", "contentinfo", "complementary", "menu",   "menubar",
-      "alert",      "alertdialog", "dialog", "search",        "toolbar", "tablist"};
+      "navigation", "banner",      "contentinfo", "complementary", "menu",    "menubar",
+      "alert",      "alertdialog", "dialog",      "search",        "toolbar", "tablist"};
   for (std::string_view r : kRoles) {
     if (equals_nocase(role, r)) return true;
   }

@@ -1,3 +1,5 @@
+// Charset sniffing and decoding to UTF-8 (windows-1252, ISO-8859-15,
+// UTF-16); see charset.h.
 #include "tasks/extract/charset.h"
 
 #include <cstdint>
@@ -12,7 +14,9 @@ namespace {
 // <head> preambles put it later, and looking further costs nothing.
 constexpr size_t kSniffBytes = 8192;
 
-inline char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
+inline char lower(char c) {
+  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c;
+}
 
 std::string lowercase(std::string_view s) {
   std::string out(s);
@@ -43,9 +47,10 @@ enum class Encoding { kWindows1252, kIso885915 };
 
 bool is_latin1_family(const std::string& label) {
   static constexpr std::string_view kLabels[] = {
-      "ansi_x3.4-1968", "ascii",     "cp1252",     "cp819",      "csisolatin1", "ibm819",
-      "iso-8859-1",     "iso-ir-100", "iso8859-1", "iso88591",   "iso_8859-1",  "iso_8859-1:1987",
-      "l1",             "latin1",    "us-ascii",   "windows-1252", "x-cp1252"};
+      "ansi_x3.4-1968", "ascii",           "cp1252",     "cp819",     "csisolatin1",
+      "ibm819",         "iso-8859-1",      "iso-ir-100", "iso8859-1", "iso88591",
+      "iso_8859-1",     "iso_8859-1:1987", "l1",         "latin1",    "us-ascii",
+      "windows-1252",   "x-cp1252"};
   for (std::string_view l : kLabels) {
     if (label == l) return true;
   }
@@ -68,15 +73,24 @@ constexpr char16_t kWindows1252High[32] = {
 
 char32_t iso8859_15(unsigned char b) {
   switch (b) {
-    case 0xA4: return 0x20AC;
-    case 0xA6: return 0x0160;
-    case 0xA8: return 0x0161;
-    case 0xB4: return 0x017D;
-    case 0xB8: return 0x017E;
-    case 0xBC: return 0x0152;
-    case 0xBD: return 0x0153;
-    case 0xBE: return 0x0178;
-    default: return b;
+    case 0xA4:
+      return 0x20AC;
+    case 0xA6:
+      return 0x0160;
+    case 0xA8:
+      return 0x0161;
+    case 0xB4:
+      return 0x017D;
+    case 0xB8:
+      return 0x017E;
+    case 0xBC:
+      return 0x0152;
+    case 0xBD:
+      return 0x0153;
+    case 0xBE:
+      return 0x0178;
+    default:
+      return b;
   }
 }
 
@@ -165,8 +179,8 @@ std::string decode_html_bytes(std::string_view bytes) {
   if (is_latin1_family(label) || label == "iso-8859-15" || label == "latin9" ||
       label == "iso8859-15") {
     if (valid && has_non_ascii(bytes)) return std::string(bytes);  // mislabelled UTF-8
-    return decode_single_byte(bytes, is_latin1_family(label) ? Encoding::kWindows1252
-                                                             : Encoding::kIso885915);
+    return decode_single_byte(
+        bytes, is_latin1_family(label) ? Encoding::kWindows1252 : Encoding::kIso885915);
   }
   if (valid) return std::string(bytes);
   if (label.empty() && !mostly_utf8(bytes)) {

@@ -1,3 +1,5 @@
+// Content selection after Readability, on HtmlTree's flat arrays; the steps
+// are described in content_scoring.h.
 #include "tasks/extract/content_scoring.h"
 
 #include <algorithm>
@@ -52,7 +54,9 @@ int count_commas(std::string_view s) {
   return n;
 }
 
-bool is_root_like(GumboTag tag) { return tag == GUMBO_TAG_BODY || tag == GUMBO_TAG_HTML; }
+bool is_root_like(GumboTag tag) {
+  return tag == GUMBO_TAG_BODY || tag == GUMBO_TAG_HTML;
+}
 
 // Step 1 of content_scoring.h.
 std::vector<uint8_t> set_aside_furniture(const HtmlTree& tree, const ExtractionPass& pass) {
@@ -83,8 +87,8 @@ std::vector<uint8_t> set_aside_furniture(const HtmlTree& tree, const ExtractionP
     const GumboTag tag = tree.tag(i);
     bool remove = is_dead_tag(tag) || (!is_root_like(tag) && is_hidden(tree, i));
     if (!remove && pass.strip_unlikely) {
-      const bool furniture = is_furniture_tag(tag) || has_furniture_role(tree, i) ||
-                             is_unlikely_candidate(tree, i);
+      const bool furniture =
+          is_furniture_tag(tag) || has_furniture_role(tree, i) || is_unlikely_candidate(tree, i);
       const bool holds_content = holds_marker[i] || text[i] >= kWrapperTextShare * total;
       remove = furniture && !holds_content;
     }
@@ -101,8 +105,15 @@ std::vector<uint8_t> set_aside_furniture(const HtmlTree& tree, const ExtractionP
 // Sums over each subtree, counting only what is not removed.
 struct SubtreeStats {
   explicit SubtreeStats(int n)
-      : text(n, 0), links(n, 0), headings(n, 0), lists(n, 0), commas(n, 0), paragraphs(n, 0),
-        images(n, 0), list_items(n, 0), has_code(n, 0) {}
+      : text(n, 0),
+        links(n, 0),
+        headings(n, 0),
+        lists(n, 0),
+        commas(n, 0),
+        paragraphs(n, 0),
+        images(n, 0),
+        list_items(n, 0),
+        has_code(n, 0) {}
   std::vector<double> text;      // characters
   std::vector<double> links;     // characters inside <a>; in-page links weigh 0.3
   std::vector<double> headings;  // characters inside <h1>..<h6>
@@ -127,14 +138,33 @@ SubtreeStats compute_stats(const HtmlTree& tree, const std::vector<uint8_t>& rem
           s.links[i] = s.text[i] * (in_page ? 0.3 : 1.0);
           break;
         }
-        case GUMBO_TAG_P: ++s.paragraphs[i]; break;
-        case GUMBO_TAG_IMG: ++s.images[i]; break;
-        case GUMBO_TAG_LI: ++s.list_items[i]; break;
-        case GUMBO_TAG_UL: case GUMBO_TAG_OL: s.lists[i] = s.text[i]; break;
-        case GUMBO_TAG_PRE: case GUMBO_TAG_CODE: s.has_code[i] = 1; break;
-        case GUMBO_TAG_H1: case GUMBO_TAG_H2: case GUMBO_TAG_H3: case GUMBO_TAG_H4:
-        case GUMBO_TAG_H5: case GUMBO_TAG_H6: s.headings[i] = s.text[i]; break;
-        default: break;
+        case GUMBO_TAG_P:
+          ++s.paragraphs[i];
+          break;
+        case GUMBO_TAG_IMG:
+          ++s.images[i];
+          break;
+        case GUMBO_TAG_LI:
+          ++s.list_items[i];
+          break;
+        case GUMBO_TAG_UL:
+        case GUMBO_TAG_OL:
+          s.lists[i] = s.text[i];
+          break;
+        case GUMBO_TAG_PRE:
+        case GUMBO_TAG_CODE:
+          s.has_code[i] = 1;
+          break;
+        case GUMBO_TAG_H1:
+        case GUMBO_TAG_H2:
+        case GUMBO_TAG_H3:
+        case GUMBO_TAG_H4:
+        case GUMBO_TAG_H5:
+        case GUMBO_TAG_H6:
+          s.headings[i] = s.text[i];
+          break;
+        default:
+          break;
       }
     }
     const int p = tree.parent(i);
@@ -155,10 +185,20 @@ SubtreeStats compute_stats(const HtmlTree& tree, const std::vector<uint8_t>& rem
 // Elements whose directly held text counts as a paragraph for scoring.
 bool is_scored_block(GumboTag tag) {
   switch (tag) {
-    case GUMBO_TAG_P: case GUMBO_TAG_PRE: case GUMBO_TAG_TD: case GUMBO_TAG_SECTION:
-    case GUMBO_TAG_H2: case GUMBO_TAG_H3: case GUMBO_TAG_H4: case GUMBO_TAG_H5:
-    case GUMBO_TAG_H6: case GUMBO_TAG_DIV: case GUMBO_TAG_ARTICLE: case GUMBO_TAG_MAIN:
-    case GUMBO_TAG_BLOCKQUOTE: case GUMBO_TAG_DD:
+    case GUMBO_TAG_P:
+    case GUMBO_TAG_PRE:
+    case GUMBO_TAG_TD:
+    case GUMBO_TAG_SECTION:
+    case GUMBO_TAG_H2:
+    case GUMBO_TAG_H3:
+    case GUMBO_TAG_H4:
+    case GUMBO_TAG_H5:
+    case GUMBO_TAG_H6:
+    case GUMBO_TAG_DIV:
+    case GUMBO_TAG_ARTICLE:
+    case GUMBO_TAG_MAIN:
+    case GUMBO_TAG_BLOCKQUOTE:
+    case GUMBO_TAG_DD:
       return true;
     default:
       return false;
@@ -167,13 +207,31 @@ bool is_scored_block(GumboTag tag) {
 
 double tag_score(GumboTag tag) {
   switch (tag) {
-    case GUMBO_TAG_DIV: return 5;
-    case GUMBO_TAG_PRE: case GUMBO_TAG_TD: case GUMBO_TAG_BLOCKQUOTE: return 3;
-    case GUMBO_TAG_ADDRESS: case GUMBO_TAG_OL: case GUMBO_TAG_UL: case GUMBO_TAG_DL:
-    case GUMBO_TAG_DD: case GUMBO_TAG_DT: case GUMBO_TAG_LI: case GUMBO_TAG_FORM: return -3;
-    case GUMBO_TAG_H1: case GUMBO_TAG_H2: case GUMBO_TAG_H3: case GUMBO_TAG_H4:
-    case GUMBO_TAG_H5: case GUMBO_TAG_H6: case GUMBO_TAG_TH: return -5;
-    default: return 0;
+    case GUMBO_TAG_DIV:
+      return 5;
+    case GUMBO_TAG_PRE:
+    case GUMBO_TAG_TD:
+    case GUMBO_TAG_BLOCKQUOTE:
+      return 3;
+    case GUMBO_TAG_ADDRESS:
+    case GUMBO_TAG_OL:
+    case GUMBO_TAG_UL:
+    case GUMBO_TAG_DL:
+    case GUMBO_TAG_DD:
+    case GUMBO_TAG_DT:
+    case GUMBO_TAG_LI:
+    case GUMBO_TAG_FORM:
+      return -3;
+    case GUMBO_TAG_H1:
+    case GUMBO_TAG_H2:
+    case GUMBO_TAG_H3:
+    case GUMBO_TAG_H4:
+    case GUMBO_TAG_H5:
+    case GUMBO_TAG_H6:
+    case GUMBO_TAG_TH:
+      return -5;
+    default:
+      return 0;
   }
 }
 
@@ -256,10 +314,8 @@ Scores score_candidates(const HtmlTree& tree, const ExtractionPass& pass,
       i = tree.end(i);
       continue;
     }
-    if (tree.is_element(i) && is_scored_block(tree.tag(i)) &&
-        own.length[i] >= kMinParagraphChars) {
-      const double points =
-          1 + own.commas[i] + std::min(static_cast<int>(own.length[i] / 100), 3);
+    if (tree.is_element(i) && is_scored_block(tree.tag(i)) && own.length[i] >= kMinParagraphChars) {
+      const double points = 1 + own.commas[i] + std::min(static_cast<int>(own.length[i] / 100), 3);
       int a = tree.parent(i);
       for (int level = 0; level < kScoredAncestorLevels && a > 0; ++level) {
         const double divider = level == 0 ? 1 : level == 1 ? 2 : level * 3;
@@ -317,8 +373,8 @@ int choose_top(const HtmlTree& tree, Scores& scores, const std::vector<uint8_t>&
     last = scores.score(a);
   }
   // Wrappers with a single child add nothing but may hold siblings' context.
-  for (int a = tree.parent(top); a >= 0 && !is_root_like(tree.tag(a)) &&
-                                 element_children(tree, a, removed) == 1;
+  for (int a = tree.parent(top);
+       a >= 0 && !is_root_like(tree.tag(a)) && element_children(tree, a, removed) == 1;
        a = tree.parent(a)) {
     top = a;
   }
@@ -370,9 +426,17 @@ bool has_ancestor(const HtmlTree& tree, int i, GumboTag tag) {
 
 bool is_cleaned_container(GumboTag tag) {
   switch (tag) {
-    case GUMBO_TAG_FORM: case GUMBO_TAG_FIELDSET: case GUMBO_TAG_TABLE: case GUMBO_TAG_UL:
-    case GUMBO_TAG_OL: case GUMBO_TAG_DIV: case GUMBO_TAG_SECTION: case GUMBO_TAG_ASIDE:
-    case GUMBO_TAG_HEADER: case GUMBO_TAG_FOOTER: case GUMBO_TAG_NAV:
+    case GUMBO_TAG_FORM:
+    case GUMBO_TAG_FIELDSET:
+    case GUMBO_TAG_TABLE:
+    case GUMBO_TAG_UL:
+    case GUMBO_TAG_OL:
+    case GUMBO_TAG_DIV:
+    case GUMBO_TAG_SECTION:
+    case GUMBO_TAG_ASIDE:
+    case GUMBO_TAG_HEADER:
+    case GUMBO_TAG_FOOTER:
+    case GUMBO_TAG_NAV:
       return true;
     default:
       return false;
@@ -380,8 +444,8 @@ bool is_cleaned_container(GumboTag tag) {
 }
 
 // Readability's _cleanConditionally for one container.
-bool fails_conditions(const HtmlTree& tree, int i, const ExtractionPass& pass,
-                      const Scores& scores, const SubtreeStats& s) {
+bool fails_conditions(const HtmlTree& tree, int i, const ExtractionPass& pass, const Scores& scores,
+                      const SubtreeStats& s) {
   // A negative class weight that the content score cannot make up for.
   // (Scores alone go negative for any list, from the tag's base score.)
   const int weight = pass.weight_classes ? class_weight(tree, i) : 0;
@@ -389,14 +453,15 @@ bool fails_conditions(const HtmlTree& tree, int i, const ExtractionPass& pass,
   if (s.commas[i] >= 10) return false;
   const GumboTag tag = tree.tag(i);
   const double length = s.text[i];
-  const bool is_list = tag == GUMBO_TAG_UL || tag == GUMBO_TAG_OL ||
-                       (length > 0 && s.lists[i] / length > 0.9);
+  const bool is_list =
+      tag == GUMBO_TAG_UL || tag == GUMBO_TAG_OL || (length > 0 && s.lists[i] / length > 0.9);
   const int p = s.paragraphs[i];
   const int img = s.images[i];
   const int li = s.list_items[i] - 100;  // long lists are content as often as not
   const double density = s.link_density(i);
   const double heading_density = length > 0 ? s.headings[i] / length : 0;
-  return (img > 1 && static_cast<double>(p) / img < 0.5 && !has_ancestor(tree, i, GUMBO_TAG_FIGURE)) ||
+  return (img > 1 && static_cast<double>(p) / img < 0.5 &&
+          !has_ancestor(tree, i, GUMBO_TAG_FIGURE)) ||
          (!is_list && li > p) ||
          (!is_list && heading_density < 0.9 && length < 25 && (img == 0 || img > 2) &&
           density > 0) ||
@@ -431,8 +496,7 @@ void clean_conditionally(const HtmlTree& tree, const std::vector<int>& roots,
 
 }  // namespace
 
-ContentSelection select_content(const HtmlTree& tree, const ExtractionPass& pass,
-                                int forced_root) {
+ContentSelection select_content(const HtmlTree& tree, const ExtractionPass& pass, int forced_root) {
   ContentSelection selection;
   selection.removed = set_aside_furniture(tree, pass);
   if (forced_root >= 0) selection.removed[forced_root] = 0;

@@ -31,9 +31,9 @@ namespace twinflow {
 // Readability retries with fewer heuristics when a pass finds too little;
 // these are the switches.
 struct ExtractionPass {
-  bool strip_unlikely = true;        // class/id/role/furniture-tag removal
-  bool weight_classes = true;        // class/id weights in scores and cleaning
-  bool clean_conditionally = true;   // step 4
+  bool strip_unlikely = true;       // class/id/role/furniture-tag removal
+  bool weight_classes = true;       // class/id weights in scores and cleaning
+  bool clean_conditionally = true;  // step 4
 };
 
 struct ContentSelection {

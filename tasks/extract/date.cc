@@ -1,3 +1,4 @@
+// Date parsing and normalisation to ISO-8601; see date.h.
 #include "tasks/extract/date.h"
 
 #include <cstdint>
@@ -47,8 +48,7 @@ int days_in_month(int year, int month) {
 
 bool valid(const DateTime& t) {
   return t.year >= 1900 && t.year <= 2999 && t.month >= 1 && t.month <= 12 && t.day >= 1 &&
-         t.day <= days_in_month(t.year, t.month) && t.hour < 24 && t.minute < 60 &&
-         t.second <= 60;
+         t.day <= days_in_month(t.year, t.month) && t.hour < 24 && t.minute < 60 && t.second <= 60;
 }
 
 // Shifts an instant with a zone to UTC.
@@ -239,9 +239,11 @@ bool parse_unix(std::string_view s, DateTime& t) {
   t.minute = static_cast<int>(in_day / 60 % 60);
   t.second = static_cast<int>(in_day % 60);
   t.has_time = t.has_zone = true;
-  char frac[4];
-  std::snprintf(frac, sizeof frac, "%03d", static_cast<int>(millis));
-  if (s.size() == 13) t.fraction = frac;
+  if (s.size() == 13) {
+    char frac[16];
+    std::snprintf(frac, sizeof frac, "%03d", static_cast<int>(millis));
+    t.fraction = frac;
+  }
   return valid(t);
 }
 

@@ -1,3 +1,4 @@
+// ExtractedPage's text rendering; see document.h.
 #include "tasks/extract/document.h"
 
 namespace twinflow {

@@ -29,7 +29,7 @@ struct ExtractedPage {
   std::string published;      // ISO-8601 ("2016-10-19T14:30:56.529Z", "2016-12-19") when found
   std::string canonical_url;  // absolute when the page or the caller gave a base URL
   std::string site_name;
-  std::string language;       // BCP 47 as the page declares it ("en", "en-US")
+  std::string language;  // BCP 47 as the page declares it ("en", "en-US")
   std::vector<Block> blocks;
 
   // The blocks' text joined by blank lines; code blocks keep their layout.

@@ -1,3 +1,5 @@
+// The bounding rewrite: a linear tokenizer pass that consults ParserModel
+// for every tag; see html_bounds.h.
 #include "tasks/extract/html_bounds.h"
 
 #include <gumbo.h>
@@ -13,9 +15,13 @@ inline bool is_html_space(char c) {
   return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f';
 }
 
-inline bool is_ascii_alpha(char c) { return (c | 0x20) >= 'a' && (c | 0x20) <= 'z'; }
+inline bool is_ascii_alpha(char c) {
+  return (c | 0x20) >= 'a' && (c | 0x20) <= 'z';
+}
 
-inline char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
+inline char lower(char c) {
+  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c;
+}
 
 bool equals_nocase(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
@@ -34,14 +40,14 @@ GumboTag tag_of(std::string_view name) {
 
 // A start or end tag as the tokenizer would read it.
 struct TagToken {
-  bool complete = false;     // false: the input ended inside the tag
+  bool complete = false;  // false: the input ended inside the tag
   bool end_tag = false;
   bool self_closing = false;
   std::string_view name;
-  size_t end = 0;            // one past the closing '>'
-  size_t cut = 0;            // where to cut when attributes are dropped
+  size_t end = 0;  // one past the closing '>'
+  size_t cut = 0;  // where to cut when attributes are dropped
   size_t attributes = 0;
-  std::string_view type;     // value of the `type` attribute
+  std::string_view type;  // value of the `type` attribute
 };
 
 // Reads the tag whose '<' is at `lt`; s[lt + 1] is a letter, or '/' then a
@@ -59,8 +65,8 @@ TagToken scan_tag(std::string_view s, size_t lt, size_t max_attributes) {
   t.name = s.substr(name_start, pos - name_start);
   t.cut = pos;
   while (true) {
-    while (pos < s.size() && (is_html_space(s[pos]) || (s[pos] == '/' && pos + 1 < s.size() &&
-                                                        s[pos + 1] != '>'))) {
+    while (pos < s.size() &&
+           (is_html_space(s[pos]) || (s[pos] == '/' && pos + 1 < s.size() && s[pos + 1] != '>'))) {
       ++pos;
     }
     if (pos >= s.size()) return t;
@@ -167,7 +173,9 @@ class Bounder {
   void markup() {
     const std::string_view rest = s_.substr(pos_);
     if (rest.substr(0, 4) == "<!--") {
-      const size_t close = s_.find("-->", pos_ + 4);
+      // "<!-->" and "<!--->" are complete (empty) comments to the tokenizer.
+      const size_t search = rest.substr(4, 1) == ">" ? pos_ + 2 : pos_ + 4;
+      const size_t close = rest.substr(4, 2) == "->" ? pos_ + 3 : s_.find("-->", search);
       pos_ = close == std::string_view::npos ? s_.size() : close + 3;
       return;
     }
@@ -178,9 +186,9 @@ class Bounder {
       pos_ = end;
       return;
     }
-    const bool tag = rest.size() >= 2 && (is_ascii_alpha(rest[1]) ||
-                                          (rest[1] == '/' && rest.size() >= 3 &&
-                                           is_ascii_alpha(rest[2])));
+    const bool tag =
+        rest.size() >= 2 && (is_ascii_alpha(rest[1]) ||
+                             (rest[1] == '/' && rest.size() >= 3 && is_ascii_alpha(rest[2])));
     if (!tag) {
       model_.text();
       out_.push_back('<');  // a lone '<' is text
@@ -215,16 +223,16 @@ class Bounder {
     if (tag == GUMBO_TAG_PLAINTEXT) {
       copy_text(s_.size());
     } else if (tag == GUMBO_TAG_SCRIPT) {
-      raw_text(t.name, admitted, is_json_ld(t.type), bounds_.max_json_ld_bytes);
+      raw_text(tag, t.name, admitted, is_json_ld(t.type), bounds_.max_json_ld_bytes);
     } else if (is_dropped_raw_text(tag)) {
-      raw_text(t.name, admitted, false, 0);
+      raw_text(tag, t.name, admitted, false, 0);
     } else if (tag == GUMBO_TAG_TEMPLATE) {
       // Template content is inert: never rendered, so never text of the
       // page. Gumbo's template handling is also quadratic on unclosed
       // templates, so the whole element goes.
-      raw_text(t.name, admitted, false, 0);
+      raw_text(tag, t.name, admitted, false, 0);
     } else if (tag == GUMBO_TAG_TITLE || tag == GUMBO_TAG_TEXTAREA) {
-      raw_text(t.name, admitted, true, bounds_.max_output_bytes);
+      raw_text(tag, t.name, admitted, true, bounds_.max_output_bytes);
     }
   }
 
@@ -239,7 +247,7 @@ class Bounder {
 
   // Skips or copies the content of a raw-text element up to its end tag,
   // which is emitted when the start tag was.
-  void raw_text(std::string_view name, bool admitted, bool keep, size_t max_keep) {
+  void raw_text(GumboTag tag, std::string_view name, bool admitted, bool keep, size_t max_keep) {
     const size_t close = find_end_tag(s_, pos_, name);
     const size_t content_end = close == std::string_view::npos ? s_.size() : close;
     if (keep && admitted && content_end - pos_ <= max_keep) copy_text(content_end);
@@ -248,6 +256,7 @@ class Bounder {
     const size_t gt = s_.find('>', close);
     pos_ = gt == std::string_view::npos ? s_.size() : gt + 1;
     if (admitted) {
+      model_.end(tag, name);
       out_.append("</");
       out_.append(name);
       out_.push_back('>');

@@ -1,6 +1,10 @@
+// extract_html: the pipeline from bytes to ExtractedPage, and the clean-up
+// of the body's lead (title, subtitle and byline repeated); see
+// html_extractor.h.
 #include "tasks/extract/html_extractor.h"
 
 #include <algorithm>
+#include <iterator>
 #include <set>
 #include <vector>
 
@@ -19,11 +23,14 @@ namespace {
 // Readability's threshold: a pass that finds less body text than this has
 // probably thrown the article away with the furniture.
 constexpr size_t kMinBodyChars = 500;
+// How many times more text a laxer pass must find to replace a short result.
+constexpr size_t kRetryGain = 2;
 // A platform's content element must yield at least this much to be trusted.
 constexpr size_t kMinPlatformBodyChars = 25;
 // How far into the body the title and subtitle may repeat.
 constexpr size_t kLeadBlocks = 4;
 constexpr double kTitleSimilarity = 0.75;
+constexpr size_t kMaxBylineChars = 120;
 
 size_t text_size(const std::vector<Block>& blocks) {
   size_t n = 0;
@@ -42,11 +49,17 @@ std::vector<Block> extract_body(const HtmlTree& tree, int platform_root) {
   }
   static constexpr ExtractionPass kPasses[] = {
       {true, true, true}, {false, true, true}, {false, false, true}, {false, false, false}};
-  std::vector<Block> best;
-  for (const ExtractionPass& pass : kPasses) {
-    std::vector<Block> blocks = body_from(tree, pass, -1);
-    if (text_size(blocks) >= kMinBodyChars) return blocks;
-    if (text_size(blocks) > text_size(best)) best = std::move(blocks);
+  std::vector<Block> best = body_from(tree, kPasses[0], -1);
+  // A short result may be a short post rather than a lost article: a later,
+  // laxer pass must find much more to win, or it only adds the furniture
+  // the first pass rightly dropped.
+  const size_t first_size = text_size(best);
+  for (size_t k = 1; k < std::size(kPasses) && text_size(best) < kMinBodyChars; ++k) {
+    std::vector<Block> blocks = body_from(tree, kPasses[k], -1);
+    if (text_size(blocks) >= kRetryGain * std::max<size_t>(first_size, 1) &&
+        text_size(blocks) > text_size(best)) {
+      best = std::move(blocks);
+    }
   }
   return best;
 }
@@ -85,7 +98,9 @@ double similarity(std::string_view a, std::string_view b) {
   return 1.0 - static_cast<double>(unique) / static_cast<double>(total);
 }
 
-bool same_text(std::string_view a, std::string_view b) { return words(a) == words(b); }
+bool same_text(std::string_view a, std::string_view b) {
+  return words(a) == words(b);
+}
 
 // Whether block `b`, at index `k` of the body, is the title again. A first
 // <h1> only needs to be contained in the title (a README's "# name" under
@@ -117,6 +132,22 @@ void drop_repeated_lead(ExtractedPage& page) {
   page.blocks.erase(page.blocks.begin(), page.blocks.begin() + static_cast<long>(cut));
 }
 
+// Drops a byline left at the top of the body ("By Jane Doe · 5 min read"):
+// a short paragraph that names the author.
+void drop_lead_byline(ExtractedPage& page) {
+  if (page.author.empty()) return;
+  const std::vector<std::string> author = words(page.author);
+  for (size_t k = 0; k < page.blocks.size() && k < kLeadBlocks; ++k) {
+    const Block& b = page.blocks[k];
+    if (b.kind != Block::Kind::kParagraph || b.text.size() > kMaxBylineChars) continue;
+    const std::vector<std::string> w = words(b.text);
+    if (std::search(w.begin(), w.end(), author.begin(), author.end()) != w.end()) {
+      page.blocks.erase(page.blocks.begin() + static_cast<long>(k));
+      return;
+    }
+  }
+}
+
 // Without a known subtitle, a lead heading that repeats the description is
 // one (Medium writes the subtitle as a heading right after the title).
 void find_subtitle_in_lead(ExtractedPage& page, const std::string& description) {
@@ -130,17 +161,10 @@ void find_subtitle_in_lead(ExtractedPage& page, const std::string& description) 
   }
 }
 
-}  // namespace
-
-ExtractedPage extract_html(std::string_view html, const std::string& url,
-                           const std::string& platform_hint) {
-  const HtmlBounds bounds;
-  const std::string utf8 = decode_html_bytes(html.substr(0, bounds.max_input_bytes));
-  const HtmlTree tree(bound_html(utf8, bounds));
-  const PageMetadata meta = read_metadata(tree, url);
-  const Platform platform = detect_platform(platform_hint, url, meta.site_name, tree);
-  const PlatformFacts facts = platform_facts(tree, platform);
-
+// Metadata wins over platform facts, which fill its gaps; an author read
+// from a byline in the text yields to a platform's own author field.
+ExtractedPage page_metadata(const PageMetadata& meta, const PlatformFacts& facts,
+                            const HtmlTree& tree) {
   ExtractedPage page;
   page.title = !meta.title.empty() ? meta.title : facts.title;
   page.author = meta.author_from_byline && facts.ignore_bylines ? "" : meta.author;
@@ -149,12 +173,27 @@ ExtractedPage extract_html(std::string_view html, const std::string& url,
   }
   page.published = !meta.published.empty() ? meta.published : facts.published;
   page.canonical_url = meta.canonical_url;
-  page.site_name = meta.site_name;
+  page.site_name = !meta.site_name.empty() ? meta.site_name : facts.site_name;
   page.language = meta.language;
   page.subtitle = !facts.subtitle.empty() ? facts.subtitle : generic_subtitle(tree);
+  return page;
+}
+
+}  // namespace
+
+ExtractedPage extract_html(std::string_view html, const std::string& url,
+                           const std::string& platform_hint) {
+  const HtmlBounds bounds;
+  const std::string utf8 = decode_html_bytes(html.substr(0, bounds.max_input_bytes));
+  const HtmlTree tree(bound_html(utf8, bounds));
+  const PageMetadata meta = read_metadata(tree, url);
+  const Platform platform = detect_platform(platform_hint, url, meta.site_name, meta.title, tree);
+  const PlatformFacts facts = platform_facts(tree, platform);
+  ExtractedPage page = page_metadata(meta, facts, tree);
   page.blocks = extract_body(tree, facts.content_root);
   find_subtitle_in_lead(page, meta.description);
   drop_repeated_lead(page);
+  drop_lead_byline(page);
   return page;
 }
 

@@ -1,3 +1,5 @@
+// Metadata reading: one pass over the tree gathers meta tags, JSON-LD,
+// <title>, <time> and bylines; the choosers rank them; see metadata.h.
 #include "tasks/extract/metadata.h"
 
 #include <deque>
@@ -8,6 +10,7 @@
 #include "tasks/extract/boilerplate.h"
 #include "tasks/extract/date.h"
 #include "tasks/extract/selector.h"
+#include "tasks/text/utf8.h"
 
 namespace twinflow {
 
@@ -34,7 +37,7 @@ std::string lowercase(std::string_view s) {
 std::string collapse(std::string_view s) {
   std::string out;
   bool pending = false;
-  append_collapsed(out, s.substr(0, kMaxMetaValue), pending);
+  append_collapsed(out, s.substr(0, utf8_floor(s, kMaxMetaValue)), pending);
   return out;
 }
 
@@ -42,7 +45,9 @@ bool is_url(std::string_view s) {
   return s.substr(0, 7) == "http://" || s.substr(0, 8) == "https://" || s.substr(0, 1) == "/";
 }
 
-bool equals_nocase(std::string_view a, std::string_view b) { return lowercase(a) == lowercase(b); }
+bool equals_nocase(std::string_view a, std::string_view b) {
+  return lowercase(a) == lowercase(b);
+}
 
 // Meta tags by lower-cased key (property, name, itemprop or http-equiv);
 // the first value of a key wins.
@@ -190,9 +195,8 @@ bool inside_foreign_block(const HtmlTree& tree, int i) {
   static constexpr std::string_view kForeign[] = {"comment", "related", "recommend", "repl",
                                                   "sidebar", "footer",  "promo"};
   for (int a = i; a >= 0; a = tree.parent(a)) {
-    const std::string names =
-        lowercase(std::string(tree.attr_or_empty(a, "class")) + " " +
-                  std::string(tree.attr_or_empty(a, "id")));
+    const std::string names = lowercase(std::string(tree.attr_or_empty(a, "class")) + " " +
+                                        std::string(tree.attr_or_empty(a, "id")));
     for (std::string_view f : kForeign) {
       if (names.find(f) != std::string::npos) return true;
     }
@@ -352,11 +356,10 @@ void choose_author(const PageFacts& f, PageMetadata& m) {
 
 std::string choose_published(const PageFacts& f) {
   if (!f.json_ld.published.empty()) return f.json_ld.published;
-  for (const char* key :
-       {"article:published_time", "og:published_time", "article:published", "published_time",
-        "datepublished", "publishdate", "publish-date", "pubdate", "sailthru.date",
-        "parsely-pub-date", "dc.date.issued", "dc.date", "dcterms.created", "date",
-        "citation_publication_date"}) {
+  for (const char* key : {"article:published_time", "og:published_time", "article:published",
+                          "published_time", "datepublished", "publishdate", "publish-date",
+                          "pubdate", "sailthru.date", "parsely-pub-date", "dc.date.issued",
+                          "dc.date", "dcterms.created", "date", "citation_publication_date"}) {
     const auto it = f.meta.find(key);
     if (it == f.meta.end()) continue;
     std::string date = normalize_date(it->second);
@@ -371,8 +374,8 @@ std::string choose_published(const PageFacts& f) {
 
 std::string choose_title(const PageFacts& f, const std::string& site, const std::string& author) {
   for (const std::string& candidate :
-       {f.json_ld.headline, first_meta(f.meta, {"og:title"}),
-        first_meta(f.meta, {"twitter:title"}), f.title_tag, f.first_h1}) {
+       {f.json_ld.headline, first_meta(f.meta, {"og:title"}), first_meta(f.meta, {"twitter:title"}),
+        f.title_tag, f.first_h1}) {
     std::string title = strip_title_decorations(candidate, site, author);
     if (!title.empty()) return title;
   }
@@ -398,8 +401,8 @@ std::string choose_language(const HtmlTree& tree, const PageFacts& f) {
 
 // Splits "A - B" at the last separator; false when there is none.
 bool split_last_segment(std::string_view title, std::string_view* head, std::string_view* tail) {
-  static constexpr std::string_view kSeparators[] = {" | ", " - ", " — ", " – ", " · ", " :: ",
-                                                     " / ", " » "};
+  static constexpr std::string_view kSeparators[] = {" | ", " - ",  " — ", " – ",
+                                                     " · ", " :: ", " / ", " » "};
   size_t best = std::string_view::npos;
   size_t best_len = 0;
   for (std::string_view sep : kSeparators) {
@@ -415,11 +418,24 @@ bool split_last_segment(std::string_view title, std::string_view* head, std::str
   return true;
 }
 
+// Whether `segment` is one of the names in "Jo Bloggs, Al Smith".
+bool names_an_author(const std::string& segment, std::string_view authors) {
+  size_t pos = 0;
+  while (pos <= authors.size()) {
+    size_t comma = authors.find(", ", pos);
+    if (comma == std::string_view::npos) comma = authors.size();
+    const std::string name = lowercase(authors.substr(pos, comma - pos));
+    if (!name.empty() && (segment == name || segment == "by " + name)) return true;
+    pos = comma + 2;
+  }
+  return false;
+}
+
 bool is_decoration(std::string_view segment, std::string_view site, std::string_view author) {
   const std::string s = lowercase(segment);
   if (s.empty()) return true;
   if (!site.empty() && s == lowercase(site)) return true;
-  if (!author.empty() && (s == lowercase(author) || s == "by " + lowercase(author))) return true;
+  if (names_an_author(s, author)) return true;
   for (std::string_view platform : {"medium", "substack", "linkedin", "github"}) {
     if (s == platform) return true;
   }
@@ -447,7 +463,8 @@ std::string resolve_url(std::string_view href, std::string_view base) {
   }
   const size_t scheme_end = base.find("://");
   if (href.empty() || scheme_end == std::string_view::npos) return std::string(href);
-  if (href.substr(0, 2) == "//") return std::string(base.substr(0, scheme_end + 1)) + std::string(href);
+  if (href.substr(0, 2) == "//")
+    return std::string(base.substr(0, scheme_end + 1)) + std::string(href);
   const size_t path_start = base.find('/', scheme_end + 3);
   const std::string_view origin = base.substr(0, path_start);
   if (href[0] == '/') return std::string(origin) + std::string(href);

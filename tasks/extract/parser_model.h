@@ -47,7 +47,7 @@ class ParserModel {
     uint32_t active_id;  // its entry in the active formatting list, or 0
   };
   struct Active {
-    GumboTag tag;        // GUMBO_TAG_LAST for a marker
+    GumboTag tag;  // GUMBO_TAG_LAST for a marker
     uint32_t id;
     bool in_stack;
   };

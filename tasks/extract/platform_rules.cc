@@ -1,3 +1,5 @@
+// Platform rules for Medium, Substack, LinkedIn and GitHub; see
+// platform_rules.h.
 #include "tasks/extract/platform_rules.h"
 
 #include <initializer_list>
@@ -35,10 +37,9 @@ std::string host_of(std::string_view url) {
 }
 
 bool host_is(const std::string& host, std::string_view domain) {
-  return host == domain ||
-         (host.size() > domain.size() && host.compare(host.size() - domain.size(), domain.size(),
-                                                      domain) == 0 &&
-          host[host.size() - domain.size() - 1] == '.');
+  return host == domain || (host.size() > domain.size() &&
+                            host.compare(host.size() - domain.size(), domain.size(), domain) == 0 &&
+                            host[host.size() - domain.size() - 1] == '.');
 }
 
 int first_with_text(const HtmlTree& tree, std::initializer_list<const char*> selectors,
@@ -62,9 +63,9 @@ std::string text_of_first(const HtmlTree& tree, std::initializer_list<const char
 
 PlatformFacts substack_facts(const HtmlTree& tree) {
   PlatformFacts f;
-  f.content_root =
-      first_with_text(tree, {".available-content", "div.body.markup", ".post-content"},
-                      kMinRootChars);
+  f.site_name = "Substack";
+  f.content_root = first_with_text(tree, {".available-content", "div.body.markup", ".post-content"},
+                                   kMinRootChars);
   f.title = text_of_first(tree, {"h1.post-title"});
   f.subtitle = text_of_first(tree, {"h3.subtitle", ".subtitle"});
   return f;
@@ -72,6 +73,7 @@ PlatformFacts substack_facts(const HtmlTree& tree) {
 
 PlatformFacts medium_facts(const HtmlTree& tree) {
   PlatformFacts f;
+  f.site_name = "Medium";
   f.content_root = first_with_text(tree, {"article", "[data-field=body]"}, kMinRootChars);
   f.subtitle = text_of_first(tree, {".pw-subtitle-paragraph", ".graf--subtitle"});
   return f;
@@ -79,37 +81,52 @@ PlatformFacts medium_facts(const HtmlTree& tree) {
 
 PlatformFacts github_facts(const HtmlTree& tree) {
   PlatformFacts f;
-  f.content_root = first_with_text(tree, {"#readme article", "article.markdown-body",
-                                          ".markdown-body"},
-                                   1);
+  f.site_name = "GitHub";
+  f.content_root =
+      first_with_text(tree, {"#readme article", "article.markdown-body", ".markdown-body"}, 1);
   f.ignore_bylines = true;
   return f;
 }
 
+// A LinkedIn post's title reads "Jane Doe on LinkedIn: first words...".
+std::string author_from_post_title(const HtmlTree& tree) {
+  for (const char* s : {"meta[property=og:title]", "meta[name=og:title]", "title"}) {
+    const int i = Selector(s).find_first(tree);
+    if (i < 0) continue;
+    const char* content = tree.attr(i, "content");
+    if (content == nullptr) content = tree.attr(i, "value");
+    const std::string title =
+        content != nullptr ? std::string(content) : tree.collapsed_text(i, 1024);
+    const size_t at = title.find(" on LinkedIn");
+    if (at != std::string::npos && at > 0 && at <= 80) return title.substr(0, at);
+  }
+  return "";
+}
+
 PlatformFacts linkedin_facts(const HtmlTree& tree) {
   PlatformFacts f;
+  f.site_name = "LinkedIn";
   // Pulse articles, then the commentary of a post in its various layouts.
   f.content_root = first_with_text(
       tree,
       {".article-content__body", "[data-test-id=article-content-blocks]",
-       "[data-test-id=main-feed-activity-card__commentary]",
-       ".feed-shared-update-v2__description", ".update-components-text",
-       ".attributed-text-segment-list__content", ".feed-shared-text"},
+       "[data-test-id=main-feed-activity-card__commentary]", ".feed-shared-update-v2__description",
+       ".update-components-text", ".attributed-text-segment-list__content", ".feed-shared-text"},
       1);
   f.title = text_of_first(tree, {".article-content__title", "h1.pulse-title"});
-  f.author = text_of_first(tree, {".main-author-card .base-main-card__title",
-                                  ".author-info__name", ".base-main-card__title"});
+  f.author = text_of_first(tree, {".main-author-card .base-main-card__title", ".author-info__name",
+                                  ".base-main-card__title"});
+  if (f.author.empty()) f.author = author_from_post_title(tree);
   // The page shows the date only as text: "Published Dec 19, 2016".
-  f.published = normalize_date(
-      text_of_first(tree, {".main-author-card .base-main-card__metadata",
-                           ".base-main-card__metadata"}));
+  f.published = normalize_date(text_of_first(
+      tree, {".main-author-card .base-main-card__metadata", ".base-main-card__metadata"}));
   return f;
 }
 
 // Author cards have subtitles too (the author's job title); so do cards of
 // related posts and comments.
 bool inside_profile(const HtmlTree& tree, int i) {
-  static constexpr std::string_view kProfile[] = {"author", "byline", "profile", "card",
+  static constexpr std::string_view kProfile[] = {"author",  "byline",  "profile", "card",
                                                   "comment", "related", "bio"};
   for (int a = i; a >= 0; a = tree.parent(a)) {
     const std::string names = lowercase(std::string(tree.attr_or_empty(a, "class")) + " " +
@@ -124,7 +141,7 @@ bool inside_profile(const HtmlTree& tree, int i) {
 }  // namespace
 
 Platform detect_platform(std::string_view hint, std::string_view url, std::string_view site_name,
-                         const HtmlTree& tree) {
+                         std::string_view title, const HtmlTree& tree) {
   const std::string h = lowercase(hint);
   if (h == "medium") return Platform::kMedium;
   if (h == "substack") return Platform::kSubstack;
@@ -138,7 +155,9 @@ Platform detect_platform(std::string_view hint, std::string_view url, std::strin
   const std::string site = lowercase(site_name);
   if (site == "medium") return Platform::kMedium;
   if (site == "github") return Platform::kGitHub;
-  if (site == "linkedin") return Platform::kLinkedIn;
+  if (site == "linkedin" || title.find(" on LinkedIn: ") != std::string_view::npos) {
+    return Platform::kLinkedIn;
+  }
   // Substack publications on their own domains keep Substack's markup.
   if (Selector(".available-content").find_first(tree) >= 0 &&
       Selector("h1.post-title").find_first(tree) >= 0) {
@@ -149,18 +168,23 @@ Platform detect_platform(std::string_view hint, std::string_view url, std::strin
 
 PlatformFacts platform_facts(const HtmlTree& tree, Platform platform) {
   switch (platform) {
-    case Platform::kSubstack: return substack_facts(tree);
-    case Platform::kMedium: return medium_facts(tree);
-    case Platform::kGitHub: return github_facts(tree);
-    case Platform::kLinkedIn: return linkedin_facts(tree);
-    case Platform::kGeneric: break;
+    case Platform::kSubstack:
+      return substack_facts(tree);
+    case Platform::kMedium:
+      return medium_facts(tree);
+    case Platform::kGitHub:
+      return github_facts(tree);
+    case Platform::kLinkedIn:
+      return linkedin_facts(tree);
+    case Platform::kGeneric:
+      break;
   }
   return {};
 }
 
 std::string generic_subtitle(const HtmlTree& tree) {
-  static constexpr std::string_view kWords[] = {"subtitle", "standfirst", "dek",
-                                                "subheadline", "sub-title", "deck"};
+  static constexpr std::string_view kWords[] = {"subtitle",    "standfirst", "dek",
+                                                "subheadline", "sub-title",  "deck"};
   for (int i = 0; i < tree.size(); ++i) {
     if (!tree.is_element(i) || is_dead_tag(tree.tag(i))) continue;
     const std::string names = lowercase(std::string(tree.attr_or_empty(i, "class")) + " " +

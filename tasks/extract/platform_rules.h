@@ -21,9 +21,10 @@ enum class Platform { kGeneric, kMedium, kSubstack, kLinkedIn, kGitHub };
 
 // The platform named by `hint` ("medium", "substack", "linkedin", "github",
 // any case), else the one the URL's host belongs to, else what the page says
-// of itself (og:site_name, Substack's markup), else kGeneric.
+// of itself (og:site_name, a "... on LinkedIn: ..." title, Substack's
+// markup), else kGeneric.
 Platform detect_platform(std::string_view hint, std::string_view url, std::string_view site_name,
-                         const HtmlTree& tree);
+                         std::string_view title, const HtmlTree& tree);
 
 struct PlatformFacts {
   int content_root = -1;  // -1: let scoring decide
@@ -31,6 +32,7 @@ struct PlatformFacts {
   std::string subtitle;
   std::string author;
   std::string published;  // normalised
+  std::string site_name;  // the platform's name, for pages that do not say it
   // GitHub repository pages name users everywhere (committers, stargazers);
   // none of them is the README's author.
   bool ignore_bylines = false;

@@ -1,3 +1,4 @@
+// Selector parsing and matching; see selector.h.
 #include "tasks/extract/selector.h"
 
 #include "util/error.h"
@@ -22,8 +23,8 @@ std::string read_name(std::string_view text, size_t& pos) {
 bool has_class(std::string_view classes, std::string_view name) {
   size_t pos = 0;
   while (pos < classes.size()) {
-    while (pos < classes.size() && (classes[pos] == ' ' || classes[pos] == '\t' ||
-                                    classes[pos] == '\n')) {
+    while (pos < classes.size() &&
+           (classes[pos] == ' ' || classes[pos] == '\t' || classes[pos] == '\n')) {
       ++pos;
     }
     size_t end = pos;

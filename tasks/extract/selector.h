@@ -22,7 +22,8 @@ class Selector {
 
   bool matches(const HtmlTree& tree, int i) const;
 
-  // The first element in [from, tree.end(scope)) that matches, or -1.
+  // The first matching element of the subtree of `scope`, in document
+  // order, or -1.
   int find_first(const HtmlTree& tree, int scope = HtmlTree::kRoot) const;
 
  private:

@@ -1,3 +1,5 @@
+// chunk_text: atoms (sentences, lines, words, hard pieces) packed greedily
+// into chunks; see chunk.h.
 #include "tasks/text/chunk.h"
 
 #include <cstdint>
@@ -26,19 +28,27 @@ struct Atom {
   Strength strength;        // of the break before this atom
 };
 
-inline bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+inline bool is_space(char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
 
-// Counts code points incrementally: atoms are produced in text order, so each
-// byte is counted once.
+// Counts code points incrementally. Atoms come in text order, and a unit
+// that must be broken up is walked again once, so each byte is counted at
+// most three times.
 class CodePointCursor {
  public:
   explicit CodePointCursor(std::string_view text) : text_(text) {}
   size_t at(size_t byte) {
-    for (; byte_ < byte; ++byte_) cp_ += !is_utf8_continuation(static_cast<unsigned char>(text_[byte_]));
+    for (; byte_ < byte; ++byte_) cp_ += starts_code_point(byte_);
+    for (; byte_ > byte; --byte_) cp_ -= starts_code_point(byte_ - 1);
     return cp_;
   }
 
  private:
+  bool starts_code_point(size_t k) const {
+    return !is_utf8_continuation(static_cast<unsigned char>(text_[k]));
+  }
+
   std::string_view text_;
   size_t byte_ = 0;
   size_t cp_ = 0;
@@ -111,8 +121,8 @@ class Atomizer {
 // Abbreviations after which a full stop does not end a sentence.
 bool is_abbreviation(std::string_view word) {
   static constexpr std::string_view kAbbreviations[] = {
-      "mr", "mrs", "ms", "dr", "prof", "sr", "jr", "st", "vs", "e.g", "i.e", "inc", "ltd",
-      "co", "no", "fig", "vol", "approx", "cf", "al"};
+      "mr",  "mrs", "ms",  "dr", "prof", "sr",  "jr",  "st",     "vs", "e.g",
+      "i.e", "inc", "ltd", "co", "no",   "fig", "vol", "approx", "cf", "al"};
   if (word.size() == 1) return true;  // an initial: "J. R. R. Tolkien"
   if (word.size() > 6) return false;
   char lower[8];
@@ -127,7 +137,9 @@ bool is_abbreviation(std::string_view word) {
   return false;
 }
 
-inline bool is_closing(char c) { return c == '"' || c == '\'' || c == ')' || c == ']'; }
+inline bool is_closing(char c) {
+  return c == '"' || c == '\'' || c == ')' || c == ']';
+}
 
 // Returns the end of the sentence whose terminal punctuation is at `pos`, or
 // 0 when the punctuation does not end a sentence there.
@@ -174,8 +186,8 @@ void add_sentences(std::string_view text, size_t start, size_t end, Atomizer& at
   size_t i = start;
   while (i < end) {
     const char c = text[i];
-    size_t cut = 0;       // where the sentence ends
-    size_t resume = 0;    // where the next one may start
+    size_t cut = 0;     // where the sentence ends
+    size_t resume = 0;  // where the next one may start
     if (c == '\n') {
       cut = i;
       resume = i + 1;
@@ -342,7 +354,8 @@ std::vector<Chunk> chunk_text(std::string_view cleaned, const ChunkOptions& opti
     if (next == atoms.size()) break;
     first = overlap_start(atoms, first, next, options);
   }
-  for (Chunk& chunk : chunks) chunk.text = std::string(cleaned.substr(chunk.start, chunk.end - chunk.start));
+  for (Chunk& chunk : chunks)
+    chunk.text = std::string(cleaned.substr(chunk.start, chunk.end - chunk.start));
   return chunks;
 }
 

@@ -1,3 +1,5 @@
+// clean_text: one pass over the bytes, ASCII runs copied whole, other code
+// points classified by fold_char(); see clean.h.
 #include "tasks/text/clean.h"
 
 #include "tasks/text/unicode_fold.h"
@@ -10,7 +12,9 @@ namespace {
 constexpr std::string_view kReplacementUtf8 = "\xEF\xBF\xBD";
 
 // Printable ASCII other than space: the bytes of words, copied in runs.
-inline bool is_word_byte(unsigned char c) { return c >= 0x21 && c <= 0x7E; }
+inline bool is_word_byte(unsigned char c) {
+  return c >= 0x21 && c <= 0x7E;
+}
 
 inline bool is_ascii_alnum(unsigned char c) {
   return (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'z');
@@ -18,7 +22,9 @@ inline bool is_ascii_alnum(unsigned char c) {
 
 // Bytes that can begin "http", "https" or "www"; a run of word bytes is cut
 // before them only when URLs are being replaced.
-inline bool is_url_trigger(unsigned char c) { return (c | 0x20) == 'h' || (c | 0x20) == 'w'; }
+inline bool is_url_trigger(unsigned char c) {
+  return (c | 0x20) == 'h' || (c | 0x20) == 'w';
+}
 
 bool starts_with_nocase(std::string_view s, size_t pos, std::string_view prefix) {
   if (s.size() - pos < prefix.size()) return false;
@@ -38,8 +44,8 @@ bool at_word_start(std::string_view s, size_t pos) {
 }
 
 inline bool is_url_byte(unsigned char c) {
-  return is_word_byte(c) && c != '<' && c != '>' && c != '"' && c != '`' && c != '{' &&
-         c != '}' && c != '|' && c != '\\' && c != '^';
+  return is_word_byte(c) && c != '<' && c != '>' && c != '"' && c != '`' && c != '{' && c != '}' &&
+         c != '|' && c != '\\' && c != '^';
 }
 
 // Drops sentence punctuation glued to the end of a URL, and a closing bracket
@@ -97,8 +103,12 @@ class ProseWriter {
   }
   void space() { pending_space_ = true; }
   // Where a pictograph was: a word break, unless punctuation follows
-  // ("Done 🎉!" reads "Done!", "ship🚀it" reads "ship it").
-  void soft_space() { soft_space_ = true; }
+  // ("Done 🎉!" reads "Done!", "ship🚀it" reads "ship it"). A space typed
+  // before the pictograph belonged to it and becomes soft too.
+  void soft_space() {
+    soft_space_ = true;
+    pending_space_ = false;
+  }
   void newline() {
     if (line_has_text_) {
       line_has_text_ = false;

@@ -1,3 +1,5 @@
+// The folding table: ranges and mappings of the Unicode blocks that hold
+// decorative letters and pictographs; see unicode_fold.h.
 #include "tasks/text/unicode_fold.h"
 
 namespace twinflow {
@@ -6,14 +8,28 @@ namespace {
 
 using Action = CharFold::Action;
 
-constexpr CharFold keep() { return {}; }
-constexpr CharFold drop() { return {Action::kDrop, 0, {}}; }
-constexpr CharFold space() { return {Action::kSpace, 0, {}}; }
-constexpr CharFold pictograph() { return {Action::kPictograph, 0, {}}; }
-constexpr CharFold map(char32_t cp) { return {Action::kMap, cp, {}}; }
-constexpr CharFold expand(std::string_view text) { return {Action::kExpand, 0, text}; }
+constexpr CharFold keep() {
+  return {};
+}
+constexpr CharFold drop() {
+  return {Action::kDrop, 0, {}};
+}
+constexpr CharFold space() {
+  return {Action::kSpace, 0, {}};
+}
+constexpr CharFold pictograph() {
+  return {Action::kPictograph, 0, {}};
+}
+constexpr CharFold map(char32_t cp) {
+  return {Action::kMap, cp, {}};
+}
+constexpr CharFold expand(std::string_view text) {
+  return {Action::kExpand, 0, text};
+}
 
-constexpr bool in(char32_t cp, char32_t lo, char32_t hi) { return cp >= lo && cp <= hi; }
+constexpr bool in(char32_t cp, char32_t lo, char32_t hi) {
+  return cp >= lo && cp <= hi;
+}
 
 // Index 0..51 of a Latin alphabet laid out as A-Z then a-z.
 constexpr char32_t latin52(char32_t index) {
@@ -48,37 +64,70 @@ CharFold fold_math_alphanumeric(char32_t cp) {
 // "fancy" text mixes both blocks.
 CharFold fold_letterlike(char32_t cp) {
   switch (cp) {
-    case 0x2102: return map(U'C');
-    case 0x210A: return map(U'g');
-    case 0x210B: case 0x210C: case 0x210D: return map(U'H');
-    case 0x210E: return map(U'h');
-    case 0x2110: case 0x2111: return map(U'I');
-    case 0x2112: return map(U'L');
-    case 0x2115: return map(U'N');
-    case 0x2119: return map(U'P');
-    case 0x211A: return map(U'Q');
-    case 0x211B: case 0x211C: case 0x211D: return map(U'R');
-    case 0x2124: case 0x2128: return map(U'Z');
-    case 0x212C: return map(U'B');
-    case 0x212D: return map(U'C');
-    case 0x212F: return map(U'e');
-    case 0x2130: return map(U'E');
-    case 0x2131: return map(U'F');
-    case 0x2133: return map(U'M');
-    case 0x2134: return map(U'o');
-    default: return keep();
+    case 0x2102:
+      return map(U'C');
+    case 0x210A:
+      return map(U'g');
+    case 0x210B:
+    case 0x210C:
+    case 0x210D:
+      return map(U'H');
+    case 0x210E:
+      return map(U'h');
+    case 0x2110:
+    case 0x2111:
+      return map(U'I');
+    case 0x2112:
+      return map(U'L');
+    case 0x2115:
+      return map(U'N');
+    case 0x2119:
+      return map(U'P');
+    case 0x211A:
+      return map(U'Q');
+    case 0x211B:
+    case 0x211C:
+    case 0x211D:
+      return map(U'R');
+    case 0x2124:
+    case 0x2128:
+      return map(U'Z');
+    case 0x212C:
+      return map(U'B');
+    case 0x212D:
+      return map(U'C');
+    case 0x212F:
+      return map(U'e');
+    case 0x2130:
+      return map(U'E');
+    case 0x2131:
+      return map(U'F');
+    case 0x2133:
+      return map(U'M');
+    case 0x2134:
+      return map(U'o');
+    default:
+      return keep();
   }
 }
 
 CharFold fold_ligature(char32_t cp) {
   switch (cp) {
-    case 0xFB00: return expand("ff");
-    case 0xFB01: return expand("fi");
-    case 0xFB02: return expand("fl");
-    case 0xFB03: return expand("ffi");
-    case 0xFB04: return expand("ffl");
-    case 0xFB05: case 0xFB06: return expand("st");
-    default: return keep();
+    case 0xFB00:
+      return expand("ff");
+    case 0xFB01:
+      return expand("fi");
+    case 0xFB02:
+      return expand("fl");
+    case 0xFB03:
+      return expand("ffi");
+    case 0xFB04:
+      return expand("ffl");
+    case 0xFB05:
+    case 0xFB06:
+      return expand("st");
+    default:
+      return keep();
   }
 }
 
@@ -115,8 +164,8 @@ bool is_unicode_space(char32_t cp) {
 bool is_bmp_pictograph(char32_t cp) {
   return in(cp, 0x2600, 0x27BF) || in(cp, 0x231A, 0x231B) || cp == 0x2328 || cp == 0x23CF ||
          in(cp, 0x23E9, 0x23F3) || in(cp, 0x23F8, 0x23FA) || in(cp, 0x2B05, 0x2B07) ||
-         in(cp, 0x2B1B, 0x2B1C) || cp == 0x2B50 || cp == 0x2B55 || cp == 0x3030 ||
-         cp == 0x303D || cp == 0x3297 || cp == 0x3299;
+         in(cp, 0x2B1B, 0x2B1C) || cp == 0x2B50 || cp == 0x2B55 || cp == 0x3030 || cp == 0x303D ||
+         cp == 0x3297 || cp == 0x3299;
 }
 
 }  // namespace
@@ -149,7 +198,7 @@ CharFold fold_char(char32_t cp) {
   if (cp < 0x10000) return is_format_char(cp) ? drop() : keep();
   if (in(cp, 0x1D400, 0x1D7FF)) return fold_math_alphanumeric(cp);
   if (in(cp, 0x1F100, 0x1F1FF)) return fold_enclosed_supplement(cp);
-  if (in(cp, 0x1F000, 0x1FAFF)) return pictograph();  // emoji and other pictographs
+  if (in(cp, 0x1F000, 0x1FAFF)) return pictograph();   // emoji and other pictographs
   if (in(cp, 0xF0000, 0x10FFFF)) return pictograph();  // supplementary private use
   return is_format_char(cp) ? drop() : keep();
 }

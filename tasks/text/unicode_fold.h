@@ -14,12 +14,12 @@ namespace twinflow {
 
 struct CharFold {
   enum class Action {
-    kKeep,     // keep the code point as it is
-    kDrop,     // remove it without a trace (format and control characters)
-    kSpace,    // a space (NO-BREAK SPACE, EM SPACE...)
+    kKeep,        // keep the code point as it is
+    kDrop,        // remove it without a trace (format and control characters)
+    kSpace,       // a space (NO-BREAK SPACE, EM SPACE...)
     kPictograph,  // remove it, leaving a word break unless punctuation follows
-    kMap,      // replace it with the code point `cp`
-    kExpand,   // replace it with the ASCII string `text` (ligatures)
+    kMap,         // replace it with the code point `cp`
+    kExpand,      // replace it with the ASCII string `text` (ligatures)
   };
   Action action = Action::kKeep;
   char32_t cp = 0;        // kMap only

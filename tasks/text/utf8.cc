@@ -1,3 +1,4 @@
+// UTF-8 decoding after Unicode table 3-7; see utf8.h.
 #include "tasks/text/utf8.h"
 
 namespace twinflow {

@@ -19,9 +19,9 @@ namespace twinflow {
 inline constexpr char32_t kReplacementChar = 0xFFFD;
 
 struct DecodedChar {
-  char32_t cp;    // kReplacementChar when the bytes were ill-formed
-  uint8_t len;    // bytes consumed, always >= 1
-  bool valid;     // false when the bytes were ill-formed
+  char32_t cp;  // kReplacementChar when the bytes were ill-formed
+  uint8_t len;  // bytes consumed, always >= 1
+  bool valid;   // false when the bytes were ill-formed
 };
 
 // Decodes the code point starting at `s[pos]`. Requires pos < s.size().
@@ -37,7 +37,9 @@ bool is_valid_utf8(std::string_view s);
 std::string to_valid_utf8(std::string_view s);
 
 // True when byte `c` continues a multi-byte sequence (10xxxxxx).
-inline bool is_utf8_continuation(unsigned char c) { return (c & 0xC0) == 0x80; }
+inline bool is_utf8_continuation(unsigned char c) {
+  return (c & 0xC0) == 0x80;
+}
 
 // Moves `pos` back (at most three bytes) to the start of the code point it
 // falls in, so that cutting a string at the result never splits a sequence.
