@@ -12,7 +12,6 @@
 
 #include <fcntl.h>
 #include <unistd.h>
-#include <yaml-cpp/yaml.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -20,6 +19,7 @@
 #include <cstring>
 #include <unordered_map>
 
+#include "scheduler/yaml_document.h"
 #include "util/sha256.h"
 
 namespace twinflow {
@@ -27,6 +27,7 @@ namespace twinflow {
 using dag_loader_internal::check_step_graph;
 using dag_loader_internal::DiagnosticSink;
 using dag_loader_internal::did_you_mean;
+using dag_loader_internal::is_null_text;
 using dag_loader_internal::kDottedRule;
 using dag_loader_internal::kIdRule;
 using dag_loader_internal::kVariableRule;
@@ -67,25 +68,32 @@ const KeyList& output_keys() {
 
 // --- YAML values ----------------------------------------------------------------
 
-SourcePos position_of(const YAML::Mark& mark) {
-  if (mark.is_null()) return {};
-  return {mark.line + 1, mark.column + 1};
+SourcePos position_of(const YamlNode& node) {
+  YamlMark mark = node.mark();
+  return {mark.line, mark.column};
 }
 
-SourcePos position_of(const YAML::Node& node) {
-  return position_of(node.Mark());
+// No value, or a plain untagged `~` or `null`. Tagged or quoted, it is text.
+bool is_null(const YamlNode& node) {
+  if (node.is_null()) return true;
+  return node.is_scalar() && node.is_plain() && node.tag() == YamlNode::Tag::kNone &&
+         is_null_text(node.scalar());
 }
 
-ScalarType scalar_type(const YAML::Node& node) {
-  if (node.IsNull()) return ScalarType::kNull;
-  // yaml-cpp tags quoted scalars "!": '3' is the string 3, not a number.
-  if (node.Tag() == "!" || node.Tag() == "tag:yaml.org,2002:str") return ScalarType::kString;
-  return resolve_plain_scalar(node.Scalar());
+ScalarType scalar_type(const YamlNode& node) {
+  if (is_null(node)) return ScalarType::kNull;
+  // '3' is the string 3, not a number; so is `! 3` or `!!str 3`. Other tags,
+  // such as `!!int "3"`, leave the text to be typed as if it were plain.
+  YamlNode::Tag tag = node.tag();
+  if (tag == YamlNode::Tag::kString || (tag == YamlNode::Tag::kNone && !node.is_plain())) {
+    return ScalarType::kString;
+  }
+  return resolve_plain_scalar(node.scalar());
 }
 
-std::string kind_of(const YAML::Node& node) {
-  if (node.IsSequence()) return "a sequence";
-  if (node.IsMap()) return "a mapping";
+std::string kind_of(const YamlNode& node) {
+  if (node.is_sequence()) return "a sequence";
+  if (node.is_mapping()) return "a mapping";
   switch (scalar_type(node)) {
     case ScalarType::kNull:
       return "null";
@@ -102,31 +110,34 @@ std::string kind_of(const YAML::Node& node) {
 
 // Where a string is expected any non-null scalar will do: numbers and
 // booleans are taken as written (`name: 2024` names the DAG "2024").
-bool is_text(const YAML::Node& node) {
-  return node.IsScalar();
+bool is_text(const YamlNode& node) {
+  return node.is_scalar() && !is_null(node);
 }
 
-std::optional<long long> integer_value(const YAML::Node& node) {
-  if (!node.IsScalar() || scalar_type(node) != ScalarType::kInteger) return std::nullopt;
-  nlohmann::json value = scalar_to_json(node.Scalar(), ScalarType::kInteger);
+std::optional<long long> integer_value(const YamlNode& node) {
+  if (!node.is_scalar() || scalar_type(node) != ScalarType::kInteger) return std::nullopt;
+  nlohmann::json value = scalar_to_json(node.scalar(), ScalarType::kInteger);
   if (!value.is_number_integer()) return std::nullopt;
   return value.get<long long>();
 }
 
 // Any YAML value as JSON, for -p values: no positions, no substitution, and
-// of repeated keys the first wins.
-nlohmann::json plain_json_of(const YAML::Node& node) {
-  if (node.IsSequence()) {
+// of repeated keys the first wins. A key that is not text counts as "".
+nlohmann::json plain_json_of(const YamlNode& node) {
+  if (node.is_sequence()) {
     nlohmann::json array = nlohmann::json::array();
-    for (const YAML::Node& item : node) array.push_back(plain_json_of(item));
+    for (const YamlNode& item : node.items()) array.push_back(plain_json_of(item));
     return array;
   }
-  if (node.IsMap()) {
+  if (node.is_mapping()) {
     nlohmann::json object = nlohmann::json::object();
-    for (const auto& pair : node) object.emplace(pair.first.Scalar(), plain_json_of(pair.second));
+    for (const YamlEntry& entry : node.entries()) {
+      std::string key(is_text(entry.key) ? entry.key.scalar() : std::string_view());
+      object.emplace(std::move(key), plain_json_of(entry.value));
+    }
     return object;
   }
-  return scalar_to_json(node.IsNull() ? "" : node.Scalar(), scalar_type(node));
+  return scalar_to_json(node.scalar(), scalar_type(node));
 }
 
 // A -p value. Plain text is typed like an unquoted YAML scalar ("3" is a
@@ -137,24 +148,23 @@ nlohmann::json override_value(const std::string& text) {
   if (text.empty() || std::string_view("\"'[{").find(text[0]) == std::string_view::npos) {
     return scalar_to_json(text, resolve_plain_scalar(text));
   }
-  try {
-    return plain_json_of(YAML::Load(text));
-  } catch (const YAML::Exception&) {
-    return text;  // "[draft" is not YAML: take it as written
-  }
+  YamlParseResult parsed = parse_yaml(text);
+  if (!parsed.ok()) return text;  // "[draft" is not YAML: take it as written
+  return plain_json_of(parsed.document.root());
 }
 
 // --- mappings ------------------------------------------------------------------
 
-// One "key: value" of a mapping. The key node is kept for its position.
+// One "key: value" of a mapping whose key is text. The key node is kept for
+// its position. Views and references point into the YamlDocument.
 struct Entry {
-  std::string key;
-  YAML::Node key_node;
-  YAML::Node value;
+  std::string_view key;
+  const YamlNode& key_node;
+  const YamlNode& value;
 
-  // An empty value's mark is the next token, often on the next line, so
+  // An empty value has no text of its own to point at (`timeout:`), so
   // problems with a null value point at its key instead.
-  SourcePos value_pos() const { return position_of(value.IsNull() ? key_node : value); }
+  SourcePos value_pos() const { return position_of(is_null(value) ? key_node : value); }
 };
 
 // Names the mapping a message is about, such as " in 'retries' of step 'x'".
@@ -170,23 +180,21 @@ struct Place {
   }
 };
 
-// The entries of one mapping in file order, without the keys yaml-cpp keeps
-// but YAML forbids: repeated keys and keys that are not scalars. Those are
-// remembered and reported once the caller knows what to call the mapping.
+// The entries of one mapping in file order, without the keys the YAML tree
+// keeps but YAML forbids: repeated keys and keys that are not scalars. Those
+// are remembered and reported once the caller knows what to call the mapping.
 class Fields {
  public:
-  explicit Fields(const YAML::Node& mapping) {
-    entries_.reserve(mapping.size());  // never reallocates: index_ holds views of keys
-    // Each pair is a temporary of yaml-cpp's iterator: bound here, it lives
-    // through the loop body (it->first would dangle).
-    for (const auto& pair : mapping) {
-      const YAML::Node& key = pair.first;
-      if (!key.IsScalar()) {
-        bad_keys_.push_back({key, 0});
-      } else if (const Entry* first = find(key.Scalar())) {
-        bad_keys_.push_back({key, position_of(first->key_node).line});
+  explicit Fields(const YamlNode& mapping) {
+    entries_.reserve(mapping.size());
+    for (const YamlEntry& entry : mapping.entries()) {
+      const YamlNode& key = entry.key;
+      if (!is_text(key)) {
+        bad_keys_.push_back({&key, 0});
+      } else if (const Entry* first = find(key.scalar())) {
+        bad_keys_.push_back({&key, position_of(first->key_node).line});
       } else {
-        add({key.Scalar(), key, pair.second});
+        add({key.scalar(), key, entry.value});
       }
     }
   }
@@ -195,10 +203,10 @@ class Fields {
     for (const BadKey& bad : bad_keys_) {
       std::string message =
           bad.first_line == 0
-              ? "keys" + place.text() + " must be strings, got " + kind_of(bad.key)
-              : "duplicate key '" + bad.key.Scalar() + "'" + place.text() +
+              ? "keys" + place.text() + " must be strings, got " + kind_of(*bad.key)
+              : "duplicate key '" + std::string(bad.key->scalar()) + "'" + place.text() +
                     " (first defined at line " + std::to_string(bad.first_line) + ")";
-      sink.report(position_of(bad.key), std::move(message));
+      sink.report(position_of(*bad.key), std::move(message));
     }
   }
 
@@ -207,8 +215,9 @@ class Fields {
     report_bad_keys(place, sink);
     for (const Entry& entry : entries_) {
       if (std::find(known.begin(), known.end(), entry.key) != known.end()) continue;
-      sink.report(position_of(entry.key_node), "unknown key '" + entry.key + "'" + place.text() +
-                                                   did_you_mean(entry.key, known));
+      std::string key(entry.key);
+      sink.report(position_of(entry.key_node),
+                  "unknown key '" + key + "'" + place.text() + did_you_mean(key, known));
     }
   }
 
@@ -228,7 +237,7 @@ class Fields {
   // As find(), but an optional key left empty (`timeout:`) counts as absent.
   const Entry* find_given(std::string_view key) const {
     const Entry* entry = find(key);
-    return entry && !entry->value.IsNull() ? entry : nullptr;
+    return entry && !is_null(entry->value) ? entry : nullptr;
   }
 
  private:
@@ -237,7 +246,7 @@ class Fields {
   static constexpr size_t kMaxScanned = 16;
 
   struct BadKey {
-    YAML::Node key;
+    const YamlNode* key;
     int first_line;  // of the first definition of a repeated key; 0: not a scalar
   };
 
@@ -251,13 +260,12 @@ class Fields {
   }
 
   std::vector<Entry> entries_;
-  std::unordered_map<std::string_view, size_t> index_;
+  std::unordered_map<std::string_view, size_t> index_;  // views into the YamlDocument
   std::vector<BadKey> bad_keys_;
 };
 
 // The entries of a mapping whose keys are free (params, env, inputs, pools).
-std::vector<Entry> read_entries(const YAML::Node& mapping, const Place& place,
-                                DiagnosticSink& sink) {
+std::vector<Entry> read_entries(const YamlNode& mapping, const Place& place, DiagnosticSink& sink) {
   Fields fields(mapping);
   fields.report_bad_keys(place, sink);
   return std::move(fields).take_entries();
@@ -277,7 +285,7 @@ class Subject {
     if (!entry_) return name_;
     std::string name = "'";
     if (!parent_.empty()) name += std::string(parent_) + ".";
-    name += entry_->key + "'";
+    name += std::string(entry_->key) + "'";
     if (owner_) name += " of " + *owner_;
     return name;
   }
@@ -307,8 +315,8 @@ class DagParser {
             std::vector<StepSource>& sources)
       : options_(options), sink_(sink), dag_(dag), sources_(sources) {}
 
-  void parse(const YAML::Node& root) {
-    if (!root.IsMap()) {
+  void parse(const YamlNode& root) {
+    if (!root.is_mapping()) {
       sink_.report(position_of(root),
                    "a DAG file must be a mapping with keys such as 'name' and 'steps', got " +
                        kind_of(root));
@@ -336,32 +344,32 @@ class DagParser {
 
   // --- values ---
 
-  void report_type(const Subject& subject, const std::string& expected, const YAML::Node& value) {
+  void report_type(const Subject& subject, const std::string& expected, const YamlNode& value) {
     sink_.report(subject.pos(),
                  subject.name() + " must be " + expected + ", got " + kind_of(value));
   }
 
   // The value as text; nullopt after reporting that it is not a string.
-  std::optional<std::string> text_of(const YAML::Node& value, const Subject& subject) {
-    if (is_text(value)) return value.Scalar();
+  std::optional<std::string> text_of(const YamlNode& value, const Subject& subject) {
+    if (is_text(value)) return std::string(value.scalar());
     report_type(subject, "a string", value);
     return std::nullopt;
   }
 
   // The strings of a sequence, or a lone string when `allow_single`.
-  std::vector<PositionedText> text_list(const YAML::Node& value, const Subject& subject,
+  std::vector<PositionedText> text_list(const YamlNode& value, const Subject& subject,
                                         bool allow_single) {
-    if (allow_single && is_text(value)) return {{value.Scalar(), subject.pos()}};
-    if (!value.IsSequence()) {
+    if (allow_single && is_text(value)) return {{std::string(value.scalar()), subject.pos()}};
+    if (!value.is_sequence()) {
       report_type(subject,
                   allow_single ? "a string or a sequence of strings" : "a sequence of strings",
                   value);
       return {};
     }
     std::vector<PositionedText> items;
-    for (const YAML::Node& item : value) {
+    for (const YamlNode& item : value.items()) {
       if (is_text(item)) {
-        items.push_back({item.Scalar(), position_of(item)});
+        items.push_back({std::string(item.scalar()), position_of(item)});
       } else {
         report_type(Subject("entries of " + subject.name(), position_of(item)), "strings", item);
       }
@@ -370,7 +378,7 @@ class DagParser {
   }
 
   // A non-negative int, such as a retry count.
-  std::optional<int> count_of(const YAML::Node& value, const Subject& subject,
+  std::optional<int> count_of(const YamlNode& value, const Subject& subject,
                               const std::string& expected) {
     std::optional<long long> count = integer_value(value);
     if (!count) {
@@ -380,28 +388,29 @@ class DagParser {
     if (*count < 0 || *count > INT_MAX) {
       sink_.report(subject.pos(), subject.name() +
                                       (*count < 0 ? " must not be negative" : " is too large") +
-                                      ", got " + value.Scalar());
+                                      ", got " + std::string(value.scalar()));
       return std::nullopt;
     }
     return static_cast<int>(*count);
   }
 
-  std::optional<bool> boolean_of(const YAML::Node& value, const Subject& subject) {
-    if (value.IsScalar() && scalar_type(value) == ScalarType::kBoolean) {
-      return scalar_to_json(value.Scalar(), ScalarType::kBoolean).get<bool>();
+  std::optional<bool> boolean_of(const YamlNode& value, const Subject& subject) {
+    if (value.is_scalar() && scalar_type(value) == ScalarType::kBoolean) {
+      return scalar_to_json(value.scalar(), ScalarType::kBoolean).get<bool>();
     }
     report_type(subject, "a boolean", value);
     return std::nullopt;
   }
 
-  std::optional<Millis> duration_of(const YAML::Node& value, const Subject& subject) {
+  std::optional<Millis> duration_of(const YamlNode& value, const Subject& subject) {
     if (!is_text(value)) {
       report_type(subject, "a duration", value);
       return std::nullopt;
     }
-    std::optional<Millis> duration = parse_duration(value.Scalar());
+    std::string text(value.scalar());
+    std::optional<Millis> duration = parse_duration(text);
     if (!duration) {
-      sink_.report(subject.pos(), "bad duration '" + value.Scalar() + "' for " + subject.name() +
+      sink_.report(subject.pos(), "bad duration '" + text + "' for " + subject.name() +
                                       ": use a number with a unit, like 500ms, 30s, 5m or 2h");
     }
     return duration;
@@ -409,45 +418,46 @@ class DagParser {
 
   // Converts any YAML value to JSON. With `with_params`, ${params.x} is
   // replaced in every string inside.
-  nlohmann::json json_of(const YAML::Node& node, const Place& place, bool with_params) {
-    if (node.IsSequence()) {
+  nlohmann::json json_of(const YamlNode& node, const Place& place, bool with_params) {
+    if (node.is_sequence()) {
       nlohmann::json array = nlohmann::json::array();
-      for (const YAML::Node& item : node) array.push_back(json_of(item, place, with_params));
+      for (const YamlNode& item : node.items()) array.push_back(json_of(item, place, with_params));
       return array;
     }
-    if (node.IsMap()) {
+    if (node.is_mapping()) {
       nlohmann::json object = nlohmann::json::object();
       for (const Entry& entry : read_entries(node, place, sink_))
-        object[entry.key] = json_of(entry.value, place, with_params);
+        object[std::string(entry.key)] = json_of(entry.value, place, with_params);
       return object;
     }
     ScalarType type = scalar_type(node);
     if (type == ScalarType::kString && with_params) {
-      return substitute(node.Scalar(), position_of(node));
+      return substitute(node.scalar(), position_of(node));
     }
-    return scalar_to_json(node.IsNull() ? "" : node.Scalar(), type);
+    return scalar_to_json(node.scalar(), type);
   }
 
   // --- parameters ---
 
-  std::string substitute(const std::string& text, SourcePos pos) {
+  std::string substitute(std::string_view text, SourcePos pos) {
     return substitute_params(text, pos, dag_.params, params_usable_, sink_);
   }
 
   void parse_params(const Entry* params) {
     if (!params) return;
-    if (!params->value.IsMap()) {
+    if (!params->value.is_mapping()) {
       report_type(Subject(*params, nullptr), "a mapping", params->value);
       params_usable_ = false;  // every ${params.x} would look unknown
       return;
     }
     const Place place{"params"};
     for (const Entry& entry : read_entries(params->value, place, sink_)) {
-      if (std::string problem = name_problem(entry.key, kIdRule); !problem.empty()) {
+      std::string name(entry.key);
+      if (std::string problem = name_problem(name, kIdRule); !problem.empty()) {
         sink_.report(position_of(entry.key_node),
-                     "invalid parameter name '" + entry.key + "': " + problem);
+                     "invalid parameter name '" + name + "': " + problem);
       }
-      dag_.params[entry.key] = json_of(entry.value, place, false);
+      dag_.params[name] = json_of(entry.value, place, false);
     }
   }
 
@@ -483,24 +493,24 @@ class DagParser {
 
   void parse_pools(const Entry* pools) {
     if (!pools) return;
-    if (!pools->value.IsMap()) {
+    if (!pools->value.is_mapping()) {
       report_type(Subject(*pools, nullptr), "a mapping", pools->value);
       pools_usable_ = false;  // every pool would look undeclared
       return;
     }
     for (const Entry& entry : read_entries(pools->value, Place{"pools"}, sink_)) {
-      if (std::string problem = name_problem(entry.key, kDottedRule); !problem.empty()) {
-        sink_.report(position_of(entry.key_node),
-                     "invalid pool name '" + entry.key + "': " + problem);
+      std::string name(entry.key);
+      if (std::string problem = name_problem(name, kDottedRule); !problem.empty()) {
+        sink_.report(position_of(entry.key_node), "invalid pool name '" + name + "': " + problem);
       }
-      pool_names_.push_back(entry.key);
-      dag_.pools[entry.key] = parse_pool_slots(entry).value_or(1);
+      pool_names_.push_back(name);
+      dag_.pools[name] = parse_pool_slots(entry).value_or(1);
     }
   }
 
   std::optional<int> parse_pool_slots(const Entry& entry) {
     std::optional<long long> slots = integer_value(entry.value);
-    std::string pool = "pool '" + entry.key + "'";
+    std::string pool = "pool '" + std::string(entry.key) + "'";
     if (!slots) {
       sink_.report(entry.value_pos(),
                    pool + " must have an integer number of slots, got " + kind_of(entry.value));
@@ -518,19 +528,19 @@ class DagParser {
       sink_.report({}, "missing required key 'steps'");
       return;
     }
-    if (!steps->value.IsSequence()) {
+    if (!steps->value.is_sequence()) {
       report_type(Subject(*steps, nullptr), "a sequence", steps->value);
       return;
     }
-    if (steps->value.size() == 0) {
+    if (steps->value.items().empty()) {
       sink_.report(steps->value_pos(), "'steps' must not be empty");
       return;
     }
     dag_.steps.reserve(steps->value.size());
     sources_.reserve(steps->value.size());
     size_t index = 0;
-    for (const YAML::Node& node : steps->value) {
-      if (node.IsMap()) {
+    for (const YamlNode& node : steps->value.items()) {
+      if (node.is_mapping()) {
         parse_step(node, index);
       } else {
         sink_.report(position_of(node), "step at index " + std::to_string(index) +
@@ -542,7 +552,7 @@ class DagParser {
 
   // --- steps ---
 
-  void parse_step(const YAML::Node& node, size_t index) {
+  void parse_step(const YamlNode& node, size_t index) {
     Step& step = dag_.steps.emplace_back();
     StepSource& source = sources_.emplace_back();
     step.pos = position_of(node);
@@ -608,14 +618,14 @@ class DagParser {
   // Whether the referenced steps and outputs exist is checked in dag_validate.cc.
   void parse_inputs(const Entry* inputs, StepContext& context) {
     if (!inputs) return;
-    if (!inputs->value.IsMap()) {
+    if (!inputs->value.is_mapping()) {
       report_type(Subject(*inputs, &context.label), "a mapping", inputs->value);
       return;
     }
     for (const Entry& entry : read_entries(inputs->value, Place{"inputs", &context.label}, sink_)) {
       if (std::string problem = name_problem(entry.key, kVariableRule); !problem.empty()) {
-        sink_.report(position_of(entry.key_node),
-                     "invalid input name '" + entry.key + "' in " + context.label + ": " + problem);
+        sink_.report(position_of(entry.key_node), "invalid input name '" + std::string(entry.key) +
+                                                      "' in " + context.label + ": " + problem);
       }
       if (std::optional<InputRef> input = parse_input(entry, context)) {
         context.step.inputs.push_back(std::move(*input));
@@ -624,31 +634,32 @@ class DagParser {
   }
 
   std::optional<InputRef> parse_input(const Entry& entry, const StepContext& context) {
-    auto subject = [&] { return "input '" + entry.key + "' of " + context.label; };
+    auto subject = [&] { return "input '" + std::string(entry.key) + "' of " + context.label; };
     if (!is_text(entry.value)) {
       report_type(Subject(subject(), entry.value_pos()), "a string like 'step.output'",
                   entry.value);
       return std::nullopt;
     }
     // Neither step ids nor output names contain '.', so the first one splits.
-    const std::string& ref = entry.value.Scalar();
+    std::string_view ref = entry.value.scalar();
     size_t dot = ref.find('.');
-    if (dot == std::string::npos || dot == 0 || dot + 1 == ref.size()) {
+    if (dot == std::string_view::npos || dot == 0 || dot + 1 == ref.size()) {
       sink_.report(entry.value_pos(),
-                   subject() + " must look like 'step.output', got '" + ref + "'");
+                   subject() + " must look like 'step.output', got '" + std::string(ref) + "'");
       return std::nullopt;
     }
-    return InputRef{entry.key, ref.substr(0, dot), ref.substr(dot + 1), entry.value_pos()};
+    return InputRef{std::string(entry.key), std::string(ref.substr(0, dot)),
+                    std::string(ref.substr(dot + 1)), entry.value_pos()};
   }
 
   void parse_outputs(const Entry* outputs, StepContext& context) {
     if (!outputs) return;
-    if (!outputs->value.IsSequence()) {
+    if (!outputs->value.is_sequence()) {
       report_type(Subject(*outputs, &context.label), "a sequence", outputs->value);
       return;
     }
     size_t index = 0;
-    for (const YAML::Node& node : outputs->value) {
+    for (const YamlNode& node : outputs->value.items()) {
       std::optional<OutputDecl> output = parse_output(node, index++, context);
       if (!output) continue;
       std::vector<OutputDecl>& declared = context.step.outputs;
@@ -664,7 +675,7 @@ class DagParser {
     }
   }
 
-  std::optional<OutputDecl> parse_output(const YAML::Node& node, size_t index,
+  std::optional<OutputDecl> parse_output(const YamlNode& node, size_t index,
                                          const StepContext& context) {
     OutputDecl output;
     output.pos = position_of(node);
@@ -672,8 +683,8 @@ class DagParser {
       return "output at index " + std::to_string(index) + " of " + context.label;
     };
     if (is_text(node)) {
-      output.name = node.Scalar();
-    } else if (node.IsMap()) {
+      output.name = node.scalar();
+    } else if (node.is_mapping()) {
       if (!parse_output_fields(node, label, context, output)) return std::nullopt;
     } else {
       report_type(Subject(label(), output.pos), "a string or a mapping", node);
@@ -691,7 +702,7 @@ class DagParser {
 
   // Reads {name, artifact, type}. False when there is no usable name.
   template <typename LabelFn>
-  bool parse_output_fields(const YAML::Node& node, const LabelFn& label, const StepContext& context,
+  bool parse_output_fields(const YamlNode& node, const LabelFn& label, const StepContext& context,
                            OutputDecl& output) {
     Fields fields(node);
     fields.check_keys(output_keys(), Place{"outputs", &context.label}, sink_);
@@ -722,7 +733,7 @@ class DagParser {
 
   void parse_step_params(const Entry* params, StepContext& context) {
     if (!params) return;
-    if (!params->value.IsMap()) {
+    if (!params->value.is_mapping()) {
       report_type(Subject(*params, &context.label), "a mapping", params->value);
       return;
     }
@@ -746,8 +757,8 @@ class DagParser {
     Subject subject(*command, &context.label);
     if (is_text(command->value)) {
       step.shell = true;
-      step.command = {substitute(command->value.Scalar(), subject.pos())};
-    } else if (command->value.IsSequence()) {
+      step.command = {substitute(command->value.scalar(), subject.pos())};
+    } else if (command->value.is_sequence()) {
       for (PositionedText& arg : text_list(command->value, subject, false))
         step.command.push_back(substitute(arg.text, arg.pos));
     } else {
@@ -761,30 +772,30 @@ class DagParser {
 
   void parse_env(const Entry* env, StepContext& context) {
     if (!env) return;
-    if (!env->value.IsMap()) {
+    if (!env->value.is_mapping()) {
       report_type(Subject(*env, &context.label), "a mapping", env->value);
       return;
     }
     for (const Entry& entry : read_entries(env->value, Place{"env", &context.label}, sink_)) {
-      if (std::string problem = name_problem(entry.key, kVariableRule); !problem.empty()) {
-        sink_.report(position_of(entry.key_node), "invalid environment variable name '" +
-                                                      entry.key + "' in " + context.label + ": " +
-                                                      problem);
+      std::string name(entry.key);
+      if (std::string problem = name_problem(name, kVariableRule); !problem.empty()) {
+        sink_.report(position_of(entry.key_node), "invalid environment variable name '" + name +
+                                                      "' in " + context.label + ": " + problem);
       }
       if (!is_text(entry.value)) {
-        Subject subject("environment variable '" + entry.key + "' of " + context.label,
+        Subject subject("environment variable '" + name + "' of " + context.label,
                         entry.value_pos());
         report_type(subject, "a string", entry.value);
         continue;
       }
-      context.step.env[entry.key] = substitute(entry.value.Scalar(), entry.value_pos());
+      context.step.env[name] = substitute(entry.value.scalar(), entry.value_pos());
     }
   }
 
   void parse_retries(const Entry* retries, StepContext& context) {
     if (!retries) return;
     RetryPolicy& policy = context.step.retries;
-    if (!retries->value.IsMap()) {
+    if (!retries->value.is_mapping()) {
       Subject subject(*retries, &context.label);
       policy.count = count_of(retries->value, subject, "an integer or a mapping").value_or(0);
       return;
@@ -829,9 +840,9 @@ class DagParser {
   void parse_cache(const Entry* cache, StepContext& context) {
     if (!cache) return;
     CachePolicy& policy = context.step.cache;
-    if (!cache->value.IsMap()) {
+    if (!cache->value.is_mapping()) {
       Subject subject(*cache, &context.label);
-      if (cache->value.IsScalar() && scalar_type(cache->value) == ScalarType::kBoolean) {
+      if (cache->value.is_scalar() && scalar_type(cache->value) == ScalarType::kBoolean) {
         policy.enabled = boolean_of(cache->value, subject).value_or(true);
       } else {
         report_type(subject, "a boolean or a mapping", cache->value);
@@ -872,14 +883,15 @@ class DagParser {
 
 // --- files ---------------------------------------------------------------------
 
-std::optional<YAML::Node> parse_yaml(const std::string& content, DiagnosticSink& sink) {
-  try {
-    return YAML::Load(content);
-  } catch (const YAML::Exception& e) {
-    // Nothing else can be checked in a document that does not parse.
-    sink.report(position_of(e.mark), "YAML syntax error: " + e.msg);
+// Reports a syntax error; nothing else can be checked in such a document.
+std::optional<YamlDocument> parse_document(std::string_view content, DiagnosticSink& sink) {
+  YamlParseResult parsed = parse_yaml(content);
+  if (!parsed.ok()) {
+    sink.report({parsed.error_mark.line, parsed.error_mark.column},
+                "YAML syntax error: " + parsed.error);
     return std::nullopt;
   }
+  return std::move(parsed.document);
 }
 
 struct FileText {
@@ -906,30 +918,39 @@ FileText read_whole_file(const std::string& path) {
   return result;
 }
 
-}  // namespace
-
-LoadResult load_dag_string(const std::string& content, const std::string& file_name,
-                           const LoadOptions& options) {
-  DiagnosticSink sink(file_name, content);
+// Loads `content`, which becomes Dag::content: taking it by value lets a file
+// just read be kept without copying it.
+LoadResult load_content(std::string content, const std::string& file_name,
+                        const LoadOptions& options) {
   Dag dag;
-  std::vector<StepSource> sources;
-  if (std::optional<YAML::Node> root = parse_yaml(content, sink)) {
-    DagParser(options, sink, dag, sources).parse(*root);
-    check_step_graph(dag, sources, sink);
-  }
   LoadResult result;
-  result.diagnostics = sink.take_sorted();
+  {
+    DiagnosticSink sink(file_name, content);
+    std::vector<StepSource> sources;
+    if (std::optional<YamlDocument> document = parse_document(content, sink)) {
+      DagParser(options, sink, dag, sources).parse(document->root());
+      check_step_graph(dag, sources, sink);
+    }
+    result.diagnostics = sink.take_sorted();
+  }
   if (!result.diagnostics.empty()) return result;
   dag.file = file_name;
-  dag.content = content;
   dag.content_hash = sha256_hex(content);
+  dag.content = std::move(content);
   result.dag = std::move(dag);
   return result;
 }
 
+}  // namespace
+
+LoadResult load_dag_string(const std::string& content, const std::string& file_name,
+                           const LoadOptions& options) {
+  return load_content(content, file_name, options);
+}
+
 LoadResult load_dag_file(const std::string& path, const LoadOptions& options) {
   FileText file = read_whole_file(path);
-  if (file.error.empty()) return load_dag_string(file.content, path, options);
+  if (file.error.empty()) return load_content(std::move(file.content), path, options);
   LoadResult result;
   result.diagnostics.push_back({path, 0, 0, "cannot read file: " + file.error, ""});
   return result;

@@ -66,11 +66,14 @@ class DiagnosticSink {
   std::vector<Diagnostic> take_sorted();
 
  private:
+  void index_lines();
   std::string line_text(int line) const;
 
   std::string file_;
   std::string_view content_;
-  std::vector<size_t> line_starts_;  // byte offset where each line begins
+  // Byte offset where each line begins; built at the first report, since a
+  // valid file, the common case, needs no line's text.
+  std::vector<size_t> line_starts_;
   std::vector<Diagnostic> diagnostics_;
 };
 
@@ -99,11 +102,14 @@ enum class ScalarType { kNull, kBoolean, kInteger, kFloat, kString };
 // Types an unquoted scalar like YAML 1.2's core schema (decimal numbers only),
 // except that yes/no/on/off stay strings: `country: no` must not become false.
 // An empty text is a string, so that `-p key=` sets an empty value.
-ScalarType resolve_plain_scalar(const std::string& text);
+ScalarType resolve_plain_scalar(std::string_view text);
+
+// Whether an unquoted scalar spells null: "~", "null", "Null" or "NULL".
+bool is_null_text(std::string_view text);
 
 // The JSON value of a scalar. Integers beyond 64 bits become floats; an
 // infinite float stays text, since JSON cannot hold it.
-nlohmann::json scalar_to_json(const std::string& text, ScalarType type);
+nlohmann::json scalar_to_json(std::string_view text, ScalarType type);
 
 // Which characters a kind of name may use, and the advice when it does not.
 struct NameRule {
@@ -116,12 +122,12 @@ inline constexpr NameRule kVariableRule = {"_", true, "use letters, digits and '
 inline constexpr NameRule kDottedRule = {"_.-", false, "use letters, digits, '_', '.' and '-'"};
 
 // Empty when `name` follows `rule`, else what to tell the user.
-std::string name_problem(const std::string& name, const NameRule& rule);
+std::string name_problem(std::string_view name, const NameRule& rule);
 
 // Replaces each ${params.NAME} in `text` by the final value of the param
 // (strings as is, other values as JSON). Reports, at `pos`, names missing
 // from `params` when `report_unknown`, and leaves their text unchanged.
-std::string substitute_params(const std::string& text, SourcePos pos, const nlohmann::json& params,
+std::string substitute_params(std::string_view text, SourcePos pos, const nlohmann::json& params,
                               bool report_unknown, DiagnosticSink& sink);
 
 }  // namespace dag_loader_internal

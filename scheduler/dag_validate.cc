@@ -11,6 +11,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstddef>
+#include <cstdlib>
 #include <deque>
 #include <limits>
 #include <string_view>
@@ -127,8 +128,12 @@ namespace dag_loader_internal {
 
 // --- values -------------------------------------------------------------------
 
-ScalarType resolve_plain_scalar(const std::string& text) {
-  if (text == "~" || text == "null" || text == "Null" || text == "NULL") return ScalarType::kNull;
+bool is_null_text(std::string_view text) {
+  return text == "~" || text == "null" || text == "Null" || text == "NULL";
+}
+
+ScalarType resolve_plain_scalar(std::string_view text) {
+  if (is_null_text(text)) return ScalarType::kNull;
   if (text == "true" || text == "True" || text == "TRUE" || text == "false" || text == "False" ||
       text == "FALSE")
     return ScalarType::kBoolean;
@@ -137,7 +142,7 @@ ScalarType resolve_plain_scalar(const std::string& text) {
   return ScalarType::kString;
 }
 
-nlohmann::json scalar_to_json(const std::string& text, ScalarType type) {
+nlohmann::json scalar_to_json(std::string_view text, ScalarType type) {
   switch (type) {
     case ScalarType::kNull:
       return nullptr;
@@ -151,17 +156,18 @@ nlohmann::json scalar_to_json(const std::string& text, ScalarType type) {
       [[fallthrough]];  // out of range: keep the magnitude as a float
     }
     case ScalarType::kFloat: {
-      double value = std::strtod(text.c_str(), nullptr);
+      std::string terminated(text);  // strtod needs the NUL
+      double value = std::strtod(terminated.c_str(), nullptr);
       if (std::isfinite(value)) return value;
-      return text;
+      return terminated;
     }
     case ScalarType::kString:
-      return text;
+      return std::string(text);
   }
-  return text;
+  return std::string(text);
 }
 
-std::string name_problem(const std::string& name, const NameRule& rule) {
+std::string name_problem(std::string_view name, const NameRule& rule) {
   bool chars_ok = !name.empty() && std::all_of(name.begin(), name.end(), [&](char c) {
     return is_letter(c) || is_digit(c) || rule.punctuation.find(c) != std::string_view::npos;
   });
@@ -172,19 +178,21 @@ std::string name_problem(const std::string& name, const NameRule& rule) {
   return "";
 }
 
-std::string substitute_params(const std::string& text, SourcePos pos, const nlohmann::json& params,
+std::string substitute_params(std::string_view text, SourcePos pos, const nlohmann::json& params,
                               bool report_unknown, DiagnosticSink& sink) {
   static constexpr std::string_view kOpen = "${params.";
   std::string result;
+  result.reserve(text.size());
   size_t done = 0;  // text before this offset is in result
-  for (size_t start = text.find(kOpen); start != std::string::npos;
+  for (size_t start = text.find(kOpen); start != std::string_view::npos;
        start = text.find(kOpen, done)) {
     size_t close = text.find('}', start);
-    if (close == std::string::npos) {
-      sink.report(pos, "unterminated parameter reference '" + text.substr(start) + "'");
+    if (close == std::string_view::npos) {
+      sink.report(pos,
+                  "unterminated parameter reference '" + std::string(text.substr(start)) + "'");
       break;
     }
-    std::string name = text.substr(start + kOpen.size(), close - start - kOpen.size());
+    std::string name(text.substr(start + kOpen.size(), close - start - kOpen.size()));
     result.append(text, done, start - done);
     done = close + 1;
     if (auto param = params.find(name); param != params.end()) {
@@ -195,8 +203,9 @@ std::string substitute_params(const std::string& text, SourcePos pos, const nloh
     if (!report_unknown) continue;
     std::vector<std::string> declared;
     for (const auto& item : params.items()) declared.push_back(item.key());
-    sink.report(pos, "unknown parameter '" + name + "' in '" + text.substr(start, done - start) +
-                         "'" + did_you_mean(name, declared));
+    sink.report(pos, "unknown parameter '" + name + "' in '" +
+                         std::string(text.substr(start, done - start)) + "'" +
+                         did_you_mean(name, declared));
   }
   result.append(text, done);
   return result;
@@ -205,13 +214,10 @@ std::string substitute_params(const std::string& text, SourcePos pos, const nloh
 // --- shared helpers -----------------------------------------------------------
 
 DiagnosticSink::DiagnosticSink(std::string file, std::string_view content)
-    : file_(std::move(file)), content_(content) {
-  line_starts_.push_back(0);
-  for (size_t i = 0; i < content_.size(); ++i)
-    if (content_[i] == '\n') line_starts_.push_back(i + 1);
-}
+    : file_(std::move(file)), content_(content) {}
 
 void DiagnosticSink::report(SourcePos pos, std::string message) {
+  if (pos.line > 0 && line_starts_.empty()) index_lines();
   Diagnostic diagnostic;
   diagnostic.file = file_;
   diagnostic.line = pos.line;
@@ -228,6 +234,12 @@ std::vector<Diagnostic> DiagnosticSink::take_sorted() {
                      return a.line != b.line ? a.line < b.line : a.column < b.column;
                    });
   return std::move(diagnostics_);
+}
+
+void DiagnosticSink::index_lines() {
+  line_starts_.push_back(0);
+  for (size_t i = content_.find('\n'); i != std::string_view::npos; i = content_.find('\n', i + 1))
+    line_starts_.push_back(i + 1);
 }
 
 std::string DiagnosticSink::line_text(int line) const {

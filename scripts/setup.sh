@@ -9,7 +9,7 @@ BUILD_DIR="${TWINFLOW_BUILD_DIR:-$TWINFLOW_ROOT/build}"
 PACKAGES=(
   g++ cmake ninja-build pkg-config git ca-certificates
   libpqxx-dev libpq-dev postgresql libssl-dev libcurl4-openssl-dev libgumbo-dev
-  libyaml-cpp-dev libspdlog-dev libarmadillo-dev nlohmann-json3-dev libcli11-dev
+  libyaml-dev libspdlog-dev libarmadillo-dev nlohmann-json3-dev libcli11-dev
   libgtest-dev libgmock-dev libbenchmark-dev libcctz-dev tzdata
 )
 

@@ -125,7 +125,8 @@ TEST(DagLoaderErrorTest, YamlSyntaxErrorStopsEverything) {
                       "stpes:\n"
                       "  - id: x\n"
                       "   command: echo\n"),
-            "test.yaml:4:4: YAML syntax error: end of sequence not found\n"
+            "test.yaml:4:4: YAML syntax error: did not find expected '-' indicator (while parsing "
+            "a block collection started at line 3, column 3)\n"
             "   command: echo\n"
             "   ^\n");
 }

@@ -2,7 +2,7 @@
 //
 // twinflow reports failures as exceptions that carry their context (the file
 // and line of bad user input, the command that failed, the SQL statement's
-// purpose). Library exceptions (libpqxx, yaml-cpp, std::filesystem) are caught
+// purpose). Library exceptions (libpqxx, libyaml, std::filesystem) are caught
 // at the boundary of the part that called them and rethrown as Error with a
 // sentence that says what twinflow was doing. Validation of user input that can
 // find many problems at once returns a list of Diagnostic values instead (see

@@ -4,7 +4,7 @@
 // The generic extractor must work on every page; these rules only help it
 // where a platform's markup is known: the element that holds the post body
 // (Substack's .available-content, GitHub's #readme article, LinkedIn's
-// article body or post commentary, Medium's <article>), bylines and dates the
+// article body or post commentary), bylines and dates the
 // platform shows only as text (LinkedIn), and where the subtitle lives. Each
 // rule falls back to the generic path when its element is missing, so a
 // markup change degrades to generic extraction rather than to nothing.
