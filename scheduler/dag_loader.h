@@ -124,6 +124,17 @@ inline constexpr NameRule kDottedRule = {"_.-", false, "use letters, digits, '_'
 // Empty when `name` follows `rule`, else what to tell the user.
 std::string name_problem(std::string_view name, const NameRule& rule);
 
+// Empty when `cron` is a cron expression Schedule accepts, else CronExpr's
+// message, which names the field and the value.
+std::string cron_problem(std::string_view cron);
+
+// Whether Schedule accepts `timezone` as an IANA zone name ("" is not one).
+bool is_known_timezone(std::string_view timezone);
+
+// The zone names installed on this machine, for suggestions. Reads the zone
+// list on every call: only a misspelt zone needs it.
+std::vector<std::string> installed_timezone_names();
+
 // Replaces each ${params.NAME} in `text` by the final value of the param
 // (strings as is, other values as JSON). Reports, at `pos`, names missing
 // from `params` when `report_unknown`, and leaves their text unchanged.

@@ -1,6 +1,7 @@
 // The checks of a DAG that need no YAML: names, scalar types, durations,
-// ${params.x} substitution, and what spans steps (unique ids, needs and inputs
-// that point at existing steps and outputs, no dependency cycles).
+// ${params.x} substitution, cron expressions and time zones, and what spans
+// steps (unique ids, needs and inputs that point at existing steps and
+// outputs, no dependency cycles).
 //
 // The step checks are linear in steps plus edges, since a DAG of ten thousand
 // steps must validate in milliseconds, and the cycle search is iterative so
@@ -13,10 +14,13 @@
 #include <cstddef>
 #include <cstdlib>
 #include <deque>
+#include <fstream>
 #include <limits>
+#include <sstream>
 #include <string_view>
 #include <unordered_map>
 
+#include "scheduler/cron.h"
 #include "scheduler/edit_distance.h"
 
 namespace twinflow {
@@ -209,6 +213,36 @@ std::string substitute_params(std::string_view text, SourcePos pos, const nlohma
   }
   result.append(text, done);
   return result;
+}
+
+// --- schedules ----------------------------------------------------------------
+
+std::string cron_problem(std::string_view cron) {
+  return CronExpr::parse(cron).error;
+}
+
+bool is_known_timezone(std::string_view timezone) {
+  // Schedule::parse alone decides which names are zones (it also refuses
+  // paths such as "../x"); a cron that always parses leaves only the zone to judge.
+  return !timezone.empty() && Schedule::parse("@daily", timezone).schedule.has_value();
+}
+
+std::vector<std::string> installed_timezone_names() {
+  // tzdata.zi lists every zone ("Z Europe/Berlin ...") and every alias ("L
+  // Europe/Berlin Arctic/Longyearbyen", named by its last field), in the
+  // directory cctz loads zones from. Zones come first, so they win ties.
+  const char* dir = std::getenv("TZDIR");
+  std::ifstream list(std::string(dir && *dir ? dir : "/usr/share/zoneinfo") + "/tzdata.zi");
+  std::vector<std::string> names;
+  std::string line;
+  while (std::getline(list, line)) {
+    std::istringstream fields(line);
+    std::string kind, first, second;
+    fields >> kind >> first >> second;
+    if (kind == "Z") names.push_back(first);
+    if (kind == "L") names.push_back(second);
+  }
+  return names;  // empty when the list is missing: no suggestion, no error
 }
 
 // --- shared helpers -----------------------------------------------------------
