@@ -35,8 +35,10 @@ class BlobStore {
 
   const std::filesystem::path& root() const { return root_; }
 
- private:
+  // Where the blob with this content hash lives (whether or not it exists).
   std::filesystem::path final_path(const std::string& hash) const;
+
+ private:
   void move_into_place(const std::filesystem::path& source, const std::filesystem::path& target);
 
   std::filesystem::path root_;

@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "store/feature_records.h"
 #include "store/records.h"
 
 namespace twinflow {
@@ -108,6 +109,68 @@ class Store {
   // --- metrics (store_metrics.cc) ----------------------------------------------
   void record_metrics(int64_t step_run_id, const std::vector<MetricPoint>& points);
   std::vector<MetricRecord> metrics_of_run(int64_t run_id);
+
+  // --- feature store: documents, cleaned documents, chunks (store_documents.cc) ---
+  // Records a fetched document: a new version when its content (or title)
+  // differs from the latest, otherwise refreshes the latest's validators.
+  StoredDocument upsert_document(const DocumentToStore& document);
+  // The stored HTTP validators of the latest versions of `urls`, by URL.
+  std::map<std::string, HttpValidators> document_validators(const std::string& author,
+                                                            const std::vector<std::string>& urls);
+  // A fetch answered 304 Not Modified: refreshes checked_at. Returns the
+  // latest versions' ids, by URL.
+  std::map<std::string, int64_t> mark_documents_checked(const std::string& author,
+                                                        const std::vector<std::string>& urls);
+  std::optional<DocumentRecord> find_document(int64_t id);
+  // Latest document versions of an author ("" = every author), by platform
+  // when given, ordered by id.
+  std::vector<DocumentRecord> latest_documents(const std::string& author,
+                                               const std::string& platform = "");
+  // Latest document versions not yet cleaned with `cleaner`.
+  std::vector<DocumentRecord> documents_to_clean(const std::string& author,
+                                                 const std::string& cleaner);
+  // Stores a cleaned document; returns its id (the existing one when this
+  // document was already cleaned with `cleaner`).
+  int64_t insert_cleaned_document(int64_t document_id, const std::string& cleaner,
+                                  const std::string& content, int64_t step_run_id);
+  // Cleaned (with `cleaner`) latest document versions with no chunks from
+  // `chunker` yet.
+  std::vector<CleanedDocumentRecord> documents_to_chunk(const std::string& author,
+                                                        const std::string& cleaner,
+                                                        const std::string& chunker);
+  // Stores a cleaned document's chunks and makes them the current chunks of
+  // its document (every earlier chunk of any version becomes non-current), in
+  // one transaction. Returns how many chunks were new.
+  int replace_current_chunks(const CleanedDocumentRecord& source, const std::string& chunker,
+                             const std::string& kind, const std::vector<ChunkToStore>& chunks,
+                             int64_t step_run_id);
+  // Current chunks of latest documents, filtered, ordered by id.
+  std::vector<ChunkText> current_chunks(const ChunkFilter& filter);
+  std::vector<ChunkDetail> chunk_details(const std::vector<int64_t>& chunk_ids);
+  // Full-text search over current chunks: ids ranked by ts_rank_cd, best first.
+  std::vector<std::pair<int64_t, double>> text_search(const std::string& query,
+                                                      const ChunkFilter& filter, int limit);
+  FeatureCounts feature_counts(const std::string& author, const std::string& model_name);
+
+  // --- feature store: embedding models and vectors (store_embeddings.cc) ---------
+  // The latest version of a model name.
+  std::optional<EmbeddingModelRecord> current_embedding_model(const std::string& name);
+  // Registers the next version of a model name and returns it.
+  EmbeddingModelRecord register_embedding_model(const std::string& name,
+                                                const std::string& provider, int dimension,
+                                                const std::string& model_sha256,
+                                                const nlohmann::json& settings,
+                                                int64_t step_run_id);
+  // Current chunks (of `filter`) with no embedding for `model_id`.
+  std::vector<ChunkText> chunks_without_embedding(int64_t model_id, const ChunkFilter& filter);
+  // Stores `ids.size()` vectors of `dimension` floats (row-major) for a model.
+  void insert_embeddings(const EmbeddingModelRecord& model, const std::vector<int64_t>& ids,
+                         const std::vector<float>& vectors, int64_t step_run_id);
+  // The vectors of a model for the current chunks matching `filter`.
+  ChunkVectors load_vectors(const EmbeddingModelRecord& model, const ChunkFilter& filter);
+  // A cheap signature of the vectors load_vectors would return (their count
+  // and largest chunk id), to tell whether a cached copy is stale.
+  std::string vectors_signature(const EmbeddingModelRecord& model, const ChunkFilter& filter);
 
   // For the store's own .cc files: the connection (a pqxx::connection).
   struct Impl;

@@ -35,6 +35,12 @@ std::optional<T> optional_field(const pqxx::field& field) {
   return field.as<T>();
 }
 
+// 0 means "none" for the ids records carry; the database wants NULL.
+inline std::optional<int64_t> nullable_id(int64_t id) {
+  if (id == 0) return std::nullopt;
+  return id;
+}
+
 inline std::string text_field(const pqxx::field& field) {
   return field.is_null() ? std::string() : field.as<std::string>();
 }

@@ -1,0 +1,298 @@
+// Store: the feature store's documents, cleaned documents and chunks
+// (migration 0003). Embedding models and vectors are in store_embeddings.cc.
+#include "store/store_impl.h"
+#include "util/error.h"
+#include "util/sha256.h"
+
+namespace twinflow {
+namespace {
+
+// The SQL that restricts current chunks (alias c) of latest documents (alias
+// d) to a ChunkFilter given as parameters $N, $N+1, $N+2.
+std::string filter_sql(int first_param) {
+  const std::string a = "$" + std::to_string(first_param);
+  const std::string k = "$" + std::to_string(first_param + 1);
+  const std::string p = "$" + std::to_string(first_param + 2);
+  return " c.is_current AND d.is_latest AND (" + a + " = '' OR d.author = " + a + ") AND (" + k +
+         " = '' OR c.kind = " + k + ") AND (" + p + " = '' OR d.platform = " + p + ") ";
+}
+
+const char* const kDocumentColumns =
+    "d.id, d.author, d.platform, d.kind, d.url, d.version, d.title, d.subtitle, d.byline, "
+    "coalesce(to_char(d.published_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), ''), "
+    "d.canonical_url, d.content, d.content_sha256, d.fetched_at::text, d.checked_at::text, "
+    "coalesce(d.step_run_id, 0)";
+
+DocumentRecord read_document(const pqxx::row& row) {
+  DocumentRecord d;
+  d.id = row[0].as<int64_t>();
+  d.author = row[1].as<std::string>();
+  d.platform = row[2].as<std::string>();
+  d.kind = row[3].as<std::string>();
+  d.url = row[4].as<std::string>();
+  d.version = row[5].as<int>();
+  d.title = row[6].as<std::string>();
+  d.subtitle = row[7].as<std::string>();
+  d.byline = row[8].as<std::string>();
+  d.published_at = row[9].as<std::string>();
+  d.canonical_url = row[10].as<std::string>();
+  d.content = row[11].as<std::string>();
+  d.content_sha256 = row[12].as<std::string>();
+  d.fetched_at = row[13].as<std::string>();
+  d.checked_at = row[14].as<std::string>();
+  d.step_run_id = row[15].as<int64_t>();
+  return d;
+}
+
+nlohmann::json document_json(const DocumentToStore& doc, const std::string& sha) {
+  nlohmann::json j = {{"author", doc.author},     {"platform", doc.platform},
+                      {"kind", doc.kind},         {"url", doc.url},
+                      {"title", doc.title},       {"subtitle", doc.subtitle},
+                      {"byline", doc.byline},     {"canonical_url", doc.canonical_url},
+                      {"language", doc.language}, {"content", doc.content},
+                      {"blocks", doc.blocks},     {"content_sha256", sha}};
+  j["published_at"] =
+      doc.published_at.empty() ? nlohmann::json() : nlohmann::json(doc.published_at);
+  j["etag"] = doc.etag.empty() ? nlohmann::json() : nlohmann::json(doc.etag);
+  j["last_modified"] =
+      doc.last_modified.empty() ? nlohmann::json() : nlohmann::json(doc.last_modified);
+  return j;
+}
+
+}  // namespace
+
+StoredDocument Store::upsert_document(const DocumentToStore& doc) {
+  const std::string sha = sha256_hex(doc.content);
+  try {
+    pqxx::nontransaction tx(impl_->connection);
+    auto row = tx.exec_params1("SELECT * FROM twinflow_upsert_document($1::jsonb, $2)",
+                               document_json(doc, sha).dump(), nullable_id(doc.step_run_id));
+    return {row[0].as<int64_t>(), row[1].as<int>(), row[2].as<std::string>(), sha};
+  } catch (const pqxx::sql_error& e) {
+    throw Error("recording document " + doc.url + ": " + e.what());
+  }
+}
+
+std::map<std::string, HttpValidators> Store::document_validators(
+    const std::string& author, const std::vector<std::string>& urls) {
+  pqxx::nontransaction tx(impl_->connection);
+  std::map<std::string, HttpValidators> out;
+  for (const auto& row :
+       tx.exec_params("SELECT url, coalesce(etag, ''), coalesce(last_modified, '') FROM documents "
+                      "WHERE author = $1 AND is_latest AND url = ANY($2::text[])",
+                      author, to_pg_text_array(urls)))
+    out[row[0].as<std::string>()] = {row[1].as<std::string>(), row[2].as<std::string>()};
+  return out;
+}
+
+std::map<std::string, int64_t> Store::mark_documents_checked(const std::string& author,
+                                                             const std::vector<std::string>& urls) {
+  pqxx::nontransaction tx(impl_->connection);
+  std::map<std::string, int64_t> out;
+  for (const auto& row :
+       tx.exec_params("UPDATE documents SET checked_at = now() "
+                      "WHERE author = $1 AND is_latest AND url = ANY($2::text[]) RETURNING url, id",
+                      author, to_pg_text_array(urls)))
+    out[row[0].as<std::string>()] = row[1].as<int64_t>();
+  return out;
+}
+
+std::optional<DocumentRecord> Store::find_document(int64_t id) {
+  pqxx::nontransaction tx(impl_->connection);
+  auto rows = tx.exec_params(
+      std::string("SELECT ") + kDocumentColumns + " FROM documents d WHERE d.id = $1", id);
+  if (rows.empty()) return std::nullopt;
+  return read_document(rows[0]);
+}
+
+std::vector<DocumentRecord> Store::latest_documents(const std::string& author,
+                                                    const std::string& platform) {
+  pqxx::nontransaction tx(impl_->connection);
+  std::vector<DocumentRecord> out;
+  for (const auto& row :
+       tx.exec_params(std::string("SELECT ") + kDocumentColumns +
+                          " FROM documents d WHERE d.is_latest AND ($1 = '' OR d.author = $1) "
+                          "AND ($2 = '' OR d.platform = $2) ORDER BY d.id",
+                      author, platform))
+    out.push_back(read_document(row));
+  return out;
+}
+
+std::vector<DocumentRecord> Store::documents_to_clean(const std::string& author,
+                                                      const std::string& cleaner) {
+  pqxx::nontransaction tx(impl_->connection);
+  std::vector<DocumentRecord> out;
+  for (const auto& row : tx.exec_params(
+           std::string("SELECT ") + kDocumentColumns +
+               " FROM documents d WHERE d.is_latest AND ($1 = '' OR d.author = $1) "
+               "AND NOT EXISTS (SELECT 1 FROM cleaned_documents k "
+               "                WHERE k.document_id = d.id AND k.cleaner = $2) ORDER BY d.id",
+           author, cleaner))
+    out.push_back(read_document(row));
+  return out;
+}
+
+int64_t Store::insert_cleaned_document(int64_t document_id, const std::string& cleaner,
+                                       const std::string& content, int64_t step_run_id) {
+  pqxx::nontransaction tx(impl_->connection);
+  // The no-op update makes RETURNING give the existing row's id on conflict.
+  return tx
+      .exec_params1(
+          "INSERT INTO cleaned_documents (document_id, cleaner, content, content_sha256, "
+          "step_run_id) VALUES ($1, $2, $3, $4, $5) "
+          "ON CONFLICT (document_id, cleaner) DO UPDATE SET cleaner = EXCLUDED.cleaner "
+          "RETURNING id",
+          document_id, cleaner, content, sha256_hex(content), nullable_id(step_run_id))[0]
+      .as<int64_t>();
+}
+
+std::vector<CleanedDocumentRecord> Store::documents_to_chunk(const std::string& author,
+                                                             const std::string& cleaner,
+                                                             const std::string& chunker) {
+  pqxx::nontransaction tx(impl_->connection);
+  std::vector<CleanedDocumentRecord> out;
+  for (const auto& row : tx.exec_params(
+           "SELECT k.id, d.id, d.author, d.platform, d.kind, d.url, d.version, k.content "
+           "FROM cleaned_documents k JOIN documents d ON d.id = k.document_id "
+           "WHERE d.is_latest AND ($1 = '' OR d.author = $1) AND k.cleaner = $2 "
+           "AND NOT EXISTS (SELECT 1 FROM chunks c WHERE c.cleaned_document_id = k.id "
+           "                AND c.chunker = $3 AND c.is_current) "
+           "ORDER BY k.id",
+           author, cleaner, chunker)) {
+    CleanedDocumentRecord r;
+    r.id = row[0].as<int64_t>();
+    r.document_id = row[1].as<int64_t>();
+    r.author = row[2].as<std::string>();
+    r.platform = row[3].as<std::string>();
+    r.kind = row[4].as<std::string>();
+    r.url = row[5].as<std::string>();
+    r.document_version = row[6].as<int>();
+    r.content = row[7].as<std::string>();
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+int Store::replace_current_chunks(const CleanedDocumentRecord& source, const std::string& chunker,
+                                  const std::string& kind, const std::vector<ChunkToStore>& chunks,
+                                  int64_t step_run_id) {
+  std::vector<std::string> keys, contents;
+  std::vector<int64_t> positions, starts, ends;
+  for (const ChunkToStore& c : chunks) {
+    keys.push_back(c.chunk_key);
+    contents.push_back(c.content);
+    positions.push_back(c.position);
+    starts.push_back(c.start_offset);
+    ends.push_back(c.end_offset);
+  }
+  try {
+    pqxx::work tx(impl_->connection);
+    tx.exec_params(
+        "UPDATE chunks SET is_current = false WHERE is_current AND document_id IN "
+        "(SELECT id FROM documents WHERE author = $1 AND url = $2)",
+        source.author, source.url);
+    auto result = tx.exec_params(
+        "INSERT INTO chunks (chunk_key, cleaned_document_id, document_id, chunker, kind, position, "
+        "start_offset, end_offset, content, step_run_id) "
+        "SELECT key, $2, $3, $4, $5, pos, s, e, content, $6 "
+        "FROM unnest($1::text[], $7::int[], $8::int[], $9::int[], $10::text[]) "
+        "     AS u(key, pos, s, e, content) "
+        "ON CONFLICT (chunk_key) DO UPDATE SET is_current = true "
+        "RETURNING (xmax = 0) AS inserted",
+        to_pg_text_array(keys), source.id, source.document_id, chunker, kind,
+        nullable_id(step_run_id), to_pg_bigint_array(positions), to_pg_bigint_array(starts),
+        to_pg_bigint_array(ends), to_pg_text_array(contents));
+    tx.commit();
+    int inserted = 0;
+    for (const auto& row : result) inserted += row[0].as<bool>() ? 1 : 0;
+    return inserted;
+  } catch (const pqxx::sql_error& e) {
+    throw Error("recording the chunks of " + source.url + ": " + e.what());
+  }
+}
+
+std::vector<ChunkText> Store::current_chunks(const ChunkFilter& filter) {
+  pqxx::nontransaction tx(impl_->connection);
+  std::vector<ChunkText> out;
+  for (const auto& row : tx.exec_params(
+           "SELECT c.id, c.content FROM chunks c JOIN documents d ON d.id = c.document_id WHERE" +
+               filter_sql(1) + "ORDER BY c.id",
+           filter.author, filter.kind, filter.platform))
+    out.push_back({row[0].as<int64_t>(), row[1].as<std::string>()});
+  return out;
+}
+
+std::vector<ChunkDetail> Store::chunk_details(const std::vector<int64_t>& chunk_ids) {
+  pqxx::nontransaction tx(impl_->connection);
+  std::map<int64_t, ChunkDetail> by_id;
+  for (const auto& row : tx.exec_params(
+           "SELECT c.id, c.chunk_key, d.id, d.author, d.platform, c.kind, d.url, d.title, "
+           "coalesce(to_char(d.published_at AT TIME ZONE 'UTC', 'YYYY-MM-DD'), ''), d.version, "
+           "c.position, c.content, coalesce(c.step_run_id, 0), coalesce(d.step_run_id, 0), "
+           "c.start_offset, c.end_offset "
+           "FROM chunks c JOIN documents d ON d.id = c.document_id WHERE c.id = ANY($1::bigint[])",
+           to_pg_bigint_array(chunk_ids))) {
+    ChunkDetail c;
+    c.id = row[0].as<int64_t>();
+    c.chunk_key = row[1].as<std::string>();
+    c.document_id = row[2].as<int64_t>();
+    c.author = row[3].as<std::string>();
+    c.platform = row[4].as<std::string>();
+    c.kind = row[5].as<std::string>();
+    c.url = row[6].as<std::string>();
+    c.title = row[7].as<std::string>();
+    c.published_at = row[8].as<std::string>();
+    c.document_version = row[9].as<int>();
+    c.position = row[10].as<int>();
+    c.content = row[11].as<std::string>();
+    c.step_run_id = row[12].as<int64_t>();
+    c.document_step_run_id = row[13].as<int64_t>();
+    c.start_offset = row[14].as<int64_t>();
+    c.end_offset = row[15].as<int64_t>();
+    by_id[c.id] = std::move(c);
+  }
+  std::vector<ChunkDetail> out;  // in the order asked
+  for (int64_t id : chunk_ids)
+    if (auto it = by_id.find(id); it != by_id.end()) out.push_back(it->second);
+  return out;
+}
+
+std::vector<std::pair<int64_t, double>> Store::text_search(const std::string& query,
+                                                           const ChunkFilter& filter, int limit) {
+  pqxx::nontransaction tx(impl_->connection);
+  std::vector<std::pair<int64_t, double>> out;
+  // websearch_to_tsquery accepts what people type (quotes, -words, "or")
+  // without syntax errors; OR-ing its terms makes a query with one unknown
+  // word still match the documents that have the others.
+  for (const auto& row : tx.exec_params(
+           "WITH q AS (SELECT replace(websearch_to_tsquery('english', $4)::text, ' & ', ' | ')"
+           "::tsquery AS query) "
+           "SELECT c.id, ts_rank_cd(c.tsv, q.query, 32) AS rank "
+           "FROM chunks c JOIN documents d ON d.id = c.document_id, q "
+           "WHERE c.tsv @@ q.query AND" +
+               filter_sql(1) + "ORDER BY rank DESC, c.id LIMIT $5",
+           filter.author, filter.kind, filter.platform, query, limit))
+    out.emplace_back(row[0].as<int64_t>(), row[1].as<double>());
+  return out;
+}
+
+FeatureCounts Store::feature_counts(const std::string& author, const std::string& model_name) {
+  pqxx::nontransaction tx(impl_->connection);
+  auto row = tx.exec_params1(
+      "SELECT (SELECT count(*) FROM documents WHERE is_latest AND ($1 = '' OR author = $1)), "
+      "       (SELECT count(*) FROM documents WHERE $1 = '' OR author = $1), "
+      "       (SELECT count(*) FROM cleaned_documents k JOIN documents d ON d.id = k.document_id "
+      "         WHERE d.is_latest AND ($1 = '' OR d.author = $1)), "
+      "       (SELECT count(*) FROM chunks c JOIN documents d ON d.id = c.document_id "
+      "         WHERE c.is_current AND d.is_latest AND ($1 = '' OR d.author = $1)), "
+      "       (SELECT count(*) FROM chunks c JOIN documents d ON d.id = c.document_id "
+      "          JOIN embeddings e ON e.chunk_id = c.id "
+      "         WHERE c.is_current AND d.is_latest AND ($1 = '' OR d.author = $1) "
+      "           AND e.model_id = (SELECT id FROM embedding_models WHERE name = $2 "
+      "                             ORDER BY version DESC LIMIT 1))",
+      author, model_name);
+  return {row[0].as<int64_t>(), row[1].as<int64_t>(), row[2].as<int64_t>(), row[3].as<int64_t>(),
+          row[4].as<int64_t>()};
+}
+
+}  // namespace twinflow

@@ -1,0 +1,164 @@
+// Store: embedding models and the vectors of chunks (migration 0003).
+//
+// Vectors travel as PostgreSQL array literals ("{0.125,-0.5,...}"): written
+// with COPY, which takes thousands of rows per round trip, and read back with
+// std::from_chars, which parses a 256-d vector in about a microsecond.
+#include <charconv>
+
+#include "store/store_impl.h"
+#include "util/error.h"
+
+namespace twinflow {
+namespace {
+
+const char* const kModelColumns =
+    "id, name, version, provider, dimension, coalesce(model_sha256, ''), settings::text, "
+    "created_at::text";
+
+EmbeddingModelRecord read_model(const pqxx::row& row) {
+  EmbeddingModelRecord m;
+  m.id = row[0].as<int64_t>();
+  m.name = row[1].as<std::string>();
+  m.version = row[2].as<int>();
+  m.provider = row[3].as<std::string>();
+  m.dimension = row[4].as<int>();
+  m.model_sha256 = row[5].as<std::string>();
+  m.settings = nlohmann::json::parse(row[6].as<std::string>());
+  m.created_at = row[7].as<std::string>();
+  return m;
+}
+
+std::string array_literal(const float* values, int n) {
+  std::string out = "{";
+  char buf[32];
+  for (int i = 0; i < n; ++i) {
+    if (i) out.push_back(',');
+    auto [end, ec] = std::to_chars(buf, buf + sizeof buf, values[i]);
+    out.append(buf, end);
+  }
+  out.push_back('}');
+  return out;
+}
+
+// Parses "{a,b,c}" into `out`, which must have room for `dimension` floats.
+void parse_array_literal(std::string_view text, int dimension, float* out, int64_t chunk_id) {
+  const char* p = text.data() + 1;  // past '{'
+  const char* end = text.data() + text.size();
+  for (int i = 0; i < dimension; ++i) {
+    auto [next, ec] = std::from_chars(p, end, out[i]);
+    if (ec != std::errc()) throw Error("malformed vector of chunk " + std::to_string(chunk_id));
+    p = next + 1;  // past ',' or '}'
+  }
+}
+
+}  // namespace
+
+std::optional<EmbeddingModelRecord> Store::current_embedding_model(const std::string& name) {
+  pqxx::nontransaction tx(impl_->connection);
+  auto rows = tx.exec_params(std::string("SELECT ") + kModelColumns +
+                                 " FROM embedding_models WHERE name = $1 "
+                                 "ORDER BY version DESC LIMIT 1",
+                             name);
+  if (rows.empty()) return std::nullopt;
+  return read_model(rows[0]);
+}
+
+EmbeddingModelRecord Store::register_embedding_model(const std::string& name,
+                                                     const std::string& provider, int dimension,
+                                                     const std::string& model_sha256,
+                                                     const nlohmann::json& settings,
+                                                     int64_t step_run_id) {
+  pqxx::nontransaction tx(impl_->connection);
+  try {
+    // The unique (name, version) makes a concurrent registration fail rather
+    // than share a version number.
+    auto row = tx.exec_params1(
+        std::string(
+            "INSERT INTO embedding_models (name, version, provider, dimension, "
+            "model_sha256, settings, step_run_id) "
+            "SELECT $1, coalesce(max(version), 0) + 1, $2, $3, nullif($4, ''), $5::jsonb, $6 "
+            "FROM embedding_models WHERE name = $1 RETURNING ") +
+            kModelColumns,
+        name, provider, dimension, model_sha256, settings.dump(), nullable_id(step_run_id));
+    return read_model(row);
+  } catch (const pqxx::sql_error& e) {
+    throw Error("registering embedding model " + name + ": " + e.what());
+  }
+}
+
+std::vector<ChunkText> Store::chunks_without_embedding(int64_t model_id,
+                                                       const ChunkFilter& filter) {
+  pqxx::nontransaction tx(impl_->connection);
+  std::vector<ChunkText> out;
+  for (const auto& row : tx.exec_params(
+           "SELECT c.id, c.content FROM chunks c JOIN documents d ON d.id = c.document_id "
+           "WHERE c.is_current AND d.is_latest AND ($1 = '' OR d.author = $1) "
+           "AND ($2 = '' OR c.kind = $2) AND ($3 = '' OR d.platform = $3) "
+           "AND NOT EXISTS (SELECT 1 FROM embeddings e WHERE e.model_id = $4 AND e.chunk_id = "
+           "c.id) "
+           "ORDER BY c.id",
+           filter.author, filter.kind, filter.platform, model_id))
+    out.push_back({row[0].as<int64_t>(), row[1].as<std::string>()});
+  return out;
+}
+
+void Store::insert_embeddings(const EmbeddingModelRecord& model, const std::vector<int64_t>& ids,
+                              const std::vector<float>& vectors, int64_t step_run_id) {
+  const size_t dim = static_cast<size_t>(model.dimension);
+  if (vectors.size() != ids.size() * dim)
+    throw Error("insert_embeddings: " + std::to_string(vectors.size()) + " floats for " +
+                std::to_string(ids.size()) + " vectors of dimension " + std::to_string(dim));
+  if (ids.empty()) return;
+  try {
+    pqxx::work tx(impl_->connection);
+    pqxx::stream_to copy(
+        tx, "embeddings",
+        std::vector<std::string>{"chunk_id", "model_id", "dimension", "vector", "step_run_id"});
+    for (size_t i = 0; i < ids.size(); ++i) {
+      std::string literal = array_literal(vectors.data() + i * dim, model.dimension);
+      if (step_run_id)
+        copy << std::make_tuple(ids[i], model.id, model.dimension, literal, step_run_id);
+      else
+        copy << std::make_tuple(ids[i], model.id, model.dimension, literal, nullptr);
+    }
+    copy.complete();
+    tx.commit();
+  } catch (const pqxx::sql_error& e) {
+    throw Error("storing embeddings of model " + model.name + " v" + std::to_string(model.version) +
+                ": " + e.what());
+  }
+}
+
+std::string Store::vectors_signature(const EmbeddingModelRecord& model, const ChunkFilter& filter) {
+  pqxx::nontransaction tx(impl_->connection);
+  auto row = tx.exec_params1(
+      "SELECT count(*), coalesce(max(e.chunk_id), 0) FROM embeddings e "
+      "JOIN chunks c ON c.id = e.chunk_id JOIN documents d ON d.id = c.document_id "
+      "WHERE e.model_id = $1 AND c.is_current AND d.is_latest AND ($2 = '' OR d.author = $2) "
+      "AND ($3 = '' OR c.kind = $3) AND ($4 = '' OR d.platform = $4)",
+      model.id, filter.author, filter.kind, filter.platform);
+  return std::to_string(model.id) + ":" + row[0].as<std::string>() + ":" + row[1].as<std::string>();
+}
+
+ChunkVectors Store::load_vectors(const EmbeddingModelRecord& model, const ChunkFilter& filter) {
+  pqxx::nontransaction tx(impl_->connection);
+  ChunkVectors out;
+  out.dimension = model.dimension;
+  auto rows = tx.exec_params(
+      "SELECT e.chunk_id, e.vector::text FROM embeddings e "
+      "JOIN chunks c ON c.id = e.chunk_id JOIN documents d ON d.id = c.document_id "
+      "WHERE e.model_id = $1 AND c.is_current AND d.is_latest AND ($2 = '' OR d.author = $2) "
+      "AND ($3 = '' OR c.kind = $3) AND ($4 = '' OR d.platform = $4) ORDER BY e.chunk_id",
+      model.id, filter.author, filter.kind, filter.platform);
+  out.ids.reserve(rows.size());
+  out.data.resize(rows.size() * static_cast<size_t>(model.dimension));
+  for (size_t i = 0; i < rows.size(); ++i) {
+    const int64_t id = rows[i][0].as<int64_t>();
+    out.ids.push_back(id);
+    parse_array_literal(rows[i][1].c_str(), model.dimension,
+                        out.data.data() + i * static_cast<size_t>(model.dimension), id);
+  }
+  return out;
+}
+
+}  // namespace twinflow
