@@ -21,5 +21,9 @@ void add_lineage_command(CLI::App& app, AppContext& ctx, int* exit_code);
 void add_validate_command(CLI::App& app, AppContext& ctx, int* exit_code);
 void add_db_command(CLI::App& app, AppContext& ctx, int* exit_code);
 void add_step_command(CLI::App& app, AppContext& ctx, int* exit_code);
+void add_schedules_command(CLI::App& app, AppContext& ctx, int* exit_code);
+void add_search_command(CLI::App& app, AppContext& ctx, int* exit_code);
+void add_extract_command(CLI::App& app, AppContext& ctx, int* exit_code);
+void add_serve_files_command(CLI::App& app, AppContext& ctx, int* exit_code);
 
 }  // namespace twinflow

@@ -28,6 +28,10 @@ int main(int argc, char** argv) {
   add_validate_command(app, ctx, &exit_code);
   add_db_command(app, ctx, &exit_code);
   add_step_command(app, ctx, &exit_code);
+  add_schedules_command(app, ctx, &exit_code);
+  add_search_command(app, ctx, &exit_code);
+  add_extract_command(app, ctx, &exit_code);
+  add_serve_files_command(app, ctx, &exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -56,9 +56,19 @@ struct OutputDecl {
 };
 
 struct CachePolicy {
-  bool enabled = true;
+  bool enabled = true;             // the loader applies cached_by_default() when the DAG is silent
   std::vector<std::string> files;  // paths whose content joins the cache key
 };
+
+// Whether a step of this type may reuse an earlier result when its DAG says
+// nothing about `cache`. The feature-store steps answer to the world and the
+// database, not only to their declared inputs (a crawl must see the pages as
+// they are now; embed must see the chunks other runs added), and are
+// incremental anyway: a rerun over unchanged data costs little and does nothing.
+inline bool cached_by_default(const std::string& step_type) {
+  return step_type != "crawl" && step_type != "clean" && step_type != "chunk" &&
+         step_type != "embed";
+}
 
 struct Step {
   std::string id;
@@ -79,6 +89,35 @@ struct Step {
   SourcePos pos;
 };
 
+// When the scheduler starts the pipeline by itself: `cron` in the IANA zone
+// `timezone`. The loader has checked both, so Schedule::parse (cron.h)
+// accepts them; dag.h stays free of cctz for its many includers.
+struct ScheduleSpec {
+  std::string cron;
+  std::string timezone = "UTC";
+  bool catchup = false;     // after downtime: every missed tick, not only the latest
+  int max_active_runs = 1;  // at most this many scheduled runs of the DAG at once
+  SourcePos pos;            // of the 'schedule' value
+};
+
+// The platforms raw documents come from, which an on_documents trigger may name.
+inline const std::vector<std::string>& known_document_platforms() {
+  static const std::vector<std::string> kPlatforms = {"medium", "substack", "linkedin", "github",
+                                                      "web"};
+  return kPlatforms;
+}
+
+// An event that starts the pipeline: a new version of an artifact, or enough
+// new raw documents. Each trigger is one kind; the fields of the other are unused.
+struct TriggerSpec {
+  enum class Kind { kArtifact, kDocuments };
+  Kind kind = Kind::kArtifact;
+  std::string artifact;  // kArtifact: the artifact whose new version fires
+  std::string platform;  // kDocuments: only documents of this platform; empty = any
+  int min_new = 1;       // kDocuments: fires once this many new documents arrived
+  SourcePos pos;         // of the list item
+};
+
 struct Dag {
   std::string name;
   std::string description;
@@ -88,6 +127,8 @@ struct Dag {
   nlohmann::json params = nlohmann::json::object();  // defaults merged with -p overrides
   std::map<std::string, int> pools;                  // pool name -> slots
   std::vector<Step> steps;                           // in file order
+  std::optional<ScheduleSpec> schedule;              // none: runs only when asked or triggered
+  std::vector<TriggerSpec> triggers;                 // in file order
 
   // Index of a step by id, or -1.
   int find_step(const std::string& id) const;

@@ -25,8 +25,11 @@
 namespace twinflow {
 
 using dag_loader_internal::check_step_graph;
+using dag_loader_internal::cron_problem;
 using dag_loader_internal::DiagnosticSink;
 using dag_loader_internal::did_you_mean;
+using dag_loader_internal::installed_timezone_names;
+using dag_loader_internal::is_known_timezone;
 using dag_loader_internal::is_null_text;
 using dag_loader_internal::kDottedRule;
 using dag_loader_internal::kIdRule;
@@ -44,7 +47,20 @@ namespace {
 // The keys each kind of mapping accepts, in the order suggestions prefer.
 using KeyList = std::vector<std::string>;
 const KeyList& top_level_keys() {
-  static const KeyList kKeys = {"name", "description", "params", "pools", "steps"};
+  static const KeyList kKeys = {"name",     "description", "params", "pools",
+                                "schedule", "triggers",    "steps"};
+  return kKeys;
+}
+const KeyList& schedule_keys() {
+  static const KeyList kKeys = {"cron", "timezone", "catchup", "max_active_runs"};
+  return kKeys;
+}
+const KeyList& trigger_kinds() {
+  static const KeyList kKeys = {"on_artifact", "on_documents"};
+  return kKeys;
+}
+const KeyList& document_trigger_keys() {
+  static const KeyList kKeys = {"platform", "min_new"};
   return kKeys;
 }
 const KeyList& step_keys() {
@@ -331,6 +347,8 @@ class DagParser {
     parse_params(top.find_given("params"));
     apply_overrides();
     parse_pools(top.find_given("pools"));
+    parse_schedule(top.find_given("schedule"));
+    parse_triggers(top.find_given("triggers"));
     parse_steps(top.find("steps"));
   }
 
@@ -400,6 +418,22 @@ class DagParser {
     }
     report_type(subject, "a boolean", value);
     return std::nullopt;
+  }
+
+  // An int of at least 1, such as max_active_runs.
+  std::optional<int> positive_count_of(const YamlNode& value, const Subject& subject) {
+    std::optional<long long> count = integer_value(value);
+    if (!count) {
+      report_type(subject, "an integer", value);
+      return std::nullopt;
+    }
+    if (*count < 1 || *count > INT_MAX) {
+      sink_.report(subject.pos(), subject.name() +
+                                      (*count < 1 ? " must be at least 1" : " is too large") +
+                                      ", got " + std::string(value.scalar()));
+      return std::nullopt;
+    }
+    return static_cast<int>(*count);
   }
 
   std::optional<Millis> duration_of(const YamlNode& value, const Subject& subject) {
@@ -521,6 +555,151 @@ class DagParser {
       return std::nullopt;
     }
     return static_cast<int>(*slots);
+  }
+
+  // --- schedule and triggers ---
+  // Neither gets ${params.x} substitution: the scheduler reads them without
+  // the -p values a run may bring.
+
+  // `schedule: "@weekly"` is short for `schedule: {cron: "@weekly"}`.
+  void parse_schedule(const Entry* schedule) {
+    if (!schedule) return;
+    Subject subject(*schedule, nullptr);
+    ScheduleSpec& spec = dag_.schedule.emplace();
+    spec.pos = subject.pos();
+    if (is_text(schedule->value)) {
+      spec.cron = schedule->value.scalar();
+      check_cron(spec.cron, subject);
+    } else if (schedule->value.is_mapping()) {
+      parse_schedule_fields(schedule->value, spec);
+    } else {
+      report_type(subject, "a cron string or a mapping", schedule->value);
+    }
+  }
+
+  void parse_schedule_fields(const YamlNode& mapping, ScheduleSpec& spec) {
+    Fields fields(mapping);
+    fields.check_keys(schedule_keys(), Place{"schedule"}, sink_);
+    if (const Entry* cron = fields.find("cron")) {
+      Subject subject(*cron, nullptr, "schedule");
+      spec.cron = text_of(cron->value, subject).value_or("");
+      if (is_text(cron->value)) check_cron(spec.cron, subject);
+    } else {
+      sink_.report(spec.pos, "'schedule' has no 'cron'");
+    }
+    if (const Entry* zone = fields.find_given("timezone")) {
+      Subject subject(*zone, nullptr, "schedule");
+      spec.timezone = text_of(zone->value, subject).value_or(spec.timezone);
+      if (is_text(zone->value) && !is_known_timezone(spec.timezone)) {
+        sink_.report(subject.pos(), "unknown time zone '" + spec.timezone + "' for " +
+                                        subject.name() +
+                                        did_you_mean(spec.timezone, installed_timezone_names()));
+      }
+    }
+    if (const Entry* catchup = fields.find_given("catchup")) {
+      spec.catchup =
+          boolean_of(catchup->value, Subject(*catchup, nullptr, "schedule")).value_or(spec.catchup);
+    }
+    if (const Entry* max_active = fields.find_given("max_active_runs")) {
+      spec.max_active_runs =
+          positive_count_of(max_active->value, Subject(*max_active, nullptr, "schedule"))
+              .value_or(spec.max_active_runs);
+    }
+  }
+
+  void check_cron(const std::string& cron, const Subject& subject) {
+    std::string problem = cron_problem(cron);
+    if (problem.empty()) return;
+    sink_.report(subject.pos(), "invalid cron expression for " + subject.name() + ": " + problem);
+  }
+
+  void parse_triggers(const Entry* triggers) {
+    if (!triggers) return;
+    if (!triggers->value.is_sequence()) {
+      report_type(Subject(*triggers, nullptr), "a sequence", triggers->value);
+      return;
+    }
+    size_t index = 0;
+    for (const YamlNode& node : triggers->value.items()) {
+      std::string label = "trigger at index " + std::to_string(index++);
+      if (std::optional<TriggerSpec> trigger = parse_trigger(node, label)) {
+        dag_.triggers.push_back(std::move(*trigger));
+      }
+    }
+  }
+
+  // Each item is a mapping with exactly one key, the kind of trigger.
+  std::optional<TriggerSpec> parse_trigger(const YamlNode& node, const std::string& label) {
+    TriggerSpec trigger;
+    trigger.pos = position_of(node);
+    if (!node.is_mapping()) {
+      sink_.report(trigger.pos, label + " must be a mapping such as '{on_artifact: NAME}', got " +
+                                    kind_of(node));
+      return std::nullopt;
+    }
+    Fields fields(node);
+    fields.check_keys(trigger_kinds(), Place{"", &label}, sink_);
+    const Entry* artifact = fields.find("on_artifact");
+    const Entry* documents = fields.find("on_documents");
+    if (artifact && documents) {
+      sink_.report(position_of(documents->key_node),
+                   label + " has both 'on_artifact' and 'on_documents': give each its own item");
+      return std::nullopt;
+    }
+    if (artifact) return parse_artifact_trigger(*artifact, label, trigger);
+    if (documents) return parse_documents_trigger(*documents, label, trigger);
+    if (node.size() == 0) {
+      sink_.report(trigger.pos, label + " is empty: expected 'on_artifact' or 'on_documents'");
+    }
+    return std::nullopt;  // only unknown keys, already reported
+  }
+
+  // Any artifact name will do: it may be produced by another pipeline.
+  std::optional<TriggerSpec> parse_artifact_trigger(const Entry& entry, const std::string& label,
+                                                    TriggerSpec& trigger) {
+    std::optional<std::string> name = text_of(entry.value, Subject(entry, &label));
+    if (!name) return std::nullopt;
+    if (std::string problem = name_problem(*name, kDottedRule); !problem.empty()) {
+      sink_.report(entry.value_pos(),
+                   "invalid artifact name '" + *name + "' for " + label + ": " + problem);
+    }
+    trigger.kind = TriggerSpec::Kind::kArtifact;
+    trigger.artifact = *name;
+    return trigger;
+  }
+
+  // `on_documents:` alone means one new document from any platform.
+  std::optional<TriggerSpec> parse_documents_trigger(const Entry& entry, const std::string& label,
+                                                     TriggerSpec& trigger) {
+    trigger.kind = TriggerSpec::Kind::kDocuments;
+    if (is_null(entry.value)) return trigger;
+    if (!entry.value.is_mapping()) {
+      report_type(Subject(entry, &label), "a mapping", entry.value);
+      return std::nullopt;
+    }
+    Fields fields(entry.value);
+    fields.check_keys(document_trigger_keys(), Place{"on_documents", &label}, sink_);
+    if (const Entry* platform = fields.find_given("platform")) {
+      trigger.platform = platform_of(*platform, label).value_or("");
+    }
+    if (const Entry* min_new = fields.find_given("min_new")) {
+      Subject subject(*min_new, &label, "on_documents");
+      trigger.min_new = positive_count_of(min_new->value, subject).value_or(trigger.min_new);
+    }
+    return trigger;
+  }
+
+  std::optional<std::string> platform_of(const Entry& platform, const std::string& label) {
+    Subject subject(platform, &label, "on_documents");
+    std::optional<std::string> name = text_of(platform.value, subject);
+    if (!name) return std::nullopt;
+    const std::vector<std::string>& known = known_document_platforms();
+    if (std::find(known.begin(), known.end(), *name) != known.end()) return name;
+    std::string choices;
+    for (const std::string& choice : known) choices += (choices.empty() ? "" : ", ") + choice;
+    sink_.report(subject.pos(), subject.name() + " must be one of " + choices + ", got '" + *name +
+                                    "'" + did_you_mean(*name, known));
+    return std::nullopt;
   }
 
   void parse_steps(const Entry* steps) {
@@ -838,8 +1017,9 @@ class DagParser {
   }
 
   void parse_cache(const Entry* cache, StepContext& context) {
-    if (!cache) return;
     CachePolicy& policy = context.step.cache;
+    policy.enabled = cached_by_default(context.step.type);
+    if (!cache) return;
     if (!cache->value.is_mapping()) {
       Subject subject(*cache, &context.label);
       if (cache->value.is_scalar() && scalar_type(cache->value) == ScalarType::kBoolean) {

@@ -10,7 +10,7 @@ PACKAGES=(
   g++ cmake ninja-build pkg-config git ca-certificates
   libpqxx-dev libpq-dev postgresql libssl-dev libcurl4-openssl-dev libgumbo-dev
   libyaml-dev libspdlog-dev libarmadillo-dev nlohmann-json3-dev libcli11-dev
-  libgtest-dev libgmock-dev libbenchmark-dev libcctz-dev tzdata
+  libgtest-dev libgmock-dev libbenchmark-dev libcctz-dev tzdata libboost-dev
 )
 
 install_missing_packages() {

@@ -21,3 +21,6 @@ for bench in "$BUILD_DIR"/*_bench; do
   echo "--- $(basename "$bench")"
   TWINFLOW_BENCH_SMALL=1 TWINFLOW_DATABASE_URL="$TWINFLOW_TEST_DATABASE_URL" "$bench"
 done
+
+echo "==> fuzzing the HTML extractor (briefly)"
+FUZZ_SECONDS="${FUZZ_SECONDS:-30}" bash "$TWINFLOW_ROOT/scripts/fuzz.sh"

@@ -340,10 +340,10 @@ TEST_F(ExecutorTest, CancelRequestedInTheDatabaseIsSeenAtAHeartbeat) {
 }
 
 TEST_F(ExecutorTest, TypedStepNotYetBuiltFailsClearly) {
-  auto dag = load(write_dag("typed", "name: typed\nsteps:\n  - id: crawl\n    type: crawl\n"));
+  auto dag = load(write_dag("typed", "name: typed\nsteps:\n  - id: train\n    type: finetune\n"));
   auto outcome = execute(prepare_fresh_run(dag));
   EXPECT_EQ(outcome.status, "failed");
-  auto attempt = store->find_step_run(outcome.run_id, "crawl", 1);
+  auto attempt = store->find_step_run(outcome.run_id, "train", 1);
   EXPECT_NE(read_file(attempt->log_path).find("not implemented yet"), std::string::npos);
 }
 

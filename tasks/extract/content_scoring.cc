@@ -14,6 +14,9 @@ namespace {
 // A furniture-looking element is kept when it holds this share of the page's
 // text: it is then a wrapper of everything, whatever its class says.
 constexpr double kWrapperTextShare = 0.6;
+// ... and at least this much text: a page whose only text is a menu ("Home")
+// has no article, not a menu that wraps one.
+constexpr double kMinWrapperChars = 140;
 constexpr double kMinParagraphChars = 25;
 constexpr int kScoredAncestorLevels = 5;
 constexpr size_t kTopCandidates = 5;
@@ -89,7 +92,8 @@ std::vector<uint8_t> set_aside_furniture(const HtmlTree& tree, const ExtractionP
     if (!remove && pass.strip_unlikely) {
       const bool furniture =
           is_furniture_tag(tag) || has_furniture_role(tree, i) || is_unlikely_candidate(tree, i);
-      const bool holds_content = holds_marker[i] || text[i] >= kWrapperTextShare * total;
+      const bool holds_content =
+          holds_marker[i] || (text[i] >= kWrapperTextShare * total && text[i] >= kMinWrapperChars);
       remove = furniture && !holds_content;
     }
     if (remove) {

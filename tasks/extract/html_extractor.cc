@@ -25,6 +25,9 @@ namespace {
 constexpr size_t kMinBodyChars = 500;
 // How many times more text a laxer pass must find to replace a short result.
 constexpr size_t kRetryGain = 2;
+// ... and at least this much: what a lax pass adds to an empty strict result
+// is usually the furniture itself (a lone "Home" link), not a lost article.
+constexpr size_t kMinLaxPassChars = 80;
 // A platform's content element must yield at least this much to be trusted.
 constexpr size_t kMinPlatformBodyChars = 25;
 // How far into the body the title and subtitle may repeat.
@@ -56,7 +59,7 @@ std::vector<Block> extract_body(const HtmlTree& tree, int platform_root) {
   const size_t first_size = text_size(best);
   for (size_t k = 1; k < std::size(kPasses) && text_size(best) < kMinBodyChars; ++k) {
     std::vector<Block> blocks = body_from(tree, kPasses[k], -1);
-    if (text_size(blocks) >= kRetryGain * std::max<size_t>(first_size, 1) &&
+    if (text_size(blocks) >= kRetryGain * std::max(first_size, kMinLaxPassChars / kRetryGain) &&
         text_size(blocks) > text_size(best)) {
       best = std::move(blocks);
     }

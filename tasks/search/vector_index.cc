@@ -1,0 +1,157 @@
+// VectorIndex: a vectorised dot product, a bounded heap per thread, and a
+// merge; see vector_index.h.
+#include "tasks/search/vector_index.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <string>
+#include <thread>
+
+#include "util/error.h"
+
+namespace twinflow {
+
+namespace {
+
+// Below this many vectors per thread, a thread costs more than it saves.
+constexpr size_t kMinVectorsPerThread = 32 * 1024;
+
+// add() leaves vectors whose squared norm is this close to 1 untouched, so a
+// caller's unit vectors are stored bit for bit.
+constexpr double kUnitTolerance = 1e-4;
+
+// x86-64 machines run an AVX2 build of the hot loop, chosen when the program
+// loads; others the portable one. AVX2 without FMA: the same additions and
+// multiplications in the same order, so both builds give identical bits.
+#if defined(__x86_64__) && defined(__GNUC__)
+#define TWINFLOW_AVX2_CLONE __attribute__((target_clones("avx2", "default")))
+#else
+#define TWINFLOW_AVX2_CLONE
+#endif
+
+using Float8 = float __attribute__((vector_size(32)));
+
+// Four independent 8-wide accumulators: -O2 does not vectorise a float sum
+// (it may not reorder the additions), and one accumulator would serialise on
+// the add latency.
+TWINFLOW_AVX2_CLONE float dot(const float* a, const float* b, size_t n) {
+  Float8 sum[4] = {};
+  size_t i = 0;
+  for (; i + 32 <= n; i += 32) {
+    for (int lane = 0; lane < 4; ++lane) {
+      Float8 x, y;
+      std::memcpy(&x, a + i + 8 * lane, sizeof x);
+      std::memcpy(&y, b + i + 8 * lane, sizeof y);
+      sum[lane] += x * y;
+    }
+  }
+  const Float8 total = (sum[0] + sum[1]) + (sum[2] + sum[3]);
+  float result = 0;
+  for (int lane = 0; lane < 8; ++lane) result += total[lane];
+  for (; i < n; ++i) result += a[i] * b[i];
+  return result;
+}
+
+double squared_norm(const float* v, size_t n) {
+  double sum = 0;
+  for (size_t i = 0; i < n; ++i) sum += static_cast<double>(v[i]) * v[i];
+  return sum;
+}
+
+// Result order: higher score first, then lower id.
+bool ranks_before(const VectorIndex::Hit& a, const VectorIndex::Hit& b) {
+  return a.score != b.score ? a.score > b.score : a.id < b.id;
+}
+
+// The best k hits seen so far; the worst of them on top of a heap, so that a
+// candidate is usually rejected with one comparison.
+class BestHits {
+ public:
+  explicit BestHits(size_t k) : k_(k) { heap_.reserve(k); }
+
+  void offer(int64_t id, float score) {
+    const VectorIndex::Hit hit{id, score};
+    if (heap_.size() < k_) {
+      heap_.push_back(hit);
+      std::push_heap(heap_.begin(), heap_.end(), ranks_before);
+    } else if (ranks_before(hit, heap_.front())) {
+      std::pop_heap(heap_.begin(), heap_.end(), ranks_before);
+      heap_.back() = hit;
+      std::push_heap(heap_.begin(), heap_.end(), ranks_before);
+    }
+  }
+
+  std::vector<VectorIndex::Hit> take() { return std::move(heap_); }
+
+ private:
+  size_t k_;
+  std::vector<VectorIndex::Hit> heap_;  // a max-heap under ranks_before: worst on top
+};
+
+}  // namespace
+
+VectorIndex::VectorIndex(int dimension) : dimension_(dimension) {
+  if (dimension < 1) {
+    throw Error("vector index: dimension must be >= 1, got " + std::to_string(dimension));
+  }
+}
+
+void VectorIndex::reserve(size_t count) {
+  vectors_.reserve(count * dimension_);
+  ids_.reserve(count);
+}
+
+void VectorIndex::add(int64_t id, const float* vector) {
+  const size_t offset = vectors_.size();
+  vectors_.insert(vectors_.end(), vector, vector + dimension_);
+  ids_.push_back(id);
+  const double norm2 = squared_norm(vector, dimension_);
+  if (norm2 == 0 || std::abs(norm2 - 1) <= kUnitTolerance) return;
+  const auto inverse = static_cast<float>(1 / std::sqrt(norm2));
+  for (int i = 0; i < dimension_; ++i) vectors_[offset + i] *= inverse;
+}
+
+std::vector<VectorIndex::Hit> VectorIndex::scan(const float* query, size_t begin, size_t end,
+                                                size_t k) const {
+  BestHits best(k);
+  const float* row = vectors_.data() + begin * dimension_;
+  for (size_t i = begin; i < end; ++i, row += dimension_) {
+    best.offer(ids_[i], dot(query, row, dimension_));
+  }
+  return best.take();
+}
+
+std::vector<VectorIndex::Hit> VectorIndex::top_k(const float* query, size_t k, int threads) const {
+  k = std::min(k, size());
+  if (k == 0) return {};
+
+  std::vector<float> unit_query(query, query + dimension_);
+  const double norm2 = squared_norm(query, dimension_);
+  if (norm2 > 0) {
+    const auto inverse = static_cast<float>(1 / std::sqrt(norm2));
+    for (float& x : unit_query) x *= inverse;
+  }
+
+  const size_t wanted = threads > 0 ? threads : std::max(1u, std::thread::hardware_concurrency());
+  const size_t parts = std::clamp<size_t>(size() / kMinVectorsPerThread, 1, wanted);
+  std::vector<std::vector<Hit>> partial(parts);
+  {
+    std::vector<std::jthread> workers;
+    for (size_t p = 1; p < parts; ++p) {
+      workers.emplace_back([&, p] {
+        partial[p] = scan(unit_query.data(), size() * p / parts, size() * (p + 1) / parts, k);
+      });
+    }
+    partial[0] = scan(unit_query.data(), 0, size() / parts, k);
+  }
+
+  std::vector<Hit> merged;
+  for (const std::vector<Hit>& hits : partial)
+    merged.insert(merged.end(), hits.begin(), hits.end());
+  std::partial_sort(merged.begin(), merged.begin() + k, merged.end(), ranks_before);
+  merged.resize(k);
+  return merged;
+}
+
+}  // namespace twinflow

@@ -1,0 +1,149 @@
+// Tests for tasks/search/vector_index.h: top-k equals a brute-force sort of
+// every score on random data (several k, one and two threads), ties come back
+// by ascending id, k beyond the size returns everything, and vectors that are
+// not unit length are normalised. Random data come from fixed seeds.
+#include "tasks/search/vector_index.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <random>
+#include <vector>
+
+#include "util/error.h"
+
+namespace twinflow {
+namespace {
+
+std::vector<float> random_unit_vector(std::mt19937& random, int dimension) {
+  std::normal_distribution<float> normal;
+  std::vector<float> v(dimension);
+  double norm2 = 0;
+  for (float& x : v) {
+    x = normal(random);
+    norm2 += static_cast<double>(x) * x;
+  }
+  for (float& x : v) x = static_cast<float>(x / std::sqrt(norm2));
+  return v;
+}
+
+// Random vectors with scattered ids, kept for the brute-force reference.
+struct RandomData {
+  int dimension;
+  std::vector<std::vector<float>> vectors;
+  std::vector<int64_t> ids;
+};
+
+RandomData random_data(size_t count, int dimension, unsigned seed) {
+  std::mt19937 random(seed);
+  RandomData data{dimension, {}, {}};
+  for (size_t i = 0; i < count; ++i) {
+    data.vectors.push_back(random_unit_vector(random, dimension));
+    data.ids.push_back(static_cast<int64_t>(i * 7919 % 100003) - 500);
+  }
+  return data;
+}
+
+VectorIndex index_of(const RandomData& data) {
+  VectorIndex index(data.dimension);
+  index.reserve(data.vectors.size());
+  for (size_t i = 0; i < data.vectors.size(); ++i) index.add(data.ids[i], data.vectors[i].data());
+  return index;
+}
+
+// Every score computed plainly in double, sorted: the reference.
+std::vector<int64_t> brute_force_ids(const RandomData& data, const std::vector<float>& query,
+                                     size_t k) {
+  std::vector<std::pair<double, int64_t>> scored;
+  for (size_t i = 0; i < data.vectors.size(); ++i) {
+    double score = 0;
+    for (int j = 0; j < data.dimension; ++j) score += double{data.vectors[i][j]} * query[j];
+    scored.emplace_back(-score, data.ids[i]);
+  }
+  std::sort(scored.begin(), scored.end());
+  std::vector<int64_t> ids;
+  for (size_t i = 0; i < std::min(k, scored.size()); ++i) ids.push_back(scored[i].second);
+  return ids;
+}
+
+std::vector<int64_t> ids_of(const std::vector<VectorIndex::Hit>& hits) {
+  std::vector<int64_t> ids;
+  for (const auto& hit : hits) ids.push_back(hit.id);
+  return ids;
+}
+
+TEST(VectorIndex, TopKMatchesBruteForce) {
+  // 70,000 vectors, so that two threads really split the scan; dimension 100
+  // is not a multiple of the vector width, so the tail loop runs too.
+  const RandomData data = random_data(70000, 100, 1);
+  const VectorIndex index = index_of(data);
+  ASSERT_EQ(index.size(), 70000u);
+  std::mt19937 random(2);
+  for (int trial = 0; trial < 3; ++trial) {
+    const std::vector<float> query = random_unit_vector(random, 100);
+    for (size_t k : {1, 10, 100}) {
+      const std::vector<int64_t> expected = brute_force_ids(data, query, k);
+      for (int threads : {1, 2}) {
+        const auto hits = index.top_k(query.data(), k, threads);
+        EXPECT_EQ(ids_of(hits), expected) << "k=" << k << " threads=" << threads;
+        for (size_t i = 1; i < hits.size(); ++i) EXPECT_GE(hits[i - 1].score, hits[i].score);
+      }
+    }
+  }
+}
+
+TEST(VectorIndex, ScoresAreCosines) {
+  const RandomData data = random_data(50, 256, 3);
+  const VectorIndex index = index_of(data);
+  std::vector<float> query = data.vectors[17];
+  for (float& x : query) x *= 3;  // a query need not be unit length
+  const auto hits = index.top_k(query.data(), 1);
+  ASSERT_EQ(hits.size(), 1u);
+  EXPECT_EQ(hits[0].id, data.ids[17]);
+  EXPECT_NEAR(hits[0].score, 1.0f, 1e-5);
+}
+
+TEST(VectorIndex, TiesAreOrderedByAscendingId) {
+  VectorIndex index(4);
+  const float same[4] = {1, 0, 0, 0};
+  const float other[4] = {0, 1, 0, 0};
+  for (int64_t id : {42, 7, 19, -3}) index.add(id, same);
+  index.add(1, other);
+  const float query[4] = {1, 0, 0, 0};
+  for (int threads : {1, 2}) {
+    EXPECT_EQ(ids_of(index.top_k(query, 3, threads)), (std::vector<int64_t>{-3, 7, 19}));
+  }
+}
+
+TEST(VectorIndex, KBeyondSizeReturnsEverything) {
+  const RandomData data = random_data(5, 8, 4);
+  const VectorIndex index = index_of(data);
+  const auto hits = index.top_k(data.vectors[0].data(), 50);
+  EXPECT_EQ(ids_of(hits), brute_force_ids(data, data.vectors[0], 50));
+  EXPECT_EQ(hits.size(), 5u);
+  EXPECT_TRUE(index.top_k(data.vectors[0].data(), 0).empty());
+  EXPECT_TRUE(VectorIndex(8).top_k(data.vectors[0].data(), 3).empty());
+}
+
+TEST(VectorIndex, NormalisesVectorsAndKeepsZeroVectors) {
+  VectorIndex index(2);
+  const float long_vector[2] = {3, 4};
+  const float zero[2] = {0, 0};
+  index.add(1, long_vector);
+  index.add(2, zero);
+  const float query[2] = {0.6f, 0.8f};
+  const auto hits = index.top_k(query, 2);
+  ASSERT_EQ(hits.size(), 2u);
+  EXPECT_EQ(hits[0].id, 1);
+  EXPECT_NEAR(hits[0].score, 1.0f, 1e-6);
+  EXPECT_EQ(hits[1].id, 2);
+  EXPECT_EQ(hits[1].score, 0.0f);
+}
+
+TEST(VectorIndex, RejectsNonPositiveDimension) {
+  EXPECT_THROW(VectorIndex(0), Error);
+}
+
+}  // namespace
+}  // namespace twinflow
