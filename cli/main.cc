@@ -32,6 +32,7 @@ int main(int argc, char** argv) {
   add_search_command(app, ctx, &exit_code);
   add_extract_command(app, ctx, &exit_code);
   add_serve_files_command(app, ctx, &exit_code);
+  add_scheduler_commands(app, ctx, &exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

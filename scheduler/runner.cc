@@ -39,13 +39,8 @@ PreparedRun prepare_rerun(Store& store, int64_t parent_run_id, const std::string
   if (parent->status == run_status::kRunning || parent->status == run_status::kQueued)
     throw Error("run " + std::to_string(parent_run_id) + " is still " + parent->status +
                 ": cancel it first, or wait for it to end");
-  LoadOptions options{params_as_overrides(parent->params)};
-  auto loaded = load_dag_string(store.dag_content(parent->dag_hash), parent->dag_file, options);
-  if (!loaded.ok())
-    throw Error("the DAG snapshot of run " + std::to_string(parent_run_id) + " no longer loads:\n" +
-                format_diagnostics(loaded.diagnostics));
   PreparedRun run;
-  run.dag = std::move(*loaded.dag);
+  run.dag = dag_of_run(store, *parent);
   run.trigger = "rerun";
   run.parent_run_id = parent_run_id;
 
@@ -75,16 +70,30 @@ PreparedRun prepare_rerun(Store& store, int64_t parent_run_id, const std::string
   return run;
 }
 
-int64_t record_run_start(Store& store, const PreparedRun& run, const std::string& host, int pid) {
+Dag dag_of_run(Store& store, const RunRecord& run) {
+  LoadOptions options{params_as_overrides(run.params)};
+  auto loaded = load_dag_string(store.dag_content(run.dag_hash), run.dag_file, options);
+  if (!loaded.ok())
+    throw Error("the DAG snapshot of run " + std::to_string(run.id) + " no longer loads:\n" +
+                format_diagnostics(loaded.diagnostics));
+  return std::move(*loaded.dag);
+}
+
+NewRun new_run_of(const Dag& dag, const std::string& trigger) {
   NewRun record;
-  record.pipeline = run.dag.name;
-  record.dag_file = run.dag.file;
-  record.dag_hash = run.dag.content_hash;
-  record.dag_content = run.dag.content;
+  record.pipeline = dag.name;
+  record.dag_file = dag.file;
+  record.dag_hash = dag.content_hash;
+  record.dag_content = dag.content;
+  record.trigger = trigger;
+  record.params = dag.params;
+  for (const auto& step : dag.steps) record.step_ids.push_back(step.id);
+  return record;
+}
+
+int64_t record_run_start(Store& store, const PreparedRun& run, const std::string& host, int pid) {
+  NewRun record = new_run_of(run.dag, run.trigger);
   record.parent_run_id = run.parent_run_id;
-  record.trigger = run.trigger;
-  record.params = run.dag.params;
-  for (const auto& step : run.dag.steps) record.step_ids.push_back(step.id);
   record.host = host;
   record.pid = pid;
   int64_t run_id = store.create_run(record);

@@ -31,6 +31,13 @@ PreparedRun prepare_fresh_run(Dag dag, const std::string& trigger = "manual");
 // not exist, is still running, or from_step is not one of its steps.
 PreparedRun prepare_rerun(Store& store, int64_t parent_run_id, const std::string& from_step = "");
 
+// The DAG a recorded run runs: its snapshot, loaded with its params. Throws
+// Error when the snapshot no longer loads.
+Dag dag_of_run(Store& store, const RunRecord& run);
+
+// The record of a run of `dag` (steps, params, snapshot), for enqueueing.
+NewRun new_run_of(const Dag& dag, const std::string& trigger);
+
 // Records the run (and, for a rerun, the reused steps) and returns its id.
 int64_t record_run_start(Store& store, const PreparedRun& run, const std::string& host, int pid);
 

@@ -62,6 +62,23 @@ struct NewRun {
   int pid = 0;
 };
 
+// Where a queued run comes from: a schedule tick, or nothing in particular
+// (`twinflow trigger`).
+struct QueuePlacement {
+  std::optional<int64_t> logical_time;  // seconds since the epoch (UTC)
+};
+
+// A row of outbox_events: a data change that may start triggered DAGs.
+struct OutboxEvent {
+  int64_t id = 0;
+  std::string kind;  // artifact_version, document
+  std::string artifact;
+  int version = 0;
+  int64_t artifact_version_id = 0;
+  int64_t document_id = 0;
+  std::string platform;
+};
+
 struct RunRecord {
   int64_t id = 0;
   std::string pipeline;
@@ -77,6 +94,8 @@ struct RunRecord {
   std::string created_at, started_at, finished_at, heartbeat_at;
   double duration_seconds = 0;  // finished (or now) minus started
   std::string error;
+  std::string logical_time;         // trigger schedule: the tick, ISO-8601 UTC; else empty
+  std::optional<int64_t> event_id;  // trigger event: the outbox event that started it
 };
 
 struct RunStepRecord {

@@ -59,7 +59,8 @@ const char* const kRunColumns =
     "r.cancel_requested, r.host, r.pid, r.created_at::text, r.started_at::text, "
     "r.finished_at::text, r.heartbeat_at::text, "
     "extract(epoch from coalesce(r.finished_at, now()) - coalesce(r.started_at, r.created_at)), "
-    "r.error";
+    "r.error, to_char(r.logical_time AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), "
+    "r.event_id";
 
 RunRecord read_run(const pqxx::row& row) {
   RunRecord run;
@@ -80,6 +81,8 @@ RunRecord read_run(const pqxx::row& row) {
   run.heartbeat_at = text_field(row[14]);
   run.duration_seconds = optional_field<double>(row[15]).value_or(0);
   run.error = text_field(row[16]);
+  run.logical_time = text_field(row[17]);
+  run.event_id = optional_field<int64_t>(row[18]);
   return run;
 }
 

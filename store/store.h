@@ -172,6 +172,43 @@ class Store {
   // and largest chunk id), to tell whether a cached copy is stale.
   std::string vectors_signature(const EmbeddingModelRecord& model, const ChunkFilter& filter);
 
+  // --- The scheduler's queue, schedules and events (store_queue.cc) ---
+
+  // Records a run in status 'queued' (with pending step rows) for a scheduler
+  // to claim. A run for a schedule tick (`where.logical_time` set) is
+  // recorded once per pipeline and tick: returns nullopt when another
+  // scheduler already did.
+  std::optional<int64_t> enqueue_run(const NewRun& run, const QueuePlacement& where);
+  // Claims the oldest queued run (FOR UPDATE SKIP LOCKED: never one another
+  // scheduler is claiming) and marks it running on host/pid.
+  std::optional<RunRecord> claim_queued_run(const std::string& host, int pid);
+  // Runs of the pipeline that are queued or running.
+  int active_runs(const std::string& pipeline);
+  // The latest tick a run was recorded for, as seconds since the epoch.
+  std::optional<int64_t> last_logical_time(const std::string& pipeline);
+
+  // Outbox events the pipeline has not consumed: new versions of `artifact`,
+  // or new documents of `platform` (empty: any), oldest first.
+  std::vector<OutboxEvent> unconsumed_artifact_events(const std::string& pipeline,
+                                                      const std::string& artifact);
+  std::vector<OutboxEvent> unconsumed_document_events(const std::string& pipeline,
+                                                      const std::string& platform);
+  // In one transaction: marks the events consumed by the pipeline and
+  // enqueues `run` (trigger 'event', event_id = the last event). Events
+  // another scheduler consumed meanwhile are skipped; when all were, nothing
+  // is enqueued and nullopt returned.
+  std::optional<int64_t> consume_events_and_enqueue(const std::string& pipeline,
+                                                    const std::vector<int64_t>& event_ids,
+                                                    const NewRun& run);
+
+  void set_paused(const std::string& pipeline, bool paused);
+  bool is_paused(const std::string& pipeline);
+
+  // Scheduler processes: registration, heartbeat, clean stop.
+  int64_t register_scheduler(const std::string& host, int pid);
+  void scheduler_heartbeat(int64_t scheduler_id);
+  void scheduler_stopped(int64_t scheduler_id);
+
   // For the store's own .cc files: the connection (a pqxx::connection).
   struct Impl;
   Impl& impl() { return *impl_; }

@@ -1,0 +1,156 @@
+// The daemon and its controls:
+//   `twinflow scheduler [--once] [--dags-dir DIR] [--poll-ms N] [--grace S] [-j N]`
+//   `twinflow trigger DAG [-p k=v]...`   enqueue a run for a scheduler
+//   `twinflow pause DAG` / `twinflow unpause DAG`   (a DAG name or file)
+// See scheduler/daemon.h for what a pass does.
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <iostream>
+#include <thread>
+
+#include "cli/app_context.h"
+#include "cli/commands.h"
+#include "cli/interrupt.h"
+#include "cli/run_foreground.h"
+#include "scheduler/daemon.h"
+#include "scheduler/dag_loader.h"
+#include "scheduler/runner.h"
+#include "store/event_listener.h"
+#include "util/error.h"
+
+namespace twinflow {
+namespace {
+
+using SteadyClock = std::chrono::steady_clock;
+
+struct SchedulerArgs {
+  bool once = false;
+  std::string dags_dir = "dags";
+  int poll_ms = 2000;
+  int grace_seconds = 60;
+  int jobs = 0;
+};
+
+void log_line(const std::string& line) {
+  std::cerr << "twinflow scheduler: " << line << std::endl;
+}
+
+int run_scheduler(AppContext& ctx, const SchedulerArgs& args) {
+  InterruptPipe interrupt;
+  std::optional<SteadyClock::time_point> stop_asked;
+  auto stopping = [&] {
+    if (!stop_asked && interrupt.interrupted()) {
+      stop_asked = SteadyClock::now();
+      log_line("stopping: no new runs; running steps get " + std::to_string(args.grace_seconds) +
+               " s to finish");
+    }
+    return stop_asked.has_value();
+  };
+  DaemonOptions options;
+  options.dags_dir = args.dags_dir;
+  options.poll_interval = std::chrono::milliseconds(args.poll_ms);
+  options.pid = static_cast<int>(::getpid());
+  options.executor.jobs =
+      args.jobs > 0 ? args.jobs : int(std::max(1u, std::thread::hardware_concurrency()));
+  options.executor.home = ctx.home();
+  options.executor.self_exe = self_executable();
+  options.executor.database_url = ctx.database_url();
+  options.executor.host = host_name();
+  options.executor.wake_fd = interrupt.read_fd();
+  options.cancel_running = [&] {
+    return stopping() &&
+           SteadyClock::now() - *stop_asked > std::chrono::seconds(args.grace_seconds);
+  };
+  options.log = log_line;
+  SchedulerDaemon daemon(ctx.store(), ctx.blobs(), options);
+  if (args.once) {
+    PassSummary summary = daemon.run_once(stopping);
+    std::cout << "scheduled " << summary.scheduled << ", triggered " << summary.triggered
+              << ", executed " << summary.executed.size() << "\n";
+    return summary.errors.empty() ? kExitOk : kExitFailed;
+  }
+  EventListener listener(ctx.database_url());
+  log_line("started; DAGs from " + args.dags_dir + ", polling every " +
+           std::to_string(args.poll_ms) + " ms and listening for events");
+  daemon.serve(stopping, [&](std::chrono::milliseconds timeout) {
+    listener.wait(timeout, interrupt.read_fd());
+  });
+  log_line("stopped");
+  return kExitOk;
+}
+
+// A DAG name, or the name inside a DAG file.
+std::string pipeline_name(const std::string& name_or_file) {
+  if (name_or_file.ends_with(".yaml") || name_or_file.ends_with(".yml")) {
+    auto loaded = load_dag_file(name_or_file);
+    if (!loaded.ok()) throw Error(format_diagnostics(loaded.diagnostics));
+    return loaded.dag->name;
+  }
+  return name_or_file;
+}
+
+void add_pause_commands(CLI::App& app, AppContext& ctx, int* exit_code) {
+  for (bool pause : {true, false}) {
+    auto* cmd = app.add_subcommand(pause ? "pause" : "unpause",
+                                   pause ? "Stop a DAG's schedule and triggers from starting runs"
+                                         : "Let a paused DAG's schedule and triggers start runs");
+    auto dag = std::make_shared<std::string>();
+    cmd->add_option("dag", *dag, "A DAG name or file")->required();
+    cmd->callback([&ctx, exit_code, dag, pause] {
+      const std::string name = pipeline_name(*dag);
+      ctx.store().set_paused(name, pause);
+      std::cout << name << (pause ? " paused\n" : " unpaused\n");
+      *exit_code = kExitOk;
+    });
+  }
+}
+
+void add_trigger_command(CLI::App& app, AppContext& ctx, int* exit_code) {
+  auto* cmd = app.add_subcommand("trigger", "Queue a run of a DAG for `twinflow scheduler`");
+  auto dag_file = std::make_shared<std::string>();
+  auto params = std::make_shared<std::vector<std::string>>();
+  cmd->add_option("dag", *dag_file, "The DAG file (YAML)")->required();
+  cmd->add_option("-p,--param", *params, "Override a DAG param: -p key=value (repeatable)");
+  cmd->callback([&ctx, exit_code, dag_file, params] {
+    auto overrides = parse_param_overrides(*params);
+    if (!overrides) {
+      *exit_code = kExitUsage;
+      return;
+    }
+    auto loaded = load_dag_file(*dag_file, {*overrides});
+    if (!loaded.ok()) {
+      std::cerr << format_diagnostics(loaded.diagnostics);
+      *exit_code = kExitUsage;
+      return;
+    }
+    auto run_id = ctx.store().enqueue_run(new_run_of(*loaded.dag, "api"), {});
+    if (ctx.json)
+      std::cout << nlohmann::json{{"run_id", *run_id}, {"status", "queued"}}.dump() << "\n";
+    else
+      std::cout << "queued run " << *run_id << " of " << loaded.dag->name << "\n";
+    *exit_code = kExitOk;
+  });
+}
+
+}  // namespace
+
+void add_scheduler_commands(CLI::App& app, AppContext& ctx, int* exit_code) {
+  auto* cmd = app.add_subcommand(
+      "scheduler", "Run the scheduler: cron schedules, data triggers and queued runs");
+  auto args = std::make_shared<SchedulerArgs>();
+  cmd->add_flag("--once", args->once, "One pass, then exit (for tests and cron)");
+  cmd->add_option("--dags-dir", args->dags_dir, "Where the DAG files are")->capture_default_str();
+  cmd->add_option("--poll-ms", args->poll_ms, "Longest sleep between passes")
+      ->capture_default_str()
+      ->check(CLI::Range(10, 3600000));
+  cmd->add_option("--grace", args->grace_seconds, "Seconds running steps get after SIGTERM")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 86400));
+  cmd->add_option("-j,--jobs", args->jobs, "Steps to run at once (default: cores)");
+  cmd->callback([&ctx, exit_code, args] { *exit_code = run_scheduler(ctx, *args); });
+  add_trigger_command(app, ctx, exit_code);
+  add_pause_commands(app, ctx, exit_code);
+}
+
+}  // namespace twinflow

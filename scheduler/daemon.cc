@@ -1,0 +1,160 @@
+// The scheduler daemon's passes. See daemon.h.
+#include "scheduler/daemon.h"
+
+#include <algorithm>
+
+#include "scheduler/dag_loader.h"
+#include "scheduler/recovery.h"
+#include "scheduler/runner.h"
+#include "scheduler/schedule_policy.h"
+#include "util/error.h"
+
+namespace twinflow {
+namespace fs = std::filesystem;
+namespace {
+
+using Clock = std::chrono::system_clock;
+
+int64_t to_seconds(Clock::time_point t) {
+  return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
+}
+
+Clock::time_point from_seconds(int64_t s) {
+  return Clock::time_point(std::chrono::seconds(s));
+}
+
+// Says when runs start and end; the daemon's log is its user interface.
+class LogProgress : public ProgressSink {
+ public:
+  explicit LogProgress(const std::function<void(const std::string&)>& log) : log_(log) {}
+  void step_ended(const Step& step, const StepEnd& end) override {
+    if (end.status != "succeeded" && end.status != "cached")
+      log_("  step " + step.id + " attempt " + std::to_string(end.attempt) + " " + end.status +
+           (end.reason.empty() ? "" : ": " + end.reason));
+  }
+  void run_finished(int64_t run_id, const std::string& status, double seconds) override {
+    log_("run " + std::to_string(run_id) + " " + status + " in " + std::to_string(seconds) + " s");
+  }
+
+ private:
+  const std::function<void(const std::string&)>& log_;
+};
+
+}  // namespace
+
+SchedulerDaemon::SchedulerDaemon(Store& store, BlobStore& blobs, DaemonOptions options)
+    : store_(store), blobs_(blobs), options_(std::move(options)) {}
+
+std::vector<Dag> SchedulerDaemon::load_dags(PassSummary& summary) const {
+  std::vector<fs::path> files;
+  std::error_code ec;
+  for (fs::recursive_directory_iterator it(options_.dags_dir, ec), end; !ec && it != end;
+       it.increment(ec)) {
+    const std::string ext = it->path().extension().string();
+    if (it->is_regular_file() && (ext == ".yaml" || ext == ".yml")) files.push_back(it->path());
+  }
+  if (ec) summary.errors.push_back(options_.dags_dir.string() + ": " + ec.message());
+  std::sort(files.begin(), files.end());
+  std::vector<Dag> dags;
+  for (const fs::path& file : files) {
+    LoadResult loaded = load_dag_file(file.string());
+    if (loaded.ok()) {
+      dags.push_back(std::move(*loaded.dag));
+    } else {
+      // One broken file never stops the others' schedules.
+      summary.errors.push_back(format_diagnostics(loaded.diagnostics));
+    }
+  }
+  return dags;
+}
+
+void SchedulerDaemon::fire_schedules(const std::vector<Dag>& dags, PassSummary& summary) {
+  const Clock::time_point now = options_.clock();
+  for (const Dag& dag : dags) {
+    if (!dag.schedule || store_.is_paused(dag.name)) continue;
+    const ScheduleSpec& spec = *dag.schedule;
+    std::optional<Clock::time_point> last;
+    if (auto seconds = store_.last_logical_time(dag.name)) last = from_seconds(*seconds);
+    int active = store_.active_runs(dag.name);
+    for (Clock::time_point tick : due_ticks(schedule_of(spec), last, now, spec.catchup)) {
+      if (!can_start(active, spec.max_active_runs)) break;  // the rest waits for a later pass
+      auto run_id =
+          store_.enqueue_run(new_run_of(dag, "schedule"), QueuePlacement{to_seconds(tick)});
+      if (!run_id) continue;  // another scheduler fired this tick
+      ++active;
+      ++summary.scheduled;
+      options_.log("scheduled run " + std::to_string(*run_id) + " of " + dag.name + " for tick " +
+                   std::to_string(to_seconds(tick)));
+    }
+  }
+}
+
+void SchedulerDaemon::consume_triggers(const std::vector<Dag>& dags, PassSummary& summary) {
+  for (const Dag& dag : dags) {
+    if (dag.triggers.empty() || store_.is_paused(dag.name)) continue;
+    for (const TriggerSpec& trigger : dag.triggers) {
+      const bool on_artifact = trigger.kind == TriggerSpec::Kind::kArtifact;
+      std::vector<OutboxEvent> events =
+          on_artifact ? store_.unconsumed_artifact_events(dag.name, trigger.artifact)
+                      : store_.unconsumed_document_events(dag.name, trigger.platform);
+      if (events.empty()) continue;
+      if (!on_artifact && static_cast<int>(events.size()) < trigger.min_new) continue;
+      // Several new versions at once start one run, over the newest data.
+      std::vector<int64_t> ids;
+      for (const OutboxEvent& e : events) ids.push_back(e.id);
+      auto run_id = store_.consume_events_and_enqueue(dag.name, ids, new_run_of(dag, "event"));
+      if (!run_id) continue;
+      ++summary.triggered;
+      const OutboxEvent& newest = events.back();
+      options_.log("triggered run " + std::to_string(*run_id) + " of " + dag.name + " by " +
+                   (on_artifact ? trigger.artifact + "@" + std::to_string(newest.version)
+                                : std::to_string(events.size()) + " new documents"));
+    }
+  }
+}
+
+void SchedulerDaemon::execute_queue(const std::function<bool()>& stop, PassSummary& summary) {
+  LogProgress progress(options_.log);
+  while (!stop()) {
+    std::optional<RunRecord> run = store_.claim_queued_run(options_.executor.host, options_.pid);
+    if (!run) return;
+    options_.log("executing run " + std::to_string(run->id) + " of " + run->pipeline + " (" +
+                 run->trigger + ")");
+    try {
+      Dag dag = dag_of_run(store_, *run);
+      ExecutorOptions exec = options_.executor;
+      exec.cancel_requested = options_.cancel_running;
+      Executor executor(dag, run->id, store_, blobs_, progress, exec);
+      executor.execute();
+    } catch (const std::exception& e) {
+      // A run that cannot even start is that run's failure, not the daemon's.
+      store_.finish_run(run->id, run_status::kFailed, e.what());
+      options_.log("run " + std::to_string(run->id) + " failed to start: " + e.what());
+    }
+    summary.executed.push_back(run->id);
+  }
+}
+
+PassSummary SchedulerDaemon::run_once(const std::function<bool()>& stop) {
+  PassSummary summary;
+  recover_interrupted_runs(store_, options_.executor.host);
+  std::vector<Dag> dags = load_dags(summary);
+  for (const std::string& error : summary.errors) options_.log(error);
+  fire_schedules(dags, summary);
+  consume_triggers(dags, summary);
+  execute_queue(stop, summary);
+  return summary;
+}
+
+void SchedulerDaemon::serve(const std::function<bool()>& stop,
+                            const std::function<void(std::chrono::milliseconds)>& wait) {
+  const int64_t id = store_.register_scheduler(options_.executor.host, options_.pid);
+  while (!stop()) {
+    store_.scheduler_heartbeat(id);
+    run_once(stop);
+    if (!stop()) wait(options_.poll_interval);
+  }
+  store_.scheduler_stopped(id);
+}
+
+}  // namespace twinflow

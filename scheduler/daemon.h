@@ -1,0 +1,84 @@
+// SchedulerDaemon: what `twinflow scheduler` runs: it fires cron schedules,
+// turns data events into runs, and executes queued runs, with no person in
+// the loop.
+//
+// One pass (run_once) does three things, in order:
+//   1. schedules: for every DAG file under the DAGs directory with a
+//      `schedule`, the ticks due since its last scheduled run (catchup or
+//      only the latest, schedule_policy.h) are enqueued, one run per tick;
+//      the database's unique (pipeline, tick) keeps two schedulers from both
+//      enqueueing a tick;
+//   2. triggers: outbox events (a new artifact version, new documents; written
+//      by the database in the transaction that commits the data) that a
+//      DAG's `triggers` name and it has not consumed start one run, consumed
+//      exactly once per DAG in the same transaction that enqueues the run;
+//   3. queue: queued runs (from 1, 2 or `twinflow trigger`) are claimed with
+//      FOR UPDATE SKIP LOCKED, so several schedulers share them and none runs
+//      twice, and executed here by the Executor, one at a time.
+// Paused DAGs (`twinflow pause`) fire and consume nothing.
+//
+// serve() repeats passes until asked to stop, sleeping between them until a
+// NOTIFY on the events channel or the poll interval. The clock is injected so
+// tests can replay an outage in a moment.
+#pragma once
+
+#include <chrono>
+#include <filesystem>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "scheduler/executor.h"
+#include "store/blob_store.h"
+#include "store/store.h"
+
+namespace twinflow {
+
+struct DaemonOptions {
+  std::filesystem::path dags_dir = "dags";
+  ExecutorOptions executor;  // home, self_exe, database_url, host, jobs
+  int pid = 0;               // recorded on claimed runs
+  std::chrono::milliseconds poll_interval{2000};
+  std::function<std::chrono::system_clock::time_point()> clock = [] {
+    return std::chrono::system_clock::now();
+  };
+  // Polled while a run executes: true cancels it (its steps are stopped and
+  // recorded cancelled). The CLI turns it true a grace period after SIGTERM,
+  // so a drain lets running steps finish first.
+  std::function<bool()> cancel_running = [] { return false; };
+  // Where the daemon says what it does (one line per event), e.g. std::cerr.
+  std::function<void(const std::string&)> log = [](const std::string&) {};
+};
+
+// What one pass did.
+struct PassSummary {
+  int scheduled = 0;                // runs enqueued for schedule ticks
+  int triggered = 0;                // runs enqueued for events
+  std::vector<int64_t> executed;    // runs claimed and executed, in order
+  std::vector<std::string> errors;  // DAG files that did not load, and similar
+};
+
+class SchedulerDaemon {
+ public:
+  SchedulerDaemon(Store& store, BlobStore& blobs, DaemonOptions options);
+
+  // One pass. Claims and executes queued runs until none is left or `stop`
+  // says so (a run already executing goes on; see cancel_running).
+  PassSummary run_once(const std::function<bool()>& stop = [] { return false; });
+  // Passes until `stop` returns true; `wait(ms)` blocks until an event
+  // notification, the timeout, or a stop request.
+  void serve(const std::function<bool()>& stop,
+             const std::function<void(std::chrono::milliseconds)>& wait);
+
+ private:
+  void fire_schedules(const std::vector<Dag>& dags, PassSummary& summary);
+  void consume_triggers(const std::vector<Dag>& dags, PassSummary& summary);
+  void execute_queue(const std::function<bool()>& stop, PassSummary& summary);
+  std::vector<Dag> load_dags(PassSummary& summary) const;
+
+  Store& store_;
+  BlobStore& blobs_;
+  DaemonOptions options_;
+};
+
+}  // namespace twinflow

@@ -1,0 +1,249 @@
+// The scheduler daemon over a real PostgreSQL with real step processes: cron
+// ticks fired once each (catchup on and off after an outage, with the clock
+// injected), pauses, data triggers from the outbox (a new artifact version,
+// new documents), two scheduler processes sharing one queue, and
+// `twinflow scheduler` woken by LISTEN/NOTIFY and drained by SIGTERM.
+#include <signal.h>
+#include <sys/wait.h>
+
+#include <gtest/gtest.h>
+
+#include <pqxx/pqxx>
+#include <thread>
+
+#include "cctz/civil_time.h"
+#include "scheduler/daemon.h"
+#include "scheduler/runner.h"
+#include "tests/support/twinflow_fixture.h"
+
+namespace fs = std::filesystem;
+
+namespace twinflow {
+namespace {
+
+using Clock = std::chrono::system_clock;
+
+// An instant given in UTC.
+Clock::time_point utc(int year, int month, int day, int hour, int minute = 0) {
+  const auto civil = cctz::civil_second(year, month, day, hour, minute, 0);
+  return Clock::time_point(std::chrono::seconds((civil - cctz::civil_second(1970, 1, 1, 0, 0, 0))));
+}
+
+class SchedulerDaemonTest : public TwinflowTest {
+ protected:
+  PassSummary pass(Clock::time_point now) {
+    DaemonOptions options;
+    options.dags_dir = home / "dags";
+    options.executor = default_options();
+    options.pid = static_cast<int>(::getpid());
+    options.clock = [now] { return now; };
+    SchedulerDaemon daemon(*store, *blobs, options);
+    return daemon.run_once();
+  }
+
+  std::string daily(bool catchup, int max_active_runs = 1) {
+    return write_dag("daily",
+                     "name: daily\nschedule: {cron: '0 6 * * *', timezone: UTC, catchup: " +
+                         std::string(catchup ? "true" : "false") +
+                         ", max_active_runs: " + std::to_string(max_active_runs) +
+                         "}\nsteps:\n  - id: work\n    command: echo tick\n");
+  }
+
+  std::vector<RunRecord> runs_of(const std::string& pipeline) {
+    RunFilter filter;
+    filter.pipeline = pipeline;
+    filter.limit = 1000;
+    std::vector<RunRecord> runs = store->list_runs(filter);
+    std::reverse(runs.begin(), runs.end());  // oldest first
+    return runs;
+  }
+
+  std::vector<std::string> logical_times(const std::string& pipeline) {
+    std::vector<std::string> out;
+    for (const RunRecord& run : runs_of(pipeline)) out.push_back(run.logical_time);
+    return out;
+  }
+};
+
+TEST_F(SchedulerDaemonTest, AScheduledDagRunsOncePerTickWithItsLogicalTime) {
+  daily(false);
+  PassSummary first = pass(utc(2026, 3, 10, 7));
+  EXPECT_EQ(first.scheduled, 1);
+  ASSERT_EQ(first.executed.size(), 1u);
+  auto run = store->find_run(first.executed[0]);
+  EXPECT_EQ(run->status, "succeeded");
+  EXPECT_EQ(run->trigger, "schedule");
+  EXPECT_EQ(run->logical_time, "2026-03-10T06:00:00Z");
+
+  PassSummary again = pass(utc(2026, 3, 10, 9));  // same tick still the latest
+  EXPECT_EQ(again.scheduled, 0);
+  EXPECT_TRUE(again.executed.empty());
+  EXPECT_EQ(runs_of("daily").size(), 1u);
+}
+
+TEST_F(SchedulerDaemonTest, CatchupRunsEveryTickMissedDuringAnOutage) {
+  daily(true, 10);
+  pass(utc(2026, 3, 10, 7));
+  PassSummary after_outage = pass(utc(2026, 3, 13, 7));  // down for three days
+  EXPECT_EQ(after_outage.scheduled, 3);
+  EXPECT_EQ(after_outage.executed.size(), 3u);
+  EXPECT_EQ(logical_times("daily"),
+            (std::vector<std::string>{"2026-03-10T06:00:00Z", "2026-03-11T06:00:00Z",
+                                      "2026-03-12T06:00:00Z", "2026-03-13T06:00:00Z"}));
+  for (const RunRecord& run : runs_of("daily")) EXPECT_EQ(run.status, "succeeded");
+}
+
+TEST_F(SchedulerDaemonTest, WithoutCatchupOnlyTheLatestMissedTickRuns) {
+  daily(false);
+  pass(utc(2026, 3, 10, 7));
+  PassSummary after_outage = pass(utc(2026, 3, 13, 7));
+  EXPECT_EQ(after_outage.scheduled, 1);
+  EXPECT_EQ(logical_times("daily"),
+            (std::vector<std::string>{"2026-03-10T06:00:00Z", "2026-03-13T06:00:00Z"}));
+}
+
+TEST_F(SchedulerDaemonTest, MaxActiveRunsHoldsBackTicksWhileRunsAreQueued) {
+  daily(true, 1);
+  pass(utc(2026, 3, 10, 7));
+  // A queued run of the DAG counts as active: the catchup waits for it.
+  store->enqueue_run(new_run_of(load(home / "dags" / "daily.yaml"), "api"), {});
+  DaemonOptions options;
+  options.dags_dir = home / "dags";
+  options.executor = default_options();
+  options.clock = [] { return utc(2026, 3, 12, 7); };
+  SchedulerDaemon daemon(*store, *blobs, options);
+  PassSummary held = daemon.run_once([] { return true; });  // fire, but execute nothing
+  EXPECT_EQ(held.scheduled, 0);
+  EXPECT_EQ(store->active_runs("daily"), 1);
+}
+
+TEST_F(SchedulerDaemonTest, APausedDagStartsNothingUntilUnpaused) {
+  daily(false);
+  store->set_paused("daily", true);
+  EXPECT_EQ(pass(utc(2026, 3, 10, 7)).scheduled, 0);
+  EXPECT_TRUE(runs_of("daily").empty());
+  store->set_paused("daily", false);
+  EXPECT_EQ(pass(utc(2026, 3, 10, 7)).scheduled, 1);
+}
+
+TEST_F(SchedulerDaemonTest, ANewArtifactVersionStartsTheTriggeredDagExactlyOnce) {
+  const std::string producer =
+      write_dag("producer",
+                "name: producer\nparams: {text: v1}\nsteps:\n  - id: make\n"
+                "    outputs: [{name: data, artifact: instruct_dataset}]\n"
+                "    command: echo ${params.text} > \"$TWINFLOW_OUTPUT_DIR/data\"\n");
+  write_dag("training",
+            "name: training\ntriggers: [{on_artifact: instruct_dataset}]\nsteps:\n"
+            "  - id: train\n    command: echo training\n");
+  ASSERT_EQ(execute(prepare_fresh_run(load(producer))).status, "succeeded");
+
+  PassSummary first = pass(Clock::now());
+  EXPECT_EQ(first.triggered, 1);
+  ASSERT_EQ(first.executed.size(), 1u);
+  auto run = store->find_run(first.executed[0]);
+  EXPECT_EQ(run->pipeline, "training");
+  EXPECT_EQ(run->trigger, "event");
+  EXPECT_EQ(run->status, "succeeded");
+  EXPECT_TRUE(run->event_id.has_value());
+
+  EXPECT_EQ(pass(Clock::now()).triggered, 0);  // consumed: never again
+  // The same content again is no new version, so no event.
+  ASSERT_EQ(execute(prepare_fresh_run(load(producer))).status, "succeeded");
+  EXPECT_EQ(pass(Clock::now()).triggered, 0);
+  ASSERT_EQ(execute(prepare_fresh_run(load(producer, {{"text", "v2"}}))).status, "succeeded");
+  EXPECT_EQ(pass(Clock::now()).triggered, 1);
+  EXPECT_EQ(runs_of("training").size(), 2u);
+}
+
+TEST_F(SchedulerDaemonTest, NewDocumentsStartAnOnDocumentsTriggerOncePastMinNew) {
+  write_dag("features",
+            "name: features\ntriggers: [{on_documents: {platform: medium, min_new: 3}}]\n"
+            "steps:\n  - id: clean\n    command: echo cleaning\n");
+  auto add = [this](const std::string& platform, int n) {
+    DocumentToStore doc;
+    doc.author = "tester";
+    doc.platform = platform;
+    doc.kind = platform == "linkedin" ? "post" : "article";
+    doc.url = "https://example.com/" + platform + "/" + std::to_string(n);
+    doc.title = "Post " + std::to_string(n);
+    doc.content = "Text number " + std::to_string(n);
+    store->upsert_document(doc);
+  };
+  add("medium", 1);
+  add("medium", 2);
+  add("linkedin", 3);  // another platform does not count
+  EXPECT_EQ(pass(Clock::now()).triggered, 0);
+  add("medium", 4);
+  PassSummary fired = pass(Clock::now());
+  EXPECT_EQ(fired.triggered, 1);
+  EXPECT_EQ(fired.executed.size(), 1u);
+  EXPECT_EQ(pass(Clock::now()).triggered, 0);
+}
+
+TEST_F(SchedulerDaemonTest, TwoSchedulerProcessesShareTheQueueAndRunEachRunOnce) {
+  const Dag dag = load(write_dag("noop",
+                                 "name: noop\nsteps:\n  - id: a\n    command: 'true'\n"
+                                 "  - id: b\n    needs: [a]\n    command: 'true'\n"));
+  std::vector<int64_t> queued;
+  for (int i = 0; i < 30; ++i) queued.push_back(*store->enqueue_run(new_run_of(dag, "api"), {}));
+  const fs::path empty_dags = home / "no-dags";
+  fs::create_directories(empty_dags);
+  std::vector<pid_t> schedulers;
+  for (int i = 0; i < 2; ++i)
+    schedulers.push_back(
+        spawn_twinflow({"scheduler", "--once", "--dags-dir", empty_dags.string(), "-j", "2"},
+                       (home / ("scheduler" + std::to_string(i) + ".log")).string()));
+  for (pid_t pid : schedulers) {
+    int status = 0;
+    ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
+        << read_file(home / "scheduler0.log") << read_file(home / "scheduler1.log");
+  }
+  pqxx::connection c(conninfo);
+  pqxx::nontransaction tx(c);
+  for (int64_t run_id : queued) {
+    EXPECT_EQ(store->find_run(run_id)->status, "succeeded") << run_id;
+    EXPECT_EQ(attempts_of(run_id, "a"), 1) << run_id;
+    EXPECT_EQ(attempts_of(run_id, "b"), 1) << run_id;
+  }
+  EXPECT_EQ(tx.exec1("SELECT count(*) FROM step_runs")[0].as<int>(), 60);
+}
+
+TEST_F(SchedulerDaemonTest, TheDaemonWakesOnATriggeredRunAndDrainsOnSigterm) {
+  const std::string dag = write_dag("hello",
+                                    "name: hello\nsteps:\n  - id: greet\n"
+                                    "    command: echo hello\n");
+  const std::string log = (home / "daemon.log").string();
+  pid_t daemon = spawn_twinflow(
+      {"scheduler", "--dags-dir", (home / "dags").string(), "--poll-ms", "60000", "--grace", "5"},
+      log);
+  // Wait for it to be listening (it registers itself first).
+  pqxx::connection c(conninfo);
+  for (int i = 0; i < 200; ++i) {
+    pqxx::nontransaction tx(c);
+    if (tx.exec1("SELECT count(*) FROM schedulers")[0].as<int>() > 0) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // past its first pass
+  // `trigger` NOTIFYs on commit: with a 60 s poll interval, only that can
+  // wake the daemon within the 15 s this test waits.
+  auto queued = twinflow({"trigger", dag, "--json"});
+  ASSERT_EQ(queued.exit_code, 0) << queued.err;
+  const int64_t run_id = nlohmann::json::parse(queued.out)["run_id"];
+  std::string status;
+  for (int i = 0; i < 300 && status != "succeeded"; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    status = store->find_run(run_id)->status;
+  }
+  EXPECT_EQ(status, "succeeded") << read_file(log);
+
+  ASSERT_EQ(::kill(daemon, SIGTERM), 0);
+  int wait_status = 0;
+  ASSERT_EQ(::waitpid(daemon, &wait_status, 0), daemon);
+  EXPECT_TRUE(WIFEXITED(wait_status) && WEXITSTATUS(wait_status) == 0) << read_file(log);
+  pqxx::nontransaction tx(c);
+  EXPECT_FALSE(tx.exec1("SELECT stopped_at FROM schedulers")[0].is_null());
+}
+
+}  // namespace
+}  // namespace twinflow
