@@ -121,11 +121,7 @@ void SchedulerDaemon::execute_queue(const std::function<bool()>& stop, PassSumma
     options_.log("executing run " + std::to_string(run->id) + " of " + run->pipeline + " (" +
                  run->trigger + ")");
     try {
-      Dag dag = dag_of_run(store_, *run);
-      ExecutorOptions exec = options_.executor;
-      exec.cancel_requested = options_.cancel_running;
-      Executor executor(dag, run->id, store_, blobs_, progress, exec);
-      executor.execute();
+      execute_claimed(*run, progress);
     } catch (const std::exception& e) {
       // A run that cannot even start is that run's failure, not the daemon's.
       store_.finish_run(run->id, run_status::kFailed, e.what());
@@ -135,9 +131,42 @@ void SchedulerDaemon::execute_queue(const std::function<bool()>& stop, PassSumma
   }
 }
 
+void SchedulerDaemon::execute_claimed(const RunRecord& run, ProgressSink& progress) {
+  ExecutorOptions exec = options_.executor;
+  exec.cancel_requested = options_.cancel_running;
+  if (run.trigger == "rerun" && run.parent_run_id) {
+    // A resumed run: the parent's succeeded steps stand, the rest execute.
+    PreparedRun rerun = prepare_rerun(store_, *run.parent_run_id);
+    store_.set_steps_status(run.id, rerun.reused_step_ids, step_status::kReused,
+                            rerun.reused_result_step_runs);
+    Executor executor(rerun.dag, run.id, store_, blobs_, progress, exec);
+    executor.execute(rerun.seed);
+    return;
+  }
+  Dag dag = dag_of_run(store_, run);
+  Executor executor(dag, run.id, store_, blobs_, progress, exec);
+  executor.execute();
+}
+
+void SchedulerDaemon::resume_interrupted(PassSummary& summary) {
+  for (const RunRecord& run : store_.interrupted_runs_to_resume()) {
+    try {
+      NewRun rerun = new_run_of(dag_of_run(store_, run), "rerun");
+      rerun.parent_run_id = run.id;
+      auto id = store_.enqueue_run(rerun, {});
+      ++summary.resumed;
+      options_.log("run " + std::to_string(run.id) + " of " + run.pipeline +
+                   " was interrupted; queued run " + std::to_string(*id) + " to finish it");
+    } catch (const std::exception& e) {
+      summary.errors.push_back("cannot resume run " + std::to_string(run.id) + ": " + e.what());
+    }
+  }
+}
+
 PassSummary SchedulerDaemon::run_once(const std::function<bool()>& stop) {
   PassSummary summary;
   recover_interrupted_runs(store_, options_.executor.host);
+  resume_interrupted(summary);
   std::vector<Dag> dags = load_dags(summary);
   for (const std::string& error : summary.errors) options_.log(error);
   fire_schedules(dags, summary);

@@ -17,6 +17,12 @@
 //      twice, and executed here by the Executor, one at a time.
 // Paused DAGs (`twinflow pause`) fire and consume nothing.
 //
+// A run of the daemon's whose scheduler died (kill -9, a lost machine) is
+// recorded interrupted by the next pass on its host (or anywhere once its
+// heartbeat is stale), and resumed: a rerun of it is queued that reuses the
+// steps that succeeded and executes the others, so no step result is
+// recorded twice.
+//
 // serve() repeats passes until asked to stop, sleeping between them until a
 // NOTIFY on the events channel or the poll interval. The clock is injected so
 // tests can replay an outage in a moment.
@@ -54,6 +60,7 @@ struct DaemonOptions {
 struct PassSummary {
   int scheduled = 0;                // runs enqueued for schedule ticks
   int triggered = 0;                // runs enqueued for events
+  int resumed = 0;                  // reruns enqueued for interrupted runs
   std::vector<int64_t> executed;    // runs claimed and executed, in order
   std::vector<std::string> errors;  // DAG files that did not load, and similar
 };
@@ -74,6 +81,8 @@ class SchedulerDaemon {
   void fire_schedules(const std::vector<Dag>& dags, PassSummary& summary);
   void consume_triggers(const std::vector<Dag>& dags, PassSummary& summary);
   void execute_queue(const std::function<bool()>& stop, PassSummary& summary);
+  void resume_interrupted(PassSummary& summary);
+  void execute_claimed(const RunRecord& run, ProgressSink& progress);
   std::vector<Dag> load_dags(PassSummary& summary) const;
 
   Store& store_;

@@ -201,6 +201,10 @@ class Store {
                                                     const std::vector<int64_t>& event_ids,
                                                     const NewRun& run);
 
+  // Interrupted runs the daemon started (trigger schedule, event or api) that
+  // no run resumes yet, oldest first.
+  std::vector<RunRecord> interrupted_runs_to_resume();
+
   void set_paused(const std::string& pipeline, bool paused);
   bool is_paused(const std::string& pipeline);
 

@@ -151,6 +151,18 @@ std::optional<int64_t> Store::consume_events_and_enqueue(const std::string& pipe
   return run_id;
 }
 
+std::vector<RunRecord> Store::interrupted_runs_to_resume() {
+  pqxx::nontransaction tx(impl_->connection);
+  std::vector<RunRecord> out;
+  for (const auto& row :
+       tx.exec(std::string("SELECT ") + kRunColumns +
+               " FROM runs r JOIN pipelines p ON p.id = r.pipeline_id "
+               "WHERE r.status = 'interrupted' AND r.trigger IN ('schedule', 'event', 'api') "
+               "AND NOT EXISTS (SELECT 1 FROM runs c WHERE c.parent_run_id = r.id) ORDER BY r.id"))
+    out.push_back(read_run(row));
+  return out;
+}
+
 void Store::set_paused(const std::string& pipeline, bool paused) {
   pqxx::nontransaction tx(impl_->connection);
   if (paused)

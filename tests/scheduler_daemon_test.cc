@@ -245,5 +245,40 @@ TEST_F(SchedulerDaemonTest, TheDaemonWakesOnATriggeredRunAndDrainsOnSigterm) {
   EXPECT_FALSE(tx.exec1("SELECT stopped_at FROM schedulers")[0].is_null());
 }
 
+TEST_F(SchedulerDaemonTest, AKilledSchedulersRunIsResumedAndNoStepRunsTwice) {
+  const fs::path marker = home / "second-attempt";
+  const std::string dag = write_dag("long",
+                                    "name: long\nsteps:\n  - id: first\n    command: echo first\n"
+                                    "  - id: slow\n    needs: [first]\n    command: \"if [ -e '" +
+                                        marker.string() + "' ]; then exit 0; fi; touch '" +
+                                        marker.string() + "'; sleep 60\"\n");
+  auto queued = twinflow({"trigger", dag, "--json"});
+  ASSERT_EQ(queued.exit_code, 0) << queued.err;
+  const int64_t run_id = nlohmann::json::parse(queued.out)["run_id"];
+  const std::string log = (home / "killed.log").string();
+  pid_t daemon = spawn_twinflow(
+      {"scheduler", "--dags-dir", (home / "no-dags").string(), "--poll-ms", "100"}, log);
+  for (int i = 0; i < 400 && !fs::exists(marker); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  ASSERT_TRUE(fs::exists(marker)) << read_file(log);
+  ASSERT_EQ(::kill(daemon, SIGKILL), 0);  // mid-step, no chance to clean up
+  ::waitpid(daemon, nullptr, 0);
+
+  // The next pass on this host notices, records it interrupted and finishes it.
+  PassSummary pass_after = pass(Clock::now());
+  EXPECT_EQ(pass_after.resumed, 1);
+  ASSERT_EQ(pass_after.executed.size(), 1u);
+  const int64_t resumed = pass_after.executed[0];
+  EXPECT_EQ(store->find_run(run_id)->status, "interrupted");
+  auto child = store->find_run(resumed);
+  EXPECT_EQ(child->status, "succeeded");
+  EXPECT_EQ(child->parent_run_id, run_id);
+  EXPECT_EQ(step_state(resumed, "first"), "reused");
+  EXPECT_EQ(attempts_of(run_id, "first"), 1);
+  EXPECT_EQ(attempts_of(resumed, "first"), 0);  // not executed again
+  EXPECT_EQ(attempts_of(resumed, "slow"), 1);
+  EXPECT_EQ(pass(Clock::now()).resumed, 0);  // resumed once only
+}
+
 }  // namespace
 }  // namespace twinflow
