@@ -7,7 +7,6 @@
 #include "cli/app_context.h"
 #include "cli/commands.h"
 #include "cli/run_foreground.h"
-#include "scheduler/dag_loader.h"
 
 namespace twinflow {
 
@@ -21,18 +20,12 @@ void add_run_command(CLI::App& app, AppContext& ctx, int* exit_code) {
   cmd->add_option("-j,--jobs", options->jobs, "Steps to run at once (default: cores)");
   cmd->add_flag("--no-cache", options->no_cache, "Run every step even when its cache key matches");
   cmd->callback([&ctx, exit_code, options, dag_file, params] {
-    auto overrides = parse_param_overrides(*params);
-    if (!overrides) {
+    std::optional<Dag> dag = load_dag_with_params(*dag_file, *params);
+    if (!dag) {
       *exit_code = kExitUsage;
       return;
     }
-    auto loaded = load_dag_file(*dag_file, {*overrides});
-    if (!loaded.ok()) {
-      std::cerr << format_diagnostics(loaded.diagnostics);
-      *exit_code = kExitUsage;
-      return;
-    }
-    *exit_code = run_in_foreground(ctx, prepare_fresh_run(std::move(*loaded.dag)), *options);
+    *exit_code = run_in_foreground(ctx, prepare_fresh_run(std::move(*dag)), *options);
   });
 }
 

@@ -113,22 +113,16 @@ void add_trigger_command(CLI::App& app, AppContext& ctx, int* exit_code) {
   cmd->add_option("dag", *dag_file, "The DAG file (YAML)")->required();
   cmd->add_option("-p,--param", *params, "Override a DAG param: -p key=value (repeatable)");
   cmd->callback([&ctx, exit_code, dag_file, params] {
-    auto overrides = parse_param_overrides(*params);
-    if (!overrides) {
+    std::optional<Dag> dag = load_dag_with_params(*dag_file, *params);
+    if (!dag) {
       *exit_code = kExitUsage;
       return;
     }
-    auto loaded = load_dag_file(*dag_file, {*overrides});
-    if (!loaded.ok()) {
-      std::cerr << format_diagnostics(loaded.diagnostics);
-      *exit_code = kExitUsage;
-      return;
-    }
-    auto run_id = ctx.store().enqueue_run(new_run_of(*loaded.dag, "api"), {});
+    auto run_id = ctx.store().enqueue_run(new_run_of(*dag, "api"), {});
     if (ctx.json)
       std::cout << nlohmann::json{{"run_id", *run_id}, {"status", "queued"}}.dump() << "\n";
     else
-      std::cout << "queued run " << *run_id << " of " << loaded.dag->name << "\n";
+      std::cout << "queued run " << *run_id << " of " << dag->name << "\n";
     *exit_code = kExitOk;
   });
 }

@@ -9,6 +9,7 @@
 #include "cli/console_progress.h"
 #include "cli/interrupt.h"
 #include "cli/render.h"
+#include "scheduler/dag_loader.h"
 #include "scheduler/executor.h"
 #include "scheduler/recovery.h"
 
@@ -26,6 +27,18 @@ std::optional<std::map<std::string, std::string>> parse_param_overrides(
     overrides[param.substr(0, eq)] = param.substr(eq + 1);
   }
   return overrides;
+}
+
+std::optional<Dag> load_dag_with_params(const std::string& dag_file,
+                                        const std::vector<std::string>& params) {
+  auto overrides = parse_param_overrides(params);
+  if (!overrides) return std::nullopt;
+  auto loaded = load_dag_file(dag_file, {*overrides});
+  if (!loaded.ok()) {
+    std::cerr << format_diagnostics(loaded.diagnostics);
+    return std::nullopt;
+  }
+  return std::move(*loaded.dag);
 }
 
 int run_in_foreground(AppContext& ctx, const PreparedRun& run, const ForegroundOptions& options) {

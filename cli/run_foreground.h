@@ -27,4 +27,10 @@ int run_in_foreground(AppContext& ctx, const PreparedRun& run, const ForegroundO
 std::optional<std::map<std::string, std::string>> parse_param_overrides(
     const std::vector<std::string>& params);
 
+// Loads a DAG file with `-p key=value` overrides, as `run` and `trigger` take
+// them. Prints what is wrong (bad -p, the file's diagnostics) and returns
+// nullopt: the command's exit code is then kExitUsage.
+std::optional<Dag> load_dag_with_params(const std::string& dag_file,
+                                        const std::vector<std::string>& params);
+
 }  // namespace twinflow

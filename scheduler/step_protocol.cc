@@ -4,6 +4,7 @@
 #include <fstream>
 
 #include "util/error.h"
+#include "util/files.h"
 
 namespace fs = std::filesystem;
 
@@ -22,18 +23,6 @@ nlohmann::json input_json(const NamedVersion& input) {
   return {{"path", v.uri},          {"artifact", v.artifact},         {"version", v.version},
           {"type", v.type},         {"content_hash", v.content_hash}, {"size_bytes", v.size_bytes},
           {"metadata", v.metadata}, {"artifact_version_id", v.id}};
-}
-
-void write_file_atomically(const fs::path& path, const std::string& content) {
-  fs::path temp = path;
-  temp += ".tmp";
-  {
-    std::ofstream out(temp, std::ios::binary | std::ios::trunc);
-    if (!out) throw Error("cannot write " + temp.string());
-    out << content;
-    if (!out.flush()) throw Error("cannot write " + temp.string());
-  }
-  fs::rename(temp, path);
 }
 
 std::optional<int64_t> metric_step(const nlohmann::json& line) {

@@ -5,17 +5,16 @@
 #include "util/sha256.h"
 
 namespace twinflow {
-namespace {
 
-// The SQL that restricts current chunks (alias c) of latest documents (alias
-// d) to a ChunkFilter given as parameters $N, $N+1, $N+2.
-std::string filter_sql(int first_param) {
+std::string chunk_filter_sql(int first_param) {
   const std::string a = "$" + std::to_string(first_param);
   const std::string k = "$" + std::to_string(first_param + 1);
   const std::string p = "$" + std::to_string(first_param + 2);
   return " c.is_current AND d.is_latest AND (" + a + " = '' OR d.author = " + a + ") AND (" + k +
          " = '' OR c.kind = " + k + ") AND (" + p + " = '' OR d.platform = " + p + ") ";
 }
+
+namespace {
 
 const char* const kDocumentColumns =
     "d.id, d.author, d.platform, d.kind, d.url, d.version, d.title, d.subtitle, d.byline, "
@@ -216,7 +215,7 @@ std::vector<ChunkText> Store::current_chunks(const ChunkFilter& filter) {
   std::vector<ChunkText> out;
   for (const auto& row : tx.exec_params(
            "SELECT c.id, c.content FROM chunks c JOIN documents d ON d.id = c.document_id WHERE" +
-               filter_sql(1) + "ORDER BY c.id",
+               chunk_filter_sql(1) + "ORDER BY c.id",
            filter.author, filter.kind, filter.platform))
     out.push_back({row[0].as<int64_t>(), row[1].as<std::string>()});
   return out;
@@ -270,7 +269,7 @@ std::vector<std::pair<int64_t, double>> Store::text_search(const std::string& qu
            "SELECT c.id, ts_rank_cd(c.tsv, q.query, 32) AS rank "
            "FROM chunks c JOIN documents d ON d.id = c.document_id, q "
            "WHERE c.tsv @@ q.query AND" +
-               filter_sql(1) + "ORDER BY rank DESC, c.id LIMIT $5",
+               chunk_filter_sql(1) + "ORDER BY rank DESC, c.id LIMIT $5",
            filter.author, filter.kind, filter.platform, query, limit))
     out.emplace_back(row[0].as<int64_t>(), row[1].as<double>());
   return out;

@@ -92,11 +92,10 @@ std::vector<ChunkText> Store::chunks_without_embedding(int64_t model_id,
   std::vector<ChunkText> out;
   for (const auto& row : tx.exec_params(
            "SELECT c.id, c.content FROM chunks c JOIN documents d ON d.id = c.document_id "
-           "WHERE c.is_current AND d.is_latest AND ($1 = '' OR d.author = $1) "
-           "AND ($2 = '' OR c.kind = $2) AND ($3 = '' OR d.platform = $3) "
-           "AND NOT EXISTS (SELECT 1 FROM embeddings e WHERE e.model_id = $4 AND e.chunk_id = "
-           "c.id) "
-           "ORDER BY c.id",
+           "WHERE" +
+               chunk_filter_sql(1) +
+               "AND NOT EXISTS (SELECT 1 FROM embeddings e WHERE e.model_id = $4 "
+               "AND e.chunk_id = c.id) ORDER BY c.id",
            filter.author, filter.kind, filter.platform, model_id))
     out.push_back({row[0].as<int64_t>(), row[1].as<std::string>()});
   return out;
@@ -134,8 +133,8 @@ std::string Store::vectors_signature(const EmbeddingModelRecord& model, const Ch
   auto row = tx.exec_params1(
       "SELECT count(*), coalesce(max(e.chunk_id), 0) FROM embeddings e "
       "JOIN chunks c ON c.id = e.chunk_id JOIN documents d ON d.id = c.document_id "
-      "WHERE e.model_id = $1 AND c.is_current AND d.is_latest AND ($2 = '' OR d.author = $2) "
-      "AND ($3 = '' OR c.kind = $3) AND ($4 = '' OR d.platform = $4)",
+      "WHERE e.model_id = $1 AND" +
+          chunk_filter_sql(2),
       model.id, filter.author, filter.kind, filter.platform);
   return std::to_string(model.id) + ":" + row[0].as<std::string>() + ":" + row[1].as<std::string>();
 }
@@ -147,8 +146,8 @@ ChunkVectors Store::load_vectors(const EmbeddingModelRecord& model, const ChunkF
   auto rows = tx.exec_params(
       "SELECT e.chunk_id, e.vector::text FROM embeddings e "
       "JOIN chunks c ON c.id = e.chunk_id JOIN documents d ON d.id = c.document_id "
-      "WHERE e.model_id = $1 AND c.is_current AND d.is_latest AND ($2 = '' OR d.author = $2) "
-      "AND ($3 = '' OR c.kind = $3) AND ($4 = '' OR d.platform = $4) ORDER BY e.chunk_id",
+      "WHERE e.model_id = $1 AND" +
+          chunk_filter_sql(2) + "ORDER BY e.chunk_id",
       model.id, filter.author, filter.kind, filter.platform);
   out.ids.reserve(rows.size());
   out.data.resize(rows.size() * static_cast<size_t>(model.dimension));

@@ -20,6 +20,16 @@ struct Store::Impl {
 std::string to_pg_text_array(const std::vector<std::string>& values);
 std::string to_pg_bigint_array(const std::vector<int64_t>& values);
 
+// Records a run's DAG snapshot (once per content) and its pipeline (latest
+// file and snapshot); returns the pipeline id. Shared by create_run and the
+// queue's enqueue.
+int64_t record_pipeline(pqxx::work& tx, const NewRun& run);
+
+// The SQL that restricts current chunks (alias c) of latest documents (alias
+// d) to a ChunkFilter given as parameters $N, $N+1, $N+2 (author, kind,
+// platform; an empty one matches all).
+std::string chunk_filter_sql(int first_param);
+
 // Column lists and row readers, kept next to each other so they cannot drift.
 extern const char* const kRunColumns;
 RunRecord read_run(const pqxx::row& row);

@@ -7,22 +7,12 @@
 namespace twinflow {
 namespace {
 
-// Inserts the DAG snapshot, the pipeline, a queued run and its pending steps.
+// Records the DAG snapshot and pipeline, a queued run and its pending steps.
 // Returns nullopt when the run's tick is taken.
 std::optional<int64_t> insert_queued_run(pqxx::work& tx, const NewRun& run,
                                          std::optional<int64_t> logical_time,
                                          std::optional<int64_t> event_id) {
-  tx.exec_params(
-      "INSERT INTO dag_snapshots (content_hash, content) VALUES ($1, $2) "
-      "ON CONFLICT (content_hash) DO NOTHING",
-      run.dag_hash, run.dag_content);
-  const auto pipeline_id =
-      tx.exec_params1(
-            "INSERT INTO pipelines (name, dag_file, dag_hash) VALUES ($1, $2, $3) "
-            "ON CONFLICT (name) DO UPDATE SET dag_file = EXCLUDED.dag_file, "
-            "dag_hash = EXCLUDED.dag_hash, updated_at = now() RETURNING id",
-            run.pipeline, run.dag_file, run.dag_hash)[0]
-          .as<int64_t>();
+  const int64_t pipeline_id = record_pipeline(tx, run);
   const auto rows = tx.exec_params(
       "INSERT INTO runs (pipeline_id, dag_hash, dag_file, parent_run_id, trigger, params, status, "
       "logical_time, event_id) "

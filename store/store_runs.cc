@@ -6,18 +6,23 @@
 
 namespace twinflow {
 
-int64_t Store::create_run(const NewRun& run) {
-  pqxx::work tx(impl_->connection);
+int64_t record_pipeline(pqxx::work& tx, const NewRun& run) {
   tx.exec_params(
       "INSERT INTO dag_snapshots (content_hash, content) VALUES ($1, $2) "
       "ON CONFLICT (content_hash) DO NOTHING",
       run.dag_hash, run.dag_content);
-  auto pipeline_id = tx.exec_params1(
-                           "INSERT INTO pipelines (name, dag_file, dag_hash) VALUES ($1, $2, $3) "
-                           "ON CONFLICT (name) DO UPDATE SET dag_file = EXCLUDED.dag_file, "
-                           "dag_hash = EXCLUDED.dag_hash, updated_at = now() RETURNING id",
-                           run.pipeline, run.dag_file, run.dag_hash)[0]
-                         .as<int64_t>();
+  return tx
+      .exec_params1(
+          "INSERT INTO pipelines (name, dag_file, dag_hash) VALUES ($1, $2, $3) "
+          "ON CONFLICT (name) DO UPDATE SET dag_file = EXCLUDED.dag_file, "
+          "dag_hash = EXCLUDED.dag_hash, updated_at = now() RETURNING id",
+          run.pipeline, run.dag_file, run.dag_hash)[0]
+      .as<int64_t>();
+}
+
+int64_t Store::create_run(const NewRun& run) {
+  pqxx::work tx(impl_->connection);
+  const int64_t pipeline_id = record_pipeline(tx, run);
   auto run_id =
       tx.exec_params1(
             "INSERT INTO runs (pipeline_id, dag_hash, dag_file, parent_run_id, trigger, params, "

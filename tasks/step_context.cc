@@ -10,6 +10,7 @@
 #include "scheduler/dag_loader.h"
 #include "store/store.h"
 #include "util/error.h"
+#include "util/files.h"
 
 namespace twinflow {
 namespace fs = std::filesystem;
@@ -164,21 +165,7 @@ void StepReport::output_metadata(const std::string& output, nlohmann::json metad
 
 void StepReport::write() const {
   nlohmann::json doc = {{"outputs", outputs_}};
-  write_output_file(context_.result_file, doc.dump(2));
-}
-
-void write_output_file(const fs::path& path, const std::string& content) {
-  fs::path temp = path;
-  temp += ".tmp";
-  {
-    std::ofstream out(temp, std::ios::binary | std::ios::trunc);
-    if (!out) throw Error("cannot write " + temp.string());
-    out << content;
-    if (!out.flush()) throw Error("cannot write " + temp.string());
-  }
-  std::error_code ec;
-  fs::rename(temp, path, ec);
-  if (ec) throw Error("cannot write " + path.string() + ": " + ec.message());
+  write_file_atomically(context_.result_file, doc.dump(2));
 }
 
 }  // namespace twinflow

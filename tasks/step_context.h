@@ -96,7 +96,4 @@ class StepReport {
   nlohmann::json outputs_ = nlohmann::json::object();
 };
 
-// Writes a file atomically (temporary name, then rename). Throws Error.
-void write_output_file(const std::filesystem::path& path, const std::string& content);
-
 }  // namespace twinflow

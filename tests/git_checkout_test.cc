@@ -5,6 +5,7 @@
 // token travels as an Authorization header yet never shows in an error, that
 // a timeout kills git, and the GitHub URL helper.
 #include "tasks/crawl/git_checkout.h"
+#include "tests/support/scratch_dir.h"
 
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
@@ -36,23 +37,6 @@ namespace twinflow {
 namespace {
 
 namespace fs = std::filesystem;
-
-class ScratchDir {
- public:
-  ScratchDir() {
-    std::string pattern = (fs::temp_directory_path() / "twinflow-git-test-XXXXXX").string();
-    if (mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-    path_ = pattern;
-  }
-  ~ScratchDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
 
 // stdout of a shell command, trailing newline removed.
 std::string command_output(const std::string& command) {

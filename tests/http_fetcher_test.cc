@@ -235,7 +235,10 @@ TEST_F(FetcherTest, SlowServerHitsTheTotalTimeout) {
   const auto start = Clock::now();
   const FetchResult result = HttpFetcher(options).fetch({url("/slow")});
   EXPECT_EQ(result.error, "timed out after 0.3 s");
-  EXPECT_GE(seconds_between(start, Clock::now()), 0.3);
+  // It waited for the timeout rather than giving up at once. libcurl keeps
+  // its own millisecond clock and may fire a fraction of a millisecond early
+  // by ours (measured: 0.29992 s), hence the small allowance.
+  EXPECT_GE(seconds_between(start, Clock::now()), 0.29);
 }
 
 TEST_F(FetcherTest, RobotsDisallowIsRecordedPerUrl) {

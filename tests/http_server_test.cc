@@ -1,6 +1,7 @@
 // Tests of HttpServer and static_files_handler: real requests over loopback
 // with libcurl, so the server is seen exactly as the crawler and browsers see it.
 #include "web/http_server.h"
+#include "tests/support/scratch_dir.h"
 
 #include <curl/curl.h>
 #include <unistd.h>
@@ -342,25 +343,6 @@ TEST(HttpDate, FormatsAndParsesAllThreeForms) {
   EXPECT_FALSE(parse_http_date("Sun, 06 Foo 1994 08:49:37 GMT").has_value());
 }
 
-// A directory under /tmp, removed afterwards.
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (fs::temp_directory_path() / "twinflow-http-XXXXXX").string();
-    if (!mkdtemp(pattern.data())) throw Error("mkdtemp failed");
-    path_ = pattern;
-  }
-  ~TempDir() { fs::remove_all(path_); }
-  const fs::path& path() const { return path_; }
-  void write(const std::string& relative, const std::string& content) const {
-    fs::create_directories((path_ / relative).parent_path());
-    std::ofstream(path_ / relative, std::ios::binary) << content;
-  }
-
- private:
-  fs::path path_;
-};
-
 class StaticFilesTest : public testing::Test {
  protected:
   void SetUp() override {
@@ -378,7 +360,7 @@ class StaticFilesTest : public testing::Test {
 
   std::string url(const std::string& path) const { return server_->base_url() + path; }
 
-  TempDir dir_;
+  ScratchDir dir_;
   std::unique_ptr<HttpServer> server_;
 };
 

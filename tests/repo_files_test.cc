@@ -5,6 +5,7 @@
 // symlinks out of the root, bytes that are not UTF-8, generator markers, the
 // size cap, nested dependency folders, and a root that is not a directory.
 #include "tasks/crawl/repo_files.h"
+#include "tests/support/scratch_dir.h"
 
 #include <gtest/gtest.h>
 #include <stdlib.h>
@@ -31,24 +32,6 @@ namespace fs = std::filesystem;
 using Json = nlohmann::json;
 
 const fs::path kSample = fs::path(TWINFLOW_SOURCE_DIR) / "sample";
-
-// A fresh directory under the system's temp dir, removed with its contents.
-class ScratchDir {
- public:
-  ScratchDir() {
-    std::string pattern = (fs::temp_directory_path() / "twinflow-repo-files-XXXXXX").string();
-    if (mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-    path_ = pattern;
-  }
-  ~ScratchDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
 
 std::string slurp(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);

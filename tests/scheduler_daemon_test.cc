@@ -31,14 +31,17 @@ Clock::time_point utc(int year, int month, int day, int hour, int minute = 0) {
 
 class SchedulerDaemonTest : public TwinflowTest {
  protected:
-  PassSummary pass(Clock::time_point now) {
+  // One pass at `now`; `stop` true from the start fires and consumes but
+  // claims nothing.
+  PassSummary pass(
+      Clock::time_point now, std::function<bool()> stop = [] { return false; }) {
     DaemonOptions options;
     options.dags_dir = home / "dags";
     options.executor = default_options();
     options.pid = static_cast<int>(::getpid());
     options.clock = [now] { return now; };
     SchedulerDaemon daemon(*store, *blobs, options);
-    return daemon.run_once();
+    return daemon.run_once(stop);
   }
 
   std::string daily(bool catchup, int max_active_runs = 1) {
@@ -107,12 +110,7 @@ TEST_F(SchedulerDaemonTest, MaxActiveRunsHoldsBackTicksWhileRunsAreQueued) {
   pass(utc(2026, 3, 10, 7));
   // A queued run of the DAG counts as active: the catchup waits for it.
   store->enqueue_run(new_run_of(load(home / "dags" / "daily.yaml"), "api"), {});
-  DaemonOptions options;
-  options.dags_dir = home / "dags";
-  options.executor = default_options();
-  options.clock = [] { return utc(2026, 3, 12, 7); };
-  SchedulerDaemon daemon(*store, *blobs, options);
-  PassSummary held = daemon.run_once([] { return true; });  // fire, but execute nothing
+  PassSummary held = pass(utc(2026, 3, 12, 7), [] { return true; });  // executes nothing
   EXPECT_EQ(held.scheduled, 0);
   EXPECT_EQ(store->active_runs("daily"), 1);
 }

@@ -4,6 +4,7 @@
 // a tiny corpus, topical retrieval on a hand-written corpus and through word
 // co-occurrence, a lossless save/load, and load errors that name the file.
 #include "tasks/embed/tfidf_svd.h"
+#include "tests/support/scratch_dir.h"
 
 #include <gtest/gtest.h>
 #include <stdlib.h>
@@ -146,20 +147,6 @@ std::vector<std::string> synthetic_topic_corpus(int topics, int docs_per_topic, 
   return docs;
 }
 
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (fs::temp_directory_path() / "twinflow-tfidf-XXXXXX").string();
-    if (::mkdtemp(pattern.data()) == nullptr) throw Error("mkdtemp failed");
-    path_ = pattern;
-  }
-  ~TempDir() { fs::remove_all(path_); }
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
-
 std::string read_bytes(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);
   return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
@@ -182,7 +169,7 @@ TEST(TfidfSvdModel, FittingTwiceGivesIdenticalBytesWhateverTheThreads) {
   two_threads.threads = 2;
   const TfidfSvdModel a = TfidfSvdModel::fit(corpus, one_thread);
   const TfidfSvdModel b = TfidfSvdModel::fit(corpus, two_threads);
-  TempDir dir;
+  ScratchDir dir;
   a.save(dir.path() / "a.model");
   b.save(dir.path() / "b.model");
   EXPECT_EQ(read_bytes(dir.path() / "a.model"), read_bytes(dir.path() / "b.model"));
@@ -267,7 +254,7 @@ TEST(TfidfSvdModel, CooccurringWordsBringTheirTopicCloser) {
 
 TEST(TfidfSvdModel, SaveAndLoadGiveIdenticalEmbeddings) {
   const TfidfSvdModel model = TfidfSvdModel::fit(topic_corpus(), small_options(32));
-  TempDir dir;
+  ScratchDir dir;
   const fs::path path = dir.path() / "lsa.model";
   model.save(path);
   const TfidfSvdModel loaded = TfidfSvdModel::load(path);
@@ -297,7 +284,7 @@ void expect_load_error(const fs::path& path, const std::string& problem) {
 
 TEST(TfidfSvdModel, DamagedFilesThrowErrorsNamingTheFile) {
   const TfidfSvdModel model = TfidfSvdModel::fit(topic_corpus(), small_options(16));
-  TempDir dir;
+  ScratchDir dir;
   const fs::path good = dir.path() / "good.model";
   model.save(good);
   const std::string bytes = read_bytes(good);

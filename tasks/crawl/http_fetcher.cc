@@ -30,6 +30,7 @@
 #include "tasks/crawl/host_rate_limiter.h"
 #include "tasks/crawl/robots.h"
 #include "util/error.h"
+#include "util/retry_after.h"
 
 namespace twinflow {
 
@@ -102,17 +103,6 @@ std::optional<UrlParts> split_url(const std::string& text, std::string& error) {
   const std::string query = url_part(url.get(), CURLUPART_QUERY);
   if (!query.empty()) parts.path_and_query += "?" + query;
   return parts;
-}
-
-// Retry-After: delay-seconds or an HTTP date (RFC 9110 10.2.3).
-std::optional<Millis> parse_retry_after(const std::string& value) {
-  if (value.empty()) return std::nullopt;
-  if (std::all_of(value.begin(), value.end(), [](unsigned char c) { return std::isdigit(c); })) {
-    return Millis(std::stoll(value.substr(0, 9)) * 1000);
-  }
-  const time_t when = curl_getdate(value.c_str(), nullptr);
-  if (when < 0) return std::nullopt;
-  return Millis(std::max<long long>(0, static_cast<long long>(when - std::time(nullptr))) * 1000);
 }
 
 // Response headers of the last response of a redirect chain.

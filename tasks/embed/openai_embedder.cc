@@ -28,6 +28,7 @@
 #include <nlohmann/json.hpp>
 
 #include "util/error.h"
+#include "util/retry_after.h"
 
 namespace twinflow {
 
@@ -50,17 +51,6 @@ std::string describe_seconds(Millis duration) {
   char text[32];
   std::snprintf(text, sizeof text, "%g s", static_cast<double>(duration.count()) / 1000.0);
   return text;
-}
-
-// Retry-After: delay-seconds or an HTTP date (RFC 9110 10.2.3).
-std::optional<Millis> parse_retry_after(const std::string& value) {
-  if (value.empty()) return std::nullopt;
-  if (std::all_of(value.begin(), value.end(), [](unsigned char c) { return std::isdigit(c); })) {
-    return Millis(std::stoll(value.substr(0, 9)) * 1000);
-  }
-  const time_t when = curl_getdate(value.c_str(), nullptr);
-  if (when < 0) return std::nullopt;
-  return Millis(std::max<long long>(0, static_cast<long long>(when - std::time(nullptr))) * 1000);
 }
 
 // The human part of an error body: OpenAI's {"error": {"message": ...}}, the

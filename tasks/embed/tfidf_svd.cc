@@ -22,6 +22,7 @@
 
 #include "util/error.h"
 #include "util/sha256.h"
+#include "util/simd.h"
 
 namespace twinflow {
 
@@ -40,17 +41,6 @@ constexpr double kSingularRankTolerance = 1e-6;
 
 // Corpora smaller than this ignore max_df_ratio (see TfidfSvdOptions).
 constexpr size_t kMinDocumentsForMaxDf = 10;
-
-// x86-64 machines run an AVX2 build of the hot loop, chosen when the program
-// loads; others the portable one. AVX2 without FMA: the same additions and
-// multiplications in the same order, so both builds give identical bits.
-#if defined(__x86_64__) && defined(__GNUC__)
-#define TWINFLOW_AVX2_CLONE __attribute__((target_clones("avx2", "default")))
-#else
-#define TWINFLOW_AVX2_CLONE
-#endif
-
-using Float8 = float __attribute__((vector_size(32)));
 
 // y += a·x over n floats; explicit vectors because -O2 does not vectorise
 // loops of unknown length.

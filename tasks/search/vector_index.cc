@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "util/error.h"
+#include "util/simd.h"
 
 namespace twinflow {
 
@@ -20,17 +21,6 @@ constexpr size_t kMinVectorsPerThread = 32 * 1024;
 // add() leaves vectors whose squared norm is this close to 1 untouched, so a
 // caller's unit vectors are stored bit for bit.
 constexpr double kUnitTolerance = 1e-4;
-
-// x86-64 machines run an AVX2 build of the hot loop, chosen when the program
-// loads; others the portable one. AVX2 without FMA: the same additions and
-// multiplications in the same order, so both builds give identical bits.
-#if defined(__x86_64__) && defined(__GNUC__)
-#define TWINFLOW_AVX2_CLONE __attribute__((target_clones("avx2", "default")))
-#else
-#define TWINFLOW_AVX2_CLONE
-#endif
-
-using Float8 = float __attribute__((vector_size(32)));
 
 // Four independent 8-wide accumulators: -O2 does not vectorise a float sum
 // (it may not reorder the additions), and one accumulator would serialise on

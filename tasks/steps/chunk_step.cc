@@ -9,6 +9,7 @@
 #include "tasks/text/chunk.h"
 #include "tasks/text/clean.h"
 #include "util/error.h"
+#include "util/files.h"
 #include "util/sha256.h"
 
 namespace twinflow {
@@ -101,7 +102,7 @@ int run_chunk_step(StepEnvironment& env) {
                              {"chunker", chunker},
                              {"current_chunks", current},
                              {"state_sha256", state.hex_digest()}};
-  write_output_file(env.context.output_path("chunks"), manifest.dump(2));
+  write_file_atomically(env.context.output_path("chunks"), manifest.dump(2));
   env.report.output_metadata("chunks", {{"current_chunks", current}, {"chunker", chunker}});
   env.report.metrics({{"documents_chunked", documents},
                       {"chunks_written", chunks_total},

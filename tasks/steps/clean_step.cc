@@ -5,6 +5,7 @@
 #include "store/store.h"
 #include "tasks/steps/data_steps.h"
 #include "tasks/text/clean.h"
+#include "util/files.h"
 #include "util/sha256.h"
 
 namespace twinflow {
@@ -80,7 +81,7 @@ int run_clean_step(StepEnvironment& env) {
                          {"version", doc.version},
                          {"content_sha256", doc.content_sha256}});
   nlohmann::json manifest = {{"author", author}, {"cleaner", cleaner}, {"documents", documents}};
-  write_output_file(env.context.output_path("cleaned"), manifest.dump(2));
+  write_file_atomically(env.context.output_path("cleaned"), manifest.dump(2));
   env.report.output_metadata("cleaned", {{"documents", documents.size()}, {"cleaner", cleaner}});
   env.report.metrics({{"documents_cleaned", cleaned},
                       {"bytes_in", bytes_in},

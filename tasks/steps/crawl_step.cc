@@ -17,6 +17,7 @@
 #include "tasks/extract/html_extractor.h"
 #include "tasks/steps/data_steps.h"
 #include "util/error.h"
+#include "util/files.h"
 
 namespace twinflow {
 namespace fs = std::filesystem;
@@ -359,7 +360,7 @@ int run_crawl_step(StepEnvironment& env) {
     if (o.status == "failed") std::cerr << "crawl: " << o.url << ": " << o.reason << "\n";
   }
   nlohmann::json manifest = manifest_of(author, outcomes);
-  write_output_file(env.context.output_path("documents"), manifest.dump(2));
+  write_file_atomically(env.context.output_path("documents"), manifest.dump(2));
   env.report.output_metadata("documents", {{"author", author},
                                            {"documents", manifest["documents"].size()},
                                            {"failures", manifest["failures"].size()}});

@@ -16,6 +16,7 @@
 #include "tasks/embed/tfidf_svd.h"
 #include "tasks/steps/data_steps.h"
 #include "util/error.h"
+#include "util/files.h"
 #include "util/sha256.h"
 
 namespace twinflow {
@@ -114,7 +115,7 @@ EmbeddingModelRecord model_for(StepEnvironment& env, const EmbedSettings& s,
     nlohmann::json description = remote.settings;
     description["provider"] = "openai";
     description["dimension"] = remote.dimension;
-    write_output_file(model_path, description.dump(2));
+    write_file_atomically(model_path, description.dump(2));
     return remote;
   }
   registered =
@@ -176,7 +177,7 @@ int run_embed_step(StepEnvironment& env) {
                              {"dimension", record->dimension},
                              {"embedded_chunks", current.ids.size()},
                              {"state_sha256", state.hex_digest()}};
-  write_output_file(env.context.output_path("embeddings"), manifest.dump(2));
+  write_file_atomically(env.context.output_path("embeddings"), manifest.dump(2));
   env.report.output_metadata("embeddings", manifest);
   env.report.output_metadata(
       "model",
