@@ -33,6 +33,9 @@ int main(int argc, char** argv) {
   add_extract_command(app, ctx, &exit_code);
   add_serve_files_command(app, ctx, &exit_code);
   add_scheduler_commands(app, ctx, &exit_code);
+  add_models_command(app, ctx, &exit_code);
+  add_prompts_command(app, ctx, &exit_code);
+  add_serve_command(app, ctx, &exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -37,13 +37,20 @@ struct RetryPolicy {
   Millis delay_before(int retry_number) const;  // retry_number starts at 1
 };
 
-// An input of a step: the output `output` of upstream step `step`, handed to
-// the step under the name `name`.
+// An input of a step, handed to the step under the name `name`: either the
+// output `output` of upstream step `step` ("step.output"), or a version of an
+// artifact another pipeline made ("artifact:NAME" or "artifact:NAME@N"): the
+// version whose event started the run when a trigger fired on NAME, else the
+// latest; `artifact_version` pins one.
 struct InputRef {
   std::string name;
   std::string step;
   std::string output;
+  std::string artifact;                 // set for an artifact input (step and output empty)
+  std::optional<int> artifact_version;  // "@N"
   SourcePos pos;
+
+  bool is_artifact() const { return !artifact.empty(); }
 };
 
 // An output a step promises to produce. Versions of it are recorded under the
@@ -65,9 +72,11 @@ struct CachePolicy {
 // database, not only to their declared inputs (a crawl must see the pages as
 // they are now; embed must see the chunks other runs added), and are
 // incremental anyway: a rerun over unchanged data costs little and does nothing.
+// evaluate and deploy answer to the registry (which version is in production
+// now), so reusing an old decision would be wrong.
 inline bool cached_by_default(const std::string& step_type) {
   return step_type != "crawl" && step_type != "clean" && step_type != "chunk" &&
-         step_type != "embed";
+         step_type != "embed" && step_type != "evaluate" && step_type != "deploy";
 }
 
 struct Step {

@@ -12,6 +12,7 @@
 
 #include <fcntl.h>
 #include <unistd.h>
+#include <charconv>
 
 #include <algorithm>
 #include <cerrno>
@@ -815,20 +816,53 @@ class DagParser {
   std::optional<InputRef> parse_input(const Entry& entry, const StepContext& context) {
     auto subject = [&] { return "input '" + std::string(entry.key) + "' of " + context.label; };
     if (!is_text(entry.value)) {
-      report_type(Subject(subject(), entry.value_pos()), "a string like 'step.output'",
-                  entry.value);
+      report_type(Subject(subject(), entry.value_pos()),
+                  "a string like 'step.output' or 'artifact:NAME'", entry.value);
       return std::nullopt;
     }
-    // Neither step ids nor output names contain '.', so the first one splits.
     std::string_view ref = entry.value.scalar();
+    if (ref.starts_with(kArtifactPrefix)) return parse_artifact_input(entry, ref, subject());
+    // Neither step ids nor output names contain '.', so the first one splits.
     size_t dot = ref.find('.');
     if (dot == std::string_view::npos || dot == 0 || dot + 1 == ref.size()) {
       sink_.report(entry.value_pos(),
                    subject() + " must look like 'step.output', got '" + std::string(ref) + "'");
       return std::nullopt;
     }
-    return InputRef{std::string(entry.key), std::string(ref.substr(0, dot)),
-                    std::string(ref.substr(dot + 1)), entry.value_pos()};
+    return InputRef{std::string(entry.key),
+                    std::string(ref.substr(0, dot)),
+                    std::string(ref.substr(dot + 1)),
+                    "",
+                    std::nullopt,
+                    entry.value_pos()};
+  }
+
+  static constexpr std::string_view kArtifactPrefix = "artifact:";
+
+  // "artifact:NAME" or "artifact:NAME@N".
+  std::optional<InputRef> parse_artifact_input(const Entry& entry, std::string_view ref,
+                                               const std::string& subject) {
+    std::string_view rest = ref.substr(kArtifactPrefix.size());
+    std::optional<int> version;
+    if (size_t at = rest.rfind('@'); at != std::string_view::npos) {
+      std::string_view digits = rest.substr(at + 1);
+      int number = 0;
+      auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), number);
+      if (ec != std::errc() || end != digits.data() + digits.size() || number < 1) {
+        sink_.report(entry.value_pos(), subject +
+                                            ": the version after '@' must be a number >= 1, got '" +
+                                            std::string(digits) + "'");
+        return std::nullopt;
+      }
+      version = number;
+      rest = rest.substr(0, at);
+    }
+    if (rest.empty()) {
+      sink_.report(entry.value_pos(),
+                   subject + " must look like 'artifact:NAME' or 'artifact:NAME@N'");
+      return std::nullopt;
+    }
+    return InputRef{std::string(entry.key), "", "", std::string(rest), version, entry.value_pos()};
   }
 
   void parse_outputs(const Entry* outputs, StepContext& context) {

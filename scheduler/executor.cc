@@ -211,6 +211,16 @@ std::optional<std::vector<NamedVersion>> Executor::Impl::resolve_inputs(const St
                                                                         std::string& error) {
   std::vector<NamedVersion> inputs;
   for (const auto& ref : step.inputs) {
+    if (ref.is_artifact()) {
+      auto version = store.resolve_artifact_input(run_id, ref.artifact, ref.artifact_version);
+      if (!version) {
+        error = "input '" + ref.name + "': artifact '" + ref.artifact + "' has no version" +
+                (ref.artifact_version ? " " + std::to_string(*ref.artifact_version) : "") + " yet";
+        return std::nullopt;
+      }
+      inputs.push_back({ref.name, std::move(*version)});
+      continue;
+    }
     const auto& produced = outputs_by_step[ref.step];
     auto it = std::find_if(produced.begin(), produced.end(),
                            [&](const NamedVersion& v) { return v.name == ref.output; });

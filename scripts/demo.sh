@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
-# The main job: installs what is missing, builds twinflow, and runs the
-# LLM-twin data pipeline on the bundled sample (sample/, a fictional author)
-# with the embedded PostgreSQL (started on first use; set
-# TWINFLOW_DATABASE_URL to use your own server):
+# The main job: installs what is missing, builds twinflow, and runs the whole
+# LLM-twin pipeline on the bundled sample (sample/, a fictional author) with
+# the embedded PostgreSQL (started on first use; set TWINFLOW_DATABASE_URL to
+# use your own server):
 #   1. serves sample/site on loopback and builds the sample git repository,
-#   2. crawls it (dags/digital_data_etl.yaml),
-#   3. cleans, chunks and embeds it (dags/feature_engineering.yaml),
-#   4. searches it, and shows the lineage and the runs recorded.
+#   2. runs dags/llm_twin.yaml: crawl -> clean -> chunk -> embed, the instruct
+#      and preference datasets, finetune -> evaluate -> deploy,
+#   3. serves the deployed model (`twinflow serve`) and asks POST /rag one
+#      question, then shows the model registry, the prompt log and the runs.
 source "$(dirname "$0")/setup.sh"
 build_twinflow twinflow
 tf="$BUILD_DIR/twinflow"
@@ -14,8 +15,10 @@ cd "$TWINFLOW_ROOT"
 
 work="$(mktemp -d "${TMPDIR:-/tmp}/twinflow-demo.XXXXXX")"
 server_pid=""
+rag_pid=""
 cleanup() {
   [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null || true
+  [ -n "$rag_pid" ] && kill "$rag_pid" 2>/dev/null || true
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -29,18 +32,37 @@ site="http://127.0.0.1:$(cat "$work/port")"
 repo_dir="${TMPDIR:-/tmp}/twinflow-sample-repo"
 bash sample/make_repo.sh "$repo_dir" >/dev/null
 
-echo "==> twinflow run dags/digital_data_etl.yaml"
-"$tf" run dags/digital_data_etl.yaml -p site="$site" -p repo="file://$repo_dir"
+echo "==> twinflow run dags/llm_twin.yaml"
+"$tf" run dags/llm_twin.yaml -p site="$site" -p repo="file://$repo_dir"
 echo
-echo "==> twinflow run dags/feature_engineering.yaml"
-"$tf" run dags/feature_engineering.yaml
-echo
+
+echo "==> twinflow serve (the deployed model behind POST /rag)"
+"$tf" serve --bind 127.0.0.1:0 --port-file "$work/rag_port" --author "Ines Calloway" \
+  >"$work/rag.log" 2>&1 &
+rag_pid=$!
+for _ in $(seq 200); do [ -s "$work/rag_port" ] && break; sleep 0.05; done
+[ -s "$work/rag_port" ] || { cat "$work/rag.log"; echo "twinflow serve did not start" >&2; exit 1; }
+rag="http://127.0.0.1:$(cat "$work/rag_port")"
 query="how should I chunk documents for retrieval"
-echo "==> twinflow search \"$query\" --k 5"
-"$tf" search "$query" --k 5
+echo "==> POST $rag/rag {\"query\": \"$query\", \"k\": 3}"
+curl -sS --fail-with-body -X POST "$rag/rag" -H 'Content-Type: application/json' \
+  -d "{\"query\": \"$query\", \"k\": 3}" >"$work/answer.json"
+python3 - "$work/answer.json" <<'PY'
+import json, sys
+answer = json.load(open(sys.argv[1]))
+model = answer["model"]
+print(f"answer ({model['name']} v{model.get('version', '?')}): {answer['answer']}")
+for i, source in enumerate(answer["sources"], 1):
+    print(f"  [{i}] {source['title']}  {source['url']}  (score {source['score']:.3f})")
+print(f"  {answer['timings_ms']['total']:.1f} ms")
+PY
+kill "$rag_pid" 2>/dev/null || true
 echo
-echo "==> twinflow lineage embedding_model"
-"$tf" lineage embedding_model
+echo "==> twinflow models show llm_twin"
+"$tf" models show llm_twin
 echo
-echo "==> twinflow runs --limit 5"
-"$tf" runs --limit 5
+echo "==> twinflow prompts --limit 3"
+"$tf" prompts --limit 3
+echo
+echo "==> twinflow runs --limit 3"
+"$tf" runs --limit 3

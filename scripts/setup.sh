@@ -7,7 +7,7 @@ TWINFLOW_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 BUILD_DIR="${TWINFLOW_BUILD_DIR:-$TWINFLOW_ROOT/build}"
 
 PACKAGES=(
-  g++ cmake ninja-build pkg-config git ca-certificates
+  g++ cmake ninja-build pkg-config git ca-certificates curl python3
   libpqxx-dev libpq-dev postgresql libssl-dev libcurl4-openssl-dev libgumbo-dev
   libyaml-dev libspdlog-dev libarmadillo-dev nlohmann-json3-dev libcli11-dev
   libgtest-dev libgmock-dev libbenchmark-dev libcctz-dev tzdata libboost-dev

@@ -60,6 +60,15 @@ struct CleanedDocumentRecord {
   std::string content;
 };
 
+// A latest document version with its most recently cleaned text: what the
+// dataset step builds samples from.
+struct CleanedSourceRecord {
+  int64_t document_id = 0;
+  std::string platform, kind, url, title;
+  std::string content;  // cleaned
+  nlohmann::json blocks = nlohmann::json::array();
+};
+
 struct ChunkToStore {
   std::string chunk_key;
   int position = 0;

@@ -14,10 +14,12 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "store/feature_records.h"
+#include "store/model_records.h"
 #include "store/records.h"
 
 namespace twinflow {
@@ -101,6 +103,12 @@ class Store {
   std::vector<ArtifactSummary> list_artifacts();
   std::vector<ArtifactVersionRecord> artifact_versions(const std::string& name);
   std::optional<ArtifactVersionRecord> find_artifact_version(const std::string& name, int version);
+  // The version an "artifact:NAME" step input gets: `pinned` when given; else
+  // the version whose outbox event started run `run_id`, when it was an event
+  // on this artifact; else the latest. nullopt when there is none.
+  std::optional<ArtifactVersionRecord> resolve_artifact_input(int64_t run_id,
+                                                              const std::string& artifact,
+                                                              std::optional<int> pinned);
   // Edges touching a version: the step run that produced it and those that consumed it.
   std::vector<LineageEdge> edges_of_version(int64_t artifact_version_id);
   // Edges of a step run (its inputs and outputs).
@@ -129,6 +137,9 @@ class Store {
   // Latest document versions not yet cleaned with `cleaner`.
   std::vector<DocumentRecord> documents_to_clean(const std::string& author,
                                                  const std::string& cleaner);
+  // Latest document versions of an author with their newest cleaned text
+  // (any cleaner), ordered by document id; documents not cleaned yet are left out.
+  std::vector<CleanedSourceRecord> cleaned_sources(const std::string& author);
   // Stores a cleaned document; returns its id (the existing one when this
   // document was already cleaned with `cleaner`).
   int64_t insert_cleaned_document(int64_t document_id, const std::string& cleaner,
@@ -150,6 +161,9 @@ class Store {
   // Full-text search over current chunks: ids ranked by ts_rank_cd, best first.
   std::vector<std::pair<int64_t, double>> text_search(const std::string& query,
                                                       const ChunkFilter& filter, int limit);
+  // ANALYZE of the feature store's tables, after a bulk change: the planner
+  // needs current statistics to use the full-text and vector-table indexes.
+  void refresh_feature_statistics();
   FeatureCounts feature_counts(const std::string& author, const std::string& model_name);
 
   // --- feature store: embedding models and vectors (store_embeddings.cc) ---------
@@ -212,6 +226,36 @@ class Store {
   int64_t register_scheduler(const std::string& host, int pid);
   void scheduler_heartbeat(int64_t scheduler_id);
   void scheduler_stopped(int64_t scheduler_id);
+
+  // --- The model registry and the prompt log (store_models.cc) ---
+
+  // Registers an artifact version as the next version of model `name`
+  // (creating the model on first use), in stage "none" with `metrics`. An
+  // artifact version already registered for this model is returned as it is
+  // (its metrics merged with `metrics`), so a retried step registers once.
+  ModelVersionRecord register_model_version(const std::string& name, int64_t artifact_version_id,
+                                            std::optional<int64_t> step_run_id,
+                                            const nlohmann::json& metrics);
+  std::vector<ModelSummary> list_models();
+  // Versions of a model, newest first; empty when the model is unknown.
+  std::vector<ModelVersionRecord> model_versions(const std::string& name);
+  std::optional<ModelVersionRecord> find_model_version(const std::string& name, int version);
+  std::optional<ModelVersionRecord> production_model(const std::string& name);
+  // Moves a version to `stage` in one transaction; promoting to production
+  // archives the previous production version. Each change is recorded with
+  // `why`. Throws Error for an unknown model, version or stage.
+  ModelVersionRecord set_model_stage(const std::string& name, int version, const std::string& stage,
+                                     const StageChangeRequest& why);
+  // Puts back the version that was production before the current one: the
+  // current production is archived and the previous one restored, in one
+  // transaction. Throws Error when there is nothing to roll back to.
+  ModelVersionRecord rollback_model(const std::string& name, const StageChangeRequest& why);
+  // Stage changes of a model, oldest first.
+  std::vector<StageChangeRecord> stage_history(const std::string& name);
+
+  int64_t log_prompt(const PromptLogEntry& entry);
+  // The newest `limit` prompts, newest first.
+  std::vector<PromptLogRecord> list_prompts(int limit);
 
   // For the store's own .cc files: the connection (a pqxx::connection).
   struct Impl;

@@ -201,3 +201,23 @@ std::vector<LineageEdge> Store::edges_of_step_run(int64_t step_run_id) {
 }
 
 }  // namespace twinflow
+
+namespace twinflow {
+
+std::optional<ArtifactVersionRecord> Store::resolve_artifact_input(int64_t run_id,
+                                                                   const std::string& artifact,
+                                                                   std::optional<int> pinned) {
+  if (pinned) return find_artifact_version(artifact, *pinned);
+  pqxx::nontransaction tx(impl_->connection);
+  auto rows = tx.exec_params(
+      std::string("SELECT ") + kVersionColumns +
+          " FROM artifact_versions v JOIN artifacts a ON a.id = v.artifact_id WHERE a.name = $1 "
+          "ORDER BY (v.id = (SELECT e.artifact_version_id FROM runs r JOIN outbox_events e ON "
+          "e.id = r.event_id WHERE r.id = $2 AND e.kind = 'artifact_version' AND e.artifact = $1)) "
+          "IS TRUE DESC, v.version DESC LIMIT 1",
+      artifact, run_id);
+  if (rows.empty()) return std::nullopt;
+  return read_version(rows[0]);
+}
+
+}  // namespace twinflow

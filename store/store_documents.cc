@@ -259,19 +259,33 @@ std::vector<ChunkDetail> Store::chunk_details(const std::vector<int64_t>& chunk_
 std::vector<std::pair<int64_t, double>> Store::text_search(const std::string& query,
                                                            const ChunkFilter& filter, int limit) {
   pqxx::nontransaction tx(impl_->connection);
-  std::vector<std::pair<int64_t, double>> out;
   // websearch_to_tsquery accepts what people type (quotes, -words, "or")
-  // without syntax errors; OR-ing its terms makes a query with one unknown
-  // word still match the documents that have the others.
-  for (const auto& row : tx.exec_params(
-           "WITH q AS (SELECT replace(websearch_to_tsquery('english', $4)::text, ' & ', ' | ')"
-           "::tsquery AS query) "
-           "SELECT c.id, ts_rank_cd(c.tsv, q.query, 32) AS rank "
-           "FROM chunks c JOIN documents d ON d.id = c.document_id, q "
-           "WHERE c.tsv @@ q.query AND" +
-               chunk_filter_sql(1) + "ORDER BY rank DESC, c.id LIMIT $5",
-           filter.author, filter.kind, filter.platform, query, limit))
-    out.emplace_back(row[0].as<int64_t>(), row[1].as<double>());
+  // without syntax errors. Chunks with every term come first; only when they
+  // are fewer than `limit` do chunks with some of the terms (the terms
+  // OR-ed) fill the rest, so one unknown word does not empty the result. Ranking
+  // every chunk that shares one common word with the query is what made text
+  // search slow on large corpora, and those rank below full matches anyway.
+  // Ranks use the OR-ed query, so a chunk scores the same in either pass.
+  auto search = [&](bool every_term, int wanted, const std::vector<int64_t>& exclude) {
+    std::vector<std::pair<int64_t, double>> out;
+    for (const auto& row : tx.exec_params(
+             "WITH q AS (SELECT websearch_to_tsquery('english', $4) AS every, "
+             "replace(websearch_to_tsquery('english', $4)::text, ' & ', ' | ')::tsquery AS any) "
+             "SELECT c.id, ts_rank_cd(c.tsv, q.any, 32) AS rank "
+             "FROM chunks c JOIN documents d ON d.id = c.document_id, q "
+             "WHERE c.tsv @@ (CASE WHEN $6 THEN q.every ELSE q.any END) "
+             "AND NOT c.id = ANY($7::bigint[]) AND" +
+                 chunk_filter_sql(1) + "ORDER BY rank DESC, c.id LIMIT $5",
+             filter.author, filter.kind, filter.platform, query, wanted, every_term,
+             to_pg_bigint_array(exclude)))
+      out.emplace_back(row[0].as<int64_t>(), row[1].as<double>());
+    return out;
+  };
+  std::vector<std::pair<int64_t, double>> out = search(true, limit, {});
+  if (static_cast<int>(out.size()) >= limit) return out;
+  std::vector<int64_t> found;
+  for (const auto& [id, rank] : out) found.push_back(id);
+  for (auto& hit : search(false, limit - static_cast<int>(out.size()), found)) out.push_back(hit);
   return out;
 }
 
@@ -292,6 +306,40 @@ FeatureCounts Store::feature_counts(const std::string& author, const std::string
       author, model_name);
   return {row[0].as<int64_t>(), row[1].as<int64_t>(), row[2].as<int64_t>(), row[3].as<int64_t>(),
           row[4].as<int64_t>()};
+}
+
+}  // namespace twinflow
+
+namespace twinflow {
+
+std::vector<CleanedSourceRecord> Store::cleaned_sources(const std::string& author) {
+  pqxx::nontransaction tx(impl_->connection);
+  std::vector<CleanedSourceRecord> out;
+  for (const auto& row : tx.exec_params(
+           "SELECT DISTINCT ON (d.id) d.id, d.platform, d.kind, d.url, d.title, k.content, "
+           "d.blocks::text FROM documents d JOIN cleaned_documents k ON k.document_id = d.id "
+           "WHERE d.is_latest AND d.author = $1 ORDER BY d.id, k.id DESC",
+           author)) {
+    CleanedSourceRecord r;
+    r.document_id = row[0].as<int64_t>();
+    r.platform = row[1].as<std::string>();
+    r.kind = row[2].as<std::string>();
+    r.url = row[3].as<std::string>();
+    r.title = row[4].as<std::string>();
+    r.content = row[5].as<std::string>();
+    r.blocks = nlohmann::json::parse(row[6].as<std::string>());
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+}  // namespace twinflow
+
+namespace twinflow {
+
+void Store::refresh_feature_statistics() {
+  pqxx::nontransaction tx(impl_->connection);
+  tx.exec("ANALYZE documents, cleaned_documents, chunks, embeddings");
 }
 
 }  // namespace twinflow

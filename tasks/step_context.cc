@@ -159,6 +159,10 @@ void StepReport::metrics(const nlohmann::json& values) {
   std::cout << nlohmann::json{{"metrics", values}}.dump() << std::endl;
 }
 
+void StepReport::metrics(const nlohmann::json& values, int64_t step) {
+  std::cout << nlohmann::json{{"metrics", values}, {"step", step}}.dump() << std::endl;
+}
+
 void StepReport::output_metadata(const std::string& output, nlohmann::json metadata) {
   outputs_[output] = {{"path", output}, {"metadata", std::move(metadata)}};
 }

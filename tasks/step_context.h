@@ -86,6 +86,8 @@ class StepReport {
 
   // Prints {"metrics": {...}} on stdout, where the executor records it.
   void metrics(const nlohmann::json& values);
+  // The same, as points at `step` (a training step: loss curves).
+  void metrics(const nlohmann::json& values, int64_t step);
   // Sets the metadata stored with an output's artifact version.
   void output_metadata(const std::string& output, nlohmann::json metadata);
   // Writes result.json.

@@ -417,7 +417,8 @@ TEST(DagLoaderErrorTest, BadInputReferences) {
             "'prepare'\n"
             "      whole: prepare\n"
             "             ^\n"
-            "test.yaml:11:15: input 'listed' of step 'b' must be a string like 'step.output', got "
+            "test.yaml:11:15: input 'listed' of step 'b' must be a string like 'step.output' or "
+            "'artifact:NAME', got "
             "a sequence\n"
             "      listed: [prepare.text]\n"
             "              ^\n");
@@ -845,6 +846,47 @@ TEST(DagLoaderTest, LoadsTheHelloExample) {
   EXPECT_EQ(dag.steps[2].retries.count, 2);
   EXPECT_TRUE(dag.steps[2].timeout.has_value());
   EXPECT_EQ(dag.steps[0].env.at("GREETING"), "hello, world");
+}
+
+}  // namespace
+}  // namespace twinflow
+
+namespace twinflow {
+namespace {
+
+TEST(DagLoaderTest, ArtifactInputsNameAnArtifactAndOptionallyAVersion) {
+  Dag dag = load_valid(
+      "name: training\n"
+      "steps:\n"
+      "  - id: train\n"
+      "    inputs: {data: 'artifact:instruct_dataset', pinned: 'artifact:instruct_dataset@3'}\n"
+      "    command: train\n");
+  ASSERT_EQ(dag.steps[0].inputs.size(), 2u);
+  EXPECT_EQ(dag.steps[0].inputs[0].artifact, "instruct_dataset");
+  EXPECT_FALSE(dag.steps[0].inputs[0].artifact_version.has_value());
+  EXPECT_TRUE(dag.steps[0].inputs[0].step.empty());
+  EXPECT_EQ(dag.steps[0].inputs[1].artifact_version, 3);
+  EXPECT_TRUE(dag.steps[0].needs.empty());  // made elsewhere: nothing to wait for here
+}
+
+TEST(DagLoaderErrorTest, BadArtifactInputs) {
+  EXPECT_EQ(errors_of("name: training\n"
+                      "steps:\n"
+                      "  - id: train\n"
+                      "    inputs: {a: 'artifact:', b: 'artifact:data@x', c: 'artifact:data@0'}\n"
+                      "    command: train\n"),
+            "test.yaml:4:17: input 'a' of step 'train' must look like 'artifact:NAME' or "
+            "'artifact:NAME@N'\n"
+            "    inputs: {a: 'artifact:', b: 'artifact:data@x', c: 'artifact:data@0'}\n"
+            "                ^\n"
+            "test.yaml:4:33: input 'b' of step 'train': the version after '@' must be a number "
+            ">= 1, got 'x'\n"
+            "    inputs: {a: 'artifact:', b: 'artifact:data@x', c: 'artifact:data@0'}\n"
+            "                                ^\n"
+            "test.yaml:4:55: input 'c' of step 'train': the version after '@' must be a number "
+            ">= 1, got '0'\n"
+            "    inputs: {a: 'artifact:', b: 'artifact:data@x', c: 'artifact:data@0'}\n"
+            "                                                      ^\n");
 }
 
 }  // namespace

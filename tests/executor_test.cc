@@ -339,12 +339,13 @@ TEST_F(ExecutorTest, CancelRequestedInTheDatabaseIsSeenAtAHeartbeat) {
   EXPECT_EQ(outcome.status, "cancelled");
 }
 
-TEST_F(ExecutorTest, TypedStepNotYetBuiltFailsClearly) {
+TEST_F(ExecutorTest, TypedStepWithoutItsInputFailsClearly) {
   auto dag = load(write_dag("typed", "name: typed\nsteps:\n  - id: train\n    type: finetune\n"));
   auto outcome = execute(prepare_fresh_run(dag));
   EXPECT_EQ(outcome.status, "failed");
   auto attempt = store->find_step_run(outcome.run_id, "train", 1);
-  EXPECT_NE(read_file(attempt->log_path).find("not implemented yet"), std::string::npos);
+  EXPECT_NE(read_file(attempt->log_path).find("needs an input named 'dataset'"), std::string::npos)
+      << read_file(attempt->log_path);
 }
 
 TEST_F(ExecutorTest, ParallelStepsRespectJobsAndPools) {

@@ -153,6 +153,35 @@ TEST_F(SchedulerDaemonTest, ANewArtifactVersionStartsTheTriggeredDagExactlyOnce)
   EXPECT_EQ(runs_of("training").size(), 2u);
 }
 
+TEST_F(SchedulerDaemonTest, ATriggeredRunTrainsOnTheVersionWhoseEventStartedIt) {
+  const std::string producer =
+      write_dag("producer",
+                "name: producer\nparams: {text: v1}\nsteps:\n  - id: make\n"
+                "    outputs: [{name: data, artifact: instruct_dataset}]\n"
+                "    command: echo ${params.text} > \"$TWINFLOW_OUTPUT_DIR/data\"\n");
+  write_dag("training",
+            "name: training\ntriggers: [{on_artifact: instruct_dataset}]\nsteps:\n"
+            "  - id: train\n    inputs: {data: 'artifact:instruct_dataset'}\n"
+            "    outputs: [{name: seen, artifact: trained_on}]\n"
+            "    command: cp \"$TWINFLOW_INPUT_DATA\" \"$TWINFLOW_OUTPUT_DIR/seen\"\n");
+  ASSERT_EQ(execute(prepare_fresh_run(load(producer))).status, "succeeded");
+  // The event of v1 is consumed and its run queued, but not run yet ...
+  EXPECT_EQ(pass(Clock::now(), [] { return true; }).triggered, 1);
+  // ... when v2 appears.
+  ASSERT_EQ(execute(prepare_fresh_run(load(producer, {{"text", "v2"}}))).status, "succeeded");
+  PassSummary second = pass(Clock::now());
+  EXPECT_EQ(second.triggered, 1);  // v2's event
+  ASSERT_EQ(second.executed.size(), 2u);
+  std::vector<std::string> seen;
+  for (const auto& v : store->artifact_versions("trained_on"))
+    seen.push_back(read_file(fs::path(v.uri)));
+  // Each run saw the version that started it (v2's run made one version: v1's
+  // content first, then v2's).
+  ASSERT_EQ(seen.size(), 2u);
+  EXPECT_EQ(seen[1], "v1\n");
+  EXPECT_EQ(seen[0], "v2\n");
+}
+
 TEST_F(SchedulerDaemonTest, NewDocumentsStartAnOnDocumentsTriggerOncePastMinNew) {
   write_dag("features",
             "name: features\ntriggers: [{on_documents: {platform: medium, min_new: 3}}]\n"

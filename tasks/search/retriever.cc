@@ -3,6 +3,7 @@
 #include "tasks/search/retriever.h"
 
 #include <algorithm>
+#include <chrono>
 
 #include "store/store.h"
 #include "tasks/embed/text_embedder.h"
@@ -22,6 +23,9 @@ struct Retriever::Cache {
   std::unique_ptr<TextEmbedder> model;
   std::string vectors_key;  // filter + signature of the loaded vectors
   std::unique_ptr<VectorIndex> index;
+  std::chrono::milliseconds recheck_interval{0};
+  std::string checked;  // model name + filter of the last check
+  std::chrono::steady_clock::time_point next_check{};
 };
 
 SearchMode parse_search_mode(const std::string& name) {
@@ -43,10 +47,11 @@ const char* search_mode_name(SearchMode mode) {
   return "hybrid";
 }
 
-Retriever::Retriever(Store& store, fs::path artifacts_root)
-    : store_(store),
-      artifacts_root_(std::move(artifacts_root)),
-      cache_(std::make_unique<Cache>()) {}
+Retriever::Retriever(Store& store, fs::path artifacts_root,
+                     std::chrono::milliseconds recheck_interval)
+    : store_(store), artifacts_root_(std::move(artifacts_root)), cache_(std::make_unique<Cache>()) {
+  cache_->recheck_interval = recheck_interval;
+}
 
 Retriever::~Retriever() = default;
 
@@ -107,6 +112,13 @@ std::string filter_key(const ChunkFilter& f) {
 // Makes the cache hold the current model and its vectors for the filter.
 void refresh(Store& store, const fs::path& artifacts, Retriever::Cache& cache,
              const SearchQuery& query) {
+  // Asking the database whether anything changed costs a scan of the
+  // embeddings; a long-lived server asks at most once per recheck_interval.
+  const auto now = std::chrono::steady_clock::now();
+  const std::string checked = query.model_name + "\n" + filter_key(query.filter);
+  if (cache.index && checked == cache.checked && now < cache.next_check) return;
+  cache.checked = checked;
+  cache.next_check = now + cache.recheck_interval;
   auto model = store.current_embedding_model(query.model_name);
   if (!model)
     throw Error("no embedding model '" + query.model_name +

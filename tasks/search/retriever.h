@@ -10,6 +10,7 @@
 // long-lived server answers from memory and still sees new data.
 #pragma once
 
+#include <chrono>
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -45,7 +46,11 @@ struct SearchHit {
 class Retriever {
  public:
   // `artifacts_root` is $TWINFLOW_HOME/artifacts, where the model file lives.
-  Retriever(Store& store, std::filesystem::path artifacts_root);
+  // Every search checks whether the model or the vectors changed, unless the
+  // last check is younger than `recheck_interval` (a server's choice: new data
+  // shows within the interval, and searches skip a scan of the embeddings).
+  Retriever(Store& store, std::filesystem::path artifacts_root,
+            std::chrono::milliseconds recheck_interval = std::chrono::milliseconds(0));
   ~Retriever();
   Retriever(const Retriever&) = delete;
   Retriever& operator=(const Retriever&) = delete;

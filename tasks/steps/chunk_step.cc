@@ -92,6 +92,9 @@ int run_chunk_step(StepEnvironment& env) {
 
   // The state left behind: which chunks are current (their ids are stable).
   Sha256 state;
+  // Search plans depend on fresh statistics: after a bulk load, stale ones
+  // make PostgreSQL scan every chunk instead of the full-text index.
+  if (chunks_new > 0) env.store.refresh_feature_statistics();
   int64_t current = 0;
   for (const ChunkText& chunk : env.store.current_chunks({author, "", ""})) {
     state.field(std::to_string(chunk.id));

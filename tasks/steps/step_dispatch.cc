@@ -7,16 +7,17 @@
 #include "store/store.h"
 #include "tasks/step_context.h"
 #include "tasks/steps/data_steps.h"
+#include "tasks/steps/training_steps.h"
 #include "util/error.h"
 
 namespace twinflow {
 
 int run_builtin_step(const std::string& type, const std::filesystem::path& context_file) {
   static const std::map<std::string, std::function<int(StepEnvironment&)>> kSteps = {
-      {"crawl", run_crawl_step},
-      {"clean", run_clean_step},
-      {"chunk", run_chunk_step},
-      {"embed", run_embed_step},
+      {"crawl", run_crawl_step},       {"clean", run_clean_step},
+      {"chunk", run_chunk_step},       {"embed", run_embed_step},
+      {"dataset", run_dataset_step},   {"finetune", run_finetune_step},
+      {"evaluate", run_evaluate_step}, {"deploy", run_deploy_step},
   };
   auto step = kSteps.find(type);
   if (step == kSteps.end())

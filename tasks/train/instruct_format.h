@@ -21,4 +21,14 @@ inline std::string instruct_text(std::string_view instruction, std::string_view 
   return instruct_prompt(instruction) + std::string(answer);
 }
 
+// A generated response up to where the model starts a new "###" section of its
+// own (it learned the layout, so it may), without surrounding whitespace.
+inline std::string response_only(std::string_view generated) {
+  std::string_view out = generated.substr(0, generated.find("###"));
+  const auto first = out.find_first_not_of(" \n\t");
+  if (first == std::string_view::npos) return "";
+  out = out.substr(first, out.find_last_not_of(" \n\t") - first + 1);
+  return std::string(out);
+}
+
 }  // namespace twinflow

@@ -1,0 +1,295 @@
+// The RAG server's latency under load: POST /rag requests from C concurrent
+// keep-alive clients against `twinflow serve`'s RagService on 127.0.0.1, for
+// D seconds; requests per second and latency p50 / p99.
+//
+// 1. Over the bundled sample: dags/llm_twin.yaml runs first (crawl, features,
+//    datasets, 2 epochs of training, deploy), then the load.
+// 2. Over the sample plus N synthetic chunks (documents of sentences drawn
+//    from the sample's own words), embedded with the deployed embedding model.
+//
+// The load generator runs on the same 2 cores as the server, so the figures
+// are what one machine does serving itself, not the server alone.
+// Database: a fresh database on TWINFLOW_DATABASE_URL, else an embedded
+// cluster in a temp home. TWINFLOW_BENCH_SMALL=1 (CI): N = 10,000, D = 3 s;
+// otherwise N = 100,000, D = 10 s. C = 4.
+#include <curl/curl.h>
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <pqxx/pqxx>
+#include <random>
+#include <sstream>
+#include <thread>
+
+#include "serve/rag_service.h"
+#include "store/embedded_postgres.h"
+#include "store/store.h"
+#include "tasks/embed/text_embedder.h"
+#include "tasks/search/retriever.h"
+#include "web/static_files.h"
+
+extern char** environ;
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+using namespace twinflow;
+
+namespace {
+
+const fs::path kSource = TWINFLOW_SOURCE_DIR;
+
+int run_twinflow(const std::vector<std::string>& args, const fs::path& home, const std::string& url,
+                 const fs::path& log) {
+  std::vector<std::string> env;
+  for (char** e = environ; *e; ++e)
+    if (std::string_view(*e).substr(0, 9) != "TWINFLOW_") env.emplace_back(*e);
+  env.push_back("TWINFLOW_HOME=" + home.string());
+  env.push_back("TWINFLOW_DATABASE_URL=" + url);
+  std::vector<std::string> argv = {TWINFLOW_BINARY};
+  argv.insert(argv.end(), args.begin(), args.end());
+  std::vector<char*> a, e;
+  for (auto& s : argv) a.push_back(s.data());
+  a.push_back(nullptr);
+  for (auto& s : env) e.push_back(s.data());
+  e.push_back(nullptr);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 1, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+  posix_spawn_file_actions_addopen(&actions, 2, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+  pid_t pid = -1;
+  posix_spawn(&pid, a[0], &actions, nullptr, a.data(), e.data());
+  posix_spawn_file_actions_destroy(&actions);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+}
+
+size_t discard(char*, size_t size, size_t count, void*) {
+  return size * count;
+}
+
+// One client: POSTs queries in turn over one keep-alive connection until
+// `stop`, recording each latency in microseconds.
+void client(const std::string& url, const std::vector<std::string>& bodies,
+            const std::atomic<bool>& stop, std::vector<double>& latencies, int& errors) {
+  CURL* curl = curl_easy_init();
+  curl_slist* headers = curl_slist_append(nullptr, "Content-Type: application/json");
+  curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
+  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
+  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, &discard);
+  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+  for (size_t i = 0; !stop; ++i) {
+    const std::string& body = bodies[i % bodies.size()];
+    curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body.c_str());
+    const auto start = Clock::now();
+    long status = 0;
+    if (curl_easy_perform(curl) == CURLE_OK)
+      curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+    if (status != 200) ++errors;
+    latencies.push_back(std::chrono::duration<double, std::micro>(Clock::now() - start).count());
+  }
+  curl_slist_free_all(headers);
+  curl_easy_cleanup(curl);
+}
+
+void load(const char* label, const std::string& conninfo, const fs::path& home, int clients,
+          std::chrono::seconds duration) {
+  RagOptions options;
+  options.default_author = "Ines Calloway";
+  RagService service(conninfo, home / "artifacts", options);
+  HttpServerOptions http;
+  http.threads = 2;
+  HttpServer server([&](const HttpRequest& r) { return service.handle(r); }, http);
+  server.start();
+  const std::vector<std::string> bodies = {
+      R"({"query": "how should I chunk documents for retrieval", "k": 5})",
+      R"({"query": "what does a model registry rollback need", "k": 5})",
+      R"({"query": "near duplicate detection with minhash", "k": 5})",
+      R"({"query": "why does the GPU wait for the dataloader", "k": 5})"};
+  // Warm-up: loads the vectors and the model once.
+  {
+    std::atomic<bool> stop{false};
+    std::vector<double> warm;
+    int errors = 0;
+    std::thread t([&] { client(server.base_url() + "/rag", bodies, stop, warm, errors); });
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    stop = true;
+    t.join();
+  }
+  std::atomic<bool> stop{false};
+  std::vector<std::vector<double>> latencies(clients);
+  std::vector<int> errors(clients, 0);
+  std::vector<std::thread> threads;
+  const auto start = Clock::now();
+  for (int c = 0; c < clients; ++c)
+    threads.emplace_back(
+        [&, c] { client(server.base_url() + "/rag", bodies, stop, latencies[c], errors[c]); });
+  std::this_thread::sleep_for(duration);
+  stop = true;
+  for (auto& t : threads) t.join();
+  const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  std::vector<double> all;
+  int failed = 0;
+  for (int c = 0; c < clients; ++c) {
+    all.insert(all.end(), latencies[c].begin(), latencies[c].end());
+    failed += errors[c];
+  }
+  std::sort(all.begin(), all.end());
+  auto pct = [&](double p) { return all.empty() ? 0 : all[size_t(p * (all.size() - 1))] / 1000; };
+  std::printf(
+      "%-28s %d clients: %7.0f req/s, p50 %6.2f ms, p99 %6.2f ms, %zu requests, %d not 200\n",
+      label, clients, all.size() / seconds, pct(0.5), pct(0.99), all.size(), failed);
+  std::fflush(stdout);
+}
+
+// N synthetic chunks in documents of 1,000, made of the sample's words, then
+// embedded with the current embedding model.
+void add_synthetic_chunks(Store& store, const fs::path& home, int count) {
+  std::vector<std::string> words;
+  for (const auto& doc : store.latest_documents("Ines Calloway")) {
+    std::istringstream in(doc.content);
+    for (std::string w; in >> w;) words.push_back(w);
+  }
+  std::mt19937_64 rng(7);
+  const int per_document = 1000;
+  for (int d = 0; d * per_document < count; ++d) {
+    DocumentToStore doc;
+    doc.author = "Ines Calloway";
+    doc.platform = "web";
+    doc.kind = "article";
+    doc.url = "https://example.invalid/synthetic/" + std::to_string(d);
+    doc.title = "Synthetic " + std::to_string(d);
+    std::vector<ChunkToStore> chunks;
+    for (int c = 0; c < per_document && d * per_document + c < count; ++c) {
+      std::string text;
+      for (int w = 0; w < 120; ++w) text += words[rng() % words.size()] + " ";
+      chunks.push_back({"syn-" + std::to_string(d) + "-" + std::to_string(c), c,
+                        int64_t(doc.content.size()), int64_t(doc.content.size() + text.size()),
+                        text});
+      doc.content += text;
+    }
+    StoredDocument stored = store.upsert_document(doc);
+    CleanedDocumentRecord cleaned;
+    cleaned.id = store.insert_cleaned_document(stored.id, "bench", doc.content, 0);
+    cleaned.document_id = stored.id;
+    cleaned.author = doc.author;
+    cleaned.platform = doc.platform;
+    cleaned.kind = doc.kind;
+    cleaned.url = doc.url;
+    cleaned.document_version = stored.version;
+    cleaned.content = doc.content;
+    store.replace_current_chunks(cleaned, "bench", "article", chunks, 0);
+  }
+  auto model = store.current_embedding_model("tfidf-svd-256");
+  auto embedder = open_embedder(*model, home / "artifacts");
+  auto pending = store.chunks_without_embedding(model->id, {});
+  for (size_t at = 0; at < pending.size(); at += 2000) {
+    std::vector<int64_t> ids;
+    std::vector<std::string_view> texts;
+    for (size_t i = at; i < std::min(pending.size(), at + 2000); ++i) {
+      ids.push_back(pending[i].id);
+      texts.push_back(pending[i].content);
+    }
+    store.insert_embeddings(*model, ids, embedder->embed(texts), 0);
+  }
+  store.refresh_feature_statistics();  // as the chunk and embed steps do after a bulk load
+}
+
+}  // namespace
+
+int main() {
+  const bool small = std::getenv("TWINFLOW_BENCH_SMALL") != nullptr;
+  const fs::path home =
+      fs::temp_directory_path() / ("twinflow-rag-bench-" + std::to_string(::getpid()));
+  fs::create_directories(home);
+  curl_global_init(CURL_GLOBAL_DEFAULT);
+  std::unique_ptr<EmbeddedPostgres> cluster;
+  std::string base;
+  if (const char* env = std::getenv("TWINFLOW_DATABASE_URL"); env && *env) {
+    base = env;
+  } else {
+    cluster = std::make_unique<EmbeddedPostgres>(EmbeddedPostgresOptions{home, true, ""});
+    base = cluster->ensure_running();
+  }
+  const std::string db = "twinflow_rag_bench_" + std::to_string(::getpid());
+  {
+    pqxx::connection admin(base);
+    pqxx::nontransaction(admin).exec("CREATE DATABASE " + db);
+  }
+  const std::string url = base + " dbname=" + db;
+  {
+    HttpServer site(static_files_handler(kSource / "sample" / "site"));
+    site.start();
+    const fs::path repo = home / "repo";
+    const std::string make_repo = "bash '" + (kSource / "sample" / "make_repo.sh").string() +
+                                  "' '" + repo.string() + "' >/dev/null";
+    if (std::system(make_repo.c_str()) != 0) return 1;
+    const auto start = Clock::now();
+    const int code = run_twinflow(
+        {"run", (kSource / "dags" / "llm_twin.yaml").string(), "-p", "site=" + site.base_url(),
+         "-p", "repo=file://" + repo.string(), "-p", "epochs=2"},
+        home, url, home / "pipeline.log");
+    if (code != 0) {
+      std::fprintf(stderr, "llm_twin.yaml failed; see %s\n", (home / "pipeline.log").c_str());
+      return 1;
+    }
+    std::printf("llm_twin.yaml on the sample (2 epochs): %.1f s\n",
+                std::chrono::duration<double>(Clock::now() - start).count());
+  }
+  const auto duration = std::chrono::seconds(small ? 3 : 10);
+  load("sample (~150 chunks)", url, home, 4, duration);
+  const int synthetic = small ? 10000 : 100000;
+  {
+    Store store(url);
+    const auto start = Clock::now();
+    add_synthetic_chunks(store, home, synthetic);
+    std::printf("added and embedded %d synthetic chunks: %.1f s\n", synthetic,
+                std::chrono::duration<double>(Clock::now() - start).count());
+  }
+  {
+    // Where a request's time goes, one search at a time.
+    Store store(url);
+    Retriever retriever(store, home / "artifacts");
+    Retriever serving(store, home / "artifacts", std::chrono::seconds(60));
+    SearchQuery query;
+    query.text = "how should I chunk documents for retrieval";
+    query.k = 5;
+    query.filter.author = "Ines Calloway";
+    retriever.search(query);  // loads the vectors
+    serving.search(query);
+    auto time_ms = [](auto fn) {
+      const auto start = Clock::now();
+      for (int i = 0; i < 10; ++i) fn();
+      return std::chrono::duration<double, std::milli>(Clock::now() - start).count() / 10;
+    };
+    auto model = store.current_embedding_model("tfidf-svd-256");
+    SearchQuery vector_only = query;
+    vector_only.mode = SearchMode::kVector;
+    std::printf(
+        "  one search: hybrid %.1f ms (%.1f ms as a server checks for new vectors, "
+        "vector only %.1f ms) = vectors signature %.1f ms + text search %.1f ms + the rest\n",
+        time_ms([&] { retriever.search(query); }), time_ms([&] { serving.search(query); }),
+        time_ms([&] { serving.search(vector_only); }),
+        time_ms([&] { store.vectors_signature(*model, query.filter); }),
+        time_ms([&] { store.text_search(query.text, query.filter, 50); }));
+  }
+  load(small ? "sample + 10k chunks" : "sample + 100k chunks", url, home, 4, duration);
+  if (std::getenv("TWINFLOW_BENCH_KEEP")) {
+    std::printf("kept database %s and home %s\n", url.c_str(), home.c_str());
+    return 0;
+  }
+  {
+    pqxx::connection admin(base);
+    pqxx::nontransaction(admin).exec("DROP DATABASE " + db);
+  }
+  if (cluster) cluster->stop();
+  fs::remove_all(home);
+  return 0;
+}

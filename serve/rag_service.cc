@@ -1,0 +1,294 @@
+// RagService: see rag_service.h.
+#include "serve/rag_service.h"
+
+#include <mutex>
+#include <type_traits>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "serve/production_model.h"
+#include "store/store.h"
+#include "tasks/search/retriever.h"
+#include "tasks/text/utf8.h"
+#include "tasks/train/instruct_format.h"
+#include "util/error.h"
+
+namespace twinflow {
+namespace {
+
+using Json = nlohmann::json;
+using Clock = std::chrono::steady_clock;
+
+double ms_since(Clock::time_point start) {
+  return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+}
+
+HttpResponse json_response(int status, const Json& body) {
+  return HttpResponse::text(status, body.dump()).header("Content-Type", "application/json");
+}
+
+// A request the client must fix: 400 with the reason.
+struct BadRequest {
+  std::string reason;
+};
+
+struct RagRequest {
+  std::string query, author;
+  int k = 5;
+};
+
+RagRequest parse_request(const std::string& body, const RagOptions& options) {
+  Json doc = Json::parse(body, nullptr, false);
+  if (!doc.is_object()) throw BadRequest{"the body must be a JSON object"};
+  RagRequest r;
+  if (!doc.contains("query") || !doc["query"].is_string())
+    throw BadRequest{"'query' must be a string"};
+  r.query = doc["query"].get<std::string>();
+  if (r.query.find_first_not_of(" \t\r\n") == std::string::npos)
+    throw BadRequest{"'query' is empty"};
+  if (r.query.size() > options.max_query_bytes)
+    throw BadRequest{"'query' is longer than " + std::to_string(options.max_query_bytes) +
+                     " bytes"};
+  if (!is_valid_utf8(r.query)) throw BadRequest{"'query' is not valid UTF-8"};
+  r.k = options.default_k;
+  if (doc.contains("k")) {
+    if (!doc["k"].is_number_integer() || doc["k"].get<int64_t>() < 1 ||
+        doc["k"].get<int64_t>() > options.max_k)
+      throw BadRequest{"'k' must be an integer from 1 to " + std::to_string(options.max_k)};
+    r.k = doc["k"].get<int>();
+  }
+  r.author = options.default_author;
+  if (doc.contains("author")) {
+    if (!doc["author"].is_string()) throw BadRequest{"'author' must be a string"};
+    r.author = doc["author"].get<std::string>();
+  }
+  return r;
+}
+
+}  // namespace
+
+// What one I/O thread needs for a request: neither is thread-safe.
+struct Session {
+  Session(const std::string& conninfo, const std::filesystem::path& artifacts,
+          std::chrono::milliseconds recheck)
+      : store(conninfo), retriever(store, artifacts, recheck) {}
+  Store store;
+  Retriever retriever;
+};
+
+struct RagService::Impl {
+  Impl(std::string conninfo_, std::filesystem::path artifacts_, RagOptions options_)
+      : conninfo(std::move(conninfo_)),
+        artifacts(std::move(artifacts_)),
+        options(std::move(options_)),
+        model(
+            [this]() -> std::optional<ModelVersionRecord> {
+              return with_session([&](Session& s) -> std::optional<ModelVersionRecord> {
+                return s.store.production_model(options.model_name);
+              });
+            },
+            options.model_check_interval) {
+    if (options.remote) chat_options = *options.remote;
+  }
+
+  std::string conninfo;
+  std::filesystem::path artifacts;
+  RagOptions options;
+  std::optional<OpenAiChatOptions> chat_options;
+  std::mutex pool_mutex;
+  std::vector<std::unique_ptr<Session>> pool;  // idle sessions
+  ProductionModel model;
+
+  // Runs `fn` with a session borrowed from the pool (made when none is idle).
+  template <typename Fn>
+  std::invoke_result_t<Fn, Session&> with_session(Fn fn) {
+    std::unique_ptr<Session> session;
+    {
+      std::lock_guard lock(pool_mutex);
+      if (!pool.empty()) {
+        session = std::move(pool.back());
+        pool.pop_back();
+      }
+    }
+    if (!session)
+      session = std::make_unique<Session>(conninfo, artifacts, options.model_check_interval);
+    auto give_back = [&] {
+      std::lock_guard lock(pool_mutex);
+      pool.push_back(std::move(session));
+    };
+    try {
+      auto result = fn(*session);
+      give_back();
+      return result;
+    } catch (...) {
+      give_back();  // a failed query leaves the connection usable (autocommit)
+      throw;
+    }
+  }
+
+  HttpResponse rag(const HttpRequest& request);
+  Json retrieve(const RagRequest& r, PromptLogEntry& entry);
+  Json generate(PromptLogEntry& entry, const LoadedModel* loaded);
+  HttpResponse refuse(int status, const std::string& reason, PromptLogEntry& entry,
+                      Clock::time_point start);
+  HttpResponse health();
+  void log(PromptLogEntry entry) {
+    with_session([&](Session& s) { return s.store.log_prompt(entry); });
+  }
+};
+
+// Retrieves the request's chunks: fills the entry's chunk ids and prompt,
+// returns the sources as the response shows them.
+Json RagService::Impl::retrieve(const RagRequest& r, PromptLogEntry& entry) {
+  SearchQuery query;
+  query.text = r.query;
+  query.k = static_cast<size_t>(r.k);
+  query.filter.author = r.author;
+  query.model_name = options.embedding_model;
+  auto hits = with_session([&](Session& s) { return s.retriever.search(query); });
+  std::vector<std::string> passages;
+  Json sources = Json::array();
+  for (const auto& hit : hits) {
+    entry.chunk_ids.push_back(hit.chunk.id);
+    passages.push_back(hit.chunk.content);
+    sources.push_back({{"chunk_id", hit.chunk.id},
+                       {"document_id", hit.chunk.document_id},
+                       {"url", hit.chunk.url},
+                       {"title", hit.chunk.title},
+                       {"platform", hit.chunk.platform},
+                       {"score", hit.score},
+                       {"text", hit.chunk.content}});
+  }
+  entry.prompt = build_prompt(r.author, r.query, passages, options.max_context_chars);
+  return sources;
+}
+
+// Answers the entry's prompt with the remote server when configured, else
+// with `loaded`; returns the model as the response names it.
+Json RagService::Impl::generate(PromptLogEntry& entry, const LoadedModel* loaded) {
+  if (chat_options) {
+    OpenAiChat chat(*chat_options);
+    ChatRequest request;
+    request.messages = {{"user", entry.prompt}};
+    auto result = chat.complete({request});
+    if (!result[0].ok) throw Error("the generator failed: " + result[0].error);
+    entry.answer = result[0].content;
+    entry.generator = "openai";
+    return {{"name", chat_options->model}, {"generator", "openai"}};
+  }
+  entry.answer = response_only(loaded->model.generate(entry.prompt, options.generation));
+  entry.generator = "builtin";
+  entry.model_version_id = loaded->record.id;
+  return {{"name", loaded->record.model},
+          {"version", loaded->record.version},
+          {"generator", "builtin"}};
+}
+
+// A request that gets no answer: logged with its status and reason.
+HttpResponse RagService::Impl::refuse(int status, const std::string& reason, PromptLogEntry& entry,
+                                      Clock::time_point start) {
+  entry.status = status;
+  entry.error = reason;
+  entry.latency_ms = ms_since(start);
+  try {
+    log(entry);
+  } catch (const std::exception&) {
+    // The database itself may be what failed; the client still gets its answer.
+  }
+  return json_response(status, {{"error", reason}});
+}
+
+HttpResponse RagService::Impl::rag(const HttpRequest& request) {
+  const auto start = Clock::now();
+  PromptLogEntry entry;
+  entry.model_name = options.model_name;
+  entry.query = to_valid_utf8(request.body.substr(0, 200));  // until the query is read
+  try {
+    RagRequest r = parse_request(request.body, options);
+    entry.query = r.query;
+    entry.author = r.author;
+    entry.k = r.k;
+    std::shared_ptr<const LoadedModel> loaded;
+    if (!chat_options && !(loaded = model.current()))
+      return refuse(503,
+                    "no version of model '" + options.model_name +
+                        "' is in production; run dags/training.yaml or `twinflow models promote`",
+                    entry, start);
+    Json sources = retrieve(r, entry);
+    entry.retrieval_ms = ms_since(start);
+    const auto generation_start = Clock::now();
+    Json model_json = generate(entry, loaded.get());
+    entry.generation_ms = ms_since(generation_start);
+    entry.latency_ms = ms_since(start);
+    const int64_t id = with_session([&](Session& s) { return s.store.log_prompt(entry); });
+    return json_response(200, {{"answer", entry.answer},
+                               {"model", model_json},
+                               {"sources", sources},
+                               {"prompt_id", id},
+                               {"timings_ms",
+                                {{"retrieval", entry.retrieval_ms},
+                                 {"generation", entry.generation_ms},
+                                 {"total", entry.latency_ms}}}});
+  } catch (const BadRequest& bad) {
+    return refuse(400, bad.reason, entry, start);
+  } catch (const std::exception& e) {
+    return refuse(500, e.what(), entry, start);
+  }
+}
+
+HttpResponse RagService::Impl::health() {
+  Json body = {{"status", "ok"}, {"model", nullptr}};
+  try {
+    if (chat_options) {
+      body["model"] = {{"name", chat_options->model}, {"generator", "openai"}};
+    } else if (auto loaded = model.current()) {
+      body["model"] = {{"name", loaded->record.model},
+                       {"version", loaded->record.version},
+                       {"generator", "builtin"}};
+    }
+  } catch (const std::exception& e) {
+    return json_response(503, {{"status", "error"}, {"error", std::string(e.what())}});
+  }
+  return json_response(200, body);
+}
+
+RagService::RagService(std::string conninfo, std::filesystem::path artifacts_root,
+                       RagOptions options)
+    : impl_(std::make_unique<Impl>(std::move(conninfo), std::move(artifacts_root),
+                                   std::move(options))) {}
+
+RagService::~RagService() = default;
+
+HttpResponse RagService::handle(const HttpRequest& request) {
+  if (request.path == "/rag") {
+    if (request.method != "POST")
+      return json_response(405, {{"error", "use POST"}}).header("Allow", "POST");
+    return impl_->rag(request);
+  }
+  if (request.path == "/health") {
+    if (request.method != "GET" && request.method != "HEAD")
+      return json_response(405, {{"error", "use GET"}}).header("Allow", "GET");
+    return impl_->health();
+  }
+  return json_response(404, {{"error", "not found; try POST /rag or GET /health"}});
+}
+
+std::string RagService::build_prompt(const std::string& author, const std::string& query,
+                                     const std::vector<std::string>& passages,
+                                     size_t max_context_chars) {
+  std::string instruction = "You are the digital twin of " +
+                            (author.empty() ? std::string("the author") : author) +
+                            ". Answer the question in their voice, using the context.\n\n"
+                            "Context:\n";
+  size_t used = 0;
+  for (size_t i = 0; i < passages.size() && used < max_context_chars; ++i) {
+    std::string passage = passages[i].substr(0, max_context_chars - used);
+    used += passage.size();
+    instruction += "[" + std::to_string(i + 1) + "] " + to_valid_utf8(passage) + "\n";
+  }
+  instruction += "\nQuestion: " + query;
+  return instruct_prompt(instruction);
+}
+
+}  // namespace twinflow

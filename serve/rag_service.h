@@ -1,0 +1,72 @@
+// RagService: the LLM twin's REST API, what `twinflow serve` puts on an
+// HttpServer.
+//
+//   POST /rag  {"query": "...", "k": 5, "author": "..."}  ->
+//              {"answer", "model": {"name", "version"}, "sources": [...],
+//               "prompt_id", "timings_ms": {...}}
+//   GET /health -> {"status": "ok", "model": ...}
+//
+// A request retrieves the k best chunks with the hybrid search (retriever.h),
+// fills the prompt template with them and the query, and generates the answer
+// with the production version of the registry's model (ProductionModel: a
+// newly promoted version is picked up without a restart), or with an
+// OpenAI-compatible server when one is configured. Every /rag request, good
+// or refused, is logged in the prompt log (`twinflow prompts`).
+//
+// Bad requests get 400 with a JSON error: a body that is not a JSON object, a
+// query that is empty, longer than max_query_bytes or not valid UTF-8, a k
+// outside 1..max_k. No production model and no remote generator: 503.
+//
+// Each HTTP I/O thread borrows a Session (a database connection and a
+// Retriever with its in-memory vectors) from a small pool, because neither is
+// thread-safe.
+#pragma once
+
+#include <chrono>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "tasks/llm/openai_chat.h"
+#include "tasks/train/neural_lm.h"
+#include "web/http_server.h"
+
+namespace twinflow {
+
+struct RagOptions {
+  std::string model_name = "llm_twin";  // the registry model whose production version answers
+  std::string embedding_model = "tfidf-svd-256";  // for retrieval
+  std::string default_author;  // used when a request names none ("" = every author)
+  size_t max_query_bytes = 2000;
+  int default_k = 5;
+  int max_k = 50;
+  size_t max_context_chars = 4000;  // of retrieved text in the prompt
+  GenerateOptions generation;       // the built-in model's sampling
+  std::chrono::milliseconds model_check_interval{1000};
+  // When set, answers come from this OpenAI-compatible server instead of the
+  // registry's model.
+  std::optional<OpenAiChatOptions> remote;
+};
+
+class RagService {
+ public:
+  // `conninfo`: the database; `artifacts_root`: $TWINFLOW_HOME/artifacts.
+  RagService(std::string conninfo, std::filesystem::path artifacts_root, RagOptions options);
+  ~RagService();
+  RagService(const RagService&) = delete;
+  RagService& operator=(const RagService&) = delete;
+
+  HttpResponse handle(const HttpRequest& request);
+
+  // The prompt the model sees for a query and the retrieved passages.
+  static std::string build_prompt(const std::string& author, const std::string& query,
+                                  const std::vector<std::string>& passages,
+                                  size_t max_context_chars);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace twinflow
