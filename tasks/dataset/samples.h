@@ -46,10 +46,10 @@ struct PreferenceSample {
 
 // What happened to generated samples, recorded as the step's metrics.
 struct DatasetCounts {
-  int64_t generated = 0;   // samples produced by the generator
-  int64_t malformed = 0;   // LLM samples that failed to parse or validate, dropped
+  int64_t generated = 0;        // samples produced by the generator
+  int64_t malformed = 0;        // LLM samples that failed to parse or validate, dropped
   int64_t failed_requests = 0;  // LLM requests that failed for good (their samples are lost)
-  int64_t too_short = 0;   // dropped by the length filters
+  int64_t too_short = 0;        // dropped by the length filters
   int64_t too_long = 0;
   int64_t duplicates = 0;  // dropped as near-duplicates of a kept sample
   int64_t kept = 0;
