@@ -99,6 +99,24 @@ void client(const std::string& url, const std::vector<std::string>& bodies,
   curl_easy_cleanup(curl);
 }
 
+// A client that sends a few requests and forgets them (warm-up).
+class WarmupClient {
+ public:
+  explicit WarmupClient(const std::string& url) : curl_(curl_easy_init()) {
+    curl_easy_setopt(curl_, CURLOPT_URL, url.c_str());
+    curl_easy_setopt(curl_, CURLOPT_WRITEFUNCTION, &discard);
+    curl_easy_setopt(curl_, CURLOPT_NOSIGNAL, 1L);
+  }
+  ~WarmupClient() { curl_easy_cleanup(curl_); }
+  void post(const std::string& body) {
+    curl_easy_setopt(curl_, CURLOPT_POSTFIELDS, body.c_str());
+    curl_easy_perform(curl_);
+  }
+
+ private:
+  CURL* curl_;
+};
+
 void load(const char* label, const std::string& conninfo, const fs::path& home, int clients,
           std::chrono::seconds duration) {
   RagOptions options;
@@ -113,15 +131,15 @@ void load(const char* label, const std::string& conninfo, const fs::path& home, 
       R"({"query": "what does a model registry rollback need", "k": 5})",
       R"({"query": "near duplicate detection with minhash", "k": 5})",
       R"({"query": "why does the GPU wait for the dataloader", "k": 5})"};
-  // Warm-up: loads the vectors and the model once.
+  // Warm-up: every connection's session loads the vectors and the model once.
   {
-    std::atomic<bool> stop{false};
-    std::vector<double> warm;
-    int errors = 0;
-    std::thread t([&] { client(server.base_url() + "/rag", bodies, stop, warm, errors); });
-    std::this_thread::sleep_for(std::chrono::milliseconds(500));
-    stop = true;
-    t.join();
+    std::vector<std::thread> warm;
+    for (int c = 0; c < clients; ++c)
+      warm.emplace_back([&] {
+        WarmupClient once(server.base_url() + "/rag");
+        for (int i = 0; i < 3; ++i) once.post(bodies[0]);
+      });
+    for (auto& t : warm) t.join();
   }
   std::atomic<bool> stop{false};
   std::vector<std::vector<double>> latencies(clients);

@@ -182,8 +182,9 @@ class Store {
                          const std::vector<float>& vectors, int64_t step_run_id);
   // The vectors of a model for the current chunks matching `filter`.
   ChunkVectors load_vectors(const EmbeddingModelRecord& model, const ChunkFilter& filter);
-  // A cheap signature of the vectors load_vectors would return (their count
-  // and largest chunk id), to tell whether a cached copy is stale.
+  // A cheap signature of the state load_vectors reads (counts and largest ids
+  // of the model's vectors, the current chunks and the latest documents), to
+  // tell whether a cached copy may be stale.
   std::string vectors_signature(const EmbeddingModelRecord& model, const ChunkFilter& filter);
 
   // --- The scheduler's queue, schedules and events (store_queue.cc) ---
