@@ -68,11 +68,25 @@ std::vector<Dag> SchedulerDaemon::load_dags(PassSummary& summary) const {
   return dags;
 }
 
+namespace {
+
+void note_next_tick(const Schedule& schedule, Clock::time_point now, PassSummary& summary) {
+  try {
+    const Clock::time_point next = schedule.next_after(now);
+    if (!summary.next_tick || next < *summary.next_tick) summary.next_tick = next;
+  } catch (const Error&) {
+    // No tick before the end of representable time: nothing to wake for.
+  }
+}
+
+}  // namespace
+
 void SchedulerDaemon::fire_schedules(const std::vector<Dag>& dags, PassSummary& summary) {
   const Clock::time_point now = options_.clock();
   for (const Dag& dag : dags) {
     if (!dag.schedule || store_.is_paused(dag.name)) continue;
     const ScheduleSpec& spec = *dag.schedule;
+    note_next_tick(schedule_of(spec), now, summary);
     std::optional<Clock::time_point> last;
     if (auto seconds = store_.last_logical_time(dag.name)) last = from_seconds(*seconds);
     int active = store_.active_runs(dag.name);
@@ -175,13 +189,26 @@ PassSummary SchedulerDaemon::run_once(const std::function<bool()>& stop) {
   return summary;
 }
 
+// The poll interval, or less when a schedule fires sooner: a cron tick
+// starts its run within milliseconds, not up to a poll interval late.
+std::chrono::milliseconds SchedulerDaemon::time_to_wait(const PassSummary& pass) const {
+  auto wait = options_.poll_interval;
+  if (pass.next_tick) {
+    auto until =
+        std::chrono::duration_cast<std::chrono::milliseconds>(*pass.next_tick - options_.clock()) +
+        std::chrono::milliseconds(1);
+    wait = std::clamp(until, std::chrono::milliseconds(0), wait);
+  }
+  return wait;
+}
+
 void SchedulerDaemon::serve(const std::function<bool()>& stop,
                             const std::function<void(std::chrono::milliseconds)>& wait) {
   const int64_t id = store_.register_scheduler(options_.executor.host, options_.pid);
   while (!stop()) {
     store_.scheduler_heartbeat(id);
-    run_once(stop);
-    if (!stop()) wait(options_.poll_interval);
+    const PassSummary pass = run_once(stop);
+    if (!stop()) wait(time_to_wait(pass));
   }
   store_.scheduler_stopped(id);
 }

@@ -31,6 +31,7 @@
 #include <chrono>
 #include <filesystem>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -63,6 +64,9 @@ struct PassSummary {
   int resumed = 0;                  // reruns enqueued for interrupted runs
   std::vector<int64_t> executed;    // runs claimed and executed, in order
   std::vector<std::string> errors;  // DAG files that did not load, and similar
+  // The earliest fire time after this pass of any schedule not paused, so the
+  // daemon wakes for it instead of a poll interval later.
+  std::optional<std::chrono::system_clock::time_point> next_tick;
 };
 
 class SchedulerDaemon {
@@ -78,6 +82,7 @@ class SchedulerDaemon {
              const std::function<void(std::chrono::milliseconds)>& wait);
 
  private:
+  std::chrono::milliseconds time_to_wait(const PassSummary& pass) const;
   void fire_schedules(const std::vector<Dag>& dags, PassSummary& summary);
   void consume_triggers(const std::vector<Dag>& dags, PassSummary& summary);
   void execute_queue(const std::function<bool()>& stop, PassSummary& summary);

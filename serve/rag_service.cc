@@ -112,7 +112,7 @@ struct RagService::Impl {
       }
     }
     if (!session)
-      session = std::make_unique<Session>(conninfo, artifacts, options.model_check_interval);
+      session = std::make_unique<Session>(conninfo, artifacts, options.vectors_check_interval);
     auto give_back = [&] {
       std::lock_guard lock(pool_mutex);
       pool.push_back(std::move(session));

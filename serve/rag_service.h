@@ -44,6 +44,9 @@ struct RagOptions {
   size_t max_context_chars = 4000;  // of retrieved text in the prompt
   GenerateOptions generation;       // the built-in model's sampling
   std::chrono::milliseconds model_check_interval{1000};
+  // How often a session asks whether the embeddings changed (a scan of their
+  // index: a tenth of a second at 100k chunks); new chunks answer after this.
+  std::chrono::milliseconds vectors_check_interval{10000};
   // When set, answers come from this OpenAI-compatible server instead of the
   // registry's model.
   std::optional<OpenAiChatOptions> remote;

@@ -84,6 +84,23 @@ TEST_F(SchedulerDaemonTest, AScheduledDagRunsOncePerTickWithItsLogicalTime) {
   EXPECT_EQ(runs_of("daily").size(), 1u);
 }
 
+TEST_F(SchedulerDaemonTest, TheDaemonWakesForTheNextTickRatherThanAPollIntervalLater) {
+  daily(false);
+  DaemonOptions options;
+  options.dags_dir = home / "dags";
+  options.executor = default_options();
+  options.pid = static_cast<int>(::getpid());
+  options.poll_interval = std::chrono::milliseconds(60000);
+  const auto now = utc(2026, 3, 2, 5, 59) + std::chrono::milliseconds(59500);
+  options.clock = [now] { return now; };
+  SchedulerDaemon daemon(*store, *blobs, options);
+  std::vector<std::chrono::milliseconds> waits;
+  daemon.serve([&] { return waits.size() == 1; },
+               [&](std::chrono::milliseconds wait) { waits.push_back(wait); });
+  ASSERT_EQ(waits.size(), 1u);
+  EXPECT_EQ(waits[0], std::chrono::milliseconds(501));  // 06:00:00, plus a millisecond
+}
+
 TEST_F(SchedulerDaemonTest, CatchupRunsEveryTickMissedDuringAnOutage) {
   daily(true, 10);
   pass(utc(2026, 3, 10, 7));
@@ -207,12 +224,12 @@ TEST_F(SchedulerDaemonTest, NewDocumentsStartAnOnDocumentsTriggerOncePastMinNew)
   EXPECT_EQ(pass(Clock::now()).triggered, 0);
 }
 
-TEST_F(SchedulerDaemonTest, TwoSchedulerProcessesShareTheQueueAndRunEachRunOnce) {
+TEST_F(SchedulerDaemonTest, TwoSchedulerProcessesShare200StepsAndRunEachOnce) {
   const Dag dag = load(write_dag("noop",
                                  "name: noop\nsteps:\n  - id: a\n    command: 'true'\n"
                                  "  - id: b\n    needs: [a]\n    command: 'true'\n"));
   std::vector<int64_t> queued;
-  for (int i = 0; i < 30; ++i) queued.push_back(*store->enqueue_run(new_run_of(dag, "api"), {}));
+  for (int i = 0; i < 100; ++i) queued.push_back(*store->enqueue_run(new_run_of(dag, "api"), {}));
   const fs::path empty_dags = home / "no-dags";
   fs::create_directories(empty_dags);
   std::vector<pid_t> schedulers;
@@ -233,7 +250,7 @@ TEST_F(SchedulerDaemonTest, TwoSchedulerProcessesShareTheQueueAndRunEachRunOnce)
     EXPECT_EQ(attempts_of(run_id, "a"), 1) << run_id;
     EXPECT_EQ(attempts_of(run_id, "b"), 1) << run_id;
   }
-  EXPECT_EQ(tx.exec1("SELECT count(*) FROM step_runs")[0].as<int>(), 60);
+  EXPECT_EQ(tx.exec1("SELECT count(*) FROM step_runs")[0].as<int>(), 200);  // 200 steps, each once
 }
 
 TEST_F(SchedulerDaemonTest, TheDaemonWakesOnATriggeredRunAndDrainsOnSigterm) {
