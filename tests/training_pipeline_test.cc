@@ -187,6 +187,42 @@ TEST_F(TrainingPipelineTest, ABetterModelReplacesProductionAndRollbackPutsTheOld
   EXPECT_NE(listed.out.find("llm_twin"), std::string::npos);
 }
 
+TEST_F(TrainingPipelineTest, AnLlmJudgeScoresBothModelsAndCanGateTheDeploy) {
+  ASSERT_EQ(run_llm_twin({{"epochs", "1"}}).status, "succeeded");
+  std::atomic<int> judged{0};
+  HttpServer judge([&](const HttpRequest& request) {
+    if (request.path != "/v1/chat/completions") return HttpResponse::text(404, "no");
+    ++judged;
+    const nlohmann::json verdict = {{"accuracy", {{"analysis", "on topic"}, {"score", 3}}},
+                                    {"style", {{"analysis", "stiff"}, {"score", 2}}}};
+    const nlohmann::json body = {
+        {"choices",
+         {{{"index", 0},
+           {"finish_reason", "stop"},
+           {"message", {{"role", "assistant"}, {"content", verdict.dump()}}}}}}};
+    return HttpResponse::text(200, body.dump()).header("Content-Type", "application/json");
+  });
+  judge.start();
+  std::string yaml = read_file(kSource / "dags" / "training.yaml");
+  const std::string gate = "gate: {metric: perplexity, direction: lower, margin: 0}";
+  yaml.replace(yaml.find(gate), gate.size(),
+               "gate: {metric: judge_accuracy, direction: higher, margin: 0}\n"
+               "      judge: {base_url: '" +
+                   judge.base_url() + "/v1', model: stub-judge, api_key_env: '', samples: 4}");
+  auto run = execute(prepare_fresh_run(load(write_dag("judged", yaml), {{"epochs", "2"}})));
+  ASSERT_EQ(run.status, "succeeded");
+  EXPECT_EQ(judged.load(), 8);  // 4 answers of the candidate, 4 of production
+  EXPECT_EQ(metric(run.run_id, "candidate_judge_accuracy"), 3);
+  EXPECT_EQ(metric(run.run_id, "candidate_judge_style"), 2);
+  EXPECT_EQ(metric(run.run_id, "baseline_judge_accuracy"), 3);
+  // A tie is no improvement: production stays.
+  EXPECT_EQ(metric(run.run_id, "gate_passed"), 0);
+  EXPECT_EQ(store->production_model("llm_twin")->version, 1);
+  const auto evaluation = store->artifact_versions("llm_twin_evaluation")[0].metadata;
+  EXPECT_EQ(evaluation["gate"]["reason"], "judge_accuracy 3 is not above production v1 3")
+      << evaluation.dump(2);
+}
+
 TEST_F(TrainingPipelineTest, AKilledTrainerResumesFromItsLastCheckpointWithTheSameResult) {
   ASSERT_EQ(run_llm_twin({{"epochs", "1"}}).status, "succeeded");
   const int epochs = 14;
