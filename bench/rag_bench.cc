@@ -10,11 +10,10 @@
 // The load generator runs on the same 2 cores as the server, so the figures
 // are what one machine does serving itself, not the server alone.
 // Database: a fresh database on TWINFLOW_DATABASE_URL, else an embedded
-// cluster in a temp home. TWINFLOW_BENCH_SMALL=1 (CI): N = 10,000, D = 3 s;
+// cluster in a temp home; TWINFLOW_BENCH_KEEP=1 keeps it (and prints it) to
+// look at the query plans afterwards. TWINFLOW_BENCH_SMALL=1 (CI): N = 10,000, D = 3 s;
 // otherwise N = 100,000, D = 10 s. C = 4.
 #include <curl/curl.h>
-#include <fcntl.h>
-#include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -28,14 +27,13 @@
 #include <sstream>
 #include <thread>
 
+#include "bench/spawn_twinflow.h"
 #include "serve/rag_service.h"
 #include "store/embedded_postgres.h"
 #include "store/store.h"
 #include "tasks/embed/text_embedder.h"
 #include "tasks/search/retriever.h"
 #include "web/static_files.h"
-
-extern char** environ;
 
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
@@ -47,25 +45,8 @@ const fs::path kSource = TWINFLOW_SOURCE_DIR;
 
 int run_twinflow(const std::vector<std::string>& args, const fs::path& home, const std::string& url,
                  const fs::path& log) {
-  std::vector<std::string> env;
-  for (char** e = environ; *e; ++e)
-    if (std::string_view(*e).substr(0, 9) != "TWINFLOW_") env.emplace_back(*e);
-  env.push_back("TWINFLOW_HOME=" + home.string());
-  env.push_back("TWINFLOW_DATABASE_URL=" + url);
-  std::vector<std::string> argv = {TWINFLOW_BINARY};
-  argv.insert(argv.end(), args.begin(), args.end());
-  std::vector<char*> a, e;
-  for (auto& s : argv) a.push_back(s.data());
-  a.push_back(nullptr);
-  for (auto& s : env) e.push_back(s.data());
-  e.push_back(nullptr);
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 1, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-  posix_spawn_file_actions_addopen(&actions, 2, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-  pid_t pid = -1;
-  posix_spawn(&pid, a[0], &actions, nullptr, a.data(), e.data());
-  posix_spawn_file_actions_destroy(&actions);
+  const pid_t pid = bench::spawn_twinflow(args, home, url, log);
+  if (pid < 0) return 127;
   int status = 0;
   waitpid(pid, &status, 0);
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128;

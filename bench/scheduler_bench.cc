@@ -10,9 +10,7 @@
 //
 // Database: TWINFLOW_DATABASE_URL, else an embedded cluster in a temp home.
 // TWINFLOW_BENCH_SMALL=1 (CI) uses N = 10, M = 50.
-#include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -25,11 +23,10 @@
 #include <pqxx/pqxx>
 #include <thread>
 
+#include "bench/spawn_twinflow.h"
 #include "scheduler/dag_loader.h"
 #include "scheduler/runner.h"
 #include "store/embedded_postgres.h"
-
-extern char** environ;
 
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
@@ -39,26 +36,7 @@ namespace {
 
 pid_t spawn(const std::vector<std::string>& args, const fs::path& home, const std::string& url,
             const fs::path& log) {
-  std::vector<std::string> env;
-  for (char** e = environ; *e; ++e)
-    if (std::string_view(*e).substr(0, 9) != "TWINFLOW_") env.emplace_back(*e);
-  env.push_back("TWINFLOW_HOME=" + home.string());
-  env.push_back("TWINFLOW_DATABASE_URL=" + url);
-  std::vector<std::string> argv = {TWINFLOW_BINARY};
-  argv.insert(argv.end(), args.begin(), args.end());
-  std::vector<char*> a, e;
-  for (auto& s : argv) a.push_back(s.data());
-  a.push_back(nullptr);
-  for (auto& s : env) e.push_back(s.data());
-  e.push_back(nullptr);
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 1, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-  posix_spawn_file_actions_addopen(&actions, 2, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-  pid_t pid = -1;
-  posix_spawn(&pid, a[0], &actions, nullptr, a.data(), e.data());
-  posix_spawn_file_actions_destroy(&actions);
-  return pid;
+  return bench::spawn_twinflow(args, home, url, log);
 }
 
 Dag noop_dag(const fs::path& dir) {

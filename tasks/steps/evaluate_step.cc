@@ -156,13 +156,11 @@ int run_evaluate_step(StepEnvironment& env) {
   if (production && production->id == candidate.id) {
     decision = {false, "v" + std::to_string(candidate.version) + " is already in production"};
   } else {
-    std::string baseline_name = "the untrained base";
-    NeuralLm baseline = NeuralLm::create(model.vocabulary(), model.config());
-    if (production) {
-      baseline = NeuralLm::load(production->uri);
-      baseline_name = "production v" + std::to_string(production->version);
-      evaluation["production_version"] = production->version;
-    }
+    const NeuralLm baseline = production ? NeuralLm::load(production->uri)
+                                         : NeuralLm::create(model.vocabulary(), model.config());
+    const std::string baseline_name =
+        production ? "production v" + std::to_string(production->version) : "the untrained base";
+    if (production) evaluation["production_version"] = production->version;
     nlohmann::json baseline_figures = measure(baseline, test_texts, test, s, judge.get());
     evaluation["baseline"] = baseline_figures;
     evaluation["baseline_kind"] = production ? "production" : "untrained_base";
