@@ -1,7 +1,7 @@
 // The daemon and its controls:
-//   `twinflow scheduler [--once] [--dags-dir DIR] [--poll-ms N] [--grace S] [-j N]`
-//   `twinflow trigger DAG [-p k=v]...`   enqueue a run for a scheduler
-//   `twinflow pause DAG` / `twinflow unpause DAG`   (a DAG name or file)
+//   `twinflow scheduler [--once] [--dags-dir DIR] [--poll-ms N] [--grace S] [--stale-after S] [-j
+//   N]` `twinflow trigger DAG [-p k=v]...`   enqueue a run for a scheduler `twinflow pause DAG` /
+//   `twinflow unpause DAG`   (a DAG name or file)
 // See scheduler/daemon.h for what a pass does.
 #include <unistd.h>
 
@@ -29,6 +29,7 @@ struct SchedulerArgs {
   std::string dags_dir = "dags";
   int poll_ms = 2000;
   int grace_seconds = 60;
+  int stale_after_seconds = 60;
   int jobs = 0;
 };
 
@@ -50,6 +51,7 @@ int run_scheduler(AppContext& ctx, const SchedulerArgs& args) {
   DaemonOptions options;
   options.dags_dir = args.dags_dir;
   options.poll_interval = std::chrono::milliseconds(args.poll_ms);
+  options.stale_after = std::chrono::seconds(args.stale_after_seconds);
   options.pid = static_cast<int>(::getpid());
   options.executor.jobs =
       args.jobs > 0 ? args.jobs : int(std::max(1u, std::thread::hardware_concurrency()));
@@ -63,6 +65,9 @@ int run_scheduler(AppContext& ctx, const SchedulerArgs& args) {
            SteadyClock::now() - *stop_asked > std::chrono::seconds(args.grace_seconds);
   };
   options.log = log_line;
+  // A database restart or failover is waited out, never fatal: running steps
+  // go on and their results are recorded when it is back.
+  ctx.store().set_reconnect_policy(ReconnectPolicy::forever(log_line));
   SchedulerDaemon daemon(ctx.store(), ctx.blobs(), options);
   if (args.once) {
     PassSummary summary = daemon.run_once(stopping);
@@ -141,6 +146,10 @@ void add_scheduler_commands(CLI::App& app, AppContext& ctx, int* exit_code) {
   cmd->add_option("--grace", args->grace_seconds, "Seconds running steps get after SIGTERM")
       ->capture_default_str()
       ->check(CLI::Range(0, 86400));
+  cmd->add_option("--stale-after", args->stale_after_seconds,
+                  "Seconds without a heartbeat after which another scheduler's run is taken over")
+      ->capture_default_str()
+      ->check(CLI::Range(2, 86400));
   cmd->add_option("-j,--jobs", args->jobs, "Steps to run at once (default: cores)");
   cmd->callback([&ctx, exit_code, args] { *exit_code = run_scheduler(ctx, *args); });
   add_trigger_command(app, ctx, exit_code);

@@ -47,6 +47,12 @@ int run_in_foreground(AppContext& ctx, const PreparedRun& run, const ForegroundO
   recover_interrupted_runs(store, host);
   InterruptPipe interrupt;
   int64_t run_id = record_run_start(store, run, host, ::getpid());
+  // Once the run is recorded, a database restart is waited out (up to ten
+  // minutes) rather than losing what the running steps produce.
+  ReconnectPolicy reconnect;
+  reconnect.give_up_after = std::chrono::minutes(10);
+  reconnect.log = [](const std::string& line) { std::cerr << "twinflow: " << line << "\n"; };
+  store.set_reconnect_policy(reconnect);
   ExecutorOptions exec;
   exec.jobs =
       options.jobs > 0 ? options.jobs : int(std::max(1u, std::thread::hardware_concurrency()));

@@ -167,7 +167,8 @@ void SchedulerDaemon::resume_interrupted(PassSummary& summary) {
     try {
       NewRun rerun = new_run_of(dag_of_run(store_, run), "rerun");
       rerun.parent_run_id = run.id;
-      auto id = store_.enqueue_run(rerun, {});
+      auto id = store_.enqueue_resume(rerun);
+      if (!id) continue;  // another scheduler resumed it first
       ++summary.resumed;
       options_.log("run " + std::to_string(run.id) + " of " + run.pipeline +
                    " was interrupted; queued run " + std::to_string(*id) + " to finish it");
@@ -179,7 +180,7 @@ void SchedulerDaemon::resume_interrupted(PassSummary& summary) {
 
 PassSummary SchedulerDaemon::run_once(const std::function<bool()>& stop) {
   PassSummary summary;
-  recover_interrupted_runs(store_, options_.executor.host);
+  recover_interrupted_runs(store_, options_.executor.host, options_.stale_after);
   resume_interrupted(summary);
   std::vector<Dag> dags = load_dags(summary);
   for (const std::string& error : summary.errors) options_.log(error);
@@ -204,13 +205,30 @@ std::chrono::milliseconds SchedulerDaemon::time_to_wait(const PassSummary& pass)
 
 void SchedulerDaemon::serve(const std::function<bool()>& stop,
                             const std::function<void(std::chrono::milliseconds)>& wait) {
-  const int64_t id = store_.register_scheduler(options_.executor.host, options_.pid);
+  std::optional<int64_t> id;
+  std::chrono::milliseconds backoff{0};
   while (!stop()) {
-    store_.scheduler_heartbeat(id);
-    const PassSummary pass = run_once(stop);
-    if (!stop()) wait(time_to_wait(pass));
+    std::chrono::milliseconds next_wait;
+    try {
+      if (!id) id = store_.register_scheduler(options_.executor.host, options_.pid);
+      store_.scheduler_heartbeat(*id);
+      next_wait = time_to_wait(run_once(stop));
+      backoff = std::chrono::milliseconds(0);
+    } catch (const std::exception& e) {
+      // Nothing a pass meets (the database away for longer than the store
+      // waits, a bug) takes the daemon down: it says so and tries again later.
+      backoff = std::clamp(backoff * 2, std::chrono::milliseconds(100), options_.poll_interval);
+      options_.log(std::string("pass failed: ") + e.what() + "; next pass in " +
+                   std::to_string(backoff.count()) + " ms");
+      next_wait = backoff;
+    }
+    if (!stop()) wait(next_wait);
   }
-  store_.scheduler_stopped(id);
+  try {
+    if (id) store_.scheduler_stopped(*id);
+  } catch (const std::exception& e) {
+    options_.log(std::string("could not record the stop: ") + e.what());
+  }
 }
 
 }  // namespace twinflow

@@ -46,6 +46,10 @@ struct DaemonOptions {
   ExecutorOptions executor;  // home, self_exe, database_url, host, jobs
   int pid = 0;               // recorded on claimed runs
   std::chrono::milliseconds poll_interval{2000};
+  // A running run whose heartbeat (refreshed every couple of seconds by the
+  // executor running it) is older than this is recorded interrupted, its
+  // running attempts too, and resumed here: its scheduler is gone or frozen.
+  std::chrono::seconds stale_after{60};
   std::function<std::chrono::system_clock::time_point()> clock = [] {
     return std::chrono::system_clock::now();
   };

@@ -18,6 +18,10 @@ Store::Store(const std::string& conninfo) : conninfo_(conninfo) {
 
 Store::~Store() = default;
 
+void Store::set_reconnect_policy(ReconnectPolicy policy) {
+  impl_->reconnect = std::move(policy);
+}
+
 int Store::migrate() {
   Migrator migrator(impl_->connection, embedded_migrations());
   return migrator.migrate();

@@ -20,6 +20,7 @@
 
 #include "store/feature_records.h"
 #include "store/model_records.h"
+#include "store/reconnect.h"
 #include "store/records.h"
 
 namespace twinflow {
@@ -36,6 +37,11 @@ class Store {
 
   // Applies pending migrations (see store/migrations.h). Returns how many.
   int migrate();
+
+  // How the operations a running scheduler depends on (attempts, results,
+  // heartbeats, the queue) ride out a lost connection; see reconnect.h. The
+  // default gives up at once.
+  void set_reconnect_policy(ReconnectPolicy policy);
 
   // --- runs (store_runs.cc) ---------------------------------------------------
   // Records the DAG snapshot, the pipeline, a running run and one pending
@@ -55,6 +61,9 @@ class Store {
                         const std::string& cache_key);
   // Closes a failed, timed-out, cancelled or interrupted attempt and sets the
   // step's state: `step_state` is retrying (another attempt follows) or final.
+  // Only a running attempt is closed, so a repeat, or a zombie whose attempt
+  // was recorded interrupted and taken over, changes nothing. The operations
+  // from start_attempt to heartbeat ride out a lost connection (reconnect.h).
   void end_attempt_unsuccessfully(int64_t run_id, const std::string& step_id, int64_t step_run_id,
                                   const AttemptEnd& end, const std::string& step_state);
   // Closes a succeeded attempt: creates the output artifact versions, the
@@ -72,12 +81,15 @@ class Store {
                                 const std::vector<NamedVersion>& outputs);
   // Marks steps that will not run in this run (upstream_failed, cancelled, or
   // reused from `result_step_run_ids` in the same order when status is 'reused').
+  // Changes nothing once the run is no longer running.
   void set_steps_status(int64_t run_id, const std::vector<std::string>& step_ids,
                         const std::string& status,
                         const std::vector<int64_t>& result_step_run_ids = {});
+  // Records the end of a running run (a run recorded interrupted meanwhile stays so).
   void finish_run(int64_t run_id, const std::string& status, const std::string& error = "");
   // Refreshes the run's and its running attempts' heartbeats; returns whether
-  // someone asked to cancel the run.
+  // the run must stop: someone asked to cancel it, or it is no longer running
+  // (another scheduler recorded it interrupted when its heartbeat went stale).
   bool heartbeat(int64_t run_id);
   // Asks a run to stop. Returns false when the run is already finished.
   bool request_cancel(int64_t run_id);
@@ -219,6 +231,11 @@ class Store {
   // Interrupted runs the daemon started (trigger schedule, event or api) that
   // no run resumes yet, oldest first.
   std::vector<RunRecord> interrupted_runs_to_resume();
+  // Queues `rerun` (its parent_run_id set) to finish an interrupted run,
+  // unless a run already resumes it: the parent is locked for the check, so
+  // of two schedulers resuming one run at once, one queues it. Returns the
+  // new run's id, or nullopt.
+  std::optional<int64_t> enqueue_resume(const NewRun& rerun);
 
   void set_paused(const std::string& pipeline, bool paused);
   bool is_paused(const std::string& pipeline);

@@ -2,18 +2,69 @@
 // conversions between result rows and records. Not for use outside store/.
 #pragma once
 
+#include <memory>
 #include <pqxx/pqxx>
 #include <string>
+#include <type_traits>
 #include <vector>
 
+#include "store/reconnect.h"
 #include "store/records.h"
 #include "store/store.h"
 
 namespace twinflow {
 
+// The store's connection: opened at construction, dropped when it is lost,
+// and opened again when next used (libpqxx 6 does not reliably reconnect a
+// connection whose server went away). Converts to the pqxx::connection that
+// transactions take: `pqxx::work tx(impl_->connection)`.
+class StoreConnection {
+ public:
+  explicit StoreConnection(std::string conninfo)
+      : conninfo_(std::move(conninfo)),
+        connection_(std::make_unique<pqxx::connection>(conninfo_)) {}
+
+  operator pqxx::connection&() {
+    if (!connection_) connection_ = std::make_unique<pqxx::connection>(conninfo_);
+    return *connection_;
+  }
+  void drop() { connection_.reset(); }
+
+ private:
+  std::string conninfo_;
+  std::unique_ptr<pqxx::connection> connection_;
+};
+
 struct Store::Impl {
   explicit Impl(const std::string& conninfo) : connection(conninfo) {}
-  pqxx::connection connection;
+
+  // Runs `operation` (one whole transaction) and, while the connection is
+  // lost, again after a backoff, as `reconnect` allows; libpqxx reconnects
+  // when the next transaction begins. Only for idempotent operations.
+  template <typename Operation>
+  auto durable(const char* name, Operation&& operation) -> decltype(operation()) {
+    OutageBackoff outage(reconnect, name);
+    for (;;) {
+      try {
+        if constexpr (std::is_void_v<decltype(operation())>) {
+          operation();
+          outage.recovered();
+          return;
+        } else {
+          auto result = operation();
+          outage.recovered();
+          return result;
+        }
+      } catch (const std::exception& e) {
+        if (!is_connection_loss(e)) throw;
+        connection.drop();
+        outage.after_loss(e);
+      }
+    }
+  }
+
+  StoreConnection connection;
+  ReconnectPolicy reconnect;
 };
 
 // Renders strings as a PostgreSQL text[] literal, for `$1::text[]` parameters.

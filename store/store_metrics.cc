@@ -19,20 +19,22 @@ std::string float8_literal(double value) {
 }  // namespace
 
 void Store::record_metrics(int64_t step_run_id, const std::vector<MetricPoint>& points) {
-  if (points.empty()) return;
-  std::vector<std::string> keys;
-  std::string values = "{", steps = "{";
-  for (size_t i = 0; i < points.size(); ++i) {
-    keys.push_back(points[i].key);
-    if (i) values += ",", steps += ",";
-    values += float8_literal(points[i].value);
-    steps += points[i].step ? std::to_string(*points[i].step) : "NULL";
-  }
-  pqxx::nontransaction tx(impl_->connection);  // one statement: its own transaction
-  tx.exec_params(
-      "INSERT INTO metrics (step_run_id, key, value, step) "
-      "SELECT $1, k, v, s FROM unnest($2::text[], $3::float8[], $4::bigint[]) AS u(k, v, s)",
-      step_run_id, to_pg_text_array(keys), values + "}", steps + "}");
+  return impl_->durable("record_metrics", [&]() -> void {
+    if (points.empty()) return;
+    std::vector<std::string> keys;
+    std::string values = "{", steps = "{";
+    for (size_t i = 0; i < points.size(); ++i) {
+      keys.push_back(points[i].key);
+      if (i) values += ",", steps += ",";
+      values += float8_literal(points[i].value);
+      steps += points[i].step ? std::to_string(*points[i].step) : "NULL";
+    }
+    pqxx::nontransaction tx(impl_->connection);  // one statement: its own transaction
+    tx.exec_params(
+        "INSERT INTO metrics (step_run_id, key, value, step) "
+        "SELECT $1, k, v, s FROM unnest($2::text[], $3::float8[], $4::bigint[]) AS u(k, v, s)",
+        step_run_id, to_pg_text_array(keys), values + "}", steps + "}");
+  });
 }
 
 std::vector<MetricRecord> Store::metrics_of_run(int64_t run_id) {

@@ -40,13 +40,15 @@ int64_t Store::create_run(const NewRun& run) {
 }
 
 std::optional<RunRecord> Store::find_run(int64_t run_id) {
-  pqxx::nontransaction tx(impl_->connection);
-  auto rows = tx.exec_params(std::string("SELECT ") + kRunColumns +
-                                 " FROM runs r JOIN pipelines p ON p.id = r.pipeline_id "
-                                 "WHERE r.id = $1",
-                             run_id);
-  if (rows.empty()) return std::nullopt;
-  return read_run(rows[0]);
+  return impl_->durable("find_run", [&]() -> std::optional<RunRecord> {
+    pqxx::nontransaction tx(impl_->connection);
+    auto rows = tx.exec_params(std::string("SELECT ") + kRunColumns +
+                                   " FROM runs r JOIN pipelines p ON p.id = r.pipeline_id "
+                                   "WHERE r.id = $1",
+                               run_id);
+    if (rows.empty()) return std::nullopt;
+    return read_run(rows[0]);
+  });
 }
 
 std::vector<RunRecord> Store::list_runs(const RunFilter& filter) {
@@ -65,35 +67,39 @@ std::vector<RunRecord> Store::list_runs(const RunFilter& filter) {
 }
 
 std::vector<RunStepRecord> Store::run_steps(int64_t run_id) {
-  pqxx::nontransaction tx(impl_->connection);
-  auto rows = tx.exec_params(
-      "SELECT step_id, status, attempts, result_step_run_id, started_at::text, "
-      "finished_at::text, extract(epoch from coalesce(finished_at, now()) - started_at) "
-      "FROM run_steps WHERE run_id = $1 ORDER BY started_at NULLS LAST, step_id",
-      run_id);
-  std::vector<RunStepRecord> steps;
-  for (const auto& row : rows) {
-    RunStepRecord s;
-    s.step_id = row[0].as<std::string>();
-    s.status = row[1].as<std::string>();
-    s.attempts = row[2].as<int>();
-    s.result_step_run_id = optional_field<int64_t>(row[3]);
-    s.started_at = text_field(row[4]);
-    s.finished_at = text_field(row[5]);
-    s.duration_seconds = optional_field<double>(row[6]).value_or(0);
-    steps.push_back(s);
-  }
-  return steps;
+  return impl_->durable("run_steps", [&]() -> std::vector<RunStepRecord> {
+    pqxx::nontransaction tx(impl_->connection);
+    auto rows = tx.exec_params(
+        "SELECT step_id, status, attempts, result_step_run_id, started_at::text, "
+        "finished_at::text, extract(epoch from coalesce(finished_at, now()) - started_at) "
+        "FROM run_steps WHERE run_id = $1 ORDER BY started_at NULLS LAST, step_id",
+        run_id);
+    std::vector<RunStepRecord> steps;
+    for (const auto& row : rows) {
+      RunStepRecord s;
+      s.step_id = row[0].as<std::string>();
+      s.status = row[1].as<std::string>();
+      s.attempts = row[2].as<int>();
+      s.result_step_run_id = optional_field<int64_t>(row[3]);
+      s.started_at = text_field(row[4]);
+      s.finished_at = text_field(row[5]);
+      s.duration_seconds = optional_field<double>(row[6]).value_or(0);
+      steps.push_back(s);
+    }
+    return steps;
+  });
 }
 
 std::vector<StepRunRecord> Store::step_runs(int64_t run_id) {
-  pqxx::nontransaction tx(impl_->connection);
-  auto rows = tx.exec_params(std::string("SELECT ") + kStepRunColumns +
-                                 " FROM step_runs s WHERE s.run_id = $1 ORDER BY s.id",
-                             run_id);
-  std::vector<StepRunRecord> out;
-  for (const auto& row : rows) out.push_back(read_step_run(row));
-  return out;
+  return impl_->durable("step_runs", [&]() -> std::vector<StepRunRecord> {
+    pqxx::nontransaction tx(impl_->connection);
+    auto rows = tx.exec_params(std::string("SELECT ") + kStepRunColumns +
+                                   " FROM step_runs s WHERE s.run_id = $1 ORDER BY s.id",
+                               run_id);
+    std::vector<StepRunRecord> out;
+    for (const auto& row : rows) out.push_back(read_step_run(row));
+    return out;
+  });
 }
 
 std::optional<StepRunRecord> Store::find_step_run(int64_t run_id, const std::string& step_id,
@@ -109,79 +115,105 @@ std::optional<StepRunRecord> Store::find_step_run(int64_t run_id, const std::str
 }
 
 std::string Store::dag_content(const std::string& dag_hash) {
-  pqxx::nontransaction tx(impl_->connection);
-  auto rows = tx.exec_params("SELECT content FROM dag_snapshots WHERE content_hash = $1", dag_hash);
-  if (rows.empty()) throw Error("no DAG snapshot with hash " + dag_hash);
-  return rows[0][0].as<std::string>();
+  return impl_->durable("dag_content", [&]() -> std::string {
+    pqxx::nontransaction tx(impl_->connection);
+    auto rows =
+        tx.exec_params("SELECT content FROM dag_snapshots WHERE content_hash = $1", dag_hash);
+    if (rows.empty()) throw Error("no DAG snapshot with hash " + dag_hash);
+    return rows[0][0].as<std::string>();
+  });
 }
 
 int64_t Store::start_attempt(int64_t run_id, const std::string& step_id, int attempt,
                              const std::string& host, int pid, const std::string& log_path,
                              const std::string& cache_key) {
-  pqxx::nontransaction tx(impl_->connection);  // one statement: its own transaction
-  auto id = tx.exec_params1(
-                  "WITH s AS (UPDATE run_steps SET status = 'running', attempts = $3, "
-                  "started_at = coalesce(started_at, now()) WHERE run_id = $1 AND step_id = $2) "
-                  "INSERT INTO step_runs (run_id, step_id, attempt, status, host, pid, "
-                  "heartbeat_at, log_path, cache_key) "
-                  "VALUES ($1, $2, $3, 'running', $4, $5, now(), $6, nullif($7, '')) RETURNING id",
-                  run_id, step_id, attempt, host, pid, log_path, cache_key)[0]
-                .as<int64_t>();
-  return id;
+  return impl_->durable("start_attempt", [&]() -> int64_t {
+    pqxx::nontransaction tx(impl_->connection);  // one statement: its own transaction
+    auto id = tx.exec_params1(
+                    "WITH s AS (UPDATE run_steps SET status = 'running', attempts = $3, "
+                    "started_at = coalesce(started_at, now()) WHERE run_id = $1 AND step_id = $2) "
+                    "INSERT INTO step_runs (run_id, step_id, attempt, status, host, pid, "
+                    "heartbeat_at, log_path, cache_key) "
+                    "VALUES ($1, $2, $3, 'running', $4, $5, now(), $6, nullif($7, '')) "
+                    // A repeat after a commit whose acknowledgement was lost finds its row.
+                    "ON CONFLICT (run_id, step_id, attempt) DO UPDATE SET pid = EXCLUDED.pid "
+                    "RETURNING id",
+                    run_id, step_id, attempt, host, pid, log_path, cache_key)[0]
+                  .as<int64_t>();
+    return id;
+  });
 }
 
 void Store::end_attempt_unsuccessfully(int64_t run_id, const std::string& step_id,
                                        int64_t step_run_id, const AttemptEnd& end,
                                        const std::string& step_state) {
-  pqxx::nontransaction tx(impl_->connection);  // one statement: its own transaction
-  bool final = step_state != step_status::kRetrying;
-  tx.exec_params(
-      "WITH a AS (UPDATE step_runs SET status = $4, exit_code = $5, signal = $6, "
-      "error = nullif($7, ''), finished_at = now() WHERE id = $3) "
-      "UPDATE run_steps SET status = $8, finished_at = CASE WHEN $9 THEN now() END "
-      "WHERE run_id = $1 AND step_id = $2",
-      run_id, step_id, step_run_id, end.status, end.exit_code, end.signal, end.error, step_state,
-      final);
+  return impl_->durable("end_attempt_unsuccessfully", [&]() -> void {
+    pqxx::nontransaction tx(impl_->connection);  // one statement: its own transaction
+    bool final = step_state != step_status::kRetrying;
+    tx.exec_params(
+        // Only a running attempt ends: a repeat finds it ended, and a zombie
+        // whose attempt was recorded interrupted (stale heartbeat) and taken
+        // over changes nothing.
+        "WITH a AS (UPDATE step_runs SET status = $4, exit_code = $5, signal = $6, "
+        "error = nullif($7, ''), finished_at = now() WHERE id = $3 AND status = 'running' "
+        "RETURNING 1) "
+        "UPDATE run_steps SET status = $8, finished_at = CASE WHEN $9 THEN now() END "
+        "WHERE run_id = $1 AND step_id = $2 AND EXISTS (SELECT 1 FROM a)",
+        run_id, step_id, step_run_id, end.status, end.exit_code, end.signal, end.error, step_state,
+        final);
+  });
 }
 
 void Store::set_steps_status(int64_t run_id, const std::vector<std::string>& step_ids,
                              const std::string& status,
                              const std::vector<int64_t>& result_step_run_ids) {
-  if (step_ids.empty()) return;
-  pqxx::nontransaction tx(impl_->connection);  // one statement
-  if (result_step_run_ids.empty()) {
-    tx.exec_params(
-        "UPDATE run_steps SET status = $3, finished_at = now() "
-        "WHERE run_id = $1 AND step_id = ANY($2::text[])",
-        run_id, to_pg_text_array(step_ids), status);
-  } else {
-    if (result_step_run_ids.size() != step_ids.size())
-      throw Error("set_steps_status: one result step run per step is needed");
-    tx.exec_params(
-        "UPDATE run_steps rs SET status = $4, result_step_run_id = u.result, finished_at = now() "
-        "FROM unnest($2::text[], $3::bigint[]) AS u(step_id, result) "
-        "WHERE rs.run_id = $1 AND rs.step_id = u.step_id",
-        run_id, to_pg_text_array(step_ids), to_pg_bigint_array(result_step_run_ids), status);
-  }
+  return impl_->durable("set_steps_status", [&]() -> void {
+    if (step_ids.empty()) return;
+    pqxx::nontransaction tx(impl_->connection);  // one statement
+    if (result_step_run_ids.empty()) {
+      // Only while the run is running: not in a run taken over from this process.
+      tx.exec_params(
+          "UPDATE run_steps SET status = $3, finished_at = now() "
+          "WHERE run_id = $1 AND step_id = ANY($2::text[]) "
+          "AND EXISTS (SELECT 1 FROM runs WHERE id = $1 AND status = 'running')",
+          run_id, to_pg_text_array(step_ids), status);
+    } else {
+      if (result_step_run_ids.size() != step_ids.size())
+        throw Error("set_steps_status: one result step run per step is needed");
+      tx.exec_params(
+          "UPDATE run_steps rs SET status = $4, result_step_run_id = u.result, finished_at = now() "
+          "FROM unnest($2::text[], $3::bigint[]) AS u(step_id, result) "
+          "WHERE rs.run_id = $1 AND rs.step_id = u.step_id",
+          run_id, to_pg_text_array(step_ids), to_pg_bigint_array(result_step_run_ids), status);
+    }
+  });
 }
 
 void Store::finish_run(int64_t run_id, const std::string& status, const std::string& error) {
-  pqxx::nontransaction tx(impl_->connection);  // one statement
-  tx.exec_params(
-      "UPDATE runs SET status = $2, error = nullif($3, ''), finished_at = now(), "
-      "heartbeat_at = now() WHERE id = $1",
-      run_id, status, error);
+  return impl_->durable("finish_run", [&]() -> void {
+    pqxx::nontransaction tx(impl_->connection);  // one statement
+    tx.exec_params(
+        "UPDATE runs SET status = $2, error = nullif($3, ''), finished_at = now(), "
+        "heartbeat_at = now() WHERE id = $1 AND status = 'running'",
+        run_id, status, error);
+  });
 }
 
 bool Store::heartbeat(int64_t run_id) {
-  pqxx::nontransaction tx(impl_->connection);  // one statement: its own transaction
-  return tx
-      .exec_params1(
-          "WITH s AS (UPDATE step_runs SET heartbeat_at = now() "
-          "WHERE run_id = $1 AND status = 'running') "
-          "UPDATE runs SET heartbeat_at = now() WHERE id = $1 RETURNING cancel_requested",
-          run_id)[0]
-      .as<bool>();
+  return impl_->durable("heartbeat", [&]() -> bool {
+    pqxx::nontransaction tx(impl_->connection);  // one statement: its own transaction
+    return tx
+        .exec_params1(
+            "WITH s AS (UPDATE step_runs SET heartbeat_at = now() "
+            "WHERE run_id = $1 AND status = 'running' "
+            "AND EXISTS (SELECT 1 FROM runs WHERE id = $1 AND status = 'running')), "
+            "r AS (UPDATE runs SET heartbeat_at = now() WHERE id = $1 AND status = 'running' "
+            "RETURNING cancel_requested) "
+            // A run no longer running was taken from this process: it must stop.
+            "SELECT coalesce((SELECT cancel_requested FROM r), true)",
+            run_id)[0]
+        .as<bool>();
+  });
 }
 
 bool Store::request_cancel(int64_t run_id) {
@@ -197,40 +229,42 @@ bool Store::request_cancel(int64_t run_id) {
 std::vector<StepRunRecord> Store::reap_interrupted_runs(const std::string& host,
                                                         const std::function<bool(int)>& is_alive,
                                                         int stale_after_seconds) {
-  pqxx::work tx(impl_->connection);
-  std::vector<int64_t> dead;
-  auto candidates = tx.exec_params(
-      "SELECT id, host, pid, heartbeat_at < now() - make_interval(secs => $1) FROM runs "
-      "WHERE status = 'running' FOR UPDATE SKIP LOCKED",
-      stale_after_seconds);
-  for (const auto& row : candidates) {
-    bool same_host = text_field(row[1]) == host;
-    int pid = optional_field<int>(row[2]).value_or(0);
-    bool stale = optional_field<bool>(row[3]).value_or(false);
-    if ((same_host && pid > 0 && !is_alive(pid)) || stale) dead.push_back(row[0].as<int64_t>());
-  }
-  std::vector<StepRunRecord> orphans;
-  if (dead.empty()) return orphans;
-  auto ids = to_pg_bigint_array(dead);
-  for (const auto& row :
-       tx.exec_params(std::string("UPDATE step_runs s SET status = 'interrupted', "
-                                  "finished_at = now(), error = 'the twinflow process running "
-                                  "this step stopped' WHERE s.run_id = ANY($1::bigint[]) AND "
-                                  "s.status = 'running' RETURNING ") +
-                          kStepRunColumns,
-                      ids))
-    orphans.push_back(read_step_run(row));
-  tx.exec_params(
-      "UPDATE run_steps SET status = 'interrupted', finished_at = now() "
-      "WHERE run_id = ANY($1::bigint[]) AND status IN ('running', 'retrying')",
-      ids);
-  tx.exec_params(
-      "UPDATE runs SET status = 'interrupted', finished_at = now(), "
-      "error = 'the twinflow process running this run stopped without finishing it' "
-      "WHERE id = ANY($1::bigint[])",
-      ids);
-  tx.commit();
-  return orphans;
+  return impl_->durable("reap_interrupted_runs", [&]() -> std::vector<StepRunRecord> {
+    pqxx::work tx(impl_->connection);
+    std::vector<int64_t> dead;
+    auto candidates = tx.exec_params(
+        "SELECT id, host, pid, heartbeat_at < now() - make_interval(secs => $1) FROM runs "
+        "WHERE status = 'running' FOR UPDATE SKIP LOCKED",
+        stale_after_seconds);
+    for (const auto& row : candidates) {
+      bool same_host = text_field(row[1]) == host;
+      int pid = optional_field<int>(row[2]).value_or(0);
+      bool stale = optional_field<bool>(row[3]).value_or(false);
+      if ((same_host && pid > 0 && !is_alive(pid)) || stale) dead.push_back(row[0].as<int64_t>());
+    }
+    std::vector<StepRunRecord> orphans;
+    if (dead.empty()) return orphans;
+    auto ids = to_pg_bigint_array(dead);
+    for (const auto& row :
+         tx.exec_params(std::string("UPDATE step_runs s SET status = 'interrupted', "
+                                    "finished_at = now(), error = 'the twinflow process running "
+                                    "this step stopped' WHERE s.run_id = ANY($1::bigint[]) AND "
+                                    "s.status = 'running' RETURNING ") +
+                            kStepRunColumns,
+                        ids))
+      orphans.push_back(read_step_run(row));
+    tx.exec_params(
+        "UPDATE run_steps SET status = 'interrupted', finished_at = now() "
+        "WHERE run_id = ANY($1::bigint[]) AND status IN ('running', 'retrying')",
+        ids);
+    tx.exec_params(
+        "UPDATE runs SET status = 'interrupted', finished_at = now(), "
+        "error = 'the twinflow process running this run stopped without finishing it' "
+        "WHERE id = ANY($1::bigint[])",
+        ids);
+    tx.commit();
+    return orphans;
+  });
 }
 
 }  // namespace twinflow
