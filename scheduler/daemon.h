@@ -24,8 +24,10 @@
 // recorded twice.
 //
 // serve() repeats passes until asked to stop, sleeping between them until a
-// NOTIFY on the events channel or the poll interval. The clock is injected so
-// tests can replay an outage in a moment.
+// NOTIFY on the events channel or the poll interval. A pass that throws (the
+// database away longer than the store waits, anything unexpected) is logged
+// and the next one follows after a backoff: nothing takes the daemon down.
+// The clock is injected so tests can replay an outage in a moment.
 #pragma once
 
 #include <chrono>
