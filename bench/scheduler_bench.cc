@@ -11,8 +11,10 @@
 //    triggered run's first step.
 // 1c. Cron latency (full mode only): a DAG scheduled every minute; the time
 //    from each tick (runs.logical_time) to its first step.
-// 2. Throughput: M queued runs of one no-op step, drained by one and by two
-//    `twinflow scheduler --once` processes; steps per second of wall time.
+// 2. Throughput: M queued runs of one no-op step, drained by one scheduler
+//    executing one run at a time, one executing four at once, and two
+//    executing four each (`twinflow scheduler --once --max-runs N`); steps
+//    per second of wall time.
 //
 // Database: TWINFLOW_DATABASE_URL, else an embedded cluster in a temp home.
 // TWINFLOW_BENCH_SMALL=1 (CI) uses N = 10, M = 50.
@@ -188,18 +190,22 @@ void bench_cron_latency(const fs::path& home, const std::string& url, int ticks)
 }
 
 void bench_throughput(Store& store, const Dag& dag, const fs::path& home, const std::string& url,
-                      int runs, int schedulers) {
+                      int runs, int schedulers, int runs_at_once) {
   for (int i = 0; i < runs; ++i) store.enqueue_run(new_run_of(dag, "api"), {});
   const fs::path empty = home / "no-dags";
   const auto start = Clock::now();
   std::vector<pid_t> pids;
   for (int i = 0; i < schedulers; ++i)
-    pids.push_back(
-        spawn({"scheduler", "--once", "--dags-dir", empty.string()}, home, url, home / "once.log"));
+    pids.push_back(spawn({"scheduler", "--once", "--dags-dir", empty.string(), "--max-runs",
+                          std::to_string(runs_at_once)},
+                         home, url, home / "once.log"));
   for (pid_t pid : pids) ::waitpid(pid, nullptr, 0);
   const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
-  std::printf("queue drain: %d one-step runs, %d scheduler%s: %.2f s, %.0f steps/s\n", runs,
-              schedulers, schedulers == 1 ? "" : "s", seconds, runs / seconds);
+  std::printf(
+      "queue drain: %d one-step runs, %d scheduler%s, %d run%s at once each: %.2f s, "
+      "%.0f steps/s\n",
+      runs, schedulers, schedulers == 1 ? "" : "s", runs_at_once, runs_at_once == 1 ? "" : "s",
+      seconds, runs / seconds);
 }
 
 }  // namespace
@@ -227,8 +233,9 @@ int main() {
       std::printf("cron tick latency: not measured in small mode (ticks come once a minute)\n");
     else
       bench_cron_latency(home, url, 3);
-    bench_throughput(store, dag, home, url, small ? 50 : 500, 1);
-    bench_throughput(store, dag, home, url, small ? 50 : 500, 2);
+    bench_throughput(store, dag, home, url, small ? 50 : 500, 1, 1);
+    bench_throughput(store, dag, home, url, small ? 50 : 500, 1, 4);
+    bench_throughput(store, dag, home, url, small ? 50 : 500, 2, 4);
   }
   if (cluster) cluster->stop();
   fs::remove_all(home);

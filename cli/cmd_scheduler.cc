@@ -7,6 +7,7 @@
 
 #include <CLI/CLI.hpp>
 #include <iostream>
+#include <mutex>
 #include <thread>
 
 #include "cli/app_context.h"
@@ -30,6 +31,7 @@ struct SchedulerArgs {
   int poll_ms = 2000;
   int grace_seconds = 60;
   int stale_after_seconds = 60;
+  int max_runs = 4;
   int jobs = 0;
 };
 
@@ -39,15 +41,23 @@ void log_line(const std::string& line) {
 
 int run_scheduler(AppContext& ctx, const SchedulerArgs& args) {
   InterruptPipe interrupt;
+  // The run threads call the log, `stopping` and cancel_running too.
+  std::mutex mu;
+  auto log = [&mu](const std::string& line) {
+    std::lock_guard<std::mutex> lock(mu);
+    log_line(line);
+  };
   std::optional<SteadyClock::time_point> stop_asked;
-  auto stopping = [&] {
+  auto stop_time = [&]() -> std::optional<SteadyClock::time_point> {
+    std::lock_guard<std::mutex> lock(mu);
     if (!stop_asked && interrupt.interrupted()) {
       stop_asked = SteadyClock::now();
       log_line("stopping: no new runs; running steps get " + std::to_string(args.grace_seconds) +
                " s to finish");
     }
-    return stop_asked.has_value();
+    return stop_asked;
   };
+  auto stopping = [&] { return stop_time().has_value(); };
   DaemonOptions options;
   options.dags_dir = args.dags_dir;
   options.poll_interval = std::chrono::milliseconds(args.poll_ms);
@@ -59,15 +69,19 @@ int run_scheduler(AppContext& ctx, const SchedulerArgs& args) {
   options.executor.self_exe = self_executable();
   options.executor.database_url = ctx.database_url();
   options.executor.host = host_name();
-  options.executor.wake_fd = interrupt.read_fd();
+  // No wake fd for the executors: the signal only stops claiming, and the
+  // cancel after the grace period is seen within a heartbeat (2 s).
+  options.executor.wake_fd = -1;
   options.cancel_running = [&] {
-    return stopping() &&
-           SteadyClock::now() - *stop_asked > std::chrono::seconds(args.grace_seconds);
+    const auto asked = stop_time();
+    return asked && SteadyClock::now() - *asked > std::chrono::seconds(args.grace_seconds);
   };
-  options.log = log_line;
+  options.log = log;
+  options.max_parallel_runs = args.max_runs;
   // A database restart or failover is waited out, never fatal: running steps
   // go on and their results are recorded when it is back.
-  ctx.store().set_reconnect_policy(ReconnectPolicy::forever(log_line));
+  options.reconnect = ReconnectPolicy::forever(log);
+  ctx.store().set_reconnect_policy(options.reconnect);
   SchedulerDaemon daemon(ctx.store(), ctx.blobs(), options);
   if (args.once) {
     PassSummary summary = daemon.run_once(stopping);
@@ -150,7 +164,10 @@ void add_scheduler_commands(CLI::App& app, AppContext& ctx, int* exit_code) {
                   "Seconds without a heartbeat after which another scheduler's run is taken over")
       ->capture_default_str()
       ->check(CLI::Range(2, 86400));
-  cmd->add_option("-j,--jobs", args->jobs, "Steps to run at once (default: cores)");
+  cmd->add_option("--max-runs", args->max_runs, "Runs to execute at once")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 256));
+  cmd->add_option("-j,--jobs", args->jobs, "Steps to run at once in each run (default: cores)");
   cmd->callback([&ctx, exit_code, args] { *exit_code = run_scheduler(ctx, *args); });
   add_trigger_command(app, ctx, exit_code);
   add_pause_commands(app, ctx, exit_code);

@@ -26,10 +26,12 @@ Clock::time_point from_seconds(int64_t s) {
 // Says when runs start and end; the daemon's log is its user interface.
 class LogProgress : public ProgressSink {
  public:
-  explicit LogProgress(const std::function<void(const std::string&)>& log) : log_(log) {}
+  LogProgress(const std::function<void(const std::string&)>& log, int64_t run_id)
+      : log_(log), run_id_(run_id) {}
   void step_ended(const Step& step, const StepEnd& end) override {
     if (end.status != "succeeded" && end.status != "cached")
-      log_("  step " + step.id + " attempt " + std::to_string(end.attempt) + " " + end.status +
+      log_("run " + std::to_string(run_id_) + ": step " + step.id + " attempt " +
+           std::to_string(end.attempt) + " " + end.status +
            (end.reason.empty() ? "" : ": " + end.reason));
   }
   void run_finished(int64_t run_id, const std::string& status, double seconds) override {
@@ -38,12 +40,21 @@ class LogProgress : public ProgressSink {
 
  private:
   const std::function<void(const std::string&)>& log_;
+  const int64_t run_id_;
 };
 
 }  // namespace
 
 SchedulerDaemon::SchedulerDaemon(Store& store, BlobStore& blobs, DaemonOptions options)
-    : store_(store), blobs_(blobs), options_(std::move(options)) {}
+    : store_(store), blobs_(blobs), options_(std::move(options)) {
+  if (options_.max_parallel_runs > 1)
+    workers_ = std::make_unique<RunWorkers>(store_.conninfo(), options_.reconnect,
+                                            options_.max_parallel_runs);
+}
+
+SchedulerDaemon::~SchedulerDaemon() {
+  workers_.reset();  // the run threads use the members below it: they end first
+}
 
 std::vector<Dag> SchedulerDaemon::load_dags(PassSummary& summary) const {
   std::vector<fs::path> files;
@@ -127,38 +138,57 @@ void SchedulerDaemon::consume_triggers(const std::vector<Dag>& dags, PassSummary
   }
 }
 
-void SchedulerDaemon::execute_queue(const std::function<bool()>& stop, PassSummary& summary) {
-  LogProgress progress(options_.log);
+void SchedulerDaemon::execute_queue(const std::function<bool()>& stop, bool wait_for_runs,
+                                    PassSummary& summary) {
+  if (!workers_) {
+    drain_queue(store_, stop, &summary.executed);
+    return;
+  }
+  std::vector<int64_t> executed;
+  std::vector<int64_t>* record = wait_for_runs ? &executed : nullptr;
+  // `stop` is copied: in serve() the threads outlive the pass.
+  workers_->fill([this, stop, record](Store& store) { drain_queue(store, stop, record); });
+  if (!wait_for_runs) return;
+  workers_->wait_idle();
+  summary.executed = std::move(executed);
+}
+
+void SchedulerDaemon::drain_queue(Store& store, const std::function<bool()>& stop,
+                                  std::vector<int64_t>* executed) {
   while (!stop()) {
-    std::optional<RunRecord> run = store_.claim_queued_run(options_.executor.host, options_.pid);
+    std::optional<RunRecord> run = store.claim_queued_run(options_.executor.host, options_.pid);
     if (!run) return;
+    LogProgress progress(options_.log, run->id);
     options_.log("executing run " + std::to_string(run->id) + " of " + run->pipeline + " (" +
                  run->trigger + ")");
     try {
-      execute_claimed(*run, progress);
+      execute_claimed(store, *run, progress);
     } catch (const std::exception& e) {
       // A run that cannot even start is that run's failure, not the daemon's.
-      store_.finish_run(run->id, run_status::kFailed, e.what());
+      store.finish_run(run->id, run_status::kFailed, e.what());
       options_.log("run " + std::to_string(run->id) + " failed to start: " + e.what());
     }
-    summary.executed.push_back(run->id);
+    if (executed) {
+      std::lock_guard<std::mutex> lock(executed_mu_);
+      executed->push_back(run->id);
+    }
   }
 }
 
-void SchedulerDaemon::execute_claimed(const RunRecord& run, ProgressSink& progress) {
+void SchedulerDaemon::execute_claimed(Store& store, const RunRecord& run, ProgressSink& progress) {
   ExecutorOptions exec = options_.executor;
   exec.cancel_requested = options_.cancel_running;
   if (run.trigger == "rerun" && run.parent_run_id) {
     // A resumed run: the parent's succeeded steps stand, the rest execute.
-    PreparedRun rerun = prepare_rerun(store_, *run.parent_run_id);
-    store_.set_steps_status(run.id, rerun.reused_step_ids, step_status::kReused,
-                            rerun.reused_result_step_runs);
-    Executor executor(rerun.dag, run.id, store_, blobs_, progress, exec);
+    PreparedRun rerun = prepare_rerun(store, *run.parent_run_id);
+    store.set_steps_status(run.id, rerun.reused_step_ids, step_status::kReused,
+                           rerun.reused_result_step_runs);
+    Executor executor(rerun.dag, run.id, store, blobs_, progress, exec);
     executor.execute(rerun.seed);
     return;
   }
-  Dag dag = dag_of_run(store_, run);
-  Executor executor(dag, run.id, store_, blobs_, progress, exec);
+  Dag dag = dag_of_run(store, run);
+  Executor executor(dag, run.id, store, blobs_, progress, exec);
   executor.execute();
 }
 
@@ -179,6 +209,10 @@ void SchedulerDaemon::resume_interrupted(PassSummary& summary) {
 }
 
 PassSummary SchedulerDaemon::run_once(const std::function<bool()>& stop) {
+  return pass(stop, true);
+}
+
+PassSummary SchedulerDaemon::pass(const std::function<bool()>& stop, bool wait_for_runs) {
   PassSummary summary;
   recover_interrupted_runs(store_, options_.executor.host, options_.stale_after);
   resume_interrupted(summary);
@@ -186,7 +220,7 @@ PassSummary SchedulerDaemon::run_once(const std::function<bool()>& stop) {
   for (const std::string& error : summary.errors) options_.log(error);
   fire_schedules(dags, summary);
   consume_triggers(dags, summary);
-  execute_queue(stop, summary);
+  execute_queue(stop, wait_for_runs, summary);
   return summary;
 }
 
@@ -212,7 +246,7 @@ void SchedulerDaemon::serve(const std::function<bool()>& stop,
     try {
       if (!id) id = store_.register_scheduler(options_.executor.host, options_.pid);
       store_.scheduler_heartbeat(*id);
-      next_wait = time_to_wait(run_once(stop));
+      next_wait = time_to_wait(pass(stop, false));
       backoff = std::chrono::milliseconds(0);
     } catch (const std::exception& e) {
       // Nothing a pass meets (the database away for longer than the store
@@ -224,6 +258,7 @@ void SchedulerDaemon::serve(const std::function<bool()>& stop,
     }
     if (!stop()) wait(next_wait);
   }
+  if (workers_) workers_->wait_idle();  // draining: the runs executing now finish
   try {
     if (id) store_.scheduler_stopped(*id);
   } catch (const std::exception& e) {

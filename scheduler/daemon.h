@@ -14,7 +14,9 @@
 //      exactly once per DAG in the same transaction that enqueues the run;
 //   3. queue: queued runs (from 1, 2 or `twinflow trigger`) are claimed with
 //      FOR UPDATE SKIP LOCKED, so several schedulers share them and none runs
-//      twice, and executed here by the Executor, one at a time.
+//      twice, and executed here by the Executor: up to max_parallel_runs at
+//      once, each on a thread of its own (run_workers.h), so a long run does
+//      not hold back the others.
 // Paused DAGs (`twinflow pause`) fire and consume nothing.
 //
 // A run of the daemon's whose scheduler died (kill -9, a lost machine) is
@@ -33,11 +35,14 @@
 #include <chrono>
 #include <filesystem>
 #include <functional>
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "scheduler/executor.h"
+#include "scheduler/run_workers.h"
 #include "store/blob_store.h"
 #include "store/store.h"
 
@@ -60,7 +65,13 @@ struct DaemonOptions {
   // so a drain lets running steps finish first.
   std::function<bool()> cancel_running = [] { return false; };
   // Where the daemon says what it does (one line per event), e.g. std::cerr.
+  // With max_parallel_runs > 1 it, cancel_running and a pass's `stop` are
+  // called from the run threads too: they must be thread-safe.
   std::function<void(const std::string&)> log = [](const std::string&) {};
+  // Runs executed at once. 1: in the thread that calls run_once or serve.
+  int max_parallel_runs = 1;
+  // How the run threads' own stores ride out a lost database.
+  ReconnectPolicy reconnect;
 };
 
 // What one pass did.
@@ -78,9 +89,11 @@ struct PassSummary {
 class SchedulerDaemon {
  public:
   SchedulerDaemon(Store& store, BlobStore& blobs, DaemonOptions options);
+  ~SchedulerDaemon();
 
   // One pass. Claims and executes queued runs until none is left or `stop`
-  // says so (a run already executing goes on; see cancel_running).
+  // says so (a run already executing goes on; see cancel_running), and
+  // returns when the runs it started have ended.
   PassSummary run_once(const std::function<bool()>& stop = [] { return false; });
   // Passes until `stop` returns true; `wait(ms)` blocks until an event
   // notification, the timeout, or a stop request.
@@ -88,17 +101,24 @@ class SchedulerDaemon {
              const std::function<void(std::chrono::milliseconds)>& wait);
 
  private:
+  // A pass; `wait_for_runs` false leaves the runs it started executing on
+  // their threads (serve), true waits for them (run_once).
+  PassSummary pass(const std::function<bool()>& stop, bool wait_for_runs);
   std::chrono::milliseconds time_to_wait(const PassSummary& pass) const;
   void fire_schedules(const std::vector<Dag>& dags, PassSummary& summary);
   void consume_triggers(const std::vector<Dag>& dags, PassSummary& summary);
-  void execute_queue(const std::function<bool()>& stop, PassSummary& summary);
+  void execute_queue(const std::function<bool()>& stop, bool wait_for_runs, PassSummary& summary);
+  // Claims and executes runs with `store` until none is left or `stop`.
+  void drain_queue(Store& store, const std::function<bool()>& stop, std::vector<int64_t>* executed);
   void resume_interrupted(PassSummary& summary);
-  void execute_claimed(const RunRecord& run, ProgressSink& progress);
+  void execute_claimed(Store& store, const RunRecord& run, ProgressSink& progress);
   std::vector<Dag> load_dags(PassSummary& summary) const;
 
   Store& store_;
   BlobStore& blobs_;
   DaemonOptions options_;
+  std::unique_ptr<RunWorkers> workers_;  // when max_parallel_runs > 1
+  std::mutex executed_mu_;               // guards the `executed` of drain_queue
 };
 
 }  // namespace twinflow

@@ -326,3 +326,34 @@ TEST_F(SchedulerDaemonTest, AKilledSchedulersRunIsResumedAndNoStepRunsTwice) {
 
 }  // namespace
 }  // namespace twinflow
+
+namespace twinflow {
+namespace {
+
+TEST_F(SchedulerDaemonTest, ALongRunDoesNotHoldBackTheRunQueuedAfterIt) {
+  const fs::path flag = home / "quick-ran";
+  // The first run can only succeed if the second runs while it waits.
+  const Dag slow = load(
+      write_dag("slow",
+                "name: slow\nsteps:\n  - id: wait\n    cache: false\n    command: \"for i in $(seq "
+                "400); do [ -e '" +
+                    flag.string() + "' ] && exit 0; sleep 0.05; done; exit 1\"\n"));
+  const Dag quick = load(write_dag(
+      "quick", "name: quick\nsteps:\n  - id: touch\n    cache: false\n    command: \"touch '" +
+                   flag.string() + "'\"\n"));
+  const int64_t slow_run = *store->enqueue_run(new_run_of(slow, "api"), {});
+  const int64_t quick_run = *store->enqueue_run(new_run_of(quick, "api"), {});
+  DaemonOptions options;
+  options.dags_dir = home / "no-dags";
+  options.executor = default_options();
+  options.pid = static_cast<int>(::getpid());
+  options.max_parallel_runs = 2;
+  SchedulerDaemon daemon(*store, *blobs, options);
+  const PassSummary summary = daemon.run_once();
+  EXPECT_EQ(summary.executed.size(), 2u);
+  EXPECT_EQ(store->find_run(slow_run)->status, "succeeded");
+  EXPECT_EQ(store->find_run(quick_run)->status, "succeeded");
+}
+
+}  // namespace
+}  // namespace twinflow
