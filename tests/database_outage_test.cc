@@ -1,6 +1,6 @@
 // Losing PostgreSQL and losing a scheduler, with real servers and processes:
-// store operations wait out a database restart; `twinflow scheduler` survives
-// one mid-step and records each result once; a result committed twice (a
+// store operations wait out a database restart; `twinflow scheduler` and
+// `twinflow run` survive one mid-step and record each result once; a result committed twice (a
 // lost acknowledgement) or late (a zombie whose run was taken over) is
 // recorded once or refused; a frozen scheduler's run is taken over by another
 // after its heartbeat goes stale; two schedulers resuming one run queue one
@@ -153,6 +153,30 @@ TEST_F(DatabaseOutageTest, TheSchedulerRidesOutARestartMidStepAndRecordsEachStep
   int status = 0;
   ASSERT_EQ(::waitpid(daemon, &status, 0), daemon);
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << read_file(log);
+}
+
+TEST_F(DatabaseOutageTest, AForegroundRunWaitsOutARestartAndSucceeds) {
+  const fs::path started = home / "started";
+  const std::string dag =
+      write_dag("fg", "name: fg\nsteps:\n  - id: slow\n    cache: false\n    command: \"touch '" +
+                          started.string() +
+                          "'; sleep 3\"\n  - id: after\n    needs: [slow]\n"
+                          "    cache: false\n    command: 'true'\n");
+  const std::string log = (home / "run.log").string();
+  pid_t run = spawn_twinflow({"run", dag}, log);
+  ASSERT_TRUE(eventually([&] { return fs::exists(started); })) << read_file(log);
+  store.reset();
+  cluster->stop();
+  std::this_thread::sleep_for(4s);  // the step ends while the server is down
+  cluster->ensure_running();
+  int status = 0;
+  ASSERT_EQ(::waitpid(run, &status, 0), run);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << read_file(log);
+  store = std::make_unique<Store>(conninfo);
+  const RunRecord recorded = store->list_runs({}).at(0);
+  EXPECT_EQ(recorded.status, "succeeded");
+  EXPECT_EQ(attempts_of(recorded.id, "slow"), 1);
+  EXPECT_EQ(attempts_of(recorded.id, "after"), 1);
 }
 
 // The rest use the shared test server.
