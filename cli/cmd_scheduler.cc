@@ -1,7 +1,8 @@
 // The daemon and its controls:
-//   `twinflow scheduler [--once] [--dags-dir DIR] [--poll-ms N] [--grace S] [--stale-after S] [-j
-//   N]` `twinflow trigger DAG [-p k=v]...`   enqueue a run for a scheduler `twinflow pause DAG` /
-//   `twinflow unpause DAG`   (a DAG name or file)
+//   `twinflow scheduler [--once] [--dags-dir DIR] [--poll-ms N] [--grace S]
+//                       [--stale-after S] [--max-runs N] [-j N]`
+//   `twinflow trigger DAG [-p k=v]...`   enqueue a run for a scheduler
+//   `twinflow pause DAG` / `twinflow unpause DAG`   (a DAG name or file)
 // See scheduler/daemon.h for what a pass does.
 #include <unistd.h>
 
