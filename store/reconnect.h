@@ -9,6 +9,8 @@
 // Running an operation again is safe because each of those operations is
 // idempotent: a commit whose acknowledgement was lost ("in doubt") and is then
 // repeated records nothing twice (see migrations/0006_durable_records.sql).
+// The one exception is record_metrics: a batch of metric points whose commit
+// was in doubt may be recorded twice; a step's results never are.
 //
 // The default policy never retries, so an interactive command fails at once
 // with a clear message; `twinflow scheduler` and `twinflow run` wait.
