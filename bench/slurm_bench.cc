@@ -10,6 +10,8 @@
 // tests, not the benchmark, fail loudly for that.
 #include <unistd.h>
 
+extern char** environ;
+
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -20,6 +22,8 @@
 #include "scheduler/dag_loader.h"
 #include "scheduler/executor.h"
 #include "scheduler/runner.h"
+#include "scheduler/slurm_launcher.h"
+#include "scheduler/slurm_queue.h"
 #include "store/embedded_postgres.h"
 #include "tests/support/slurm_cluster.h"
 
@@ -75,6 +79,40 @@ double time_run(Store& store, BlobStore& blobs, const fs::path& home, const std:
   return t;
 }
 
+// Seconds per job for Slurm alone: sbatch a no-op, then ask squeue every
+// 10 ms until it says COMPLETED, one job after the other: the floor under any
+// executor's per-step latency on this cluster.
+double slurm_alone_per_job(int jobs, const fs::path& dir) {
+  std::vector<std::string> env;
+  for (char** e = environ; *e; ++e) env.emplace_back(*e);
+  SlurmLauncherOptions options;
+  auto start = Clock::now();
+  for (int i = 0; i < jobs; ++i) {
+    CommandOutput out = run_slurm_command(
+        {"sbatch", "--parsable", "--output=/dev/null", "--chdir=" + dir.string(), "--wrap=true"},
+        env, options);
+    std::optional<std::string> id = parse_sbatch_job_id(out.out);
+    if (out.exit_code != 0 || !id) {
+      std::fprintf(stderr, "sbatch failed: %s\n", out.err.c_str());
+      return -1;
+    }
+    for (;;) {
+      auto jobs_now = parse_squeue(run_slurm_command(
+                                       [&] {
+                                         std::vector<std::string> argv = {"squeue"};
+                                         for (auto& arg : squeue_arguments({*id}))
+                                           argv.push_back(arg);
+                                         return argv;
+                                       }(),
+                                       env, options)
+                                       .out);
+      if (!jobs_now.empty() && jobs_now[0].state == "COMPLETED") break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+  }
+  return seconds_since(start) / jobs;
+}
+
 }  // namespace
 
 int main() {
@@ -123,6 +161,11 @@ int main() {
       std::printf("%-8s %10.3f %10.3f %15.1f ms\n", chain ? "chain" : "fan-out", local, on_slurm,
                   per_step_ms);
     }
+    double alone = slurm_alone_per_job(small ? 3 : 5, home);
+    if (alone < 0) ++failures;
+    std::printf(
+        "slurm alone (sbatch a no-op, squeue every 10 ms until COMPLETED): %.1f ms per job\n",
+        alone * 1000);
   }
   if (postgres) postgres->stop();
   run_slurm_cluster_script("stop", cluster_dir);

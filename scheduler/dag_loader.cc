@@ -50,8 +50,8 @@ namespace {
 // The keys each kind of mapping accepts, in the order suggestions prefer.
 using KeyList = std::vector<std::string>;
 const KeyList& top_level_keys() {
-  static const KeyList kKeys = {"name",     "description", "params",   "pools", "schedule",
-                                "triggers", "executor",    "slurm",    "steps"};
+  static const KeyList kKeys = {"name",     "description", "params", "pools", "schedule",
+                                "triggers", "executor",    "slurm",  "steps"};
   return kKeys;
 }
 const KeyList& schedule_keys() {
@@ -67,14 +67,14 @@ const KeyList& document_trigger_keys() {
   return kKeys;
 }
 const KeyList& step_keys() {
-  static const KeyList kKeys = {"id",      "type",   "description", "needs", "inputs",
-                                "outputs", "params", "command",     "env",   "retries",
+  static const KeyList kKeys = {"id",      "type",   "description", "needs",    "inputs",
+                                "outputs", "params", "command",     "env",      "retries",
                                 "timeout", "cache",  "pool",        "executor", "slurm"};
   return kKeys;
 }
 const KeyList& slurm_keys() {
-  static const KeyList kKeys = {"partition", "time", "cpus", "mem",
-                                "gres",      "account", "qos", "extra_args"};
+  static const KeyList kKeys = {"partition", "time",    "cpus", "mem",
+                                "gres",      "account", "qos",  "extra_args"};
   return kKeys;
 }
 const KeyList& retry_keys() {
@@ -1161,7 +1161,7 @@ class DagParser {
   const LoadOptions& options_;
   DiagnosticSink& sink_;
   Dag& dag_;
-  SlurmResources dag_slurm_;  // the top-level `slurm:`, every step's defaults
+  SlurmResources dag_slurm_;          // the top-level `slurm:`, every step's defaults
   std::vector<StepSource>& sources_;  // parallel to dag_.steps
   std::vector<std::string> pool_names_;
   bool params_usable_ = true;  // false when 'params' is malformed: silences "unknown parameter"

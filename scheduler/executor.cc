@@ -225,9 +225,9 @@ void Executor::Impl::resolve_executors() {
   for (size_t i = 0; i < dag.steps.size(); ++i) {
     const Step& step = dag.steps[i];
     std::string& executor = executions[i].executor;
-    executor = !step.executor.empty() ? step.executor
+    executor = !step.executor.empty()  ? step.executor
                : !dag.executor.empty() ? dag.executor
-                                        : options.default_executor;
+                                       : options.default_executor;
     check_executor_name(executor, step.executor.empty() && dag.executor.empty()
                                       ? "TWINFLOW_EXECUTOR"
                                       : "the executor of step '" + step.id + "'");
@@ -325,8 +325,8 @@ void Executor::Impl::submit(int step_index, const AttemptContext& context) {
   spec.timeout = step.timeout;
   spec.kill_grace = options.kill_grace;
   launch.slurm = step.slurm;
-  launch.job_name = "twinflow-" + std::to_string(run_id) + "-" + step.id + "-" +
-                    std::to_string(exec.attempt);
+  launch.job_name =
+      "twinflow-" + std::to_string(run_id) + "-" + step.id + "-" + std::to_string(exec.attempt);
   launch.exit_file = (exec.paths.dir / "exit_status").string();
   const bool on_slurm = exec.executor == "slurm";
   exec.started = Clock::now();
@@ -371,14 +371,14 @@ bool Executor::Impl::adopt_slurm_job(int step_index) {
                                          paths.log.string(), exec.cache_key);
   exec.paths = paths;
   if (!store.adopt_slurm_attempt(interrupted->step_run_id, exec.step_run_id)) {
-    on_attempt_failed(step_index, attempt_status::kFailed,
-                      "Slurm job " + interrupted->slurm_job_id +
-                          " was re-attached by another run first",
-                      std::nullopt, std::nullopt);
+    on_attempt_failed(
+        step_index, attempt_status::kFailed,
+        "Slurm job " + interrupted->slurm_job_id + " was re-attached by another run first",
+        std::nullopt, std::nullopt);
     return true;
   }
-  launchers.adopt({static_cast<uint64_t>(step_index), interrupted->slurm_job_id,
-                   paths.log.string(), (paths.dir / "exit_status").string(), step.timeout});
+  launchers.adopt({static_cast<uint64_t>(step_index), interrupted->slurm_job_id, paths.log.string(),
+                   (paths.dir / "exit_status").string(), step.timeout});
   progress.step_started(step, exec.attempt, paths.log.string());
   return true;
 }
@@ -453,8 +453,8 @@ void Executor::Impl::on_attempt_failed(int step_index, const std::string& status
   const Step& step = dag.steps[step_index];
   auto& exec = executions[step_index];
   bool cancelled = status == attempt_status::kCancelled || cancelling;
-  bool interrupted = status == attempt_status::kInterrupted &&
-                     exec.interruptions < kMaxInterruptions;
+  bool interrupted =
+      status == attempt_status::kInterrupted && exec.interruptions < kMaxInterruptions;
   if (interrupted) ++exec.interruptions;
   int retry_number = exec.attempt - exec.interruptions;  // retries consumed, counting this one
   bool will_retry = !cancelled && (interrupted || retry_number <= step.retries.count);

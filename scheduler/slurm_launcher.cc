@@ -180,7 +180,7 @@ bool SlurmLauncher::query(std::vector<SlurmJobStatus>& statuses) {
 
 void SlurmLauncher::poll(std::vector<LaunchEnd>& ended) {
   const Clock::time_point now = Clock::now();
-  interval_ = std::min(interval_ * 2, options_.poll_interval);
+  interval_ = std::min(interval_ * 3 / 2, options_.poll_interval);
   next_poll_ = now + interval_;
   std::vector<SlurmJobStatus> statuses;
   if (!query(statuses)) return;
