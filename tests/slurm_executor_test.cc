@@ -367,6 +367,16 @@ steps:
   EXPECT_EQ(metrics[0].key, "loss");
   EXPECT_DOUBLE_EQ(metrics[0].value, 0.5);
 
+  // `twinflow show` tells which job ran each attempt.
+  auto shown = twinflow({"show", std::to_string(outcome.run_id), "--json"});
+  ASSERT_EQ(shown.exit_code, 0) << shown.err;
+  auto shown_attempts = nlohmann::json::parse(shown.out)["attempts"];
+  ASSERT_EQ(shown_attempts.size(), 3u);
+  for (const auto& a : shown_attempts)
+    EXPECT_EQ(a.contains("slurm_job_id"), a["step_id"] != "local_report") << a.dump();
+  auto table = twinflow({"show", std::to_string(outcome.run_id)});
+  EXPECT_NE(table.out.find("slurm job " + *job), std::string::npos) << table.out;
+
   // Caching works as on the local executor: a second run reuses every step.
   auto again = execute(prepare_fresh_run(load(home / "dags" / "onslurm.yaml")), slurm_options());
   ASSERT_EQ(again.status, "succeeded");
@@ -412,6 +422,27 @@ steps:
   EXPECT_EQ(limited[0].status, "timed_out");
   EXPECT_NE(limited[0].error.find("hit its Slurm time limit"), std::string::npos)
       << limited[0].error;
+}
+
+TEST_F(SlurmExecutorTest, AJobSbatchRefusesIsTheAttemptsFailureWithSbatchsReason) {
+  auto outcome = execute(prepare_fresh_run(load(write_dag("refused", R"(name: refused
+steps:
+  - id: nowhere
+    executor: slurm
+    slurm: {partition: no_such_partition}
+    command: 'true'
+    retries: {count: 1, backoff: 0s}
+)"))),
+                         slurm_options());
+  EXPECT_EQ(outcome.status, "failed");
+  auto tries = attempts(outcome.run_id, "nowhere");
+  ASSERT_EQ(tries.size(), 2u);
+  for (const auto& a : tries) {
+    EXPECT_EQ(a.status, "failed");
+    EXPECT_NE(a.error.find("sbatch failed"), std::string::npos) << a.error;
+    EXPECT_NE(a.error.find("partition"), std::string::npos) << a.error;
+    EXPECT_FALSE(store->slurm_job_id(a.id).has_value());
+  }
 }
 
 TEST_F(SlurmExecutorTest, CancellingARunScancelsItsJobs) {
