@@ -273,6 +273,39 @@ TEST(SlurmDagKeys, TheExecutorDoesNotChangeTheCacheKey) {
             compute_cache_key(b.steps[0], "build", {}, "."));
 }
 
+// --- choosing the executor -----------------------------------------------------
+
+class ExecutorChoiceTest : public TwinflowTest {};
+
+TEST_F(ExecutorChoiceTest, TwinflowExecutorIsTheDefaultAndABadOneFailsTheRunSayingSo) {
+  const char* previous = std::getenv("TWINFLOW_EXECUTOR");
+  ::setenv("TWINFLOW_EXECUTOR", "slurm", 1);
+  EXPECT_EQ(executor_from_environment(), "slurm");
+  ::unsetenv("TWINFLOW_EXECUTOR");
+  EXPECT_EQ(executor_from_environment(), "local");
+  if (previous) ::setenv("TWINFLOW_EXECUTOR", previous, 1);
+
+  auto dag = load(write_dag("choice", "name: choice\nsteps:\n  - id: a\n    command: 'true'\n"));
+  ExecutorOptions options = default_options();
+  options.default_executor = "slrum";  // as if TWINFLOW_EXECUTOR=slrum
+  auto run = prepare_fresh_run(dag);
+  int64_t run_id = record_run_start(*store, run, options.host, ::getpid());
+  Executor executor(run.dag, run_id, *store, *blobs, progress, options);
+  try {
+    executor.execute(run.seed);
+    ADD_FAILURE() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_STREQ(e.what(), "TWINFLOW_EXECUTOR is 'slrum': expected local or slurm");
+  }
+  EXPECT_EQ(store->find_run(run_id)->status, "failed");
+  EXPECT_EQ(attempts_of(run_id, "a"), 0);
+  // A step or DAG that names its executor does not depend on the default.
+  auto named = load(write_dag("named",
+                              "name: named\nexecutor: local\nsteps:\n"
+                              "  - id: a\n    command: 'true'\n"));
+  EXPECT_EQ(execute(prepare_fresh_run(named), options).status, "succeeded");
+}
+
 // --- on a real cluster ----------------------------------------------------------
 
 class SlurmExecutorTest : public TwinflowTest {
@@ -463,35 +496,75 @@ TEST_F(SlurmExecutorTest, CancellingARunScancelsItsJobs) {
   EXPECT_FALSE(squeue_lists(*job));
 }
 
-TEST_F(SlurmExecutorTest, AKilledSchedulerReattachesToItsJobAndTheStepRunsOnce) {
-  const fs::path runs = home / "executions";
-  const fs::path release = home / "release";
-  const std::string dag = write_dag("reattach",
-                                    "name: reattach\nexecutor: slurm\nsteps:\n"
-                                    "  - id: train\n    command: echo ran >> '" +
-                                        runs.string() + "'; while [ ! -e '" + release.string() +
-                                        "' ]; do sleep 0.2; done; echo model > "
-                                        "$TWINFLOW_OUTPUT_DIR/model\n"
-                                        "    outputs: [model]\n"
-                                        "  - id: evaluate\n    executor: local\n"
-                                        "    inputs: {model: train.model}\n"
-                                        "    command: cat $TWINFLOW_INPUT_MODEL\n");
-  auto queued = twinflow({"trigger", dag, "--json"});
-  ASSERT_EQ(queued.exit_code, 0) << queued.err;
-  const int64_t run_id = nlohmann::json::parse(queued.out)["run_id"];
-  const std::string log = (home / "killed.log").string();
-  pid_t daemon = spawn_twinflow(
-      {"scheduler", "--dags-dir", (home / "no-dags").string(), "--poll-ms", "100"}, log);
-  wait_for([&] { return fs::exists(runs); }, 60);
-  ASSERT_TRUE(fs::exists(runs)) << read_file(log);
-  ASSERT_EQ(::kill(daemon, SIGKILL), 0);  // mid-job, no chance to clean up
-  ::waitpid(daemon, nullptr, 0);
-  auto before = attempts(run_id, "train");
-  ASSERT_EQ(before.size(), 1u);
-  std::optional<std::string> job = store->slurm_job_id(before[0].id);
-  ASSERT_TRUE(job.has_value());
-  EXPECT_TRUE(squeue_lists(*job));  // the job outlives its scheduler
+// A scheduler process runs a DAG whose Slurm step counts its executions in a
+// file and then waits for a release file; the scheduler is SIGKILLed while
+// the job runs.
+class SlurmReattachTest : public SlurmExecutorTest {
+ protected:
+  void start_and_kill_scheduler() {
+    runs = home / "executions";
+    release = home / "release";
+    const std::string dag = write_dag("reattach",
+                                      "name: reattach\nexecutor: slurm\nsteps:\n"
+                                      "  - id: train\n    command: echo ran >> '" +
+                                          runs.string() + "'; while [ ! -e '" + release.string() +
+                                          "' ]; do sleep 0.2; done; echo model > "
+                                          "$TWINFLOW_OUTPUT_DIR/model\n"
+                                          "    outputs: [model]\n"
+                                          "  - id: evaluate\n    executor: local\n"
+                                          "    inputs: {model: train.model}\n"
+                                          "    command: cat $TWINFLOW_INPUT_MODEL\n");
+    auto queued = twinflow({"trigger", dag, "--json"});
+    ASSERT_EQ(queued.exit_code, 0) << queued.err;
+    run_id = nlohmann::json::parse(queued.out)["run_id"];
+    const std::string log = (home / "killed.log").string();
+    pid_t daemon = spawn_twinflow(
+        {"scheduler", "--dags-dir", (home / "no-dags").string(), "--poll-ms", "100"}, log);
+    wait_for([&] { return fs::exists(runs); }, 60);
+    ASSERT_TRUE(fs::exists(runs)) << read_file(log);
+    ASSERT_EQ(::kill(daemon, SIGKILL), 0);  // mid-job, no chance to clean up
+    ::waitpid(daemon, nullptr, 0);
+    auto before = attempts(run_id, "train");
+    ASSERT_EQ(before.size(), 1u);
+    job = store->slurm_job_id(before[0].id);
+    ASSERT_TRUE(job.has_value());
+    EXPECT_TRUE(squeue_lists(*job));  // the job outlives its scheduler
+  }
 
+  SchedulerDaemon daemon() {
+    DaemonOptions options;
+    options.dags_dir = home / "no-dags";
+    options.executor = slurm_options();
+    options.pid = static_cast<int>(::getpid());
+    return SchedulerDaemon(*store, *blobs, options);
+  }
+
+  // The resumed run succeeded, and the step ran once, as one job, with one result.
+  void expect_executed_once(const PassSummary& pass) {
+    EXPECT_EQ(pass.resumed, 1);
+    ASSERT_EQ(pass.executed.size(), 1u);
+    const int64_t resumed = pass.executed[0];
+    EXPECT_EQ(store->find_run(run_id)->status, "interrupted");
+    EXPECT_EQ(store->find_run(resumed)->status, "succeeded");
+    EXPECT_EQ(read_file(runs), "ran\n");
+    EXPECT_EQ(attempts(run_id, "train")[0].status, "interrupted");
+    auto after = attempts(resumed, "train");
+    ASSERT_EQ(after.size(), 1u);
+    EXPECT_EQ(after[0].status, "succeeded");
+    EXPECT_EQ(store->slurm_job_id(after[0].id), job);
+    EXPECT_EQ(store->artifact_versions("reattach.train.model").size(), 1u);
+    EXPECT_EQ(step_state(resumed, "evaluate"), "succeeded");
+    EXPECT_FALSE(store->adoptable_slurm_attempt(run_id, "train").has_value());
+  }
+
+  fs::path runs;     // one line per execution of the step
+  fs::path release;  // the step ends once this exists
+  int64_t run_id = 0;
+  std::optional<std::string> job;
+};
+
+TEST_F(SlurmReattachTest, AKilledSchedulerReattachesToItsRunningJobAndTheStepRunsOnce) {
+  ASSERT_NO_FATAL_FAILURE(start_and_kill_scheduler());
   // Let the job finish only once the resumed run has re-attached to it.
   std::atomic<bool> released = false;
   std::thread releaser([&] {
@@ -505,32 +578,21 @@ TEST_F(SlurmExecutorTest, AKilledSchedulerReattachesToItsJobAndTheStepRunsOnce) 
     }
     std::ofstream(release) << "go";
   });
-  DaemonOptions options;
-  options.dags_dir = home / "no-dags";
-  options.executor = slurm_options();
-  options.pid = static_cast<int>(::getpid());
-  SchedulerDaemon daemon_again(*store, *blobs, options);
-  PassSummary pass = daemon_again.run_once();
+  SchedulerDaemon again = daemon();
+  PassSummary pass = again.run_once();
   releaser.join();
   EXPECT_TRUE(released.load());
-  EXPECT_EQ(pass.resumed, 1);
-  ASSERT_EQ(pass.executed.size(), 1u);
-  const int64_t resumed = pass.executed[0];
-  EXPECT_EQ(store->find_run(run_id)->status, "interrupted");
-  EXPECT_EQ(store->find_run(resumed)->status, "succeeded");
+  expect_executed_once(pass);
+  EXPECT_EQ(again.run_once().resumed, 0);  // a second pass finds nothing more to resume
+}
 
-  // Executed once: one line in the side-effect file, one job, one result.
-  EXPECT_EQ(read_file(runs), "ran\n");
-  EXPECT_EQ(attempts(run_id, "train")[0].status, "interrupted");
-  auto after = attempts(resumed, "train");
-  ASSERT_EQ(after.size(), 1u);
-  EXPECT_EQ(after[0].status, "succeeded");
-  EXPECT_EQ(store->slurm_job_id(after[0].id), job);
-  EXPECT_EQ(store->artifact_versions("reattach.train.model").size(), 1u);
-  EXPECT_EQ(step_state(resumed, "evaluate"), "succeeded");
-  // A second pass finds nothing more to resume or adopt.
-  EXPECT_EQ(daemon_again.run_once().resumed, 0);
-  EXPECT_FALSE(store->adoptable_slurm_attempt(run_id, "train").has_value());
+TEST_F(SlurmReattachTest, AJobThatEndedWhileNoSchedulerWatchedIsAdoptedFromItsExitStatus) {
+  ASSERT_NO_FATAL_FAILURE(start_and_kill_scheduler());
+  std::ofstream(release) << "go";
+  const fs::path exit_file = home / "runs" / std::to_string(run_id) / "train.1" / "exit_status";
+  wait_for([&] { return fs::exists(exit_file); }, 60);
+  ASSERT_TRUE(fs::exists(exit_file));
+  expect_executed_once(daemon().run_once());
 }
 
 }  // namespace
