@@ -76,7 +76,10 @@ CommandOutput run_slurm_command(const std::vector<std::string>& argv,
   spec.timeout = options.command_timeout;
   spec.kill_grace = Millis(1000);
   std::error_code ec;
-  if (!scratch.empty()) fs::remove(scratch, ec);
+  if (!scratch.empty()) {
+    fs::create_directories(fs::path(scratch).parent_path(), ec);
+    fs::remove(scratch, ec);
+  }
   process.start(spec);
   std::vector<ProcessResult> results;
   while (results.empty()) results = process.wait(options.command_timeout);
@@ -123,8 +126,8 @@ LaunchedAttempt SlurmLauncher::start(const AttemptLaunch& launch) {
   if (output.exit_code != 0) throw Error(describe_failure("sbatch", output));
   std::optional<std::string> id = parse_sbatch_job_id(output.out);
   if (!id) throw Error("sbatch printed no job id: " + first_line(output.out));
-  Job& job = track(process.tag, *id, process.log_path, launch.exit_file, process.timeout);
-  job.log_offset = file_size_or_zero(process.log_path);
+  // The log is the attempt's own, new: every line in it is the job's.
+  track(process.tag, *id, process.log_path, launch.exit_file, process.timeout);
   return {0, *id};
 }
 
@@ -194,6 +197,8 @@ void SlurmLauncher::poll(std::vector<LaunchEnd>& ended) {
         observe(job, found == by_id.end() ? nullptr : found->second, now);
     stream_log(job);
     if (end) {
+      // A last line without '\n' is a line too once the job has ended.
+      if (on_stdout_line_ && !job.partial_line.empty()) on_stdout_line_(job.tag, job.partial_line);
       ended.push_back(std::move(*end));
       it = jobs_.erase(it);
       continue;
