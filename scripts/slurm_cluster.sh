@@ -86,7 +86,12 @@ SlurmctldTimeout=30
 SlurmdTimeout=60
 MessageTimeout=10
 NodeName=localhost NodeAddr=127.0.0.1 CPUs=$cpus RealMemory=$mem_mb State=UNKNOWN
-PartitionName=debug Nodes=localhost Default=YES MaxTime=INFINITE State=UP
+# Jobs in 'preemptible' are cancelled (state PREEMPTED) when a job of the
+# default partition needs their CPUs: the tests' preemption.
+PreemptType=preempt/partition_prio
+PreemptMode=CANCEL
+PartitionName=debug Nodes=localhost Default=YES MaxTime=INFINITE State=UP PriorityTier=10
+PartitionName=preemptible Nodes=localhost MaxTime=INFINITE State=UP PriorityTier=1 PreemptMode=CANCEL
 EOF
 }
 

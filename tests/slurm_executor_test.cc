@@ -457,6 +457,41 @@ steps:
       << limited[0].error;
 }
 
+TEST_F(SlurmExecutorTest, APreemptedJobIsAnInterruptionRetriedWithoutConsumingARetry) {
+  // The test cluster cancels a job of partition 'preemptible' (PREEMPTED)
+  // when a job of the default partition needs its CPUs; this one takes them all.
+  const fs::path marker = home / "first-run";
+  auto dag = load(write_dag("preempted", R"(name: preempted
+steps:
+  - id: victim
+    executor: slurm
+    slurm: {partition: preemptible, cpus: 2}
+    retries: 0
+    command: if [ -e ')" + marker.string() + R"(' ]; then exit 0; fi; touch ')" +
+                                             marker.string() + R"('; sleep 300
+)"));
+  std::thread preemptor([&] {
+    wait_for([&] { return fs::exists(marker); }, 120);
+    std::vector<std::string> env;
+    for (char** e = environ; *e; ++e) env.emplace_back(*e);
+    CommandOutput out =
+        run_slurm_command({"sbatch", "--parsable", "--cpus-per-task=1", "--output=/dev/null",
+                           "--chdir=" + home.string(), "--wrap=sleep 1"},
+                          env, SlurmLauncherOptions{});
+    EXPECT_EQ(out.exit_code, 0) << out.err;
+  });
+  auto outcome = execute(prepare_fresh_run(dag), slurm_options());
+  preemptor.join();
+  EXPECT_EQ(outcome.status, "succeeded");
+  auto tries = attempts(outcome.run_id, "victim");
+  ASSERT_GE(tries.size(), 2u);  // more if other tests' jobs preempted it again
+  EXPECT_EQ(tries.front().status, "interrupted");
+  EXPECT_NE(tries.front().error.find("preempted"), std::string::npos) << tries.front().error;
+  EXPECT_EQ(tries.back().status, "succeeded");
+  for (const auto& a : tries) EXPECT_NE(a.status, "failed") << a.error;
+  EXPECT_EQ(step_state(outcome.run_id, "victim"), "succeeded");
+}
+
 TEST_F(SlurmExecutorTest, AJobSbatchRefusesIsTheAttemptsFailureWithSbatchsReason) {
   auto outcome = execute(prepare_fresh_run(load(write_dag("refused", R"(name: refused
 steps:
