@@ -1128,6 +1128,10 @@ class DagParser {
       Subject subject(*entry, owner, "slurm");
       std::optional<std::string> value = text_of(entry->value, subject);
       if (!value) return;
+      if (value->find_first_of("\r\n") != std::string::npos) {
+        sink_.report(subject.pos(), subject.name() + " must be on one line");  // an #SBATCH line
+        return;
+      }
       if (problem) {
         if (std::string why = problem(*value); !why.empty()) {
           sink_.report(subject.pos(), subject.name() + " " + why + ", got '" + *value + "'");

@@ -232,6 +232,9 @@ steps:
   - id: b
     command: 'true'
     slurm: gpu
+  - id: c
+    command: 'true'
+    slurm: {qos: "high\nrm -rf /"}
 )");
   EXPECT_NE(errors.find("slurm.yaml:2:11: 'executor' must be local or slurm, got 'slrum' (did "
                         "you mean 'slurm'?)"),
@@ -258,6 +261,9 @@ steps:
             std::string::npos)
       << errors;
   EXPECT_NE(errors.find("slurm.yaml:15:12: 'slurm' of step 'b' must be a mapping, got a string"),
+            std::string::npos)
+      << errors;
+  EXPECT_NE(errors.find("slurm.yaml:18:18: 'slurm.qos' of step 'c' must be on one line"),
             std::string::npos)
       << errors;
 }
