@@ -128,6 +128,7 @@ int main() {
                 slurm.output.c_str());
     run_slurm_cluster_script("stop", cluster_dir);
     fs::remove_all(cluster_dir);
+    fs::remove(cluster_dir.string() + ".lock");
     return 0;
   }
   fs::path home =
@@ -170,6 +171,7 @@ int main() {
   if (postgres) postgres->stop();
   run_slurm_cluster_script("stop", cluster_dir);
   fs::remove_all(cluster_dir);
+  fs::remove(cluster_dir.string() + ".lock");
   fs::remove_all(home);
   return failures == 0 ? 0 : 1;
 }
