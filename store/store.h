@@ -258,7 +258,16 @@ class Store {
   // The newest `limit` prompts, newest first.
   std::vector<PromptLogRecord> list_prompts(int limit);
 
+  // For the store's own .cc files: the connection (a pqxx::connection).
+  struct Impl;
+  Impl& impl() { return *impl_; }
+
+ private:
+  std::string conninfo_;
+  std::unique_ptr<Impl> impl_;
+
   // ---- Slurm step runs (store/store_slurm.cc, migrations/0007_slurm.sql) ----
+ public:
   // An interrupted attempt whose Slurm job may still run or have finished.
   struct SlurmAttempt {
     int64_t step_run_id = 0;
@@ -280,14 +289,6 @@ class Store {
   // as needing no adopter.
   void close_slurm_attempt(int64_t step_run_id);
   // ---- end of Slurm step runs ----
-
-  // For the store's own .cc files: the connection (a pqxx::connection).
-  struct Impl;
-  Impl& impl() { return *impl_; }
-
- private:
-  std::string conninfo_;
-  std::unique_ptr<Impl> impl_;
 };
 
 }  // namespace twinflow
