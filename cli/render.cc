@@ -103,7 +103,11 @@ nlohmann::json run_details_json(Store& store, const RunRecord& run) {
   doc["steps"] = nlohmann::json::array();
   for (const auto& s : store.run_steps(run.id)) doc["steps"].push_back(to_json(s));
   doc["attempts"] = nlohmann::json::array();
-  for (const auto& a : store.step_runs(run.id)) doc["attempts"].push_back(to_json(a));
+  for (const auto& a : store.step_runs(run.id)) {
+    nlohmann::json attempt = to_json(a);
+    if (auto job = store.slurm_job_id(a.id)) attempt["slurm_job_id"] = *job;
+    doc["attempts"].push_back(std::move(attempt));
+  }
   doc["outputs"] = nlohmann::json::object();
   for (const auto& [step, outputs] : store.step_outputs(run.id))
     for (const auto& named : outputs) doc["outputs"][step][named.name] = to_json(named.version);
@@ -131,6 +135,9 @@ void print_run_details(std::ostream& out, Store& store, const RunRecord& run) {
     std::string detail;
     auto it = last_attempt.find(s.step_id);
     if (it != last_attempt.end() && !it->second.error.empty()) detail = it->second.error;
+    if (it != last_attempt.end())
+      if (auto job = store.slurm_job_id(it->second.id))
+        detail = "slurm job " + *job + (detail.empty() ? "" : ": " + detail);
     for (const auto& named : outputs[s.step_id])
       detail += (detail.empty() ? "" : ", ") + named.name + " -> " + named.version.artifact + "@v" +
                 std::to_string(named.version.version);

@@ -79,6 +79,27 @@ inline bool cached_by_default(const std::string& step_type) {
          step_type != "embed" && step_type != "evaluate" && step_type != "deploy";
 }
 
+// Where a step can run: "local" (a subprocess of the scheduler) or "slurm"
+// (a batch job on a Slurm cluster; scheduler/slurm_launcher.h).
+inline const std::vector<std::string>& known_executors() {
+  static const std::vector<std::string> kExecutors = {"local", "slurm"};
+  return kExecutors;
+}
+
+// What a Slurm step asks sbatch for (the DAG's `slurm:` keys). Empty fields
+// are left to the cluster's defaults. None of it joins the cache key: where a
+// step ran does not change what it computed.
+struct SlurmResources {
+  std::string partition;
+  std::string time;         // a Slurm time limit: "30", "1:30:00", "2-00:00:00", ...
+  std::optional<int> cpus;  // --cpus-per-task
+  std::string mem;          // "4G", "500M", ...
+  std::string gres;         // "gpu:1"
+  std::string account;
+  std::string qos;
+  std::vector<std::string> extra_args;  // more sbatch options, as written
+};
+
 struct Step {
   std::string id;
   std::string type = "command";
@@ -95,6 +116,10 @@ struct Step {
   std::optional<Millis> timeout;
   CachePolicy cache;
   std::string pool;  // empty: no pool
+  // "local" or "slurm"; empty: the DAG's `executor`, else $TWINFLOW_EXECUTOR,
+  // else local (resolved by the Executor).
+  std::string executor;
+  SlurmResources slurm;  // the DAG's `slurm:` defaults, overridden key by key
   SourcePos pos;
 };
 
@@ -135,6 +160,7 @@ struct Dag {
   std::string content_hash;  // sha256 of content
   nlohmann::json params = nlohmann::json::object();  // defaults merged with -p overrides
   std::map<std::string, int> pools;                  // pool name -> slots
+  std::string executor;                              // the steps' default; empty: see Step
   std::vector<Step> steps;                           // in file order
   std::optional<ScheduleSpec> schedule;              // none: runs only when asked or triggered
   std::vector<TriggerSpec> triggers;                 // in file order

@@ -39,6 +39,8 @@ using dag_loader_internal::name_problem;
 using dag_loader_internal::resolve_plain_scalar;
 using dag_loader_internal::scalar_to_json;
 using dag_loader_internal::ScalarType;
+using dag_loader_internal::slurm_mem_problem;
+using dag_loader_internal::slurm_time_problem;
 using dag_loader_internal::step_label;
 using dag_loader_internal::StepSource;
 using dag_loader_internal::substitute_params;
@@ -48,8 +50,8 @@ namespace {
 // The keys each kind of mapping accepts, in the order suggestions prefer.
 using KeyList = std::vector<std::string>;
 const KeyList& top_level_keys() {
-  static const KeyList kKeys = {"name",     "description", "params", "pools",
-                                "schedule", "triggers",    "steps"};
+  static const KeyList kKeys = {"name",     "description", "params", "pools", "schedule",
+                                "triggers", "executor",    "slurm",  "steps"};
   return kKeys;
 }
 const KeyList& schedule_keys() {
@@ -65,9 +67,14 @@ const KeyList& document_trigger_keys() {
   return kKeys;
 }
 const KeyList& step_keys() {
-  static const KeyList kKeys = {"id",      "type",   "description", "needs", "inputs",
-                                "outputs", "params", "command",     "env",   "retries",
-                                "timeout", "cache",  "pool"};
+  static const KeyList kKeys = {"id",      "type",   "description", "needs",    "inputs",
+                                "outputs", "params", "command",     "env",      "retries",
+                                "timeout", "cache",  "pool",        "executor", "slurm"};
+  return kKeys;
+}
+const KeyList& slurm_keys() {
+  static const KeyList kKeys = {"partition", "time",    "cpus", "mem",
+                                "gres",      "account", "qos",  "extra_args"};
   return kKeys;
 }
 const KeyList& retry_keys() {
@@ -350,6 +357,8 @@ class DagParser {
     parse_pools(top.find_given("pools"));
     parse_schedule(top.find_given("schedule"));
     parse_triggers(top.find_given("triggers"));
+    dag_.executor = executor_of(top.find_given("executor"), nullptr).value_or("");
+    parse_slurm(top.find_given("slurm"), nullptr, dag_slurm_);
     parse_steps(top.find("steps"));
   }
 
@@ -755,6 +764,9 @@ class DagParser {
     parse_timeout(fields.find_given("timeout"), context);
     parse_cache(fields.find_given("cache"), context);
     parse_pool(fields.find_given("pool"), context);
+    step.executor = executor_of(fields.find_given("executor"), &context.label).value_or("");
+    step.slurm = dag_slurm_;
+    parse_slurm(fields.find_given("slurm"), &context.label, step.slurm);
   }
 
   void parse_step_id(const Entry* id, size_t index, Step& step, StepSource& source) {
@@ -1086,9 +1098,74 @@ class DagParser {
                                         did_you_mean(*name, pool_names_));
   }
 
+  // --- where steps run ---
+
+  std::optional<std::string> executor_of(const Entry* executor, const std::string* owner) {
+    if (!executor) return std::nullopt;
+    Subject subject(*executor, owner);
+    std::optional<std::string> name = text_of(executor->value, subject);
+    if (!name) return std::nullopt;
+    const std::vector<std::string>& known = known_executors();
+    if (std::find(known.begin(), known.end(), *name) != known.end()) return name;
+    sink_.report(subject.pos(), subject.name() + " must be local or slurm, got '" + *name + "'" +
+                                    did_you_mean(*name, known));
+    return std::nullopt;
+  }
+
+  // Fills `resources` from a `slurm:` mapping; keys it leaves out keep their
+  // value (the DAG's defaults, for a step).
+  void parse_slurm(const Entry* slurm, const std::string* owner, SlurmResources& resources) {
+    if (!slurm) return;
+    if (!slurm->value.is_mapping()) {
+      report_type(Subject(*slurm, owner), "a mapping", slurm->value);
+      return;
+    }
+    Fields fields(slurm->value);
+    fields.check_keys(slurm_keys(), Place{"slurm", owner}, sink_);
+    auto text = [&](const char* key, std::string& field, std::string (*problem)(std::string_view)) {
+      const Entry* entry = fields.find_given(key);
+      if (!entry) return;
+      Subject subject(*entry, owner, "slurm");
+      std::optional<std::string> value = text_of(entry->value, subject);
+      if (!value) return;
+      if (value->find_first_of("\r\n") != std::string::npos) {
+        sink_.report(subject.pos(), subject.name() + " must be on one line");  // an #SBATCH line
+        return;
+      }
+      if (problem) {
+        if (std::string why = problem(*value); !why.empty()) {
+          sink_.report(subject.pos(), subject.name() + " " + why + ", got '" + *value + "'");
+          return;
+        }
+      }
+      field = *value;
+    };
+    text("partition", resources.partition, nullptr);
+    text("time", resources.time, slurm_time_problem);
+    text("mem", resources.mem, slurm_mem_problem);
+    text("gres", resources.gres, nullptr);
+    text("account", resources.account, nullptr);
+    text("qos", resources.qos, nullptr);
+    if (const Entry* cpus = fields.find_given("cpus")) {
+      Subject subject(*cpus, owner, "slurm");
+      std::optional<int> count = count_of(cpus->value, subject, "a positive integer");
+      if (count && *count == 0) {
+        sink_.report(subject.pos(), subject.name() + " must be at least 1");
+      } else if (count) {
+        resources.cpus = count;
+      }
+    }
+    if (const Entry* extra = fields.find_given("extra_args")) {
+      resources.extra_args.clear();
+      for (PositionedText& arg : text_list(extra->value, Subject(*extra, owner, "slurm"), false))
+        resources.extra_args.push_back(std::move(arg.text));
+    }
+  }
+
   const LoadOptions& options_;
   DiagnosticSink& sink_;
   Dag& dag_;
+  SlurmResources dag_slurm_;          // the top-level `slurm:`, every step's defaults
   std::vector<StepSource>& sources_;  // parallel to dag_.steps
   std::vector<std::string> pool_names_;
   bool params_usable_ = true;  // false when 'params' is malformed: silences "unknown parameter"

@@ -135,6 +135,13 @@ bool is_known_timezone(std::string_view timezone);
 // list on every call: only a misspelt zone needs it.
 std::vector<std::string> installed_timezone_names();
 
+// Empty when `time` is a time limit sbatch accepts ("MM", "MM:SS",
+// "HH:MM:SS", "D-HH", "D-HH:MM", "D-HH:MM:SS"), else what is wrong with it.
+std::string slurm_time_problem(std::string_view time);
+// Empty when `mem` is a memory size sbatch accepts (digits, optionally K, M, G
+// or T), else what is wrong with it.
+std::string slurm_mem_problem(std::string_view mem);
+
 // Replaces each ${params.NAME} in `text` by the final value of the param
 // (strings as is, other values as JSON). Reports, at `pos`, names missing
 // from `params` when `report_unknown`, and leaves their text unchanged.

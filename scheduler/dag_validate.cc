@@ -215,6 +215,49 @@ std::string substitute_params(std::string_view text, SourcePos pos, const nlohma
   return result;
 }
 
+// --- slurm resources ------------------------------------------------------------
+
+namespace {
+
+bool all_digits(std::string_view text) {
+  return !text.empty() &&
+         std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+// Splits on ':' and checks each part is a number.
+size_t numeric_fields(std::string_view text) {
+  size_t count = 0;
+  for (;;) {
+    size_t colon = text.find(':');
+    if (!all_digits(text.substr(0, colon))) return 0;
+    ++count;
+    if (colon == std::string_view::npos) return count;
+    text.remove_prefix(colon + 1);
+  }
+}
+
+}  // namespace
+
+std::string slurm_time_problem(std::string_view time) {
+  constexpr const char* kExpected =
+      "must be a Slurm time limit such as \"30\" (minutes), \"1:30:00\" or \"2-00:00:00\"";
+  size_t dash = time.find('-');
+  if (dash == std::string_view::npos) {
+    size_t fields = numeric_fields(time);
+    return fields >= 1 && fields <= 3 ? "" : kExpected;
+  }
+  if (!all_digits(time.substr(0, dash))) return kExpected;
+  size_t fields = numeric_fields(time.substr(dash + 1));
+  return fields >= 1 && fields <= 3 ? "" : kExpected;
+}
+
+std::string slurm_mem_problem(std::string_view mem) {
+  std::string_view digits = mem;
+  if (!digits.empty() && std::string_view("KMGTkmgt").find(digits.back()) != std::string_view::npos)
+    digits.remove_suffix(1);
+  return all_digits(digits) ? "" : "must be a size such as \"500M\" or \"4G\"";
+}
+
 // --- schedules ----------------------------------------------------------------
 
 std::string cron_problem(std::string_view cron) {

@@ -10,8 +10,8 @@
 
 #include "scheduler/cache_key.h"
 #include "scheduler/plan.h"
+#include "scheduler/step_launcher.h"
 #include "scheduler/step_protocol.h"
-#include "scheduler/subprocess.h"
 #include "util/error.h"
 
 extern char** environ;
@@ -66,21 +66,29 @@ std::string log_tail(const fs::path& path, int max_lines) {
   return pos == std::string::npos || pos == 0 ? text : text.substr(pos + 1);
 }
 
+// Interruptions (a preempted Slurm job, a failed node) are retried without
+// consuming a retry, but not forever.
+constexpr int kMaxInterruptions = 5;
+
 // Why an attempt did not succeed, in words, and the attempt status to record.
-std::pair<std::string, std::string> describe_failure(const ProcessResult& r, const Step& step) {
-  using O = ProcessResult::Outcome;
+std::pair<std::string, std::string> describe_failure(const LaunchEnd& r, const Step& step) {
+  using O = LaunchEnd::Outcome;
   switch (r.outcome) {
     case O::kExited:
       return {attempt_status::kFailed, "exited with code " + std::to_string(r.exit_code)};
     case O::kSignaled:
       return {attempt_status::kFailed, "killed by " + signal_name(r.signal)};
     case O::kTimedOut:
+      if (!r.detail.empty()) return {attempt_status::kTimedOut, r.detail};  // e.g. Slurm's limit
       return {attempt_status::kTimedOut,
               "timed out after " + format_duration(step.timeout.value_or(Millis(0)))};
     case O::kTerminated:
       return {attempt_status::kCancelled, "cancelled"};
-    case O::kSpawnFailed:
-      return {attempt_status::kFailed, r.error};
+    case O::kStartFailed:
+    case O::kFailed:
+      return {attempt_status::kFailed, r.detail};
+    case O::kInterrupted:
+      return {attempt_status::kInterrupted, r.detail};
   }
   return {attempt_status::kFailed, "unknown outcome"};
 }
@@ -99,7 +107,9 @@ std::vector<std::string> inherited_environment() {
 
 // The state of one step's current attempt.
 struct StepExecution {
+  std::string executor;  // "local" or "slurm"
   int attempt = 0;
+  int interruptions = 0;  // attempts that ended by no fault of the step
   int64_t step_run_id = 0;
   std::string cache_key;
   std::vector<NamedVersion> inputs;
@@ -118,22 +128,25 @@ struct Executor::Impl {
         progress(progress),
         options(std::move(options)),
         executions(dag.steps.size()),
-        processes([this](uint64_t tag, std::string_view line) { on_stdout_line(tag, line); }),
-        base_env(inherited_environment()) {
-    if (this->options.wake_fd >= 0) processes.set_wake_fd(this->options.wake_fd);
-  }
+        launchers([this](uint64_t tag, std::string_view line) { on_stdout_line(tag, line); },
+                  this->options.wake_fd, this->options.slurm_poll_interval,
+                  (this->options.home / "logs" / "slurm.log").string()),
+        base_env(inherited_environment()) {}
 
   std::string execute(const RunSeed& seed);
 
   // Starting.
   void start_ready_steps();
+  void resolve_executors();
   void start_attempt(int step);
+  void submit(int step, const AttemptContext& context);
+  bool adopt_slurm_job(int step);
   std::optional<std::vector<NamedVersion>> resolve_inputs(const Step& step, std::string& error);
   bool try_cache(int step);
 
   // Ending.
   void on_stdout_line(uint64_t tag, std::string_view line);
-  void on_process_end(const ProcessResult& result);
+  void on_launch_end(const LaunchEnd& end);
   void on_attempt_succeeded(int step);
   void on_attempt_failed(int step, const std::string& status, const std::string& reason,
                          std::optional<int> exit_code, std::optional<int> signal);
@@ -156,7 +169,8 @@ struct Executor::Impl {
   std::vector<StepExecution> executions;  // by step index
   std::map<std::string, std::vector<NamedVersion>> outputs_by_step;
   std::multimap<Clock::time_point, int> retries_due;
-  SubprocessSet processes;
+  LauncherSet launchers;
+  std::optional<int64_t> resumes_run_id;
   std::vector<std::string> base_env;
   Clock::time_point next_heartbeat;
   bool cancelling = false;
@@ -177,6 +191,13 @@ std::string Executor::Impl::execute(const RunSeed& seed) {
   auto run_start = Clock::now();
   plan = std::make_unique<Plan>(dag, seed.wanted);
   outputs_by_step = seed.reused_outputs;
+  resumes_run_id = seed.resumes_run_id;
+  try {
+    resolve_executors();
+  } catch (const Error& e) {
+    store.finish_run(run_id, run_status::kFailed, e.what());
+    throw;
+  }
   size_t to_run = 0;
   for (size_t i = 0; i < dag.steps.size(); ++i) to_run += seed.wanted.empty() || seed.wanted[i];
   progress.run_started(run_id, dag, to_run);
@@ -186,7 +207,7 @@ std::string Executor::Impl::execute(const RunSeed& seed) {
     if (!cancelling && options.cancel_requested()) begin_cancel("cancelled by a signal");
     if (!cancelling) start_ready_steps();
     if (plan->finished()) break;
-    for (const auto& result : processes.wait(time_until_next_event())) on_process_end(result);
+    for (const auto& end : launchers.wait(time_until_next_event())) on_launch_end(end);
     flush_metrics();
     requeue_due_retries();
     heartbeat_if_due();
@@ -199,8 +220,22 @@ std::string Executor::Impl::execute(const RunSeed& seed) {
   return status;
 }
 
+// Each step's executor: its own, else its DAG's, else the options' default.
+void Executor::Impl::resolve_executors() {
+  for (size_t i = 0; i < dag.steps.size(); ++i) {
+    const Step& step = dag.steps[i];
+    std::string& executor = executions[i].executor;
+    executor = !step.executor.empty()  ? step.executor
+               : !dag.executor.empty() ? dag.executor
+                                       : options.default_executor;
+    check_executor_name(executor, step.executor.empty() && dag.executor.empty()
+                                      ? "TWINFLOW_EXECUTOR"
+                                      : "the executor of step '" + step.id + "'");
+  }
+}
+
 void Executor::Impl::start_ready_steps() {
-  while (processes.running() < static_cast<size_t>(std::max(1, options.jobs))) {
+  while (launchers.running() < static_cast<size_t>(std::max(1, options.jobs))) {
     auto step = plan->start_next();
     if (!step) return;
     start_attempt(*step);
@@ -268,11 +303,19 @@ void Executor::Impl::start_attempt(int step_index) {
         compute_cache_key(step, options.build_id, exec.inputs, fs::path(dag.file).parent_path());
     if (try_cache(step_index)) return;
   }
+  if (exec.executor == "slurm" && adopt_slurm_job(step_index)) return;
   exec.paths = attempt_paths(options.home, run_id, step.id, exec.attempt);
   AttemptContext context{
       run_id, dag.name, &step, exec.attempt, exec.inputs, options.database_url, options.home};
   write_context(context, exec.paths);
-  ProcessSpec spec;
+  submit(step_index, context);
+}
+
+void Executor::Impl::submit(int step_index, const AttemptContext& context) {
+  const Step& step = dag.steps[step_index];
+  auto& exec = executions[step_index];
+  AttemptLaunch launch;
+  ProcessSpec& spec = launch.process;
   spec.tag = static_cast<uint64_t>(step_index);
   spec.argv = step_argv(step, options.self_exe);
   spec.env = base_env;
@@ -281,19 +324,63 @@ void Executor::Impl::start_attempt(int step_index) {
   spec.log_path = exec.paths.log.string();
   spec.timeout = step.timeout;
   spec.kill_grace = options.kill_grace;
+  launch.slurm = step.slurm;
+  launch.job_name =
+      "twinflow-" + std::to_string(run_id) + "-" + step.id + "-" + std::to_string(exec.attempt);
+  launch.exit_file = (exec.paths.dir / "exit_status").string();
+  const bool on_slurm = exec.executor == "slurm";
   exec.started = Clock::now();
-  pid_t pid = 0;
-  try {
-    pid = processes.start(spec);
-  } catch (const Error& e) {
+  // A Slurm attempt is recorded before it is submitted, and its job id right
+  // after: a scheduler that dies in between leaves a job without a record,
+  // never a record of a job that was not submitted.
+  if (on_slurm)
     exec.step_run_id = store.start_attempt(run_id, step.id, exec.attempt, options.host, 0,
                                            spec.log_path, exec.cache_key);
+  LaunchedAttempt launched;
+  try {
+    launched = launchers.start(exec.executor, launch);
+  } catch (const Error& e) {
+    if (!on_slurm)
+      exec.step_run_id = store.start_attempt(run_id, step.id, exec.attempt, options.host, 0,
+                                             spec.log_path, exec.cache_key);
     on_attempt_failed(step_index, attempt_status::kFailed, e.what(), std::nullopt, std::nullopt);
     return;
   }
-  exec.step_run_id = store.start_attempt(run_id, step.id, exec.attempt, options.host, pid,
-                                         spec.log_path, exec.cache_key);
+  if (on_slurm) {
+    store.set_slurm_job_id(exec.step_run_id, launched.slurm_job_id);
+  } else {
+    exec.step_run_id = store.start_attempt(run_id, step.id, exec.attempt, options.host,
+                                           launched.pid, spec.log_path, exec.cache_key);
+  }
   progress.step_started(step, exec.attempt, spec.log_path);
+}
+
+// In a run that resumes an interrupted one: takes over the Slurm job that the
+// interrupted attempt of this step left, if any. Its files stay where that
+// attempt made them; its result is recorded on this run's attempt only.
+bool Executor::Impl::adopt_slurm_job(int step_index) {
+  if (!resumes_run_id) return false;
+  const Step& step = dag.steps[step_index];
+  auto& exec = executions[step_index];
+  auto interrupted = store.adoptable_slurm_attempt(*resumes_run_id, step.id);
+  if (!interrupted) return false;
+  AttemptPaths paths =
+      attempt_paths(options.home, interrupted->run_id, step.id, interrupted->attempt);
+  exec.started = Clock::now();
+  exec.step_run_id = store.start_attempt(run_id, step.id, exec.attempt, options.host, 0,
+                                         paths.log.string(), exec.cache_key);
+  exec.paths = paths;
+  if (!store.adopt_slurm_attempt(interrupted->step_run_id, exec.step_run_id)) {
+    on_attempt_failed(
+        step_index, attempt_status::kFailed,
+        "Slurm job " + interrupted->slurm_job_id + " was re-attached by another run first",
+        std::nullopt, std::nullopt);
+    return true;
+  }
+  launchers.adopt({static_cast<uint64_t>(step_index), interrupted->slurm_job_id, paths.log.string(),
+                   (paths.dir / "exit_status").string(), step.timeout});
+  progress.step_started(step, exec.attempt, paths.log.string());
+  return true;
 }
 
 void Executor::Impl::on_stdout_line(uint64_t tag, std::string_view line) {
@@ -311,11 +398,11 @@ void Executor::Impl::flush_metrics() {
     }
 }
 
-void Executor::Impl::on_process_end(const ProcessResult& result) {
+void Executor::Impl::on_launch_end(const LaunchEnd& result) {
   int step_index = static_cast<int>(result.tag);
   const Step& step = dag.steps[step_index];
   flush_metrics();
-  if (result.outcome == ProcessResult::Outcome::kExited && result.exit_code == 0) {
+  if (result.outcome == LaunchEnd::Outcome::kExited && result.exit_code == 0) {
     try {
       on_attempt_succeeded(step_index);
     } catch (const std::exception& e) {
@@ -323,9 +410,12 @@ void Executor::Impl::on_process_end(const ProcessResult& result) {
     }
     return;
   }
+  // A job that ended interrupted (preempted) under our eyes needs no adopter.
+  if (result.outcome == LaunchEnd::Outcome::kInterrupted)
+    store.close_slurm_attempt(executions[step_index].step_run_id);
   auto [status, reason] = describe_failure(result, step);
   std::optional<int> exit_code, sig;
-  if (result.outcome == ProcessResult::Outcome::kExited) exit_code = result.exit_code;
+  if (result.outcome == LaunchEnd::Outcome::kExited) exit_code = result.exit_code;
   if (result.signal) sig = result.signal;
   on_attempt_failed(step_index, status, reason, exit_code, sig);
 }
@@ -363,8 +453,12 @@ void Executor::Impl::on_attempt_failed(int step_index, const std::string& status
   const Step& step = dag.steps[step_index];
   auto& exec = executions[step_index];
   bool cancelled = status == attempt_status::kCancelled || cancelling;
-  bool will_retry = !cancelled && exec.attempt <= step.retries.count;
-  Millis delay = will_retry ? step.retries.delay_before(exec.attempt) : Millis(0);
+  bool interrupted =
+      status == attempt_status::kInterrupted && exec.interruptions < kMaxInterruptions;
+  if (interrupted) ++exec.interruptions;
+  int retry_number = exec.attempt - exec.interruptions;  // retries consumed, counting this one
+  bool will_retry = !cancelled && (interrupted || retry_number <= step.retries.count);
+  Millis delay = !will_retry || interrupted ? Millis(0) : step.retries.delay_before(retry_number);
   std::string step_state = will_retry  ? step_status::kRetrying
                            : cancelled ? step_status::kCancelled
                                        : step_status::kFailed;
@@ -433,7 +527,7 @@ void Executor::Impl::begin_cancel(const std::string& why) {
   }
   store.set_steps_status(run_id, ids, step_status::kCancelled);
   if (!skipped.empty()) progress.steps_skipped(skipped, step_status::kCancelled);
-  processes.terminate_all();
+  launchers.terminate_all();
 }
 
 }  // namespace twinflow

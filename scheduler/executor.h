@@ -13,11 +13,13 @@
 #include <filesystem>
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "scheduler/dag.h"
 #include "scheduler/progress.h"
+#include "scheduler/step_launcher.h"
 #include "store/blob_store.h"
 #include "store/records.h"
 #include "store/store.h"
@@ -35,6 +37,9 @@ struct ExecutorOptions {
   Millis heartbeat_interval{2000};
   Millis kill_grace{5000};
   int wake_fd = -1;  // readable when `cancel_requested` may have turned true
+  // Where steps run when neither they nor their DAG say (`executor:`).
+  std::string default_executor = executor_from_environment();
+  Millis slurm_poll_interval{1000};  // the slowest squeue poll while jobs run
   std::function<bool()> cancel_requested = [] { return false; };
 };
 
@@ -43,6 +48,9 @@ struct ExecutorOptions {
 struct RunSeed {
   std::vector<bool> wanted;  // empty: every step
   std::map<std::string, std::vector<NamedVersion>> reused_outputs;
+  // A rerun of this run re-attaches to the Slurm jobs its interrupted
+  // attempts left running instead of submitting them again.
+  std::optional<int64_t> resumes_run_id;
 };
 
 class Executor {

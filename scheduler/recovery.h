@@ -5,7 +5,10 @@
 // process; a run anywhere is dead when its heartbeat is older than
 // `stale_after`. Steps that were running under a dead run are orphans: when
 // they run on this host their process groups are killed, so a rerun never
-// races a leftover of the run it replaces.
+// races a leftover of the run it replaces. Slurm attempts are recorded with
+// no pid and are left alone: their jobs go on, and the run that resumes this
+// one re-attaches to them by job id (slurm_launcher.h) instead of submitting
+// them again.
 #pragma once
 
 #include <chrono>

@@ -59,6 +59,7 @@ PreparedRun prepare_rerun(Store& store, int64_t parent_run_id, const std::string
       throw Error("run " + std::to_string(parent_run_id) + " has no step '" + from_step + "'");
   }
   run.seed.wanted = steps_to_rerun(run.dag, succeeded, from);
+  run.seed.resumes_run_id = parent_run_id;
   auto parent_outputs = store.step_outputs(parent_run_id);
   for (size_t i = 0; i < run.dag.steps.size(); ++i) {
     if (run.seed.wanted[i]) continue;

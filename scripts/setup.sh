@@ -11,6 +11,7 @@ PACKAGES=(
   libpqxx-dev libpq-dev postgresql libssl-dev libcurl4-openssl-dev libgumbo-dev
   libyaml-dev libspdlog-dev libarmadillo-dev nlohmann-json3-dev libcli11-dev
   libgtest-dev libgmock-dev libbenchmark-dev libcctz-dev tzdata libboost-dev
+  slurm-wlm munge
 )
 
 install_missing_packages() {

@@ -9,7 +9,10 @@ export TWINFLOW_HOME="$BUILD_DIR/test-home"
 tf="$BUILD_DIR/twinflow"
 TWINFLOW_TEST_DATABASE_URL="$(env -u TWINFLOW_DATABASE_URL "$tf" db url)"
 export TWINFLOW_TEST_DATABASE_URL
-trap 'env -u TWINFLOW_DATABASE_URL "$tf" db stop >/dev/null 2>&1 || true' EXIT
+# The Slurm tests share one cluster that they start on first use (scripts/slurm_cluster.sh).
+slurm_dir="${TWINFLOW_TEST_SLURM_DIR:-/tmp/twinflow-slurm-test}"
+trap 'env -u TWINFLOW_DATABASE_URL "$tf" db stop >/dev/null 2>&1 || true
+      bash "$TWINFLOW_ROOT/scripts/slurm_cluster.sh" stop "$slurm_dir" >/dev/null 2>&1 || true' EXIT
 
 echo "==> tests"
 cd "$BUILD_DIR"

@@ -282,6 +282,30 @@ class Store {
  private:
   std::string conninfo_;
   std::unique_ptr<Impl> impl_;
+
+  // ---- Slurm step runs (store/store_slurm.cc, migrations/0007_slurm.sql) ----
+ public:
+  // An interrupted attempt whose Slurm job may still run or have finished.
+  struct SlurmAttempt {
+    int64_t step_run_id = 0;
+    int64_t run_id = 0;  // the run it belongs to: its files are under runs/RUN/
+    int attempt = 0;
+    std::string slurm_job_id;
+    std::string log_path;
+  };
+  void set_slurm_job_id(int64_t step_run_id, const std::string& job_id);
+  std::optional<std::string> slurm_job_id(int64_t step_run_id);
+  // The newest interrupted attempt of `step_id` with a Slurm job that no
+  // attempt re-attached to yet, in `run_id` or the runs it resumes (its
+  // parents, as far as they were interrupted).
+  std::optional<SlurmAttempt> adoptable_slurm_attempt(int64_t run_id, const std::string& step_id);
+  // Hands the job of interrupted attempt `from` to attempt `to`, in one
+  // transaction; false when another attempt took it first.
+  bool adopt_slurm_attempt(int64_t from_step_run_id, int64_t to_step_run_id);
+  // Marks an attempt whose job ended while twinflow watched (e.g. preempted)
+  // as needing no adopter.
+  void close_slurm_attempt(int64_t step_run_id);
+  // ---- end of Slurm step runs ----
 };
 
 }  // namespace twinflow
