@@ -210,10 +210,10 @@ DashboardFigures DashboardQueries::figures() {
   }
   f.duration_bounds = {0.1, 0.5, 1, 5, 30, 120, 600, 3600};
   const auto h = tx.exec_params1(
-      "SELECT count(*) FILTER (WHERE d <= $1[1]), count(*) FILTER (WHERE d <= $1[2]), "
-      "count(*) FILTER (WHERE d <= $1[3]), count(*) FILTER (WHERE d <= $1[4]), "
-      "count(*) FILTER (WHERE d <= $1[5]), count(*) FILTER (WHERE d <= $1[6]), "
-      "count(*) FILTER (WHERE d <= $1[7]), count(*) FILTER (WHERE d <= $1[8]), "
+      "SELECT count(*) FILTER (WHERE d <= ($1::float8[])[1]), count(*) FILTER (WHERE d <= ($1::float8[])[2]), "
+      "count(*) FILTER (WHERE d <= ($1::float8[])[3]), count(*) FILTER (WHERE d <= ($1::float8[])[4]), "
+      "count(*) FILTER (WHERE d <= ($1::float8[])[5]), count(*) FILTER (WHERE d <= ($1::float8[])[6]), "
+      "count(*) FILTER (WHERE d <= ($1::float8[])[7]), count(*) FILTER (WHERE d <= ($1::float8[])[8]), "
       "coalesce(sum(d), 0), count(*) FROM (SELECT extract(epoch from finished_at - started_at) "
       "AS d FROM step_runs WHERE finished_at IS NOT NULL AND status <> 'cached') t",
       "{0.1,0.5,1,5,30,120,600,3600}");

@@ -26,7 +26,7 @@ std::string label_value(const std::string& text) {
 
 std::string number(double value) {
   char buf[64];
-  std::snprintf(buf, sizeof buf, "%.17g", value);
+  std::snprintf(buf, sizeof buf, "%.15g", value);
   return buf;
 }
 
