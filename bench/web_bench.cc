@@ -120,7 +120,7 @@ int main() {
   }
   const fs::path log = home / "web.log";
   const pid_t pid =
-      bench::spawn_twinflow({"web", "--bind", "127.0.0.1:0", "--threads", "2"}, home, url, log);
+      bench::spawn_twinflow({"web", "--bind", "127.0.0.1:0", "--threads", "4"}, home, url, log);
   std::string server;
   const std::regex listening("listening on (http://127\\.0\\.0\\.1:[0-9]+)");
   for (int i = 0; i < 200 && pid > 0 && server.empty(); ++i) {
