@@ -67,9 +67,10 @@ bool load(const std::string& label, const std::string& url, int seconds) {
     std::fprintf(stderr, "wrk failed for %s:\n%s\n", url.c_str(), wrk.c_str());
     return false;
   }
-  const bool errors = std::regex_search(wrk, non2xx, std::regex("Non-2xx or 3xx responses: (\\d+)"));
-  std::printf("%-34s %8.0f req/s, p50 %6.2f ms, p99 %6.2f ms%s\n", label.c_str(),
-              std::stod(rps[1]), latency_ms(wrk, "50"), latency_ms(wrk, "99"),
+  const bool errors =
+      std::regex_search(wrk, non2xx, std::regex("Non-2xx or 3xx responses: (\\d+)"));
+  std::printf("%-34s %8.0f req/s, p50 %6.2f ms, p99 %6.2f ms%s\n", label.c_str(), std::stod(rps[1]),
+              latency_ms(wrk, "50"), latency_ms(wrk, "99"),
               errors ? (", " + std::string(non2xx[1]) + " not 2xx").c_str() : "");
   std::fflush(stdout);
   return !errors;
@@ -138,8 +139,8 @@ int main() {
     ok &= load("GET /api/v1/runs (newest 50)", server + "/api/v1/runs?limit=50", seconds);
     ok &= load("GET /api/v1/runs?status=failed", server + "/api/v1/runs?status=failed&limit=50",
                seconds);
-    ok &= load("GET /api/v1/runs?before=(middle)", server + "/api/v1/runs?limit=50&before=" + middle,
-               seconds);
+    ok &= load("GET /api/v1/runs?before=(middle)",
+               server + "/api/v1/runs?limit=50&before=" + middle, seconds);
     ok &= load("GET /api/v1/runs/(id)", server + "/api/v1/runs/" + middle, seconds);
     ok &= load("GET / (the runs page)", server + "/", seconds);
   }

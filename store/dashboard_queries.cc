@@ -42,7 +42,38 @@ nlohmann::json version_node(const ArtifactVersionRecord& v, const std::string& s
 
 }  // namespace
 
-bool DashboardQueries::connected() { return store_.impl().connection.is_open(); }
+bool DashboardQueries::connected() {
+  return store_.impl().connection.is_open();
+}
+
+std::vector<RunRecord> DashboardQueries::runs_page(const RunFilter& filter) {
+  std::string name = "twinflow_runs_page_", where;
+  std::vector<std::string> params;
+  auto add = [&](bool used, const char* key, const std::string& condition, std::string value) {
+    name += used ? key : "_";
+    if (!used) return;
+    params.push_back(std::move(value));
+    where += (where.empty() ? " WHERE " : " AND ") + condition + "$" +
+             std::to_string(params.size()) + (condition.ends_with("< ") ? "::bigint" : "");
+  };
+  add(!filter.pipeline.empty(), "p", "p.name = ", filter.pipeline);
+  add(!filter.status.empty(), "s", "r.status = ", filter.status);
+  add(!filter.trigger.empty(), "t", "r.trigger = ", filter.trigger);
+  add(filter.before_id > 0, "b", "r.id < ", std::to_string(filter.before_id));
+  params.push_back(std::to_string(filter.limit));
+  if (!prepared_.count(name)) {
+    store_.impl().connection.prepare(
+        name, std::string("SELECT ") + kRunColumns +
+                  " FROM runs r JOIN pipelines p ON p.id = r.pipeline_id" + where +
+                  " ORDER BY r.id DESC LIMIT $" + std::to_string(params.size()) + "::int");
+    prepared_.insert(name);
+  }
+  pqxx::nontransaction tx(store_.impl().connection);
+  std::vector<RunRecord> runs;
+  for (const auto& row : tx.exec_prepared(name, pqxx::prepare::make_dynamic_params(params)))
+    runs.push_back(read_run(row));
+  return runs;
+}
 
 std::vector<PipelineSummary> DashboardQueries::pipelines() {
   pqxx::nontransaction tx(store_.impl().connection);
@@ -104,8 +135,9 @@ nlohmann::json DashboardQueries::lineage(int64_t root, int depth, int max_docume
                                             "ORDER BY v.id",
                                         all_array)) {
     ArtifactVersionRecord v = read_version(row);
-    nodes.push_back(version_node(v, v.id == root ? "root" : up.count(v.id) ? "upstream"
-                                                                          : "downstream"));
+    nodes.push_back(version_node(v, v.id == root     ? "root"
+                                    : up.count(v.id) ? "upstream"
+                                                     : "downstream"));
   }
   // Edges touching the reached versions, kept when they are on a path through
   // the root: producers of upstream versions, consumers of downstream ones.
@@ -164,11 +196,11 @@ nlohmann::json DashboardQueries::lineage(int64_t root, int depth, int max_docume
     edges.push_back({{"from", id}, {"to", "s" + row[5].as<std::string>()}});
   }
   // Downstream ends: models registered from a reached version.
-  for (const auto& row : tx.exec_params(
-           "SELECT mv.id, m.name, mv.version, mv.stage, mv.artifact_version_id FROM "
-           "model_versions mv JOIN models m ON m.id = mv.model_id "
-           "WHERE mv.artifact_version_id = ANY($1::bigint[]) ORDER BY mv.id",
-           all_array)) {
+  for (const auto& row :
+       tx.exec_params("SELECT mv.id, m.name, mv.version, mv.stage, mv.artifact_version_id FROM "
+                      "model_versions mv JOIN models m ON m.id = mv.model_id "
+                      "WHERE mv.artifact_version_id = ANY($1::bigint[]) ORDER BY mv.id",
+                      all_array)) {
     const std::string id = "m" + row[0].as<std::string>();
     nodes.push_back({{"id", id},
                      {"kind", "model"},
@@ -183,11 +215,11 @@ nlohmann::json DashboardQueries::lineage(int64_t root, int depth, int max_docume
 nlohmann::json DashboardQueries::documents(int limit, int64_t before_id) {
   pqxx::nontransaction tx(store_.impl().connection);
   nlohmann::json out = nlohmann::json::array();
-  for (const auto& row : tx.exec_params(
-           "SELECT id, author, platform, kind, url, version, title, fetched_at::text, "
-           "step_run_id FROM documents WHERE is_latest AND ($2 = 0 OR id < $2) "
-           "ORDER BY id DESC LIMIT $1",
-           limit, before_id)) {
+  for (const auto& row :
+       tx.exec_params("SELECT id, author, platform, kind, url, version, title, fetched_at::text, "
+                      "step_run_id FROM documents WHERE is_latest AND ($2 = 0 OR id < $2) "
+                      "ORDER BY id DESC LIMIT $1",
+                      limit, before_id)) {
     out.push_back({{"id", row[0].as<int64_t>()},
                    {"author", row[1].as<std::string>()},
                    {"platform", row[2].as<std::string>()},
@@ -210,10 +242,14 @@ DashboardFigures DashboardQueries::figures() {
   }
   f.duration_bounds = {0.1, 0.5, 1, 5, 30, 120, 600, 3600};
   const auto h = tx.exec_params1(
-      "SELECT count(*) FILTER (WHERE d <= ($1::float8[])[1]), count(*) FILTER (WHERE d <= ($1::float8[])[2]), "
-      "count(*) FILTER (WHERE d <= ($1::float8[])[3]), count(*) FILTER (WHERE d <= ($1::float8[])[4]), "
-      "count(*) FILTER (WHERE d <= ($1::float8[])[5]), count(*) FILTER (WHERE d <= ($1::float8[])[6]), "
-      "count(*) FILTER (WHERE d <= ($1::float8[])[7]), count(*) FILTER (WHERE d <= ($1::float8[])[8]), "
+      "SELECT count(*) FILTER (WHERE d <= ($1::float8[])[1]), count(*) FILTER (WHERE d <= "
+      "($1::float8[])[2]), "
+      "count(*) FILTER (WHERE d <= ($1::float8[])[3]), count(*) FILTER (WHERE d <= "
+      "($1::float8[])[4]), "
+      "count(*) FILTER (WHERE d <= ($1::float8[])[5]), count(*) FILTER (WHERE d <= "
+      "($1::float8[])[6]), "
+      "count(*) FILTER (WHERE d <= ($1::float8[])[7]), count(*) FILTER (WHERE d <= "
+      "($1::float8[])[8]), "
       "coalesce(sum(d), 0), count(*) FROM (SELECT extract(epoch from finished_at - started_at) "
       "AS d FROM step_runs WHERE finished_at IS NOT NULL AND status <> 'cached') t",
       "{0.1,0.5,1,5,30,120,600,3600}");
@@ -221,10 +257,9 @@ DashboardFigures DashboardQueries::figures() {
     f.duration_cumulative.push_back(h[static_cast<int>(i)].as<int64_t>());
   f.duration_sum = h[8].as<double>();
   f.duration_count = h[9].as<int64_t>();
-  for (const auto& row :
-       tx.exec("SELECT id, host, pid, extract(epoch from heartbeat_at), "
-               "extract(epoch from now() - heartbeat_at) FROM schedulers "
-               "WHERE stopped_at IS NULL ORDER BY id")) {
+  for (const auto& row : tx.exec("SELECT id, host, pid, extract(epoch from heartbeat_at), "
+                                 "extract(epoch from now() - heartbeat_at) FROM schedulers "
+                                 "WHERE stopped_at IS NULL ORDER BY id")) {
     f.schedulers.push_back({row[0].as<int64_t>(), row[1].as<std::string>(), row[2].as<int>(),
                             row[3].as<double>(), row[4].as<double>()});
   }

@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -59,6 +60,12 @@ class DashboardQueries {
   // False once the connection broke (the caller then drops this Store).
   bool connected();
 
+  // Store::list_runs as the dashboard asks it many times a second: one
+  // prepared statement per combination of filters (each with a plain WHERE
+  // clause, so its generic plan uses the matching index), planned once per
+  // connection.
+  std::vector<RunRecord> runs_page(const RunFilter& filter);
+
   std::vector<PipelineSummary> pipelines();
   std::optional<PipelineSummary> find_pipeline(const std::string& name);
   std::optional<ArtifactVersionRecord> find_version_by_id(int64_t artifact_version_id);
@@ -79,6 +86,7 @@ class DashboardQueries {
 
  private:
   Store& store_;
+  std::set<std::string> prepared_;  // statements prepared on this connection
 };
 
 }  // namespace twinflow

@@ -25,9 +25,9 @@ class WebApiTest : public TwinflowTest {
     return outcome.run_id;
   }
   void start(const std::string& token = kToken) {
-    web_ = std::make_unique<WebProcess>(twinflow_env(), home / "web.log", token,
-                                        std::vector<std::string>{"--dags-dir",
-                                                                 (home / "dags").string()});
+    web_ = std::make_unique<WebProcess>(
+        twinflow_env(), home / "web.log", token,
+        std::vector<std::string>{"--dags-dir", (home / "dags").string()});
     ASSERT_FALSE(web_->url().empty()) << read_file(home / "web.log");
   }
   WebReply get(const std::string& path) { return web_request("GET", web_->url() + path); }
@@ -123,8 +123,8 @@ TEST_F(WebApiTest, ARunHasItsStepsAttemptsArtifactsMetricsAndGraph) {
   ASSERT_EQ(metrics["series"].size(), 1u) << metrics.dump();
   EXPECT_EQ(metrics["series"][0]["key"], "loss");
   EXPECT_EQ(metrics["series"][0]["points"], Json::parse("[[1, 0.9], [2, 0.4]]"));
-  Json compared = get_json("/api/v1/metrics?runs=" + std::to_string(ok) + "," +
-                           std::to_string(failed));
+  Json compared =
+      get_json("/api/v1/metrics?runs=" + std::to_string(ok) + "," + std::to_string(failed));
   EXPECT_EQ(compared["runs"].size(), 2u);
 
   WebReply svg = get("/api/v1/runs/" + std::to_string(failed) + "/graph.svg");
@@ -211,9 +211,9 @@ TEST_F(WebApiTest, MutationsNeedTheTokenTheHeaderAndTheSameOrigin) {
   EXPECT_EQ(post(rerun, "{}", {}).status, 403);
   EXPECT_EQ(post(rerun, "{}", {"Authorization: Bearer wrong"}).status, 403);
   EXPECT_EQ(post(rerun, "{}", {"Authorization: " + kToken}).status, 403);
-  EXPECT_EQ(post(rerun, "{}", {"Authorization: Bearer " + kToken, "Origin: http://evil.example"})
-                .status,
-            403);
+  EXPECT_EQ(
+      post(rerun, "{}", {"Authorization: Bearer " + kToken, "Origin: http://evil.example"}).status,
+      403);
   EXPECT_EQ(
       post(rerun, "{}", {"Authorization: Bearer " + kToken, "Sec-Fetch-Site: cross-site"}).status,
       403);
@@ -240,7 +240,8 @@ TEST_F(WebApiTest, WithoutATokenTheDashboardIsReadOnly) {
   EXPECT_EQ(get_json("/api/v1/info")["read_only"], true);
   for (const std::string& path :
        {"/api/v1/runs/" + std::to_string(failed) + "/rerun",
-        "/api/v1/runs/" + std::to_string(failed) + "/cancel", std::string("/api/v1/pipelines/web_failing/trigger"),
+        "/api/v1/runs/" + std::to_string(failed) + "/cancel",
+        std::string("/api/v1/pipelines/web_failing/trigger"),
         std::string("/api/v1/models/m/promote"), std::string("/api/v1/models/m/rollback")}) {
     WebReply r = post(path, "{}", {"Authorization: Bearer "});
     EXPECT_EQ(r.status, 403) << path;
@@ -384,8 +385,9 @@ TEST_F(WebApiTest, PrometheusMetricsCountRunsStepsQueueAndSchedulers) {
 }
 
 TEST_F(WebApiTest, ServesTheCompiledInPagesAndSchedules) {
-  write_dag("nightly", "name: nightly\nschedule: {cron: '0 3 * * *'}\nsteps:\n"
-                       "  - id: a\n    command: 'true'\n");
+  write_dag("nightly",
+            "name: nightly\nschedule: {cron: '0 3 * * *'}\nsteps:\n"
+            "  - id: a\n    command: 'true'\n");
   store->set_paused("nightly", true);
   start();
   WebReply index = get("/");

@@ -51,11 +51,13 @@ TEST_F(WebBrowserTest, RunsPageDagGraphRerunAndEscapedCrawledText) {
     return HttpResponse::text(200, xss_page()).header("Content-Type", "text/html; charset=utf-8");
   });
   site.start();
-  const auto crawl = execute(prepare_fresh_run(load(write_dag(
-      "web_crawl", "name: web_crawl\nsteps:\n  - id: crawl\n    type: crawl\n    params:\n"
-                   "      author: tester\n      links: ['" +
-                       site.base_url() + "/hostile.html']\n"
-                       "    outputs: [{name: documents, artifact: web_crawl_documents}]\n"))));
+  const auto crawl = execute(prepare_fresh_run(
+      load(write_dag("web_crawl",
+                     "name: web_crawl\nsteps:\n  - id: crawl\n    type: crawl\n    params:\n"
+                     "      author: tester\n      links: ['" +
+                         site.base_url() +
+                         "/hostile.html']\n"
+                         "    outputs: [{name: documents, artifact: web_crawl_documents}]\n"))));
   ASSERT_EQ(crawl.status, "succeeded");
   auto documents = store->latest_documents("tester");
   ASSERT_EQ(documents.size(), 1u);
@@ -66,10 +68,10 @@ TEST_F(WebBrowserTest, RunsPageDagGraphRerunAndEscapedCrawledText) {
   ASSERT_FALSE(web.url().empty()) << read_file(home / "web.log");
   const fs::path out = fs::current_path() / "test-output" / "web_browser";
   fs::create_directories(out);
-  const std::string command = "cd '" + kBrowserDir.string() + "' && timeout 120 node dashboard.mjs " +
-                              web.url() + " " + token + " " + std::to_string(failed.run_id) + " " +
-                              std::to_string(ok.run_id) + " " + std::to_string(documents[0].id) +
-                              " '" + out.string() + "'";
+  const std::string command =
+      "cd '" + kBrowserDir.string() + "' && timeout 120 node dashboard.mjs " + web.url() + " " +
+      token + " " + std::to_string(failed.run_id) + " " + std::to_string(ok.run_id) + " " +
+      std::to_string(documents[0].id) + " '" + out.string() + "'";
   auto [code, output] = run_command(command);
   EXPECT_EQ(code, 0) << output;
   for (const char* check : {"OK runs-list", "OK dag-graph", "OK timeline", "OK failed-log",
@@ -81,7 +83,8 @@ TEST_F(WebBrowserTest, RunsPageDagGraphRerunAndEscapedCrawledText) {
   // The rerun button queued a run for the daemon, linked to the failed run.
   bool queued = false;
   for (const auto& run : store->list_runs({}))
-    queued |= run.status == "queued" && run.trigger == "rerun" && run.parent_run_id == failed.run_id;
+    queued |=
+        run.status == "queued" && run.trigger == "rerun" && run.parent_run_id == failed.run_id;
   EXPECT_TRUE(queued) << output;
 }
 

@@ -89,8 +89,10 @@ class WebProcess {
     for (int i = 0; i < 300 && pid_ > 0 && url_.empty(); ++i) {
       std::smatch m;
       const std::string text = read_file(log);
-      if (std::regex_search(text, m, listening)) url_ = m[1];
-      else std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      if (std::regex_search(text, m, listening))
+        url_ = m[1];
+      else
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
   }
   ~WebProcess() {

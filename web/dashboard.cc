@@ -40,8 +40,8 @@ int64_t parse_id(const std::string& text, const char* what) {
   int64_t value = 0;
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
   if (ec != std::errc() || end != text.data() + text.size() || value <= 0)
-    throw ApiError{400, std::string(what) + " must be a positive integer, not '" +
-                            text.substr(0, 40) + "'"};
+    throw ApiError{
+        400, std::string(what) + " must be a positive integer, not '" + text.substr(0, 40) + "'"};
   return value;
 }
 
@@ -51,8 +51,8 @@ std::string QueryArgs::text(const std::string& name, size_t max_length) const {
   auto it = values_.find(name);
   if (it == values_.end()) return "";
   if (it->second.size() > max_length)
-    throw ApiError{400, "parameter '" + name + "' is longer than " + std::to_string(max_length) +
-                            " bytes"};
+    throw ApiError{
+        400, "parameter '" + name + "' is longer than " + std::to_string(max_length) + " bytes"};
   return it->second;
 }
 
@@ -220,8 +220,9 @@ std::optional<HttpResponse> Dashboard::Impl::refuse_mutation(const HttpRequest& 
   const std::string& auth = request.header("authorization");
   const std::string prefix = "Bearer ";
   if (!auth.starts_with(prefix) || !constant_time_equal(auth.substr(prefix.size()), options.token))
-    return json_response(403, {{"error", "this action needs the dashboard token "
-                                         "(Authorization: Bearer TOKEN)"}});
+    return json_response(403, {{"error",
+                                "this action needs the dashboard token "
+                                "(Authorization: Bearer TOKEN)"}});
   const std::string& fetch_site = request.header("sec-fetch-site");
   if (!fetch_site.empty() && fetch_site != "same-origin" && fetch_site != "none")
     return json_response(403, {{"error", "cross-site request refused"}});

@@ -29,8 +29,8 @@ namespace twinflow {
 
 struct DashboardOptions {
   std::string conninfo;
-  std::filesystem::path home;  // $TWINFLOW_HOME: logs/ and artifacts/ are read from here
-  std::string token;           // empty: read-only
+  std::filesystem::path home;     // $TWINFLOW_HOME: logs/ and artifacts/ are read from here
+  std::string token;              // empty: read-only
   std::string dags_dir = "dags";  // where the schedules come from
   int max_page_size = 500;
   size_t max_log_chunk = 256 << 10;  // bytes of log per request

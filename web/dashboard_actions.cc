@@ -27,8 +27,7 @@ std::string string_field(const Json& body, const char* name, size_t max_length =
   if (!body.contains(name)) return "";
   if (!body[name].is_string()) throw ApiError{400, std::string("'") + name + "' must be a string"};
   std::string value = body[name];
-  if (value.size() > max_length)
-    throw ApiError{400, std::string("'") + name + "' is too long"};
+  if (value.size() > max_length) throw ApiError{400, std::string("'") + name + "' is too long"};
   return value;
 }
 
@@ -71,8 +70,7 @@ HttpResponse Dashboard::Impl::cancel(DashboardSession& s, const HttpRequest& req
   body_object(request);
   const int64_t run_id = parse_id(p[0], "run id");
   if (!s.store.find_run(run_id)) throw ApiError{404, "no run " + p[0]};
-  if (!s.store.request_cancel(run_id))
-    throw ApiError{409, "run " + p[0] + " has already finished"};
+  if (!s.store.request_cancel(run_id)) throw ApiError{409, "run " + p[0] + " has already finished"};
   return json_response(202, {{"run_id", run_id}, {"cancel_requested", true}});
 }
 
@@ -107,8 +105,8 @@ HttpResponse Dashboard::Impl::promote(DashboardSession& s, const HttpRequest& re
   if (!s.store.find_model_version(p[0], version))
     throw ApiError{404, "no version " + std::to_string(version) + " of model '" + p[0] + "'"};
   try {
-    return json_response(200, version_json(s.store.set_model_stage(p[0], version, stage,
-                                                                   web_change(body))));
+    return json_response(
+        200, version_json(s.store.set_model_stage(p[0], version, stage, web_change(body))));
   } catch (const Error& e) {
     throw ApiError{409, e.what()};
   }

@@ -50,8 +50,8 @@ HttpResponse Dashboard::Impl::prometheus(DashboardSession& s, const HttpRequest&
   out << "# HELP twinflow_step_duration_seconds Durations of finished, executed attempts.\n"
          "# TYPE twinflow_step_duration_seconds histogram\n";
   for (size_t i = 0; i < f.duration_bounds.size(); ++i)
-    out << "twinflow_step_duration_seconds_bucket{le=\"" << number(f.duration_bounds[i])
-        << "\"} " << f.duration_cumulative[i] << "\n";
+    out << "twinflow_step_duration_seconds_bucket{le=\"" << number(f.duration_bounds[i]) << "\"} "
+        << f.duration_cumulative[i] << "\n";
   out << "twinflow_step_duration_seconds_bucket{le=\"+Inf\"} " << f.duration_count << "\n"
       << "twinflow_step_duration_seconds_sum " << number(f.duration_sum) << "\n"
       << "twinflow_step_duration_seconds_count " << f.duration_count << "\n";

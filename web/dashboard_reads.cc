@@ -20,12 +20,16 @@ using Json = nlohmann::json;
 
 namespace {
 
-const std::vector<std::string> kRunStatuses = {"queued",    "running",  "succeeded",
-                                               "failed",    "cancelled", "interrupted"};
+const std::vector<std::string> kRunStatuses = {"queued", "running",   "succeeded",
+                                               "failed", "cancelled", "interrupted"};
 const std::vector<std::string> kTriggers = {"manual", "rerun", "schedule", "event", "api"};
 
-Json optional_json(const std::optional<int64_t>& v) { return v ? Json(*v) : Json(); }
-Json optional_json(const std::optional<int>& v) { return v ? Json(*v) : Json(); }
+Json optional_json(const std::optional<int64_t>& v) {
+  return v ? Json(*v) : Json();
+}
+Json optional_json(const std::optional<int>& v) {
+  return v ? Json(*v) : Json();
+}
 
 Json to_json(const RunRecord& r) {
   return {{"id", r.id},
@@ -161,10 +165,11 @@ HttpResponse Dashboard::Impl::runs(DashboardSession& s, const HttpRequest& reque
   filter.limit = static_cast<int>(args.integer("limit", 50, 1, options.max_page_size));
   filter.before_id = args.integer("before", 0, 0, INT64_MAX);
   Json runs = Json::array();
-  const auto records = s.store.list_runs(filter);
+  const auto records = s.queries.runs_page(filter);
   for (const auto& r : records) runs.push_back(to_json(r));
   // Keyset pagination: the next page is the runs older than the last shown.
-  Json next = records.size() == static_cast<size_t>(filter.limit) ? Json(records.back().id) : Json();
+  Json next =
+      records.size() == static_cast<size_t>(filter.limit) ? Json(records.back().id) : Json();
   return json_response(200, {{"runs", runs}, {"next_before", next}});
 }
 
@@ -251,8 +256,8 @@ HttpResponse Dashboard::Impl::step_log_raw(DashboardSession& s, const HttpReques
   const uint64_t size = fs::file_size(log.path);
   HttpResponse r = HttpResponse::text(200, read_range(log.path, 0, size));
   r.header("Content-Type", "text/plain; charset=utf-8")
-      .header("Content-Disposition", "attachment; filename=\"" + p[0] + "-" +
-                                         std::to_string(log.attempt.id) + ".log\"");
+      .header("Content-Disposition",
+              "attachment; filename=\"" + p[0] + "-" + std::to_string(log.attempt.id) + ".log\"");
   return r;
 }
 
@@ -260,7 +265,8 @@ namespace {
 
 Json metric_series(DashboardSession& s, int64_t run_id) {
   std::map<int64_t, std::string> step_of;
-  for (const auto& a : s.store.step_runs(run_id)) step_of[a.id] = a.step_id + "#" + std::to_string(a.attempt);
+  for (const auto& a : s.store.step_runs(run_id))
+    step_of[a.id] = a.step_id + "#" + std::to_string(a.attempt);
   std::map<std::pair<std::string, std::string>, Json> series;
   for (const auto& m : s.store.metrics_of_run(run_id)) {
     Json& points = series[{step_of[m.step_run_id], m.key}];
@@ -341,8 +347,8 @@ HttpResponse Dashboard::Impl::artifact_version(DashboardSession& s, const HttpRe
     for (auto it = fs::recursive_directory_iterator(root, ec);
          !ec && it != fs::recursive_directory_iterator() && files.size() < 1000; it.increment(ec))
       if (it->is_regular_file(ec))
-        files.push_back({{"path", fs::relative(it->path(), root).string()},
-                         {"size_bytes", it->file_size(ec)}});
+        files.push_back(
+            {{"path", fs::relative(it->path(), root).string()}, {"size_bytes", it->file_size(ec)}});
   } else if (fs::is_regular_file(root, ec)) {
     files.push_back({{"path", root.filename().string()}, {"size_bytes", fs::file_size(root, ec)}});
   }
@@ -406,7 +412,8 @@ HttpResponse Dashboard::Impl::lineage_graph(DashboardSession& s, const HttpReque
     const std::string kind = n["kind"];
     GraphNode node{n["id"], "", "#ffffff", "box"};
     if (kind == "version") {
-      node.label = n["artifact"].get<std::string>() + " v" + std::to_string(n["version"].get<int>());
+      node.label =
+          n["artifact"].get<std::string>() + " v" + std::to_string(n["version"].get<int>());
       node.shape = "note";
       node.fill = n["side"] == "root" ? "#ffe08a" : "#eef3ff";
     } else if (kind == "step_run") {
@@ -525,8 +532,8 @@ HttpResponse Dashboard::Impl::search(DashboardSession& s, const HttpRequest& req
   query.mode = parse_search_mode(mode.empty() ? "hybrid" : mode);
   query.filter.author = args.text("author");
   if (!s.retriever)
-    s.retriever = std::make_unique<Retriever>(s.store, options.home / "artifacts",
-                                              std::chrono::seconds(10));
+    s.retriever =
+        std::make_unique<Retriever>(s.store, options.home / "artifacts", std::chrono::seconds(10));
   std::vector<SearchHit> hits;
   try {
     hits = s.retriever->search(query);
@@ -550,8 +557,8 @@ HttpResponse Dashboard::Impl::documents(DashboardSession& s, const HttpRequest& 
                                         const PathParams&) {
   QueryArgs args(request);
   const int limit = static_cast<int>(args.integer("limit", 50, 1, options.max_page_size));
-  return json_response(200, {{"documents", s.queries.documents(
-                                               limit, args.integer("before", 0, 0, INT64_MAX))}});
+  return json_response(
+      200, {{"documents", s.queries.documents(limit, args.integer("before", 0, 0, INT64_MAX))}});
 }
 
 HttpResponse Dashboard::Impl::document(DashboardSession& s, const HttpRequest&,

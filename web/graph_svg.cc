@@ -24,7 +24,9 @@ GraphSvgRenderer::~GraphSvgRenderer() = default;
 namespace {
 
 // cgraph takes char*, not const char*; it copies what it keeps.
-char* chars(const std::string& s) { return const_cast<char*>(s.c_str()); }
+char* chars(const std::string& s) {
+  return const_cast<char*>(s.c_str());
+}
 
 // Graphviz reads backslash escapes (\N, \G, \l) in labels; doubling every
 // backslash shows the text as it is. Newlines become centred line breaks.
@@ -92,9 +94,9 @@ std::string GraphSvgRenderer::render(const GraphSpec& spec) {
 
 const char* status_colour(const std::string& status) {
   static const std::map<std::string, const char*> kColours = {
-      {"succeeded", "#b7e4c7"}, {"cached", "#d8f3dc"},    {"reused", "#e9f5db"},
-      {"running", "#a9d6f5"},   {"retrying", "#ffe08a"},  {"queued", "#e0e0e0"},
-      {"pending", "#f1f1f1"},   {"failed", "#f4a3a3"},    {"timed_out", "#f4a3a3"},
+      {"succeeded", "#b7e4c7"}, {"cached", "#d8f3dc"},      {"reused", "#e9f5db"},
+      {"running", "#a9d6f5"},   {"retrying", "#ffe08a"},    {"queued", "#e0e0e0"},
+      {"pending", "#f1f1f1"},   {"failed", "#f4a3a3"},      {"timed_out", "#f4a3a3"},
       {"cancelled", "#d6c8e8"}, {"interrupted", "#f7c59f"}, {"upstream_failed", "#fbd3d3"}};
   auto it = kColours.find(status);
   return it == kColours.end() ? "#ffffff" : it->second;
