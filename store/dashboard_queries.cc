@@ -46,33 +46,76 @@ bool DashboardQueries::connected() {
   return store_.impl().connection.is_open();
 }
 
-std::vector<RunRecord> DashboardQueries::runs_page(const RunFilter& filter) {
-  std::string name = "twinflow_runs_page_", where;
+namespace {
+
+// A prepared statement of the runs page for the filters that are set: its
+// name, its WHERE clause (parameters $1..) and the parameters, limit last.
+struct RunsStatement {
+  std::string name, where;
   std::vector<std::string> params;
+};
+
+RunsStatement runs_statement(const std::string& prefix, const RunFilter& filter) {
+  RunsStatement st{prefix, "", {}};
   auto add = [&](bool used, const char* key, const std::string& condition, std::string value) {
-    name += used ? key : "_";
+    st.name += used ? key : "_";
     if (!used) return;
-    params.push_back(std::move(value));
-    where += (where.empty() ? " WHERE " : " AND ") + condition + "$" +
-             std::to_string(params.size()) + (condition.ends_with("< ") ? "::bigint" : "");
+    st.params.push_back(std::move(value));
+    st.where += (st.where.empty() ? " WHERE " : " AND ") + condition + "$" +
+                std::to_string(st.params.size()) + (condition.ends_with("< ") ? "::bigint" : "");
   };
   add(!filter.pipeline.empty(), "p", "p.name = ", filter.pipeline);
   add(!filter.status.empty(), "s", "r.status = ", filter.status);
   add(!filter.trigger.empty(), "t", "r.trigger = ", filter.trigger);
   add(filter.before_id > 0, "b", "r.id < ", std::to_string(filter.before_id));
-  params.push_back(std::to_string(filter.limit));
-  if (!prepared_.count(name)) {
+  st.params.push_back(std::to_string(filter.limit));
+  return st;
+}
+
+}  // namespace
+
+std::vector<RunRecord> DashboardQueries::runs_page(const RunFilter& filter) {
+  const RunsStatement st = runs_statement("twinflow_runs_page_", filter);
+  if (!prepared_.count(st.name)) {
     store_.impl().connection.prepare(
-        name, std::string("SELECT ") + kRunColumns +
-                  " FROM runs r JOIN pipelines p ON p.id = r.pipeline_id" + where +
-                  " ORDER BY r.id DESC LIMIT $" + std::to_string(params.size()) + "::int");
-    prepared_.insert(name);
+        st.name, std::string("SELECT ") + kRunColumns +
+                     " FROM runs r JOIN pipelines p ON p.id = r.pipeline_id" + st.where +
+                     " ORDER BY r.id DESC LIMIT $" + std::to_string(st.params.size()) + "::int");
+    prepared_.insert(st.name);
   }
   pqxx::nontransaction tx(store_.impl().connection);
   std::vector<RunRecord> runs;
-  for (const auto& row : tx.exec_prepared(name, pqxx::prepare::make_dynamic_params(params)))
+  for (const auto& row : tx.exec_prepared(st.name, pqxx::prepare::make_dynamic_params(st.params)))
     runs.push_back(read_run(row));
   return runs;
+}
+
+DashboardQueries::RunsJson DashboardQueries::runs_page_json(const RunFilter& filter) {
+  const RunsStatement st = runs_statement("twinflow_runs_json_", filter);
+  if (!prepared_.count(st.name)) {
+    // The fields and formats of a RunRecord as the API shows it.
+    store_.impl().connection.prepare(
+        st.name,
+        "SELECT coalesce(json_agg(j ORDER BY id DESC), '[]')::text, count(*), min(id) FROM ("
+        "SELECT r.id, json_build_object('id', r.id, 'pipeline', p.name, 'dag_file', r.dag_file, "
+        "'parent_run_id', r.parent_run_id, 'trigger', r.trigger, 'params', r.params, "
+        "'status', r.status, 'cancel_requested', r.cancel_requested, "
+        "'host', coalesce(r.host, ''), 'created_at', r.created_at::text, "
+        "'started_at', coalesce(r.started_at::text, ''), "
+        "'finished_at', coalesce(r.finished_at::text, ''), "
+        "'heartbeat_at', coalesce(r.heartbeat_at::text, ''), 'duration_seconds', "
+        "extract(epoch from coalesce(r.finished_at, now()) - coalesce(r.started_at, "
+        "r.created_at)), 'error', coalesce(r.error, ''), 'logical_time', "
+        "coalesce(to_char(r.logical_time AT TIME ZONE 'UTC', "
+        "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), '')) AS j "
+        "FROM runs r JOIN pipelines p ON p.id = r.pipeline_id" +
+            st.where + " ORDER BY r.id DESC LIMIT $" + std::to_string(st.params.size()) +
+            "::int) page");
+    prepared_.insert(st.name);
+  }
+  pqxx::nontransaction tx(store_.impl().connection);
+  const auto row = tx.exec_prepared(st.name, pqxx::prepare::make_dynamic_params(st.params))[0];
+  return {row[0].as<std::string>(), row[1].as<int>(), optional_field<int64_t>(row[2]).value_or(0)};
 }
 
 std::vector<PipelineSummary> DashboardQueries::pipelines() {

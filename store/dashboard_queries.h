@@ -65,6 +65,15 @@ class DashboardQueries {
   // clause, so its generic plan uses the matching index), planned once per
   // connection.
   std::vector<RunRecord> runs_page(const RunFilter& filter);
+  // The same page as a JSON array built by PostgreSQL (the dashboard's
+  // hottest route: no per-row work in C++), with the number of runs in it and
+  // the id of the oldest.
+  struct RunsJson {
+    std::string json;
+    int count = 0;
+    int64_t oldest_id = 0;
+  };
+  RunsJson runs_page_json(const RunFilter& filter);
 
   std::vector<PipelineSummary> pipelines();
   std::optional<PipelineSummary> find_pipeline(const std::string& name);

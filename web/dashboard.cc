@@ -16,7 +16,11 @@ namespace twinflow {
 
 HttpResponse json_response(int status, const nlohmann::json& body) {
   // Invalid UTF-8 in crawled text is replaced rather than failing the page.
-  const std::string text = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  return json_text_response(status,
+                            body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+}
+
+HttpResponse json_text_response(int status, const std::string& text) {
   // <, > and & only occur inside JSON strings; escaped, no markup crawled from
   // a page survives in the body even if something renders it as HTML.
   std::string escaped;

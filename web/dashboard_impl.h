@@ -46,6 +46,8 @@ class QueryArgs {
 // A positive id from a path segment; ApiError 400 otherwise.
 int64_t parse_id(const std::string& text, const char* what);
 HttpResponse json_response(int status, const nlohmann::json& body);
+// The same for JSON text made elsewhere (PostgreSQL's json_agg).
+HttpResponse json_text_response(int status, const std::string& json);
 
 using PathParams = std::vector<std::string>;
 

@@ -164,13 +164,12 @@ HttpResponse Dashboard::Impl::runs(DashboardSession& s, const HttpRequest& reque
   filter.trigger = args.choice("trigger", kTriggers);
   filter.limit = static_cast<int>(args.integer("limit", 50, 1, options.max_page_size));
   filter.before_id = args.integer("before", 0, 0, INT64_MAX);
-  Json runs = Json::array();
-  const auto records = s.queries.runs_page(filter);
-  for (const auto& r : records) runs.push_back(to_json(r));
+  // PostgreSQL builds the page's JSON: the hottest route does no per-row work here.
+  const auto page = s.queries.runs_page_json(filter);
   // Keyset pagination: the next page is the runs older than the last shown.
-  Json next =
-      records.size() == static_cast<size_t>(filter.limit) ? Json(records.back().id) : Json();
-  return json_response(200, {{"runs", runs}, {"next_before", next}});
+  const std::string next =
+      page.count == filter.limit ? std::to_string(page.oldest_id) : std::string("null");
+  return json_text_response(200, "{\"next_before\":" + next + ",\"runs\":" + page.json + "}");
 }
 
 HttpResponse Dashboard::Impl::run(DashboardSession& s, const HttpRequest&, const PathParams& p) {
