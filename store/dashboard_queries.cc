@@ -74,22 +74,6 @@ RunsStatement runs_statement(const std::string& prefix, const RunFilter& filter)
 
 }  // namespace
 
-std::vector<RunRecord> DashboardQueries::runs_page(const RunFilter& filter) {
-  const RunsStatement st = runs_statement("twinflow_runs_page_", filter);
-  if (!prepared_.count(st.name)) {
-    store_.impl().connection.prepare(
-        st.name, std::string("SELECT ") + kRunColumns +
-                     " FROM runs r JOIN pipelines p ON p.id = r.pipeline_id" + st.where +
-                     " ORDER BY r.id DESC LIMIT $" + std::to_string(st.params.size()) + "::int");
-    prepared_.insert(st.name);
-  }
-  pqxx::nontransaction tx(store_.impl().connection);
-  std::vector<RunRecord> runs;
-  for (const auto& row : tx.exec_prepared(st.name, pqxx::prepare::make_dynamic_params(st.params)))
-    runs.push_back(read_run(row));
-  return runs;
-}
-
 DashboardQueries::RunsJson DashboardQueries::runs_page_json(const RunFilter& filter) {
   const RunsStatement st = runs_statement("twinflow_runs_json_", filter);
   if (!prepared_.count(st.name)) {

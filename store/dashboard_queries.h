@@ -60,14 +60,11 @@ class DashboardQueries {
   // False once the connection broke (the caller then drops this Store).
   bool connected();
 
-  // Store::list_runs as the dashboard asks it many times a second: one
-  // prepared statement per combination of filters (each with a plain WHERE
-  // clause, so its generic plan uses the matching index), planned once per
-  // connection.
-  std::vector<RunRecord> runs_page(const RunFilter& filter);
-  // The same page as a JSON array built by PostgreSQL (the dashboard's
-  // hottest route: no per-row work in C++), with the number of runs in it and
-  // the id of the oldest.
+  // Store::list_runs as the dashboard asks it many times a second, as a JSON
+  // array built by PostgreSQL (no per-row work in C++), with the number of
+  // runs in it and the id of the oldest. One prepared statement per
+  // combination of filters, each with a plain WHERE clause so that its
+  // generic plan uses the matching index, planned once per connection.
   struct RunsJson {
     std::string json;
     int count = 0;
