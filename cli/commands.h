@@ -28,6 +28,7 @@ void add_serve_files_command(CLI::App& app, AppContext& ctx, int* exit_code);
 void add_models_command(CLI::App& app, AppContext& ctx, int* exit_code);
 void add_prompts_command(CLI::App& app, AppContext& ctx, int* exit_code);
 void add_serve_command(CLI::App& app, AppContext& ctx, int* exit_code);
+void add_web_command(CLI::App& app, AppContext& ctx, int* exit_code);
 // scheduler, trigger, pause, unpause
 void add_scheduler_commands(CLI::App& app, AppContext& ctx, int* exit_code);
 

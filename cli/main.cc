@@ -36,6 +36,7 @@ int main(int argc, char** argv) {
   add_models_command(app, ctx, &exit_code);
   add_prompts_command(app, ctx, &exit_code);
   add_serve_command(app, ctx, &exit_code);
+  add_web_command(app, ctx, &exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

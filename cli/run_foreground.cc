@@ -11,6 +11,7 @@
 #include "cli/render.h"
 #include "scheduler/dag_loader.h"
 #include "scheduler/executor.h"
+#include "scheduler/openlineage_sink.h"
 #include "scheduler/recovery.h"
 
 namespace twinflow {
@@ -64,7 +65,12 @@ int run_in_foreground(AppContext& ctx, const PreparedRun& run, const ForegroundO
   exec.wake_fd = interrupt.read_fd();
   exec.cancel_requested = [&interrupt] { return interrupt.interrupted(); };
   std::ostream& progress_out = ctx.json ? std::cerr : std::cout;
-  ConsoleProgress progress(progress_out);
+  ConsoleProgress console(progress_out);
+  // With TWINFLOW_OPENLINEAGE_URL or _FILE set, every attempt is also an OpenLineage event.
+  std::unique_ptr<OpenLineageSink> lineage;
+  if (auto target = OpenLineageTarget::from_environment())
+    lineage = std::make_unique<OpenLineageSink>(store, console, *target);
+  ProgressSink& progress = lineage ? static_cast<ProgressSink&>(*lineage) : console;
   Executor executor(run.dag, run_id, store, ctx.blobs(), progress, exec);
   std::string status = executor.execute(run.seed);
   auto record = store.find_run(run_id);

@@ -12,6 +12,7 @@ PACKAGES=(
   libyaml-dev libspdlog-dev libarmadillo-dev nlohmann-json3-dev libcli11-dev
   libgtest-dev libgmock-dev libbenchmark-dev libcctz-dev tzdata libboost-dev
   slurm-wlm munge
+  libgraphviz-dev chromium nodejs wrk
 )
 
 install_missing_packages() {
@@ -27,6 +28,29 @@ install_missing_packages() {
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
 }
 
+# npm comes with nodejs from some sources (which then conflicts with Debian's
+# npm package): only a machine without the command gets the package.
+install_npm_if_missing() {
+  command -v npm >/dev/null && return 0
+  local sudo=""
+  [ "$(id -u)" -ne 0 ] && sudo="sudo"
+  echo "==> installing: npm"
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends npm
+}
+
+# The browser tests' npm packages (playwright-core, which drives the system's
+# Chromium and downloads no browser), reinstalled only when the lock changed.
+install_browser_test_packages() {
+  local dir="$TWINFLOW_ROOT/tests/browser"
+  local stamp="$dir/node_modules/.package-lock.sha256"
+  local want
+  want="$(sha256sum "$dir/package-lock.json" | cut -d' ' -f1)"
+  [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] && return 0
+  echo "==> npm ci in tests/browser"
+  (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+  echo "$want" >"$stamp"
+}
+
 build_twinflow() {
   local targets=("$@")
   if [ ! -f "$BUILD_DIR/build.ninja" ]; then
@@ -37,3 +61,5 @@ build_twinflow() {
 }
 
 install_missing_packages
+install_npm_if_missing
+install_browser_test_packages

@@ -1,0 +1,15 @@
+# Writes OUT, a C++ file holding every file under DIR (the dashboard's pages,
+# scripts and styles) as a string with its path relative to DIR.
+file(GLOB_RECURSE files RELATIVE ${DIR} ${DIR}/*)
+list(SORT files)
+set(body "// Generated from web/assets/ by cmake/embed_web_assets.cmake. Do not edit.\n")
+string(APPEND body "#include \"web/embedded_assets.h\"\n\nnamespace twinflow {\n\n")
+string(APPEND body "const std::vector<EmbeddedAsset>& embedded_web_assets() {\n")
+string(APPEND body "  static const std::vector<EmbeddedAsset> kAssets = {\n")
+foreach(f ${files})
+  file(READ ${DIR}/${f} content)
+  string(APPEND body "    {\"${f}\", R\"twinflow_asset(${content})twinflow_asset\"},\n")
+endforeach()
+string(APPEND body "  };\n  return kAssets;\n}\n\n}  // namespace twinflow\n")
+file(WRITE ${OUT}.tmp "${body}")
+file(COPY_FILE ${OUT}.tmp ${OUT} ONLY_IF_DIFFERENT)

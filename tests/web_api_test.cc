@@ -1,0 +1,410 @@
+// The dashboard's JSON API (web/dashboard.h) over real HTTP: the real
+// `twinflow web` in front of a real PostgreSQL, with runs recorded by the real
+// executor. Filters, keyset pagination, 404s, bad parameters, size limits,
+// step logs, artifact downloads that cannot leave their directories, lineage,
+// escaping of crawled text, /metrics, and actions refused without the token.
+#include <gtest/gtest.h>
+
+#include "tests/web_test_support.h"
+#include "web/http_server.h"
+
+namespace fs = std::filesystem;
+
+namespace twinflow {
+namespace {
+
+using Json = nlohmann::json;
+const std::string kToken = "test-token-0123456789";
+
+class WebApiTest : public TwinflowTest {
+ protected:
+  int64_t run_ok() { return execute(prepare_fresh_run(load(write_dag("web_ok", kOkDag)))).run_id; }
+  int64_t run_failing() {
+    auto outcome = execute(prepare_fresh_run(load(write_dag("web_failing", kFailingDag))));
+    EXPECT_EQ(outcome.status, "failed");
+    return outcome.run_id;
+  }
+  void start(const std::string& token = kToken) {
+    web_ = std::make_unique<WebProcess>(
+        twinflow_env(), home / "web.log", token,
+        std::vector<std::string>{"--dags-dir", (home / "dags").string()});
+    ASSERT_FALSE(web_->url().empty()) << read_file(home / "web.log");
+  }
+  WebReply get(const std::string& path) { return web_request("GET", web_->url() + path); }
+  Json get_json(const std::string& path, long expect = 200) {
+    WebReply r = get(path);
+    EXPECT_EQ(r.status, expect) << path << ": " << r.body;
+    return Json::parse(r.body, nullptr, false);
+  }
+  WebReply post(const std::string& path, const std::string& body = "{}",
+                std::vector<std::string> headers = {"Authorization: Bearer " + kToken}) {
+    headers.push_back("Content-Type: application/json");
+    return web_request("POST", web_->url() + path, headers, body);
+  }
+  std::unique_ptr<WebProcess> web_;
+};
+
+TEST_F(WebApiTest, ListsRunsWithFiltersAndKeysetPagination) {
+  std::vector<int64_t> ok;
+  for (int i = 0; i < 3; ++i) ok.push_back(run_ok());
+  const int64_t failed = run_failing();
+  start();
+  Json page = get_json("/api/v1/runs?limit=2");
+  ASSERT_EQ(page["runs"].size(), 2u);
+  EXPECT_EQ(page["runs"][0]["id"], failed);  // newest first
+  EXPECT_EQ(page["runs"][1]["id"], ok[2]);
+  ASSERT_EQ(page["next_before"], ok[2]);
+  Json next = get_json("/api/v1/runs?limit=2&before=" + std::to_string(ok[2]));
+  ASSERT_EQ(next["runs"].size(), 2u);
+  EXPECT_EQ(next["runs"][0]["id"], ok[1]);
+  EXPECT_EQ(next["runs"][1]["id"], ok[0]);
+  Json last = get_json("/api/v1/runs?limit=2&before=" + std::to_string(ok[0]));
+  EXPECT_TRUE(last["runs"].empty());
+  EXPECT_TRUE(last["next_before"].is_null());
+
+  Json only_failed = get_json("/api/v1/runs?status=failed");
+  ASSERT_EQ(only_failed["runs"].size(), 1u);
+  EXPECT_EQ(only_failed["runs"][0]["id"], failed);
+  EXPECT_EQ(get_json("/api/v1/runs?pipeline=web_ok")["runs"].size(), 3u);
+  EXPECT_EQ(get_json("/api/v1/runs?pipeline=web_ok&status=failed")["runs"].size(), 0u);
+  EXPECT_EQ(get_json("/api/v1/runs?trigger=manual")["runs"].size(), 4u);
+  EXPECT_EQ(get_json("/api/v1/runs?trigger=rerun")["runs"].size(), 0u);
+  EXPECT_EQ(get_json("/api/v1/runs?pipeline=no%20such")["runs"].size(), 0u);
+}
+
+TEST_F(WebApiTest, BadParametersGet400AndUnknownThingsGet404) {
+  run_ok();
+  start();
+  for (const char* path :
+       {"/api/v1/runs?limit=0", "/api/v1/runs?limit=abc", "/api/v1/runs?limit=100000",
+        "/api/v1/runs?status=bogus", "/api/v1/runs?trigger=cron", "/api/v1/runs?before=-5",
+        "/api/v1/runs/abc", "/api/v1/runs/0", "/api/v1/runs/1/steps/make/log?attempt=x",
+        "/api/v1/metrics", "/api/v1/search", "/api/v1/artifacts/web_ok.make.bundle/versions/v1"}) {
+    WebReply r = get(path);
+    EXPECT_EQ(r.status, 400) << path << ": " << r.body;
+    EXPECT_TRUE(Json::parse(r.body, nullptr, false).contains("error")) << path;
+  }
+  const std::string long_name(300, 'x');
+  EXPECT_EQ(get("/api/v1/runs?pipeline=" + long_name).status, 400);
+  for (const char* path :
+       {"/api/v1/runs/999999", "/api/v1/runs/999999/graph.svg", "/api/v1/runs/1/steps/nope/log",
+        "/api/v1/artifacts/nope/versions", "/api/v1/artifacts/web_ok.make.bundle/versions/9",
+        "/api/v1/models/nope", "/api/v1/documents/77", "/api/v1/lineage/999", "/api/v1/nothing",
+        "/no-such-page.html"}) {
+    EXPECT_EQ(get(path).status, 404) << path;
+  }
+  EXPECT_EQ(get("/api/v1/runs/1/rerun").status, 405);  // a POST route
+}
+
+TEST_F(WebApiTest, ARunHasItsStepsAttemptsArtifactsMetricsAndGraph) {
+  const int64_t ok = run_ok();
+  const int64_t failed = run_failing();
+  start();
+  Json run = get_json("/api/v1/runs/" + std::to_string(ok));
+  EXPECT_EQ(run["run"]["status"], "succeeded");
+  ASSERT_EQ(run["steps"].size(), 2u);
+  Json use;
+  for (const Json& s : run["steps"])
+    if (s["step_id"] == "use") use = s;
+  ASSERT_FALSE(use.is_null());
+  EXPECT_EQ(use["needs"], Json::array({"make"}));
+  ASSERT_EQ(use["inputs"].size(), 1u);
+  EXPECT_EQ(use["inputs"][0]["version"]["artifact"], "web_ok.make.bundle");
+  EXPECT_EQ(use["outputs"][0]["version"]["artifact"], "web_ok.use.summary");
+
+  Json bad = get_json("/api/v1/runs/" + std::to_string(failed));
+  EXPECT_EQ(bad["run"]["status"], "failed");
+  bool saw_exit_code = false;
+  for (const Json& a : bad["attempts"])
+    if (a["step_id"] == "boom") saw_exit_code = a["exit_code"] == 3 && a["status"] == "failed";
+  EXPECT_TRUE(saw_exit_code) << bad.dump(2);
+
+  Json metrics = get_json("/api/v1/runs/" + std::to_string(ok) + "/metrics");
+  ASSERT_EQ(metrics["series"].size(), 1u) << metrics.dump();
+  EXPECT_EQ(metrics["series"][0]["key"], "loss");
+  EXPECT_EQ(metrics["series"][0]["points"], Json::parse("[[1, 0.9], [2, 0.4]]"));
+  Json compared =
+      get_json("/api/v1/metrics?runs=" + std::to_string(ok) + "," + std::to_string(failed));
+  EXPECT_EQ(compared["runs"].size(), 2u);
+
+  WebReply svg = get("/api/v1/runs/" + std::to_string(failed) + "/graph.svg");
+  ASSERT_EQ(svg.status, 200);
+  EXPECT_NE(svg.headers.find("image/svg+xml"), std::string::npos);
+  EXPECT_NE(svg.body.find("<svg"), std::string::npos);
+  EXPECT_NE(svg.body.find(">boom<"), std::string::npos);
+  EXPECT_NE(svg.body.find("#f4a3a3"), std::string::npos);  // failed is red
+  EXPECT_NE(svg.body.find("#b7e4c7"), std::string::npos);  // succeeded is green
+}
+
+TEST_F(WebApiTest, StepLogsAreTailedAndFollowedByOffset) {
+  const int64_t ok = run_ok();
+  start();
+  const std::string base = "/api/v1/runs/" + std::to_string(ok) + "/steps/make/log";
+  Json whole = get_json(base);
+  const std::string text = whole["text"];
+  EXPECT_NE(text.find("making the bundle\nloss 0.5\n"), std::string::npos) << text;
+  EXPECT_EQ(whole["size"], text.size());
+  EXPECT_EQ(whole["complete"], true);
+  Json tail = get_json(base + "?tail=9");
+  EXPECT_EQ(tail["text"], "loss 0.5\n");
+  EXPECT_EQ(tail["offset"], text.size() - 9);
+  Json from = get_json(base + "?offset=7&attempt=1");
+  EXPECT_EQ(from["text"], text.substr(7));
+  EXPECT_EQ(from["next_offset"], text.size());
+  Json past = get_json(base + "?offset=100000");
+  EXPECT_EQ(past["text"], "");
+  WebReply raw = get(base + "/raw");
+  EXPECT_EQ(raw.body, text);
+  EXPECT_NE(raw.headers.find("attachment"), std::string::npos);
+}
+
+TEST_F(WebApiTest, DownloadsCannotLeaveTheirDirectories) {
+  const int64_t ok = run_ok();
+  const fs::path secret = home / "secret.txt";
+  std::ofstream(secret) << "TOP SECRET\n";
+  auto version = store->find_artifact_version("web_ok.make.bundle", 1);
+  ASSERT_TRUE(version);
+  ASSERT_TRUE(fs::is_directory(version->uri));
+  start();
+  const std::string files = "/api/v1/artifacts/web_ok.make.bundle/versions/1/files/";
+  WebReply good = get(files + "sub/b.txt");
+  EXPECT_EQ(good.status, 200);
+  EXPECT_EQ(good.body, "beta\n");
+  EXPECT_NE(good.headers.find("application/octet-stream"), std::string::npos);
+
+  // A symlink planted in the blob directory, pointing at the secret.
+  fs::permissions(version->uri, fs::perms::owner_all, fs::perm_options::add);
+  fs::create_symlink(secret, fs::path(version->uri) / "link.txt");
+  const std::string up = std::string("../../../../../../../../") + "secret.txt";
+  for (const std::string& attack :
+       {up, std::string("sub/../../secret.txt"), std::string("%2e%2e/%2e%2e/secret.txt"),
+        std::string("sub/%2e%2e/%2e%2e/secret.txt"), std::string("%2fetc%2fpasswd"),
+        std::string("/etc/passwd"), std::string("sub%2f..%2f..%2fsecret.txt"),
+        std::string("link.txt"), std::string("..%5c..%5csecret.txt"), std::string(".")}) {
+    WebReply r = get(files + attack);
+    EXPECT_TRUE(r.status == 403 || r.status == 404 || r.status == 400)
+        << attack << " -> " << r.status << " " << r.body;
+    EXPECT_EQ(r.body.find("TOP SECRET"), std::string::npos) << attack;
+    EXPECT_EQ(r.body.find("root:"), std::string::npos) << attack;
+  }
+  // The same through a step's name on the log route.
+  for (const std::string attack : {"..%2f..%2fsecret.txt", "%2e%2e", "..", "/etc/passwd"}) {
+    WebReply r = get("/api/v1/runs/" + std::to_string(ok) + "/steps/" + attack + "/log");
+    EXPECT_NE(r.status, 200) << attack;
+    EXPECT_EQ(r.body.find("TOP SECRET"), std::string::npos) << attack;
+  }
+  // A log file swapped for a symlink to the secret is refused.
+  auto attempt = store->find_step_run(ok, "make", 1);
+  ASSERT_TRUE(attempt);
+  fs::remove(attempt->log_path);
+  fs::create_symlink(secret, attempt->log_path);
+  WebReply log = get("/api/v1/runs/" + std::to_string(ok) + "/steps/make/log");
+  EXPECT_EQ(log.status, 403) << log.body;
+  EXPECT_EQ(log.body.find("TOP SECRET"), std::string::npos);
+  EXPECT_EQ(get("/api/v1/runs/" + std::to_string(ok) + "/steps/make/log/raw").status, 403);
+}
+
+TEST_F(WebApiTest, MutationsNeedTheTokenTheHeaderAndTheSameOrigin) {
+  const int64_t failed = run_failing();
+  start();
+  const std::string rerun = "/api/v1/runs/" + std::to_string(failed) + "/rerun";
+  EXPECT_EQ(post(rerun, "{}", {}).status, 403);
+  EXPECT_EQ(post(rerun, "{}", {"Authorization: Bearer wrong"}).status, 403);
+  EXPECT_EQ(post(rerun, "{}", {"Authorization: " + kToken}).status, 403);
+  EXPECT_EQ(
+      post(rerun, "{}", {"Authorization: Bearer " + kToken, "Origin: http://evil.example"}).status,
+      403);
+  EXPECT_EQ(
+      post(rerun, "{}", {"Authorization: Bearer " + kToken, "Sec-Fetch-Site: cross-site"}).status,
+      403);
+  // A form post (text/plain, what a cross-site form can send) is refused.
+  EXPECT_EQ(web_request("POST", web_->url() + rerun,
+                        {"Authorization: Bearer " + kToken, "Content-Type: text/plain"}, "{}")
+                .status,
+            415);
+  EXPECT_EQ(store->list_runs({}).size(), 1u);  // nothing was queued
+
+  WebReply accepted = post(rerun);
+  ASSERT_EQ(accepted.status, 202) << accepted.body;
+  const int64_t queued = Json::parse(accepted.body)["run_id"];
+  auto run = store->find_run(queued);
+  ASSERT_TRUE(run);
+  EXPECT_EQ(run->status, "queued");
+  EXPECT_EQ(run->trigger, "rerun");
+  EXPECT_EQ(run->parent_run_id, failed);
+}
+
+TEST_F(WebApiTest, WithoutATokenTheDashboardIsReadOnly) {
+  const int64_t failed = run_failing();
+  start("");
+  EXPECT_EQ(get_json("/api/v1/info")["read_only"], true);
+  for (const std::string& path :
+       {"/api/v1/runs/" + std::to_string(failed) + "/rerun",
+        "/api/v1/runs/" + std::to_string(failed) + "/cancel",
+        std::string("/api/v1/pipelines/web_failing/trigger"),
+        std::string("/api/v1/models/m/promote"), std::string("/api/v1/models/m/rollback")}) {
+    WebReply r = post(path, "{}", {"Authorization: Bearer "});
+    EXPECT_EQ(r.status, 403) << path;
+    EXPECT_NE(r.body.find("read-only"), std::string::npos);
+  }
+  EXPECT_EQ(store->list_runs({}).size(), 1u);
+}
+
+TEST_F(WebApiTest, TriggersCancelsPromotesAndRollsBack) {
+  const int64_t ok = run_ok();
+  start();
+  WebReply triggered = post("/api/v1/pipelines/web_ok/trigger", R"({"params": {}})");
+  ASSERT_EQ(triggered.status, 202) << triggered.body;
+  const int64_t queued = Json::parse(triggered.body)["run_id"];
+  EXPECT_EQ(store->find_run(queued)->status, "queued");
+  EXPECT_EQ(store->find_run(queued)->trigger, "api");
+  EXPECT_EQ(post("/api/v1/pipelines/nope/trigger").status, 404);
+
+  EXPECT_EQ(post("/api/v1/runs/" + std::to_string(queued) + "/cancel").status, 202);
+  EXPECT_TRUE(store->find_run(queued)->cancel_requested);
+  EXPECT_EQ(post("/api/v1/runs/" + std::to_string(ok) + "/cancel").status, 409);  // finished
+  EXPECT_EQ(post("/api/v1/runs/" + std::to_string(ok) + "/rerun").status, 409);   // all succeeded
+
+  auto v1 = store->find_artifact_version("web_ok.make.bundle", 1);
+  auto v2 = store->find_artifact_version("web_ok.use.summary", 1);
+  store->register_model_version("twin", v1->id, std::nullopt, {{"perplexity", 3.0}});
+  store->register_model_version("twin", v2->id, std::nullopt, {{"perplexity", 2.0}});
+  EXPECT_EQ(post("/api/v1/models/twin/promote", R"({"version": 1})").status, 200);
+  WebReply second = post("/api/v1/models/twin/promote", R"({"version": 2, "reason": "better"})");
+  ASSERT_EQ(second.status, 200) << second.body;
+  EXPECT_EQ(store->production_model("twin")->version, 2);
+  EXPECT_EQ(post("/api/v1/models/twin/promote", R"({"version": "2"})").status, 400);
+  EXPECT_EQ(post("/api/v1/models/twin/promote", R"({"version": 2, "stage": "gold"})").status, 400);
+  EXPECT_EQ(post("/api/v1/models/twin/promote", R"({"version": 9})").status, 404);
+  EXPECT_EQ(post("/api/v1/models/twin/promote", "not json").status, 400);
+  WebReply back = post("/api/v1/models/twin/rollback", R"({"reason": "regressed"})");
+  ASSERT_EQ(back.status, 200) << back.body;
+  EXPECT_EQ(store->production_model("twin")->version, 1);
+  Json model = get_json("/api/v1/models/twin");
+  ASSERT_FALSE(model["history"].empty());
+  EXPECT_EQ(model["history"].back()["actor"], "dashboard");
+  EXPECT_EQ(model["history"].back()["reason"], "regressed");
+}
+
+TEST_F(WebApiTest, LineageReachesSourceDocumentsAndModels) {
+  const int64_t ok = run_ok();
+  auto bundle = store->find_artifact_version("web_ok.make.bundle", 1);
+  auto summary = store->find_artifact_version("web_ok.use.summary", 1);
+  DocumentToStore doc;
+  doc.author = "tester";
+  doc.platform = "web";
+  doc.kind = "article";
+  doc.url = "http://127.0.0.1:1/source.html";
+  doc.title = "The source";
+  doc.content = "words";
+  doc.step_run_id = *bundle->producer_step_run_id;
+  store->upsert_document(doc);
+  store->register_model_version("twin", summary->id, std::nullopt, {});
+  start();
+  Json graph = get_json("/api/v1/lineage/" + std::to_string(summary->id));
+  std::set<std::string> kinds, labels;
+  for (const Json& n : graph["nodes"]) {
+    kinds.insert(n["kind"].get<std::string>());
+    if (n["kind"] == "document") labels.insert(n["url"].get<std::string>());
+    if (n["kind"] == "version") labels.insert(n["artifact"].get<std::string>());
+  }
+  EXPECT_EQ(kinds, (std::set<std::string>{"document", "model", "step_run", "version"}));
+  EXPECT_TRUE(labels.count("http://127.0.0.1:1/source.html"));
+  EXPECT_TRUE(labels.count("web_ok.make.bundle"));
+  // From the upstream end, the model is reached downstream.
+  Json down = get_json("/api/v1/lineage/" + std::to_string(bundle->id));
+  bool model_found = false;
+  for (const Json& n : down["nodes"]) model_found |= n["kind"] == "model" && n["model"] == "twin";
+  EXPECT_TRUE(model_found) << down.dump(2);
+  WebReply svg = get("/api/v1/lineage/" + std::to_string(summary->id) + "/graph.svg");
+  EXPECT_EQ(svg.status, 200);
+  EXPECT_NE(svg.body.find("source.html"), std::string::npos);
+  Json version = get_json("/api/v1/artifacts/web_ok.make.bundle/versions/1");
+  EXPECT_EQ(version["files"].size(), 2u);
+  EXPECT_EQ(version["version"]["sha256"], bundle->content_hash);
+  (void)ok;
+}
+
+TEST_F(WebApiTest, CrawledMarkupIsEscapedInTheApi) {
+  DocumentToStore doc;
+  doc.author = "tester";
+  doc.platform = "web";
+  doc.kind = "article";
+  doc.url = "http://127.0.0.1:1/x.html";
+  doc.title = kXssTitle;
+  doc.content = "text <img src=x onerror=\"window.__pwned=true\"> & more";
+  const int64_t id = store->upsert_document(doc).id;
+  start();
+  WebReply r = get("/api/v1/documents/" + std::to_string(id));
+  ASSERT_EQ(r.status, 200);
+  EXPECT_EQ(r.body.find("<script"), std::string::npos) << r.body;
+  EXPECT_EQ(r.body.find("<img"), std::string::npos) << r.body;
+  EXPECT_NE(r.body.find("\\u003cscript\\u003e"), std::string::npos) << r.body;
+  EXPECT_NE(r.headers.find("application/json"), std::string::npos);
+  EXPECT_NE(r.headers.find("Content-Security-Policy: default-src 'self'; script-src 'self'"),
+            std::string::npos);
+  EXPECT_NE(r.headers.find("X-Content-Type-Options: nosniff"), std::string::npos);
+  Json parsed = Json::parse(r.body);  // the JSON still reads back as the text
+  EXPECT_EQ(parsed["title"], kXssTitle);
+  EXPECT_EQ(parsed["content"], doc.content);
+  EXPECT_EQ(get("/api/v1/documents").body.find("<script"), std::string::npos);
+}
+
+TEST_F(WebApiTest, RequestSizeLimitsAreEnforced) {
+  run_failing();
+  start();
+  WebReply big = post("/api/v1/pipelines/web_failing/trigger",
+                      R"({"params": {"x": ")" + std::string(100 << 10, 'a') + "\"}}");
+  EXPECT_EQ(big.status, 413);
+  WebReply huge_header =
+      web_request("GET", web_->url() + "/api/v1/runs", {"X-Filler: " + std::string(20 << 10, 'b')});
+  EXPECT_EQ(huge_header.status, 431);
+  EXPECT_EQ(store->list_runs({}).size(), 1u);
+  EXPECT_EQ(get("/api/v1/runs").status, 200);  // the server is still fine
+}
+
+TEST_F(WebApiTest, PrometheusMetricsCountRunsStepsQueueAndSchedulers) {
+  run_ok();
+  run_failing();
+  store->enqueue_run(new_run_of(load(write_dag("web_ok", kOkDag)), "api"), {});
+  const int64_t scheduler = store->register_scheduler("bench-host", 4242);
+  start();
+  WebReply r = get("/metrics");
+  ASSERT_EQ(r.status, 200);
+  EXPECT_NE(r.headers.find("text/plain; version=0.0.4"), std::string::npos);
+  EXPECT_NE(r.body.find("twinflow_runs{status=\"succeeded\"} 1\n"), std::string::npos) << r.body;
+  EXPECT_NE(r.body.find("twinflow_runs{status=\"failed\"} 1\n"), std::string::npos);
+  EXPECT_NE(r.body.find("twinflow_queue_depth 1\n"), std::string::npos);
+  // 4 executed attempts (make, use, first, boom), all quicker than 30 s.
+  EXPECT_NE(r.body.find("twinflow_step_duration_seconds_bucket{le=\"30\"} 4\n"), std::string::npos);
+  EXPECT_NE(r.body.find("twinflow_step_duration_seconds_count 4\n"), std::string::npos);
+  EXPECT_NE(r.body.find("twinflow_scheduler_heartbeat_age_seconds{scheduler=\"" +
+                        std::to_string(scheduler) + "\",host=\"bench-host\",pid=\"4242\"}"),
+            std::string::npos);
+  EXPECT_NE(r.body.find("twinflow_schedulers 1\n"), std::string::npos);
+}
+
+TEST_F(WebApiTest, ServesTheCompiledInPagesAndSchedules) {
+  write_dag("nightly",
+            "name: nightly\nschedule: {cron: '0 3 * * *'}\nsteps:\n"
+            "  - id: a\n    command: 'true'\n");
+  store->set_paused("nightly", true);
+  start();
+  WebReply index = get("/");
+  EXPECT_EQ(index.status, 200);
+  EXPECT_NE(index.body.find("/assets/app.js"), std::string::npos);
+  EXPECT_NE(index.headers.find("text/html"), std::string::npos);
+  WebReply script = get("/assets/app.js");
+  EXPECT_EQ(script.status, 200);
+  EXPECT_NE(script.body.find("createTextNode"), std::string::npos);
+  EXPECT_EQ(script.body.find("innerHTML"), std::string::npos);  // never parse data as HTML
+  Json schedules = get_json("/api/v1/schedules?count=2");
+  ASSERT_EQ(schedules["schedules"].size(), 1u) << schedules.dump();
+  EXPECT_EQ(schedules["schedules"][0]["pipeline"], "nightly");
+  EXPECT_EQ(schedules["schedules"][0]["paused"], true);
+  ASSERT_EQ(schedules["schedules"][0]["next"].size(), 2u);
+  EXPECT_TRUE(schedules["schedules"][0]["next"][0].get<std::string>().ends_with("03:00:00Z"));
+}
+
+}  // namespace
+}  // namespace twinflow

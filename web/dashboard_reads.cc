@@ -1,0 +1,583 @@
+// The dashboard's read routes: runs, steps, logs, artifacts, lineage, metrics,
+// models, schedules, prompts, search, documents (see docs/DASHBOARD.md).
+#include <algorithm>
+#include <fstream>
+#include <set>
+
+#include "scheduler/cron.h"
+#include "scheduler/dag_loader.h"
+#include "scheduler/runner.h"
+#include "scheduler/schedule_policy.h"
+#include "util/error.h"
+#include "web/confined_path.h"
+#include "web/dashboard_impl.h"
+#include "web/static_files.h"
+
+namespace twinflow {
+
+namespace fs = std::filesystem;
+using Json = nlohmann::json;
+
+namespace {
+
+const std::vector<std::string> kRunStatuses = {"queued", "running",   "succeeded",
+                                               "failed", "cancelled", "interrupted"};
+const std::vector<std::string> kTriggers = {"manual", "rerun", "schedule", "event", "api"};
+
+Json optional_json(const std::optional<int64_t>& v) {
+  return v ? Json(*v) : Json();
+}
+Json optional_json(const std::optional<int>& v) {
+  return v ? Json(*v) : Json();
+}
+
+Json to_json(const RunRecord& r) {
+  return {{"id", r.id},
+          {"pipeline", r.pipeline},
+          {"dag_file", r.dag_file},
+          {"parent_run_id", optional_json(r.parent_run_id)},
+          {"trigger", r.trigger},
+          {"params", r.params},
+          {"status", r.status},
+          {"cancel_requested", r.cancel_requested},
+          {"host", r.host},
+          {"created_at", r.created_at},
+          {"started_at", r.started_at},
+          {"finished_at", r.finished_at},
+          {"heartbeat_at", r.heartbeat_at},
+          {"duration_seconds", r.duration_seconds},
+          {"error", r.error},
+          {"logical_time", r.logical_time}};
+}
+
+Json to_json(const StepRunRecord& s) {
+  return {{"id", s.id},
+          {"step_id", s.step_id},
+          {"attempt", s.attempt},
+          {"status", s.status},
+          {"exit_code", optional_json(s.exit_code)},
+          {"signal", optional_json(s.signal)},
+          {"error", s.error},
+          {"host", s.host},
+          {"pid", s.pid},
+          {"started_at", s.started_at},
+          {"finished_at", s.finished_at},
+          {"duration_seconds", s.duration_seconds},
+          {"cache_key", s.cache_key},
+          {"cached_from", optional_json(s.cached_from)}};
+}
+
+Json to_json(const ArtifactVersionRecord& v) {
+  return {{"id", v.id},
+          {"artifact", v.artifact},
+          {"type", v.type},
+          {"version", v.version},
+          {"sha256", v.content_hash},
+          {"size_bytes", v.size_bytes},
+          {"metadata", v.metadata},
+          {"producer_step_run_id", optional_json(v.producer_step_run_id)},
+          {"created_at", v.created_at}};
+}
+
+Json to_json(const ModelVersionRecord& v) {
+  return {{"model", v.model},
+          {"version", v.version},
+          {"stage", v.stage},
+          {"artifact", v.artifact},
+          {"artifact_version", v.artifact_version},
+          {"artifact_version_id", v.artifact_version_id},
+          {"sha256", v.content_hash},
+          {"run_id", optional_json(v.run_id)},
+          {"step_run_id", optional_json(v.step_run_id)},
+          {"metrics", v.metrics},
+          {"created_at", v.created_at}};
+}
+
+Json edges_json(const std::vector<LineageEdge>& edges, const std::string& direction) {
+  Json out = Json::array();
+  for (const auto& e : edges)
+    if (e.direction == direction)
+      out.push_back({{"name", e.name}, {"version", to_json(e.version)}});
+  return out;
+}
+
+RunRecord require_run(DashboardSession& s, const std::string& id_text) {
+  auto run = s.store.find_run(parse_id(id_text, "run id"));
+  if (!run) throw ApiError{404, "no run " + id_text};
+  return *run;
+}
+
+ArtifactVersionRecord require_version(DashboardSession& s, const PathParams& p) {
+  const int version = static_cast<int>(parse_id(p[1], "version"));
+  auto v = s.store.find_artifact_version(p[0], version);
+  if (!v) throw ApiError{404, "no version " + p[1] + " of artifact '" + p[0] + "'"};
+  return *v;
+}
+
+HttpResponse svg_response(std::string svg) {
+  HttpResponse r = HttpResponse::text(200, std::move(svg));
+  r.header("Content-Type", "image/svg+xml").header("Cache-Control", "no-store");
+  return r;
+}
+
+// The attempt of a step a log request names (?attempt=N, default the latest)
+// and its log file, confined to $TWINFLOW_HOME/logs.
+struct LogFile {
+  StepRunRecord attempt;
+  fs::path path;
+};
+
+LogFile require_log(DashboardSession& s, const fs::path& home, const HttpRequest& request,
+                    const PathParams& p) {
+  const int64_t run_id = parse_id(p[0], "run id");
+  const int attempt = static_cast<int>(QueryArgs(request).integer("attempt", 0, 0, 100000));
+  auto step_run = s.store.find_step_run(run_id, p[1], attempt);
+  if (!step_run) throw ApiError{404, "no attempt of step '" + p[1] + "' in run " + p[0]};
+  if (step_run->log_path.empty()) throw ApiError{404, "this attempt has no log (cached)"};
+  Confinement c = confine(home / "logs", step_run->log_path);
+  if (!c.refusal.empty()) throw ApiError{c.missing ? 404 : 403, "log refused: " + c.refusal};
+  return {*step_run, c.resolved};
+}
+
+std::string read_range(const fs::path& path, uint64_t offset, uint64_t length) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw ApiError{404, "cannot open the file"};
+  in.seekg(static_cast<std::streamoff>(offset));
+  std::string data(length, '\0');
+  in.read(data.data(), static_cast<std::streamsize>(length));
+  data.resize(static_cast<size_t>(in.gcount()));
+  return data;
+}
+
+}  // namespace
+
+HttpResponse Dashboard::Impl::info(DashboardSession&, const HttpRequest&, const PathParams&) {
+  return json_response(200, {{"version", TWINFLOW_BUILD_ID}, {"read_only", options.token.empty()}});
+}
+
+HttpResponse Dashboard::Impl::runs(DashboardSession& s, const HttpRequest& request,
+                                   const PathParams&) {
+  QueryArgs args(request);
+  RunFilter filter;
+  filter.pipeline = args.text("pipeline");
+  filter.status = args.choice("status", kRunStatuses);
+  filter.trigger = args.choice("trigger", kTriggers);
+  filter.limit = static_cast<int>(args.integer("limit", 50, 1, options.max_page_size));
+  filter.before_id = args.integer("before", 0, 0, INT64_MAX);
+  // PostgreSQL builds the page's JSON: the hottest route does no per-row work here.
+  const auto page = s.queries.runs_page_json(filter);
+  // Keyset pagination: the next page is the runs older than the last shown.
+  const std::string next =
+      page.count == filter.limit ? std::to_string(page.oldest_id) : std::string("null");
+  return json_text_response(200, "{\"next_before\":" + next + ",\"runs\":" + page.json + "}");
+}
+
+HttpResponse Dashboard::Impl::run(DashboardSession& s, const HttpRequest&, const PathParams& p) {
+  const RunRecord run = require_run(s, p[0]);
+  Json doc = {{"run", to_json(run)}, {"steps", Json::array()}, {"attempts", Json::array()}};
+  std::map<std::string, const Step*> dag_steps;
+  std::optional<Dag> dag;
+  try {
+    dag = dag_of_run(s.store, run);
+    for (const Step& step : dag->steps) dag_steps[step.id] = &step;
+  } catch (const Error& e) {
+    doc["dag_error"] = e.what();
+  }
+  for (const auto& step : s.store.run_steps(run.id)) {
+    Json entry = {{"step_id", step.step_id},
+                  {"status", step.status},
+                  {"attempts", step.attempts},
+                  {"result_step_run_id", optional_json(step.result_step_run_id)},
+                  {"started_at", step.started_at},
+                  {"finished_at", step.finished_at},
+                  {"duration_seconds", step.duration_seconds}};
+    if (auto it = dag_steps.find(step.step_id); it != dag_steps.end()) {
+      entry["type"] = it->second->type;
+      entry["needs"] = it->second->needs;
+    }
+    if (step.result_step_run_id) {
+      const auto edges = s.store.edges_of_step_run(*step.result_step_run_id);
+      entry["inputs"] = edges_json(edges, "input");
+      entry["outputs"] = edges_json(edges, "output");
+    }
+    doc["steps"].push_back(entry);
+  }
+  for (const auto& attempt : s.store.step_runs(run.id)) doc["attempts"].push_back(to_json(attempt));
+  return json_response(200, doc);
+}
+
+HttpResponse Dashboard::Impl::run_graph(DashboardSession& s, const HttpRequest&,
+                                        const PathParams& p) {
+  const RunRecord run = require_run(s, p[0]);
+  Dag dag = dag_of_run(s.store, run);
+  std::map<std::string, RunStepRecord> states;
+  for (auto& step : s.store.run_steps(run.id)) states[step.step_id] = step;
+  GraphSpec graph;
+  for (const Step& step : dag.steps) {
+    const auto it = states.find(step.id);
+    const std::string status = it == states.end() ? "pending" : it->second.status;
+    std::string label = step.id + "\n" + status;
+    if (it != states.end() && it->second.attempts > 1)
+      label += " (" + std::to_string(it->second.attempts) + " attempts)";
+    graph.nodes.push_back({step.id, label, status_colour(status), "box"});
+    for (const std::string& need : step.needs) graph.edges.push_back({need, step.id});
+  }
+  return svg_response(graphs.render(graph));
+}
+
+HttpResponse Dashboard::Impl::step_log(DashboardSession& s, const HttpRequest& request,
+                                       const PathParams& p) {
+  const LogFile log = require_log(s, options.home, request, p);
+  QueryArgs args(request);
+  const uint64_t size = fs::file_size(log.path);
+  const auto max = static_cast<int64_t>(options.max_log_chunk);
+  // ?offset=N follows a growing log from N; without it, the tail.
+  const int64_t offset_arg = args.integer("offset", -1, -1, INT64_MAX);
+  const int64_t tail = args.integer("tail", 64 << 10, 1, max);
+  const uint64_t start = offset_arg >= 0 ? std::min<uint64_t>(offset_arg, size)
+                                         : size - std::min<uint64_t>(size, tail);
+  const uint64_t length = std::min<uint64_t>(size - start, max);
+  const std::string text = read_range(log.path, start, length);
+  const bool running = log.attempt.status == "running";
+  return json_response(200, {{"step_run_id", log.attempt.id},
+                             {"attempt", log.attempt.attempt},
+                             {"status", log.attempt.status},
+                             {"size", size},
+                             {"offset", start},
+                             {"next_offset", start + text.size()},
+                             {"complete", !running && start + text.size() >= size},
+                             {"text", text}});
+}
+
+HttpResponse Dashboard::Impl::step_log_raw(DashboardSession& s, const HttpRequest& request,
+                                           const PathParams& p) {
+  const LogFile log = require_log(s, options.home, request, p);
+  const uint64_t size = fs::file_size(log.path);
+  HttpResponse r = HttpResponse::text(200, read_range(log.path, 0, size));
+  r.header("Content-Type", "text/plain; charset=utf-8")
+      .header("Content-Disposition",
+              "attachment; filename=\"" + p[0] + "-" + std::to_string(log.attempt.id) + ".log\"");
+  return r;
+}
+
+namespace {
+
+Json metric_series(DashboardSession& s, int64_t run_id) {
+  std::map<int64_t, std::string> step_of;
+  for (const auto& a : s.store.step_runs(run_id))
+    step_of[a.id] = a.step_id + "#" + std::to_string(a.attempt);
+  std::map<std::pair<std::string, std::string>, Json> series;
+  for (const auto& m : s.store.metrics_of_run(run_id)) {
+    Json& points = series[{step_of[m.step_run_id], m.key}];
+    if (points.is_null()) points = Json::array();
+    points.push_back({m.step ? Json(*m.step) : Json(points.size()), m.value});
+  }
+  Json out = Json::array();
+  for (auto& [key, points] : series)
+    out.push_back({{"step", key.first}, {"key", key.second}, {"points", points}});
+  return out;
+}
+
+}  // namespace
+
+HttpResponse Dashboard::Impl::run_metrics(DashboardSession& s, const HttpRequest&,
+                                          const PathParams& p) {
+  const RunRecord run = require_run(s, p[0]);
+  return json_response(200, {{"run_id", run.id}, {"series", metric_series(s, run.id)}});
+}
+
+HttpResponse Dashboard::Impl::compare_metrics(DashboardSession& s, const HttpRequest& request,
+                                              const PathParams&) {
+  const std::string list = QueryArgs(request).text("runs", 400);
+  if (list.empty()) throw ApiError{400, "say which runs: ?runs=12,13"};
+  Json runs = Json::array();
+  size_t start = 0;
+  while (start <= list.size()) {
+    size_t end = list.find(',', start);
+    if (end == std::string::npos) end = list.size();
+    const RunRecord run = require_run(s, list.substr(start, end - start));
+    runs.push_back({{"run", to_json(run)}, {"series", metric_series(s, run.id)}});
+    if (runs.size() > 10) throw ApiError{400, "compare at most 10 runs"};
+    start = end + 1;
+  }
+  return json_response(200, {{"runs", runs}});
+}
+
+HttpResponse Dashboard::Impl::pipelines(DashboardSession& s, const HttpRequest&,
+                                        const PathParams&) {
+  Json out = Json::array();
+  for (const auto& p : s.queries.pipelines())
+    out.push_back({{"name", p.name},
+                   {"dag_file", p.dag_file},
+                   {"runs", p.runs},
+                   {"last_status", p.last_status},
+                   {"last_run_id", optional_json(p.last_run_id)},
+                   {"paused", p.paused}});
+  return json_response(200, {{"pipelines", out}});
+}
+
+HttpResponse Dashboard::Impl::artifacts(DashboardSession& s, const HttpRequest&,
+                                        const PathParams&) {
+  Json out = Json::array();
+  for (const auto& a : s.store.list_artifacts())
+    out.push_back({{"name", a.name},
+                   {"type", a.type},
+                   {"latest_version", a.latest_version},
+                   {"created_at", a.created_at}});
+  return json_response(200, {{"artifacts", out}});
+}
+
+HttpResponse Dashboard::Impl::artifact_versions(DashboardSession& s, const HttpRequest&,
+                                                const PathParams& p) {
+  const auto versions = s.store.artifact_versions(p[0]);
+  if (versions.empty()) throw ApiError{404, "no artifact '" + p[0] + "'"};
+  Json out = Json::array();
+  for (const auto& v : versions) out.push_back(to_json(v));
+  return json_response(200, {{"artifact", p[0]}, {"versions", out}});
+}
+
+HttpResponse Dashboard::Impl::artifact_version(DashboardSession& s, const HttpRequest&,
+                                               const PathParams& p) {
+  const ArtifactVersionRecord v = require_version(s, p);
+  Json files = Json::array();
+  std::error_code ec;
+  const fs::path root = v.uri;
+  if (fs::is_directory(root, ec)) {
+    for (auto it = fs::recursive_directory_iterator(root, ec);
+         !ec && it != fs::recursive_directory_iterator() && files.size() < 1000; it.increment(ec))
+      if (it->is_regular_file(ec))
+        files.push_back(
+            {{"path", fs::relative(it->path(), root).string()}, {"size_bytes", it->file_size(ec)}});
+  } else if (fs::is_regular_file(root, ec)) {
+    files.push_back({{"path", root.filename().string()}, {"size_bytes", fs::file_size(root, ec)}});
+  }
+  Json consumers = Json::array();
+  for (const auto& e : s.store.edges_of_version(v.id))
+    consumers.push_back({{"direction", e.direction},
+                         {"name", e.name},
+                         {"run_id", e.run_id},
+                         {"step_id", e.step_id},
+                         {"step_run_id", e.step_run_id}});
+  return json_response(200, {{"version", to_json(v)},
+                             {"files", files},
+                             {"is_directory", fs::is_directory(root, ec)},
+                             {"edges", consumers}});
+}
+
+HttpResponse Dashboard::Impl::artifact_file(DashboardSession& s, const HttpRequest&,
+                                            const PathParams& p) {
+  const ArtifactVersionRecord v = require_version(s, p);
+  Confinement blob = confine(options.home / "artifacts", v.uri);
+  if (!blob.refusal.empty())
+    throw ApiError{blob.missing ? 404 : 403, "artifact content refused: " + blob.refusal};
+  fs::path file;
+  if (fs::is_directory(blob.resolved)) {
+    Confinement c = confine_relative(blob.resolved, p[2]);
+    if (!c.refusal.empty()) throw ApiError{c.missing ? 404 : 403, "file refused: " + c.refusal};
+    file = c.resolved;
+  } else {
+    // A single-file artifact: only its own name.
+    if (p[2] != blob.resolved.filename().string() && p[2] != "content")
+      throw ApiError{404, "this version is one file: ask for files/content"};
+    file = blob.resolved;
+  }
+  if (!fs::is_regular_file(file)) throw ApiError{404, "not a file"};
+  const uint64_t size = fs::file_size(file);
+  if (size > (256u << 20)) throw ApiError{413, "file too large for the dashboard"};
+  HttpResponse r = HttpResponse::text(200, read_range(file, 0, size));
+  // Served as a download, never rendered: a crawled HTML page stays inert.
+  r.header("Content-Type", "application/octet-stream")
+      .header("Content-Disposition", "attachment; filename=\"" + file.filename().string() + "\"");
+  return r;
+}
+
+HttpResponse Dashboard::Impl::lineage(DashboardSession& s, const HttpRequest& request,
+                                      const PathParams& p) {
+  const int64_t id = parse_id(p[0], "artifact version id");
+  if (!s.queries.find_version_by_id(id)) throw ApiError{404, "no artifact version " + p[0]};
+  QueryArgs args(request);
+  const int depth = static_cast<int>(args.integer("depth", 10, 1, 50));
+  return json_response(200, s.queries.lineage(id, depth, 50));
+}
+
+HttpResponse Dashboard::Impl::lineage_graph(DashboardSession& s, const HttpRequest& request,
+                                            const PathParams& p) {
+  const int64_t id = parse_id(p[0], "artifact version id");
+  if (!s.queries.find_version_by_id(id)) throw ApiError{404, "no artifact version " + p[0]};
+  const int depth = static_cast<int>(QueryArgs(request).integer("depth", 10, 1, 50));
+  const Json graph = s.queries.lineage(id, depth, 50);
+  GraphSpec spec;
+  for (const Json& n : graph["nodes"]) {
+    const std::string kind = n["kind"];
+    GraphNode node{n["id"], "", "#ffffff", "box"};
+    if (kind == "version") {
+      node.label =
+          n["artifact"].get<std::string>() + " v" + std::to_string(n["version"].get<int>());
+      node.shape = "note";
+      node.fill = n["side"] == "root" ? "#ffe08a" : "#eef3ff";
+    } else if (kind == "step_run") {
+      node.label = n["step_id"].get<std::string>() + "\nrun " +
+                   std::to_string(n["run_id"].get<int64_t>()) + " #" +
+                   std::to_string(n["attempt"].get<int>());
+      node.fill = status_colour(n["status"]);
+    } else if (kind == "document") {
+      std::string url = n["url"];
+      node.label = url.size() > 60 ? url.substr(0, 57) + "..." : url;
+      node.shape = "ellipse";
+      node.fill = "#f5f5f5";
+    } else {
+      node.label = n["model"].get<std::string>() + " v" + std::to_string(n["version"].get<int>()) +
+                   "\n" + n["stage"].get<std::string>();
+      node.shape = "cylinder";
+      node.fill = "#d8f3dc";
+    }
+    spec.nodes.push_back(node);
+  }
+  for (const Json& e : graph["edges"]) spec.edges.push_back({e["from"], e["to"]});
+  return svg_response(graphs.render(spec));
+}
+
+HttpResponse Dashboard::Impl::models(DashboardSession& s, const HttpRequest&, const PathParams&) {
+  Json out = Json::array();
+  for (const auto& m : s.store.list_models())
+    out.push_back({{"name", m.name},
+                   {"latest_version", m.latest_version},
+                   {"production_version", optional_json(m.production_version)},
+                   {"versions", m.versions},
+                   {"created_at", m.created_at}});
+  return json_response(200, {{"models", out}});
+}
+
+HttpResponse Dashboard::Impl::model(DashboardSession& s, const HttpRequest&, const PathParams& p) {
+  const auto versions = s.store.model_versions(p[0]);
+  if (versions.empty()) throw ApiError{404, "no model '" + p[0] + "'"};
+  Json doc = {{"name", p[0]}, {"versions", Json::array()}, {"history", Json::array()}};
+  for (const auto& v : versions) doc["versions"].push_back(to_json(v));
+  for (const auto& c : s.store.stage_history(p[0]))
+    doc["history"].push_back({{"version", c.version},
+                              {"from", c.from_stage},
+                              {"to", c.to_stage},
+                              {"reason", c.reason},
+                              {"actor", c.actor},
+                              {"step_run_id", optional_json(c.step_run_id)},
+                              {"evaluation", c.evaluation},
+                              {"changed_at", c.changed_at}});
+  return json_response(200, doc);
+}
+
+HttpResponse Dashboard::Impl::schedules(DashboardSession& s, const HttpRequest& request,
+                                        const PathParams&) {
+  const int count = static_cast<int>(QueryArgs(request).integer("count", 3, 1, 50));
+  Json out = Json::array();
+  std::error_code ec;
+  std::vector<fs::path> files;
+  if (fs::is_directory(options.dags_dir, ec))
+    for (auto it = fs::recursive_directory_iterator(options.dags_dir, ec);
+         !ec && it != fs::recursive_directory_iterator(); it.increment(ec))
+      if (it->path().extension() == ".yaml" || it->path().extension() == ".yml")
+        files.push_back(it->path());
+  std::sort(files.begin(), files.end());
+  for (const fs::path& file : files) {
+    LoadResult loaded = load_dag_file(file.string());
+    if (!loaded.ok() || !loaded.dag->schedule) continue;
+    const ScheduleSpec& spec = *loaded.dag->schedule;
+    Json entry = {{"pipeline", loaded.dag->name},
+                  {"file", file.string()},
+                  {"cron", spec.cron},
+                  {"timezone", spec.timezone},
+                  {"catchup", spec.catchup},
+                  {"paused", s.store.is_paused(loaded.dag->name)},
+                  {"next", Json::array()}};
+    try {
+      for (auto t : schedule_of(spec).next_n(std::chrono::system_clock::now(), count))
+        entry["next"].push_back(format_iso8601_utc(t));
+    } catch (const Error& e) {
+      entry["error"] = e.what();
+    }
+    out.push_back(entry);
+  }
+  return json_response(200, {{"dags_dir", options.dags_dir}, {"schedules", out}});
+}
+
+HttpResponse Dashboard::Impl::prompts(DashboardSession& s, const HttpRequest& request,
+                                      const PathParams&) {
+  const int limit = static_cast<int>(QueryArgs(request).integer("limit", 50, 1, 500));
+  Json out = Json::array();
+  for (const auto& p : s.store.list_prompts(limit))
+    out.push_back({{"id", p.id},
+                   {"query", p.query},
+                   {"author", p.author},
+                   {"k", p.k},
+                   {"chunk_ids", p.chunk_ids},
+                   {"answer", p.answer},
+                   {"model", p.model_name},
+                   {"model_version", optional_json(p.model_version)},
+                   {"generator", p.generator},
+                   {"status", p.status},
+                   {"error", p.error},
+                   {"latency_ms", p.latency_ms},
+                   {"created_at", p.created_at}});
+  return json_response(200, {{"prompts", out}});
+}
+
+HttpResponse Dashboard::Impl::search(DashboardSession& s, const HttpRequest& request,
+                                     const PathParams&) {
+  QueryArgs args(request);
+  SearchQuery query;
+  query.text = args.text("q", 2000);
+  if (query.text.empty()) throw ApiError{400, "say what to search for: ?q=..."};
+  query.k = static_cast<size_t>(args.integer("k", 10, 1, 100));
+  const std::string mode = args.choice("mode", {"vector", "text", "hybrid"});
+  query.mode = parse_search_mode(mode.empty() ? "hybrid" : mode);
+  query.filter.author = args.text("author");
+  if (!s.retriever)
+    s.retriever =
+        std::make_unique<Retriever>(s.store, options.home / "artifacts", std::chrono::seconds(10));
+  std::vector<SearchHit> hits;
+  try {
+    hits = s.retriever->search(query);
+  } catch (const Error& e) {
+    throw ApiError{409, e.what()};  // no embedding model yet, for instance
+  }
+  Json out = Json::array();
+  for (const auto& h : hits)
+    out.push_back({{"chunk_id", h.chunk.id},
+                   {"document_id", h.chunk.document_id},
+                   {"url", h.chunk.url},
+                   {"title", h.chunk.title},
+                   {"platform", h.chunk.platform},
+                   {"author", h.chunk.author},
+                   {"score", h.score},
+                   {"content", h.chunk.content}});
+  return json_response(200, {{"hits", out}});
+}
+
+HttpResponse Dashboard::Impl::documents(DashboardSession& s, const HttpRequest& request,
+                                        const PathParams&) {
+  QueryArgs args(request);
+  const int limit = static_cast<int>(args.integer("limit", 50, 1, options.max_page_size));
+  return json_response(
+      200, {{"documents", s.queries.documents(limit, args.integer("before", 0, 0, INT64_MAX))}});
+}
+
+HttpResponse Dashboard::Impl::document(DashboardSession& s, const HttpRequest&,
+                                       const PathParams& p) {
+  auto d = s.store.find_document(parse_id(p[0], "document id"));
+  if (!d) throw ApiError{404, "no document " + p[0]};
+  return json_response(200, {{"id", d->id},
+                             {"author", d->author},
+                             {"platform", d->platform},
+                             {"kind", d->kind},
+                             {"url", d->url},
+                             {"version", d->version},
+                             {"title", d->title},
+                             {"subtitle", d->subtitle},
+                             {"byline", d->byline},
+                             {"published_at", d->published_at},
+                             {"content", d->content},
+                             {"sha256", d->content_sha256},
+                             {"fetched_at", d->fetched_at},
+                             {"step_run_id", d->step_run_id}});
+}
+
+}  // namespace twinflow
