@@ -5,6 +5,7 @@
 
 #include "cli/app_context.h"
 #include "cli/commands.h"
+#include "util/build_info.h"
 #include "util/error.h"
 
 int main(int argc, char** argv) {
@@ -14,7 +15,7 @@ int main(int argc, char** argv) {
                "twinflow"};
   app.require_subcommand(1);
   app.fallthrough();  // lets `twinflow runs --json` reach the app-wide --json flag
-  app.set_version_flag("--version", TWINFLOW_BUILD_ID);
+  app.set_version_flag("--version", twinflow_build_id());
   app.add_flag("--json", ctx.json, "Print machine-readable JSON");
   int exit_code = kExitOk;
   add_run_command(app, ctx, &exit_code);

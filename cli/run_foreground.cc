@@ -67,10 +67,8 @@ int run_in_foreground(AppContext& ctx, const PreparedRun& run, const ForegroundO
   std::ostream& progress_out = ctx.json ? std::cerr : std::cout;
   ConsoleProgress console(progress_out);
   // With TWINFLOW_OPENLINEAGE_URL or _FILE set, every attempt is also an OpenLineage event.
-  std::unique_ptr<OpenLineageSink> lineage;
-  if (auto target = OpenLineageTarget::from_environment())
-    lineage = std::make_unique<OpenLineageSink>(store, console, *target);
-  ProgressSink& progress = lineage ? static_cast<ProgressSink&>(*lineage) : console;
+  std::unique_ptr<ProgressSink> lineage = openlineage_from_environment(store, console);
+  ProgressSink& progress = lineage ? *lineage : console;
   Executor executor(run.dag, run_id, store, ctx.blobs(), progress, exec);
   std::string status = executor.execute(run.seed);
   auto record = store.find_run(run_id);

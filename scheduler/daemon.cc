@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "scheduler/dag_loader.h"
+#include "scheduler/openlineage_sink.h"
 #include "scheduler/recovery.h"
 #include "scheduler/runner.h"
 #include "scheduler/schedule_policy.h"
@@ -158,7 +159,9 @@ void SchedulerDaemon::drain_queue(Store& store, const std::function<bool()>& sto
   while (!stop()) {
     std::optional<RunRecord> run = store.claim_queued_run(options_.executor.host, options_.pid);
     if (!run) return;
-    LogProgress progress(options_.log, run->id);
+    LogProgress log_progress(options_.log, run->id);
+    std::unique_ptr<ProgressSink> lineage = openlineage_from_environment(store, log_progress);
+    ProgressSink& progress = lineage ? *lineage : log_progress;
     options_.log("executing run " + std::to_string(run->id) + " of " + run->pipeline + " (" +
                  run->trigger + ")");
     try {

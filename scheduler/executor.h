@@ -23,6 +23,7 @@
 #include "store/blob_store.h"
 #include "store/records.h"
 #include "store/store.h"
+#include "util/build_info.h"
 
 namespace twinflow {
 
@@ -32,7 +33,7 @@ struct ExecutorOptions {
   std::filesystem::path home;  // $TWINFLOW_HOME: logs and attempt dirs
   std::string self_exe;        // the twinflow binary, for typed steps
   std::string database_url;    // handed to steps
-  std::string build_id = TWINFLOW_BUILD_ID;
+  std::string build_id = twinflow_build_id();
   std::string host;
   Millis heartbeat_interval{2000};
   Millis kill_grace{5000};

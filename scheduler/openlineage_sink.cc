@@ -36,6 +36,12 @@ nlohmann::json dataset(const std::string& ns, const NamedVersion& v) {
 
 }  // namespace
 
+std::unique_ptr<ProgressSink> openlineage_from_environment(Store& store, ProgressSink& next) {
+  auto target = OpenLineageTarget::from_environment();
+  if (!target) return nullptr;
+  return std::make_unique<OpenLineageSink>(store, next, *target);
+}
+
 std::unique_ptr<OpenLineageTarget> OpenLineageTarget::from_environment() {
   const char* url = std::getenv("TWINFLOW_OPENLINEAGE_URL");
   const char* file = std::getenv("TWINFLOW_OPENLINEAGE_FILE");

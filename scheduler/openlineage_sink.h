@@ -55,6 +55,11 @@ class OpenLineageSink : public ProgressSink {
   bool reported_failure_ = false;
 };
 
+// `next` decorated with OpenLineage events when the environment names a
+// target (OpenLineageTarget::from_environment), else nullptr: the caller then
+// reports to `next` alone. What `twinflow run` and the daemon use.
+std::unique_ptr<ProgressSink> openlineage_from_environment(Store& store, ProgressSink& next);
+
 // A UUID (version 5 layout) made from `text`'s SHA-256: the same attempt
 // always gets the same OpenLineage run id.
 std::string uuid_from(const std::string& text);

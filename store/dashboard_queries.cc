@@ -76,9 +76,14 @@ RunsStatement runs_statement(const std::string& prefix, const RunFilter& filter)
 
 DashboardQueries::RunsJson DashboardQueries::runs_page_json(const RunFilter& filter) {
   const RunsStatement st = runs_statement("twinflow_runs_json_", filter);
+  pqxx::connection& connection = store_.impl().connection.get();
+  if (prepared_generation_ != store_.impl().connection.generation()) {
+    prepared_.clear();  // a new connection after a lost one: nothing is prepared on it
+    prepared_generation_ = store_.impl().connection.generation();
+  }
   if (!prepared_.count(st.name)) {
     // The fields and formats of a RunRecord as the API shows it.
-    store_.impl().connection.prepare(
+    connection.prepare(
         st.name,
         "SELECT coalesce(json_agg(j ORDER BY id DESC), '[]')::text, count(*), min(id) FROM ("
         "SELECT r.id, json_build_object('id', r.id, 'pipeline', p.name, 'dag_file', r.dag_file, "
@@ -97,7 +102,7 @@ DashboardQueries::RunsJson DashboardQueries::runs_page_json(const RunFilter& fil
             "::int) page");
     prepared_.insert(st.name);
   }
-  pqxx::nontransaction tx(store_.impl().connection);
+  pqxx::nontransaction tx(connection);
   const auto row = tx.exec_prepared(st.name, pqxx::prepare::make_dynamic_params(st.params))[0];
   return {row[0].as<std::string>(), row[1].as<int>(), optional_field<int64_t>(row[2]).value_or(0)};
 }

@@ -92,7 +92,8 @@ class DashboardQueries {
 
  private:
   Store& store_;
-  std::set<std::string> prepared_;  // statements prepared on this connection
+  std::set<std::string> prepared_;    // statements prepared on this connection
+  uint64_t prepared_generation_ = 0;  // ... whose StoreConnection::generation() this is
 };
 
 }  // namespace twinflow

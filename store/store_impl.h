@@ -24,15 +24,24 @@ class StoreConnection {
       : conninfo_(std::move(conninfo)),
         connection_(std::make_unique<pqxx::connection>(conninfo_)) {}
 
-  operator pqxx::connection&() {
-    if (!connection_) connection_ = std::make_unique<pqxx::connection>(conninfo_);
+  operator pqxx::connection&() { return get(); }
+  pqxx::connection& get() {
+    if (!connection_) {
+      connection_ = std::make_unique<pqxx::connection>(conninfo_);
+      ++generation_;
+    }
     return *connection_;
   }
   void drop() { connection_.reset(); }
+  bool is_open() const { return connection_ && connection_->is_open(); }
+  // Which connection this is (1 for the first): a new one has none of the
+  // statements an earlier one prepared.
+  uint64_t generation() const { return generation_; }
 
  private:
   std::string conninfo_;
   std::unique_ptr<pqxx::connection> connection_;
+  uint64_t generation_ = 1;
 };
 
 struct Store::Impl {

@@ -118,5 +118,25 @@ TEST_F(OpenLineageTest, TwinflowRunWritesTheFileFromTheEnvironment) {
   EXPECT_EQ(events[1]["outputs"][0]["name"], "web_ok.make.bundle");
 }
 
+TEST_F(OpenLineageTest, TheSchedulerDaemonWritesTheFileFromTheEnvironment) {
+  const auto dag = write_dag("web_ok", kOkDag);
+  auto queued = twinflow({"trigger", dag});
+  ASSERT_EQ(queued.exit_code, 0) << queued.err;
+  const auto file = home / "daemon.jsonl";
+  std::filesystem::create_directories(home / "no-dags");  // a missing DAGs directory fails `--once`
+  auto env = twinflow_env();
+  env.push_back("TWINFLOW_OPENLINEAGE_FILE=" + file.string());
+  std::string command = "env -i";
+  for (const auto& e : env) command += " '" + e + "'";
+  command += std::string(" ") + TWINFLOW_BINARY + " scheduler --once --dags-dir '" +
+             (home / "no-dags").string() + "' >/dev/null 2>&1";
+  ASSERT_EQ(std::system(command.c_str()), 0);
+  const auto events = read_events(file);
+  ASSERT_EQ(events.size(), 4u);
+  for (const Json& e : events) expect_valid_run_event(e);
+  EXPECT_EQ(events[1]["eventType"], "COMPLETE");
+  EXPECT_EQ(events[1]["outputs"][0]["name"], "web_ok.make.bundle");
+}
+
 }  // namespace
 }  // namespace twinflow

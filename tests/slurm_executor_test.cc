@@ -480,10 +480,10 @@ steps:
     wait_for([&] { return fs::exists(marker); }, 120);
     std::vector<std::string> env;
     for (char** e = environ; *e; ++e) env.emplace_back(*e);
-    CommandOutput out =
-        run_slurm_command({"sbatch", "--parsable", "--cpus-per-task=1", "--output=/dev/null",
-                           "--chdir=" + home.string(), "--wrap=sleep 1"},
-                          env, SlurmLauncherOptions{});
+    CommandOutput out = run_slurm_command({"sbatch", "--parsable", "--cpus-per-task=1",
+                                           "--output=" + (home / "preemptor.out").string(),
+                                           "--chdir=" + home.string(), "--wrap=sleep 1"},
+                                          env, SlurmLauncherOptions{});
     EXPECT_EQ(out.exit_code, 0) << out.err;
   });
   auto outcome = execute(prepare_fresh_run(dag), slurm_options());

@@ -8,6 +8,7 @@
 #include "scheduler/dag_loader.h"
 #include "scheduler/runner.h"
 #include "scheduler/schedule_policy.h"
+#include "util/build_info.h"
 #include "util/error.h"
 #include "web/confined_path.h"
 #include "web/dashboard_impl.h"
@@ -152,7 +153,7 @@ std::string read_range(const fs::path& path, uint64_t offset, uint64_t length) {
 }  // namespace
 
 HttpResponse Dashboard::Impl::info(DashboardSession&, const HttpRequest&, const PathParams&) {
-  return json_response(200, {{"version", TWINFLOW_BUILD_ID}, {"read_only", options.token.empty()}});
+  return json_response(200, {{"version", twinflow_build_id()}, {"read_only", options.token.empty()}});
 }
 
 HttpResponse Dashboard::Impl::runs(DashboardSession& s, const HttpRequest& request,
