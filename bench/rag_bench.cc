@@ -27,6 +27,7 @@
 #include <sstream>
 #include <thread>
 
+#include "bench/bench_database.h"
 #include "bench/spawn_twinflow.h"
 #include "serve/rag_service.h"
 #include "store/embedded_postgres.h"
@@ -209,20 +210,8 @@ int main() {
       fs::temp_directory_path() / ("twinflow-rag-bench-" + std::to_string(::getpid()));
   fs::create_directories(home);
   curl_global_init(CURL_GLOBAL_DEFAULT);
-  std::unique_ptr<EmbeddedPostgres> cluster;
-  std::string base;
-  if (const char* env = std::getenv("TWINFLOW_DATABASE_URL"); env && *env) {
-    base = env;
-  } else {
-    cluster = std::make_unique<EmbeddedPostgres>(EmbeddedPostgresOptions{home, true, ""});
-    base = cluster->ensure_running();
-  }
-  const std::string db = "twinflow_rag_bench_" + std::to_string(::getpid());
-  {
-    pqxx::connection admin(base);
-    pqxx::nontransaction(admin).exec("CREATE DATABASE " + db);
-  }
-  const std::string url = base + " dbname=" + db;
+  bench::BenchDatabase database(home, "twinflow_rag_bench_");
+  const std::string url = database.url();
   {
     HttpServer site(static_files_handler(kSource / "sample" / "site"));
     site.start();
@@ -280,15 +269,5 @@ int main() {
         time_ms([&] { store.text_search(query.text, query.filter, 50); }));
   }
   load(small ? "sample + 10k chunks" : "sample + 100k chunks", url, home, 4, duration);
-  if (std::getenv("TWINFLOW_BENCH_KEEP")) {
-    std::printf("kept database %s and home %s\n", url.c_str(), home.c_str());
-    return 0;
-  }
-  {
-    pqxx::connection admin(base);
-    pqxx::nontransaction(admin).exec("DROP DATABASE " + db);
-  }
-  if (cluster) cluster->stop();
-  fs::remove_all(home);
   return 0;
 }

@@ -22,6 +22,7 @@
 #include <sstream>
 #include <thread>
 
+#include "bench/bench_database.h"
 #include "bench/spawn_twinflow.h"
 #include "store/dashboard_queries.h"
 #include "store/embedded_postgres.h"
@@ -89,20 +90,8 @@ int main() {
   const fs::path home =
       fs::temp_directory_path() / ("twinflow-web-bench-" + std::to_string(::getpid()));
   fs::create_directories(home);
-  std::unique_ptr<EmbeddedPostgres> cluster;
-  std::string base;
-  if (const char* env = std::getenv("TWINFLOW_DATABASE_URL"); env && *env) {
-    base = env;
-  } else {
-    cluster = std::make_unique<EmbeddedPostgres>(EmbeddedPostgresOptions{home, true, ""});
-    base = cluster->ensure_running();
-  }
-  const std::string db = "twinflow_web_bench_" + std::to_string(::getpid());
-  {
-    pqxx::connection admin(base);
-    pqxx::nontransaction(admin).exec("CREATE DATABASE " + db);
-  }
-  const std::string url = base + " dbname=" + db;
+  bench::BenchDatabase database(home, "twinflow_web_bench_");
+  const std::string url = database.url();
   int64_t newest = 0;
   {
     Store store(url);
@@ -149,15 +138,5 @@ int main() {
     int status = 0;
     ::waitpid(pid, &status, 0);
   }
-  if (std::getenv("TWINFLOW_BENCH_KEEP")) {
-    std::printf("kept database %s and home %s\n", url.c_str(), home.c_str());
-    return ok ? 0 : 1;
-  }
-  {
-    pqxx::connection admin(base);
-    pqxx::nontransaction(admin).exec("DROP DATABASE " + db);
-  }
-  if (cluster) cluster->stop();
-  fs::remove_all(home);
   return ok ? 0 : 1;
 }
