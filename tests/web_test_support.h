@@ -19,6 +19,7 @@
 #include <thread>
 #include <vector>
 
+#include "tests/support/spawn_process.h"
 #include "tests/support/twinflow_fixture.h"
 
 namespace twinflow {
@@ -73,18 +74,7 @@ class WebProcess {
     if (!token.empty()) env.push_back("TWINFLOW_WEB_TOKEN=" + token);
     std::vector<std::string> argv = {TWINFLOW_BINARY, "web", "--bind", "127.0.0.1:0"};
     argv.insert(argv.end(), extra_args.begin(), extra_args.end());
-    std::vector<char*> a, e;
-    for (auto& s : argv) a.push_back(s.data());
-    a.push_back(nullptr);
-    for (auto& s : env) e.push_back(s.data());
-    e.push_back(nullptr);
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_addopen(&actions, 1, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    posix_spawn_file_actions_adddup2(&actions, 1, 2);
-    if (posix_spawn(&pid_, a[0], &actions, nullptr, a.data(), e.data()) != 0) pid_ = -1;
-    posix_spawn_file_actions_destroy(&actions);
+    pid_ = spawn_with_files(argv, env, log.string(), log.string());
     const std::regex listening("listening on (http://127\\.0\\.0\\.1:[0-9]+)");
     for (int i = 0; i < 300 && pid_ > 0 && url_.empty(); ++i) {
       std::smatch m;

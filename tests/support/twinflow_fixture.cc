@@ -9,6 +9,7 @@
 
 #include "scheduler/dag_loader.h"
 #include "scheduler/runner.h"
+#include "tests/support/spawn_process.h"
 #include "tests/support/test_database.h"
 
 extern char** environ;
@@ -82,8 +83,6 @@ std::vector<std::string> TwinflowTest::twinflow_env() const {
   return env;
 }
 
-namespace {
-
 pid_t spawn_with_files(const std::vector<std::string>& argv, const std::vector<std::string>& env,
                        const std::string& out_path, const std::string& err_path) {
   posix_spawn_file_actions_t actions;
@@ -111,8 +110,6 @@ pid_t spawn_with_files(const std::vector<std::string>& argv, const std::vector<s
   posix_spawnattr_destroy(&attr);
   return rc == 0 ? pid : -1;
 }
-
-}  // namespace
 
 CommandResult TwinflowTest::twinflow(const std::vector<std::string>& args) {
   std::vector<std::string> argv = {TWINFLOW_BINARY};
