@@ -1,6 +1,6 @@
 // The daemon and its controls:
 //   `twinflow scheduler [--once] [--dags-dir DIR] [--poll-ms N] [--grace S]
-//                       [--stale-after S] [--max-runs N] [-j N]`
+//                       [--stale-after S] [--max-runs N] [-j N] [--no-share-steps]`
 //   `twinflow trigger DAG [-p k=v]...`   enqueue a run for a scheduler
 //   `twinflow pause DAG` / `twinflow unpause DAG`   (a DAG name or file)
 // See scheduler/daemon.h for what a pass does.
@@ -28,6 +28,7 @@ using SteadyClock = std::chrono::steady_clock;
 
 struct SchedulerArgs {
   bool once = false;
+  bool no_share_steps = false;
   std::string dags_dir = "dags";
   int poll_ms = 2000;
   int grace_seconds = 60;
@@ -79,6 +80,7 @@ int run_scheduler(AppContext& ctx, const SchedulerArgs& args) {
   };
   options.log = log;
   options.max_parallel_runs = args.max_runs;
+  options.share_steps = !args.no_share_steps;
   // A database restart or failover is waited out, never fatal: running steps
   // go on and their results are recorded when it is back.
   options.reconnect = ReconnectPolicy::forever(log);
@@ -169,6 +171,8 @@ void add_scheduler_commands(CLI::App& app, AppContext& ctx, int* exit_code) {
       ->capture_default_str()
       ->check(CLI::Range(1, 256));
   cmd->add_option("-j,--jobs", args->jobs, "Steps to run at once in each run (default: cores)");
+  cmd->add_flag("--no-share-steps", args->no_share_steps,
+                "Neither offer ready steps beyond -j to other schedulers nor run theirs");
   cmd->callback([&ctx, exit_code, args] { *exit_code = run_scheduler(ctx, *args); });
   add_trigger_command(app, ctx, exit_code);
   add_pause_commands(app, ctx, exit_code);

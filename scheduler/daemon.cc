@@ -8,6 +8,7 @@
 #include "scheduler/recovery.h"
 #include "scheduler/runner.h"
 #include "scheduler/schedule_policy.h"
+#include "scheduler/step_helper.h"
 #include "util/error.h"
 
 namespace twinflow {
@@ -158,7 +159,11 @@ void SchedulerDaemon::drain_queue(Store& store, const std::function<bool()>& sto
                                   std::vector<int64_t>* executed) {
   while (!stop()) {
     std::optional<RunRecord> run = store.claim_queued_run(options_.executor.host, options_.pid);
-    if (!run) return;
+    if (!run) {
+      // No run waits: help with a step another scheduler's run offered.
+      if (options_.share_steps && help_with_one_step(store)) continue;
+      return;
+    }
     LogProgress log_progress(options_.log, run->id);
     std::unique_ptr<ProgressSink> lineage = openlineage_from_environment(store, log_progress);
     ProgressSink& progress = lineage ? *lineage : log_progress;
@@ -178,9 +183,28 @@ void SchedulerDaemon::drain_queue(Store& store, const std::function<bool()>& sto
   }
 }
 
-void SchedulerDaemon::execute_claimed(Store& store, const RunRecord& run, ProgressSink& progress) {
+ExecutorOptions SchedulerDaemon::executor_options() const {
   ExecutorOptions exec = options_.executor;
   exec.cancel_requested = options_.cancel_running;
+  exec.share_steps = options_.share_steps;
+  exec.claimer = options_.executor.host + ":" + std::to_string(options_.pid);
+  exec.claim_stale_after_seconds = static_cast<int>(options_.stale_after.count());
+  return exec;
+}
+
+bool SchedulerDaemon::help_with_one_step(Store& store) {
+  try {
+    StepHelper helper(store, blobs_, executor_options(), options_.log);
+    return helper.run_one();
+  } catch (const std::exception& e) {
+    // The step's owner sees its claim go stale and retries it elsewhere.
+    options_.log(std::string("could not run an offered step: ") + e.what());
+    return false;
+  }
+}
+
+void SchedulerDaemon::execute_claimed(Store& store, const RunRecord& run, ProgressSink& progress) {
+  ExecutorOptions exec = executor_options();
   if (run.trigger == "rerun" && run.parent_run_id) {
     // A resumed run: the parent's succeeded steps stand, the rest execute.
     PreparedRun rerun = prepare_rerun(store, *run.parent_run_id);

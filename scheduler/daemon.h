@@ -16,7 +16,10 @@
 //      FOR UPDATE SKIP LOCKED, so several schedulers share them and none runs
 //      twice, and executed here by the Executor: up to max_parallel_runs at
 //      once, each on a thread of its own (run_workers.h), so a long run does
-//      not hold back the others.
+//      not hold back the others. A run's ready steps beyond its --jobs are
+//      offered to every scheduler (executor.h); a run slot with no queued
+//      run takes one offered step of another scheduler's run (StepHelper),
+//      so several schedulers share the steps of one wide run too.
 // Paused DAGs (`twinflow pause`) fire and consume nothing.
 //
 // A run of the daemon's whose scheduler died (kill -9, a lost machine) is
@@ -72,6 +75,8 @@ struct DaemonOptions {
   int max_parallel_runs = 1;
   // How the run threads' own stores ride out a lost database.
   ReconnectPolicy reconnect;
+  // Offer ready steps beyond --jobs to other schedulers, and help with theirs.
+  bool share_steps = true;
 };
 
 // What one pass did.
@@ -112,6 +117,10 @@ class SchedulerDaemon {
   void drain_queue(Store& store, const std::function<bool()>& stop, std::vector<int64_t>* executed);
   void resume_interrupted(PassSummary& summary);
   void execute_claimed(Store& store, const RunRecord& run, ProgressSink& progress);
+  // Claims one step another scheduler's run offered and runs it; false when
+  // none was offered.
+  bool help_with_one_step(Store& store);
+  ExecutorOptions executor_options() const;
   std::vector<Dag> load_dags(PassSummary& summary) const;
 
   Store& store_;

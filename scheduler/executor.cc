@@ -1,20 +1,18 @@
 #include "scheduler/executor.h"
 
 #include <poll.h>
-#include <string.h>
 #include <unistd.h>
 
 #include <chrono>
-#include <fstream>
+#include <algorithm>
 #include <set>
 
+#include "scheduler/attempt.h"
 #include "scheduler/cache_key.h"
 #include "scheduler/plan.h"
 #include "scheduler/step_launcher.h"
 #include "scheduler/step_protocol.h"
 #include "util/error.h"
-
-extern char** environ;
 
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
@@ -39,75 +37,17 @@ double seconds_since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
 }
 
-std::string signal_name(int sig) {
-  const char* abbrev = sigabbrev_np(sig);
-  return abbrev ? std::string("SIG") + abbrev : "signal " + std::to_string(sig);
-}
-
-std::string format_duration(Millis d) {
-  auto ms = d.count();
-  if (ms % 1000 == 0) return std::to_string(ms / 1000) + "s";
-  return std::to_string(ms) + "ms";
-}
-
-// The last `max_lines` lines of a log, read from its end.
-std::string log_tail(const fs::path& path, int max_lines) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return "";
-  in.seekg(0, std::ios::end);
-  std::streamoff size = in.tellg();
-  std::streamoff start = std::max<std::streamoff>(0, size - 4096);
-  in.seekg(start);
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  while (!text.empty() && text.back() == '\n') text.pop_back();
-  size_t pos = text.size();
-  for (int n = 0; n < max_lines && pos != std::string::npos && pos > 0; ++n)
-    pos = text.rfind('\n', pos - 1);
-  return pos == std::string::npos || pos == 0 ? text : text.substr(pos + 1);
-}
-
-// Interruptions (a preempted Slurm job, a failed node) are retried without
-// consuming a retry, but not forever.
-constexpr int kMaxInterruptions = 5;
-
-// Why an attempt did not succeed, in words, and the attempt status to record.
-std::pair<std::string, std::string> describe_failure(const LaunchEnd& r, const Step& step) {
-  using O = LaunchEnd::Outcome;
-  switch (r.outcome) {
-    case O::kExited:
-      return {attempt_status::kFailed, "exited with code " + std::to_string(r.exit_code)};
-    case O::kSignaled:
-      return {attempt_status::kFailed, "killed by " + signal_name(r.signal)};
-    case O::kTimedOut:
-      if (!r.detail.empty()) return {attempt_status::kTimedOut, r.detail};  // e.g. Slurm's limit
-      return {attempt_status::kTimedOut,
-              "timed out after " + format_duration(step.timeout.value_or(Millis(0)))};
-    case O::kTerminated:
-      return {attempt_status::kCancelled, "cancelled"};
-    case O::kStartFailed:
-    case O::kFailed:
-      return {attempt_status::kFailed, r.detail};
-    case O::kInterrupted:
-      return {attempt_status::kInterrupted, r.detail};
-  }
-  return {attempt_status::kFailed, "unknown outcome"};
-}
-
-std::vector<std::string> inherited_environment() {
-  std::vector<std::string> env;
-  for (char** e = environ; *e; ++e) {
-    // A step must not inherit another step's protocol variables.
-    if (strncmp(*e, "TWINFLOW_", 9) == 0 && strncmp(*e, "TWINFLOW_HOME=", 14) != 0) continue;
-    env.emplace_back(*e);
-  }
-  return env;
-}
-
 }  // namespace
 
 // The state of one step's current attempt.
 struct StepExecution {
+  // Where the current attempt runs. Offered: waiting in step_offers for a
+  // claimer; remote: another scheduler claimed it.
+  enum class Place { kNone, kHere, kOffered, kRemote };
   std::string executor;  // "local" or "slurm"
+  Place place = Place::kNone;
+  bool claimed_offer = false;  // kHere: the attempt is an offer this executor claimed
+  bool announced = false;      // kRemote: step_started was reported
   int attempt = 0;
   int interruptions = 0;  // attempts that ended by no fault of the step
   int64_t step_run_id = 0;
@@ -139,6 +79,8 @@ struct Executor::Impl {
   void start_ready_steps();
   void resolve_executors();
   void start_attempt(int step);
+  bool prepare_attempt(int step);
+  void launch_attempt(int step);
   void submit(int step, const AttemptContext& context);
   bool adopt_slurm_job(int step);
   std::optional<std::vector<NamedVersion>> resolve_inputs(const Step& step, std::string& error);
@@ -148,10 +90,23 @@ struct Executor::Impl {
   void on_stdout_line(uint64_t tag, std::string_view line);
   void on_launch_end(const LaunchEnd& end);
   void on_attempt_succeeded(int step);
+  // `record` false: the scheduler that ran the attempt recorded its end.
   void on_attempt_failed(int step, const std::string& status, const std::string& reason,
-                         std::optional<int> exit_code, std::optional<int> signal);
+                         std::optional<int> exit_code, std::optional<int> signal,
+                         bool record = true);
   void fail_step_for_good(int step);
   void flush_metrics();
+
+  // Sharing steps with other schedulers (ExecutorOptions::share_steps).
+  bool claim_own_offer();
+  void offer_ready_steps();
+  bool has_shared_steps() const;
+  void watch_offers_if_due();
+  void on_claimed_offer(int step, const ClaimedOffer& offer);
+  void on_remote_end(int step, const ClaimedOffer& offer);
+  void revoke_stale_claim(int step, const ClaimedOffer& offer);
+  void withdraw_offers();
+  int step_index(const std::string& step_id) const;
 
   // Time and cancellation.
   Millis time_until_next_event() const;
@@ -173,6 +128,7 @@ struct Executor::Impl {
   std::optional<int64_t> resumes_run_id;
   std::vector<std::string> base_env;
   Clock::time_point next_heartbeat;
+  Clock::time_point next_offer_watch;
   bool cancelling = false;
   bool any_failed = false;
 };
@@ -209,6 +165,7 @@ std::string Executor::Impl::execute(const RunSeed& seed) {
     if (plan->finished()) break;
     for (const auto& end : launchers.wait(time_until_next_event())) on_launch_end(end);
     flush_metrics();
+    watch_offers_if_due();
     requeue_due_retries();
     heartbeat_if_due();
   }
@@ -236,10 +193,13 @@ void Executor::Impl::resolve_executors() {
 
 void Executor::Impl::start_ready_steps() {
   while (launchers.running() < static_cast<size_t>(std::max(1, options.jobs))) {
+    // Offers made earlier come first: they have waited longest.
+    if (claim_own_offer()) continue;
     auto step = plan->start_next();
-    if (!step) return;
+    if (!step) break;
     start_attempt(*step);
   }
+  if (options.share_steps) offer_ready_steps();
 }
 
 std::optional<std::vector<NamedVersion>> Executor::Impl::resolve_inputs(const Step& step,
@@ -284,27 +244,44 @@ bool Executor::Impl::try_cache(int step_index) {
 }
 
 void Executor::Impl::start_attempt(int step_index) {
+  if (!prepare_attempt(step_index)) return;
+  executions[step_index].place = StepExecution::Place::kHere;
+  launch_attempt(step_index);
+}
+
+// The part of starting an attempt that needs no process: inputs and the
+// cache. False when the attempt already ended (a cache hit, a missing input).
+bool Executor::Impl::prepare_attempt(int step_index) {
   const Step& step = dag.steps[step_index];
   auto& exec = executions[step_index];
   exec.attempt += 1;
   exec.pending_metrics.clear();
+  exec.claimed_offer = false;
+  exec.announced = false;
+  exec.place = StepExecution::Place::kNone;
+  exec.paths = attempt_paths(options.home, run_id, step.id, exec.attempt);
   std::string error;
   auto inputs = resolve_inputs(step, error);
   if (!inputs) {
     exec.started = Clock::now();
     exec.step_run_id = store.start_attempt(run_id, step.id, exec.attempt, options.host, 0, "", "");
     on_attempt_failed(step_index, attempt_status::kFailed, error, std::nullopt, std::nullopt);
-    return;
+    return false;
   }
   exec.inputs = std::move(*inputs);
   exec.cache_key.clear();
   if (step.cache.enabled && options.use_cache) {
     exec.cache_key =
         compute_cache_key(step, options.build_id, exec.inputs, fs::path(dag.file).parent_path());
-    if (try_cache(step_index)) return;
+    if (try_cache(step_index)) return false;
   }
+  return true;
+}
+
+void Executor::Impl::launch_attempt(int step_index) {
+  const Step& step = dag.steps[step_index];
+  auto& exec = executions[step_index];
   if (exec.executor == "slurm" && adopt_slurm_job(step_index)) return;
-  exec.paths = attempt_paths(options.home, run_id, step.id, exec.attempt);
   AttemptContext context{
       run_id, dag.name, &step, exec.attempt, exec.inputs, options.database_url, options.home};
   write_context(context, exec.paths);
@@ -314,20 +291,9 @@ void Executor::Impl::start_attempt(int step_index) {
 void Executor::Impl::submit(int step_index, const AttemptContext& context) {
   const Step& step = dag.steps[step_index];
   auto& exec = executions[step_index];
-  AttemptLaunch launch;
-  ProcessSpec& spec = launch.process;
-  spec.tag = static_cast<uint64_t>(step_index);
-  spec.argv = step_argv(step, options.self_exe);
-  spec.env = base_env;
-  for (auto& var : protocol_environment(context, exec.paths)) spec.env.push_back(std::move(var));
-  spec.cwd = exec.paths.dir.string();
-  spec.log_path = exec.paths.log.string();
-  spec.timeout = step.timeout;
-  spec.kill_grace = options.kill_grace;
-  launch.slurm = step.slurm;
-  launch.job_name =
-      "twinflow-" + std::to_string(run_id) + "-" + step.id + "-" + std::to_string(exec.attempt);
-  launch.exit_file = (exec.paths.dir / "exit_status").string();
+  AttemptLaunch launch = make_attempt_launch(step, context, exec.paths, options, base_env,
+                                             static_cast<uint64_t>(step_index));
+  const ProcessSpec& spec = launch.process;
   const bool on_slurm = exec.executor == "slurm";
   exec.started = Clock::now();
   // A Slurm attempt is recorded before it is submitted, and its job id right
@@ -402,6 +368,12 @@ void Executor::Impl::on_launch_end(const LaunchEnd& result) {
   int step_index = static_cast<int>(result.tag);
   const Step& step = dag.steps[step_index];
   flush_metrics();
+  auto& exec = executions[step_index];
+  exec.place = StepExecution::Place::kNone;
+  if (exec.claimed_offer) {
+    exec.claimed_offer = false;
+    store.settle_offer(run_id, step.id, exec.attempt);
+  }
   if (result.outcome == LaunchEnd::Outcome::kExited && result.exit_code == 0) {
     try {
       on_attempt_succeeded(step_index);
@@ -424,21 +396,7 @@ void Executor::Impl::on_attempt_succeeded(int step_index) {
   const Step& step = dag.steps[step_index];
   auto& exec = executions[step_index];
   AttemptResult result = collect_result(step, exec.paths);
-  std::vector<OutputToRecord> outputs;
-  for (const auto& produced : result.outputs) {
-    fs::path source = produced.path;
-    // Outputs outside the attempt's own directory are copied, never moved:
-    // they may be the user's files.
-    auto rel = fs::relative(source, exec.paths.output_dir);
-    if (rel.empty() || rel.native().starts_with("..")) {
-      fs::path copy = exec.paths.dir / (".import." + produced.decl->name);
-      fs::copy(source, copy, fs::copy_options::recursive);
-      source = copy;
-    }
-    BlobRef blob = blobs.put(source);
-    outputs.push_back({produced.decl->name, produced.decl->artifact, produced.decl->type,
-                       blob.content_hash, blob.path.string(), blob.size_bytes, produced.metadata});
-  }
+  std::vector<OutputToRecord> outputs = store_outputs(result, exec.paths, blobs);
   store.record_metrics(exec.step_run_id, result.metrics);
   outputs_by_step[step.id] =
       store.end_attempt_succeeded(run_id, step.id, exec.step_run_id, exec.inputs, outputs);
@@ -449,29 +407,25 @@ void Executor::Impl::on_attempt_succeeded(int step_index) {
 
 void Executor::Impl::on_attempt_failed(int step_index, const std::string& status,
                                        const std::string& reason, std::optional<int> exit_code,
-                                       std::optional<int> signal) {
+                                       std::optional<int> signal, bool record) {
   const Step& step = dag.steps[step_index];
   auto& exec = executions[step_index];
-  bool cancelled = status == attempt_status::kCancelled || cancelling;
-  bool interrupted =
-      status == attempt_status::kInterrupted && exec.interruptions < kMaxInterruptions;
-  if (interrupted) ++exec.interruptions;
-  int retry_number = exec.attempt - exec.interruptions;  // retries consumed, counting this one
-  bool will_retry = !cancelled && (interrupted || retry_number <= step.retries.count);
-  Millis delay = !will_retry || interrupted ? Millis(0) : step.retries.delay_before(retry_number);
-  std::string step_state = will_retry  ? step_status::kRetrying
-                           : cancelled ? step_status::kCancelled
-                                       : step_status::kFailed;
-  store.end_attempt_unsuccessfully(run_id, step.id, exec.step_run_id,
-                                   {status, exit_code, signal, reason}, step_state);
-  progress.step_ended(step, {exec.attempt, seconds_since(exec.started), status, reason, will_retry,
-                             delay, exec.paths.log.string(), log_tail(exec.paths.log, 5)});
-  if (will_retry) {
+  exec.place = StepExecution::Place::kNone;
+  RetryDecision next =
+      decide_after_failure(step, exec.attempt, exec.interruptions, status, cancelling);
+  if (next.counts_as_interruption) ++exec.interruptions;
+  if (record)
+    store.end_attempt_unsuccessfully(run_id, step.id, exec.step_run_id,
+                                     {status, exit_code, signal, reason}, next.step_state);
+  progress.step_ended(step, {exec.attempt, seconds_since(exec.started), status, reason,
+                             next.will_retry, next.delay, exec.paths.log.string(),
+                             log_tail(exec.paths.log, 5)});
+  if (next.will_retry) {
     plan->release_for_retry(step_index);
-    retries_due.emplace(Clock::now() + delay, step_index);
+    retries_due.emplace(Clock::now() + next.delay, step_index);
     return;
   }
-  if (!cancelled) any_failed = true;
+  if (next.step_state != step_status::kCancelled) any_failed = true;
   fail_step_for_good(step_index);
 }
 
@@ -491,6 +445,7 @@ Millis Executor::Impl::time_until_next_event() const {
   auto now = Clock::now();
   auto next = next_heartbeat;
   if (!retries_due.empty()) next = std::min(next, retries_due.begin()->first);
+  if (has_shared_steps()) next = std::min(next, next_offer_watch);
   auto wait = std::chrono::duration_cast<Millis>(next - now);
   return std::clamp(wait, Millis(0), options.heartbeat_interval);
 }
@@ -519,6 +474,7 @@ void Executor::Impl::begin_cancel(const std::string& why) {
     plan->requeue(step_index);
   }
   retries_due.clear();
+  if (options.share_steps) withdraw_offers();
   std::vector<const Step*> skipped;
   std::vector<std::string> ids;
   for (int s : plan->skip_unfinished()) {
@@ -528,6 +484,155 @@ void Executor::Impl::begin_cancel(const std::string& why) {
   store.set_steps_status(run_id, ids, step_status::kCancelled);
   if (!skipped.empty()) progress.steps_skipped(skipped, step_status::kCancelled);
   launchers.terminate_all();
+}
+
+// --- Sharing steps with other schedulers (ExecutorOptions::share_steps) ------
+
+int Executor::Impl::step_index(const std::string& step_id) const {
+  for (size_t i = 0; i < dag.steps.size(); ++i)
+    if (dag.steps[i].id == step_id) return static_cast<int>(i);
+  return -1;
+}
+
+bool Executor::Impl::has_shared_steps() const {
+  return std::any_of(executions.begin(), executions.end(), [](const StepExecution& e) {
+    return e.place == StepExecution::Place::kOffered || e.place == StepExecution::Place::kRemote;
+  });
+}
+
+// Takes back one of this run's offers nobody claimed yet, and runs it here.
+bool Executor::Impl::claim_own_offer() {
+  if (!options.share_steps) return false;
+  const bool any_offered =
+      std::any_of(executions.begin(), executions.end(),
+                  [](const StepExecution& e) { return e.place == StepExecution::Place::kOffered; });
+  if (!any_offered) return false;
+  std::optional<StepOffer> claim = store.claim_step_offer(options.claimer, run_id);
+  if (!claim) return false;
+  const int index = step_index(claim->step_id);
+  if (index < 0 || executions[index].place != StepExecution::Place::kOffered ||
+      executions[index].attempt != claim->attempt) {
+    store.settle_offer(run_id, claim->step_id, claim->attempt);  // not waited for any more
+    return true;
+  }
+  auto& exec = executions[index];
+  exec.place = StepExecution::Place::kHere;
+  exec.claimed_offer = true;
+  launch_attempt(index);
+  return true;
+}
+
+// Every ready step this executor has no slot for is offered to all
+// schedulers. Steps on a cluster are not: Slurm spreads them already.
+void Executor::Impl::offer_ready_steps() {
+  std::vector<StepOffer> offers;
+  std::vector<int> not_shared;
+  while (auto step = plan->start_next()) {
+    if (executions[*step].executor != "local") {
+      not_shared.push_back(*step);
+      continue;
+    }
+    if (!prepare_attempt(*step)) continue;  // a cache hit, or a missing input
+    auto& exec = executions[*step];
+    exec.place = StepExecution::Place::kOffered;
+    offers.push_back({run_id, dag.steps[*step].id, exec.attempt, exec.interruptions,
+                      exec.executor, exec.cache_key, exec.inputs});
+  }
+  for (int step : not_shared) {
+    plan->release_for_retry(step);  // back to ready, for a slot here
+    plan->requeue(step);
+  }
+  if (offers.empty()) return;
+  store.offer_steps(offers);
+  next_offer_watch = std::min(next_offer_watch, Clock::now() + options.offer_poll_interval);
+}
+
+void Executor::Impl::watch_offers_if_due() {
+  if (!has_shared_steps() || Clock::now() < next_offer_watch) return;
+  next_offer_watch = Clock::now() + options.offer_poll_interval;
+  for (const ClaimedOffer& offer : store.claimed_offers(run_id, options.claim_stale_after_seconds)) {
+    const int index = step_index(offer.step_id);
+    if (index >= 0) on_claimed_offer(index, offer);
+  }
+}
+
+void Executor::Impl::on_claimed_offer(int step_index, const ClaimedOffer& offer) {
+  using Place = StepExecution::Place;
+  auto& exec = executions[step_index];
+  if (exec.attempt != offer.attempt || (exec.place != Place::kOffered && exec.place != Place::kRemote)) {
+    // This executor's own claim (settled when it ends), or a row of an
+    // attempt already dealt with.
+    if (!(exec.place == Place::kHere && exec.attempt == offer.attempt))
+      store.settle_offer(run_id, offer.step_id, offer.attempt);
+    return;
+  }
+  exec.place = Place::kRemote;
+  if (offer.step_run_id && !exec.announced) {
+    exec.announced = true;
+    exec.step_run_id = *offer.step_run_id;
+    exec.started = Clock::now();
+    progress.step_started(dag.steps[step_index], exec.attempt, offer.log_path);
+  }
+  if (!offer.attempt_status.empty() && offer.attempt_status != attempt_status::kRunning) {
+    on_remote_end(step_index, offer);
+    return;
+  }
+  // A claim that never started, in a run being cancelled, will not start.
+  const bool unstarted_in_cancel = cancelling && !offer.step_run_id;
+  if (offer.stale || unstarted_in_cancel) revoke_stale_claim(step_index, offer);
+}
+
+// Another scheduler recorded the attempt's end; the retry is decided here.
+void Executor::Impl::on_remote_end(int step_index, const ClaimedOffer& offer) {
+  const Step& step = dag.steps[step_index];
+  auto& exec = executions[step_index];
+  exec.step_run_id = *offer.step_run_id;
+  store.settle_offer(run_id, step.id, offer.attempt);
+  if (offer.attempt_status != attempt_status::kSucceeded) {
+    on_attempt_failed(step_index, offer.attempt_status, offer.error, offer.exit_code,
+                      offer.signal, /*record=*/false);
+    return;
+  }
+  exec.place = StepExecution::Place::kNone;
+  outputs_by_step[step.id] = store.outputs_of_step_run(exec.step_run_id);
+  progress.step_ended(step, {exec.attempt, seconds_since(exec.started), attempt_status::kSucceeded,
+                             "", false, Millis(0), offer.log_path, ""});
+  plan->finish(step_index, true);
+}
+
+// The claimer stopped heartbeating (it died, or froze): its attempt is
+// recorded interrupted and the step retried, here or by another scheduler.
+// Revoking first makes sure the claimer can record nothing from now on.
+void Executor::Impl::revoke_stale_claim(int step_index, const ClaimedOffer& offer) {
+  const Step& step = dag.steps[step_index];
+  auto& exec = executions[step_index];
+  Store::RevokedClaim revoked =
+      store.revoke_stale_claim(run_id, step.id, offer.attempt, options.claim_stale_after_seconds,
+                               /*even_if_fresh=*/cancelling);
+  if (!revoked.revoked) return;  // it ended meanwhile: the next look sees how
+  exec.step_run_id = revoked.step_run_id
+                         ? *revoked.step_run_id
+                         : store.start_attempt(run_id, step.id, exec.attempt, options.host, 0,
+                                               exec.paths.log.string(), exec.cache_key);
+  store.settle_offer(run_id, step.id, offer.attempt);
+  const std::string why = cancelling ? "cancelled before it started"
+                                     : "scheduler " + offer.claimed_by +
+                                           ", which claimed the step, stopped heartbeating";
+  on_attempt_failed(step_index, cancelling ? attempt_status::kCancelled : attempt_status::kInterrupted,
+                    why, std::nullopt, std::nullopt);
+}
+
+// Cancelling: offers nobody claimed go back to waiting (to be skipped as
+// cancelled); claimers of the others are asked to stop.
+void Executor::Impl::withdraw_offers() {
+  for (const auto& [step_id, attempt] : store.withdraw_offers(run_id)) {
+    const int index = step_index(step_id);
+    if (index < 0) continue;
+    auto& exec = executions[index];
+    if (exec.place != StepExecution::Place::kOffered || exec.attempt != attempt) continue;
+    exec.place = StepExecution::Place::kNone;
+    plan->release_for_retry(index);
+  }
 }
 
 }  // namespace twinflow

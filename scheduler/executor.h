@@ -8,6 +8,14 @@
 // independent branches go on. Cancellation (a signal on the wake fd, or
 // `twinflow cancel` seen at a heartbeat) terminates the running steps and
 // records the run cancelled.
+//
+// With ExecutorOptions::share_steps, the steps of a run spread over several
+// schedulers: ready steps beyond this scheduler's job slots are offered in
+// the database (store: offer_steps), claimed by whichever scheduler has a
+// slot first (StepHelper, step_helper.h, or this executor itself), and the
+// attempts others run are followed through the database: their ends, and
+// their claimers' heartbeats (a stale claim is revoked and retried as an
+// interruption).
 #pragma once
 
 #include <filesystem>
@@ -42,6 +50,15 @@ struct ExecutorOptions {
   std::string default_executor = executor_from_environment();
   Millis slurm_poll_interval{1000};  // the slowest squeue poll while jobs run
   std::function<bool()> cancel_requested = [] { return false; };
+
+  // Step sharing (the daemon; step_offers). With it on, the ready local
+  // steps this executor has no job slot for are offered to every scheduler;
+  // it claims them back as its slots free up, with FOR UPDATE SKIP LOCKED,
+  // and watches those another scheduler claimed.
+  bool share_steps = false;
+  std::string claimer;                // this scheduler: "host:pid"
+  Millis offer_poll_interval{50};     // how often claimed offers are looked at
+  int claim_stale_after_seconds = 60; // a claim whose heartbeat is older is revoked
 };
 
 // What a run starts from: in a rerun, the steps not to execute again and the

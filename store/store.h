@@ -20,6 +20,7 @@
 
 #include "store/feature_records.h"
 #include "store/model_records.h"
+#include "store/offer_records.h"
 #include "store/reconnect.h"
 #include "store/records.h"
 
@@ -306,6 +307,50 @@ class Store {
   // as needing no adopter.
   void close_slurm_attempt(int64_t step_run_id);
   // ---- end of Slurm step runs ----
+
+  // ---- Shared steps (store/store_offers.cc, migrations/0009_step_offers.sql) ----
+  // The owner of a run offers ready steps it has no job slot for; any
+  // scheduler claims them. Records one offer per attempt and notifies
+  // twinflow_events so idle schedulers wake.
+  void offer_steps(const std::vector<StepOffer>& offers);
+  // Claims the oldest open offer of a running run (of `run_id` only, when
+  // given) for `claimer` ("host:pid") with FOR UPDATE SKIP LOCKED: two
+  // schedulers never claim the same offer.
+  std::optional<StepOffer> claim_step_offer(const std::string& claimer,
+                                            std::optional<int64_t> run_id = std::nullopt);
+  // Records the claimed attempt as running (start_attempt) and links it to
+  // the claim, in one transaction; nullopt when the claim was revoked or
+  // cancelled, or the run ended, meanwhile: the claimer must not run it.
+  std::optional<int64_t> start_claimed_attempt(const StepOffer& claim, const std::string& claimer,
+                                               const std::string& host, int pid,
+                                               const std::string& log_path);
+  // The claimer's heartbeat for the attempt it runs; true: it must stop (the
+  // claim was revoked, the owner cancels, or the run is no longer running).
+  bool heartbeat_claim(const StepOffer& claim, const std::string& claimer);
+  // The offers of a run that someone claimed and the owner has not settled,
+  // with their attempts' states; `stale` past the heartbeat limit.
+  std::vector<ClaimedOffer> claimed_offers(int64_t run_id, int stale_after_seconds);
+  // The owner has taken note of the offer's end.
+  void settle_offer(int64_t run_id, const std::string& step_id, int attempt);
+  // Revokes a claim whose heartbeat is stale (or, `even_if_fresh`, one whose
+  // attempt was not recorded yet) and whose attempt, if recorded, still
+  // runs; the claimer's start and heartbeat are refused from then on.
+  struct RevokedClaim {
+    bool revoked = false;
+    std::optional<int64_t> step_run_id;  // the claimer's attempt, when recorded
+  };
+  RevokedClaim revoke_stale_claim(int64_t run_id, const std::string& step_id, int attempt,
+                                  int stale_after_seconds, bool even_if_fresh = false);
+  // Cancelling a run: offers nobody claimed are withdrawn (returned as
+  // step id and attempt), claimed ones are asked to stop.
+  std::vector<std::pair<std::string, int>> withdraw_offers(int64_t run_id);
+
+ private:
+  std::optional<StepOffer> claim_step_offer_once(const std::string& claimer,
+                                                 std::optional<int64_t> run_id);
+
+ public:
+  // ---- end of shared steps ----
 };
 
 }  // namespace twinflow
