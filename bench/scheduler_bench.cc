@@ -15,9 +15,15 @@
 //    executing one run at a time, one executing four at once, and two
 //    executing four each (`twinflow scheduler --once --max-runs N`); steps
 //    per second of wall time.
+// 3. One wide run: a run of W independent steps (no-op, then 200 ms sleeps)
+//    queued for daemons already running with -j 2: one with step sharing
+//    off, one with it on (alone: its offers come back to itself), and two
+//    (the second runs the steps the first offers). Wall time from the
+//    enqueue to the run's end, steps per second, and how many steps each
+//    scheduler claimed.
 //
 // Database: TWINFLOW_DATABASE_URL, else an embedded cluster in a temp home.
-// TWINFLOW_BENCH_SMALL=1 (CI) uses N = 10, M = 50.
+// TWINFLOW_BENCH_SMALL=1 (CI) uses N = 10, M = 50, W = 40 and 10.
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -208,6 +214,73 @@ void bench_throughput(Store& store, const Dag& dag, const fs::path& home, const 
       seconds, runs / seconds);
 }
 
+Dag wide_dag(const fs::path& dir, int width, const std::string& command) {
+  fs::create_directories(dir);
+  const fs::path file = dir / "wide.yaml";
+  std::ofstream out(file);
+  out << "name: wide\nsteps:\n";
+  for (int i = 0; i < width; ++i)
+    out << "  - id: s" << i << "\n    cache: false\n    command: '" << command << "'\n";
+  out.close();
+  LoadResult loaded = load_dag_file(file.string());
+  if (!loaded.ok()) {
+    std::fprintf(stderr, "%s", format_diagnostics(loaded.diagnostics).c_str());
+    std::exit(1);
+  }
+  return *loaded.dag;
+}
+
+void wait_for_schedulers(pqxx::connection& c, int n) {
+  for (int i = 0; i < 400; ++i) {
+    pqxx::nontransaction tx(c);
+    if (tx.exec1("SELECT count(*) FROM schedulers WHERE stopped_at IS NULL")[0].as<int>() >= n)
+      break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(25));
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // past their first pass
+}
+
+void bench_wide_run(Store& store, const fs::path& home, const std::string& url, int width,
+                    const std::string& command, int schedulers, bool share) {
+  const Dag dag = wide_dag(home / "wide-dags", width, command);
+  const fs::path empty = home / "no-dags";
+  fs::create_directories(empty);
+  pqxx::connection c(url);
+  {
+    pqxx::nontransaction tx(c);
+    tx.exec("UPDATE schedulers SET stopped_at = now() WHERE stopped_at IS NULL");
+  }
+  std::vector<pid_t> pids;
+  for (int i = 0; i < schedulers; ++i) {
+    std::vector<std::string> args = {"scheduler", "--dags-dir", empty.string(), "--poll-ms",
+                                     "1000",      "-j",         "2",            "--max-runs", "2"};
+    if (!share) args.push_back("--no-share-steps");
+    pids.push_back(spawn(args, home, url, home / "wide.log"));
+  }
+  wait_for_schedulers(c, schedulers);
+  const auto start = Clock::now();
+  const int64_t run_id = *store.enqueue_run(new_run_of(dag, "api"), {});
+  std::string status = "queued";
+  while (status == "queued" || status == "running") {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    status = store.find_run(run_id)->status;
+  }
+  const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  for (pid_t pid : pids) ::kill(pid, SIGTERM);
+  for (pid_t pid : pids) ::waitpid(pid, nullptr, 0);
+  pqxx::nontransaction tx(c);
+  auto claims = tx.exec_params(
+      "SELECT count(*) FILTER (WHERE o.claimed_by = r.host || ':' || r.pid), "
+      "count(*) FILTER (WHERE o.claimed_by <> r.host || ':' || r.pid) "
+      "FROM step_offers o JOIN runs r ON r.id = o.run_id WHERE o.run_id = $1",
+      run_id)[0];
+  std::printf(
+      "one run of %d '%s' steps, %d scheduler%s -j 2, sharing %s: %s in %.2f s, %.0f steps/s; "
+      "offers taken back by the owner %d, run by another scheduler %d\n",
+      width, command.c_str(), schedulers, schedulers == 1 ? "" : "s", share ? "on" : "off",
+      status.c_str(), seconds, width / seconds, claims[0].as<int>(), claims[1].as<int>());
+}
+
 }  // namespace
 
 int main() {
@@ -236,6 +309,13 @@ int main() {
     bench_throughput(store, dag, home, url, small ? 50 : 500, 1, 1);
     bench_throughput(store, dag, home, url, small ? 50 : 500, 1, 4);
     bench_throughput(store, dag, home, url, small ? 50 : 500, 2, 4);
+    for (const auto& [width, command] :
+         {std::pair{small ? 40 : 200, std::string("true")},
+          std::pair{small ? 10 : 40, std::string("sleep 0.2")}}) {
+      bench_wide_run(store, home, url, width, command, 1, false);
+      bench_wide_run(store, home, url, width, command, 1, true);
+      bench_wide_run(store, home, url, width, command, 2, true);
+    }
   }
   if (cluster) cluster->stop();
   fs::remove_all(home);

@@ -99,6 +99,7 @@ struct Executor::Impl {
 
   // Sharing steps with other schedulers (ExecutorOptions::share_steps).
   bool claim_own_offer();
+  bool another_scheduler_may_help();
   void offer_ready_steps();
   bool has_shared_steps() const;
   void watch_offers_if_due();
@@ -129,6 +130,8 @@ struct Executor::Impl {
   std::vector<std::string> base_env;
   Clock::time_point next_heartbeat;
   Clock::time_point next_offer_watch;
+  Clock::time_point next_helper_check;  // another_scheduler_may_help's answer holds until then
+  bool helper_alive = false;
   bool cancelling = false;
   bool any_failed = false;
 };
@@ -522,9 +525,19 @@ bool Executor::Impl::claim_own_offer() {
   return true;
 }
 
+// Asked at most once a second: a scheduler alone keeps its ready steps in
+// its plan rather than pay for offers that only it would claim back.
+bool Executor::Impl::another_scheduler_may_help() {
+  if (Clock::now() < next_helper_check) return helper_alive;
+  next_helper_check = Clock::now() + std::chrono::seconds(1);
+  helper_alive = store.other_schedulers_alive(options.claimer, options.claim_stale_after_seconds);
+  return helper_alive;
+}
+
 // Every ready step this executor has no slot for is offered to all
 // schedulers. Steps on a cluster are not: Slurm spreads them already.
 void Executor::Impl::offer_ready_steps() {
+  if (!plan->has_ready() || !another_scheduler_may_help()) return;
   std::vector<StepOffer> offers;
   std::vector<int> not_shared;
   while (auto step = plan->start_next()) {

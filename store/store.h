@@ -350,6 +350,9 @@ class Store {
                                                  std::optional<int64_t> run_id);
 
  public:
+  // Whether a scheduler other than `claimer` ("host:pid") heartbeat within
+  // the last `within_seconds`: only then is offering steps worth its cost.
+  bool other_schedulers_alive(const std::string& claimer, int within_seconds);
   // ---- end of shared steps ----
 };
 

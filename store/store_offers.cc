@@ -210,6 +210,19 @@ Store::RevokedClaim Store::revoke_stale_claim(int64_t run_id, const std::string&
   });
 }
 
+bool Store::other_schedulers_alive(const std::string& claimer, int within_seconds) {
+  return impl_->durable("other_schedulers_alive", [&]() -> bool {
+    pqxx::nontransaction tx(impl_->connection);
+    return tx
+        .exec_params1(
+            "SELECT EXISTS (SELECT 1 FROM schedulers WHERE stopped_at IS NULL "
+            "AND heartbeat_at > now() - make_interval(secs => $2) "
+            "AND host || ':' || pid <> $1)",
+            claimer, within_seconds)[0]
+        .as<bool>();
+  });
+}
+
 std::vector<std::pair<std::string, int>> Store::withdraw_offers(int64_t run_id) {
   return impl_->durable("withdraw_offers", [&]() -> std::vector<std::pair<std::string, int>> {
     pqxx::work tx(impl_->connection);
