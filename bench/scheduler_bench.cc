@@ -252,8 +252,8 @@ void bench_wide_run(Store& store, const fs::path& home, const std::string& url, 
   }
   std::vector<pid_t> pids;
   for (int i = 0; i < schedulers; ++i) {
-    std::vector<std::string> args = {"scheduler", "--dags-dir", empty.string(), "--poll-ms",
-                                     "1000",      "-j",         "2",            "--max-runs", "2"};
+    std::vector<std::string> args = {"scheduler", "--dags-dir", empty.string(), "--poll-ms", "1000",
+                                     "-j",        "2",          "--max-runs",   "2"};
     if (!share) args.push_back("--no-share-steps");
     pids.push_back(spawn(args, home, url, home / "wide.log"));
   }
@@ -309,9 +309,8 @@ int main() {
     bench_throughput(store, dag, home, url, small ? 50 : 500, 1, 1);
     bench_throughput(store, dag, home, url, small ? 50 : 500, 1, 4);
     bench_throughput(store, dag, home, url, small ? 50 : 500, 2, 4);
-    for (const auto& [width, command] :
-         {std::pair{small ? 40 : 200, std::string("true")},
-          std::pair{small ? 10 : 40, std::string("sleep 0.2")}}) {
+    for (const auto& [width, command] : {std::pair{small ? 40 : 200, std::string("true")},
+                                         std::pair{small ? 10 : 40, std::string("sleep 0.2")}}) {
       bench_wide_run(store, home, url, width, command, 1, false);
       bench_wide_run(store, home, url, width, command, 1, true);
       bench_wide_run(store, home, url, width, command, 2, true);

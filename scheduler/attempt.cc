@@ -59,9 +59,9 @@ RetryDecision decide_after_failure(const Step& step, int attempt, int interrupti
   d.will_retry = !cancelled && (d.counts_as_interruption || retry_number <= step.retries.count);
   d.delay = !d.will_retry || d.counts_as_interruption ? Millis(0)
                                                       : step.retries.delay_before(retry_number);
-  d.step_state = d.will_retry  ? step_status::kRetrying
-                 : cancelled   ? step_status::kCancelled
-                               : step_status::kFailed;
+  d.step_state = d.will_retry ? step_status::kRetrying
+                 : cancelled  ? step_status::kCancelled
+                              : step_status::kFailed;
   return d;
 }
 

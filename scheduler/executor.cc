@@ -3,8 +3,8 @@
 #include <poll.h>
 #include <unistd.h>
 
-#include <chrono>
 #include <algorithm>
+#include <chrono>
 #include <set>
 
 #include "scheduler/attempt.h"
@@ -420,9 +420,9 @@ void Executor::Impl::on_attempt_failed(int step_index, const std::string& status
   if (record)
     store.end_attempt_unsuccessfully(run_id, step.id, exec.step_run_id,
                                      {status, exit_code, signal, reason}, next.step_state);
-  progress.step_ended(step, {exec.attempt, seconds_since(exec.started), status, reason,
-                             next.will_retry, next.delay, exec.paths.log.string(),
-                             log_tail(exec.paths.log, 5)});
+  progress.step_ended(
+      step, {exec.attempt, seconds_since(exec.started), status, reason, next.will_retry, next.delay,
+             exec.paths.log.string(), log_tail(exec.paths.log, 5)});
   if (next.will_retry) {
     plan->release_for_retry(step_index);
     retries_due.emplace(Clock::now() + next.delay, step_index);
@@ -548,8 +548,8 @@ void Executor::Impl::offer_ready_steps() {
     if (!prepare_attempt(*step)) continue;  // a cache hit, or a missing input
     auto& exec = executions[*step];
     exec.place = StepExecution::Place::kOffered;
-    offers.push_back({run_id, dag.steps[*step].id, exec.attempt, exec.interruptions,
-                      exec.executor, exec.cache_key, exec.inputs});
+    offers.push_back({run_id, dag.steps[*step].id, exec.attempt, exec.interruptions, exec.executor,
+                      exec.cache_key, exec.inputs});
   }
   for (int step : not_shared) {
     plan->release_for_retry(step);  // back to ready, for a slot here
@@ -563,7 +563,8 @@ void Executor::Impl::offer_ready_steps() {
 void Executor::Impl::watch_offers_if_due() {
   if (!has_shared_steps() || Clock::now() < next_offer_watch) return;
   next_offer_watch = Clock::now() + options.offer_poll_interval;
-  for (const ClaimedOffer& offer : store.claimed_offers(run_id, options.claim_stale_after_seconds)) {
+  for (const ClaimedOffer& offer :
+       store.claimed_offers(run_id, options.claim_stale_after_seconds)) {
     const int index = step_index(offer.step_id);
     if (index >= 0) on_claimed_offer(index, offer);
   }
@@ -572,7 +573,8 @@ void Executor::Impl::watch_offers_if_due() {
 void Executor::Impl::on_claimed_offer(int step_index, const ClaimedOffer& offer) {
   using Place = StepExecution::Place;
   auto& exec = executions[step_index];
-  if (exec.attempt != offer.attempt || (exec.place != Place::kOffered && exec.place != Place::kRemote)) {
+  if (exec.attempt != offer.attempt ||
+      (exec.place != Place::kOffered && exec.place != Place::kRemote)) {
     // This executor's own claim (settled when it ends), or a row of an
     // attempt already dealt with.
     if (!(exec.place == Place::kHere && exec.attempt == offer.attempt))
@@ -602,8 +604,8 @@ void Executor::Impl::on_remote_end(int step_index, const ClaimedOffer& offer) {
   exec.step_run_id = *offer.step_run_id;
   store.settle_offer(run_id, step.id, offer.attempt);
   if (offer.attempt_status != attempt_status::kSucceeded) {
-    on_attempt_failed(step_index, offer.attempt_status, offer.error, offer.exit_code,
-                      offer.signal, /*record=*/false);
+    on_attempt_failed(step_index, offer.attempt_status, offer.error, offer.exit_code, offer.signal,
+                      /*record=*/false);
     return;
   }
   exec.place = StepExecution::Place::kNone;
@@ -631,8 +633,9 @@ void Executor::Impl::revoke_stale_claim(int step_index, const ClaimedOffer& offe
   const std::string why = cancelling ? "cancelled before it started"
                                      : "scheduler " + offer.claimed_by +
                                            ", which claimed the step, stopped heartbeating";
-  on_attempt_failed(step_index, cancelling ? attempt_status::kCancelled : attempt_status::kInterrupted,
-                    why, std::nullopt, std::nullopt);
+  on_attempt_failed(step_index,
+                    cancelling ? attempt_status::kCancelled : attempt_status::kInterrupted, why,
+                    std::nullopt, std::nullopt);
 }
 
 // Cancelling: offers nobody claimed go back to waiting (to be skipped as

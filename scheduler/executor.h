@@ -56,9 +56,9 @@ struct ExecutorOptions {
   // it claims them back as its slots free up, with FOR UPDATE SKIP LOCKED,
   // and watches those another scheduler claimed.
   bool share_steps = false;
-  std::string claimer;                // this scheduler: "host:pid"
-  Millis offer_poll_interval{50};     // how often claimed offers are looked at
-  int claim_stale_after_seconds = 60; // a claim whose heartbeat is older is revoked
+  std::string claimer;                 // this scheduler: "host:pid"
+  Millis offer_poll_interval{50};      // how often claimed offers are looked at
+  int claim_stale_after_seconds = 60;  // a claim whose heartbeat is older is revoked
 };
 
 // What a run starts from: in a rerun, the steps not to execute again and the

@@ -64,8 +64,8 @@ void StepHelper::run_claimed(const StepOffer& claim) {
   }
   const Step& step = step_of(dag, claim);
   AttemptPaths paths = attempt_paths(options_.home, claim.run_id, step.id, claim.attempt);
-  AttemptContext context{claim.run_id, dag.name,      &step, claim.attempt,
-                         claim.inputs, options_.database_url, options_.home};
+  AttemptContext context{claim.run_id,          dag.name,     &step, claim.attempt, claim.inputs,
+                         options_.database_url, options_.home};
   write_context(context, paths);
 
   std::vector<MetricPoint> pending_metrics;
@@ -97,10 +97,9 @@ void StepHelper::run_claimed(const StepOffer& claim) {
   std::optional<LaunchEnd> end;
   Clock::time_point next_heartbeat = Clock::now() + options_.heartbeat_interval;
   while (!end) {
-    auto until_heartbeat =
-        std::chrono::duration_cast<Millis>(next_heartbeat - Clock::now());
-    for (LaunchEnd& e : launchers.wait(std::clamp(until_heartbeat, Millis(0),
-                                                  options_.heartbeat_interval)))
+    auto until_heartbeat = std::chrono::duration_cast<Millis>(next_heartbeat - Clock::now());
+    for (LaunchEnd& e :
+         launchers.wait(std::clamp(until_heartbeat, Millis(0), options_.heartbeat_interval)))
       end = std::move(e);
     if (!pending_metrics.empty()) {
       store_.record_metrics(*step_run_id, pending_metrics);

@@ -94,10 +94,10 @@ class StepSharingTest : public TwinflowTest {
     pqxx::connection c(conninfo);
     pqxx::nontransaction tx(c);
     std::map<std::string, std::string> out;
-    for (const auto& row : tx.exec_params(
-             "SELECT step_id, coalesce(claimed_by, '') FROM step_offers "
-             "WHERE run_id = $1 AND attempt = $2",
-             run_id, attempt))
+    for (const auto& row :
+         tx.exec_params("SELECT step_id, coalesce(claimed_by, '') FROM step_offers "
+                        "WHERE run_id = $1 AND attempt = $2",
+                        run_id, attempt))
       out[row[0].as<std::string>()] = row[1].as<std::string>();
     return out;
   }
@@ -135,9 +135,10 @@ TEST_F(StepSharingTest, ConcurrentClaimersTakeEachOfferOnce) {
 }
 
 TEST_F(StepSharingTest, TheOwnerTakesBackItsOffersAndInputsComeWithTheClaim) {
-  auto outcome = execute(prepare_fresh_run(load(write_dag(
-      "producer", "name: producer\nsteps:\n  - id: make\n    command: echo x > "
-                  "$TWINFLOW_OUTPUT_DIR/out\n    outputs: [out]\n"))));
+  auto outcome = execute(prepare_fresh_run(
+      load(write_dag("producer",
+                     "name: producer\nsteps:\n  - id: make\n    command: echo x > "
+                     "$TWINFLOW_OUTPUT_DIR/out\n    outputs: [out]\n"))));
   ASSERT_EQ(outcome.status, "succeeded");
   const std::vector<NamedVersion> made = store->step_outputs(outcome.run_id)["make"];
   ASSERT_EQ(made.size(), 1u);
@@ -159,9 +160,10 @@ TEST_F(StepSharingTest, TheOwnerTakesBackItsOffersAndInputsComeWithTheClaim) {
 }
 
 TEST_F(StepSharingTest, ARevokedClaimCanRecordNothing) {
-  const int64_t run_id = running_run(
-      load(write_dag("two", "name: two\nsteps:\n  - id: a\n    command: 'true'\n"
-                            "  - id: b\n    command: 'true'\n")));
+  const int64_t run_id =
+      running_run(load(write_dag("two",
+                                 "name: two\nsteps:\n  - id: a\n    command: 'true'\n"
+                                 "  - id: b\n    command: 'true'\n")));
   store->offer_steps({offer_of(run_id, "a"), offer_of(run_id, "b")});
   auto a = store->claim_step_offer("helper-host:1");
   auto b = store->claim_step_offer("helper-host:1");
@@ -189,7 +191,7 @@ TEST_F(StepSharingTest, ARevokedClaimCanRecordNothing) {
 
 TEST_F(StepSharingTest, TwoSchedulerProcessesRunTheStepsOfOneWideRun) {
   fs::create_directories(home / "no-dags");
-  const std::string dag = wide_dag(12, "0.4");
+  const std::string dag = wide_dag(16, "0.5");
   // The first scheduler takes the run; with two job slots, once it sees
   // another scheduler alive it offers the steps it has no slot for, and the
   // second scheduler (started once the run is taken, so it cannot own it)
@@ -204,7 +206,7 @@ TEST_F(StepSharingTest, TwoSchedulerProcessesRunTheStepsOfOneWideRun) {
   ASSERT_EQ(run_status(run_id), "succeeded") << logs();
 
   std::string expected;
-  for (int i = 0; i < 12; ++i) {
+  for (int i = 0; i < 16; ++i) {
     const std::string id = "w" + std::to_string(i);
     EXPECT_EQ(attempts_of(run_id, id), 1) << id << logs();
     EXPECT_EQ(step_state(run_id, id), "succeeded") << id;
@@ -231,10 +233,10 @@ TEST_F(StepSharingTest, TwoSchedulerProcessesRunTheStepsOfOneWideRun) {
 
 TEST_F(StepSharingTest, AHelperKilledMidStepHasItsStepRetriedByTheOwner) {
   fs::create_directories(home / "no-dags");
-  const std::string dag = write_dag(
-      "pair", "name: pair\nsteps:\n"
-              "  - id: x\n    cache: false\n    command: sleep 3\n"
-              "  - id: y\n    cache: false\n    command: sleep 3\n");
+  const std::string dag = write_dag("pair",
+                                    "name: pair\nsteps:\n"
+                                    "  - id: x\n    cache: false\n    command: sleep 3\n"
+                                    "  - id: y\n    cache: false\n    command: sleep 3\n");
   pid_t owner = start_scheduler("owner", {"-j", "1", "--max-runs", "1", "--stale-after", "3"});
   const int64_t run_id = trigger(dag);
   ASSERT_TRUE(wait_for([&] { return run_status(run_id) == "running"; }, 30)) << logs();
@@ -272,10 +274,10 @@ TEST_F(StepSharingTest, AHelperKilledMidStepHasItsStepRetriedByTheOwner) {
 
 TEST_F(StepSharingTest, CancellingARunStopsTheStepAnotherSchedulerRuns) {
   fs::create_directories(home / "no-dags");
-  const std::string dag = write_dag(
-      "pair", "name: pair\nsteps:\n"
-              "  - id: x\n    cache: false\n    command: sleep 60\n"
-              "  - id: y\n    cache: false\n    command: sleep 60\n");
+  const std::string dag = write_dag("pair",
+                                    "name: pair\nsteps:\n"
+                                    "  - id: x\n    cache: false\n    command: sleep 60\n"
+                                    "  - id: y\n    cache: false\n    command: sleep 60\n");
   pid_t owner = start_scheduler("owner", {"-j", "1", "--max-runs", "1"});
   const int64_t run_id = trigger(dag);
   ASSERT_TRUE(wait_for([&] { return run_status(run_id) == "running"; }, 30)) << logs();
