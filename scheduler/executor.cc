@@ -102,6 +102,7 @@ struct Executor::Impl {
   bool another_scheduler_may_help();
   void offer_ready_steps();
   bool has_shared_steps() const;
+  bool any_step_at(std::initializer_list<StepExecution::Place> places) const;
   void watch_offers_if_due();
   void on_claimed_offer(int step, const ClaimedOffer& offer);
   void on_remote_end(int step, const ClaimedOffer& offer);
@@ -497,19 +498,20 @@ int Executor::Impl::step_index(const std::string& step_id) const {
   return -1;
 }
 
-bool Executor::Impl::has_shared_steps() const {
-  return std::any_of(executions.begin(), executions.end(), [](const StepExecution& e) {
-    return e.place == StepExecution::Place::kOffered || e.place == StepExecution::Place::kRemote;
+bool Executor::Impl::any_step_at(std::initializer_list<StepExecution::Place> places) const {
+  return std::any_of(executions.begin(), executions.end(), [&](const StepExecution& e) {
+    return std::find(places.begin(), places.end(), e.place) != places.end();
   });
+}
+
+// Offered or claimed elsewhere: followed through the database.
+bool Executor::Impl::has_shared_steps() const {
+  return any_step_at({StepExecution::Place::kOffered, StepExecution::Place::kRemote});
 }
 
 // Takes back one of this run's offers nobody claimed yet, and runs it here.
 bool Executor::Impl::claim_own_offer() {
-  if (!options.share_steps) return false;
-  const bool any_offered =
-      std::any_of(executions.begin(), executions.end(),
-                  [](const StepExecution& e) { return e.place == StepExecution::Place::kOffered; });
-  if (!any_offered) return false;
+  if (!options.share_steps || !any_step_at({StepExecution::Place::kOffered})) return false;
   std::optional<StepOffer> claim = store.claim_step_offer(options.claimer, run_id);
   if (!claim) return false;
   const int index = step_index(claim->step_id);

@@ -55,14 +55,15 @@ void StepHelper::run_claimed(const StepOffer& claim) {
                                         step_status::kFailed);
   };
   Dag dag;
+  const Step* found = nullptr;
   try {
     dag = dag_of_run(store_, *run);
-    step_of(dag, claim);
+    found = &step_of(dag, claim);
   } catch (const Error& e) {
     fail_unstarted(e.what());
     return;
   }
-  const Step& step = step_of(dag, claim);
+  const Step& step = *found;
   AttemptPaths paths = attempt_paths(options_.home, claim.run_id, step.id, claim.attempt);
   AttemptContext context{claim.run_id,          dag.name,     &step, claim.attempt, claim.inputs,
                          options_.database_url, options_.home};

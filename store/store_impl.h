@@ -85,6 +85,13 @@ std::string to_pg_bigint_array(const std::vector<int64_t>& values);
 // queue's enqueue.
 int64_t record_pipeline(pqxx::work& tx, const NewRun& run);
 
+// Records attempt `attempt` of a step as running (and the step with it);
+// a repeat returns the row it made. Shared by start_attempt and
+// start_claimed_attempt.
+int64_t insert_running_attempt(pqxx::transaction_base& tx, int64_t run_id,
+                               const std::string& step_id, int attempt, const std::string& host,
+                               int pid, const std::string& log_path, const std::string& cache_key);
+
 // The SQL that restricts current chunks (alias c) of latest documents (alias
 // d) to a ChunkFilter given as parameters $N, $N+1, $N+2 (author, kind,
 // platform; an empty one matches all).

@@ -110,17 +110,8 @@ std::optional<int64_t> Store::start_claimed_attempt(const StepOffer& claim,
         "FOR UPDATE OF o",
         claim.run_id, claim.step_id, claim.attempt, claimer);
     if (valid.empty()) return std::nullopt;
-    auto id =
-        tx.exec_params1(
-              "WITH s AS (UPDATE run_steps SET status = 'running', attempts = $3, "
-              "started_at = coalesce(started_at, now()) WHERE run_id = $1 AND step_id = $2) "
-              "INSERT INTO step_runs (run_id, step_id, attempt, status, host, pid, "
-              "heartbeat_at, log_path, cache_key) "
-              "VALUES ($1, $2, $3, 'running', $4, $5, now(), $6, nullif($7, '')) "
-              "ON CONFLICT (run_id, step_id, attempt) DO UPDATE SET pid = EXCLUDED.pid "
-              "RETURNING id",
-              claim.run_id, claim.step_id, claim.attempt, host, pid, log_path, claim.cache_key)[0]
-            .as<int64_t>();
+    const int64_t id = insert_running_attempt(tx, claim.run_id, claim.step_id, claim.attempt, host,
+                                              pid, log_path, claim.cache_key);
     tx.exec_params(
         "UPDATE step_offers SET step_run_id = $4 "
         "WHERE run_id = $1 AND step_id = $2 AND attempt = $3",

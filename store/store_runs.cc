@@ -129,19 +129,25 @@ int64_t Store::start_attempt(int64_t run_id, const std::string& step_id, int att
                              const std::string& cache_key) {
   return impl_->durable("start_attempt", [&]() -> int64_t {
     pqxx::nontransaction tx(impl_->connection);  // one statement: its own transaction
-    auto id = tx.exec_params1(
-                    "WITH s AS (UPDATE run_steps SET status = 'running', attempts = $3, "
-                    "started_at = coalesce(started_at, now()) WHERE run_id = $1 AND step_id = $2) "
-                    "INSERT INTO step_runs (run_id, step_id, attempt, status, host, pid, "
-                    "heartbeat_at, log_path, cache_key) "
-                    "VALUES ($1, $2, $3, 'running', $4, $5, now(), $6, nullif($7, '')) "
-                    // A repeat after a commit whose acknowledgement was lost finds its row.
-                    "ON CONFLICT (run_id, step_id, attempt) DO UPDATE SET pid = EXCLUDED.pid "
-                    "RETURNING id",
-                    run_id, step_id, attempt, host, pid, log_path, cache_key)[0]
-                  .as<int64_t>();
-    return id;
+    return insert_running_attempt(tx, run_id, step_id, attempt, host, pid, log_path, cache_key);
   });
+}
+
+int64_t insert_running_attempt(pqxx::transaction_base& tx, int64_t run_id,
+                               const std::string& step_id, int attempt, const std::string& host,
+                               int pid, const std::string& log_path, const std::string& cache_key) {
+  return tx
+      .exec_params1(
+          "WITH s AS (UPDATE run_steps SET status = 'running', attempts = $3, "
+          "started_at = coalesce(started_at, now()) WHERE run_id = $1 AND step_id = $2) "
+          "INSERT INTO step_runs (run_id, step_id, attempt, status, host, pid, "
+          "heartbeat_at, log_path, cache_key) "
+          "VALUES ($1, $2, $3, 'running', $4, $5, now(), $6, nullif($7, '')) "
+          // A repeat after a commit whose acknowledgement was lost finds its row.
+          "ON CONFLICT (run_id, step_id, attempt) DO UPDATE SET pid = EXCLUDED.pid "
+          "RETURNING id",
+          run_id, step_id, attempt, host, pid, log_path, cache_key)[0]
+      .as<int64_t>();
 }
 
 void Store::end_attempt_unsuccessfully(int64_t run_id, const std::string& step_id,

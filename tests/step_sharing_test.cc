@@ -89,6 +89,48 @@ class StepSharingTest : public TwinflowTest {
 
   std::string claimer_of(pid_t pid) { return host_name() + ":" + std::to_string(pid); }
 
+  // A run of two independent `sleep SECONDS` steps, x and y, owned by a
+  // scheduler with one job slot: once a helper scheduler is up, the owner
+  // offers the step it has no slot for and the helper runs it.
+  struct HelpedRun {
+    int64_t run_id = 0;
+    pid_t owner = 0;
+    pid_t helper = 0;
+    std::string offered;   // the step the helper claimed
+    StepRunRecord helped;  // its attempt, started (pid set)
+  };
+  HelpedRun start_helped_run(const std::string& seconds,
+                             const std::vector<std::string>& owner_args = {}) {
+    fs::create_directories(home / "no-dags");
+    auto sleeper = [&](const std::string& id) {
+      return "  - id: " + id + "\n    cache: false\n    command: sleep " + seconds + "\n";
+    };
+    const std::string dag = write_dag("pair", "name: pair\nsteps:\n" + sleeper("x") + sleeper("y"));
+    HelpedRun r;
+    std::vector<std::string> args = {"-j", "1", "--max-runs", "1"};
+    args.insert(args.end(), owner_args.begin(), owner_args.end());
+    r.owner = start_scheduler("owner", args);
+    r.run_id = trigger(dag);
+    EXPECT_TRUE(wait_for([&] { return run_status(r.run_id) == "running"; }, 30)) << logs();
+    // Alone, the owner offers nothing.
+    EXPECT_TRUE(claimers(r.run_id).empty());
+    r.helper = start_scheduler("helper", {"-j", "1", "--max-runs", "1"});
+    EXPECT_TRUE(wait_for([&] { return claimers(r.run_id).size() == 1; }, 30)) << logs();
+    if (claimers(r.run_id).empty()) return r;
+    r.offered = claimers(r.run_id).begin()->first;
+    std::optional<StepRunRecord> attempt;
+    EXPECT_TRUE(wait_for(
+        [&] {
+          attempt = store->find_step_run(r.run_id, r.offered, 1);
+          return attempt && attempt->pid > 0;
+        },
+        30))
+        << logs();
+    if (attempt) r.helped = *attempt;
+    EXPECT_EQ(claimers(r.run_id)[r.offered], claimer_of(r.helper));
+    return r;
+  }
+
   // The claimers of a run's offers, by step, for attempt `attempt`.
   std::map<std::string, std::string> claimers(int64_t run_id, int attempt = 1) {
     pqxx::connection c(conninfo);
@@ -232,75 +274,38 @@ TEST_F(StepSharingTest, TwoSchedulerProcessesRunTheStepsOfOneWideRun) {
 }
 
 TEST_F(StepSharingTest, AHelperKilledMidStepHasItsStepRetriedByTheOwner) {
-  fs::create_directories(home / "no-dags");
-  const std::string dag = write_dag("pair",
-                                    "name: pair\nsteps:\n"
-                                    "  - id: x\n    cache: false\n    command: sleep 3\n"
-                                    "  - id: y\n    cache: false\n    command: sleep 3\n");
-  pid_t owner = start_scheduler("owner", {"-j", "1", "--max-runs", "1", "--stale-after", "3"});
-  const int64_t run_id = trigger(dag);
-  ASSERT_TRUE(wait_for([&] { return run_status(run_id) == "running"; }, 30)) << logs();
-  // Alone, the owner offers nothing; once the helper is up it offers the
-  // step it has no slot for, and the helper claims it.
-  EXPECT_TRUE(claimers(run_id).empty());
-  pid_t helper = start_scheduler("helper", {"-j", "1", "--max-runs", "1"});
-  ASSERT_TRUE(wait_for([&] { return claimers(run_id).size() == 1; }, 30)) << logs();
-  const std::string offered = claimers(run_id).begin()->first;
-  std::optional<StepRunRecord> helped;
-  ASSERT_TRUE(wait_for(
-      [&] {
-        helped = store->find_step_run(run_id, offered, 1);
-        return helped && helped->pid > 0;
-      },
-      30))
-      << logs();
-  EXPECT_EQ(claimers(run_id)[offered], claimer_of(helper));
-  ASSERT_EQ(::kill(helper, SIGKILL), 0);
-  ::waitpid(helper, nullptr, 0);
-  ::kill(-helped->pid, SIGKILL);  // the helper's orphaned step, which nobody waits for
+  HelpedRun r = start_helped_run("3", {"--stale-after", "3"});
+  ASSERT_GT(r.helped.pid, 0);
+  ASSERT_EQ(::kill(r.helper, SIGKILL), 0);
+  ::waitpid(r.helper, nullptr, 0);
+  ::kill(-r.helped.pid, SIGKILL);  // the helper's orphaned step, which nobody waits for
 
-  EXPECT_TRUE(wait_for([&] { return run_status(run_id) != "running"; }, 60)) << logs();
-  stop(owner);
-  ASSERT_EQ(run_status(run_id), "succeeded") << logs();
-  auto first = store->find_step_run(run_id, offered, 1);
-  auto second = store->find_step_run(run_id, offered, 2);
+  EXPECT_TRUE(wait_for([&] { return run_status(r.run_id) != "running"; }, 60)) << logs();
+  stop(r.owner);
+  ASSERT_EQ(run_status(r.run_id), "succeeded") << logs();
+  auto first = store->find_step_run(r.run_id, r.offered, 1);
+  auto second = store->find_step_run(r.run_id, r.offered, 2);
   ASSERT_TRUE(first && second) << logs();
   EXPECT_EQ(first->status, "interrupted");
   EXPECT_NE(first->error.find("stopped heartbeating"), std::string::npos) << first->error;
   EXPECT_EQ(second->status, "succeeded");
-  EXPECT_EQ(attempts_of(run_id, offered), 2);
-  EXPECT_EQ(step_state(run_id, offered), "succeeded");
+  EXPECT_EQ(attempts_of(r.run_id, r.offered), 2);
+  EXPECT_EQ(step_state(r.run_id, r.offered), "succeeded");
 }
 
 TEST_F(StepSharingTest, CancellingARunStopsTheStepAnotherSchedulerRuns) {
-  fs::create_directories(home / "no-dags");
-  const std::string dag = write_dag("pair",
-                                    "name: pair\nsteps:\n"
-                                    "  - id: x\n    cache: false\n    command: sleep 60\n"
-                                    "  - id: y\n    cache: false\n    command: sleep 60\n");
-  pid_t owner = start_scheduler("owner", {"-j", "1", "--max-runs", "1"});
-  const int64_t run_id = trigger(dag);
-  ASSERT_TRUE(wait_for([&] { return run_status(run_id) == "running"; }, 30)) << logs();
-  pid_t helper = start_scheduler("helper", {"-j", "1", "--max-runs", "1"});
-  ASSERT_TRUE(wait_for([&] { return claimers(run_id).size() == 1; }, 30)) << logs();
-  const std::string offered = claimers(run_id).begin()->first;
-  ASSERT_TRUE(wait_for(
-      [&] {
-        auto a = store->find_step_run(run_id, offered, 1);
-        return a && a->pid > 0;
-      },
-      30))
-      << logs();
-  auto cancelled = twinflow({"cancel", std::to_string(run_id)});
+  HelpedRun r = start_helped_run("60");
+  ASSERT_GT(r.helped.pid, 0);
+  auto cancelled = twinflow({"cancel", std::to_string(r.run_id)});
   ASSERT_EQ(cancelled.exit_code, 0) << cancelled.err;
-  EXPECT_TRUE(wait_for([&] { return run_status(run_id) != "running"; }, 30)) << logs();
-  stop(owner);
-  stop(helper);
-  EXPECT_EQ(run_status(run_id), "cancelled") << logs();
-  auto attempt = store->find_step_run(run_id, offered, 1);
+  EXPECT_TRUE(wait_for([&] { return run_status(r.run_id) != "running"; }, 30)) << logs();
+  stop(r.owner);
+  stop(r.helper);
+  EXPECT_EQ(run_status(r.run_id), "cancelled") << logs();
+  auto attempt = store->find_step_run(r.run_id, r.offered, 1);
   ASSERT_TRUE(attempt.has_value());
   EXPECT_EQ(attempt->status, "cancelled") << logs();
-  EXPECT_EQ(attempts_of(run_id, offered), 1);
+  EXPECT_EQ(attempts_of(r.run_id, r.offered), 1);
 }
 
 }  // namespace
