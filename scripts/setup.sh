@@ -7,7 +7,7 @@ TWINFLOW_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 BUILD_DIR="${TWINFLOW_BUILD_DIR:-$TWINFLOW_ROOT/build}"
 
 PACKAGES=(
-  g++ cmake ninja-build pkg-config git ca-certificates curl python3
+  g++ cmake ninja-build lld ccache pkg-config git ca-certificates curl python3
   libpqxx-dev libpq-dev postgresql libssl-dev libcurl4-openssl-dev libgumbo-dev
   libyaml-dev libspdlog-dev libarmadillo-dev nlohmann-json3-dev libcli11-dev
   libgtest-dev libgmock-dev libbenchmark-dev libcctz-dev tzdata libboost-dev
@@ -54,7 +54,7 @@ install_browser_test_packages() {
 build_twinflow() {
   local targets=("$@")
   if [ ! -f "$BUILD_DIR/build.ninja" ]; then
-    cmake -S "$TWINFLOW_ROOT" -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+    cmake -S "$TWINFLOW_ROOT" -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
   fi
   echo "==> building ${targets[*]:-everything}"
   ninja -C "$BUILD_DIR" "${targets[@]}"
