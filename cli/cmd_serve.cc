@@ -20,8 +20,10 @@ struct ServeArgs {
   std::string bind = "127.0.0.1:8080", port_file, author, model = "llm_twin";
   std::string embedding_model = "tfidf-svd-256";
   std::string llm_url, llm_model, llm_key_env = "OPENAI_API_KEY";
+  std::string generator = "extractive";
   int threads = 2, max_tokens = 64;
-  double temperature = 0.8;
+  double temperature = 0.8, top_p = 0.9, repetition_penalty = 1.3;
+  uint64_t seed = 1;
 };
 
 void write_port_file(const std::string& path, uint16_t port) {
@@ -40,6 +42,10 @@ int serve(AppContext& ctx, const ServeArgs& args) {
   options.default_author = args.author;
   options.generation.max_tokens = args.max_tokens;
   options.generation.temperature = args.temperature;
+  options.generation.top_p = args.top_p;
+  options.generation.repetition_penalty = args.repetition_penalty;
+  options.generation.seed = args.seed;
+  options.generator = parse_rag_generator(args.generator);
   if (!args.llm_url.empty()) {
     OpenAiChatOptions remote;
     remote.base_url = args.llm_url;
@@ -55,7 +61,11 @@ int serve(AppContext& ctx, const ServeArgs& args) {
   HttpServer server([&service](const HttpRequest& r) { return service.handle(r); }, http);
   server.start();
   std::cout << "twinflow serve: POST " << server.base_url() << "/rag, GET " << server.base_url()
-            << "/health (model " << args.model << ")" << std::endl;
+            << "/health ("
+            << (!args.llm_url.empty()         ? "generator openai, model " + args.llm_model
+                : args.generator == "builtin" ? "generator builtin, model " + args.model
+                                              : std::string("generator extractive"))
+            << ")" << std::endl;
   if (!args.port_file.empty()) write_port_file(args.port_file, server.port());
   pollfd fd{interrupt.read_fd(), POLLIN, 0};
   while (!interrupt.interrupted()) poll(&fd, 1, -1);
@@ -77,8 +87,25 @@ void add_serve_command(CLI::App& app, AppContext& ctx, int* exit_code) {
       ->capture_default_str();
   cmd->add_option("--author", args->author, "Retrieve only this author's chunks by default");
   cmd->add_option("--threads", args->threads, "HTTP threads")->capture_default_str();
-  cmd->add_option("--max-tokens", args->max_tokens, "Tokens to generate")->capture_default_str();
-  cmd->add_option("--temperature", args->temperature, "Sampling temperature (0: greedy)")
+  cmd->add_option("--generator", args->generator,
+                  "extractive (the author's own sentences from the retrieved chunks, cited) or "
+                  "builtin (the registry's production model)")
+      ->check(CLI::IsMember({"extractive", "builtin"}))
+      ->capture_default_str();
+  cmd->add_option("--max-tokens", args->max_tokens, "builtin: tokens to generate")
+      ->check(CLI::Range(1, 4096))
+      ->capture_default_str();
+  cmd->add_option("--temperature", args->temperature, "builtin: sampling temperature (0: greedy)")
+      ->check(CLI::Range(0.0, 10.0))
+      ->capture_default_str();
+  cmd->add_option("--top-p", args->top_p, "builtin: nucleus sampling mass, in (0, 1]")
+      ->check(CLI::Range(1e-6, 1.0))
+      ->capture_default_str();
+  cmd->add_option("--repetition-penalty", args->repetition_penalty,
+                  "builtin: how many times less likely a token already generated is (1: off)")
+      ->check(CLI::Range(1.0, 100.0))
+      ->capture_default_str();
+  cmd->add_option("--seed", args->seed, "builtin: sampling seed (same seed, same answer)")
       ->capture_default_str();
   cmd->add_option("--llm-url", args->llm_url,
                   "Generate with this OpenAI-compatible server instead (e.g. http://host/v1)");

@@ -6,7 +6,7 @@
 #   1. serves sample/site on loopback and builds the sample git repository,
 #   2. runs dags/llm_twin.yaml: crawl -> clean -> chunk -> embed, the instruct
 #      and preference datasets, finetune -> evaluate -> deploy,
-#   3. serves the deployed model (`twinflow serve`) and asks POST /rag one
+#   3. serves the twin (`twinflow serve`, extractive answers) and asks POST /rag one
 #      question, then shows the model registry, the prompt log and the runs.
 source "$(dirname "$0")/setup.sh"
 build_twinflow twinflow
@@ -36,7 +36,7 @@ echo "==> twinflow run dags/llm_twin.yaml"
 "$tf" run dags/llm_twin.yaml -p site="$site" -p repo="file://$repo_dir"
 echo
 
-echo "==> twinflow serve (the deployed model behind POST /rag)"
+echo "==> twinflow serve (POST /rag: retrieval, then an extractive answer in the author's own words)"
 "$tf" serve --bind 127.0.0.1:0 --port-file "$work/rag_port" --author "Ines Calloway" \
   >"$work/rag.log" 2>&1 &
 rag_pid=$!
@@ -51,7 +51,11 @@ python3 - "$work/answer.json" <<'PY'
 import json, sys
 answer = json.load(open(sys.argv[1]))
 model = answer["model"]
-print(f"answer ({model['name']} v{model.get('version', '?')}): {answer['answer']}")
+if model["generator"] == "extractive":
+    who = "generator: extractive, the author's own sentences with their sources' numbers"
+else:
+    who = f"generator: {model['generator']}, model {model['name']} v{model.get('version', '?')}"
+print(f"answer ({who}):\n  {answer['answer']}")
 for i, source in enumerate(answer["sources"], 1):
     print(f"  [{i}] {source['title']}  {source['url']}  (score {source['score']:.3f})")
 print(f"  {answer['timings_ms']['total']:.1f} ms")

@@ -7,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "serve/extractive_answer.h"
 #include "serve/production_model.h"
 #include "store/store.h"
 #include "tasks/search/retriever.h"
@@ -128,8 +129,10 @@ struct RagService::Impl {
   }
 
   HttpResponse rag(const HttpRequest& request);
-  Json retrieve(const RagRequest& r, PromptLogEntry& entry);
-  Json generate(PromptLogEntry& entry, const LoadedModel* loaded);
+  Json retrieve(const RagRequest& r, PromptLogEntry& entry,
+                std::vector<ExtractivePassage>& passages);
+  Json generate(PromptLogEntry& entry, const LoadedModel* loaded,
+                const std::vector<ExtractivePassage>& passages);
   HttpResponse refuse(int status, const std::string& reason, PromptLogEntry& entry,
                       Clock::time_point start);
   HttpResponse health();
@@ -140,7 +143,8 @@ struct RagService::Impl {
 
 // Retrieves the request's chunks: fills the entry's chunk ids and prompt,
 // returns the sources as the response shows them.
-Json RagService::Impl::retrieve(const RagRequest& r, PromptLogEntry& entry) {
+Json RagService::Impl::retrieve(const RagRequest& r, PromptLogEntry& entry,
+                                std::vector<ExtractivePassage>& extractive) {
   SearchQuery query;
   query.text = r.query;
   query.k = static_cast<size_t>(r.k);
@@ -152,6 +156,8 @@ Json RagService::Impl::retrieve(const RagRequest& r, PromptLogEntry& entry) {
   for (const auto& hit : hits) {
     entry.chunk_ids.push_back(hit.chunk.id);
     passages.push_back(hit.chunk.content);
+    extractive.push_back(
+        {static_cast<int>(passages.size()), hit.chunk.content, hit.chunk.kind == "code"});
     sources.push_back({{"chunk_id", hit.chunk.id},
                        {"document_id", hit.chunk.document_id},
                        {"url", hit.chunk.url},
@@ -166,7 +172,8 @@ Json RagService::Impl::retrieve(const RagRequest& r, PromptLogEntry& entry) {
 
 // Answers the entry's prompt with the remote server when configured, else
 // with `loaded`; returns the model as the response names it.
-Json RagService::Impl::generate(PromptLogEntry& entry, const LoadedModel* loaded) {
+Json RagService::Impl::generate(PromptLogEntry& entry, const LoadedModel* loaded,
+                                const std::vector<ExtractivePassage>& passages) {
   if (chat_options) {
     OpenAiChat chat(*chat_options);
     ChatRequest request;
@@ -176,6 +183,13 @@ Json RagService::Impl::generate(PromptLogEntry& entry, const LoadedModel* loaded
     entry.answer = result[0].content;
     entry.generator = "openai";
     return {{"name", chat_options->model}, {"generator", "openai"}};
+  }
+  if (options.generator == RagGenerator::kExtractive) {
+    entry.answer = extractive_answer(entry.query, passages).text;
+    if (entry.answer.empty())
+      entry.answer = "I have not written about that yet: nothing I wrote matches the question.";
+    entry.generator = "extractive";
+    return {{"name", "extractive"}, {"generator", "extractive"}};
   }
   entry.answer = response_only(loaded->model.generate(entry.prompt, options.generation));
   entry.generator = "builtin";
@@ -210,15 +224,16 @@ HttpResponse RagService::Impl::rag(const HttpRequest& request) {
     entry.author = r.author;
     entry.k = r.k;
     std::shared_ptr<const LoadedModel> loaded;
-    if (!chat_options && !(loaded = model.current()))
+    if (!chat_options && options.generator == RagGenerator::kBuiltin && !(loaded = model.current()))
       return refuse(503,
                     "no version of model '" + options.model_name +
                         "' is in production; run dags/training.yaml or `twinflow models promote`",
                     entry, start);
-    Json sources = retrieve(r, entry);
+    std::vector<ExtractivePassage> passages;
+    Json sources = retrieve(r, entry, passages);
     entry.retrieval_ms = ms_since(start);
     const auto generation_start = Clock::now();
-    Json model_json = generate(entry, loaded.get());
+    Json model_json = generate(entry, loaded.get(), passages);
     entry.generation_ms = ms_since(generation_start);
     entry.latency_ms = ms_since(start);
     const int64_t id = with_session([&](Session& s) { return s.store.log_prompt(entry); });
@@ -242,6 +257,8 @@ HttpResponse RagService::Impl::health() {
   try {
     if (chat_options) {
       body["model"] = {{"name", chat_options->model}, {"generator", "openai"}};
+    } else if (options.generator == RagGenerator::kExtractive) {
+      body["model"] = {{"name", "extractive"}, {"generator", "extractive"}};
     } else if (auto loaded = model.current()) {
       body["model"] = {{"name", loaded->record.model},
                        {"version", loaded->record.version},
@@ -251,6 +268,12 @@ HttpResponse RagService::Impl::health() {
     return json_response(503, {{"status", "error"}, {"error", std::string(e.what())}});
   }
   return json_response(200, body);
+}
+
+RagGenerator parse_rag_generator(const std::string& name) {
+  if (name == "extractive") return RagGenerator::kExtractive;
+  if (name == "builtin") return RagGenerator::kBuiltin;
+  throw Error("unknown generator '" + name + "' (expected extractive or builtin)");
 }
 
 RagService::RagService(std::string conninfo, std::filesystem::path artifacts_root,

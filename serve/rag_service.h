@@ -7,15 +7,21 @@
 //   GET /health -> {"status": "ok", "model": ...}
 //
 // A request retrieves the k best chunks with the hybrid search (retriever.h),
-// fills the prompt template with them and the query, and generates the answer
-// with the production version of the registry's model (ProductionModel: a
-// newly promoted version is picked up without a restart), or with an
-// OpenAI-compatible server when one is configured. Every /rag request, good
+// fills the prompt template with them and the query, and answers with one of
+// three generators, named in every response's "model.generator":
+//   extractive  the most relevant sentences of the retrieved chunks, each cited
+//               with its source number, in the author's own words
+//               (extractive_answer.h); needs no model
+//   builtin     the production version of the registry's model
+//               (ProductionModel: a newly promoted version is picked up
+//               without a restart), sampled with `generation`
+//   openai      an OpenAI-compatible server, when `remote` is set (it then
+//               answers whatever `generator` says) Every /rag request, good
 // or refused, is logged in the prompt log (`twinflow prompts`).
 //
 // Bad requests get 400 with a JSON error: a body that is not a JSON object, a
 // query that is empty, longer than max_query_bytes or not valid UTF-8, a k
-// outside 1..max_k. No production model and no remote generator: 503.
+// outside 1..max_k. The builtin generator with no production model: 503.
 //
 // Each HTTP I/O thread borrows a Session (a database connection and a
 // Retriever with its in-memory vectors) from a small pool, because neither is
@@ -34,7 +40,13 @@
 
 namespace twinflow {
 
+enum class RagGenerator { kExtractive, kBuiltin };
+
+// "extractive" or "builtin"; throws Error otherwise.
+RagGenerator parse_rag_generator(const std::string& name);
+
 struct RagOptions {
+  RagGenerator generator = RagGenerator::kExtractive;
   std::string model_name = "llm_twin";  // the registry model whose production version answers
   std::string embedding_model = "tfidf-svd-256";  // for retrieval
   std::string default_author;  // used when a request names none ("" = every author)

@@ -245,7 +245,48 @@ TEST(NeuralLmTest, RejectsBadConfigsAndOptions) {
   EXPECT_THROW(model.generate("x", {.max_tokens = -1}), Error);
   EXPECT_THROW(model.generate("x", {.temperature = -1}), Error);
   EXPECT_EQ(model.generate("x", {.max_tokens = 0}), "");
+  EXPECT_THROW(model.generate("x", {.top_p = 0}), Error);
+  EXPECT_THROW(model.generate("x", {.top_p = 1.5}), Error);
+  EXPECT_THROW(model.generate("x", {.repetition_penalty = 0.5}), Error);
   EXPECT_TRUE(std::isnan(model.evaluate({}).perplexity()));
+}
+
+// Greedy decoding of a model trained briefly loops on its favourite words; a
+// strong repetition penalty forbids every repeat, a tiny top_p makes sampling
+// greedy, and the same seed gives the same text.
+TEST(NeuralLmTest, RepetitionPenaltyAndTopPShapeDecoding) {
+  const Split split = sample_split(80);
+  const TrainResult trained =
+      train_language_model(split.train, split.test, small_config(), small_options(1));
+  const NeuralLm& model = trained.model;
+  const auto words = [](const std::string& text) {
+    std::vector<std::string> out;
+    std::istringstream in(text);
+    for (std::string w; in >> w;) out.push_back(w);
+    return out;
+  };
+  const auto repeats = [&](const std::string& text) {
+    auto w = words(text);
+    std::sort(w.begin(), w.end());
+    return static_cast<size_t>(std::adjacent_find(w.begin(), w.end()) != w.end());
+  };
+  const GenerateOptions greedy{.max_tokens = 40, .temperature = 0};
+  const std::string plain = model.generate("the model", greedy);
+  ASSERT_GE(words(plain).size(), 10u) << plain;
+  EXPECT_EQ(repeats(plain), 1u) << "expected the untrained-ish model to repeat itself: " << plain;
+  GenerateOptions penalised = greedy;
+  penalised.repetition_penalty = 1e6;
+  const std::string distinct = model.generate("the model", penalised);
+  EXPECT_EQ(repeats(distinct), 0u) << distinct;
+  EXPECT_NE(distinct, plain);
+
+  const GenerateOptions nucleus{
+      .max_tokens = 25, .temperature = 1.0, .top_k = 0, .top_p = 1e-9, .seed = 3};
+  EXPECT_EQ(model.generate("the model", nucleus),
+            model.generate("the model", {.max_tokens = 25, .temperature = 0}));
+  const GenerateOptions sampled{
+      .max_tokens = 25, .temperature = 1.0, .top_p = 0.9, .repetition_penalty = 1.3, .seed = 7};
+  EXPECT_EQ(model.generate("the model", sampled), model.generate("the model", sampled));
 }
 
 // ---- training ----------------------------------------------------------------

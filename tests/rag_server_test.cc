@@ -38,7 +38,13 @@ class RagServerTest : public TwinflowTest {
     ASSERT_EQ(run.status, "succeeded");
   }
 
-  void start_server(RagOptions options = {}) {
+  static RagOptions builtin() {
+    RagOptions options;
+    options.generator = RagGenerator::kBuiltin;
+    return options;
+  }
+
+  void start_server(RagOptions options = builtin()) {
     options.model_check_interval = std::chrono::milliseconds(50);
     service_ = std::make_unique<RagService>(conninfo, home / "artifacts", options);
     server_ =
@@ -200,6 +206,39 @@ TEST_F(RagServerTest, AnOpenAiCompatibleServerCanGenerateInstead) {
               std::string::npos);
   }
   EXPECT_EQ(store->list_prompts(1)[0].generator, "openai");
+}
+
+// The default generator quotes the author: every sentence of the answer stands
+// verbatim in the source it cites, and it needs no model in production.
+TEST_F(RagServerTest, TheExtractiveGeneratorQuotesRetrievedSentencesAndCitesThem) {
+  run_pipeline(1);
+  start_server(RagOptions{});
+  HttpReply reply = ask({{"query", "how should I chunk documents for retrieval"}, {"k", 3}});
+  ASSERT_EQ(reply.status, 200) << reply.body;
+  Json answer = Json::parse(reply.body);
+  EXPECT_EQ(answer["model"]["generator"], "extractive");
+  const std::string text = answer["answer"];
+  const auto& sources = answer["sources"];
+  // "Sentence. [n] Sentence. [m]": split at the citations.
+  size_t at = 0, quoted = 0;
+  while (at < text.size()) {
+    const size_t open = text.find(" [", at);
+    ASSERT_NE(open, std::string::npos) << "no citation after: " << text.substr(at);
+    const size_t close = text.find(']', open);
+    ASSERT_NE(close, std::string::npos) << text;
+    const std::string sentence = text.substr(at, open - at);
+    const int source = std::stoi(text.substr(open + 2, close - open - 2));
+    ASSERT_GE(source, 1);
+    ASSERT_LE(source, static_cast<int>(sources.size()));
+    EXPECT_NE(sources[source - 1]["text"].get<std::string>().find(sentence), std::string::npos)
+        << "[" << source << "] does not contain: " << sentence;
+    ++quoted;
+    at = close + 1;
+    while (at < text.size() && text[at] == ' ') ++at;
+  }
+  EXPECT_GE(quoted, 1u);
+  EXPECT_EQ(store->list_prompts(1)[0].generator, "extractive");
+  EXPECT_EQ(Json::parse(client_.get(url("/health")).body)["model"]["generator"], "extractive");
 }
 
 }  // namespace

@@ -9,6 +9,11 @@
 // untrained base of its own architecture, so a first model must still learn
 // something to deploy. The decision and every figure go into the `evaluation`
 // output, which the deploy step reads; a failed gate is not a failed step.
+//
+// Retrieval is measured too, so a change to search shows in the registry's
+// history: for each test instruction whose source document is known, does a
+// search with the instruction find a chunk of that document among the top k
+// (retrieval_recall_at_k, recorded with the candidate's figures)?
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -16,6 +21,7 @@
 #include "store/store.h"
 #include "tasks/dataset/jsonl.h"
 #include "tasks/llm/llm_judge.h"
+#include "tasks/search/retriever.h"
 #include "tasks/steps/training_steps.h"
 #include "tasks/train/instruct_format.h"
 #include "tasks/train/neural_lm.h"
@@ -40,6 +46,10 @@ struct EvaluateSettings {
   OpenAiChatOptions chat;
   int judge_samples = 20;
   GenerateOptions generation;
+  bool retrieval = true;
+  int retrieval_k = 5;
+  std::string retrieval_mode = "hybrid";
+  std::string embedding_model = "tfidf-svd-256";
 };
 
 EvaluateSettings read_settings(const StepContext& context) {
@@ -56,6 +66,14 @@ EvaluateSettings read_settings(const StepContext& context) {
   }
   s.generation.max_tokens = static_cast<int>(params.integer_or("max_new_tokens", 48, 1, 4096));
   s.generation.temperature = 0;  // greedy: the same model gives the same answers
+  if (params.raw("retrieval").is_boolean()) {
+    s.retrieval = params.raw("retrieval").get<bool>();
+  } else if (params.raw("retrieval").is_object()) {
+    StepParams retrieval(params.raw("retrieval"), "evaluate.retrieval");
+    s.retrieval_k = static_cast<int>(retrieval.integer_or("k", 5, 1, 100));
+    s.retrieval_mode = retrieval.choice_or("mode", "hybrid", {"hybrid", "text", "vector"});
+    s.embedding_model = retrieval.string_or("embedding_model", "tfidf-svd-256");
+  }
   if (params.raw("judge").is_object()) {
     StepParams judge(params.raw("judge"), "evaluate.judge");
     s.judge = true;
@@ -118,6 +136,41 @@ Decision decide(const Gate& gate, const nlohmann::json& candidate, const nlohman
   return {passed, text};
 }
 
+// Recall@k of each test instruction's source document, or nothing when no
+// sample names its document or there is nothing to search.
+std::optional<nlohmann::json> measure_retrieval(StepEnvironment& env,
+                                                const std::vector<InstructSample>& test,
+                                                const EvaluateSettings& s) {
+  Retriever retriever(env.store, env.context.home / "artifacts");
+  int64_t asked = 0, found = 0;
+  try {
+    for (const auto& sample : test) {
+      if (sample.document_id <= 0) continue;
+      SearchQuery query;
+      query.text = sample.instruction;
+      query.k = static_cast<size_t>(s.retrieval_k);
+      query.mode = parse_search_mode(s.retrieval_mode);
+      query.model_name = s.embedding_model;
+      ++asked;
+      for (const auto& hit : retriever.search(query)) {
+        if (hit.chunk.document_id == sample.document_id) {
+          ++found;
+          break;
+        }
+      }
+    }
+  } catch (const Error& e) {
+    std::printf("evaluate: retrieval not measured: %s\n", e.what());
+    return std::nullopt;
+  }
+  if (asked == 0) return std::nullopt;
+  return nlohmann::json{{"k", s.retrieval_k},
+                        {"mode", s.retrieval_mode},
+                        {"queries", asked},
+                        {"found", found},
+                        {"recall", static_cast<double>(found) / static_cast<double>(asked)}};
+}
+
 }  // namespace
 
 int run_evaluate_step(StepEnvironment& env) {
@@ -143,6 +196,10 @@ int run_evaluate_step(StepEnvironment& env) {
   }
   const NeuralLm model = NeuralLm::load(model_input.path);
   nlohmann::json candidate_figures = measure(model, test_texts, test, s, judge.get());
+  std::optional<nlohmann::json> retrieval;
+  if (s.retrieval && (retrieval = measure_retrieval(env, test, s)))
+    candidate_figures["retrieval_recall_at_" + std::to_string(s.retrieval_k)] =
+        (*retrieval)["recall"];
 
   auto production = env.store.production_model(s.model_name);
   nlohmann::json evaluation = {
@@ -152,6 +209,7 @@ int run_evaluate_step(StepEnvironment& env) {
       {"gate",
        {{"metric", s.gate.metric}, {"direction", s.gate.direction}, {"margin", s.gate.margin}}},
       {"test_samples", test_texts.size()}};
+  if (retrieval) evaluation["retrieval"] = *retrieval;
   Decision decision;
   if (production && production->id == candidate.id) {
     decision = {false, "v" + std::to_string(candidate.version) + " is already in production"};

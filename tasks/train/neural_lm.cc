@@ -158,6 +158,8 @@ std::string NeuralLm::generate(std::string_view prompt, const GenerateOptions& o
   if (options.max_tokens < 0) throw Error("generate: max_tokens must be >= 0");
   if (!(options.temperature >= 0)) throw Error("generate: temperature must be >= 0");
   if (options.top_k < 0) throw Error("generate: top_k must be >= 0");
+  if (!(options.top_p > 0 && options.top_p <= 1)) throw Error("generate: top_p must be in (0, 1]");
+  if (!(options.repetition_penalty >= 1)) throw Error("generate: repetition_penalty must be >= 1");
   const auto n = static_cast<size_t>(config_.context);
   std::vector<int32_t> history(n, Vocabulary::kBegin);
   for (const int32_t id : vocabulary_.encode(tokenize_words(prompt))) history.push_back(id);
@@ -165,11 +167,16 @@ std::string NeuralLm::generate(std::string_view prompt, const GenerateOptions& o
   std::vector<int32_t> generated;
   LmActivations activations;
   const size_t vocabulary_size = vocabulary_.size();
+  const float penalty = static_cast<float>(std::log(options.repetition_penalty));
+  std::vector<char> repeated(vocabulary_size, 0);  // generated already
+  std::vector<float> logits(vocabulary_size);
   std::vector<int32_t> order(vocabulary_size);
   std::vector<double> weights;
   for (int step = 0; step < options.max_tokens; ++step) {
     lm_forward(*weights_, config_.context, history.data() + history.size() - n, 1, activations);
-    const float* logits = activations.shifted.colptr(0);
+    const float* raw = activations.shifted.colptr(0);
+    for (size_t id = 0; id < vocabulary_size; ++id)
+      logits[id] = repeated[id] ? raw[id] - penalty : raw[id];
     std::iota(order.begin(), order.end(), 0);
     // Never emit <unk> or <s>.
     order.erase(std::remove_if(order.begin(), order.end(),
@@ -197,6 +204,14 @@ std::string NeuralLm::generate(std::string_view prompt, const GenerateOptions& o
         weights[i] = std::exp((logits[order[i]] - top) / options.temperature);
         total += weights[i];
       }
+      if (options.top_p < 1) {  // the smallest prefix holding top_p of the mass
+        double mass = 0;
+        size_t nucleus = 0;
+        while (nucleus < keep && mass < options.top_p * total) mass += weights[nucleus++];
+        keep = std::max<size_t>(nucleus, 1);
+        total = 0;
+        for (size_t i = 0; i < keep; ++i) total += weights[i];
+      }
       double draw = unit_draw(random) * total;
       next = order[keep - 1];
       for (size_t i = 0; i < keep; ++i) {
@@ -210,6 +225,7 @@ std::string NeuralLm::generate(std::string_view prompt, const GenerateOptions& o
     if (next == Vocabulary::kEnd) break;
     generated.push_back(next);
     history.push_back(next);
+    repeated[static_cast<size_t>(next)] = 1;
   }
   return detokenize_words(vocabulary_.decode(generated));
 }

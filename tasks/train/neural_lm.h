@@ -74,6 +74,13 @@ struct GenerateOptions {
   double temperature = 0.8;
   // Sample among the k most likely tokens only; 0 = the whole vocabulary.
   int top_k = 40;
+  // Nucleus sampling: then only among the most likely tokens whose
+  // probabilities add up to top_p (at least one token). 1 = no cut. In (0, 1].
+  double top_p = 1.0;
+  // A token already generated is made this many times less likely (its logit
+  // lowered by log(penalty)), which breaks "the the the" loops. 1 = off; >= 1.
+  // Applies to greedy decoding too.
+  double repetition_penalty = 1.0;
   // Same prompt, model, options and seed: same text.
   uint64_t seed = 1;
 };
@@ -109,7 +116,7 @@ class NeuralLm {
   // Continues `prompt` (tokenized like a text, without </s>) and returns only
   // the continuation, detokenized. Stops at </s> or after max_tokens; never
   // emits <unk> or <s>. Throws Error on negative max_tokens, temperature or
-  // top_k.
+  // top_k, a top_p outside (0, 1] or a repetition_penalty below 1.
   std::string generate(std::string_view prompt, const GenerateOptions& options = {}) const;
 
   // Writes the model directory (created if needed; files replaced atomically).
