@@ -46,7 +46,7 @@ class DagDirectoryTest : public ::testing::Test {
   std::vector<std::string> paths(const DagDirectory& directory) const {
     std::vector<std::string> out;
     for (const DagFile& file : directory.files())
-      out.push_back(fs::relative(file.path, dir_).string() + (file.fresh ? " fresh" : ""));
+      out.push_back(file.path.lexically_relative(dir_).string() + (file.fresh ? " fresh" : ""));
     return out;
   }
 

@@ -15,6 +15,7 @@
 
 #include "scheduler/diagnostic.h"
 #include "scheduler/edit_distance.h"
+#include "scheduler/yaml_document.h"
 #include "tests/support/hostile_yaml.h"
 #include "util/sha256.h"
 

@@ -236,6 +236,18 @@ TEST(YamlDocumentTest, UnterminatedQuoteIsReportedAtTheEndWithWhereItStarted) {
   EXPECT_EQ(result.error_mark.column, 1);
 }
 
+// Found by fuzz/dag_loader_fuzz.cc: libyaml puts the end of a text without a
+// final line break on a line past the last, which has no text to show.
+TEST(YamlDocumentTest, AnErrorAtTheEndOfATextWithoutFinalBreakIsOnItsLastLine) {
+  YamlParseResult result = parse_yaml("a: 1\nb: {c: d");
+  EXPECT_FALSE(result.ok());
+  EXPECT_EQ(result.error_mark.line, 2);
+  EXPECT_EQ(result.error_mark.column, 9);
+  YamlParseResult quoted = parse_yaml("name: \"\u00e9bc");
+  EXPECT_EQ(quoted.error_mark.line, 1);
+  EXPECT_EQ(quoted.error_mark.column, 12);  // after the last byte
+}
+
 TEST(YamlDocumentTest, InvalidUtf8IsAnErrorAtItsByte) {
   YamlParseResult result = parse_yaml("a: 1\nb: x\xFF\n");
   EXPECT_EQ(result.error, "invalid leading UTF-8 octet");
@@ -310,12 +322,9 @@ TEST(YamlDocumentTest, NestedAliasesFailAtTheAliasThatGoesPastTheLimit) {
 
 TEST(YamlDocumentTest, AFewAliasesOfAliasesAreFine) {
   YamlDocument document = parse_valid(
-      "defaults: &defaults {retries: 2, env: &env {A: x, B: y}}
-"
-      "one: *defaults
-"
-      "two: [*defaults, *env, *env]
-");
+      "defaults: &defaults {retries: 2, env: &env {A: x, B: y}}\n"
+      "one: *defaults\n"
+      "two: [*defaults, *env, *env]\n");
   const YamlNode& two = value_of(document.root(), "two");
   ASSERT_EQ(two.size(), 3u);
   EXPECT_EQ(value_of(value_of(two.items()[0], "env"), "B").scalar(), "y");
@@ -323,13 +332,10 @@ TEST(YamlDocumentTest, AFewAliasesOfAliasesAreFine) {
 }
 
 TEST(YamlDocumentTest, AliasCountIsLimited) {
-  std::string text = "a: &a x
-b: [";
+  std::string text = "a: &a x\nb: [";
   for (size_t i = 0; i < YamlLimits::kMaxAliases; ++i) text += "*a, ";
-  EXPECT_TRUE(parse_yaml(text + "]
-").ok());
-  YamlParseResult result = parse_yaml(text + "*a]
-");
+  EXPECT_TRUE(parse_yaml(text + "]\n").ok());
+  YamlParseResult result = parse_yaml(text + "*a]\n");
   EXPECT_TRUE(result.limit_exceeded);
   EXPECT_EQ(result.error, "alias '*a' is one too many: at most 10000 aliases per file");
   EXPECT_EQ(result.error_mark.line, 2);
@@ -338,13 +344,10 @@ b: [";
 
 TEST(YamlDocumentTest, TextThatAliasesRepeatIsLimited) {
   const std::string mib(1024 * 1024, 'x');
-  std::string text = "a: &a " + mib + "
-b: [";
+  std::string text = "a: &a " + mib + "\nb: [";
   for (int i = 0; i < 16; ++i) text += "*a, ";
-  EXPECT_TRUE(parse_yaml(text + "]
-").ok());  // exactly 16 MiB more
-  YamlParseResult result = parse_yaml(text + "*a]
-");
+  EXPECT_TRUE(parse_yaml(text + "]\n").ok());  // exactly 16 MiB more
+  YamlParseResult result = parse_yaml(text + "*a]\n");
   EXPECT_TRUE(result.limit_exceeded);
   EXPECT_EQ(result.error,
             "alias '*a' brings the text that aliases expand to past 16 MiB (write the values out "
@@ -367,10 +370,8 @@ TEST(YamlDocumentTest, NestingThroughAnAliasIsLimited) {
 }
 
 TEST(YamlDocumentTest, TextSizeIsLimited) {
-  std::string text = "a: " + std::string(YamlLimits::kMaxBytes - 4, 'x') +
-                     "
-                     ";
-                     EXPECT_TRUE(parse_yaml(text).ok());
+  std::string text = "a: " + std::string(YamlLimits::kMaxBytes - 4, 'x') + "\n";
+  EXPECT_TRUE(parse_yaml(text).ok());
   text += "#";
   YamlParseResult result = parse_yaml(text);
   EXPECT_TRUE(result.limit_exceeded);
