@@ -20,6 +20,7 @@
 
 #include "cli/app_context.h"
 #include "cli/commands.h"
+#include "scheduler/dag_directory.h"
 #include "scheduler/dag_loader.h"
 #include "scheduler/schedule_policy.h"
 #include "util/error.h"
@@ -50,30 +51,20 @@ struct Listing {
   }
 };
 
-bool is_yaml_file(const fs::directory_entry& entry) {
-  std::string extension = entry.path().extension().string();
-  return entry.is_regular_file() && (extension == ".yaml" || extension == ".yml");
-}
-
-// The DAG files under `dir`, at any depth, sorted so the listing is stable.
-std::vector<std::string> dag_files_under(const std::string& dir) {
-  std::vector<std::string> files;
-  try {
-    if (!fs::is_directory(dir)) {
-      throw Error("no DAG directory '" + dir +
-                  "' here: run from the project root, or pass --dags-dir DIR or --dag FILE");
-    }
-    for (const fs::directory_entry& entry : fs::recursive_directory_iterator(dir))
-      if (is_yaml_file(entry)) files.push_back(entry.path().string());
-  } catch (const fs::filesystem_error& e) {
-    throw Error("cannot list the DAG files under '" + dir + "': " + e.code().message());
+// The DAG files under `dir`, at any depth, loaded, in path order.
+std::vector<DagFile> dag_files_under(const std::string& dir) {
+  if (!fs::is_directory(dir)) {
+    throw Error("no DAG directory '" + dir +
+                "' here: run from the project root, or pass --dags-dir DIR or --dag FILE");
   }
-  std::sort(files.begin(), files.end());
+  std::string error;
+  std::vector<DagFile> files = load_dag_directory(dir, &error);
+  if (!error.empty()) throw Error("cannot list the DAG files: " + error);
   return files;
 }
 
-Listing list_file(const std::string& file, TimePoint from, int count) {
-  Listing listing{file, load_dag_file(file), {}, ""};
+Listing list_loaded(std::string file, LoadResult loaded, TimePoint from, int count) {
+  Listing listing{std::move(file), std::move(loaded), {}, ""};
   if (const ScheduleSpec* spec = listing.schedule()) {
     try {
       listing.next = schedule_of(*spec).next_n(from, count);
@@ -156,10 +147,11 @@ int report(const std::vector<Listing>& listings, bool json) {
 std::vector<Listing> list_schedules(const SchedulesOptions& options) {
   TimePoint from = options.from.empty() ? std::chrono::system_clock::now()
                                         : *parse_iso8601(options.from);  // checked by CLI11
-  if (!options.dag_file.empty()) return {list_file(options.dag_file, from, options.count)};
+  if (!options.dag_file.empty())
+    return {list_loaded(options.dag_file, load_dag_file(options.dag_file), from, options.count)};
   std::vector<Listing> listings;
-  for (const std::string& file : dag_files_under(options.dags_dir)) {
-    Listing listing = list_file(file, from, options.count);
+  for (DagFile& file : dag_files_under(options.dags_dir)) {
+    Listing listing = list_loaded(file.path.string(), std::move(file.loaded), from, options.count);
     // A directory listing is about schedules; a valid unscheduled DAG is noise.
     if (!listing.loaded.ok() || listing.schedule()) listings.push_back(std::move(listing));
   }

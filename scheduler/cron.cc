@@ -325,8 +325,10 @@ CronParse CronExpr::parse(std::string_view text) {
   expr.days_ = std::bitset<32>(values[2].to_ullong());
   expr.months_ = std::bitset<13>(values[kMonthField].to_ullong());
   expr.weekdays_ = std::bitset<7>(values[kDayOfWeekField].to_ullong());
-  expr.day_of_month_star_ = fields[2].front() == '*';
-  expr.day_of_week_star_ = fields[kDayOfWeekField].front() == '*';
+  // A day field is unrestricted when it allows every day, however written
+  // (`*`, `*/1`, `1-31`, `0-6`); `*/13` allows some days only: restricted.
+  expr.day_of_month_star_ = expr.days_.count() == 31;
+  expr.day_of_week_star_ = expr.weekdays_.all();
   if (!expr.has_real_date())
     return {std::nullopt, "cron expression '" + expr.text_ + "' never fires: month field '" +
                               std::string(fields[kMonthField]) + "' has no day '" +

@@ -11,10 +11,13 @@
 // weekday names SUN-SAT in any case; 0 and 7 are both Sunday. Macros: @hourly,
 // @daily = @midnight, @weekly (Sunday 00:00), @monthly, @yearly = @annually.
 //
-// Day-of-month and day-of-week follow Vixie cron: a field written starting
-// with `*` (`*` or `*/n`) is unrestricted. When both are restricted a day
-// matches if EITHER matches (`0 0 13 * FRI` fires on every 13th and every
-// Friday); otherwise both must match.
+// Day-of-month and day-of-week follow croniter (Airflow) and npm cron-parser,
+// not Vixie cron: a day field is unrestricted only when it allows every day
+// (`*`, or a spelling of all days such as `*/1` or `1-31`); a step such as
+// `*/13` restricts it (Vixie's "starts with `*`" reading would not). When both
+// are restricted a day matches if EITHER matches (`0 0 13 * FRI` fires on
+// every 13th and every Friday, `0 0 */13 * FRI` on the 1st, 14th, 27th and
+// every Friday); otherwise both must match.
 //
 // Parsing reports problems as a value (CronParse, ScheduleParse) whose error
 // names the field and the offending value. An expression that can never fire
@@ -42,8 +45,8 @@
 // Searches skip non-matching months, days and hours rather than stepping
 // minute by minute. A search looks at most kSearchYears of wall-clock years
 // ahead, enough for `0 0 29 2 *` across a non-leap century year (2096 to
-// 2104). Only a pathological expression such as `0 0 */31 2 MON` (February
-// 1st falling on a Monday) can run past that; next_after() then throws Error.
+// 2104). Every expression parse() accepts fires within that; should a search
+// still run past it, next_after() throws Error rather than search on.
 #pragma once
 
 #include <bitset>
@@ -94,7 +97,7 @@ class CronExpr {
   std::bitset<32> days_;            // 1-31; bit 0 unused
   std::bitset<13> months_;          // 1-12; bit 0 unused
   std::bitset<7> weekdays_;         // 0 = Sunday
-  bool day_of_month_star_ = false;  // Vixie: field written starting with '*'
+  bool day_of_month_star_ = false;  // the field allows every day: unrestricted
   bool day_of_week_star_ = false;
 };
 

@@ -59,26 +59,9 @@ SchedulerDaemon::~SchedulerDaemon() {
 }
 
 std::vector<Dag> SchedulerDaemon::load_dags(PassSummary& summary) const {
-  std::vector<fs::path> files;
-  std::error_code ec;
-  for (fs::recursive_directory_iterator it(options_.dags_dir, ec), end; !ec && it != end;
-       it.increment(ec)) {
-    const std::string ext = it->path().extension().string();
-    if (it->is_regular_file() && (ext == ".yaml" || ext == ".yml")) files.push_back(it->path());
-  }
-  if (ec) summary.errors.push_back(options_.dags_dir.string() + ": " + ec.message());
-  std::sort(files.begin(), files.end());
-  std::vector<Dag> dags;
-  for (const fs::path& file : files) {
-    LoadResult loaded = load_dag_file(file.string());
-    if (loaded.ok()) {
-      dags.push_back(std::move(*loaded.dag));
-    } else {
-      // One broken file never stops the others' schedules.
-      summary.errors.push_back(format_diagnostics(loaded.diagnostics));
-    }
-  }
-  return dags;
+  // A file is loaded again only when it changed, and a broken one is reported
+  // once per change; it never stops the others' schedules.
+  return dags_->refresh_dags(summary.errors);
 }
 
 namespace {

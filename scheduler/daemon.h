@@ -44,6 +44,7 @@
 #include <string>
 #include <vector>
 
+#include "scheduler/dag_directory.h"
 #include "scheduler/executor.h"
 #include "scheduler/run_workers.h"
 #include "store/blob_store.h"
@@ -128,6 +129,8 @@ class SchedulerDaemon {
   DaemonOptions options_;
   std::unique_ptr<RunWorkers> workers_;  // when max_parallel_runs > 1
   std::mutex executed_mu_;               // guards the `executed` of drain_queue
+  // The DAG files, read again only when changed (load_dags, on the pass's thread).
+  std::unique_ptr<DagDirectory> dags_ = std::make_unique<DagDirectory>(options_.dags_dir);
 };
 
 }  // namespace twinflow

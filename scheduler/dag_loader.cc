@@ -1178,8 +1178,9 @@ class DagParser {
 std::optional<YamlDocument> parse_document(std::string_view content, DiagnosticSink& sink) {
   YamlParseResult parsed = parse_yaml(content);
   if (!parsed.ok()) {
-    sink.report({parsed.error_mark.line, parsed.error_mark.column},
-                "YAML syntax error: " + parsed.error);
+    sink.report(
+        {parsed.error_mark.line, parsed.error_mark.column},
+        (parsed.limit_exceeded ? "YAML limit exceeded: " : "YAML syntax error: ") + parsed.error);
     return std::nullopt;
   }
   return std::move(parsed.document);
@@ -1187,15 +1188,18 @@ std::optional<YamlDocument> parse_document(std::string_view content, DiagnosticS
 
 struct FileText {
   std::string content;
-  std::string error;  // strerror text; empty on success
+  std::string error;       // strerror text; empty on success
+  bool too_large = false;  // more than YamlLimits::kMaxBytes: content is cut there
 };
 
+// Reads at most one byte more than a DAG file may have, so that a huge file
+// (or /dev/zero) costs no more than a big DAG file.
 FileText read_whole_file(const std::string& path) {
   FileText result;
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return {"", std::strerror(errno)};
   char buffer[65536];
-  for (;;) {
+  while (result.content.size() <= YamlLimits::kMaxBytes) {
     ssize_t n = ::read(fd, buffer, sizeof buffer);
     if (n == 0) break;
     if (n < 0) {
@@ -1206,6 +1210,7 @@ FileText read_whole_file(const std::string& path) {
     result.content.append(buffer, static_cast<size_t>(n));
   }
   ::close(fd);
+  result.too_large = result.content.size() > YamlLimits::kMaxBytes;
   return result;
 }
 
@@ -1241,9 +1246,16 @@ LoadResult load_dag_string(const std::string& content, const std::string& file_n
 
 LoadResult load_dag_file(const std::string& path, const LoadOptions& options) {
   FileText file = read_whole_file(path);
-  if (file.error.empty()) return load_content(std::move(file.content), path, options);
+  if (file.error.empty() && !file.too_large)
+    return load_content(std::move(file.content), path, options);
   LoadResult result;
-  result.diagnostics.push_back({path, 0, 0, "cannot read file: " + file.error, ""});
+  result.diagnostics.push_back({path, 0, 0,
+                                file.too_large
+                                    ? "YAML limit exceeded: the file is larger than the " +
+                                          std::to_string(YamlLimits::kMaxBytes / (1024 * 1024)) +
+                                          " MiB a DAG file may have"
+                                    : "cannot read file: " + file.error,
+                                ""});
   return result;
 }
 

@@ -23,8 +23,18 @@ static_assert(sizeof(YamlNode) <= 24, "nodes are kept small on purpose, see yaml
 
 namespace {
 
-// Deep enough for any real file, shallow enough for recursive walkers.
-constexpr size_t kMaxDepth = 1000;
+constexpr size_t kMaxDepth = YamlLimits::kMaxDepth;
+
+// What a walk of a node visits once its aliases are expanded.
+struct Extent {
+  uint64_t nodes = 1;   // the node and everything below it
+  uint64_t bytes = 0;   // scalar text in it
+  uint32_t height = 0;  // containers nested in it, itself included
+};
+
+std::string mib(uint64_t bytes) {
+  return std::to_string(bytes / (1024 * 1024)) + " MiB";
+}
 
 bool is_continuation_byte(char c) {
   return (static_cast<unsigned char>(c) & 0xC0) == 0x80;
@@ -53,12 +63,23 @@ class MarkConverter {
   explicit MarkConverter(std::string_view text) : text_(text), ascii_(is_ascii(text)) {
     // libyaml skips a byte order mark without counting it.
     if (text.starts_with("\xEF\xBB\xBF")) cursor_byte_ = base_ = 3;
+    for (size_t i = base_; i < text.size(); ++i) characters_ += !is_continuation_byte(text[i]);
+    ends_in_break_ = text.size() == base_ || text.back() == '\n' || text.back() == '\r';
   }
 
   // For UTF-16 input, whose bytes libyaml's characters do not map onto.
-  void count_characters() { ascii_ = true; }
+  void count_characters() { ascii_ = utf16_ = true; }
 
   YamlMark convert(const yaml_mark_t& mark) {
+    // libyaml ends a text that lacks a final line break with one of its own,
+    // so the end of the stream lies on a line past the last; point at the end
+    // of the last line instead.
+    if (!utf16_ && !ends_in_break_ && mark.index >= characters_ && mark.column == 0 &&
+        mark.line > 0) {
+      const size_t last_break = text_.find_last_of("\r\n");
+      const size_t start = last_break == std::string_view::npos ? base_ : last_break + 1;
+      return {static_cast<int>(mark.line), static_cast<int>(text_.size() - start) + 1};
+    }
     int line = static_cast<int>(mark.line) + 1;
     if (ascii_) return {line, static_cast<int>(mark.column) + 1};
     size_t offset = byte_offset(mark.index);
@@ -103,7 +124,10 @@ class MarkConverter {
 
   std::string_view text_;
   bool ascii_;
-  size_t base_ = 0;  // where libyaml's character 0 is
+  bool utf16_ = false;
+  size_t characters_ = 0;      // in the text, as libyaml counts them (UTF-8)
+  bool ends_in_break_ = true;  // the text ends with a line break, or is empty
+  size_t base_ = 0;            // where libyaml's character 0 is
   size_t cursor_char_ = 0;
   size_t cursor_byte_ = 0;
 };
@@ -162,8 +186,10 @@ class YamlTreeBuilder {
 
   YamlParseResult build() {
     YamlParseResult result;
-    if (text_.size() >= std::numeric_limits<uint32_t>::max()) {
-      result.error = "document too large";
+    if (text_.size() > YamlLimits::kMaxBytes) {
+      result.error = "the text is " + std::to_string(text_.size()) + " bytes, more than the " +
+                     mib(YamlLimits::kMaxBytes) + " allowed";
+      result.limit_exceeded = true;
       return result;
     }
     EventParser parser(text_);
@@ -177,6 +203,7 @@ class YamlTreeBuilder {
     }
     result.error = std::move(error_);
     result.error_mark = error_mark_;
+    result.limit_exceeded = limit_exceeded_;
     if (result.ok()) {
       result.document.arena_ = std::move(arena_);
       result.document.root_ = root_;
@@ -190,6 +217,12 @@ class YamlTreeBuilder {
     YamlNode node;
     size_t first_child;  // index in pending_
     std::string anchor;
+    Extent extent;  // grows as children arrive
+  };
+
+  struct Anchored {
+    YamlNode node;
+    Extent extent;
   };
 
   // False once the first document is complete.
@@ -234,8 +267,9 @@ class YamlTreeBuilder {
     if (node.plain_ && node.tag_ == YamlNode::Tag::kNone && scalar.length == 0) {
       node.kind_ = YamlNode::Kind::kNull;
     }
-    remember(scalar.anchor, node);
-    add(node);
+    Extent extent{1, scalar.length, 0};
+    remember(scalar.anchor, node, extent);
+    add(node, extent);
   }
 
   void add_alias(const yaml_event_t& event) {
@@ -250,21 +284,50 @@ class YamlTreeBuilder {
            event.start_mark);
       return;
     }
-    YamlNode node = anchored->second;
+    const Extent& extent = anchored->second.extent;
+    if (!within_alias_limits(name, extent, event.start_mark)) return;
+    YamlNode node = anchored->second.node;
     YamlMark mark = marks_.convert(event.start_mark);
     node.line_ = static_cast<uint32_t>(mark.line);
     node.column_ = static_cast<uint32_t>(mark.column);
-    add(node);
+    add(node, extent);
+  }
+
+  // Counts one alias of a node of `extent`; false (and an error) when that
+  // goes past a limit.
+  bool within_alias_limits(const char* name, const Extent& extent, const yaml_mark_t& mark) {
+    ++aliases_;
+    alias_nodes_ += extent.nodes;
+    alias_bytes_ += extent.bytes;
+    const std::string alias = std::string("alias '*") + name + "'";
+    if (aliases_ > YamlLimits::kMaxAliases) {
+      limit(alias + " is one too many: at most " + std::to_string(YamlLimits::kMaxAliases) +
+                " aliases per file",
+            mark);
+    } else if (alias_nodes_ > YamlLimits::kMaxAliasNodes) {
+      limit(alias + " brings the nodes that aliases expand to past " +
+                std::to_string(YamlLimits::kMaxAliasNodes) +
+                " (aliases of aliases multiply; write the values out instead)",
+            mark);
+    } else if (alias_bytes_ > YamlLimits::kMaxAliasBytes) {
+      limit(alias + " brings the text that aliases expand to past " +
+                mib(YamlLimits::kMaxAliasBytes) + " (write the values out instead)",
+            mark);
+    } else if (open_.size() + extent.height > kMaxDepth) {
+      limit(alias + " nests its node more than " + std::to_string(kMaxDepth) + " levels deep",
+            mark);
+    }
+    return error_.empty();
   }
 
   void open(const yaml_event_t& event, YamlNode::Kind kind, const yaml_char_t* anchor,
             const yaml_char_t* tag) {
     if (open_.size() >= kMaxDepth) {
-      fail("nested more than " + std::to_string(kMaxDepth) + " levels deep", event.start_mark);
+      limit("nested more than " + std::to_string(kMaxDepth) + " levels deep", event.start_mark);
       return;
     }
-    open_.push_back(
-        {node_at(event.start_mark, kind, tag), pending_.size(), anchor ? as_chars(anchor) : ""});
+    open_.push_back({node_at(event.start_mark, kind, tag), pending_.size(),
+                     anchor ? as_chars(anchor) : "", Extent{1, 0, 1}});
   }
 
   // Moves the children of the innermost container into the arena.
@@ -281,22 +344,27 @@ class YamlTreeBuilder {
       node.size_ = static_cast<uint32_t>(count / 2);
     }
     pending_.resize(open.first_child);
-    if (!open.anchor.empty()) anchors_[open.anchor] = node;
+    const Extent extent = open.extent;
+    if (!open.anchor.empty()) anchors_[open.anchor] = {node, extent};
     open_.pop_back();
-    add(node);
+    add(node, extent);
   }
 
   // Adds a finished node to the innermost open container, or makes it the root.
-  void add(const YamlNode& node) {
+  void add(const YamlNode& node, const Extent& extent) {
     if (open_.empty()) {
       root_ = node;
-    } else {
-      pending_.push_back(node);
+      return;
     }
+    pending_.push_back(node);
+    Extent& parent = open_.back().extent;
+    parent.nodes += extent.nodes;
+    parent.bytes += extent.bytes;
+    parent.height = std::max(parent.height, extent.height + 1);
   }
 
-  void remember(const yaml_char_t* anchor, const YamlNode& node) {
-    if (anchor) anchors_[as_chars(anchor)] = node;
+  void remember(const yaml_char_t* anchor, const YamlNode& node, const Extent& extent) {
+    if (anchor) anchors_[as_chars(anchor)] = {node, extent};
   }
 
   YamlNode node_at(const yaml_mark_t& start, YamlNode::Kind kind, const yaml_char_t* tag) {
@@ -338,6 +406,11 @@ class YamlTreeBuilder {
     error_mark_ = marks_.convert(mark);
   }
 
+  void limit(std::string message, const yaml_mark_t& mark) {
+    fail(std::move(message), mark);
+    limit_exceeded_ = true;
+  }
+
   // Records libyaml's error: its problem, and the construct it was reading.
   void fail(const yaml_parser_t& parser) {
     if (parser.error == YAML_READER_ERROR) {
@@ -365,9 +438,13 @@ class YamlTreeBuilder {
   YamlNode root_;  // null until the document's top node ends
   std::vector<Open> open_;
   std::vector<YamlNode> pending_;  // finished children of open_, innermost last
-  std::unordered_map<std::string, YamlNode> anchors_;
+  std::unordered_map<std::string, Anchored> anchors_;
+  size_t aliases_ = 0;
+  uint64_t alias_nodes_ = 0;  // what the aliases so far add to a walk
+  uint64_t alias_bytes_ = 0;
   std::string error_;
   YamlMark error_mark_;
+  bool limit_exceeded_ = false;
 };
 
 YamlParseResult parse_yaml(std::string_view text) {

@@ -129,14 +129,36 @@ struct YamlParseResult {
   // line 2, column 1)".
   std::string error;
   YamlMark error_mark;  // where parsing stopped; line 0 when unknown
+  // True when the text is well-formed YAML but goes past one of the limits
+  // below; `error` then says which, without libyaml's wording.
+  bool limit_exceeded = false;
   bool ok() const { return error.empty(); }
+};
+
+// Limits on what a stranger's file may make the parser and its walkers do.
+// An alias costs nothing to parse (the tree shares the anchored node), but
+// whoever walks the tree visits the anchored node once per alias, so nested
+// aliases ("billion laughs": ten aliases of ten aliases of ...) would make a
+// 500-byte file a walk of billions of nodes. The limits are counted as the
+// document is read, so a hostile file fails in microseconds.
+struct YamlLimits {
+  static constexpr size_t kMaxBytes = 4 * 1024 * 1024;  // the text, BOM included
+  static constexpr size_t kMaxDepth = 1000;             // nesting, aliases expanded
+  static constexpr size_t kMaxAliases = 10'000;         // alias occurrences (`*name`)
+  // What the aliases add to a walk of the tree: nodes, and bytes of scalar text.
+  static constexpr uint64_t kMaxAliasNodes = 100'000;
+  static constexpr uint64_t kMaxAliasBytes = 16 * 1024 * 1024;
 };
 
 // Parses the first document of `text` (any later documents are ignored, not
 // even checked). Aliases become copies of the node their anchor names, marked
 // where the alias is written; merge keys (`<<`) get no special meaning.
-// Nesting deeper than a thousand levels is an error, so that whoever walks
-// the tree recursively cannot run out of stack.
+// Going past a YamlLimits limit is an error (limit_exceeded, marked at the
+// node or alias that crossed it; line 0 for the text's size): nesting deeper
+// than a thousand levels, counting what aliases bring in, so that whoever
+// walks the tree recursively cannot run out of stack, and aliases that would
+// make a walk of the tree visit more than kMaxAliasNodes extra nodes or
+// kMaxAliasBytes extra bytes of text.
 YamlParseResult parse_yaml(std::string_view text);
 
 }  // namespace twinflow

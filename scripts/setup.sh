@@ -13,6 +13,7 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev libcctz-dev tzdata libboost-dev
   slurm-wlm munge
   libgraphviz-dev chromium nodejs wrk
+  clang libclang-rt-14-dev
 )
 
 install_missing_packages() {
@@ -51,6 +52,18 @@ install_browser_test_packages() {
   echo "$want" >"$stamp"
 }
 
+# The cron differential test's npm packages (cron-parser, pinned), likewise.
+install_cron_diff_packages() {
+  local dir="$TWINFLOW_ROOT/tests/cron-diff"
+  local stamp="$dir/node_modules/.package-lock.sha256"
+  local want
+  want="$(sha256sum "$dir/package-lock.json" | cut -d' ' -f1)"
+  [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] && return 0
+  echo "==> npm ci in tests/cron-diff"
+  (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+  echo "$want" >"$stamp"
+}
+
 build_twinflow() {
   local targets=("$@")
   if [ ! -f "$BUILD_DIR/build.ninja" ]; then
@@ -63,3 +76,4 @@ build_twinflow() {
 install_missing_packages
 install_npm_if_missing
 install_browser_test_packages
+install_cron_diff_packages

@@ -8,11 +8,15 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <fstream>
 #include <string>
 #include <vector>
 
 #include "scheduler/diagnostic.h"
 #include "scheduler/edit_distance.h"
+#include "scheduler/yaml_document.h"
+#include "tests/support/hostile_yaml.h"
 #include "util/sha256.h"
 
 #ifndef TWINFLOW_SOURCE_DIR
@@ -614,7 +618,61 @@ TEST(DagLoaderErrorTest, UnreadableFileGivesOneDiagnosticWithoutPosition) {
             "/nonexistent/twinflow/missing.yaml: cannot read file: No such file or directory\n");
 }
 
+TEST(DagLoaderErrorTest, NestedAliasesAreRejectedAtTheAliasPastTheLimit) {
+  EXPECT_EQ(errors_of(billion_laughs_dag()),
+            "test.yaml:8:10: YAML limit exceeded: alias '*e' brings the nodes that aliases "
+            "expand to past 100000 (aliases of aliases multiply; write the values out instead)\n"
+            "  f: &f [*e, *e, *e, *e, *e, *e, *e, *e, *e]\n"
+            "         ^\n");
+}
+
+TEST(DagLoaderErrorTest, DeepNestingIsRejected) {
+  const std::string yaml = "name: deep\nparams:\n  p: " + std::string(1000, '[') +
+                           std::string(1000, ']') + "\nsteps:\n  - {id: a, command: echo}\n";
+  const std::string errors = errors_of(yaml);
+  EXPECT_EQ(errors.substr(0, errors.find('\n')),
+            "test.yaml:3:1004: YAML limit exceeded: nested more than 1000 levels deep");
+}
+
+TEST(DagLoaderErrorTest, AFileOverFourMebibytesIsRejectedWithoutReadingItAll) {
+  const std::filesystem::path path =
+      std::filesystem::path(::testing::TempDir()) / "twinflow-too-large.yaml";
+  {
+    std::ofstream out(path);
+    out << "name: big\nsteps:\n  - {id: a, command: echo}\n";
+    out << std::string(YamlLimits::kMaxBytes, '#') << "\n";
+  }
+  LoadResult result = load_dag_file(path.string());
+  std::filesystem::remove(path);
+  EXPECT_EQ(format_diagnostics(result.diagnostics),
+            path.string() +
+                ": YAML limit exceeded: the file is larger than the 4 MiB a DAG file may have\n");
+  // /dev/zero never ends: reading stops past the limit.
+  EXPECT_EQ(format_diagnostics(load_dag_file("/dev/zero").diagnostics),
+            "/dev/zero: YAML limit exceeded: the file is larger than the 4 MiB a DAG file may "
+            "have\n");
+}
+
 // --- successful loads -------------------------------------------------------------
+
+TEST(DagLoaderTest, AliasesOfAnchoredValuesLoad) {
+  Dag dag = load_valid(
+      "name: aliased\n"
+      "params:\n"
+      "  langs: &langs [en, de, fr]\n"
+      "  again: *langs\n"
+      "steps:\n"
+      "  - id: a\n"
+      "    env: &env {MODE: fast, LEVEL: 3}\n"
+      "    command: echo a\n"
+      "  - id: b\n"
+      "    env: *env\n"
+      "    params: {langs: *langs}\n"
+      "    command: echo b\n");
+  ASSERT_EQ(dag.steps.size(), 2u);
+  EXPECT_EQ(dag.steps[1].env, dag.steps[0].env);
+  EXPECT_EQ(dag.params["again"], nlohmann::json({"en", "de", "fr"}));
+}
 
 const char kFullExample[] = R"(name: twin
 description: A full example.

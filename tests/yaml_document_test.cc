@@ -10,6 +10,8 @@
 #include <string>
 #include <utility>
 
+#include "tests/support/hostile_yaml.h"
+
 namespace twinflow {
 namespace {
 
@@ -234,6 +236,18 @@ TEST(YamlDocumentTest, UnterminatedQuoteIsReportedAtTheEndWithWhereItStarted) {
   EXPECT_EQ(result.error_mark.column, 1);
 }
 
+// Found by fuzz/dag_loader_fuzz.cc: libyaml puts the end of a text without a
+// final line break on a line past the last, which has no text to show.
+TEST(YamlDocumentTest, AnErrorAtTheEndOfATextWithoutFinalBreakIsOnItsLastLine) {
+  YamlParseResult result = parse_yaml("a: 1\nb: {c: d");
+  EXPECT_FALSE(result.ok());
+  EXPECT_EQ(result.error_mark.line, 2);
+  EXPECT_EQ(result.error_mark.column, 9);
+  YamlParseResult quoted = parse_yaml("name: \"\u00e9bc");
+  EXPECT_EQ(quoted.error_mark.line, 1);
+  EXPECT_EQ(quoted.error_mark.column, 12);  // after the last byte
+}
+
 TEST(YamlDocumentTest, InvalidUtf8IsAnErrorAtItsByte) {
   YamlParseResult result = parse_yaml("a: 1\nb: x\xFF\n");
   EXPECT_EQ(result.error, "invalid leading UTF-8 octet");
@@ -293,6 +307,76 @@ TEST(YamlDocumentTest, NestingIsLimited) {
   EXPECT_EQ(result.error, "nested more than 1000 levels deep");
   EXPECT_EQ(result.error_mark.line, 1);
   EXPECT_EQ(result.error_mark.column, 1001);
+}
+
+TEST(YamlDocumentTest, NestedAliasesFailAtTheAliasThatGoesPastTheLimit) {
+  YamlParseResult result = parse_yaml(billion_laughs_dag());
+  EXPECT_TRUE(result.limit_exceeded);
+  EXPECT_EQ(result.error,
+            "alias '*e' brings the nodes that aliases expand to past 100000 (aliases of aliases "
+            "multiply; write the values out instead)");
+  EXPECT_EQ(result.error_mark.line, 8);
+  EXPECT_EQ(result.error_mark.column, 10);
+  EXPECT_TRUE(result.document.root().is_null());
+}
+
+TEST(YamlDocumentTest, AFewAliasesOfAliasesAreFine) {
+  YamlDocument document = parse_valid(
+      "defaults: &defaults {retries: 2, env: &env {A: x, B: y}}\n"
+      "one: *defaults\n"
+      "two: [*defaults, *env, *env]\n");
+  const YamlNode& two = value_of(document.root(), "two");
+  ASSERT_EQ(two.size(), 3u);
+  EXPECT_EQ(value_of(value_of(two.items()[0], "env"), "B").scalar(), "y");
+  EXPECT_EQ(value_of(two.items()[2], "A").scalar(), "x");
+}
+
+TEST(YamlDocumentTest, AliasCountIsLimited) {
+  std::string text = "a: &a x\nb: [";
+  for (size_t i = 0; i < YamlLimits::kMaxAliases; ++i) text += "*a, ";
+  EXPECT_TRUE(parse_yaml(text + "]\n").ok());
+  YamlParseResult result = parse_yaml(text + "*a]\n");
+  EXPECT_TRUE(result.limit_exceeded);
+  EXPECT_EQ(result.error, "alias '*a' is one too many: at most 10000 aliases per file");
+  EXPECT_EQ(result.error_mark.line, 2);
+  EXPECT_EQ(result.error_mark.column, static_cast<int>(5 + 4 * YamlLimits::kMaxAliases));
+}
+
+TEST(YamlDocumentTest, TextThatAliasesRepeatIsLimited) {
+  const std::string mib(1024 * 1024, 'x');
+  std::string text = "a: &a " + mib + "\nb: [";
+  for (int i = 0; i < 16; ++i) text += "*a, ";
+  EXPECT_TRUE(parse_yaml(text + "]\n").ok());  // exactly 16 MiB more
+  YamlParseResult result = parse_yaml(text + "*a]\n");
+  EXPECT_TRUE(result.limit_exceeded);
+  EXPECT_EQ(result.error,
+            "alias '*a' brings the text that aliases expand to past 16 MiB (write the values out "
+            "instead)");
+  EXPECT_EQ(result.error_mark.line, 2);
+}
+
+TEST(YamlDocumentTest, NestingThroughAnAliasIsLimited) {
+  // 600 levels, then that node again under 400 more: 1000 levels.
+  const std::string deep = "&a " + std::string(600, '[') + std::string(600, ']');
+  const std::string ok =
+      "[" + deep + ", " + std::string(399, '[') + "*a" + std::string(399, ']') + "]";
+  EXPECT_TRUE(parse_yaml(ok).ok());
+  const std::string too_deep =
+      "[" + deep + ", " + std::string(400, '[') + "*a" + std::string(400, ']') + "]";
+  YamlParseResult result = parse_yaml(too_deep);
+  EXPECT_TRUE(result.limit_exceeded);
+  EXPECT_EQ(result.error, "alias '*a' nests its node more than 1000 levels deep");
+  EXPECT_EQ(result.error_mark.column, static_cast<int>(1 + deep.size() + 2 + 400 + 1));
+}
+
+TEST(YamlDocumentTest, TextSizeIsLimited) {
+  std::string text = "a: " + std::string(YamlLimits::kMaxBytes - 4, 'x') + "\n";
+  EXPECT_TRUE(parse_yaml(text).ok());
+  text += "#";
+  YamlParseResult result = parse_yaml(text);
+  EXPECT_TRUE(result.limit_exceeded);
+  EXPECT_EQ(result.error, "the text is 4194305 bytes, more than the 4 MiB allowed");
+  EXPECT_EQ(result.error_mark.line, 0);
 }
 
 TEST(YamlDocumentTest, NodesStayValidWhenTheDocumentMoves) {

@@ -5,6 +5,7 @@
 #include <set>
 
 #include "scheduler/cron.h"
+#include "scheduler/dag_directory.h"
 #include "scheduler/dag_loader.h"
 #include "scheduler/runner.h"
 #include "scheduler/schedule_policy.h"
@@ -470,16 +471,9 @@ HttpResponse Dashboard::Impl::schedules(DashboardSession& s, const HttpRequest& 
                                         const PathParams&) {
   const int count = static_cast<int>(QueryArgs(request).integer("count", 3, 1, 50));
   Json out = Json::array();
-  std::error_code ec;
-  std::vector<fs::path> files;
-  if (fs::is_directory(options.dags_dir, ec))
-    for (auto it = fs::recursive_directory_iterator(options.dags_dir, ec);
-         !ec && it != fs::recursive_directory_iterator(); it.increment(ec))
-      if (it->path().extension() == ".yaml" || it->path().extension() == ".yml")
-        files.push_back(it->path());
-  std::sort(files.begin(), files.end());
-  for (const fs::path& file : files) {
-    LoadResult loaded = load_dag_file(file.string());
+  for (const DagFile& dag_file : load_dag_directory(options.dags_dir, nullptr)) {
+    const fs::path& file = dag_file.path;
+    const LoadResult& loaded = dag_file.loaded;
     if (!loaded.ok() || !loaded.dag->schedule) continue;
     const ScheduleSpec& spec = *loaded.dag->schedule;
     Json entry = {{"pipeline", loaded.dag->name},
