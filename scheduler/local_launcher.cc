@@ -1,5 +1,6 @@
 #include "scheduler/local_launcher.h"
 
+#include "scheduler/process_tree.h"
 #include "util/error.h"
 
 namespace twinflow {
@@ -39,7 +40,8 @@ LocalLauncher::LocalLauncher(StdoutLineHandler on_stdout_line, int wake_fd)
 
 LaunchedAttempt LocalLauncher::start(const AttemptLaunch& launch) {
   pid_t pid = processes_.start(launch.process);
-  return {pid > 0 ? pid : 0, ""};
+  if (pid <= 0) return {};
+  return {pid, "", process_start_time(pid)};
 }
 
 void LocalLauncher::adopt(const AdoptedAttempt&) {
