@@ -2,6 +2,7 @@
 
 #include <signal.h>
 
+#include <cerrno>
 #include <fstream>
 #include <memory>
 #include <sstream>

@@ -131,7 +131,7 @@ int supervise_main(int argc, char** argv) {
     _exit(127);
   }
   // The step's output is the command's: our copy of the pipe must not keep it open.
-  freopen("/dev/null", "w", stdout);
+  if (!freopen("/dev/null", "w", stdout)) close(STDOUT_FILENO);
 
   bool command_done = false, stopping = false;
   int command_status = 0;

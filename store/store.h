@@ -395,9 +395,10 @@ class Store {
   // server's start (pg_postmaster_start_time()), so that no heartbeat is
   // found stale for the time the server was down.
   std::vector<AttemptProcess> reap_dead_owners(const ReapRequest& request);
-  // Revokes the open claims of schedulers on `host` that are dead
-  // (`is_dead(pid)`): their owners retry those steps at their next look,
-  // without waiting for the claims' heartbeats to go stale. Returns how many.
+  // Records the schedulers of `host` that are dead (`is_dead(pid)`) stopped
+  // and revokes their open claims: their owners retry those steps at their
+  // next look, without waiting for the claims' heartbeats to go stale.
+  // Returns how many claims were revoked.
   int revoke_claims_of_dead_schedulers(const std::string& host,
                                        const std::function<bool(int pid)>& is_dead);
   // ---- end of owners and their processes ----

@@ -241,6 +241,14 @@ int Store::revoke_claims_of_dead_schedulers(const std::string& host,
                                              const std::function<bool(int pid)>& is_dead) {
   return impl_->durable("revoke_claims_of_dead_schedulers", [&]() -> int {
     pqxx::nontransaction tx(impl_->connection);
+    // Dead schedulers of this host are recorded stopped: nobody offers them steps.
+    std::vector<int64_t> dead_ids;
+    for (const auto& row : tx.exec_params(
+             "SELECT id, pid FROM schedulers WHERE host = $1 AND stopped_at IS NULL", host))
+      if (is_dead(row[1].as<int>())) dead_ids.push_back(row[0].as<int64_t>());
+    if (!dead_ids.empty())
+      tx.exec_params("UPDATE schedulers SET stopped_at = now() WHERE id = ANY($1::bigint[])",
+                     to_pg_bigint_array(dead_ids));
     const std::string prefix = host + ":";
     std::vector<std::string> dead;
     for (const auto& row : tx.exec_params(

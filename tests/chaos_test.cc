@@ -458,8 +458,9 @@ TEST_F(Chaos, HelperSchedulerKilledMidStep) {
     ::waitpid(helper, nullptr, 0);
     std::erase(background_, helper);
 
-    ASSERT_TRUE(eventually([&] { return store->find_step_run(run_id, offered, 2).has_value(); },
-                           60s))
+    // Taken over: the owner records the attempt interrupted, to retry it.
+    ASSERT_TRUE(eventually(
+        [&] { return store->find_step_run(run_id, offered, 1)->status == "interrupted"; }, 60s))
         << read_file(home / ("owner" + suffix + ".log"));
     const double takeover = seconds_since(kill_time);
     ++takeovers;
