@@ -40,8 +40,12 @@ LocalLauncher::LocalLauncher(StdoutLineHandler on_stdout_line, int wake_fd)
 
 LaunchedAttempt LocalLauncher::start(const AttemptLaunch& launch) {
   pid_t pid = processes_.start(launch.process);
-  if (pid <= 0) return {};
-  return {pid, "", process_start_time(pid)};
+  LaunchedAttempt launched;
+  if (pid > 0) {
+    launched.pid = pid;
+    launched.pid_start = process_start_time(pid);
+  }
+  return launched;
 }
 
 void LocalLauncher::adopt(const AdoptedAttempt&) {
