@@ -11,6 +11,8 @@
 #include "cli/app_context.h"
 #include "cli/commands.h"
 #include "cli/interrupt.h"
+#include "scheduler/executor.h"
+#include "scheduler/recovery.h"
 #include "web/dashboard.h"
 
 namespace twinflow {
@@ -42,6 +44,9 @@ int serve_dashboard(AppContext& ctx, const WebArgs& args) {
             << (options.token.empty() ? "read-only: set TWINFLOW_WEB_TOKEN to allow actions"
                                       : "actions need the token")
             << ")" << std::endl;
+  // Runs whose twinflow process died are recorded interrupted within seconds.
+  OwnerReaper reaper(options.conninfo, host_name(), std::chrono::seconds(60),
+                     [](const std::string& line) { std::cerr << "twinflow web: " << line << "\n"; });
   pollfd fd{interrupt.read_fd(), POLLIN, 0};
   while (!interrupt.interrupted()) poll(&fd, 1, -1);
   server.stop();

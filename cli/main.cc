@@ -5,11 +5,14 @@
 
 #include "cli/app_context.h"
 #include "cli/commands.h"
+#include "scheduler/supervisor.h"
 #include "util/build_info.h"
 #include "util/error.h"
 
 int main(int argc, char** argv) {
   using namespace twinflow;
+  // A step's supervisor (supervisor.h): hidden, and before anything else.
+  if (argc > 1 && std::string_view(argv[1]) == kSuperviseCommand) return supervise_main(argc, argv);
   AppContext ctx;
   CLI::App app{"twinflow: run LLM-twin pipelines (DAG files) as recorded, cached, retried steps",
                "twinflow"};

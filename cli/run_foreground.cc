@@ -1,5 +1,6 @@
 #include "cli/run_foreground.h"
 
+#include <string.h>
 #include <unistd.h>
 
 #include <iostream>
@@ -42,6 +43,37 @@ std::optional<Dag> load_dag_with_params(const std::string& dag_file,
   return std::move(*loaded.dag);
 }
 
+namespace {
+
+int exit_code_of(const std::string& status) {
+  if (status == run_status::kSucceeded) return kExitOk;
+  if (status == run_status::kCancelled) return kExitCancelled;
+  return kExitFailed;
+}
+
+// One line on why a run did not succeed: every non-zero exit says why.
+std::string why_not_succeeded(Store& store, const RunRecord& run, const InterruptPipe& interrupt) {
+  const std::string name = "run " + std::to_string(run.id);
+  if (run.status == run_status::kCancelled) {
+    if (interrupt.interrupted())
+      return name + " cancelled by SIG" + sigabbrev_np(interrupt.signal_number());
+    return name + " cancelled (`twinflow cancel`)";
+  }
+  if (run.status == run_status::kInterrupted)
+    return name + " was recorded interrupted by another twinflow process (" +
+           (run.error.empty() ? "its heartbeat looked stale" : run.error) +
+           "); `twinflow rerun " + std::to_string(run.id) + " --failed` finishes it";
+  std::string failed;
+  for (const auto& step : store.run_steps(run.id))
+    if (step.status == step_status::kFailed) failed += (failed.empty() ? "" : ", ") + step.step_id;
+  std::string why = name + " " + run.status;
+  if (!failed.empty()) why += ": step(s) " + failed + " failed";
+  if (!run.error.empty()) why += (failed.empty() ? ": " : "; ") + run.error;
+  return why;
+}
+
+}  // namespace
+
 int run_in_foreground(AppContext& ctx, const PreparedRun& run, const ForegroundOptions& options) {
   Store& store = ctx.store();
   std::string host = host_name();
@@ -70,7 +102,7 @@ int run_in_foreground(AppContext& ctx, const PreparedRun& run, const ForegroundO
   std::unique_ptr<ProgressSink> lineage = openlineage_from_environment(store, console);
   ProgressSink& progress = lineage ? *lineage : console;
   Executor executor(run.dag, run_id, store, ctx.blobs(), progress, exec);
-  std::string status = executor.execute(run.seed);
+  const std::string status = executor.execute(run.seed);
   auto record = store.find_run(run_id);
   if (ctx.json) {
     std::cout << run_details_json(store, *record).dump(2) << "\n";
@@ -78,9 +110,12 @@ int run_in_foreground(AppContext& ctx, const PreparedRun& run, const ForegroundO
     std::cout << "\n";
     print_run_details(std::cout, store, *record);
   }
-  if (status == run_status::kSucceeded) return kExitOk;
-  if (status == run_status::kCancelled) return kExitCancelled;
-  return kExitFailed;
+  const int code = exit_code_of(record ? record->status : status);
+  if (code != kExitOk) {
+    std::cout.flush();
+    std::cerr << "twinflow: " << why_not_succeeded(store, *record, interrupt) << "\n";
+  }
+  return code;
 }
 
 }  // namespace twinflow

@@ -78,6 +78,7 @@ AttemptLaunch make_attempt_launch(const Step& step, const AttemptContext& contex
   spec.log_path = paths.log.string();
   spec.timeout = step.timeout;
   spec.kill_grace = options.kill_grace;
+  spec.supervisor = options.self_exe;  // no process of the step outlives us
   launch.slurm = step.slurm;
   launch.job_name = "twinflow-" + std::to_string(context.run_id) + "-" + step.id + "-" +
                     std::to_string(context.attempt);

@@ -251,6 +251,8 @@ void SchedulerDaemon::serve(const std::function<bool()>& stop,
                             const std::function<void(std::chrono::milliseconds)>& wait) {
   std::optional<int64_t> id;
   std::chrono::milliseconds backoff{0};
+  // Dead owners are reaped every second, even while a pass executes runs.
+  OwnerReaper reaper(store_.conninfo(), options_.executor.host, options_.stale_after, options_.log);
   while (!stop()) {
     std::chrono::milliseconds next_wait;
     try {

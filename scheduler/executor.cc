@@ -10,6 +10,8 @@
 #include "scheduler/attempt.h"
 #include "scheduler/cache_key.h"
 #include "scheduler/plan.h"
+#include "scheduler/process_tree.h"
+#include "scheduler/recovery.h"
 #include "scheduler/step_launcher.h"
 #include "scheduler/step_protocol.h"
 #include "util/error.h"
@@ -135,6 +137,7 @@ struct Executor::Impl {
   bool helper_alive = false;
   bool cancelling = false;
   bool any_failed = false;
+  bool taken_over = false;  // another process recorded the run ended (interrupted)
 };
 
 Executor::Executor(const Dag& dag, int64_t run_id, Store& store, BlobStore& blobs,
@@ -149,6 +152,13 @@ std::string Executor::execute(const RunSeed& seed) {
 
 std::string Executor::Impl::execute(const RunSeed& seed) {
   auto run_start = Clock::now();
+  // Who executes the run, precisely enough for a reaper to tell it dead.
+  store.record_run_owner(run_id, options.host, ::getpid(), process_start_time(::getpid()));
+  // Fencing: no step starts while a process of the run this one resumes
+  // still runs here (recovery.h).
+  if (seed.resumes_run_id)
+    for (const auto& attempt : store.attempt_processes_of_run(*seed.resumes_run_id))
+      fence_attempt(attempt, options.host);
   plan = std::make_unique<Plan>(dag, seed.wanted);
   outputs_by_step = seed.reused_outputs;
   resumes_run_id = seed.resumes_run_id;
@@ -173,7 +183,8 @@ std::string Executor::Impl::execute(const RunSeed& seed) {
     requeue_due_retries();
     heartbeat_if_due();
   }
-  std::string status = cancelling   ? run_status::kCancelled
+  std::string status = taken_over   ? run_status::kInterrupted
+                       : cancelling ? run_status::kCancelled
                        : any_failed ? run_status::kFailed
                                     : run_status::kSucceeded;
   store.finish_run(run_id, status, cancelling ? "cancelled" : "");
@@ -320,7 +331,8 @@ void Executor::Impl::submit(int step_index, const AttemptContext& context) {
     store.set_slurm_job_id(exec.step_run_id, launched.slurm_job_id);
   } else {
     exec.step_run_id = store.start_attempt(run_id, step.id, exec.attempt, options.host,
-                                           launched.pid, spec.log_path, exec.cache_key);
+                                           launched.pid, spec.log_path, exec.cache_key,
+                                           launched.pid_start);
   }
   progress.step_started(step, exec.attempt, spec.log_path);
 }
@@ -466,7 +478,13 @@ void Executor::Impl::heartbeat_if_due() {
   if (Clock::now() < next_heartbeat) return;
   next_heartbeat = Clock::now() + options.heartbeat_interval;
   bool cancel = store.heartbeat(run_id);
-  if (cancel && !cancelling) begin_cancel("cancelled with `twinflow cancel`");
+  if (!cancel || cancelling) return;
+  // Cancelled, or no longer running: another process recorded it
+  // interrupted (this one looked dead to it); nothing it does counts now.
+  auto record = store.find_run(run_id);
+  taken_over = record && record->status != run_status::kRunning;
+  begin_cancel(taken_over ? "recorded " + record->status + " by another twinflow process"
+                          : "cancelled with `twinflow cancel`");
 }
 
 void Executor::Impl::begin_cancel(const std::string& why) {
@@ -627,6 +645,11 @@ void Executor::Impl::revoke_stale_claim(int step_index, const ClaimedOffer& offe
       store.revoke_stale_claim(run_id, step.id, offer.attempt, options.claim_stale_after_seconds,
                                /*even_if_fresh=*/cancelling);
   if (!revoked.revoked) return;  // it ended meanwhile: the next look sees how
+  // Fencing: the retry starts only once the claimer's processes are dead
+  // (here: checked and killed; elsewhere: its supervisor died with it).
+  if (revoked.step_run_id)
+    if (auto process = store.attempt_process(*revoked.step_run_id))
+      fence_attempt(*process, options.host);
   exec.step_run_id = revoked.step_run_id
                          ? *revoked.step_run_id
                          : store.start_attempt(run_id, step.id, exec.attempt, options.host, 0,

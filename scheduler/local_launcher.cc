@@ -1,5 +1,6 @@
 #include "scheduler/local_launcher.h"
 
+#include "scheduler/process_tree.h"
 #include "util/error.h"
 
 namespace twinflow {
@@ -39,7 +40,12 @@ LocalLauncher::LocalLauncher(StdoutLineHandler on_stdout_line, int wake_fd)
 
 LaunchedAttempt LocalLauncher::start(const AttemptLaunch& launch) {
   pid_t pid = processes_.start(launch.process);
-  return {pid > 0 ? pid : 0, ""};
+  LaunchedAttempt launched;
+  if (pid > 0) {
+    launched.pid = pid;
+    launched.pid_start = process_start_time(pid);
+  }
+  return launched;
 }
 
 void LocalLauncher::adopt(const AdoptedAttempt&) {

@@ -38,6 +38,7 @@ struct AttemptLaunch {
 struct LaunchedAttempt {
   int pid = 0;               // local: the process group leader; slurm: 0
   std::string slurm_job_id;  // slurm: the job id sbatch gave
+  int64_t pid_start = 0;     // local: its start time (process_tree.h), to tell a reused pid
 };
 
 // An attempt a launcher of an earlier scheduler started and that may still

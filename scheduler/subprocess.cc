@@ -18,6 +18,7 @@
 #include <cstring>
 #include <utility>
 
+#include "scheduler/supervisor.h"
 #include "util/error.h"
 
 namespace twinflow {
@@ -25,6 +26,11 @@ namespace {
 
 constexpr size_t kChunk = 64 * 1024;      // one read() of a child's stdout
 constexpr size_t kMaxLine = 1024 * 1024;  // longer stdout lines are logged, not delivered
+// A supervisor enforces the kill grace itself; we SIGKILL its group only if
+// it has not ended this long after the grace (it is stuck, or not one).
+constexpr Millis kSupervisorSlack{2000};
+// How long the destructor waits for supervisors to kill their trees.
+constexpr Millis kSupervisorShutdown{5000};
 
 // Owns a file descriptor.
 class Fd {
@@ -194,8 +200,11 @@ struct SubprocessSet::Child {
   std::string line;                                   // stdout since the last '\n'
   bool line_too_long = false;
   uint64_t output_bytes = 0;
-  std::string error;    // why its log could not be written
-  bool exited = false;  // pidfd became readable; reap it
+  std::string error;        // why its log could not be written
+  bool exited = false;      // pidfd became readable; reap it
+  bool supervised = false;  // pid is a `twinflow __supervise`
+
+  void signal_leader(int sig) const { syscall(SYS_pidfd_send_signal, pidfd.get(), sig, nullptr, 0); }
 
   // While the child is unreaped, even as a zombie, its pid and so its group id
   // cannot be reused. Should it have moved to another group, ours is empty and
@@ -210,7 +219,16 @@ SubprocessSet::SubprocessSet(
     : on_stdout_line_(std::move(on_stdout_line)), buffer_(kChunk) {}
 
 SubprocessSet::~SubprocessSet() {
+  // Supervisors kill their trees (setsid'd descendants too); the wait is
+  // bounded, and what is left then is killed by group.
+  for (const auto& child : children_)
+    if (child->supervised) child->signal_leader(kOwnerGoneSignal);
+  const Clock::time_point give_up = Clock::now() + kSupervisorShutdown;
   for (const auto& child : children_) {
+    if (child->supervised) {
+      pollfd fd{child->pidfd.get(), POLLIN, 0};
+      while (poll(&fd, 1, poll_timeout(Clock::now(), give_up)) < 0 && errno == EINTR) continue;
+    }
     child->signal_group(SIGKILL);
     reap_blocking(child->pid);
   }
@@ -239,10 +257,21 @@ pid_t SubprocessSet::start(const ProcessSpec& spec) {
   Fd out_for_child(pipe_fds[1]);
   set_nonblocking(out.get());  // only our end: the child's stdout must behave as usual
 
+  // Under a supervisor: twinflow __supervise PARENT GRACE PROGRAM ARGV...
+  std::vector<std::string> supervised_argv;
+  if (!spec.supervisor.empty()) {
+    std::string supervisor;
+    if (int err = find_program(spec.supervisor, search_path({}), &supervisor))
+      throw SystemError("cannot run the step supervisor '" + spec.supervisor + "'", err);
+    supervised_argv = {supervisor, kSuperviseCommand, std::to_string(getpid()),
+                       std::to_string(spec.kill_grace.count()), program};
+    supervised_argv.insert(supervised_argv.end(), spec.argv.begin(), spec.argv.end());
+    program = supervisor;
+  }
   SpawnSetup setup;
   setup.set_group_and_signals();
   setup.redirect(out_for_child.get(), log.get(), spec.cwd);
-  std::vector<char*> argv = c_strings(spec.argv);
+  std::vector<char*> argv = c_strings(supervised_argv.empty() ? spec.argv : supervised_argv);
   std::vector<char*> envp = c_strings(spec.env);
   pid_t pid = -1;
   if (int err = posix_spawn(&pid, program.c_str(), setup.actions(), setup.attr(), argv.data(),
@@ -269,6 +298,7 @@ pid_t SubprocessSet::start(const ProcessSpec& spec) {
   child->log = std::move(log);
   child->log_path = log_path;
   child->kill_grace = spec.kill_grace;
+  child->supervised = !supervised_argv.empty();
   child->started = Clock::now();
   if (spec.timeout) child->deadline = child->started + *spec.timeout;
   children_.push_back(std::move(child));
@@ -379,6 +409,13 @@ void SubprocessSet::stop(Child& child, ProcessResult::Outcome reason, Clock::tim
   if (child.stop_reason) return;
   child.stop_reason = reason;
   child.deadline.reset();
+  if (child.supervised) {
+    // It signals the command's group and every descendant that left it,
+    // and SIGKILLs them after the grace.
+    child.signal_leader(SIGTERM);
+    child.kill_at = now + child.kill_grace + kSupervisorSlack;
+    return;
+  }
   child.signal_group(SIGTERM);
   child.kill_at = now + child.kill_grace;
 }

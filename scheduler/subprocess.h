@@ -7,7 +7,10 @@
 //
 // Each child leads its own process group, so a timeout or terminate() stops
 // everything the step started (shell pipelines, background jobs), not just
-// the program we ran. Its stderr goes straight to the log file; its stdout
+// the program we ran. A spec with a `supervisor` runs its command under
+// `twinflow __supervise` (supervisor.h): the child we see is the supervisor,
+// which stops the command's whole tree, descendants that left the group
+// included, when told to or when we die, and ends only once all of it has. Its stderr goes straight to the log file; its stdout
 // comes through us, so we can hand complete lines to the caller (the step
 // protocol speaks JSON lines) while appending the bytes to the same log.
 //
@@ -37,6 +40,10 @@ struct ProcessSpec {
   std::string log_path;           // created/appended: gets stdout and stderr; empty: discard
   std::optional<Millis> timeout;  // wall-clock limit
   Millis kill_grace{5000};        // SIGTERM -> wait this long -> SIGKILL
+  // A twinflow binary to run the command under (`twinflow __supervise`,
+  // supervisor.h), so that none of its processes, setsid'd ones included,
+  // outlives us or the command; empty: the command is our child itself.
+  std::string supervisor;
 };
 
 struct ProcessResult {

@@ -59,7 +59,8 @@ class Store {
   // Opens attempt `attempt` of a step: a running step_runs row. Returns its id.
   int64_t start_attempt(int64_t run_id, const std::string& step_id, int attempt,
                         const std::string& host, int pid, const std::string& log_path,
-                        const std::string& cache_key);
+                        const std::string& cache_key,
+                        int64_t pid_start = 0);
   // Closes a failed, timed-out, cancelled or interrupted attempt and sets the
   // step's state: `step_state` is retrying (another attempt follows) or final.
   // Only a running attempt is closed, so a repeat, or a zombie whose attempt
@@ -323,7 +324,8 @@ class Store {
   // cancelled, or the run ended, meanwhile: the claimer must not run it.
   std::optional<int64_t> start_claimed_attempt(const StepOffer& claim, const std::string& claimer,
                                                const std::string& host, int pid,
-                                               const std::string& log_path);
+                                               const std::string& log_path,
+                                               int64_t pid_start = 0);
   // The claimer's heartbeat for the attempt it runs; true: it must stop (the
   // claim was revoked, the owner cancels, or the run is no longer running).
   bool heartbeat_claim(const StepOffer& claim, const std::string& claimer);
@@ -354,6 +356,52 @@ class Store {
   // the last `within_seconds`: only then is offering steps worth its cost.
   bool other_schedulers_alive(const std::string& claimer, int within_seconds);
   // ---- end of shared steps ----
+
+  // ---- Owners and their processes (store/store_runs.cc, store/store_offers.cc,
+  //      migrations/0010_owner_identity.sql; scheduler/recovery.h) ----
+ public:
+  // Completes the identity of the process that executes a run, recorded as
+  // (host, pid) when it started or claimed it, with pid_start, its start
+  // time in /proc (process_tree.h). Also a heartbeat.
+  void record_run_owner(int64_t run_id, const std::string& host, int pid, int64_t pid_start);
+
+  // The process an attempt ran in (its step supervisor), as recorded.
+  struct AttemptProcess {
+    int64_t step_run_id = 0;
+    int64_t run_id = 0;
+    std::string step_id;
+    std::string host;
+    int pid = 0;
+    int64_t pid_start = 0;  // 0: not recorded
+  };
+  std::optional<AttemptProcess> attempt_process(int64_t step_run_id);
+  // The attempts of a run that had a process (any status): what a rerun of
+  // it fences before it starts.
+  std::vector<AttemptProcess> attempt_processes_of_run(int64_t run_id);
+
+  // How a reaper on the owner's host sees the owner (pid, pid_start).
+  enum class OwnerLiveness { kAlive, kFrozen, kDead };
+  struct ReapRequest {
+    std::string host;  // the reaper's
+    std::function<OwnerLiveness(int pid, int64_t pid_start)> owner_liveness;
+    int stale_after_seconds = 60;
+  };
+  // Records interrupted the running runs whose owner is gone, with their
+  // running attempts and steps, and returns those attempts (for their
+  // processes to be killed). On `host`: a dead owner at once, a frozen one
+  // (stopped) once its heartbeat is stale, a live one never, however stale
+  // its heartbeat (the database may have been down). Elsewhere: a stale
+  // heartbeat, judged from the later of the heartbeat and the database
+  // server's start (pg_postmaster_start_time()), so that no heartbeat is
+  // found stale for the time the server was down.
+  std::vector<AttemptProcess> reap_dead_owners(const ReapRequest& request);
+  // Records the schedulers of `host` that are dead (`is_dead(pid)`) stopped
+  // and revokes their open claims: their owners retry those steps at their
+  // next look, without waiting for the claims' heartbeats to go stale.
+  // Returns how many claims were revoked.
+  int revoke_claims_of_dead_schedulers(const std::string& host,
+                                       const std::function<bool(int pid)>& is_dead);
+  // ---- end of owners and their processes ----
 };
 
 }  // namespace twinflow

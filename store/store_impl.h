@@ -90,7 +90,8 @@ int64_t record_pipeline(pqxx::work& tx, const NewRun& run);
 // start_claimed_attempt.
 int64_t insert_running_attempt(pqxx::transaction_base& tx, int64_t run_id,
                                const std::string& step_id, int attempt, const std::string& host,
-                               int pid, const std::string& log_path, const std::string& cache_key);
+                               int pid, const std::string& log_path, const std::string& cache_key,
+                               int64_t pid_start = 0);
 
 // The SQL that restricts current chunks (alias c) of latest documents (alias
 // d) to a ChunkFilter given as parameters $N, $N+1, $N+2 (author, kind,

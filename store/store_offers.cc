@@ -99,7 +99,8 @@ std::optional<StepOffer> Store::claim_step_offer_once(const std::string& claimer
 std::optional<int64_t> Store::start_claimed_attempt(const StepOffer& claim,
                                                     const std::string& claimer,
                                                     const std::string& host, int pid,
-                                                    const std::string& log_path) {
+                                                    const std::string& log_path,
+                                                    int64_t pid_start) {
   return impl_->durable("start_claimed_attempt", [&]() -> std::optional<int64_t> {
     pqxx::work tx(impl_->connection);
     // The claim row is locked: an owner revoking it waits, then sees the attempt.
@@ -111,7 +112,7 @@ std::optional<int64_t> Store::start_claimed_attempt(const StepOffer& claim,
         claim.run_id, claim.step_id, claim.attempt, claimer);
     if (valid.empty()) return std::nullopt;
     const int64_t id = insert_running_attempt(tx, claim.run_id, claim.step_id, claim.attempt, host,
-                                              pid, log_path, claim.cache_key);
+                                              pid, log_path, claim.cache_key, pid_start);
     tx.exec_params(
         "UPDATE step_offers SET step_run_id = $4 "
         "WHERE run_id = $1 AND step_id = $2 AND attempt = $3",
@@ -145,7 +146,8 @@ std::vector<ClaimedOffer> Store::claimed_offers(int64_t run_id, int stale_after_
     auto rows = tx.exec_params(
         "SELECT o.step_id, o.attempt, o.claimed_by, o.step_run_id, coalesce(s.log_path, ''), "
         "coalesce(s.status, ''), s.exit_code, s.signal, coalesce(s.error, ''), "
-        "o.revoked OR o.heartbeat_at < now() - make_interval(secs => $2) "
+        "o.revoked OR greatest(o.heartbeat_at, pg_postmaster_start_time()) < "
+        "now() - make_interval(secs => $2) "
         "FROM step_offers o LEFT JOIN step_runs s ON s.id = o.step_run_id "
         "WHERE o.run_id = $1 AND NOT o.settled AND o.claimed_by IS NOT NULL "
         "ORDER BY o.claimed_at",
@@ -190,7 +192,8 @@ Store::RevokedClaim Store::revoke_stale_claim(int64_t run_id, const std::string&
         "UPDATE step_offers o SET revoked = true "
         "WHERE run_id = $1 AND step_id = $2 AND attempt = $3 AND NOT settled "
         "AND claimed_by IS NOT NULL "
-        "AND (revoked OR heartbeat_at < now() - make_interval(secs => $4) "
+        "AND (revoked OR greatest(heartbeat_at, pg_postmaster_start_time()) < "
+        "now() - make_interval(secs => $4) "
         "     OR ($5 AND step_run_id IS NULL)) "
         "AND (step_run_id IS NULL OR "
         "     (SELECT status FROM step_runs WHERE id = o.step_run_id) = 'running') "
@@ -231,6 +234,45 @@ std::vector<std::pair<std::string, int>> Store::withdraw_offers(int64_t run_id) 
     std::vector<std::pair<std::string, int>> withdrawn;
     for (const auto& row : rows) withdrawn.emplace_back(row[0].as<std::string>(), row[1].as<int>());
     return withdrawn;
+  });
+}
+
+int Store::revoke_claims_of_dead_schedulers(const std::string& host,
+                                             const std::function<bool(int pid)>& is_dead) {
+  return impl_->durable("revoke_claims_of_dead_schedulers", [&]() -> int {
+    pqxx::nontransaction tx(impl_->connection);
+    // Dead schedulers of this host are recorded stopped: nobody offers them steps.
+    std::vector<int64_t> dead_ids;
+    for (const auto& row : tx.exec_params(
+             "SELECT id, pid FROM schedulers WHERE host = $1 AND stopped_at IS NULL", host))
+      if (is_dead(row[1].as<int>())) dead_ids.push_back(row[0].as<int64_t>());
+    if (!dead_ids.empty())
+      tx.exec_params("UPDATE schedulers SET stopped_at = now() WHERE id = ANY($1::bigint[])",
+                     to_pg_bigint_array(dead_ids));
+    const std::string prefix = host + ":";
+    std::vector<std::string> dead;
+    for (const auto& row : tx.exec_params(
+             "SELECT DISTINCT claimed_by FROM step_offers "
+             "WHERE NOT settled AND NOT revoked AND starts_with(claimed_by, $1)",
+             prefix)) {
+      const std::string claimer = row[0].as<std::string>();
+      const std::string pid = claimer.substr(prefix.size());
+      if (pid.empty() || pid.find_first_not_of("0123456789") != std::string::npos ||
+          pid.size() > 9)
+        continue;
+      if (is_dead(std::stoi(pid))) dead.push_back(claimer);
+    }
+    if (dead.empty()) return 0;
+    // As revoke_stale_claim: an attempt that already ended keeps its result.
+    return tx
+        .exec_params(
+            "UPDATE step_offers o SET revoked = true "
+            "WHERE claimed_by = ANY($1::text[]) AND NOT settled AND NOT revoked "
+            "AND (step_run_id IS NULL OR "
+            "     (SELECT status FROM step_runs WHERE id = o.step_run_id) = 'running') "
+            "RETURNING 1",
+            to_pg_text_array(dead))
+        .affected_rows();
   });
 }
 

@@ -126,27 +126,30 @@ std::string Store::dag_content(const std::string& dag_hash) {
 
 int64_t Store::start_attempt(int64_t run_id, const std::string& step_id, int attempt,
                              const std::string& host, int pid, const std::string& log_path,
-                             const std::string& cache_key) {
+                             const std::string& cache_key, int64_t pid_start) {
   return impl_->durable("start_attempt", [&]() -> int64_t {
     pqxx::nontransaction tx(impl_->connection);  // one statement: its own transaction
-    return insert_running_attempt(tx, run_id, step_id, attempt, host, pid, log_path, cache_key);
+    return insert_running_attempt(tx, run_id, step_id, attempt, host, pid, log_path, cache_key,
+                                  pid_start);
   });
 }
 
 int64_t insert_running_attempt(pqxx::transaction_base& tx, int64_t run_id,
                                const std::string& step_id, int attempt, const std::string& host,
-                               int pid, const std::string& log_path, const std::string& cache_key) {
+                               int pid, const std::string& log_path, const std::string& cache_key,
+                               int64_t pid_start) {
   return tx
       .exec_params1(
           "WITH s AS (UPDATE run_steps SET status = 'running', attempts = $3, "
           "started_at = coalesce(started_at, now()) WHERE run_id = $1 AND step_id = $2) "
           "INSERT INTO step_runs (run_id, step_id, attempt, status, host, pid, "
-          "heartbeat_at, log_path, cache_key) "
-          "VALUES ($1, $2, $3, 'running', $4, $5, now(), $6, nullif($7, '')) "
+          "heartbeat_at, log_path, cache_key, pid_start) "
+          "VALUES ($1, $2, $3, 'running', $4, $5, now(), $6, nullif($7, ''), nullif($8, 0)) "
           // A repeat after a commit whose acknowledgement was lost finds its row.
-          "ON CONFLICT (run_id, step_id, attempt) DO UPDATE SET pid = EXCLUDED.pid "
+          "ON CONFLICT (run_id, step_id, attempt) DO UPDATE SET pid = EXCLUDED.pid, "
+          "pid_start = EXCLUDED.pid_start "
           "RETURNING id",
-          run_id, step_id, attempt, host, pid, log_path, cache_key)[0]
+          run_id, step_id, attempt, host, pid, log_path, cache_key, pid_start)[0]
       .as<int64_t>();
 }
 
@@ -239,7 +242,8 @@ std::vector<StepRunRecord> Store::reap_interrupted_runs(const std::string& host,
     pqxx::work tx(impl_->connection);
     std::vector<int64_t> dead;
     auto candidates = tx.exec_params(
-        "SELECT id, host, pid, heartbeat_at < now() - make_interval(secs => $1) FROM runs "
+        "SELECT id, host, pid, greatest(heartbeat_at, pg_postmaster_start_time()) < "
+        "now() - make_interval(secs => $1) FROM runs "
         "WHERE status = 'running' FOR UPDATE SKIP LOCKED",
         stale_after_seconds);
     for (const auto& row : candidates) {
@@ -259,6 +263,118 @@ std::vector<StepRunRecord> Store::reap_interrupted_runs(const std::string& host,
                             kStepRunColumns,
                         ids))
       orphans.push_back(read_step_run(row));
+    tx.exec_params(
+        "UPDATE run_steps SET status = 'interrupted', finished_at = now() "
+        "WHERE run_id = ANY($1::bigint[]) AND status IN ('running', 'retrying')",
+        ids);
+    tx.exec_params(
+        "UPDATE runs SET status = 'interrupted', finished_at = now(), "
+        "error = 'the twinflow process running this run stopped without finishing it' "
+        "WHERE id = ANY($1::bigint[])",
+        ids);
+    tx.commit();
+    return orphans;
+  });
+}
+
+// --- Owners and their processes (migrations/0010_owner_identity.sql) ----------
+
+namespace {
+
+constexpr const char* kAttemptProcessColumns =
+    "s.id, s.run_id, s.step_id, coalesce(s.host, ''), coalesce(s.pid, 0), "
+    "coalesce(s.pid_start, 0)";
+
+Store::AttemptProcess read_attempt_process(const pqxx::row& row) {
+  Store::AttemptProcess p;
+  p.step_run_id = row[0].as<int64_t>();
+  p.run_id = row[1].as<int64_t>();
+  p.step_id = row[2].as<std::string>();
+  p.host = row[3].as<std::string>();
+  p.pid = row[4].as<int>();
+  p.pid_start = row[5].as<int64_t>();
+  return p;
+}
+
+}  // namespace
+
+void Store::record_run_owner(int64_t run_id, const std::string& host, int pid,
+                             int64_t pid_start) {
+  impl_->durable("record_run_owner", [&]() -> void {
+    pqxx::nontransaction tx(impl_->connection);  // one statement
+    tx.exec_params(
+        // Only for the process recorded as its owner (a test may record another).
+        "UPDATE runs SET pid_start = nullif($4, 0), heartbeat_at = now() "
+        "WHERE id = $1 AND status = 'running' AND host = $2 AND pid = $3",
+        run_id, host, pid, pid_start);
+  });
+}
+
+std::optional<Store::AttemptProcess> Store::attempt_process(int64_t step_run_id) {
+  return impl_->durable("attempt_process", [&]() -> std::optional<AttemptProcess> {
+    pqxx::nontransaction tx(impl_->connection);
+    auto rows = tx.exec_params(std::string("SELECT ") + kAttemptProcessColumns +
+                                   " FROM step_runs s WHERE s.id = $1",
+                               step_run_id);
+    if (rows.empty()) return std::nullopt;
+    return read_attempt_process(rows[0]);
+  });
+}
+
+std::vector<Store::AttemptProcess> Store::attempt_processes_of_run(int64_t run_id) {
+  return impl_->durable("attempt_processes_of_run", [&]() -> std::vector<AttemptProcess> {
+    pqxx::nontransaction tx(impl_->connection);
+    std::vector<AttemptProcess> out;
+    for (const auto& row : tx.exec_params(std::string("SELECT ") + kAttemptProcessColumns +
+                                              " FROM step_runs s WHERE s.run_id = $1 "
+                                              "AND s.pid > 0 ORDER BY s.id",
+                                          run_id))
+      out.push_back(read_attempt_process(row));
+    return out;
+  });
+}
+
+std::vector<Store::AttemptProcess> Store::reap_dead_owners(const ReapRequest& request) {
+  return impl_->durable("reap_dead_owners", [&]() -> std::vector<AttemptProcess> {
+    pqxx::work tx(impl_->connection);
+    std::vector<int64_t> dead;
+    // The heartbeat is judged from the server's start at the earliest: while
+    // it was down, nobody could write one.
+    auto candidates = tx.exec_params(
+        "SELECT id, coalesce(host, ''), coalesce(pid, 0), coalesce(pid_start, 0), "
+        "greatest(heartbeat_at, pg_postmaster_start_time()) < now() - make_interval(secs => $1) "
+        "FROM runs WHERE status = 'running' FOR UPDATE SKIP LOCKED",
+        request.stale_after_seconds);
+    for (const auto& row : candidates) {
+      const bool stale = optional_field<bool>(row[4]).value_or(false);
+      const int pid = row[2].as<int>();
+      bool is_dead = stale;
+      if (row[1].as<std::string>() == request.host && pid > 0) {
+        switch (request.owner_liveness(pid, row[3].as<int64_t>())) {
+          case OwnerLiveness::kDead:
+            is_dead = true;
+            break;
+          case OwnerLiveness::kFrozen:
+            is_dead = stale;
+            break;
+          case OwnerLiveness::kAlive:
+            is_dead = false;  // however stale: it is there, it will write again
+            break;
+        }
+      }
+      if (is_dead) dead.push_back(row[0].as<int64_t>());
+    }
+    std::vector<AttemptProcess> orphans;
+    if (dead.empty()) return orphans;
+    const std::string ids = to_pg_bigint_array(dead);
+    for (const auto& row :
+         tx.exec_params(std::string("UPDATE step_runs s SET status = 'interrupted', "
+                                    "finished_at = now(), error = 'the twinflow process running "
+                                    "this step stopped' WHERE s.run_id = ANY($1::bigint[]) AND "
+                                    "s.status = 'running' RETURNING ") +
+                            kAttemptProcessColumns,
+                        ids))
+      orphans.push_back(read_attempt_process(row));
     tx.exec_params(
         "UPDATE run_steps SET status = 'interrupted', finished_at = now() "
         "WHERE run_id = ANY($1::bigint[]) AND status IN ('running', 'retrying')",

@@ -4,6 +4,7 @@
 
 #include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -15,6 +16,7 @@
 
 #include <gtest/gtest.h>
 
+#include "scheduler/process_tree.h"
 #include "util/error.h"
 
 namespace twinflow {
@@ -62,7 +64,9 @@ bool dies_within(pid_t pid, Millis limit) {
   return true;
 }
 
-class SubprocessTest : public ::testing::Test {
+// Every test runs twice: the command as our child, and under the step
+// supervisor (`twinflow __supervise`, supervisor.h), whose contract is the same.
+class SubprocessTest : public ::testing::TestWithParam<bool> {
  protected:
   void SetUp() override {
     char pattern[] = "/tmp/subprocess_test.XXXXXX";
@@ -78,6 +82,7 @@ class SubprocessTest : public ::testing::Test {
     s.argv = std::move(argv);
     s.env = {"PATH=/usr/bin:/bin"};
     s.log_path = log_;
+    if (GetParam()) s.supervisor = TWINFLOW_BINARY;
     return s;
   }
   ProcessSpec shell(const std::string& script, uint64_t tag = 1) {
@@ -96,7 +101,7 @@ class SubprocessTest : public ::testing::Test {
   std::string log_;
 };
 
-TEST_F(SubprocessTest, ReportsExitCodes) {
+TEST_P(SubprocessTest, ReportsExitCodes) {
   SubprocessSet set;
   ProcessResult ok = run(set, spec({"true"}, 7));
   EXPECT_EQ(ok.tag, 7u);
@@ -112,7 +117,7 @@ TEST_F(SubprocessTest, ReportsExitCodes) {
   EXPECT_EQ(set.running(), 0u);
 }
 
-TEST_F(SubprocessTest, KilledBySignalDiffersFromExitNine) {
+TEST_P(SubprocessTest, KilledBySignalDiffersFromExitNine) {
   SubprocessSet set;
   ProcessResult killed = run(set, shell("kill -9 $$"));
   EXPECT_EQ(killed.outcome, Outcome::kSignaled);
@@ -125,7 +130,7 @@ TEST_F(SubprocessTest, KilledBySignalDiffersFromExitNine) {
   EXPECT_EQ(nine.signal, 0);
 }
 
-TEST_F(SubprocessTest, MissingProgramIsASpawnFailureNamingIt) {
+TEST_P(SubprocessTest, MissingProgramIsASpawnFailureNamingIt) {
   SubprocessSet set;
   EXPECT_EQ(set.start(spec({"nosuchprog", "x"}, 4)), -1);
   EXPECT_EQ(set.running(), 0u);
@@ -142,7 +147,7 @@ TEST_F(SubprocessTest, MissingProgramIsASpawnFailureNamingIt) {
   EXPECT_NE(results[0].error.find("'/no/such/prog'"), std::string::npos) << results[0].error;
 }
 
-TEST_F(SubprocessTest, LooksProgramsUpInThePathOfItsEnvironment) {
+TEST_P(SubprocessTest, LooksProgramsUpInThePathOfItsEnvironment) {
   SubprocessSet set;
   ProcessSpec s = spec({"sh", "-c", "true"});
   s.env = {"PATH=" + dir_};
@@ -152,7 +157,7 @@ TEST_F(SubprocessTest, LooksProgramsUpInThePathOfItsEnvironment) {
   EXPECT_EQ(results[0].outcome, Outcome::kSpawnFailed);
 }
 
-TEST_F(SubprocessTest, MissingDirectoryIsASpawnFailure) {
+TEST_P(SubprocessTest, MissingDirectoryIsASpawnFailure) {
   SubprocessSet set;
   ProcessSpec s = spec({"true"});
   s.cwd = dir_ + "/missing";
@@ -161,7 +166,7 @@ TEST_F(SubprocessTest, MissingDirectoryIsASpawnFailure) {
   EXPECT_NE(r.error.find("missing"), std::string::npos) << r.error;
 }
 
-TEST_F(SubprocessTest, UnwritableLogFileThrows) {
+TEST_P(SubprocessTest, UnwritableLogFileThrows) {
   SubprocessSet set;
   ProcessSpec s = spec({"true"});
   s.log_path = dir_ + "/no/such/dir/step.log";
@@ -175,7 +180,7 @@ TEST_F(SubprocessTest, UnwritableLogFileThrows) {
   EXPECT_EQ(set.running(), 0u);
 }
 
-TEST_F(SubprocessTest, StdoutAndStderrGoToTheAppendedLog) {
+TEST_P(SubprocessTest, StdoutAndStderrGoToTheAppendedLog) {
   SubprocessSet set;
   run(set, shell("echo before"));
   ProcessResult r = run(set, shell("echo out; echo err >&2"));
@@ -187,7 +192,7 @@ TEST_F(SubprocessTest, StdoutAndStderrGoToTheAppendedLog) {
   EXPECT_NE(log.find("err\n"), std::string::npos) << log;
 }
 
-TEST_F(SubprocessTest, DeliversStdoutLinesInOrderWithTheLastUnterminated) {
+TEST_P(SubprocessTest, DeliversStdoutLinesInOrderWithTheLastUnterminated) {
   std::vector<std::pair<uint64_t, std::string>> lines;
   SubprocessSet set(
       [&](uint64_t tag, std::string_view line) { lines.emplace_back(tag, std::string(line)); });
@@ -199,7 +204,7 @@ TEST_F(SubprocessTest, DeliversStdoutLinesInOrderWithTheLastUnterminated) {
   EXPECT_EQ(lines[3].second, R"({"c":3})");
 }
 
-TEST_F(SubprocessTest, LongLinesAreLoggedButNotDelivered) {
+TEST_P(SubprocessTest, LongLinesAreLoggedButNotDelivered) {
   std::vector<std::string> lines;
   SubprocessSet set([&](uint64_t, std::string_view line) { lines.emplace_back(line); });
   ProcessResult r =
@@ -209,7 +214,7 @@ TEST_F(SubprocessTest, LongLinesAreLoggedButNotDelivered) {
   EXPECT_EQ(std::filesystem::file_size(log_), r.output_bytes);
 }
 
-TEST_F(SubprocessTest, TimeoutSendsSigterm) {
+TEST_P(SubprocessTest, TimeoutSendsSigterm) {
   SubprocessSet set;
   ProcessSpec s = spec({"sleep", "30"});
   s.timeout = Millis(200);
@@ -220,7 +225,7 @@ TEST_F(SubprocessTest, TimeoutSendsSigterm) {
   EXPECT_LT(took(r), Millis(5000));
 }
 
-TEST_F(SubprocessTest, IgnoredSigtermIsFollowedBySigkillAfterTheGrace) {
+TEST_P(SubprocessTest, IgnoredSigtermIsFollowedBySigkillAfterTheGrace) {
   SubprocessSet set;
   ProcessSpec s = shell("trap '' TERM; sleep 30");
   s.timeout = Millis(500);  // time enough for the shell to reach its trap
@@ -232,7 +237,7 @@ TEST_F(SubprocessTest, IgnoredSigtermIsFollowedBySigkillAfterTheGrace) {
   EXPECT_LT(took(r), Millis(5000));
 }
 
-TEST_F(SubprocessTest, TimeoutKillsTheWholeProcessGroup) {
+TEST_P(SubprocessTest, TimeoutKillsTheWholeProcessGroup) {
   pid_t grandchild = 0;
   SubprocessSet set(
       [&](uint64_t, std::string_view line) { grandchild = std::stoi(std::string(line)); });
@@ -244,7 +249,7 @@ TEST_F(SubprocessTest, TimeoutKillsTheWholeProcessGroup) {
   EXPECT_TRUE(dies_within(grandchild, Millis(5000)));
 }
 
-TEST_F(SubprocessTest, GrandchildHoldingStdoutDoesNotDelayTheResult) {
+TEST_P(SubprocessTest, GrandchildHoldingStdoutDoesNotDelayTheResult) {
   std::vector<std::string> lines;
   SubprocessSet set([&](uint64_t, std::string_view line) { lines.emplace_back(line); });
   ProcessResult r = run(set, shell("sleep 30 & echo $!; printf done"));
@@ -255,7 +260,7 @@ TEST_F(SubprocessTest, GrandchildHoldingStdoutDoesNotDelayTheResult) {
   kill(std::stoi(lines[0]), SIGKILL);
 }
 
-TEST_F(SubprocessTest, TerminateStopsOneChild) {
+TEST_P(SubprocessTest, TerminateStopsOneChild) {
   SubprocessSet set;
   pid_t first = set.start(spec({"sleep", "30"}, 1));
   set.start(spec({"sleep", "0.2"}, 2));
@@ -276,7 +281,7 @@ TEST_F(SubprocessTest, TerminateStopsOneChild) {
   EXPECT_EQ(set.running(), 0u);
 }
 
-TEST_F(SubprocessTest, TerminateAllEscalatesToSigkill) {
+TEST_P(SubprocessTest, TerminateAllEscalatesToSigkill) {
   int ready = 0;
   SubprocessSet set([&](uint64_t, std::string_view) { ++ready; });
   for (uint64_t tag = 1; tag <= 3; ++tag) {
@@ -297,7 +302,7 @@ TEST_F(SubprocessTest, TerminateAllEscalatesToSigkill) {
   }
 }
 
-TEST_F(SubprocessTest, FiftyMegabytesOfOutputAreLoggedExactly) {
+TEST_P(SubprocessTest, FiftyMegabytesOfOutputAreLoggedExactly) {
   size_t line_count = 0;
   SubprocessSet set([&](uint64_t, std::string_view) { ++line_count; });
   ProcessResult r = run(set, spec({"head", "-c", "50000000", "/dev/zero"}));
@@ -307,7 +312,7 @@ TEST_F(SubprocessTest, FiftyMegabytesOfOutputAreLoggedExactly) {
   EXPECT_EQ(line_count, 0u);  // one 50 MB "line": too long to deliver
 }
 
-TEST_F(SubprocessTest, FiftyChildrenAreEachReportedOnce) {
+TEST_P(SubprocessTest, FiftyChildrenAreEachReportedOnce) {
   SubprocessSet set;
   for (uint64_t tag = 0; tag < 50; ++tag) {
     ProcessSpec s = shell("exit " + std::to_string(tag % 7), tag);
@@ -325,7 +330,7 @@ TEST_F(SubprocessTest, FiftyChildrenAreEachReportedOnce) {
   EXPECT_TRUE(set.wait(Millis(0)).empty());
 }
 
-TEST_F(SubprocessTest, PassesEnvironmentAndDirectory) {
+TEST_P(SubprocessTest, PassesEnvironmentAndDirectory) {
   std::vector<std::string> lines;
   SubprocessSet set([&](uint64_t, std::string_view line) { lines.emplace_back(line); });
   ProcessSpec s = shell("echo \"$GREETING\"; pwd; echo \"${HOME:-unset}\"");
@@ -336,7 +341,7 @@ TEST_F(SubprocessTest, PassesEnvironmentAndDirectory) {
   EXPECT_EQ(lines, (std::vector<std::string>{"hello world", dir_, "unset"}));
 }
 
-TEST_F(SubprocessTest, StdinIsDevNull) {
+TEST_P(SubprocessTest, StdinIsDevNull) {
   SubprocessSet set;
   ProcessSpec s = spec({"cat"});
   s.timeout = Millis(10000);
@@ -345,7 +350,7 @@ TEST_F(SubprocessTest, StdinIsDevNull) {
   EXPECT_EQ(r.exit_code, 0);
 }
 
-TEST_F(SubprocessTest, ChildGetsDefaultSignalStateWhateverWeBlockOrIgnore) {
+TEST_P(SubprocessTest, ChildGetsDefaultSignalStateWhateverWeBlockOrIgnore) {
   sigset_t term, old_mask;
   sigemptyset(&term);
   sigaddset(&term, SIGTERM);
@@ -366,7 +371,7 @@ TEST_F(SubprocessTest, ChildGetsDefaultSignalStateWhateverWeBlockOrIgnore) {
   pthread_sigmask(SIG_SETMASK, &old_mask, nullptr);
 }
 
-TEST_F(SubprocessTest, WakeFdMakesWaitReturnEarly) {
+TEST_P(SubprocessTest, WakeFdMakesWaitReturnEarly) {
   int wake[2];
   ASSERT_EQ(pipe(wake), 0);
   SubprocessSet set;
@@ -385,14 +390,14 @@ TEST_F(SubprocessTest, WakeFdMakesWaitReturnEarly) {
   close(wake[1]);
 }
 
-TEST_F(SubprocessTest, WaitWithNothingToDoReturnsEmptyAfterMaxWait) {
+TEST_P(SubprocessTest, WaitWithNothingToDoReturnsEmptyAfterMaxWait) {
   SubprocessSet set;
   const auto before = Clock::now();
   EXPECT_TRUE(set.wait(Millis(50)).empty());
   EXPECT_GE(Clock::now() - before, Millis(40));
 }
 
-TEST_F(SubprocessTest, DestructorKillsAndReapsWhatIsStillRunning) {
+TEST_P(SubprocessTest, DestructorKillsAndReapsWhatIsStillRunning) {
   pid_t pid;
   {
     SubprocessSet set;
@@ -404,7 +409,7 @@ TEST_F(SubprocessTest, DestructorKillsAndReapsWhatIsStillRunning) {
   EXPECT_EQ(errno, ESRCH);
 }
 
-TEST_F(SubprocessTest, ClosesEveryFdItOpened) {
+TEST_P(SubprocessTest, ClosesEveryFdItOpened) {
   auto open_fds = [] {
     return std::distance(std::filesystem::directory_iterator("/proc/self/fd"),
                          std::filesystem::directory_iterator());
@@ -417,6 +422,117 @@ TEST_F(SubprocessTest, ClosesEveryFdItOpened) {
     set.start(spec({"sleep", "30"}));  // left for the destructor
   }
   EXPECT_EQ(open_fds(), before);
+}
+
+INSTANTIATE_TEST_SUITE_P(Child, SubprocessTest, ::testing::Values(false));
+INSTANTIATE_TEST_SUITE_P(Supervised, SubprocessTest, ::testing::Values(true));
+
+// What only a supervisor does: no process of a step outlives the step or
+// us, not even one that left the step's process group with setsid.
+class SupervisorTest : public SubprocessTest {
+ protected:
+  // A script that starts `setsid sleep 60` (its own session and group),
+  // writes its pid to a file, then runs `rest`.
+  std::string with_setsid_sleeper(const std::string& rest) {
+    return "setsid sleep 60 & echo $! > '" + pid_file() + "'; " + rest;
+  }
+  std::string pid_file() const { return dir_ + "/sleeper.pid"; }
+  // The sleeper's pid once it is written, and its start time.
+  std::pair<pid_t, int64_t> sleeper() {
+    for (auto give_up = Clock::now() + Millis(10000); Clock::now() < give_up;) {
+      std::string text = slurp(pid_file());
+      if (!text.empty() && text.back() == '\n') {
+        const pid_t pid = std::stoi(text);
+        // setsid has exec'd sleep once its session is its own.
+        for (int i = 0; i < 200 && getsid(pid) != pid; ++i) std::this_thread::sleep_for(Millis(10));
+        return {pid, process_start_time(pid)};
+      }
+      std::this_thread::sleep_for(Millis(10));
+    }
+    ADD_FAILURE() << "the step never wrote its sleeper's pid";
+    return {0, 0};
+  }
+  bool gone(std::pair<pid_t, int64_t> p) {
+    return process_state(p.first, p.second) == ProcessState::kGone;
+  }
+};
+
+INSTANTIATE_TEST_SUITE_P(Supervised, SupervisorTest, ::testing::Values(true));
+
+TEST_P(SupervisorTest, WhatACommandLeavesBehindEndsWithIt) {
+  SubprocessSet set;
+  set.start(shell(with_setsid_sleeper("sleep 0.3; exit 4")));
+  auto setsid_sleeper = sleeper();
+  ASSERT_GT(setsid_sleeper.first, 0);
+  ASSERT_FALSE(gone(setsid_sleeper));
+  ASSERT_NE(getsid(setsid_sleeper.first), getsid(0)) << "the sleeper did not leave our session";
+  std::vector<ProcessResult> results = collect(set, 1);
+  ASSERT_EQ(results.size(), 1u);
+  EXPECT_EQ(results[0].outcome, Outcome::kExited);
+  EXPECT_EQ(results[0].exit_code, 4);
+  EXPECT_TRUE(gone(setsid_sleeper)) << "pid " << setsid_sleeper.first << " outlived its step";
+}
+
+TEST_P(SupervisorTest, TerminateReachesDescendantsThatLeftTheGroup) {
+  SubprocessSet set;
+  ProcessSpec s = shell("setsid sh -c 'trap \"\" TERM; sleep 60' & echo $! > '" + pid_file() +
+                        "'; sleep 60");
+  s.kill_grace = Millis(300);
+  set.start(s);
+  auto stubborn = sleeper();
+  ASSERT_GT(stubborn.first, 0);
+  set.terminate_all();
+  std::vector<ProcessResult> results = collect(set, 1);
+  ASSERT_EQ(results.size(), 1u);
+  EXPECT_EQ(results[0].outcome, Outcome::kTerminated);
+  EXPECT_TRUE(gone(stubborn)) << "a setsid'd process that ignores SIGTERM outlived its step";
+}
+
+TEST_P(SupervisorTest, DestroyingTheSetKillsEveryProcessOfTheStep) {
+  std::pair<pid_t, int64_t> setsid_sleeper;
+  {
+    SubprocessSet set;
+    set.start(shell(with_setsid_sleeper("sleep 60")));
+    setsid_sleeper = sleeper();
+    ASSERT_GT(setsid_sleeper.first, 0);
+  }
+  EXPECT_TRUE(gone(setsid_sleeper));
+}
+
+// The owner (here a forked copy of this test) dies with SIGKILL, so it
+// cleans up nothing: the supervisor does, through PR_SET_PDEATHSIG.
+TEST_P(SupervisorTest, KillingTheOwnerWithSigkillKillsEveryProcessOfTheStep) {
+  const pid_t owner = fork();
+  ASSERT_GE(owner, 0);
+  if (owner == 0) {
+    SubprocessSet set;
+    set.start(shell(with_setsid_sleeper("sleep 60")));
+    set.wait(Millis(60000));
+    _exit(0);
+  }
+  auto setsid_sleeper = sleeper();
+  ASSERT_GT(setsid_sleeper.first, 0);
+  ASSERT_EQ(kill(owner, SIGKILL), 0);
+  ASSERT_EQ(waitpid(owner, nullptr, 0), owner);
+  // Well within the few seconds allowed; a busy machine may be slow.
+  const auto give_up = Clock::now() + Millis(5000);
+  while (!gone(setsid_sleeper) && Clock::now() < give_up) std::this_thread::sleep_for(Millis(20));
+  EXPECT_TRUE(gone(setsid_sleeper)) << "the step's setsid'd process outlived its owner by 5 s";
+}
+
+TEST_P(SupervisorTest, AnAttemptIsFencedFromOutsideByItsPidAndStartTime) {
+  SubprocessSet set;
+  const pid_t supervisor = set.start(shell(with_setsid_sleeper("sleep 60")));
+  auto setsid_sleeper = sleeper();
+  ASSERT_GT(setsid_sleeper.first, 0);
+  const int64_t start = process_start_time(supervisor);
+  // A wrong start time is another process that had the pid: left alone.
+  EXPECT_TRUE(ensure_attempt_dead(supervisor, start + 1, Millis(1000)));
+  EXPECT_FALSE(gone(setsid_sleeper));
+  EXPECT_TRUE(ensure_attempt_dead(supervisor, start, Millis(5000)));
+  EXPECT_TRUE(gone(setsid_sleeper));
+  std::vector<ProcessResult> results = collect(set, 1);
+  ASSERT_EQ(results.size(), 1u);
 }
 
 }  // namespace
