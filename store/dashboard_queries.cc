@@ -123,7 +123,7 @@ nlohmann::json rfc3339(const std::string& s) {
   int64_t y;
   unsigned m, d;
   civil_from_days(days, y, m, d);
-  char out[40];
+  char out[96];
   std::snprintf(out, sizeof out, "%04lld-%02u-%02uT%02lld:%02lld:%02lld.%03lldZ",
                 static_cast<long long>(y), m, d, static_cast<long long>(in_day / 3600000),
                 static_cast<long long>(in_day / 60000 % 60),
