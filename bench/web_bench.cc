@@ -1,7 +1,8 @@
 // The dashboard under load: wrk against `twinflow web` over a database of N
 // runs (seeded with one INSERT ... SELECT generate_series), for D seconds per
 // target: the newest page of /api/v1/runs, a filtered page, a page deep in the
-// keyset pagination, a run, and the runs page itself. Prints requests per
+// keyset pagination, a run, a run polled with If-None-Match (304), the
+// pipelines grid (each pipeline's last 14 runs), and the runs page itself. Prints requests per
 // second and latency percentiles (target: >= 2,000 req/s, p99 <= 50 ms).
 //
 // wrk and the server share the machine's cores, so the figures are what one
@@ -60,9 +61,11 @@ double latency_ms(const std::string& wrk, const std::string& percent) {
   return m[2] == "us" ? v / 1000 : m[2] == "s" ? v * 1000 : v;
 }
 
-bool load(const std::string& label, const std::string& url, int seconds) {
-  const std::string wrk =
-      run_output("wrk -t2 -c8 -d" + std::to_string(seconds) + "s --latency '" + url + "'");
+bool load(const std::string& label, const std::string& url, int seconds,
+          const std::string& header = "") {
+  const std::string wrk = run_output("wrk -t2 -c8 -d" + std::to_string(seconds) + "s --latency " +
+                                     (header.empty() ? "" : "-H '" + header + "' ") + "'" + url +
+                                     "'");
   std::smatch rps, non2xx;
   if (!std::regex_search(wrk, rps, std::regex("Requests/sec:\\s+([0-9.]+)"))) {
     std::fprintf(stderr, "wrk failed for %s:\n%s\n", url.c_str(), wrk.c_str());
@@ -131,6 +134,20 @@ int main() {
     ok &= load("GET /api/v1/runs?before=(middle)",
                server + "/api/v1/runs?limit=50&before=" + middle, seconds);
     ok &= load("GET /api/v1/runs/(id)", server + "/api/v1/runs/" + middle, seconds);
+    // The live run page's poll: unchanged, so 304 without a body.
+    std::string etag;
+    {
+      const std::string headers = run_output("curl -s -D - -o /dev/null '" + server +
+                                             "/api/v1/runs/" + middle + "'");
+      std::smatch m;
+      if (std::regex_search(headers, m, std::regex("ETag: (\"[0-9a-f]+\")", std::regex::icase)))
+        etag = m[1];
+    }
+    if (!etag.empty())
+      ok &= load("GET /api/v1/runs/(id) If-None-Match", server + "/api/v1/runs/" + middle,
+                 seconds, "If-None-Match: " + etag);
+    ok &= load("GET /api/v1/pipelines?recent=14", server + "/api/v1/pipelines?recent=14",
+               seconds);
     ok &= load("GET / (the runs page)", server + "/", seconds);
   }
   if (pid > 0) {

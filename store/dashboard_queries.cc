@@ -1,6 +1,8 @@
 // DashboardQueries: the dashboard's read models (see dashboard_queries.h).
 #include "store/dashboard_queries.h"
 
+#include <cctype>
+#include <cstdio>
 #include <set>
 
 #include "store/store_impl.h"
@@ -8,6 +10,39 @@
 
 namespace twinflow {
 namespace {
+
+bool read_digits(const std::string& s, size_t pos, size_t n, int& out) {
+  if (pos + n > s.size()) return false;
+  out = 0;
+  for (size_t i = pos; i < pos + n; ++i) {
+    if (!std::isdigit(static_cast<unsigned char>(s[i]))) return false;
+    out = out * 10 + (s[i] - '0');
+  }
+  return true;
+}
+
+// Days since 1970-01-01 of a proleptic Gregorian date, and back (H. Hinnant).
+int64_t days_from_civil(int64_t y, unsigned m, unsigned d) {
+  y -= m <= 2;
+  const int64_t era = (y >= 0 ? y : y - 399) / 400;
+  const auto yoe = static_cast<unsigned>(y - era * 400);
+  const unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + static_cast<int64_t>(doe) - 719468;
+}
+
+void civil_from_days(int64_t z, int64_t& y, unsigned& m, unsigned& d) {
+  z += 719468;
+  const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+  const auto doe = static_cast<unsigned>(z - era * 146097);
+  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  const unsigned mp = (5 * doy + 2) / 153;
+  d = doy - (153 * mp + 2) / 5 + 1;
+  m = mp < 10 ? mp + 3 : mp - 9;
+  y = static_cast<int64_t>(yoe) + era * 400 + (m <= 2);
+}
+
 
 const char* const kPipelineColumns =
     "p.name, p.dag_file, p.dag_hash, "
@@ -41,6 +76,60 @@ nlohmann::json version_node(const ArtifactVersionRecord& v, const std::string& s
 }
 
 }  // namespace
+
+nlohmann::json rfc3339(const std::string& s) {
+  int year, month, day, hour, minute, second;
+  if (s.size() < 19 || s[4] != '-' || s[7] != '-' || (s[10] != ' ' && s[10] != 'T') ||
+      s[13] != ':' || s[16] != ':' || !read_digits(s, 0, 4, year) || !read_digits(s, 5, 2, month) ||
+      !read_digits(s, 8, 2, day) || !read_digits(s, 11, 2, hour) ||
+      !read_digits(s, 14, 2, minute) || !read_digits(s, 17, 2, second) || month < 1 ||
+      month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60)
+    return nullptr;
+  size_t pos = 19;
+  int millis = 0;
+  if (pos < s.size() && s[pos] == '.') {
+    int scale = 100;
+    for (++pos; pos < s.size() && std::isdigit(static_cast<unsigned char>(s[pos])); ++pos) {
+      millis += (s[pos] - '0') * scale;
+      scale /= 10;
+    }
+  }
+  int offset_seconds = 0;
+  if (pos < s.size() && (s[pos] == 'Z' || s[pos] == 'z')) {
+    ++pos;
+  } else if (pos < s.size() && (s[pos] == '+' || s[pos] == '-')) {
+    const int sign = s[pos] == '-' ? -1 : 1;
+    int oh = 0, om = 0, os = 0;
+    if (!read_digits(s, pos + 1, 2, oh)) return nullptr;
+    pos += 3;
+    for (int* part : {&om, &os}) {
+      if (pos < s.size() && s[pos] == ':') ++pos;
+      if (pos >= s.size()) break;
+      if (!read_digits(s, pos, 2, *part)) return nullptr;
+      pos += 2;
+    }
+    offset_seconds = sign * (oh * 3600 + om * 60 + os);
+  }
+  if (pos != s.size()) return nullptr;
+  const int64_t ms = (days_from_civil(year, static_cast<unsigned>(month),
+                                      static_cast<unsigned>(day)) *
+                          86400 +
+                      hour * 3600 + minute * 60 + second - offset_seconds) *
+                         1000 +
+                     millis;
+  const int64_t day_ms = 86400000;
+  const int64_t days = (ms >= 0 ? ms : ms - day_ms + 1) / day_ms;
+  const int64_t in_day = ms - days * day_ms;
+  int64_t y;
+  unsigned m, d;
+  civil_from_days(days, y, m, d);
+  char out[96];
+  std::snprintf(out, sizeof out, "%04lld-%02u-%02uT%02lld:%02lld:%02lld.%03lldZ",
+                static_cast<long long>(y), m, d, static_cast<long long>(in_day / 3600000),
+                static_cast<long long>(in_day / 60000 % 60),
+                static_cast<long long>(in_day / 1000 % 60), static_cast<long long>(in_day % 1000));
+  return std::string(out);
+}
 
 bool DashboardQueries::connected() {
   return store_.impl().connection.is_open();
@@ -89,14 +178,13 @@ DashboardQueries::RunsJson DashboardQueries::runs_page_json(const RunFilter& fil
         "SELECT r.id, json_build_object('id', r.id, 'pipeline', p.name, 'dag_file', r.dag_file, "
         "'parent_run_id', r.parent_run_id, 'trigger', r.trigger, 'params', r.params, "
         "'status', r.status, 'cancel_requested', r.cancel_requested, "
-        "'host', coalesce(r.host, ''), 'created_at', r.created_at::text, "
-        "'started_at', coalesce(r.started_at::text, ''), "
-        "'finished_at', coalesce(r.finished_at::text, ''), "
-        "'heartbeat_at', coalesce(r.heartbeat_at::text, ''), 'duration_seconds', "
+        "'host', coalesce(r.host, ''), 'created_at', " TWINFLOW_RFC3339_SQL("r.created_at") ", "
+        "'started_at', " TWINFLOW_RFC3339_SQL("r.started_at") ", "
+        "'finished_at', " TWINFLOW_RFC3339_SQL("r.finished_at") ", "
+        "'heartbeat_at', " TWINFLOW_RFC3339_SQL("r.heartbeat_at") ", 'duration_seconds', "
         "extract(epoch from coalesce(r.finished_at, now()) - coalesce(r.started_at, "
         "r.created_at)), 'error', coalesce(r.error, ''), 'logical_time', "
-        "coalesce(to_char(r.logical_time AT TIME ZONE 'UTC', "
-        "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), '')) AS j "
+        TWINFLOW_RFC3339_SQL("r.logical_time") ") AS j "
         "FROM runs r JOIN pipelines p ON p.id = r.pipeline_id" +
             st.where + " ORDER BY r.id DESC LIMIT $" + std::to_string(st.params.size()) +
             "::int) page");
@@ -132,6 +220,20 @@ std::optional<ArtifactVersionRecord> DashboardQueries::find_version_by_id(int64_
                              id);
   if (rows.empty()) return std::nullopt;
   return read_version(rows[0]);
+}
+
+std::vector<ArtifactVersionRecord> DashboardQueries::artifact_versions_page(const std::string& name,
+                                                                          int limit, int before) {
+  pqxx::nontransaction tx(store_.impl().connection);
+  std::vector<ArtifactVersionRecord> out;
+  for (const auto& row :
+       tx.exec_params(std::string("SELECT ") + kVersionColumns +
+                          " FROM artifact_versions v JOIN artifacts a ON a.id = v.artifact_id "
+                          "WHERE a.name = $1 AND ($2 = 0 OR v.version < $2) "
+                          "ORDER BY v.version DESC LIMIT $3",
+                      name, before, limit))
+    out.push_back(read_version(row));
+  return out;
 }
 
 nlohmann::json DashboardQueries::lineage(int64_t root, int depth, int max_documents) {
@@ -248,7 +350,8 @@ nlohmann::json DashboardQueries::documents(int limit, int64_t before_id) {
   pqxx::nontransaction tx(store_.impl().connection);
   nlohmann::json out = nlohmann::json::array();
   for (const auto& row :
-       tx.exec_params("SELECT id, author, platform, kind, url, version, title, fetched_at::text, "
+       tx.exec_params("SELECT id, author, platform, kind, url, version, title, " TWINFLOW_RFC3339_SQL(
+                          "fetched_at") ", "
                       "step_run_id FROM documents WHERE is_latest AND ($2 = 0 OR id < $2) "
                       "ORDER BY id DESC LIMIT $1",
                       limit, before_id)) {
@@ -259,10 +362,53 @@ nlohmann::json DashboardQueries::documents(int limit, int64_t before_id) {
                    {"url", row[4].as<std::string>()},
                    {"version", row[5].as<int>()},
                    {"title", row[6].as<std::string>()},
-                   {"fetched_at", row[7].as<std::string>()},
+                   {"fetched_at", text_field(row[7])},
                    {"step_run_id", optional_field<int64_t>(row[8]).value_or(0)}});
   }
   return out;
+}
+
+nlohmann::json DashboardQueries::document_versions(int64_t document_id, int limit) {
+  pqxx::nontransaction tx(store_.impl().connection);
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& row : tx.exec_params(
+           "SELECT d.id, d.version, " TWINFLOW_RFC3339_SQL(
+               "d.fetched_at") ", d.content_sha256, d.title, d.is_latest, length(d.content) "
+                               "FROM documents me JOIN documents d ON d.author = me.author AND "
+                               "d.url = me.url WHERE me.id = $1 ORDER BY d.version DESC LIMIT $2",
+           document_id, limit)) {
+    out.push_back({{"id", row[0].as<int64_t>()},
+                   {"version", row[1].as<int>()},
+                   {"fetched_at", rfc3339(text_field(row[2]))},
+                   {"sha256", text_field(row[3])},
+                   {"title", text_field(row[4])},
+                   {"is_latest", row[5].as<bool>()},
+                   {"content_length", optional_field<int64_t>(row[6]).value_or(0)}});
+  }
+  return out;
+}
+
+std::string DashboardQueries::pipeline_grid_json(int runs) {
+  pqxx::nontransaction tx(store_.impl().connection);
+  // Each pipeline's newest runs through runs_by_pipeline (pipeline_id, id DESC).
+  return tx
+      .exec_params1(
+          "SELECT coalesce(json_object_agg(p.name, json_build_object("
+          "'steps', coalesce((SELECT json_agg(x.step_id ORDER BY x.first NULLS LAST, x.step_id) "
+          "  FROM (SELECT rs.step_id, min(rs.started_at) AS first FROM run_steps rs "
+          "  WHERE rs.run_id IN (SELECT id FROM runs WHERE pipeline_id = p.id "
+          "  ORDER BY id DESC LIMIT $1) GROUP BY rs.step_id) x), '[]'), "
+          "'runs', coalesce((SELECT json_agg(json_build_object('id', r.id, 'status', r.status, "
+          "  'trigger', r.trigger, 'created_at', " TWINFLOW_RFC3339_SQL(
+              "r.created_at") ", 'duration_seconds', extract(epoch from coalesce(r.finished_at, "
+                              "now()) - coalesce(r.started_at, r.created_at)), "
+                              "  'steps', (SELECT coalesce(json_object_agg(rs.step_id, "
+                              "json_build_array(rs.status, rs.attempts)), '{}') FROM run_steps "
+                              "rs WHERE rs.run_id = r.id)) ORDER BY r.id DESC) "
+                              "  FROM (SELECT * FROM runs WHERE pipeline_id = p.id ORDER BY id "
+                              "DESC LIMIT $1) r), '[]'))), '{}')::text FROM pipelines p",
+          runs)[0]
+      .as<std::string>();
 }
 
 DashboardFigures DashboardQueries::figures() {

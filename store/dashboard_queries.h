@@ -23,6 +23,17 @@ namespace twinflow {
 
 class Store;
 
+// The API's one format for times: RFC 3339 in UTC with milliseconds
+// ("2026-12-02T08:38:32.926Z"), which every browser's Date.parse reads.
+// Converts PostgreSQL's text output of a timestamptz ("2026-12-02
+// 08:38:32.926822+00", any offset, with or without a fraction) and passes an
+// RFC 3339 time through (normalised to UTC); null for "" or anything else.
+nlohmann::json rfc3339(const std::string& postgres_timestamp);
+// The same in SQL, for JSON PostgreSQL builds: TWINFLOW_RFC3339_SQL("r.x")
+// is that column as RFC 3339 text (NULL stays NULL).
+#define TWINFLOW_RFC3339_SQL(column) \
+  "to_char((" column ") AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')"
+
 struct PipelineSummary {
   std::string name;
   std::string dag_file;
@@ -75,6 +86,10 @@ class DashboardQueries {
   std::vector<PipelineSummary> pipelines();
   std::optional<PipelineSummary> find_pipeline(const std::string& name);
   std::optional<ArtifactVersionRecord> find_version_by_id(int64_t artifact_version_id);
+  // A keyset page of an artifact's versions, newest first: at most `limit`
+  // versions numbered below `before` (0: from the newest).
+  std::vector<ArtifactVersionRecord> artifact_versions_page(const std::string& name, int limit,
+                                                            int before);
   // The lineage graph around a version, at most `depth` hops each way:
   // {"nodes": [{"id", "kind": version|step_run|document|model, ...}],
   //  "edges": [{"from", "to"}]}. Upstream it reaches the documents the crawl
@@ -83,6 +98,15 @@ class DashboardQueries {
   nlohmann::json lineage(int64_t artifact_version_id, int depth, int max_documents);
   // Latest document versions, newest first, without their bodies.
   nlohmann::json documents(int limit, int64_t before_id);
+  // Every version of the document `document_id` is one of (same author and
+  // URL), newest first, at most `limit`: [{id, version, fetched_at, sha256,
+  // title, is_latest}].
+  nlohmann::json document_versions(int64_t document_id, int limit);
+  // The pipelines grid: each pipeline's last `runs` runs, newest first, with
+  // their steps' states, as JSON text built by PostgreSQL: {"NAME": {"steps":
+  // [step ids in the newest run's order], "runs": [{id, status, trigger,
+  // created_at, duration_seconds, steps: {step_id: [status, attempts]}}]}}.
+  std::string pipeline_grid_json(int runs);
   DashboardFigures figures();
 
   // Benchmarks: `count` finished runs of `pipeline` (with `steps` step rows

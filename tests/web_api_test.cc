@@ -5,6 +5,11 @@
 // escaping of crawled text, /metrics, and actions refused without the token.
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <pqxx/pqxx>
+#include <regex>
+
+#include "store/dashboard_queries.h"
 #include "tests/web_test_support.h"
 #include "web/http_server.h"
 
@@ -394,16 +399,179 @@ TEST_F(WebApiTest, ServesTheCompiledInPagesAndSchedules) {
   EXPECT_EQ(index.status, 200);
   EXPECT_NE(index.body.find("/assets/app.js"), std::string::npos);
   EXPECT_NE(index.headers.find("text/html"), std::string::npos);
-  WebReply script = get("/assets/app.js");
-  EXPECT_EQ(script.status, 200);
-  EXPECT_NE(script.body.find("createTextNode"), std::string::npos);
-  EXPECT_EQ(script.body.find("innerHTML"), std::string::npos);  // never parse data as HTML
+  EXPECT_EQ(get("/assets/app.js").status, 200);
+  EXPECT_NE(get("/assets/core.js").body.find("createTextNode"), std::string::npos);
+  for (const char* asset : {"app", "core", "charts", "graph", "run", "pipelines", "records"}) {
+    WebReply script = get("/assets/" + std::string(asset) + ".js");
+    EXPECT_EQ(script.status, 200) << asset;
+    EXPECT_NE(index.body.find("/assets/" + std::string(asset) + ".js"), std::string::npos) << asset;
+    EXPECT_EQ(script.body.find("innerHTML"), std::string::npos) << asset;  // never parse data as HTML
+  }
   Json schedules = get_json("/api/v1/schedules?count=2");
   ASSERT_EQ(schedules["schedules"].size(), 1u) << schedules.dump();
   EXPECT_EQ(schedules["schedules"][0]["pipeline"], "nightly");
   EXPECT_EQ(schedules["schedules"][0]["paused"], true);
   ASSERT_EQ(schedules["schedules"][0]["next"].size(), 2u);
   EXPECT_TRUE(schedules["schedules"][0]["next"][0].get<std::string>().ends_with("03:00:00Z"));
+}
+
+// Every time the API returns, anywhere in a document: RFC 3339 UTC with
+// milliseconds, or null.
+void expect_rfc3339_times(const Json& doc, const std::string& where) {
+  static const std::regex kTime(R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z)");
+  if (doc.is_array()) {
+    for (const auto& item : doc) expect_rfc3339_times(item, where);
+  } else if (doc.is_object()) {
+    for (const auto& [key, value] : doc.items()) {
+      if (key.ends_with("_at") || key == "logical_time") {
+        EXPECT_TRUE(value.is_null() ||
+                    (value.is_string() && std::regex_match(value.get<std::string>(), kTime)))
+            << where << ": " << key << " = " << value.dump();
+      } else {
+        expect_rfc3339_times(value, where);
+      }
+    }
+  }
+}
+
+TEST(Rfc3339, ConvertsPostgresTimestampsToUtcWithMilliseconds) {
+  EXPECT_EQ(rfc3339("2026-12-02 08:38:32.926822+00"), "2026-12-02T08:38:32.926Z");
+  EXPECT_EQ(rfc3339("2026-12-02 08:38:32+00"), "2026-12-02T08:38:32.000Z");
+  EXPECT_EQ(rfc3339("2026-12-02 08:38:32.5+05:30"), "2026-12-02T03:08:32.500Z");
+  EXPECT_EQ(rfc3339("2026-12-31 23:30:00-01"), "2027-01-01T00:30:00.000Z");
+  EXPECT_EQ(rfc3339("2024-03-01 00:10:00+01"), "2024-02-29T23:10:00.000Z");
+  EXPECT_EQ(rfc3339("2026-12-02T08:38:32Z"), "2026-12-02T08:38:32.000Z");
+  EXPECT_EQ(rfc3339("1969-12-31 23:59:59.999+00"), "1969-12-31T23:59:59.999Z");
+  EXPECT_TRUE(rfc3339("").is_null());
+  EXPECT_TRUE(rfc3339("infinity").is_null());
+  EXPECT_TRUE(rfc3339("2026-13-02 08:38:32+00").is_null());
+  EXPECT_TRUE(rfc3339("2026-12-02 08:38:32+00 trailing").is_null());
+}
+
+TEST_F(WebApiTest, EveryTimeIsRfc3339) {
+  const int64_t ok = run_ok();
+  const int64_t failed = run_failing();
+  HttpServer site([](const HttpRequest&) {
+    return HttpResponse::text(200, xss_page()).header("Content-Type", "text/html; charset=utf-8");
+  });
+  site.start();
+  ASSERT_EQ(execute(prepare_fresh_run(load(write_dag(
+                "web_crawl", "name: web_crawl\nsteps:\n  - id: crawl\n    type: crawl\n"
+                             "    params:\n      author: tester\n      links: ['" +
+                                 site.base_url() +
+                                 "/page.html']\n    outputs: [{name: documents, artifact: docs}]\n"))))
+                .status,
+            "succeeded");
+  const auto docs = store->latest_documents("tester");
+  ASSERT_EQ(docs.size(), 1u);
+  const auto bundle = store->artifact_versions("web_ok.make.bundle");
+  ASSERT_FALSE(bundle.empty());
+  store->register_model_version("twin", bundle[0].id, std::nullopt, {{"perplexity", 3.5}});
+  store->set_model_stage("twin", 1, "production", {"test", "cli", std::nullopt, {}});
+  start();
+  for (const std::string& path : std::vector<std::string>{"/api/v1/runs", "/api/v1/runs/" + std::to_string(ok), "/api/v1/runs/" + std::to_string(failed),
+        "/api/v1/metrics?runs=" + std::to_string(ok), "/api/v1/pipelines?recent=5",
+        std::string("/api/v1/artifacts"), std::string("/api/v1/artifacts/web_ok.make.bundle/versions"),
+        std::string("/api/v1/artifacts/web_ok.make.bundle/versions/1"), std::string("/api/v1/models"),
+        std::string("/api/v1/models/twin"), std::string("/api/v1/prompts"),
+        std::string("/api/v1/documents"), "/api/v1/documents/" + std::to_string(docs[0].id)}) {
+    WebReply r = get(path);
+    ASSERT_EQ(r.status, 200) << path << ": " << r.body;
+    EXPECT_EQ(r.body.find("+00\""), std::string::npos) << path << ": " << r.body.substr(0, 400);
+    expect_rfc3339_times(Json::parse(r.body), path);
+  }
+  // A finished run has all of its times.
+  Json run = get_json("/api/v1/runs/" + std::to_string(ok));
+  for (const char* key : {"created_at", "started_at", "finished_at"})
+    EXPECT_TRUE(run["run"][key].is_string()) << key << ": " << run.dump();
+  for (const auto& a : run["attempts"]) EXPECT_TRUE(a["finished_at"].is_string()) << a.dump();
+}
+
+TEST_F(WebApiTest, ARunAnswers304WhileItIsUnchanged) {
+  const int64_t ok = run_ok();
+  start();
+  const std::string url = web_->url() + "/api/v1/runs/" + std::to_string(ok);
+  WebReply first = web_request("GET", url);
+  ASSERT_EQ(first.status, 200);
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(first.headers, m, std::regex("ETag: (\"[0-9a-f]+\")", std::regex::icase)))
+      << first.headers;
+  const std::string etag = m[1];
+  WebReply same = web_request("GET", url, {"If-None-Match: " + etag});
+  EXPECT_EQ(same.status, 304);
+  EXPECT_TRUE(same.body.empty());
+  EXPECT_NE(same.headers.find(etag), std::string::npos) << same.headers;
+  EXPECT_EQ(web_request("GET", url, {"If-None-Match: \"0000000000000000\""}).status, 200);
+  {
+    pqxx::connection c(conninfo);
+    pqxx::work tx(c);
+    tx.exec_params("UPDATE runs SET error = 'changed' WHERE id = $1", ok);
+    tx.commit();
+  }
+  WebReply changed = web_request("GET", url, {"If-None-Match: " + etag});
+  EXPECT_EQ(changed.status, 200);
+  EXPECT_NE(changed.body.find("changed"), std::string::npos);
+  EXPECT_EQ(changed.headers.find(etag), std::string::npos);
+}
+
+TEST_F(WebApiTest, PipelinesCarryTheirLastRunsAsAGrid) {
+  const int64_t ok1 = run_ok();
+  const int64_t ok2 = run_ok();
+  const int64_t failed = run_failing();
+  start();
+  Json plain = get_json("/api/v1/pipelines");
+  for (const auto& p : plain["pipelines"]) EXPECT_FALSE(p.contains("recent_runs")) << p.dump();
+  Json grid = get_json("/api/v1/pipelines?recent=1");
+  std::map<std::string, Json> by_name;
+  for (const auto& p : grid["pipelines"]) by_name[p["name"]] = p;
+  ASSERT_EQ(by_name["web_ok"]["recent_runs"].size(), 1u);  // the newest only
+  EXPECT_EQ(by_name["web_ok"]["recent_runs"][0]["id"], ok2);
+  EXPECT_EQ(by_name["web_ok"]["steps"], Json({"make", "use"}));
+  EXPECT_EQ(by_name["web_ok"]["recent_runs"][0]["steps"]["use"], Json({"cached", 1}));  // the second run reused the first
+  Json two = get_json("/api/v1/pipelines?recent=2");
+  for (const auto& p : two["pipelines"])
+    if (p["name"] == "web_ok") {
+      ASSERT_EQ(p["recent_runs"].size(), 2u);
+      EXPECT_EQ(p["recent_runs"][1]["id"], ok1);
+    }
+  const Json& f = by_name["web_failing"]["recent_runs"][0];
+  EXPECT_EQ(f["id"], failed);
+  EXPECT_EQ(f["status"], "failed");
+  EXPECT_EQ(f["steps"]["boom"][0], "failed");
+  EXPECT_EQ(get("/api/v1/pipelines?recent=51").status, 400);
+}
+
+TEST_F(WebApiTest, ADocumentListsItsVersions) {
+  std::atomic<int> phase{1};
+  HttpServer site([&phase](const HttpRequest&) {
+    std::string body =
+        "<!doctype html><html><head><title>Notes</title></head><body><article><h1>Notes</h1>"
+        "<p>The first paragraph says enough words to be kept as the body of an article.</p>";
+    if (phase == 2) body += "<p>A second crawl found this new paragraph about retrieval.</p>";
+    return HttpResponse::text(200, body + "</article></body></html>")
+        .header("Content-Type", "text/html; charset=utf-8");
+  });
+  site.start();
+  const std::string dag = write_dag(
+      "web_crawl", "name: web_crawl\nsteps:\n  - id: crawl\n    type: crawl\n    params:\n"
+                   "      author: tester\n      links: ['" +
+                       site.base_url() + "/notes.html']\n    outputs: [{name: documents, artifact: docs}]\n");
+  ASSERT_EQ(execute(prepare_fresh_run(load(dag))).status, "succeeded");
+  phase = 2;
+  ASSERT_EQ(execute(prepare_fresh_run(load(dag))).status, "succeeded");
+  const auto docs = store->latest_documents("tester");
+  ASSERT_EQ(docs.size(), 1u);
+  start();
+  Json doc = get_json("/api/v1/documents/" + std::to_string(docs[0].id));
+  ASSERT_EQ(doc["versions"].size(), 2u) << doc.dump();
+  EXPECT_EQ(doc["versions"][0]["version"], 2);
+  EXPECT_EQ(doc["versions"][0]["id"], docs[0].id);
+  EXPECT_EQ(doc["versions"][0]["is_latest"], true);
+  EXPECT_EQ(doc["versions"][1]["version"], 1);
+  Json older = get_json("/api/v1/documents/" + doc["versions"][1]["id"].dump());
+  EXPECT_EQ(older["versions"], doc["versions"]);  // the same list from any version
+  EXPECT_EQ(older["content"].get<std::string>().find("new paragraph"), std::string::npos);
+  EXPECT_NE(doc["content"].get<std::string>().find("new paragraph"), std::string::npos);
 }
 
 }  // namespace

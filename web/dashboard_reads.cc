@@ -1,6 +1,7 @@
 // The dashboard's read routes: runs, steps, logs, artifacts, lineage, metrics,
 // models, schedules, prompts, search, documents (see docs/DASHBOARD.md).
 #include <algorithm>
+#include <cstdio>
 #include <fstream>
 #include <set>
 
@@ -43,13 +44,13 @@ Json to_json(const RunRecord& r) {
           {"status", r.status},
           {"cancel_requested", r.cancel_requested},
           {"host", r.host},
-          {"created_at", r.created_at},
-          {"started_at", r.started_at},
-          {"finished_at", r.finished_at},
-          {"heartbeat_at", r.heartbeat_at},
+          {"created_at", rfc3339(r.created_at)},
+          {"started_at", rfc3339(r.started_at)},
+          {"finished_at", rfc3339(r.finished_at)},
+          {"heartbeat_at", rfc3339(r.heartbeat_at)},
           {"duration_seconds", r.duration_seconds},
           {"error", r.error},
-          {"logical_time", r.logical_time}};
+          {"logical_time", rfc3339(r.logical_time)}};
 }
 
 Json to_json(const StepRunRecord& s) {
@@ -62,8 +63,8 @@ Json to_json(const StepRunRecord& s) {
           {"error", s.error},
           {"host", s.host},
           {"pid", s.pid},
-          {"started_at", s.started_at},
-          {"finished_at", s.finished_at},
+          {"started_at", rfc3339(s.started_at)},
+          {"finished_at", rfc3339(s.finished_at)},
           {"duration_seconds", s.duration_seconds},
           {"cache_key", s.cache_key},
           {"cached_from", optional_json(s.cached_from)}};
@@ -78,7 +79,7 @@ Json to_json(const ArtifactVersionRecord& v) {
           {"size_bytes", v.size_bytes},
           {"metadata", v.metadata},
           {"producer_step_run_id", optional_json(v.producer_step_run_id)},
-          {"created_at", v.created_at}};
+          {"created_at", rfc3339(v.created_at)}};
 }
 
 Json to_json(const ModelVersionRecord& v) {
@@ -92,7 +93,7 @@ Json to_json(const ModelVersionRecord& v) {
           {"run_id", optional_json(v.run_id)},
           {"step_run_id", optional_json(v.step_run_id)},
           {"metrics", v.metrics},
-          {"created_at", v.created_at}};
+          {"created_at", rfc3339(v.created_at)}};
 }
 
 Json edges_json(const std::vector<LineageEdge>& edges, const std::string& direction) {
@@ -114,6 +115,25 @@ ArtifactVersionRecord require_version(DashboardSession& s, const PathParams& p) 
   auto v = s.store.find_artifact_version(p[0], version);
   if (!v) throw ApiError{404, "no version " + p[1] + " of artifact '" + p[0] + "'"};
   return *v;
+}
+
+// A read a page polls: answered with an ETag (a hash of the body) and 304
+// without a body when the request's If-None-Match already names it.
+HttpResponse with_etag(const HttpRequest& request, HttpResponse response) {
+  uint64_t hash = 1469598103934665603ull;  // FNV-1a
+  for (unsigned char c : response.body) hash = (hash ^ c) * 1099511628211ull;
+  char tag[24];
+  std::snprintf(tag, sizeof tag, "\"%016llx\"", static_cast<unsigned long long>(hash));
+  if (request.header("if-none-match") == tag) {
+    HttpResponse unchanged;
+    unchanged.status = 304;
+    unchanged.header("ETag", tag).header("Cache-Control", "no-cache");
+    return unchanged;
+  }
+  for (auto& [name, value] : response.headers)
+    if (name == "Cache-Control") value = "no-cache";
+  response.header("ETag", tag);
+  return response;
 }
 
 HttpResponse svg_response(std::string svg) {
@@ -174,7 +194,8 @@ HttpResponse Dashboard::Impl::runs(DashboardSession& s, const HttpRequest& reque
   return json_text_response(200, "{\"next_before\":" + next + ",\"runs\":" + page.json + "}");
 }
 
-HttpResponse Dashboard::Impl::run(DashboardSession& s, const HttpRequest&, const PathParams& p) {
+HttpResponse Dashboard::Impl::run(DashboardSession& s, const HttpRequest& request,
+                                  const PathParams& p) {
   const RunRecord run = require_run(s, p[0]);
   Json doc = {{"run", to_json(run)}, {"steps", Json::array()}, {"attempts", Json::array()}};
   std::map<std::string, const Step*> dag_steps;
@@ -190,8 +211,8 @@ HttpResponse Dashboard::Impl::run(DashboardSession& s, const HttpRequest&, const
                   {"status", step.status},
                   {"attempts", step.attempts},
                   {"result_step_run_id", optional_json(step.result_step_run_id)},
-                  {"started_at", step.started_at},
-                  {"finished_at", step.finished_at},
+                  {"started_at", rfc3339(step.started_at)},
+                  {"finished_at", rfc3339(step.finished_at)},
                   {"duration_seconds", step.duration_seconds}};
     if (auto it = dag_steps.find(step.step_id); it != dag_steps.end()) {
       entry["type"] = it->second->type;
@@ -205,7 +226,7 @@ HttpResponse Dashboard::Impl::run(DashboardSession& s, const HttpRequest&, const
     doc["steps"].push_back(entry);
   }
   for (const auto& attempt : s.store.step_runs(run.id)) doc["attempts"].push_back(to_json(attempt));
-  return json_response(200, doc);
+  return with_etag(request, json_response(200, doc));
 }
 
 HttpResponse Dashboard::Impl::run_graph(DashboardSession& s, const HttpRequest&,
@@ -305,16 +326,24 @@ HttpResponse Dashboard::Impl::compare_metrics(DashboardSession& s, const HttpReq
   return json_response(200, {{"runs", runs}});
 }
 
-HttpResponse Dashboard::Impl::pipelines(DashboardSession& s, const HttpRequest&,
+HttpResponse Dashboard::Impl::pipelines(DashboardSession& s, const HttpRequest& request,
                                         const PathParams&) {
+  const int recent = static_cast<int>(QueryArgs(request).integer("recent", 0, 0, 50));
+  const Json grid = recent ? Json::parse(s.queries.pipeline_grid_json(recent)) : Json::object();
   Json out = Json::array();
-  for (const auto& p : s.queries.pipelines())
-    out.push_back({{"name", p.name},
-                   {"dag_file", p.dag_file},
-                   {"runs", p.runs},
-                   {"last_status", p.last_status},
-                   {"last_run_id", optional_json(p.last_run_id)},
-                   {"paused", p.paused}});
+  for (const auto& p : s.queries.pipelines()) {
+    Json entry = {{"name", p.name},
+                  {"dag_file", p.dag_file},
+                  {"runs", p.runs},
+                  {"last_status", p.last_status},
+                  {"last_run_id", optional_json(p.last_run_id)},
+                  {"paused", p.paused}};
+    if (auto it = grid.find(p.name); it != grid.end()) {
+      entry["steps"] = (*it)["steps"];
+      entry["recent_runs"] = (*it)["runs"];
+    }
+    out.push_back(entry);
+  }
   return json_response(200, {{"pipelines", out}});
 }
 
@@ -325,17 +354,22 @@ HttpResponse Dashboard::Impl::artifacts(DashboardSession& s, const HttpRequest&,
     out.push_back({{"name", a.name},
                    {"type", a.type},
                    {"latest_version", a.latest_version},
-                   {"created_at", a.created_at}});
+                   {"created_at", rfc3339(a.created_at)}});
   return json_response(200, {{"artifacts", out}});
 }
 
-HttpResponse Dashboard::Impl::artifact_versions(DashboardSession& s, const HttpRequest&,
+HttpResponse Dashboard::Impl::artifact_versions(DashboardSession& s, const HttpRequest& request,
                                                 const PathParams& p) {
-  const auto versions = s.store.artifact_versions(p[0]);
-  if (versions.empty()) throw ApiError{404, "no artifact '" + p[0] + "'"};
+  QueryArgs args(request);
+  const int limit = static_cast<int>(args.integer("limit", 100, 1, options.max_page_size));
+  const int before = static_cast<int>(args.integer("before", 0, 0, INT32_MAX));
+  const auto versions = s.queries.artifact_versions_page(p[0], limit, before);
+  if (versions.empty() && (before == 0 || s.store.artifact_versions(p[0]).empty()))
+    throw ApiError{404, "no artifact '" + p[0] + "'"};
   Json out = Json::array();
   for (const auto& v : versions) out.push_back(to_json(v));
-  return json_response(200, {{"artifact", p[0]}, {"versions", out}});
+  const Json next = static_cast<int>(versions.size()) == limit ? Json(versions.back().version) : Json();
+  return json_response(200, {{"artifact", p[0]}, {"versions", out}, {"next_before", next}});
 }
 
 HttpResponse Dashboard::Impl::artifact_version(DashboardSession& s, const HttpRequest&,
@@ -446,7 +480,7 @@ HttpResponse Dashboard::Impl::models(DashboardSession& s, const HttpRequest&, co
                    {"latest_version", m.latest_version},
                    {"production_version", optional_json(m.production_version)},
                    {"versions", m.versions},
-                   {"created_at", m.created_at}});
+                   {"created_at", rfc3339(m.created_at)}});
   return json_response(200, {{"models", out}});
 }
 
@@ -463,7 +497,7 @@ HttpResponse Dashboard::Impl::model(DashboardSession& s, const HttpRequest&, con
                               {"actor", c.actor},
                               {"step_run_id", optional_json(c.step_run_id)},
                               {"evaluation", c.evaluation},
-                              {"changed_at", c.changed_at}});
+                              {"changed_at", rfc3339(c.changed_at)}});
   return json_response(200, doc);
 }
 
@@ -511,7 +545,7 @@ HttpResponse Dashboard::Impl::prompts(DashboardSession& s, const HttpRequest& re
                    {"status", p.status},
                    {"error", p.error},
                    {"latency_ms", p.latency_ms},
-                   {"created_at", p.created_at}});
+                   {"created_at", rfc3339(p.created_at)}});
   return json_response(200, {{"prompts", out}});
 }
 
@@ -568,11 +602,12 @@ HttpResponse Dashboard::Impl::document(DashboardSession& s, const HttpRequest&,
                              {"title", d->title},
                              {"subtitle", d->subtitle},
                              {"byline", d->byline},
-                             {"published_at", d->published_at},
+                             {"published_at", rfc3339(d->published_at)},
                              {"content", d->content},
                              {"sha256", d->content_sha256},
-                             {"fetched_at", d->fetched_at},
-                             {"step_run_id", d->step_run_id}});
+                             {"fetched_at", rfc3339(d->fetched_at)},
+                             {"step_run_id", d->step_run_id},
+                             {"versions", s.queries.document_versions(d->id, 100)}});
 }
 
 }  // namespace twinflow

@@ -1,71 +1,230 @@
 // Browser checks of `twinflow web` in Debian's headless Chromium, driven by
 // playwright-core (no browser download). tests/web_browser_test.cc seeds the
 // database, starts the server and runs:
-//   node dashboard.mjs URL TOKEN FAILED_RUN_ID SUCCEEDED_RUN_ID XSS_DOCUMENT_ID OUT_DIR
-// Each check prints "OK name" or "FAIL name: why"; the exit code is the number
-// of failures. Screenshots go to OUT_DIR.
+//   node dashboard.mjs SEED.json
+// SEED.json: {url, token, out, ok, failed, train: [a, b], live, flag,
+// xss_document, changed_document, manifest_version_id}. Each check prints
+// "OK name" or "FAIL name: why"; the exit code is the number of failures.
+// A 1400x1000 screenshot of every page goes to `out`.
 import { chromium } from 'playwright-core';
 import fs from 'node:fs';
 import path from 'node:path';
 
-const [url, token, failedRun, succeededRun, xssDocument, outDir] = process.argv.slice(2);
-fs.mkdirSync(outDir, { recursive: true });
-const userData = fs.mkdtempSync(path.join(outDir, 'chromium-profile-'));
+const seed = JSON.parse(fs.readFileSync(process.argv[2], 'utf8'));
+const { url, token, out } = seed;
+fs.mkdirSync(out, { recursive: true });
+const userData = fs.mkdtempSync(path.join(out, 'chromium-profile-'));
 let failures = 0;
 const check = (name, ok, why) => {
   console.log(ok ? `OK ${name}` : `FAIL ${name}: ${why}`);
   if (!ok) failures++;
 };
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 const context = await chromium.launchPersistentContext(userData, {
   executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
   headless: true,
+  viewport: { width: 1400, height: 1000 },
   args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
     '--disable-background-networking', '--disable-component-update', '--disable-sync'],
 });
+const dirty = [];
+const consoleErrors = [];
 try {
   const page = context.pages()[0] || (await context.newPage());
+  await page.setViewportSize({ width: 1400, height: 1000 });
   // Anything a payload could do that we would notice: a dialog, a global, a console error from CSP.
   const dialogs = [];
   page.on('dialog', async (d) => { dialogs.push(d.message()); await d.dismiss(); });
   const pageErrors = [];
   page.on('pageerror', (e) => pageErrors.push(String(e)));
+  page.on('console', (m) => { if (m.type() === 'error') consoleErrors.push(page.url() + ': ' + m.text()); });
+
+  // Every page: no NaN, undefined or [object Object] in its text or its
+  // drawings' attributes; every control labelled; a screenshot.
+  const visit = async (hash, ready, shot) => {
+    await page.goto(url + '/#' + hash);
+    await page.waitForSelector(ready, { timeout: 20000 });
+    await sleep(300);
+    const bad = await page.evaluate(() => {
+      const text = document.body.innerText;
+      const found = (text.match(/\bNaN\b|\bundefined\b|\[object Object\]|\bInfinity\b/g) || []);
+      for (const node of document.querySelectorAll('svg *, [style]'))
+        for (const a of node.attributes) if (/NaN|undefined|Infinity/.test(a.value)) found.push(node.tagName + '@' + a.name + '=' + a.value.slice(0, 60));
+      return found;
+    });
+    if (bad.length) dirty.push(hash + ': ' + bad.slice(0, 5).join(', '));
+    const unlabelled = await page.evaluate(() => [...document.querySelectorAll('input, select, button, textarea')].filter((c) => {
+      if (c.type === 'hidden' || c.closest('[hidden]')) return false;
+      const name = (c.getAttribute('aria-label') || c.title || (c.tagName === 'BUTTON' ? c.textContent : '') ||
+        (c.id && document.querySelector(`label[for="${c.id}"]`) ? 'label' : '') || (c.closest('label') ? 'label' : '')).trim();
+      return !name;
+    }).map((c) => c.outerHTML.slice(0, 80)));
+    if (unlabelled.length) labelProblems.push(hash + ': ' + unlabelled.join(' | '));
+    if (shot) await page.screenshot({ path: path.join(out, shot + '.png') });
+  };
+  const labelProblems = [];
 
   // 1. The runs page lists the seeded runs.
-  await page.goto(url + '/#/runs');
-  await page.waitForSelector(`#runs-list a[href="#/runs/${failedRun}"]`, { timeout: 15000 });
-  const rows = await page.locator('#runs-list tbody tr').count();
-  check('runs-list', rows >= 2, `${rows} rows`);
-  await page.screenshot({ path: path.join(outDir, 'runs.png'), fullPage: true });
+  await visit('/runs', `#runs-list a[href="#/runs/${seed.failed}"]`, 'runs');
+  check('runs-list', (await page.locator('#runs-list tbody tr').count()) >= 5, 'too few rows');
 
-  // 2. A run's DAG is drawn: the Graphviz SVG loaded into the page.
-  await page.goto(url + `/#/runs/${succeededRun}`);
-  await page.waitForSelector('#dag-graph', { timeout: 15000 });
+  // 2. A training run: the Gantt (a retry as a second bar), the charts with epoch marks, params as a table.
+  await visit(`/runs/${seed.train[0]}`, '#run-metrics .chart-svg path.series', 'run');
   await page.waitForFunction(() => { const i = document.querySelector('#dag-graph'); return i && i.complete && i.naturalWidth > 0; }, null, { timeout: 15000 });
   const size = await page.$eval('#dag-graph', (i) => [i.naturalWidth, i.naturalHeight]);
   check('dag-graph', size[0] > 50 && size[1] > 20, `image is ${size}`);
-  await page.waitForSelector('#timeline .bar', { timeout: 15000 });
-  check('timeline', (await page.locator('#timeline .bar').count()) >= 2, 'no bars');
-  await page.screenshot({ path: path.join(outDir, 'run.png'), fullPage: true });
+  const bars = await page.$$eval('#timeline .bar', (list) => list.map((b) => {
+    const r = b.getBoundingClientRect(), lane = b.parentElement.getBoundingClientRect();
+    return { x: r.x - lane.x, w: r.width, laneW: lane.width, retry: b.classList.contains('retry') };
+  }));
+  check('timeline-bars', bars.length >= 3 && bars.every((b) => b.w >= 2 && b.x >= -0.5 && b.x + b.w <= b.laneW + 1) && bars.some((b) => b.x > 5),
+    JSON.stringify(bars));
+  check('timeline-retry', bars.filter((b) => b.retry).length === 1, JSON.stringify(bars));
+  const charts = await page.$$eval('#run-metrics path.series', (ps) => ps.map((p) => ({ points: Number(p.dataset.points), d: p.getAttribute('d').length, w: p.getBoundingClientRect().width })));
+  check('charts', charts.length >= 3 && charts.some((c) => c.points >= 60) && charts.every((c) => c.points >= 2 && c.w > 50), JSON.stringify(charts));
+  const charted = await page.$$eval('#run-metrics .chart-svg', (l) => l.map((s) => s.getAttribute('aria-label')));
+  check('epoch-marks', (await page.locator('#run-metrics line.mark').count()) >= 4 && charted.some((t) => /loss/.test(t)) && charted.some((t) => /learning_rate/.test(t)), JSON.stringify(charted));
+  const params = await page.$$eval('#params table.kv th', (l) => l.map((t) => t.textContent));
+  const cells = await page.$$eval('main td', (l) => l.map((t) => t.textContent).filter((t) => /^\s*[{[]\s*"/.test(t)));
+  check('params-table', params.includes('lr') && params.includes('epochs') && cells.length === 0, JSON.stringify({ params, cells }));
+  check('no-actions-on-succeeded', (await page.locator('#rerun, #cancel').count()) === 0, 'rerun or cancel offered');
 
-  // 3. The failed run's rerun button, with the token, queues a run.
-  await page.goto(url + `/#/runs/${failedRun}`);
-  await page.waitForSelector('#log', { timeout: 15000 });
-  await page.waitForFunction(() => document.querySelector('#log').textContent.length > 0, null, { timeout: 15000 });
-  const log = await page.$eval('#log', (e) => e.textContent);
-  check('failed-log', log.includes('about to fail'), JSON.stringify(log.slice(0, 200)));
+  // 3. The failed run's log and rerun button (with the token).
   await page.fill('#token', token);
   await page.dispatchEvent('#token', 'change');
+  await visit(`/runs/${seed.failed}`, '#log', 'run-failed');
+  await page.waitForFunction(() => document.querySelector('#log').textContent.length > 0, null, { timeout: 15000 });
+  const log = await page.$eval('#log', (e) => e.textContent);
+  check('failed-log', log.includes('about to fail') && (await page.locator('#cancel').count()) === 0, JSON.stringify(log.slice(0, 200)));
   await page.click('#rerun');
-  await page.waitForSelector('.message', { timeout: 15000 });
-  const answer = await page.locator('.message').first().textContent();
+  await page.waitForSelector('#run-actions .message', { timeout: 15000 });
+  const answer = await page.locator('#run-actions .message').first().textContent();
   check('rerun', /queued run \d+/.test(answer), answer);
-  await page.screenshot({ path: path.join(outDir, 'rerun.png'), fullPage: true });
 
-  // 4. A crawled document carrying <script> and onerror= payloads is shown as text.
-  await page.goto(url + `/#/documents/${xssDocument}`);
+  // 4. The live run: polled with If-None-Match (304s), updated without a reload when it ends, then polling stops.
+  await visit(`/runs/${seed.live}`, '#timeline .bar', 'run-live');
+  check('live-indicator', (await page.textContent('#live')).includes('live'), await page.textContent('#live'));
+  await page.waitForFunction(() => window.__twinflowPolls && window.__twinflowPolls.notModified >= 2, null, { timeout: 20000 }).catch(() => {});
+  const polls = await page.evaluate(() => window.__twinflowPolls || {});
+  check('live-304', polls.notModified >= 2, JSON.stringify(polls));
+  await page.waitForFunction(() => document.querySelector('#log') && document.querySelector('#log').textContent.includes('waiting for the flag'), null, { timeout: 15000 }).catch(() => {});
+  const liveLog = await page.$eval('#log', (e) => e.textContent).catch(() => '');
+  const barsBefore = await page.locator('#timeline .bar').count();
+  fs.writeFileSync(seed.flag, 'go\n');
+  await page.waitForFunction(() => /succeeded/.test(document.querySelector('main h1').textContent), null, { timeout: 30000 }).catch(() => {});
+  const liveTitle = await page.textContent('main h1');
+  const barsAfter = await page.locator('#timeline .bar').count();
+  check('live-update', /succeeded/.test(liveTitle) && barsAfter > barsBefore && liveLog.includes('waiting for the flag'),
+    JSON.stringify({ liveTitle, barsBefore, barsAfter, liveLog: liveLog.slice(0, 100) }));
+  const stoppedAt = await page.evaluate(() => [window.__twinflowPollingStopped === true, window.__twinflowPolls.requests]);
+  await sleep(4000);
+  const laterRequests = await page.evaluate(() => window.__twinflowPolls.requests);
+  check('live-stopped', stoppedAt[0] && laterRequests === stoppedAt[1] && !(await page.textContent('#live')).includes('live'), JSON.stringify({ stoppedAt, laterRequests }));
+  await page.screenshot({ path: path.join(out, 'run-live-ended.png') });
+
+  // 5. The pipelines grid: a row per DAG, a cell per run and step, the schedule, the trigger action.
+  await visit('/pipelines', '#pipelines-grid', 'pipelines');
+  const grid = await page.evaluate(() => {
+    const rows = [...document.querySelectorAll('#pipelines-grid tbody tr')];
+    const train = rows.find((r) => r.dataset.pipeline === 'web_train');
+    const nightly = rows.find((r) => r.dataset.pipeline === 'web_nightly');
+    const cells = train ? [...train.querySelectorAll('.run-grid a.cell')].map((c) => c.getBoundingClientRect()) : [];
+    return { rows: rows.length, cells: cells.length, sized: cells.every((c) => c.width >= 10 && c.height >= 10),
+      triggers: document.querySelectorAll('#pipelines-grid button.action').length, nightly: nightly ? nightly.textContent : null };
+  });
+  // web_train: 2 runs x (run + 2 steps) cells. web_nightly never ran: only its schedule knows it.
+  check('pipelines-grid', grid.rows >= 6 && grid.cells === 6 && grid.sized && grid.triggers === grid.rows - 1 && /0 3 \* \* \*/.test(grid.nightly || ''), JSON.stringify(grid));
+
+  // 6. Compare the two training runs: params diff, final metric deltas, overlaid series.
+  await visit(`/compare?pipeline=web_train&runs=${seed.train[0]},${seed.train[1]}`, '#charts', 'compare');
+  const compare = await page.evaluate(() => ({
+    diff: [...document.querySelectorAll('#params-diff tbody tr')].map((r) => r.textContent),
+    deltas: document.querySelectorAll('#metric-deltas tbody tr').length,
+    overlaid: [...document.querySelectorAll('#charts svg')].map((s) => s.querySelectorAll('path.series').length),
+  }));
+  check('compare', compare.diff.length === 1 && compare.diff[0].includes('0.01') && compare.diff[0].includes('0.02') && compare.deltas >= 3 && compare.overlaid.some((n) => n === 2), JSON.stringify(compare));
+
+  // 7. Models: evaluation rendered, stage history, rollback only with a previous production version.
+  await visit('/models', '#models', 'models');
+  await visit('/models/twin', '#model-versions', 'model');
+  const model = await page.evaluate(() => ({
+    gate: [...document.querySelectorAll('.evaluation')].map((e) => e.textContent),
+    history: document.querySelectorAll('#stage-history li').length,
+    rollback: document.querySelector('#rollback') ? document.querySelector('#rollback').textContent : null,
+  }));
+  check('model-evaluation', model.gate.some((g) => /perplexity/.test(g) && /passed/.test(g) && /baseline/.test(g) && /candidate/.test(g)) && model.history >= 2, JSON.stringify(model));
+  check('rollback-offered', model.rollback && model.rollback.includes('v1'), JSON.stringify(model.rollback));
+  await visit('/models/solo', '#model-versions', 'model-solo');
+  check('no-rollback-single', (await page.locator('#rollback').count()) === 0, 'rollback offered with one version');
+
+  // 8. Lineage: 30 documents of one platform fold into a group; a click unfolds; nodes link to their pages.
+  await visit(`/lineage/${seed.manifest_version_id}`, '#lineage svg', 'lineage');
+  const folded = await page.evaluate(() => ({
+    groups: [...document.querySelectorAll('#lineage .node.kind-group')].map((g) => g.getAttribute('aria-label')),
+    nodes: document.querySelectorAll('#lineage .node').length,
+    edges: [...document.querySelectorAll('#lineage path.edge')].filter((p) => p.getBoundingClientRect().width > 5).length,
+  }));
+  check('lineage-folded', folded.groups.some((g) => /github: 30/.test(g)) && folded.nodes < 12 && folded.edges >= 2, JSON.stringify(folded));
+  await page.click('#lineage .node.kind-group');
+  const unfolded = await page.locator('#lineage .node').count();
+  await page.focus('#lineage .node.kind-version');
+  await page.keyboard.press('Enter');
+  await page.waitForFunction(() => /^#\/artifacts\//.test(location.hash), null, { timeout: 10000 }).catch(() => {});
+  const landed = await page.evaluate(() => location.hash);
+  check('lineage-expand', unfolded >= 30 && /^#\/artifacts\/web_crawl_documents\/\d+$/.test(landed), JSON.stringify({ unfolded, landed }));
+  await page.waitForSelector('main h1', { timeout: 10000 });
+  await visit(landed.slice(1), 'main table', 'artifact-version');
+
+  // 9. Documents: the list, a document's versions and the diff between them.
+  await visit('/documents', '#documents', 'documents');
+  await visit(`/documents/${seed.changed_document}`, '#doc-diff', 'document');
+  const diff = await page.evaluate(() => ({
+    added: [...document.querySelectorAll('#doc-diff .add')].map((e) => e.textContent).join(' '),
+    removed: document.querySelectorAll('#doc-diff .del').length,
+  }));
+  check('document-diff', diff.added.includes('hybrid search') && diff.removed === 0, JSON.stringify(diff));
+
+  // 10. The remaining pages, for their text and screenshots.
+  await visit('/artifacts', '#artifacts', 'artifacts');
+  await visit('/schedules', 'main table', 'schedules');
+  await visit('/prompts', 'main h1', 'prompts');
+  await visit('/search', '#search-input', 'search');
+
+  // 11. Keyboard: Tab reaches the navigation, Enter follows a link.
+  await page.goto(url + '/#/runs');
+  await page.waitForSelector('#runs-list table');
+  let reached = false;
+  for (let i = 0; i < 6 && !reached; i++) {
+    await page.keyboard.press('Tab');
+    reached = await page.evaluate(() => document.activeElement && document.activeElement.getAttribute('href') === '#/pipelines');
+  }
+  if (reached) await page.keyboard.press('Enter');
+  await page.waitForSelector('#pipelines-grid', { timeout: 10000 }).catch(() => {});
+  check('keyboard-nav', reached && (await page.evaluate(() => location.hash)) === '#/pipelines', 'Tab/Enter did not reach the pipelines page');
+  check('labels', labelProblems.length === 0, labelProblems.join('\n'));
+
+  // 12. Readable at 800 px: no page wider than the window (tables scroll inside their box).
+  await page.setViewportSize({ width: 800, height: 1000 });
+  const wide = [];
+  for (const hash of ['/runs', `/runs/${seed.train[0]}`, '/pipelines', '/models/twin', `/compare?pipeline=web_train&runs=${seed.train[0]},${seed.train[1]}`, `/documents/${seed.changed_document}`]) {
+    await page.goto(url + '/#' + hash);
+    await page.waitForSelector('main h1', { timeout: 15000 });
+    await sleep(500);
+    const w = await page.evaluate(() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]);
+    if (w[0] > w[1] + 1) wide.push(hash + ' ' + w);
+  }
+  await page.goto(url + '/#/runs/' + seed.train[0]);
+  await page.waitForSelector('#run-metrics .chart-svg');
+  await sleep(300);
+  await page.screenshot({ path: path.join(out, 'run-800.png') });
+  check('width-800', wide.length === 0, wide.join('; '));
+  await page.setViewportSize({ width: 1400, height: 1000 });
+
+  // 13. A crawled document carrying <script> and onerror= payloads is shown as text.
+  await page.goto(url + `/#/documents/${seed.xss_document}`);
   await page.waitForSelector('#doc-content', { timeout: 15000 });
-  await page.waitForTimeout(500);
+  await sleep(500);
   const shown = await page.$eval('#doc-title', (e) => e.textContent);
   const injected = await page.evaluate(() => ({
     pwned: window.__pwned === true,
@@ -77,9 +236,11 @@ try {
     JSON.stringify({ injected, dialogs }));
   await page.goto(url + '/#/documents');
   await page.waitForSelector('main table', { timeout: 15000 });
-  await page.waitForTimeout(300);
+  await sleep(300);
   check('xss-list-not-executed', !(await page.evaluate(() => window.__pwned === true)) && dialogs.length === 0, JSON.stringify(dialogs));
-  await page.screenshot({ path: path.join(outDir, 'xss.png'), fullPage: true });
+  await page.screenshot({ path: path.join(out, 'xss.png') });
+  check('clean-text', dirty.length === 0, dirty.join('\n'));
+  check('no-console-errors', consoleErrors.length === 0, consoleErrors.join('\n'));
   check('no-page-errors', pageErrors.length === 0, pageErrors.join('; '));
 } catch (e) {
   check('unexpected', false, e.stack || String(e));
