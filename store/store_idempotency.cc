@@ -51,8 +51,9 @@ Store::QueuedRerun Store::enqueue_rerun_once(const NewRun& run) {
     }
     if (out.run_id == 0) {
       const auto id = enqueue_run(run, {});
-      if (!id) throw Error("enqueue_rerun_once: the rerun of run " + std::to_string(parent) +
-                           " was not queued");
+      if (!id)
+        throw Error("enqueue_rerun_once: the rerun of run " + std::to_string(parent) +
+                    " was not queued");
       out = {*id, "queued", true};
     }
     unlock();

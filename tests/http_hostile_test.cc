@@ -84,16 +84,16 @@ class HttpHostileTest : public TwinflowTest {
                                        int file_limit = 0) {
     std::vector<std::string> argv;
     if (file_limit > 0)  // the limit is set in a shell that then becomes twinflow
-      argv = {"/bin/sh", "-c", "ulimit -n " + std::to_string(file_limit) + " && exec \"$@\"",
-              "sh"};
+      argv = {"/bin/sh", "-c", "ulimit -n " + std::to_string(file_limit) + " && exec \"$@\"", "sh"};
     argv.push_back(TWINFLOW_BINARY);
     argv.push_back(target.name);
     for (const char* a : {"--bind", "127.0.0.1:0"}) argv.push_back(a);
     argv.insert(argv.end(), extra.begin(), extra.end());
     std::vector<std::string> env = twinflow_env();
     env.push_back("TWINFLOW_WEB_TOKEN=" + kToken);
-    const std::string pattern = target.name == "web" ? "listening on http://127\\.0\\.0\\.1:([0-9]+)"
-                                                     : "POST http://127\\.0\\.0\\.1:([0-9]+)/rag";
+    const std::string pattern = target.name == "web"
+                                    ? "listening on http://127\\.0\\.0\\.1:([0-9]+)"
+                                    : "POST http://127\\.0\\.0\\.1:([0-9]+)/rag";
     auto process = std::make_unique<ServerProcess>(
         argv, env, home / (target.name + std::to_string(++started_) + ".log"), pattern);
     EXPECT_NE(process->port(), 0) << process->log();
@@ -111,14 +111,14 @@ class HttpHostileTest : public TwinflowTest {
          {"Transfer-Encoding: xchunked\r\nContent-Length: 0\r\n", "Transfer-Encoding: xchunked\r\n",
           "Transfer-Encoding: chunked\r\nContent-Length: 0\r\n"}) {
       bool closed = false;
-      const std::string reply = raw_exchange(
-          port,
-          "POST " + target.action + " HTTP/1.1\r\nHost: 127.0.0.1\r\n" + framing + "\r\n" +
-              "GET " + target.probe + " HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n",
-          &closed, kAnswerTimeout);
-      std::printf("[probe %s] smuggling (%s): status %d, %d response(s), %s\n",
-                  target.name.c_str(), framing.substr(0, framing.find("\r\n")).c_str(),
-                  raw_status(reply), raw_response_count(reply), closed ? "closed" : "left open");
+      const std::string reply =
+          raw_exchange(port,
+                       "POST " + target.action + " HTTP/1.1\r\nHost: 127.0.0.1\r\n" + framing +
+                           "\r\n" + "GET " + target.probe + " HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n",
+                       &closed, kAnswerTimeout);
+      std::printf("[probe %s] smuggling (%s): status %d, %d response(s), %s\n", target.name.c_str(),
+                  framing.substr(0, framing.find("\r\n")).c_str(), raw_status(reply),
+                  raw_response_count(reply), closed ? "closed" : "left open");
       EXPECT_EQ(raw_response_count(reply), 1) << framing << reply;
       EXPECT_TRUE(raw_status(reply) == 400 || raw_status(reply) == 501) << reply;
       EXPECT_TRUE(closed) << framing;
@@ -133,11 +133,12 @@ class HttpHostileTest : public TwinflowTest {
     const int none = raw_status(
         raw_exchange(port, "GET " + target.probe + " HTTP/1.1\r\nConnection: close\r\n\r\n"));
     const int local = raw_status(raw_exchange(port, get_request(target, "localhost")));
-    const int v6 = raw_status(
-        raw_exchange(port, get_request(target, "[::1]:" + std::to_string(port))));
-    std::printf("[probe %s] Host rebind.evil.example: %d, with port: %d, none: %d, localhost: %d, "
-                "[::1]: %d\n",
-                target.name.c_str(), evil, evil_port, none, local, v6);
+    const int v6 =
+        raw_status(raw_exchange(port, get_request(target, "[::1]:" + std::to_string(port))));
+    std::printf(
+        "[probe %s] Host rebind.evil.example: %d, with port: %d, none: %d, localhost: %d, "
+        "[::1]: %d\n",
+        target.name.c_str(), evil, evil_port, none, local, v6);
     EXPECT_EQ(evil, 421);
     EXPECT_EQ(evil_port, 421);
     EXPECT_EQ(none, 400);
@@ -178,9 +179,10 @@ class HttpHostileTest : public TwinflowTest {
       s.read_until_close(0ms, &closed);
       closed_by_server += closed;
     }
-    std::printf("[probe %s] %d idle sockets (%d connected): normal request -> %d; %d idle closed "
-                "by the server\n",
-                target.name.c_str(), sockets, connected, raw_status(reply), closed_by_server);
+    std::printf(
+        "[probe %s] %d idle sockets (%d connected): normal request -> %d; %d idle closed "
+        "by the server\n",
+        target.name.c_str(), sockets, connected, raw_status(reply), closed_by_server);
     EXPECT_EQ(raw_status(reply), 200) << "a normal request was not answered within 5 s";
   }
 

@@ -479,7 +479,8 @@ TEST(HttpServerGuards, AControlCharacterInAResponseHeaderBecomes500) {
 }
 
 TEST(HttpServerGuards, AttachmentDispositionEncodesAnyName) {
-  EXPECT_EQ(attachment_disposition("a.txt"), "attachment; filename=\"a.txt\"; filename*=UTF-8''a.txt");
+  EXPECT_EQ(attachment_disposition("a.txt"),
+            "attachment; filename=\"a.txt\"; filename*=UTF-8''a.txt");
   EXPECT_EQ(attachment_disposition("x\r\nSet-Cookie: p=1"),
             "attachment; filename=\"x__Set-Cookie: p=1\"; "
             "filename*=UTF-8''x%0D%0ASet-Cookie%3A%20p%3D1");
@@ -523,10 +524,11 @@ TEST(HttpServerGuards, OnlyChunkedIsATransferCodingAndItExcludesContentLength) {
     EXPECT_TRUE(closed) << probe.name << ": the connection stayed open";
   }
   // Chunked itself, in any case, still works, and so does the next request.
-  const std::string reply = raw_exchange(
-      port,
-      "POST /a HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: Chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n"
-      "GET /b HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
+  const std::string reply =
+      raw_exchange(port,
+                   "POST /a HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: "
+                   "Chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n"
+                   "GET /b HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
   EXPECT_EQ(raw_response_count(reply), 2) << reply;
   EXPECT_NE(reply.find("POST /a [abc]"), std::string::npos) << reply;
   EXPECT_NE(reply.find("GET /b []"), std::string::npos) << reply;
@@ -540,24 +542,25 @@ TEST(HttpServerGuards, HostMustNameThisServer) {
   };
   const std::string port = std::to_string(server->port());
   for (const std::string& host :
-       {"127.0.0.1", "127.0.0.1:" + port, "localhost", "LOCALHOST:" + port, "localhost.",
-        "127.0.0.2:80", "[::1]", "[::1]:" + port})
+       std::vector<std::string>{"127.0.0.1", "127.0.0.1:" + port, "localhost", "LOCALHOST:" + port,
+                                "localhost.", "127.0.0.2:80", "[::1]", "[::1]:" + port})
     EXPECT_EQ(status_for("Host: " + host + "\r\n"), 200) << host;
-  for (const std::string& host :
-       {std::string("evil.example"), "evil.example:" + port, std::string("127.0.0.1.evil.example"),
-        std::string("localhost.evil.example"), std::string("10.1.2.3"), std::string("[::2]"),
-        std::string("127.0.0.1:port"), std::string("::1"), std::string("")})
+  for (const std::string& host : std::vector<std::string>{
+           std::string("evil.example"), "evil.example:" + port,
+           std::string("127.0.0.1.evil.example"), std::string("localhost.evil.example"),
+           std::string("10.1.2.3"), std::string("[::2]"), std::string("127.0.0.1:port"),
+           std::string("::1"), std::string("")})
     EXPECT_EQ(status_for("Host: " + host + "\r\n"), 421) << host;
-  EXPECT_EQ(status_for(""), 400);                 // HTTP/1.1 without Host
-  EXPECT_EQ(status_for("", "1.0"), 200);          // HTTP/1.0 may omit it
+  EXPECT_EQ(status_for(""), 400);         // HTTP/1.1 without Host
+  EXPECT_EQ(status_for("", "1.0"), 200);  // HTTP/1.0 may omit it
   EXPECT_EQ(status_for("Host: localhost\r\nHost: evil.example\r\n"), 400);
 
   HttpServerOptions options;
   options.allowed_hosts = split_host_list(" twin.lan, Dash.Example ,");
   auto allowing = serve(echo_path, options);
   auto allowed_status = [&](const std::string& host) {
-    return raw_status(raw_exchange(allowing->port(), "GET / HTTP/1.1\r\nHost: " + host +
-                                                         "\r\nConnection: close\r\n\r\n"));
+    return raw_status(raw_exchange(
+        allowing->port(), "GET / HTTP/1.1\r\nHost: " + host + "\r\nConnection: close\r\n\r\n"));
   };
   EXPECT_EQ(allowed_status("twin.lan:8080"), 200);
   EXPECT_EQ(allowed_status("dash.example"), 200);
@@ -587,6 +590,21 @@ TEST(HttpServerGuards, ManyIdleSocketsFromOneClientDoNotBlockARequest) {
   // The oldest idle ones were closed to make room: the first socket sees EOF.
   bool closed = false;
   idle.front().read_until_close(std::chrono::seconds(5), &closed);
+  EXPECT_TRUE(closed);
+}
+
+TEST(HttpServerGuards, IdleConnectionsAreClosedAfterTheReadTimeout) {
+  HttpServerOptions options;
+  options.read_timeout = 1s;
+  auto server = serve(echo_path, options);
+  RawSocket fresh(server->port());  // never sends anything
+  RawSocket kept(server->port());   // one request, then idle
+  ASSERT_TRUE(kept.send_all("GET /a HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"));
+  EXPECT_EQ(raw_status(kept.read_response(5s)), 200);
+  bool closed = false;
+  fresh.read_until_close(10s, &closed);
+  EXPECT_TRUE(closed);
+  kept.read_until_close(10s, &closed);
   EXPECT_TRUE(closed);
 }
 

@@ -453,9 +453,9 @@ TEST_F(WebApiTest, ActionsTakeOnlyTheJsonMediaType) {
   start();
   const std::string rerun = web_->url() + "/api/v1/runs/" + std::to_string(failed) + "/rerun";
   for (const char* type : {"application/jsonx", "application/json-patch+json", "text/json", ""}) {
-    WebReply r = web_request("POST", rerun,
-                             {"Authorization: Bearer " + kToken, std::string("Content-Type: ") + type},
-                             "{}");
+    WebReply r = web_request(
+        "POST", rerun, {"Authorization: Bearer " + kToken, std::string("Content-Type: ") + type},
+        "{}");
     EXPECT_EQ(r.status, 415) << type << ": " << r.body;
   }
   EXPECT_EQ(store->list_runs({}).size(), 1u);
@@ -519,12 +519,12 @@ TEST_F(WebApiTest, AnIdempotencyKeyReplaysTheFirstAnswer) {
   EXPECT_EQ(store->list_runs({}).size(), 2u);  // the first run and one trigger
   // The same key for another request is refused; a new key acts again.
   EXPECT_EQ(post(trigger, R"({"params": {"x": 1}})", headers).status, 422);
-  EXPECT_EQ(post(trigger, "{}", {"Authorization: Bearer " + kToken, "Idempotency-Key: \x01"})
-                .status,
-            400);
-  EXPECT_EQ(post(trigger, "{}", {"Authorization: Bearer " + kToken, "Idempotency-Key: other"})
-                .status,
-            202);
+  EXPECT_EQ(
+      post(trigger, "{}", {"Authorization: Bearer " + kToken, "Idempotency-Key: \x01"}).status,
+      400);
+  EXPECT_EQ(
+      post(trigger, "{}", {"Authorization: Bearer " + kToken, "Idempotency-Key: other"}).status,
+      202);
   EXPECT_EQ(store->list_runs({}).size(), 3u);
   (void)in_progress;
 }

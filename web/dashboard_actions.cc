@@ -152,8 +152,7 @@ HttpResponse Dashboard::Impl::idempotent(DashboardSession& s, const HttpRequest&
   const std::string scope = "dashboard";
   const std::string fingerprint =
       sha256_hex(request.method + " " + request.path + "\n" + request.body);
-  const Store::IdempotencyClaim claim =
-      s.store.claim_idempotency_key(scope, key, fingerprint, 24);
+  const Store::IdempotencyClaim claim = s.store.claim_idempotency_key(scope, key, fingerprint, 24);
   switch (claim.state) {
     case Store::IdempotencyClaim::kReplay:
       return json_text_response(claim.status, claim.body).header("Idempotent-Replayed", "true");

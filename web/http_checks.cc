@@ -1,6 +1,8 @@
 // The request and response checks HttpServer applies (http_server.h): header
 // values, the Host header, JSON media types, download file names.
 #include <boost/asio/ip/address.hpp>
+#include <boost/asio/ip/address_v4.hpp>
+#include <boost/asio/ip/address_v6.hpp>
 
 #include <cctype>
 
@@ -31,8 +33,8 @@ bool all_digits(std::string_view text) {
 
 // RFC 8187 attr-char: what a filename* value may carry unencoded.
 bool is_attr_char(unsigned char c) {
-  return std::isalnum(c) || std::string_view("!#$&+-.^_`|~").find(static_cast<char>(c)) !=
-                                std::string_view::npos;
+  return std::isalnum(c) ||
+         std::string_view("!#$&+-.^_`|~").find(static_cast<char>(c)) != std::string_view::npos;
 }
 
 }  // namespace
@@ -107,7 +109,7 @@ bool host_is_allowed(std::string_view host, std::string_view local_address,
   if (ec) return false;
   if (address.is_loopback()) return true;
   if (address.is_v6() && address.to_v6().is_v4_mapped() &&
-      address.to_v6().to_v4().is_loopback())
+      boost::asio::ip::make_address_v4(boost::asio::ip::v4_mapped, address.to_v6()).is_loopback())
     return true;
   const auto local = boost::asio::ip::make_address(std::string(local_address), ec);
   return !ec && local == address;

@@ -29,8 +29,8 @@
 #include <cstdio>
 #include <cstring>
 #include <ctime>
-#include <optional>
 #include <iostream>
+#include <optional>
 #include <thread>
 
 #include "util/error.h"
@@ -117,8 +117,8 @@ HttpResponse checked_response(HttpResponse response, const std::string& request_
   };
   for (const auto& [name, value] : response.headers) {
     if (is_token(name) && is_safe_header_value(value)) continue;
-    std::cerr << "twinflow http: refused to send a response to " << request_line
-              << ": header '" << name.substr(0, 64) << "' "
+    std::cerr << "twinflow http: refused to send a response to " << request_line << ": header '"
+              << name.substr(0, 64) << "' "
               << (is_token(name) ? "has a control character in its value"
                                  : "is not a valid field name")
               << "; answered 500 instead" << std::endl;
@@ -163,8 +163,8 @@ std::optional<HttpResponse> framing_refusal(const http::request_parser<http::str
     start = comma + 1;
   }
   if (list.size() == 1 && list[0] == "chunked" && parser.chunked()) return std::nullopt;
-  return HttpResponse::text(
-      501, "transfer coding '" + coding_list.substr(0, 100) + "' is not implemented: only chunked\n");
+  return HttpResponse::text(501, "transfer coding '" + coding_list.substr(0, 100) +
+                                     "' is not implemented: only chunked\n");
 }
 
 // The Host check (HttpServerOptions::check_host).
@@ -238,8 +238,8 @@ class Session : public Evictable, public std::enable_shared_from_this<Session> {
   void evict() override {
     asio::dispatch(stream_.get_executor(), [self = shared_from_this()] {
       self->registry_id_ = 0;  // no longer counted
-      if (self->waiting_for_request_) return self->close();
-      self->keep_alive_ = false;  // after the response in progress
+      self->evicted_ = true;   // closed after the response in progress
+      if (self->waiting_for_request_) self->close();
     });
   }
 
@@ -417,7 +417,7 @@ class Session : public Evictable, public std::enable_shared_from_this<Session> {
     serializer_.reset();
     stream_header_.reset();
     if (unread_request_) return drain_then_close();
-    if (!keep_alive_) return close();
+    if (!keep_alive_ || evicted_) return close();
     read_header();
   }
 
@@ -449,10 +449,11 @@ class Session : public Evictable, public std::enable_shared_from_this<Session> {
   asio::steady_timer timer_;
   SharedState& shared_;
   std::string client_ = "unknown";  // the peer's address
-  std::string remote_;         // and port
-  std::string local_address_;  // where the connection arrived (for the Host check)
-  uint64_t registry_id_ = 0;   // 0: not counted (evicted)
+  std::string remote_;              // and port
+  std::string local_address_;       // where the connection arrived (for the Host check)
+  uint64_t registry_id_ = 0;        // 0: not counted (evicted)
   bool waiting_for_request_ = false;
+  bool evicted_ = false;
   std::string request_line_;  // "GET /path", for the log
   beast::flat_buffer buffer_;
 

@@ -114,7 +114,8 @@ inline int raw_status(const std::string& text) {
 inline int raw_response_count(const std::string& text) {
   int count = 0;
   for (size_t at = text.find("HTTP/1."); at != std::string::npos; at = text.find("HTTP/1.", at + 1))
-    if (at + 13 <= text.size() && text[at + 8] == ' ' && std::isdigit(static_cast<unsigned char>(text[at + 9])) &&
+    if (at + 13 <= text.size() && text[at + 8] == ' ' &&
+        std::isdigit(static_cast<unsigned char>(text[at + 9])) &&
         std::isdigit(static_cast<unsigned char>(text[at + 10])) &&
         std::isdigit(static_cast<unsigned char>(text[at + 11])) && text[at + 12] == ' ')
       ++count;
