@@ -9,6 +9,7 @@
 
 #include "cli/app_context.h"
 #include "cli/commands.h"
+#include "cli/http_options.h"
 #include "cli/interrupt.h"
 #include "serve/rag_service.h"
 #include "store/store.h"
@@ -24,6 +25,7 @@ struct ServeArgs {
   int threads = 2, max_tokens = 64;
   double temperature = 0.8, top_p = 0.9, repetition_penalty = 1.3;
   uint64_t seed = 1;
+  HttpGuardArgs guards;
 };
 
 void write_port_file(const std::string& path, uint16_t port) {
@@ -58,6 +60,7 @@ int serve(AppContext& ctx, const ServeArgs& args) {
   http.bind = args.bind;
   http.threads = args.threads;
   http.max_body_bytes = 64 << 10;
+  apply_http_guard_options(args.guards, http);
   HttpServer server([&service](const HttpRequest& r) { return service.handle(r); }, http);
   server.start();
   std::cout << "twinflow serve: POST " << server.base_url() << "/rag, GET " << server.base_url()
@@ -80,6 +83,7 @@ void add_serve_command(CLI::App& app, AppContext& ctx, int* exit_code) {
   auto args = std::make_shared<ServeArgs>();
   cmd->add_option("--bind", args->bind, "host:port to listen on (loopback unless told otherwise)")
       ->capture_default_str();
+  add_http_guard_options(cmd, args->guards);
   cmd->add_option("--port-file", args->port_file, "Write the bound port to this file");
   cmd->add_option("--model", args->model, "Registry model whose production version answers")
       ->capture_default_str();

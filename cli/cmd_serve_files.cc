@@ -10,6 +10,7 @@
 
 #include "cli/app_context.h"
 #include "cli/commands.h"
+#include "cli/http_options.h"
 #include "cli/interrupt.h"
 #include "web/static_files.h"
 
@@ -18,12 +19,14 @@ namespace {
 
 struct ServeFilesArgs {
   std::string root, bind = "127.0.0.1:0", port_file;
+  HttpGuardArgs guards;
 };
 
 int serve_files(const ServeFilesArgs& args) {
   InterruptPipe interrupt;
   HttpServerOptions options;
   options.bind = args.bind;
+  apply_http_guard_options(args.guards, options);
   HttpServer server(static_files_handler(args.root), options);
   server.start();
   std::cout << "serving " << args.root << " at " << server.base_url() << std::endl;
@@ -51,6 +54,7 @@ void add_serve_files_command(CLI::App& app, AppContext& /*ctx*/, int* exit_code)
       ->check(CLI::ExistingDirectory);
   cmd->add_option("--bind", args->bind, "host:port to listen on; port 0 picks a free one")
       ->capture_default_str();
+  add_http_guard_options(cmd, args->guards);
   cmd->add_option("--port-file", args->port_file, "Write the bound port to this file");
   cmd->callback([exit_code, args] { *exit_code = serve_files(*args); });
 }

@@ -10,6 +10,7 @@
 
 #include "cli/app_context.h"
 #include "cli/commands.h"
+#include "cli/http_options.h"
 #include "cli/interrupt.h"
 #include "scheduler/executor.h"
 #include "scheduler/recovery.h"
@@ -21,6 +22,7 @@ namespace {
 struct WebArgs {
   std::string bind = "127.0.0.1:8080", dags_dir = "dags";
   int threads = 4;
+  HttpGuardArgs guards;
 };
 
 int serve_dashboard(AppContext& ctx, const WebArgs& args) {
@@ -38,6 +40,7 @@ int serve_dashboard(AppContext& ctx, const WebArgs& args) {
   http.max_body_bytes = 64 << 10;
   http.max_header_bytes = 16 << 10;
   http.read_timeout = std::chrono::seconds(15);
+  apply_http_guard_options(args.guards, http);
   HttpServer server([&dashboard](const HttpRequest& r) { return dashboard.handle(r); }, http);
   server.start();
   std::cout << "twinflow web: listening on " << server.base_url() << " ("
@@ -61,6 +64,7 @@ void add_web_command(CLI::App& app, AppContext& ctx, int* exit_code) {
   cmd->add_option("--bind", args->bind,
                   "host:port to listen on (loopback unless told otherwise; port 0: any free)")
       ->capture_default_str();
+  add_http_guard_options(cmd, args->guards);
   cmd->add_option("--dags-dir", args->dags_dir, "Where the DAG files with schedules are")
       ->capture_default_str();
   cmd->add_option("--threads", args->threads, "HTTP threads (each with its database connection)")

@@ -219,6 +219,9 @@ HttpResponse RagService::Impl::rag(const HttpRequest& request) {
   entry.model_name = options.model_name;
   entry.query = to_valid_utf8(request.body.substr(0, 200));  // until the query is read
   try {
+    // Not a form: a page elsewhere cannot send JSON here without a CORS preflight.
+    if (!is_json_content_type(request.header("content-type")))
+      return refuse(415, "send the question as Content-Type: application/json", entry, start);
     RagRequest r = parse_request(request.body, options);
     entry.query = r.query;
     entry.author = r.author;

@@ -402,6 +402,35 @@ class Store {
   int revoke_claims_of_dead_schedulers(const std::string& host,
                                        const std::function<bool(int pid)>& is_dead);
   // ---- end of owners and their processes ----
+ public:
+  // ---- idempotent actions (store_idempotency.cc, migrations/0011_idempotency.sql) ----
+  // Queues `run` (a rerun: parent_run_id set) unless a rerun of the same
+  // parent is queued or running already; then that one's id, created false.
+  // Two callers at once cannot both queue: the check and the insert hold an
+  // advisory lock on the parent's id.
+  struct QueuedRerun {
+    int64_t run_id = 0;
+    std::string status;  // "queued" or "running"
+    bool created = false;
+  };
+  QueuedRerun enqueue_rerun_once(const NewRun& run);
+
+  // Idempotency-Key: the first request with (scope, key) claims it and later
+  // stores its answer (complete) or gives it up (release, e.g. after a 500).
+  // The same key within `ttl_hours` then replays the answer; while the first
+  // is still being answered (for at most 5 minutes) it is "in progress";
+  // with another request (fingerprint) it is a mismatch.
+  struct IdempotencyClaim {
+    enum State { kClaimed, kReplay, kInProgress, kMismatch } state = kClaimed;
+    int status = 0;    // kReplay
+    std::string body;  // kReplay
+  };
+  IdempotencyClaim claim_idempotency_key(const std::string& scope, const std::string& key,
+                                         const std::string& fingerprint, int ttl_hours = 24);
+  void complete_idempotency_key(const std::string& scope, const std::string& key, int status,
+                                const std::string& body);
+  void release_idempotency_key(const std::string& scope, const std::string& key);
+  // ---- end of idempotent actions ----
 };
 
 }  // namespace twinflow

@@ -1,6 +1,7 @@
 // Tests of HttpServer and static_files_handler: real requests over loopback
 // with libcurl, so the server is seen exactly as the crawler and browsers see it.
 #include "web/http_server.h"
+#include "tests/support/raw_http.h"
 #include "tests/support/scratch_dir.h"
 
 #include <curl/curl.h>
@@ -441,6 +442,184 @@ TEST_F(StaticFilesTest, AnswersIfModifiedSinceWith304) {
 
 TEST(StaticFiles, RefusesARootThatIsNotADirectory) {
   EXPECT_THROW(static_files_handler("/nonexistent/twinflow/root"), Error);
+}
+
+}  // namespace
+}  // namespace twinflow
+
+// ---- Issue 17: hostile requests and unsafe responses (raw sockets) ----
+
+namespace twinflow {
+namespace {
+
+HttpResponse echo_path(const HttpRequest& request) {
+  return HttpResponse::text(200, request.method + " " + request.path + " [" + request.body + "]");
+}
+
+TEST(HttpServerGuards, AControlCharacterInAResponseHeaderBecomes500) {
+  for (const std::string& value :
+       {std::string("x\r\nSet-Cookie: pwned=1"), std::string("a\nb"), std::string("a\rb"),
+        std::string("nul\0here", 8), std::string("del\x7f"), std::string("bell\x07")}) {
+    auto server = serve([&](const HttpRequest&) {
+      return HttpResponse::text(200, "body\n").header("X-Name", value);
+    });
+    bool closed = false;
+    const std::string reply = raw_exchange(
+        server->port(), "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n", &closed);
+    EXPECT_EQ(raw_status(reply), 500) << reply;
+    EXPECT_EQ(reply.find("Set-Cookie"), std::string::npos) << reply;
+    EXPECT_EQ(reply.find("X-Name"), std::string::npos) << reply;
+  }
+  // A tab is allowed in a value; a name with a space is not a name.
+  auto server = serve([](const HttpRequest& r) {
+    return HttpResponse::text(200, "ok\n").header(r.path == "/tab" ? "X-Tab" : "X Bad", "a\tb");
+  });
+  EXPECT_EQ(get(server->base_url() + "/tab").header("x-tab"), "a\tb");
+  EXPECT_EQ(get(server->base_url() + "/name").status, 500);
+}
+
+TEST(HttpServerGuards, AttachmentDispositionEncodesAnyName) {
+  EXPECT_EQ(attachment_disposition("a.txt"),
+            "attachment; filename=\"a.txt\"; filename*=UTF-8''a.txt");
+  EXPECT_EQ(attachment_disposition("x\r\nSet-Cookie: p=1"),
+            "attachment; filename=\"x__Set-Cookie: p=1\"; "
+            "filename*=UTF-8''x%0D%0ASet-Cookie%3A%20p%3D1");
+  EXPECT_EQ(attachment_disposition("a\"b\\c%.txt"),
+            "attachment; filename=\"a_b_c_.txt\"; filename*=UTF-8''a%22b%5Cc%25.txt");
+  EXPECT_EQ(attachment_disposition("\xC3\xA9"),
+            "attachment; filename=\"__\"; filename*=UTF-8''%C3%A9");
+  EXPECT_TRUE(is_safe_header_value(attachment_disposition("\r\n\0\x7f")));
+  EXPECT_EQ(attachment_disposition(""), "attachment; filename=\"download\"; filename*=UTF-8''");
+}
+
+TEST(HttpServerGuards, OnlyChunkedIsATransferCodingAndItExcludesContentLength) {
+  auto server = serve(echo_path);
+  const uint16_t port = server->port();
+  struct Probe {
+    std::string name, framing;
+    int status;
+  };
+  const std::string second = "GET /second HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
+  for (const Probe& probe : std::vector<Probe>{
+           {"xchunked + CL 0", "Transfer-Encoding: xchunked\r\nContent-Length: 0\r\n", 400},
+           {"CL 0 + xchunked", "Content-Length: 0\r\nTransfer-Encoding: xchunked\r\n", 400},
+           {"xchunked", "Transfer-Encoding: xchunked\r\n", 501},
+           {"gzip", "Transfer-Encoding: gzip\r\n", 501},
+           {"chunked, gzip", "Transfer-Encoding: chunked, gzip\r\n", 501},
+           {"gzip, chunked", "Transfer-Encoding: gzip, chunked\r\n", 501},
+           {"chunked twice", "Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n", 400},
+           {"chunked + CL", "Transfer-Encoding: chunked\r\nContent-Length: 0\r\n", 400},
+           {"two CL", "Content-Length: 0\r\nContent-Length: 0\r\n", 400},
+           {"CL list", "Content-Length: 0, 0\r\n", 400},
+           {"CL +0", "Content-Length: +0\r\n", 400},
+           {"CL -1", "Content-Length: -1\r\n", 400},
+       }) {
+    bool closed = false;
+    const std::string reply = raw_exchange(
+        port, "POST /first HTTP/1.1\r\nHost: 127.0.0.1\r\n" + probe.framing + "\r\n" + second,
+        &closed);
+    EXPECT_EQ(raw_status(reply), probe.status) << probe.name << ":\n" << reply;
+    EXPECT_EQ(raw_response_count(reply), 1) << probe.name << ":\n" << reply;
+    EXPECT_EQ(reply.find("/second"), std::string::npos) << probe.name;
+    EXPECT_TRUE(closed) << probe.name << ": the connection stayed open";
+  }
+  // Chunked itself, in any case, still works, and so does the next request.
+  const std::string reply =
+      raw_exchange(port,
+                   "POST /a HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: "
+                   "Chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n"
+                   "GET /b HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
+  EXPECT_EQ(raw_response_count(reply), 2) << reply;
+  EXPECT_NE(reply.find("POST /a [abc]"), std::string::npos) << reply;
+  EXPECT_NE(reply.find("GET /b []"), std::string::npos) << reply;
+}
+
+TEST(HttpServerGuards, HostMustNameThisServer) {
+  auto server = serve(echo_path);
+  auto status_for = [&](const std::string& host_lines, const std::string& version = "1.1") {
+    return raw_status(raw_exchange(server->port(), "GET / HTTP/" + version + "\r\n" + host_lines +
+                                                       "Connection: close\r\n\r\n"));
+  };
+  const std::string port = std::to_string(server->port());
+  for (const std::string& host :
+       std::vector<std::string>{"127.0.0.1", "127.0.0.1:" + port, "localhost", "LOCALHOST:" + port,
+                                "localhost.", "127.0.0.2:80", "[::1]", "[::1]:" + port})
+    EXPECT_EQ(status_for("Host: " + host + "\r\n"), 200) << host;
+  for (const std::string& host : std::vector<std::string>{
+           std::string("evil.example"), "evil.example:" + port,
+           std::string("127.0.0.1.evil.example"), std::string("localhost.evil.example"),
+           std::string("10.1.2.3"), std::string("[::2]"), std::string("127.0.0.1:port"),
+           std::string("::1"), std::string("")})
+    EXPECT_EQ(status_for("Host: " + host + "\r\n"), 421) << host;
+  EXPECT_EQ(status_for(""), 400);         // HTTP/1.1 without Host
+  EXPECT_EQ(status_for("", "1.0"), 200);  // HTTP/1.0 may omit it
+  EXPECT_EQ(status_for("Host: localhost\r\nHost: evil.example\r\n"), 400);
+
+  HttpServerOptions options;
+  options.allowed_hosts = split_host_list(" twin.lan, Dash.Example ,");
+  auto allowing = serve(echo_path, options);
+  auto allowed_status = [&](const std::string& host) {
+    return raw_status(raw_exchange(
+        allowing->port(), "GET / HTTP/1.1\r\nHost: " + host + "\r\nConnection: close\r\n\r\n"));
+  };
+  EXPECT_EQ(allowed_status("twin.lan:8080"), 200);
+  EXPECT_EQ(allowed_status("dash.example"), 200);
+  EXPECT_EQ(allowed_status("other.lan"), 421);
+}
+
+TEST(HttpServerGuards, JsonMediaTypeIsExact) {
+  EXPECT_TRUE(is_json_content_type("application/json"));
+  EXPECT_TRUE(is_json_content_type("Application/JSON ; charset=utf-8"));
+  EXPECT_TRUE(is_json_content_type("application/json;charset=utf-8"));
+  EXPECT_FALSE(is_json_content_type("application/jsonx"));
+  EXPECT_FALSE(is_json_content_type("application/json-patch+json"));
+  EXPECT_FALSE(is_json_content_type("text/plain; application/json"));
+  EXPECT_FALSE(is_json_content_type(""));
+}
+
+TEST(HttpServerGuards, ManyIdleSocketsFromOneClientDoNotBlockARequest) {
+  auto server = serve(echo_path);  // 64 per client by default
+  std::vector<RawSocket> idle;
+  for (int i = 0; i < 300; ++i) {
+    idle.emplace_back(server->port());
+    ASSERT_GE(idle.back().fd(), 0) << i;
+  }
+  Reply reply = get(server->base_url() + "/normal");
+  EXPECT_EQ(reply.status, 200);
+  EXPECT_EQ(reply.body, "GET /normal []");
+  // The oldest idle ones were closed to make room: the first socket sees EOF.
+  bool closed = false;
+  idle.front().read_until_close(std::chrono::seconds(5), &closed);
+  EXPECT_TRUE(closed);
+}
+
+TEST(HttpServerGuards, IdleConnectionsAreClosedAfterTheReadTimeout) {
+  HttpServerOptions options;
+  options.read_timeout = 1s;
+  auto server = serve(echo_path, options);
+  RawSocket fresh(server->port());  // never sends anything
+  RawSocket kept(server->port());   // one request, then idle
+  ASSERT_TRUE(kept.send_all("GET /a HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"));
+  EXPECT_EQ(raw_status(kept.read_response(5s)), 200);
+  bool closed = false;
+  fresh.read_until_close(10s, &closed);
+  EXPECT_TRUE(closed);
+  kept.read_until_close(10s, &closed);
+  EXPECT_TRUE(closed);
+}
+
+TEST(HttpServerGuards, BeyondTheTotalLimitTheOldestIdleConnectionIsClosed) {
+  HttpServerOptions options;
+  options.max_connections = 8;
+  options.max_connections_per_client = 1000;
+  auto server = serve(echo_path, options);
+  std::vector<RawSocket> idle;
+  for (int i = 0; i < 20; ++i) idle.emplace_back(server->port());
+  Reply reply = get(server->base_url() + "/still");
+  EXPECT_EQ(reply.status, 200);
+  bool closed = false;
+  idle.front().read_until_close(std::chrono::seconds(5), &closed);
+  EXPECT_TRUE(closed);
 }
 
 }  // namespace

@@ -10,6 +10,9 @@
 #include <regex>
 
 #include "store/dashboard_queries.h"
+#include <future>
+#include <set>
+
 #include "tests/web_test_support.h"
 #include "web/http_server.h"
 
@@ -572,6 +575,140 @@ TEST_F(WebApiTest, ADocumentListsItsVersions) {
   EXPECT_EQ(older["versions"], doc["versions"]);  // the same list from any version
   EXPECT_EQ(older["content"].get<std::string>().find("new paragraph"), std::string::npos);
   EXPECT_NE(doc["content"].get<std::string>().find("new paragraph"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace twinflow
+
+namespace twinflow {
+namespace {
+
+// Issue 17, item 5: a file name is data, never header syntax.
+TEST_F(WebApiTest, DownloadNamesAreEncodedNotSentAsHeaders) {
+  run_ok();
+  auto version = store->find_artifact_version("web_ok.make.bundle", 1);
+  ASSERT_TRUE(version);
+  fs::permissions(version->uri, fs::perms::owner_all, fs::perm_options::add);
+  const std::string evil = "x\r\nSet-Cookie: pwned=1";
+  std::ofstream(fs::path(version->uri) / evil) << "payload\n";
+  std::ofstream(fs::path(version->uri) / "a\"b.txt") << "quoted\n";
+  std::ofstream(fs::path(version->uri) / "r\xC3\xA9sum\xC3\xA9.txt") << "accent\n";
+  start();
+  const std::string files = "/api/v1/artifacts/web_ok.make.bundle/versions/1/files/";
+  WebReply injected = get(files + "x%0D%0ASet-Cookie:%20pwned=1");
+  ASSERT_EQ(injected.status, 200) << injected.headers;
+  EXPECT_EQ(injected.body, "payload\n");
+  EXPECT_EQ(injected.headers.find("\nSet-Cookie"), std::string::npos) << injected.headers;
+  EXPECT_NE(injected.headers.find("Content-Disposition: attachment; filename=\"x__Set-Cookie: "
+                                  "pwned=1\"; filename*=UTF-8''x%0D%0ASet-Cookie%3A%20pwned%3D1"),
+            std::string::npos)
+      << injected.headers;
+  WebReply quoted = get(files + "a%22b.txt");
+  ASSERT_EQ(quoted.status, 200);
+  EXPECT_NE(quoted.headers.find("filename=\"a_b.txt\"; filename*=UTF-8''a%22b.txt"),
+            std::string::npos)
+      << quoted.headers;
+  WebReply accent = get(files + "r%C3%A9sum%C3%A9.txt");
+  ASSERT_EQ(accent.status, 200);
+  EXPECT_NE(accent.headers.find("filename=\"r__sum__.txt\"; filename*=UTF-8''r%C3%A9sum%C3%A9.txt"),
+            std::string::npos)
+      << accent.headers;
+}
+
+// Issue 17, item 7: the media type is application/json, not a prefix of one.
+TEST_F(WebApiTest, ActionsTakeOnlyTheJsonMediaType) {
+  const int64_t failed = run_failing();
+  start();
+  const std::string rerun = web_->url() + "/api/v1/runs/" + std::to_string(failed) + "/rerun";
+  for (const char* type : {"application/jsonx", "application/json-patch+json", "text/json", ""}) {
+    WebReply r = web_request(
+        "POST", rerun, {"Authorization: Bearer " + kToken, std::string("Content-Type: ") + type},
+        "{}");
+    EXPECT_EQ(r.status, 415) << type << ": " << r.body;
+  }
+  EXPECT_EQ(store->list_runs({}).size(), 1u);
+  WebReply ok = web_request(
+      "POST", rerun,
+      {"Authorization: Bearer " + kToken, "Content-Type: Application/JSON; charset=utf-8"}, "{}");
+  EXPECT_EQ(ok.status, 202) << ok.body;
+}
+
+// Issue 17, item 9: a double click queues one rerun, also when both clicks
+// arrive at once.
+TEST_F(WebApiTest, TwoRerunsOfOneRunQueueOneRun) {
+  const int64_t failed = run_failing();
+  start();
+  const std::string rerun = "/api/v1/runs/" + std::to_string(failed) + "/rerun";
+  constexpr int kClicks = 4;
+  std::vector<std::future<WebReply>> clicks;
+  for (int i = 0; i < kClicks; ++i)
+    clicks.push_back(std::async(std::launch::async, [&] { return post(rerun); }));
+  std::set<int64_t> ids;
+  int created = 0;
+  for (auto& click : clicks) {
+    WebReply r = click.get();
+    ASSERT_TRUE(r.status == 202 || r.status == 200) << r.status << " " << r.body;
+    created += r.status == 202;
+    ids.insert(Json::parse(r.body)["run_id"].get<int64_t>());
+  }
+  EXPECT_EQ(created, 1);
+  EXPECT_EQ(ids.size(), 1u);
+  EXPECT_EQ(store->list_runs({}).size(), 2u);  // the failed run and one rerun
+  WebReply again = post(rerun);
+  EXPECT_EQ(again.status, 200);
+  EXPECT_EQ(Json::parse(again.body)["existing"], true);
+}
+
+TEST_F(WebApiTest, AnIdempotencyKeyReplaysTheFirstAnswer) {
+  run_ok();
+  start();
+  const std::string trigger = "/api/v1/pipelines/web_ok/trigger";
+  const std::vector<std::string> headers = {"Authorization: Bearer " + kToken,
+                                            "Idempotency-Key: 3f6c1c1e-trigger-once"};
+  std::vector<std::future<WebReply>> tries;
+  for (int i = 0; i < 3; ++i)
+    tries.push_back(std::async(std::launch::async, [&] { return post(trigger, "{}", headers); }));
+  std::set<int64_t> ids;
+  int in_progress = 0;
+  for (auto& t : tries) {
+    WebReply r = t.get();
+    if (r.status == 409) {
+      ++in_progress;  // arrived while the first was being answered
+      continue;
+    }
+    ASSERT_EQ(r.status, 202) << r.body;
+    ids.insert(Json::parse(r.body)["run_id"].get<int64_t>());
+  }
+  WebReply replay = post(trigger, "{}", headers);
+  ASSERT_EQ(replay.status, 202) << replay.body;
+  EXPECT_NE(replay.headers.find("Idempotent-Replayed: true"), std::string::npos);
+  ids.insert(Json::parse(replay.body)["run_id"].get<int64_t>());
+  EXPECT_EQ(ids.size(), 1u);
+  EXPECT_EQ(store->list_runs({}).size(), 2u);  // the first run and one trigger
+  // The same key for another request is refused; a new key acts again.
+  EXPECT_EQ(post(trigger, R"({"params": {"x": 1}})", headers).status, 422);
+  EXPECT_EQ(
+      post(trigger, "{}", {"Authorization: Bearer " + kToken, "Idempotency-Key: \x01"}).status,
+      400);
+  EXPECT_EQ(
+      post(trigger, "{}", {"Authorization: Bearer " + kToken, "Idempotency-Key: other"}).status,
+      202);
+  EXPECT_EQ(store->list_runs({}).size(), 3u);
+  (void)in_progress;
+}
+
+TEST_F(WebApiTest, ARollbackNamingItsVersionHappensOnce) {
+  run_ok();
+  auto v1 = store->find_artifact_version("web_ok.make.bundle", 1);
+  auto v2 = store->find_artifact_version("web_ok.use.summary", 1);
+  store->register_model_version("twin", v1->id, std::nullopt, {{"perplexity", 3.0}});
+  store->register_model_version("twin", v2->id, std::nullopt, {{"perplexity", 2.0}});
+  start();
+  ASSERT_EQ(post("/api/v1/models/twin/promote", R"({"version": 1})").status, 200);
+  ASSERT_EQ(post("/api/v1/models/twin/promote", R"({"version": 2})").status, 200);
+  EXPECT_EQ(post("/api/v1/models/twin/rollback", R"({"from_version": 2})").status, 200);
+  EXPECT_EQ(post("/api/v1/models/twin/rollback", R"({"from_version": 2})").status, 409);
+  EXPECT_EQ(store->production_model("twin")->version, 1);
 }
 
 }  // namespace

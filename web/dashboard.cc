@@ -4,6 +4,7 @@
 #include "web/dashboard.h"
 
 #include <openssl/crypto.h>
+#include <strings.h>
 
 #include <charconv>
 
@@ -180,6 +181,20 @@ HttpResponse with_security_headers(HttpResponse response) {
   return response;
 }
 
+// A download's `attachment; filename="NAME"` with NAME as it is on disk (a
+// handler's shorthand) re-encoded per RFC 6266: a quote, CR LF or non-ASCII
+// byte in a file name can then neither end the parameter nor split the header.
+HttpResponse with_encoded_disposition(HttpResponse response) {
+  static const std::string kRaw = "attachment; filename=\"";
+  for (auto& [name, value] : response.headers) {
+    if (strcasecmp(name.c_str(), "content-disposition") != 0 || !value.starts_with(kRaw) ||
+        value.size() <= kRaw.size() || value.back() != '"')
+      continue;
+    value = attachment_disposition(value.substr(kRaw.size(), value.size() - kRaw.size() - 1));
+  }
+  return response;
+}
+
 }  // namespace
 
 Dashboard::Dashboard(DashboardOptions options)
@@ -189,7 +204,7 @@ Dashboard::~Dashboard() = default;
 
 HttpResponse Dashboard::handle(const HttpRequest& request) {
   try {
-    return with_security_headers(impl_->route(request));
+    return with_security_headers(with_encoded_disposition(impl_->route(request)));
   } catch (const ApiError& e) {
     return with_security_headers(json_response(e.status, {{"error", e.message}}));
   } catch (const std::exception& e) {
@@ -210,7 +225,13 @@ HttpResponse Dashboard::Impl::route(const HttpRequest& request) {
     if (std::string(r.method) == "POST")
       if (auto refusal = refuse_mutation(request)) return *refusal;
     Handler handler = r.handler;
-    return with_session([&](DashboardSession& s) { return (this->*handler)(s, request, *params); });
+    const std::string& key = request.header("idempotency-key");
+    return with_session([&](DashboardSession& s) {
+      auto action = [&] { return (this->*handler)(s, request, *params); };
+      if (std::string(r.method) == "POST" && !key.empty())
+        return idempotent(s, request, key, action);
+      return action();
+    });
   }
   if (path_known) return json_response(405, {{"error", "method not allowed"}});
   return json_response(404, {{"error", "no such API route: " + request.path.substr(0, 200)}});
@@ -233,7 +254,7 @@ std::optional<HttpResponse> Dashboard::Impl::refuse_mutation(const HttpRequest& 
   const std::string& origin = request.header("origin");
   if (!origin.empty() && origin != "http://" + request.header("host"))
     return json_response(403, {{"error", "cross-origin request refused"}});
-  if (!request.header("content-type").starts_with("application/json"))
+  if (!is_json_content_type(request.header("content-type")))
     return json_response(415, {{"error", "send the action's body as application/json"}});
   return std::nullopt;
 }

@@ -3,9 +3,12 @@
 // a trigger is queued for the scheduler daemon (Store::enqueue_run), the rest
 // are the registry's and the runs' own transactions. Dashboard::Impl::route
 // has already checked the token and the origin.
+#include <algorithm>
+
 #include "scheduler/dag_loader.h"
 #include "scheduler/runner.h"
 #include "util/error.h"
+#include "util/sha256.h"
 #include "web/dashboard_impl.h"
 
 namespace twinflow {
@@ -58,11 +61,15 @@ HttpResponse Dashboard::Impl::rerun(DashboardSession& s, const HttpRequest& requ
   for (bool wanted : prepared.seed.wanted) anything |= wanted;
   if (!anything) throw ApiError{409, "every step of run " + p[0] + " succeeded: nothing to rerun"};
   // Queued for the daemon, which re-derives the reused steps when it claims
-  // the run (SchedulerDaemon::execute_claimed).
+  // the run (SchedulerDaemon::execute_claimed). A second click while that
+  // rerun is queued or running gets the same run, not another.
   NewRun run = new_run_of(prepared.dag, "rerun");
   run.parent_run_id = parent_id;
-  const auto id = s.store.enqueue_run(run, {});
-  return json_response(202, {{"run_id", *id}, {"status", "queued"}, {"parent_run_id", parent_id}});
+  const Store::QueuedRerun queued = s.store.enqueue_rerun_once(run);
+  return json_response(queued.created ? 202 : 200, {{"run_id", queued.run_id},
+                                                    {"status", queued.status},
+                                                    {"parent_run_id", parent_id},
+                                                    {"existing", !queued.created}});
 }
 
 HttpResponse Dashboard::Impl::cancel(DashboardSession& s, const HttpRequest& request,
@@ -116,11 +123,60 @@ HttpResponse Dashboard::Impl::rollback(DashboardSession& s, const HttpRequest& r
                                        const PathParams& p) {
   const Json body = body_object(request);
   if (s.store.model_versions(p[0]).empty()) throw ApiError{404, "no model '" + p[0] + "'"};
+  // A rollback repeated by a double click would go back two versions: with
+  // "from_version" it happens only while that version is in production.
+  if (body.contains("from_version")) {
+    if (!body["from_version"].is_number_integer())
+      throw ApiError{400, "'from_version' must be an integer"};
+    const auto current = s.store.production_model(p[0]);
+    if (!current || current->version != body["from_version"].get<int>())
+      throw ApiError{409, "version " + body["from_version"].dump() + " of model '" + p[0] +
+                              "' is not in production (now: " +
+                              (current ? std::to_string(current->version) : "none") + ")"};
+  }
   try {
     return json_response(200, version_json(s.store.rollback_model(p[0], web_change(body))));
   } catch (const Error& e) {
     throw ApiError{409, e.what()};
   }
+}
+
+HttpResponse Dashboard::Impl::idempotent(DashboardSession& s, const HttpRequest& request,
+                                         const std::string& key,
+                                         const std::function<HttpResponse()>& action) {
+  const bool printable = std::all_of(key.begin(), key.end(), [](char c) {
+    return static_cast<unsigned char>(c) > 0x20 && static_cast<unsigned char>(c) < 0x7f;
+  });
+  if (key.size() > 255 || !printable)
+    throw ApiError{400, "the Idempotency-Key must be 1 to 255 printable ASCII characters"};
+  const std::string scope = "dashboard";
+  const std::string fingerprint =
+      sha256_hex(request.method + " " + request.path + "\n" + request.body);
+  const Store::IdempotencyClaim claim = s.store.claim_idempotency_key(scope, key, fingerprint, 24);
+  switch (claim.state) {
+    case Store::IdempotencyClaim::kReplay:
+      return json_text_response(claim.status, claim.body).header("Idempotent-Replayed", "true");
+    case Store::IdempotencyClaim::kInProgress:
+      throw ApiError{409, "a request with this Idempotency-Key is still being answered"};
+    case Store::IdempotencyClaim::kMismatch:
+      throw ApiError{422, "this Idempotency-Key was used for a different request"};
+    case Store::IdempotencyClaim::kClaimed:
+      break;
+  }
+  HttpResponse response;
+  try {
+    response = action();
+  } catch (const ApiError& e) {
+    response = json_response(e.status, {{"error", e.message}});
+  } catch (...) {
+    s.store.release_idempotency_key(scope, key);  // the next try may succeed
+    throw;
+  }
+  if (response.status >= 500)
+    s.store.release_idempotency_key(scope, key);
+  else
+    s.store.complete_idempotency_key(scope, key, response.status, response.body);
+  return response;
 }
 
 }  // namespace twinflow

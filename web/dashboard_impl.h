@@ -2,6 +2,7 @@
 // request argument parsing, the route handlers. Not for use elsewhere.
 #pragma once
 
+#include <functional>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -119,6 +120,10 @@ struct Dashboard::Impl {
   HttpResponse prometheus(DashboardSession&, const HttpRequest&, const PathParams&);
 
   // --- actions (dashboard_actions.cc) ---
+  // Runs `action` once per Idempotency-Key (docs/DASHBOARD.md): a repeat gets
+  // the first answer again, with `Idempotent-Replayed: true`.
+  HttpResponse idempotent(DashboardSession& s, const HttpRequest& request, const std::string& key,
+                          const std::function<HttpResponse()>& action);
   HttpResponse rerun(DashboardSession&, const HttpRequest&, const PathParams&);
   HttpResponse cancel(DashboardSession&, const HttpRequest&, const PathParams&);
   HttpResponse trigger(DashboardSession&, const HttpRequest&, const PathParams&);

@@ -29,10 +29,12 @@
 #include <cstdio>
 #include <cstring>
 #include <ctime>
+#include <iostream>
 #include <optional>
 #include <thread>
 
 #include "util/error.h"
+#include "web/connection_registry.h"
 
 namespace twinflow {
 
@@ -57,6 +59,7 @@ struct SharedState {
   HttpHandler handler;
   HttpServerOptions options;
   std::atomic<uint64_t> requests_served{0};
+  std::unique_ptr<ConnectionRegistry> connections;
 };
 
 std::string lower(std::string_view text) {
@@ -102,6 +105,86 @@ bool status_forbids_body(int status) {
   return status < 200 || status == 204 || status == 304;
 }
 
+// A response whose header would be unsafe to send (a CR or LF in a value
+// would split it into headers of the handler's choosing) becomes a 500, and
+// the log says which header of which request.
+HttpResponse checked_response(HttpResponse response, const std::string& request_line) {
+  auto is_token = [](const std::string& name) {
+    return !name.empty() && std::all_of(name.begin(), name.end(), [](char c) {
+      return std::isalnum(static_cast<unsigned char>(c)) ||
+             std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
+    });
+  };
+  for (const auto& [name, value] : response.headers) {
+    if (is_token(name) && is_safe_header_value(value)) continue;
+    std::cerr << "twinflow http: refused to send a response to " << request_line << ": header '"
+              << name.substr(0, 64) << "' "
+              << (is_token(name) ? "has a control character in its value"
+                                 : "is not a valid field name")
+              << "; answered 500 instead" << std::endl;
+    return HttpResponse::text(500, "internal server error: the response had an invalid header\n");
+  }
+  return response;
+}
+
+// Why a request's framing is refused (RFC 9112 6.1, 6.3): a transfer coding
+// other than chunked, Transfer-Encoding beside Content-Length, or a repeated
+// or malformed Content-Length. A request answered so is never read further,
+// so nothing that follows it on the connection can pass for a request.
+std::optional<HttpResponse> framing_refusal(const http::request_parser<http::string_body>& parser) {
+  const auto& header = parser.get();
+  size_t lengths = 0, codings = 0;
+  std::string coding_list;
+  for (const auto& field : header) {
+    if (field.name() == http::field::content_length) {
+      ++lengths;
+      const auto value = to_std(field.value());
+      if (value.empty() || value.find_first_not_of("0123456789") != std::string_view::npos)
+        return HttpResponse::text(400, "bad request: malformed Content-Length\n");
+    } else if (field.name() == http::field::transfer_encoding) {
+      ++codings;
+      coding_list += (coding_list.empty() ? "" : ",") + std::string(to_std(field.value()));
+    }
+  }
+  if (lengths > 1) return HttpResponse::text(400, "bad request: more than one Content-Length\n");
+  if (codings == 0) return std::nullopt;
+  if (lengths > 0)
+    return HttpResponse::text(400, "bad request: Transfer-Encoding with Content-Length\n");
+  if (header.version() < 11)
+    return HttpResponse::text(400, "bad request: Transfer-Encoding in an HTTP/1.0 request\n");
+  std::vector<std::string> list;
+  for (size_t start = 0; start <= coding_list.size();) {
+    size_t comma = coding_list.find(',', start);
+    if (comma == std::string::npos) comma = coding_list.size();
+    std::string item = coding_list.substr(start, comma - start);
+    item.erase(0, item.find_first_not_of(" \t"));
+    item.erase(item.find_last_not_of(" \t") + 1);
+    if (!item.empty()) list.push_back(lower(item));
+    start = comma + 1;
+  }
+  if (list.size() == 1 && list[0] == "chunked" && parser.chunked()) return std::nullopt;
+  return HttpResponse::text(501, "transfer coding '" + coding_list.substr(0, 100) +
+                                     "' is not implemented: only chunked\n");
+}
+
+// The Host check (HttpServerOptions::check_host).
+std::optional<HttpResponse> host_refusal(const http::request_header<>& header,
+                                         const std::string& local_address,
+                                         const HttpServerOptions& options) {
+  if (!options.check_host) return std::nullopt;
+  const size_t hosts = header.count(http::field::host);
+  if (hosts > 1) return HttpResponse::text(400, "bad request: more than one Host\n");
+  if (hosts == 0) {
+    if (header.version() >= 11) return HttpResponse::text(400, "bad request: no Host header\n");
+    return std::nullopt;
+  }
+  const auto host = to_std(header[http::field::host]);
+  if (host_is_allowed(host, local_address, options.allowed_hosts)) return std::nullopt;
+  return HttpResponse::text(421, "misdirected request: this server does not answer for Host '" +
+                                     std::string(host.substr(0, 100)) +
+                                     "' (see --allowed-hosts)\n");
+}
+
 template <class Message>
 void copy_headers(const HttpResponse& from, Message& to) {
   bool has_content_type = false;
@@ -114,24 +197,69 @@ void copy_headers(const HttpResponse& from, Message& to) {
   }
 }
 
-class Session : public std::enable_shared_from_this<Session> {
+class Session : public Evictable, public std::enable_shared_from_this<Session> {
  public:
   Session(tcp::socket socket, SharedState& shared)
       : stream_(std::move(socket)), timer_(stream_.get_executor()), shared_(shared) {
     beast::error_code ec;
     const tcp::endpoint peer = stream_.socket().remote_endpoint(ec);
-    if (!ec) remote_ = peer.address().to_string() + ":" + std::to_string(peer.port());
+    if (!ec) {
+      client_ = peer.address().to_string();
+      remote_ = client_ + ":" + std::to_string(peer.port());
+    }
+    const tcp::endpoint local = stream_.socket().local_endpoint(ec);
+    if (!ec) local_address_ = local.address().to_string();
+  }
+  ~Session() override {
+    if (registry_id_) shared_.connections->remove(registry_id_);
   }
 
-  void start() {
+  const std::string& client() const { return client_; }
+
+  // Starts reading requests; registry_id: this connection's ConnectionRegistry entry.
+  void start(uint64_t registry_id) {
+    registry_id_ = registry_id;
     asio::dispatch(stream_.get_executor(),
                    beast::bind_front_handler(&Session::read_header, shared_from_this()));
+  }
+
+  // Too many connections and none idle: a short 503 written without
+  // waiting (the socket's send buffer is empty), then closed.
+  void refuse_connection() {
+    static constexpr std::string_view kBusy =
+        "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain\r\nContent-Length: 21\r\n"
+        "Connection: close\r\nRetry-After: 1\r\n\r\ntoo many connections\n";
+    beast::error_code ignored;
+    stream_.socket().non_blocking(true, ignored);
+    stream_.socket().write_some(asio::buffer(kBusy), ignored);
+    close();
+  }
+
+  void evict() override {
+    asio::dispatch(stream_.get_executor(), [self = shared_from_this()] {
+      self->registry_id_ = 0;  // no longer counted
+      self->evicted_ = true;   // closed after the response in progress
+      if (self->waiting_for_request_) self->close();
+    });
   }
 
  private:
   const HttpServerOptions& options() const { return shared_.options; }
 
+  void set_waiting(bool waiting) {
+    waiting_for_request_ = waiting;
+    if (registry_id_) shared_.connections->set_idle(registry_id_, waiting);
+  }
+
+  // Answers `response` and closes, without reading the rest of the request.
+  void refuse(HttpResponse response) {
+    keep_alive_ = false;
+    unread_request_ = true;
+    respond(std::move(response));
+  }
+
   void read_header() {
+    set_waiting(true);
     parser_.emplace();
     parser_->body_limit(options().max_body_bytes);
     parser_->header_limit(static_cast<uint32_t>(options().max_header_bytes));
@@ -141,8 +269,14 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void on_header(beast::error_code ec, size_t) {
+    set_waiting(false);
     if (ec) return on_read_error(ec);
     const auto& header = parser_->get();
+    request_line_ = std::string(to_std(header.method_string())) + " " +
+                    std::string(to_std(header.target().substr(0, 200)));
+    if (auto refusal = framing_refusal(*parser_)) return refuse(std::move(*refusal));
+    if (auto refusal = host_refusal(header, local_address_, options()))
+      return refuse(std::move(*refusal));
     if (!beast::iequals(header[http::field::expect], "100-continue")) return read_body();
     // The client holds the body back until we agree (or a second passes).
     continue_.emplace(http::status::continue_, header.version());
@@ -189,7 +323,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
   // Sends `response` after its delay, without holding the thread meanwhile.
   void respond(HttpResponse response) {
-    pending_ = std::move(response);
+    pending_ = checked_response(std::move(response), request_line_);
     if (pending_.delay.count() <= 0) return send_pending();
     timer_.expires_after(pending_.delay);
     timer_.async_wait([self = shared_from_this()](beast::error_code ec) {
@@ -283,7 +417,7 @@ class Session : public std::enable_shared_from_this<Session> {
     serializer_.reset();
     stream_header_.reset();
     if (unread_request_) return drain_then_close();
-    if (!keep_alive_) return close();
+    if (!keep_alive_ || evicted_) return close();
     read_header();
   }
 
@@ -314,7 +448,13 @@ class Session : public std::enable_shared_from_this<Session> {
   beast::tcp_stream stream_;
   asio::steady_timer timer_;
   SharedState& shared_;
-  std::string remote_;
+  std::string client_ = "unknown";  // the peer's address
+  std::string remote_;              // and port
+  std::string local_address_;       // where the connection arrived (for the Host check)
+  uint64_t registry_id_ = 0;        // 0: not counted (evicted)
+  bool waiting_for_request_ = false;
+  bool evicted_ = false;
+  std::string request_line_;  // "GET /path", for the log
   beast::flat_buffer buffer_;
 
   // The request being read.
@@ -358,6 +498,8 @@ struct HttpServer::Impl {
   explicit Impl(HttpHandler handler, HttpServerOptions options) {
     shared.handler = std::move(handler);
     shared.options = std::move(options);
+    shared.connections = std::make_unique<ConnectionRegistry>(
+        shared.options.max_connections_per_client, shared.options.max_connections);
   }
 
   void listen() {
@@ -380,9 +522,18 @@ struct HttpServer::Impl {
       if (ec) return pause_then_accept();
       beast::error_code ignored;
       s.set_option(tcp::no_delay(true), ignored);
-      std::make_shared<Session>(std::move(s), shared)->start();
+      admit(std::make_shared<Session>(std::move(s), shared));
       accept();
     });
+  }
+
+  // Counts the connection, closing idle ones to make room for it; when no
+  // room can be made it gets 503 and is closed.
+  void admit(const std::shared_ptr<Session>& session) {
+    auto admission = shared.connections->admit(session->client(), session);
+    for (const auto& victim : admission.evicted) victim->evict();
+    if (admission.admitted) return session->start(admission.id);
+    session->refuse_connection();
   }
 
   void pause_then_accept() {

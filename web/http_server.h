@@ -76,6 +76,23 @@ struct HttpServerOptions {
   // Limit for reading one request (headers and body) and for each write; an
   // idle keep-alive connection is closed after it too.
   std::chrono::seconds read_timeout{30};
+
+  // Host check (DNS rebinding): a request is answered only when its Host
+  // names the address it arrived on, `localhost`, a loopback address
+  // (127.0.0.0/8, [::1]) or one of `allowed_hosts` (names, compared without
+  // case and without the port; "*" allows any Host). Otherwise 421; a
+  // HTTP/1.1 request without Host, or with two, gets 400.
+  bool check_host = true;
+  std::vector<std::string> allowed_hosts;
+
+  // Connection limits. One client address holds at most
+  // `max_connections_per_client` connections, and the server at most
+  // `max_connections` (0: its file descriptor limit less a reserve of
+  // max(64, limit/8) for the database, logs and files). A new connection
+  // beyond either limit closes the oldest idle one (waiting for a request)
+  // of that client, or of anyone; when none is idle it gets 503 and is closed.
+  int max_connections_per_client = 64;
+  int max_connections = 0;
 };
 
 class HttpServer {
@@ -101,6 +118,32 @@ class HttpServer {
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
+
+// Whether `value` may be sent as a header field value: no control
+// characters (CR, LF, NUL, the rest of C0 except HTAB, and DEL). The server
+// answers 500 instead of sending a response whose header fails this.
+bool is_safe_header_value(std::string_view value);
+
+// `attachment; filename="a_b.txt"; filename*=UTF-8''a%22b.txt` (RFC 6266,
+// RFC 8187): an ASCII fallback with `"`, `\`, controls and non-ASCII bytes
+// replaced by '_', and the exact name percent-encoded as UTF-8.
+std::string attachment_disposition(std::string_view filename);
+
+// Whether a Content-Type names the media type application/json, with or
+// without parameters ("application/json; charset=utf-8"), ignoring case:
+// "application/jsonx" and "application/json-patch+json" do not.
+bool is_json_content_type(std::string_view content_type);
+
+// The Host check of HttpServerOptions::check_host: whether `host` (the Host
+// header, "name[:port]" or "[v6]:port") names `local_address` (where the
+// connection arrived, e.g. "127.0.0.1"), localhost, a loopback address or
+// one of `allowed` (lower case; "*" allows all).
+bool host_is_allowed(std::string_view host, std::string_view local_address,
+                     const std::vector<std::string>& allowed);
+
+// "a, b,,c " -> {"a", "b", "c"}: a comma-separated list, trimmed, without
+// empty items (for --allowed-hosts and TWINFLOW_ALLOWED_HOSTS).
+std::vector<std::string> split_host_list(std::string_view text);
 
 // "%41+b" -> "A b" when plus_is_space (query strings), "A+b" otherwise (paths).
 // A malformed escape is kept as it is.
