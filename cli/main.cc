@@ -4,12 +4,19 @@
 #include <iostream>
 
 #include "cli/app_context.h"
+#include "cli/arg_checks.h"
 #include "cli/commands.h"
 #include "util/build_info.h"
 #include "util/error.h"
 
 int main(int argc, char** argv) {
   using namespace twinflow;
+  // Before anything else: a byte string that is not text would otherwise
+  // surface as a database or JSON-library error deep inside a subcommand.
+  if (auto problem = non_utf8_argument(argc, argv)) {
+    std::cerr << "twinflow: " << *problem << "\n";
+    return kExitUsage;
+  }
   AppContext ctx;
   CLI::App app{"twinflow: run LLM-twin pipelines (DAG files) as recorded, cached, retried steps",
                "twinflow"};
@@ -38,6 +45,11 @@ int main(int argc, char** argv) {
   add_prompts_command(app, ctx, &exit_code);
   add_serve_command(app, ctx, &exit_code);
   add_web_command(app, ctx, &exit_code);
+  check_common_options(app);
+  // One line per bad argument: "twinflow: --limit: must be ..., got '-1'".
+  app.failure_message([](const CLI::App*, const CLI::Error& e) {
+    return "twinflow: " + std::string(e.what()) + " (see twinflow --help)\n";
+  });
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

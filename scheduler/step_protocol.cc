@@ -25,6 +25,17 @@ nlohmann::json input_json(const NamedVersion& input) {
           {"metadata", v.metadata}, {"artifact_version_id", v.id}};
 }
 
+// Linux refuses an exec whose single argument or variable passes 128 KiB
+// (MAX_ARG_STRLEN) with "Argument list too long"; stay well below it.
+constexpr size_t kMaxExecStringBytes = 128 * 1024 - 1;
+
+void check_exec_string(const std::string& text, const std::string& what) {
+  if (text.size() >= kMaxExecStringBytes)
+    throw Error(
+        what + " is " + std::to_string(text.size()) +
+        " bytes, more than one program argument or environment variable may hold (128 KiB)");
+}
+
 std::optional<int64_t> metric_step(const nlohmann::json& line) {
   auto it = line.find("step");
   if (it == line.end() || !it->is_number()) return std::nullopt;
@@ -43,6 +54,7 @@ AttemptPaths attempt_paths(const fs::path& home, int64_t run_id, const std::stri
   paths.output_dir = paths.dir;
   paths.context = paths.dir / "context.json";
   paths.result = paths.dir / "result.json";
+  paths.params = paths.dir / "params.json";
   paths.log = home / "logs" / run / (step_id + "." + std::to_string(attempt) + ".log");
   return paths;
 }
@@ -78,6 +90,7 @@ void write_context(const AttemptContext& context, const AttemptPaths& paths) {
                         {"database_url", context.database_url},
                         {"home", context.home.string()}};
   write_file_atomically(paths.context, doc.dump(2));
+  write_file_atomically(paths.params, step.params.dump());
 }
 
 std::vector<std::string> protocol_environment(const AttemptContext& context,
@@ -92,18 +105,28 @@ std::vector<std::string> protocol_environment(const AttemptContext& context,
       "TWINFLOW_STEP_ID=" + step.id,
       "TWINFLOW_STEP_TYPE=" + step.type,
       "TWINFLOW_ATTEMPT=" + std::to_string(context.attempt),
-      "TWINFLOW_PARAMS=" + step.params.dump(),
+      "TWINFLOW_PARAMS_FILE=" + paths.params.string(),
       "TWINFLOW_HOME=" + context.home.string(),
   };
+  // Small params also come inline, as they always did; large ones (a crawl
+  // of 20,000 links) only in the file, or the exec would fail.
+  std::string params = step.params.dump();
+  if (params.size() <= kMaxInlineParamsBytes) env.push_back("TWINFLOW_PARAMS=" + params);
   if (!context.database_url.empty()) env.push_back("TWINFLOW_DATABASE_URL=" + context.database_url);
   for (const auto& input : context.inputs)
     env.push_back(env_name("TWINFLOW_INPUT_", input.name) + "=" + input.version.uri);
-  for (const auto& [name, value] : step.env) env.push_back(name + "=" + value);
+  for (const auto& [name, value] : step.env) {
+    check_exec_string(name + "=" + value, "step " + step.id + ": env variable " + name);
+    env.push_back(name + "=" + value);
+  }
   return env;
 }
 
 std::vector<std::string> step_argv(const Step& step, const std::string& self_exe) {
   if (step.type != "command") return {self_exe, "step", step.type};
+  for (size_t i = 0; i < step.command.size(); ++i)
+    check_exec_string(step.command[i],
+                      "step " + step.id + ": command argument " + std::to_string(i + 1));
   if (step.shell) return {"/bin/sh", "-c", step.command.at(0)};
   return step.command;
 }
