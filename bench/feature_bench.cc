@@ -11,10 +11,12 @@
 // and then. They are loaded with COPY, a page at a time, so the generator
 // never holds the corpus either.
 //
-// N = 100,000, baseline 5,000 (TWINFLOW_BENCH_SMALL=1: 3,000 and 1,000).
+// N = 100,000, baseline 5,000 (TWINFLOW_BENCH_SMALL=1: 3,000 and 1,000;
+// TWINFLOW_BENCH_DOCS=N sets N).
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -166,8 +168,9 @@ void old_clean_and_chunk(Store& store, const std::string& author) {
 
 int main() {
   const bool small = std::getenv("TWINFLOW_BENCH_SMALL") != nullptr;
-  const size_t n = small ? 3000 : 100000;
-  const size_t n_old = small ? 1000 : 5000;
+  size_t n = small ? 3000 : 100000;
+  if (const char* docs = std::getenv("TWINFLOW_BENCH_DOCS")) n = std::strtoul(docs, nullptr, 10);
+  const size_t n_old = std::min<size_t>(n, small ? 1000 : 5000);
   const fs::path home =
       fs::temp_directory_path() / ("twinflow-feature-bench-" + std::to_string(::getpid()));
   fs::create_directories(home);

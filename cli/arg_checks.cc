@@ -17,7 +17,7 @@ std::optional<int64_t> parse_whole(const std::string& text) {
 }
 
 // Quoted for a message, bounded so a hostile argument cannot flood the terminal.
-std::string quoted(const std::string& text) {
+std::string shown(const std::string& text) {
   constexpr size_t kShown = 60;
   if (text.size() <= kShown) return "'" + text + "'";
   return "'" + text.substr(0, utf8_floor(text, kShown)) + "...'";
@@ -35,7 +35,7 @@ CLI::Validator whole_number(int64_t min, int64_t max) {
       [min, max](std::string& input) -> std::string {
         auto value = parse_whole(input);
         if (!value || *value < min || *value > max)
-          return "must be a whole number " + range_text(min, max) + ", got " + quoted(input);
+          return "must be a whole number " + range_text(min, max) + ", got " + shown(input);
         return "";
       },
       "INT " + range_text(min, max));
@@ -50,7 +50,7 @@ CLI::Validator bind_address() {
       [](std::string& input) -> std::string {
         const size_t colon = input.rfind(':');
         const std::string problem =
-            "must be HOST:PORT with PORT from 0 to 65535, got " + quoted(input);
+            "must be HOST:PORT with PORT from 0 to 65535, got " + shown(input);
         if (colon == std::string::npos || colon == 0) return problem;
         auto port = parse_whole(input.substr(colon + 1));
         if (!port || *port < 0 || *port > 65535) return problem;
@@ -75,8 +75,8 @@ CLI::Validator artifact_spec() {
         auto [name, version] = split_artifact_spec(input);
         if (version < 0)
           return "the version after '@' must be a whole number >= 1 (NAME@3 or NAME@v3), got " +
-                 quoted(input);
-        if (name.empty()) return "needs an artifact name before '@', got " + quoted(input);
+                 shown(input);
+        if (name.empty()) return "needs an artifact name before '@', got " + shown(input);
         return "";
       },
       "ARTIFACT[@VERSION]");

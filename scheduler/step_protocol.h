@@ -52,12 +52,10 @@ inline constexpr size_t kMaxInlineParamsBytes = 64 * 1024;
 
 // Creates the attempt's directories and writes context.json and params.json.
 void write_context(const AttemptContext& context, const AttemptPaths& paths);
-// The TWINFLOW_* variables for the attempt, to add to the environment. Throws
-// Error naming the variable when a step's `env` value is too large to exec.
+// The TWINFLOW_* variables for the attempt, to add to the environment.
 std::vector<std::string> protocol_environment(const AttemptContext& context,
                                               const AttemptPaths& paths);
 // The program to run: the command, or `self_exe step TYPE` for typed steps.
-// Throws Error naming the argument when one is too large to exec.
 std::vector<std::string> step_argv(const Step& step, const std::string& self_exe);
 
 // Parses one stdout line as streamed metrics; nullopt when it is not one.
