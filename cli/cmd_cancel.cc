@@ -6,6 +6,7 @@
 #include <iostream>
 
 #include "cli/app_context.h"
+#include "cli/arg_checks.h"
 #include "cli/commands.h"
 #include "scheduler/executor.h"
 #include "scheduler/recovery.h"
@@ -15,7 +16,7 @@ namespace twinflow {
 void add_cancel_command(CLI::App& app, AppContext& ctx, int* exit_code) {
   auto* cmd = app.add_subcommand("cancel", "Cancel a running run");
   auto run_id = std::make_shared<int64_t>(0);
-  cmd->add_option("run", *run_id, "Run id")->required();
+  cmd->add_option("run", *run_id, "Run id")->required()->check(positive_id());
   cmd->callback([&ctx, exit_code, run_id] {
     recover_interrupted_runs(ctx.store(), host_name());
     if (ctx.store().request_cancel(*run_id)) {

@@ -5,6 +5,7 @@
 #include <pqxx/pqxx>
 
 #include "cli/app_context.h"
+#include "cli/arg_checks.h"
 #include "cli/commands.h"
 #include "store/embedded_postgres.h"
 #include "store/migrations.h"
@@ -13,7 +14,15 @@ namespace twinflow {
 
 void add_db_command(CLI::App& app, AppContext& ctx, int* exit_code) {
   auto* db = app.add_subcommand("db", "Database: migrate, status, stop the embedded cluster");
-  db->require_subcommand(1);
+  // Not require_subcommand(1): CLI11 would then answer `db bogus` with "a
+  // subcommand is required". An unknown word lands in `unknown` instead.
+  auto unknown = std::make_shared<std::string>();
+  db->add_option("subcommand", *unknown, "migrate, status, stop or url");
+  db->callback([db, unknown] {
+    if (!db->get_subcommands().empty()) return;
+    if (unknown->empty()) bad_argument("db", "say one of migrate, status, stop, url");
+    bad_argument("db", "unknown subcommand '" + *unknown + "' (migrate, status, stop, url)");
+  });
   db->add_subcommand("migrate", "Apply pending migrations")->callback([&ctx, exit_code] {
     Store store(ctx.database_url());
     int applied = store.migrate();

@@ -5,6 +5,7 @@
 #include <set>
 
 #include "cli/app_context.h"
+#include "cli/arg_checks.h"
 #include "cli/commands.h"
 #include "cli/render.h"
 
@@ -62,16 +63,10 @@ void add_lineage_command(CLI::App& app, AppContext& ctx, int* exit_code) {
   auto* cmd = app.add_subcommand("lineage", "Show upstream and downstream lineage of an artifact");
   auto spec = std::make_shared<std::string>();
   cmd->add_option("artifact", *spec, "ARTIFACT or ARTIFACT@VERSION (v prefix optional)")
-      ->required();
+      ->required()
+      ->check(artifact_spec());
   cmd->callback([&ctx, exit_code, spec] {
-    std::string name = *spec;
-    int version = 0;
-    if (auto at = spec->rfind('@'); at != std::string::npos) {
-      name = spec->substr(0, at);
-      std::string v = spec->substr(at + 1);
-      if (!v.empty() && v[0] == 'v') v = v.substr(1);
-      version = std::atoi(v.c_str());
-    }
+    auto [name, version] = split_artifact_spec(*spec);
     auto record = ctx.store().find_artifact_version(name, version);
     if (!record) {
       std::cerr << "twinflow: no artifact version " << *spec << "\n";

@@ -5,6 +5,7 @@
 #include <iostream>
 
 #include "cli/app_context.h"
+#include "cli/arg_checks.h"
 #include "cli/commands.h"
 
 namespace twinflow {
@@ -14,9 +15,10 @@ void add_logs_command(CLI::App& app, AppContext& ctx, int* exit_code) {
   auto run_id = std::make_shared<int64_t>(0);
   auto step = std::make_shared<std::string>();
   auto attempt = std::make_shared<int>(0);
-  cmd->add_option("run", *run_id, "Run id")->required();
+  cmd->add_option("run", *run_id, "Run id")->required()->check(positive_id());
   cmd->add_option("step", *step, "Step id")->required();
-  cmd->add_option("--attempt", *attempt, "Attempt number (default: the latest)");
+  cmd->add_option("--attempt", *attempt, "Attempt number (default: the latest)")
+      ->check(whole_number(1, 1000000));
   cmd->callback([&ctx, exit_code, run_id, step, attempt] {
     auto record = ctx.store().find_step_run(*run_id, *step, *attempt);
     if (!record) {

@@ -4,8 +4,10 @@
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <iostream>
+#include <limits>
 
 #include "cli/app_context.h"
+#include "cli/arg_checks.h"
 #include "cli/commands.h"
 #include "store/store.h"
 #include "util/error.h"
@@ -116,9 +118,12 @@ void add_promote(CLI::App& models, AppContext& ctx, int* exit_code) {
   };
   auto args = std::make_shared<Args>();
   cmd->add_option("name", args->name, "Model name")->required();
-  cmd->add_option("version", args->version, "Version number")->required();
+  cmd->add_option("version", args->version, "Version number")
+      ->required()
+      ->check(whole_number(1, std::numeric_limits<int>::max()));
   cmd->add_option("--stage", args->stage, "none, staging, production or archived")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(CLI::IsMember({"none", "staging", "production", "archived"}));
   cmd->add_option("--reason", args->reason, "Why, recorded in the history");
   cmd->callback([&ctx, exit_code, args] {
     StageChangeRequest why{args->reason, "cli", std::nullopt, nlohmann::json::object()};

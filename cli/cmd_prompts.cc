@@ -5,6 +5,7 @@
 #include <iostream>
 
 #include "cli/app_context.h"
+#include "cli/arg_checks.h"
 #include "cli/commands.h"
 #include "store/store.h"
 
@@ -50,7 +51,7 @@ void add_prompts_command(CLI::App& app, AppContext& ctx, int* exit_code) {
   auto limit = std::make_shared<int>(20);
   cmd->add_option("--limit", *limit, "How many")
       ->capture_default_str()
-      ->check(CLI::Range(1, 100000));
+      ->check(whole_number(1, 100000));
   cmd->callback([&ctx, exit_code, limit] {
     auto prompts = ctx.store().list_prompts(*limit);
     if (ctx.json) {

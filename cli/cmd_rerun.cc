@@ -5,6 +5,7 @@
 #include <iostream>
 
 #include "cli/app_context.h"
+#include "cli/arg_checks.h"
 #include "cli/commands.h"
 #include "cli/run_foreground.h"
 #include "scheduler/executor.h"
@@ -18,7 +19,7 @@ void add_rerun_command(CLI::App& app, AppContext& ctx, int* exit_code) {
   auto failed = std::make_shared<bool>(false);
   auto from = std::make_shared<std::string>();
   auto options = std::make_shared<ForegroundOptions>();
-  cmd->add_option("run", *run_id, "The run to re-execute")->required();
+  cmd->add_option("run", *run_id, "The run to re-execute")->required()->check(positive_id());
   auto* failed_flag = cmd->add_flag("--failed", *failed,
                                     "Re-execute failed, interrupted and never-started steps and "
                                     "their descendants; reuse the rest");

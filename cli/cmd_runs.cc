@@ -3,6 +3,7 @@
 #include <iostream>
 
 #include "cli/app_context.h"
+#include "cli/arg_checks.h"
 #include "cli/commands.h"
 #include "cli/render.h"
 #include "scheduler/executor.h"
@@ -18,8 +19,9 @@ void add_runs_command(CLI::App& app, AppContext& ctx, int* exit_code) {
       ->check(
           CLI::IsMember({"queued", "running", "succeeded", "failed", "cancelled", "interrupted"}));
   cmd->add_option("--trigger", filter->trigger, "Only runs started this way");
-  cmd->add_option("--limit", filter->limit, "How many (default 20)")->check(CLI::PositiveNumber);
-  cmd->add_option("--before", filter->before_id, "Only runs older than this run id (paging)");
+  cmd->add_option("--limit", filter->limit, "How many (default 20)")->check(whole_number(1, 10000));
+  cmd->add_option("--before", filter->before_id, "Only runs older than this run id (paging)")
+      ->check(positive_id());
   cmd->callback([&ctx, exit_code, filter] {
     recover_interrupted_runs(ctx.store(), host_name());
     auto runs = ctx.store().list_runs(*filter);

@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "cli/app_context.h"
+#include "cli/arg_checks.h"
 #include "cli/commands.h"
 #include "cli/interrupt.h"
 #include "cli/run_foreground.h"
@@ -159,17 +160,17 @@ void add_scheduler_commands(CLI::App& app, AppContext& ctx, int* exit_code) {
   cmd->add_option("--dags-dir", args->dags_dir, "Where the DAG files are")->capture_default_str();
   cmd->add_option("--poll-ms", args->poll_ms, "Longest sleep between passes")
       ->capture_default_str()
-      ->check(CLI::Range(10, 3600000));
+      ->check(whole_number(10, 3600000));
   cmd->add_option("--grace", args->grace_seconds, "Seconds running steps get after SIGTERM")
       ->capture_default_str()
-      ->check(CLI::Range(0, 86400));
+      ->check(whole_number(0, 86400));
   cmd->add_option("--stale-after", args->stale_after_seconds,
                   "Seconds without a heartbeat after which another scheduler's run is taken over")
       ->capture_default_str()
-      ->check(CLI::Range(2, 86400));
+      ->check(whole_number(2, 86400));
   cmd->add_option("--max-runs", args->max_runs, "Runs to execute at once")
       ->capture_default_str()
-      ->check(CLI::Range(1, 256));
+      ->check(whole_number(1, 256));
   cmd->add_option("-j,--jobs", args->jobs, "Steps to run at once in each run (default: cores)");
   cmd->add_flag("--no-share-steps", args->no_share_steps,
                 "Neither offer ready steps beyond -j to other schedulers nor run theirs");

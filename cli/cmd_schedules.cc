@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "cli/app_context.h"
+#include "cli/arg_checks.h"
 #include "cli/commands.h"
 #include "scheduler/dag_directory.h"
 #include "scheduler/dag_loader.h"
@@ -179,7 +180,7 @@ void add_schedules_command(CLI::App& app, AppContext& ctx, int* exit_code) {
                   "Where to look for DAG files, recursively (default: dags)")
       ->excludes(dag);
   cmd->add_option("--count", options->count, "Fire times per DAG (default 5)")
-      ->check(CLI::Range(1, 1000));
+      ->check(whole_number(1, 1000));
   cmd->add_option("--from", options->from, "List fire times after this time (default: now)")
       ->check(iso_time());
   cmd->callback([&ctx, exit_code, options] {

@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "cli/app_context.h"
+#include "cli/arg_checks.h"
 #include "cli/commands.h"
 #include "tasks/search/retriever.h"
 
@@ -76,7 +77,7 @@ void add_search_command(CLI::App& app, AppContext& ctx, int* exit_code) {
   cmd->add_option("text", args->text, "What to look for")->required();
   cmd->add_option("-k,--k", args->k, "How many results")
       ->capture_default_str()
-      ->check(CLI::Range(1, 1000));
+      ->check(whole_number(1, 1000));
   cmd->add_option("--mode", args->mode, "vector, text or hybrid")
       ->capture_default_str()
       ->check(CLI::IsMember({"vector", "text", "hybrid"}));

@@ -3,6 +3,7 @@
 #include <iostream>
 
 #include "cli/app_context.h"
+#include "cli/arg_checks.h"
 #include "cli/commands.h"
 #include "cli/render.h"
 #include "scheduler/executor.h"
@@ -13,7 +14,7 @@ namespace twinflow {
 void add_show_command(CLI::App& app, AppContext& ctx, int* exit_code) {
   auto* cmd = app.add_subcommand("show", "Show a run: steps, attempts, outputs, metrics");
   auto run_id = std::make_shared<int64_t>(0);
-  cmd->add_option("run", *run_id, "Run id")->required();
+  cmd->add_option("run", *run_id, "Run id")->required()->check(positive_id());
   cmd->callback([&ctx, exit_code, run_id] {
     recover_interrupted_runs(ctx.store(), host_name());
     auto run = ctx.store().find_run(*run_id);

@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "cli/app_context.h"
+#include "cli/arg_checks.h"
 #include "cli/commands.h"
 #include "scheduler/supervisor.h"
 #include "util/build_info.h"
@@ -13,6 +14,12 @@ int main(int argc, char** argv) {
   using namespace twinflow;
   // A step's supervisor (supervisor.h): hidden, and before anything else.
   if (argc > 1 && std::string_view(argv[1]) == kSuperviseCommand) return supervise_main(argc, argv);
+  // Before anything else: a byte string that is not text would otherwise
+  // surface as a database or JSON-library error deep inside a subcommand.
+  if (auto problem = non_utf8_argument(argc, argv)) {
+    std::cerr << "twinflow: " << *problem << "\n";
+    return kExitUsage;
+  }
   AppContext ctx;
   CLI::App app{"twinflow: run LLM-twin pipelines (DAG files) as recorded, cached, retried steps",
                "twinflow"};
@@ -41,6 +48,11 @@ int main(int argc, char** argv) {
   add_prompts_command(app, ctx, &exit_code);
   add_serve_command(app, ctx, &exit_code);
   add_web_command(app, ctx, &exit_code);
+  check_common_options(app);
+  // One line per bad argument: "twinflow: --limit: must be ..., got '-1'".
+  app.failure_message([](const CLI::App*, const CLI::Error& e) {
+    return "twinflow: " + std::string(e.what()) + " (see twinflow --help)\n";
+  });
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -43,6 +43,7 @@ AttemptPaths attempt_paths(const fs::path& home, int64_t run_id, const std::stri
   paths.output_dir = paths.dir;
   paths.context = paths.dir / "context.json";
   paths.result = paths.dir / "result.json";
+  paths.params = paths.dir / "params.json";
   paths.log = home / "logs" / run / (step_id + "." + std::to_string(attempt) + ".log");
   return paths;
 }
@@ -78,6 +79,7 @@ void write_context(const AttemptContext& context, const AttemptPaths& paths) {
                         {"database_url", context.database_url},
                         {"home", context.home.string()}};
   write_file_atomically(paths.context, doc.dump(2));
+  write_file_atomically(paths.params, step.params.dump());
 }
 
 std::vector<std::string> protocol_environment(const AttemptContext& context,
@@ -92,9 +94,13 @@ std::vector<std::string> protocol_environment(const AttemptContext& context,
       "TWINFLOW_STEP_ID=" + step.id,
       "TWINFLOW_STEP_TYPE=" + step.type,
       "TWINFLOW_ATTEMPT=" + std::to_string(context.attempt),
-      "TWINFLOW_PARAMS=" + step.params.dump(),
+      "TWINFLOW_PARAMS_FILE=" + paths.params.string(),
       "TWINFLOW_HOME=" + context.home.string(),
   };
+  // Small params also come inline, as they always did; large ones (a crawl
+  // of 20,000 links) only in the file, or the exec would fail.
+  std::string params = step.params.dump();
+  if (params.size() <= kMaxInlineParamsBytes) env.push_back("TWINFLOW_PARAMS=" + params);
   if (!context.database_url.empty()) env.push_back("TWINFLOW_DATABASE_URL=" + context.database_url);
   for (const auto& input : context.inputs)
     env.push_back(env_name("TWINFLOW_INPUT_", input.name) + "=" + input.version.uri);

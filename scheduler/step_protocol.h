@@ -28,6 +28,7 @@ struct AttemptPaths {
   std::filesystem::path output_dir;  // the same directory: outputs are named files in it
   std::filesystem::path context;     // dir/context.json
   std::filesystem::path result;      // dir/result.json
+  std::filesystem::path params;      // dir/params.json: the step's params, any size
   std::filesystem::path log;         // home/logs/RUN/STEP.ATTEMPT.log
 };
 
@@ -44,7 +45,12 @@ struct AttemptContext {
   std::filesystem::path home;
 };
 
-// Creates the attempt's directories and writes context.json.
+// Params up to this size are also passed inline in TWINFLOW_PARAMS; larger
+// ones only in TWINFLOW_PARAMS_FILE (and context.json), since Linux caps one
+// environment variable at 128 KiB.
+inline constexpr size_t kMaxInlineParamsBytes = 64 * 1024;
+
+// Creates the attempt's directories and writes context.json and params.json.
 void write_context(const AttemptContext& context, const AttemptPaths& paths);
 // The TWINFLOW_* variables for the attempt, to add to the environment.
 std::vector<std::string> protocol_environment(const AttemptContext& context,

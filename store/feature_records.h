@@ -69,11 +69,25 @@ struct CleanedSourceRecord {
   nlohmann::json blocks = nlohmann::json::array();
 };
 
+// A cleaned document to store (Store::insert_cleaned_documents).
+struct CleanedDocumentToStore {
+  int64_t document_id = 0;
+  std::string content;
+};
+
 struct ChunkToStore {
   std::string chunk_key;
   int position = 0;
   int64_t start_offset = 0, end_offset = 0;
   std::string content;
+};
+
+// The chunks of one cleaned document (Store::replace_current_chunks).
+struct DocumentChunks {
+  int64_t cleaned_document_id = 0, document_id = 0;
+  std::string author, url;
+  std::string kind;  // article, post, code
+  std::vector<ChunkToStore> chunks;
 };
 
 // A chunk's id and text, for embedding.

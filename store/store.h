@@ -201,6 +201,42 @@ class Store {
   // tell whether a cached copy may be stale.
   std::string vectors_signature(const EmbeddingModelRecord& model, const ChunkFilter& filter);
 
+  // --- feature store in pages and batches (store_documents.cc, store_embeddings.cc) ---
+  // The data steps read what is left to do a page at a time (ids after
+  // `after_id`, ascending, at most `limit`), so memory stays bounded, and write
+  // each page in one transaction with one statement per table, so a kill loses
+  // at most the page in flight and a rerun carries on where it stopped.
+
+  // A page of documents_to_clean.
+  std::vector<DocumentRecord> documents_to_clean(const std::string& author,
+                                                 const std::string& cleaner, int64_t after_id,
+                                                 int limit);
+  // Stores cleaned documents; one already cleaned with `cleaner` is kept as it
+  // is. Returns how many were new.
+  int insert_cleaned_documents(const std::vector<CleanedDocumentToStore>& batch,
+                               const std::string& cleaner, int64_t step_run_id);
+  // A page of documents_to_chunk, by cleaned document id.
+  std::vector<CleanedDocumentRecord> documents_to_chunk(const std::string& author,
+                                                        const std::string& cleaner,
+                                                        const std::string& chunker,
+                                                        int64_t after_id, int limit);
+  // replace_current_chunks for many documents (each URL at most once).
+  // Returns how many chunks were new.
+  int replace_current_chunks(const std::vector<DocumentChunks>& batch, const std::string& chunker,
+                             int64_t step_run_id);
+  // A page of chunks_without_embedding, by chunk id.
+  std::vector<ChunkText> chunks_without_embedding(int64_t model_id, const ChunkFilter& filter,
+                                                  int64_t after_id, int limit);
+  // The ids of the current chunks (of `filter`) with a vector of the model,
+  // ascending: what load_vectors reads, without the vectors.
+  std::vector<int64_t> embedded_chunk_ids(const EmbeddingModelRecord& model,
+                                          const ChunkFilter& filter);
+  // latest_documents without their content (id, url, version, sha256, ...):
+  // what a manifest lists, without reading the corpus into memory.
+  std::vector<DocumentRecord> latest_document_heads(const std::string& author);
+  // The ids of current_chunks, ascending, without their text.
+  std::vector<int64_t> current_chunk_ids(const ChunkFilter& filter);
+
   // --- The scheduler's queue, schedules and events (store_queue.cc) ---
 
   // Records a run in status 'queued' (with pending step rows) for a scheduler

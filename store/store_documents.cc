@@ -343,3 +343,167 @@ void Store::refresh_feature_statistics() {
 }
 
 }  // namespace twinflow
+
+// --- In pages and batches (see store.h) ------------------------------------------
+
+namespace twinflow {
+
+std::vector<DocumentRecord> Store::documents_to_clean(const std::string& author,
+                                                      const std::string& cleaner, int64_t after_id,
+                                                      int limit) {
+  pqxx::nontransaction tx(impl_->connection);
+  std::vector<DocumentRecord> out;
+  for (const auto& row :
+       tx.exec_params(std::string("SELECT ") + kDocumentColumns +
+                          " FROM documents d WHERE d.is_latest AND ($1 = '' OR d.author = $1) "
+                          "AND d.id > $3 AND NOT EXISTS (SELECT 1 FROM cleaned_documents k "
+                          "WHERE k.document_id = d.id AND k.cleaner = $2) ORDER BY d.id LIMIT $4",
+                      author, cleaner, after_id, limit))
+    out.push_back(read_document(row));
+  return out;
+}
+
+int Store::insert_cleaned_documents(const std::vector<CleanedDocumentToStore>& batch,
+                                    const std::string& cleaner, int64_t step_run_id) {
+  if (batch.empty()) return 0;
+  std::vector<int64_t> ids;
+  std::vector<std::string> contents, hashes;
+  ids.reserve(batch.size());
+  contents.reserve(batch.size());
+  hashes.reserve(batch.size());
+  for (const CleanedDocumentToStore& doc : batch) {
+    ids.push_back(doc.document_id);
+    contents.push_back(doc.content);
+    hashes.push_back(sha256_hex(doc.content));
+  }
+  try {
+    pqxx::work tx(impl_->connection);
+    auto row = tx.exec_params1(
+        "WITH ins AS (INSERT INTO cleaned_documents (document_id, cleaner, content, "
+        "content_sha256, step_run_id) "
+        "SELECT u.d, $1, u.c, u.h, $2 FROM unnest($3::bigint[], $4::text[], $5::text[]) "
+        "AS u(d, c, h) ON CONFLICT (document_id, cleaner) DO NOTHING RETURNING 1) "
+        "SELECT count(*) FROM ins",
+        cleaner, nullable_id(step_run_id), to_pg_bigint_array(ids), to_pg_text_array(contents),
+        to_pg_text_array(hashes));
+    tx.commit();
+    return row[0].as<int>();
+  } catch (const pqxx::sql_error& e) {
+    throw Error("recording " + std::to_string(batch.size()) + " cleaned documents: " + e.what());
+  }
+}
+
+std::vector<CleanedDocumentRecord> Store::documents_to_chunk(const std::string& author,
+                                                             const std::string& cleaner,
+                                                             const std::string& chunker,
+                                                             int64_t after_id, int limit) {
+  pqxx::nontransaction tx(impl_->connection);
+  std::vector<CleanedDocumentRecord> out;
+  for (const auto& row : tx.exec_params(
+           "SELECT k.id, d.id, d.author, d.platform, d.kind, d.url, d.version, k.content "
+           "FROM cleaned_documents k JOIN documents d ON d.id = k.document_id "
+           "WHERE d.is_latest AND ($1 = '' OR d.author = $1) AND k.cleaner = $2 AND k.id > $4 "
+           "AND NOT EXISTS (SELECT 1 FROM chunks c WHERE c.cleaned_document_id = k.id "
+           "                AND c.chunker = $3 AND c.is_current) "
+           "ORDER BY k.id LIMIT $5",
+           author, cleaner, chunker, after_id, limit)) {
+    CleanedDocumentRecord r;
+    r.id = row[0].as<int64_t>();
+    r.document_id = row[1].as<int64_t>();
+    r.author = row[2].as<std::string>();
+    r.platform = row[3].as<std::string>();
+    r.kind = row[4].as<std::string>();
+    r.url = row[5].as<std::string>();
+    r.document_version = row[6].as<int>();
+    r.content = row[7].as<std::string>();
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+int Store::replace_current_chunks(const std::vector<DocumentChunks>& batch,
+                                  const std::string& chunker, int64_t step_run_id) {
+  if (batch.empty()) return 0;
+  std::vector<std::string> authors, urls;
+  std::vector<std::string> keys, kinds, contents;
+  std::vector<int64_t> cleaned_ids, document_ids, positions, starts, ends;
+  for (const DocumentChunks& doc : batch) {
+    authors.push_back(doc.author);
+    urls.push_back(doc.url);
+    for (const ChunkToStore& c : doc.chunks) {
+      keys.push_back(c.chunk_key);
+      cleaned_ids.push_back(doc.cleaned_document_id);
+      document_ids.push_back(doc.document_id);
+      kinds.push_back(doc.kind);
+      positions.push_back(c.position);
+      starts.push_back(c.start_offset);
+      ends.push_back(c.end_offset);
+      contents.push_back(c.content);
+    }
+  }
+  try {
+    pqxx::work tx(impl_->connection);
+    // Every earlier chunk of any version of these URLs stops being current.
+    tx.exec_params(
+        "UPDATE chunks SET is_current = false WHERE is_current AND document_id IN "
+        "(SELECT d.id FROM documents d JOIN unnest($1::text[], $2::text[]) AS u(author, url) "
+        " ON d.author = u.author AND d.url = u.url)",
+        to_pg_text_array(authors), to_pg_text_array(urls));
+    int inserted = 0;
+    if (!keys.empty())
+      inserted =
+          tx.exec_params1(
+                "WITH ins AS (INSERT INTO chunks (chunk_key, cleaned_document_id, document_id, "
+                "chunker, kind, position, start_offset, end_offset, content, step_run_id) "
+                "SELECT u.key, u.k, u.d, $1, u.kind, u.pos, u.s, u.e, u.content, $2 "
+                "FROM unnest($3::text[], $4::bigint[], $5::bigint[], $6::text[], $7::int[], "
+                "$8::int[], $9::int[], $10::text[]) AS u(key, k, d, kind, pos, s, e, content) "
+                "ON CONFLICT (chunk_key) DO UPDATE SET is_current = true "
+                "RETURNING (xmax = 0) AS inserted) "
+                "SELECT count(*) FILTER (WHERE inserted) FROM ins",
+                chunker, nullable_id(step_run_id), to_pg_text_array(keys),
+                to_pg_bigint_array(cleaned_ids), to_pg_bigint_array(document_ids),
+                to_pg_text_array(kinds), to_pg_bigint_array(positions), to_pg_bigint_array(starts),
+                to_pg_bigint_array(ends), to_pg_text_array(contents))[0]
+              .as<int>();
+    tx.commit();
+    return inserted;
+  } catch (const pqxx::sql_error& e) {
+    throw Error("recording the chunks of " + std::to_string(batch.size()) +
+                " documents: " + e.what());
+  }
+}
+
+}  // namespace twinflow
+
+namespace twinflow {
+
+std::vector<DocumentRecord> Store::latest_document_heads(const std::string& author) {
+  pqxx::nontransaction tx(impl_->connection);
+  std::vector<DocumentRecord> out;
+  for (const auto& row :
+       tx.exec_params("SELECT d.id, d.url, d.version, d.content_sha256 FROM documents d "
+                      "WHERE d.is_latest AND ($1 = '' OR d.author = $1) ORDER BY d.id",
+                      author)) {
+    DocumentRecord d;
+    d.id = row[0].as<int64_t>();
+    d.url = row[1].as<std::string>();
+    d.version = row[2].as<int>();
+    d.content_sha256 = row[3].as<std::string>();
+    out.push_back(std::move(d));
+  }
+  return out;
+}
+
+std::vector<int64_t> Store::current_chunk_ids(const ChunkFilter& filter) {
+  pqxx::nontransaction tx(impl_->connection);
+  std::vector<int64_t> out;
+  for (const auto& row :
+       tx.exec_params("SELECT c.id FROM chunks c JOIN documents d ON d.id = c.document_id WHERE" +
+                          chunk_filter_sql(1) + "ORDER BY c.id",
+                      filter.author, filter.kind, filter.platform))
+    out.push_back(row[0].as<int64_t>());
+  return out;
+}
+
+}  // namespace twinflow

@@ -172,3 +172,36 @@ ChunkVectors Store::load_vectors(const EmbeddingModelRecord& model, const ChunkF
 }
 
 }  // namespace twinflow
+
+namespace twinflow {
+
+std::vector<ChunkText> Store::chunks_without_embedding(int64_t model_id, const ChunkFilter& filter,
+                                                       int64_t after_id, int limit) {
+  pqxx::nontransaction tx(impl_->connection);
+  std::vector<ChunkText> out;
+  for (const auto& row : tx.exec_params(
+           "SELECT c.id, c.content FROM chunks c JOIN documents d ON d.id = c.document_id "
+           "WHERE" +
+               chunk_filter_sql(1) +
+               "AND c.id > $5 AND NOT EXISTS (SELECT 1 FROM embeddings e WHERE e.model_id = $4 "
+               "AND e.chunk_id = c.id) ORDER BY c.id LIMIT $6",
+           filter.author, filter.kind, filter.platform, model_id, after_id, limit))
+    out.push_back({row[0].as<int64_t>(), row[1].as<std::string>()});
+  return out;
+}
+
+std::vector<int64_t> Store::embedded_chunk_ids(const EmbeddingModelRecord& model,
+                                               const ChunkFilter& filter) {
+  pqxx::nontransaction tx(impl_->connection);
+  std::vector<int64_t> out;
+  for (const auto& row :
+       tx.exec_params("SELECT e.chunk_id FROM embeddings e "
+                      "JOIN chunks c ON c.id = e.chunk_id JOIN documents d ON d.id = c.document_id "
+                      "WHERE e.model_id = $1 AND" +
+                          chunk_filter_sql(2) + "ORDER BY e.chunk_id",
+                      model.id, filter.author, filter.kind, filter.platform))
+    out.push_back(row[0].as<int64_t>());
+  return out;
+}
+
+}  // namespace twinflow

@@ -2,6 +2,7 @@
 // chunker gets them, and they become its current chunks. See data_steps.h.
 #include <chrono>
 #include <fstream>
+#include <map>
 #include <sstream>
 
 #include "store/store.h"
@@ -14,6 +15,10 @@
 
 namespace twinflow {
 namespace {
+
+// Cleaned documents per page read and per transaction written: memory stays
+// bounded and a kill loses at most one page.
+constexpr int kPage = 500;
 
 // The options for one kind: the defaults, overridden by params such as
 // `article: {target_chars: 800, overlap_chars: 100}`.
@@ -74,18 +79,33 @@ int run_chunk_step(StepEnvironment& env) {
 
   const auto started = std::chrono::steady_clock::now();
   int64_t documents = 0, chunks_new = 0, chunks_total = 0, bytes = 0;
-  for (const CleanedDocumentRecord& doc : env.store.documents_to_chunk(author, cleaner, chunker)) {
-    const TextKind kind = text_kind_of(doc.kind, doc.url);
-    std::vector<ChunkToStore> rows;
-    for (const Chunk& chunk : chunk_text(doc.content, options_for(params, kind)))
-      rows.push_back({chunk_key(doc, chunker, chunk), chunk.position,
-                      static_cast<int64_t>(chunk.start), static_cast<int64_t>(chunk.end),
-                      chunk.text});
-    chunks_new += env.store.replace_current_chunks(doc, chunker, chunk_kind_name(kind), rows,
-                                                   env.step_run_id);
-    chunks_total += static_cast<int64_t>(rows.size());
-    bytes += static_cast<int64_t>(doc.content.size());
-    ++documents;
+  std::map<TextKind, ChunkOptions> options;
+  for (TextKind kind : {TextKind::kArticle, TextKind::kPost, TextKind::kCode})
+    options[kind] = options_for(params, kind);
+  std::vector<DocumentChunks> batch;
+  for (int64_t after = 0;;) {
+    const std::vector<CleanedDocumentRecord> page =
+        env.store.documents_to_chunk(author, cleaner, chunker, after, kPage);
+    if (page.empty()) break;
+    batch.clear();
+    for (const CleanedDocumentRecord& doc : page) {
+      const TextKind kind = text_kind_of(doc.kind, doc.url);
+      DocumentChunks& rows = batch.emplace_back();
+      rows.cleaned_document_id = doc.id;
+      rows.document_id = doc.document_id;
+      rows.author = doc.author;
+      rows.url = doc.url;
+      rows.kind = chunk_kind_name(kind);
+      for (Chunk& chunk : chunk_text(doc.content, options.at(kind)))
+        rows.chunks.push_back({chunk_key(doc, chunker, chunk), chunk.position,
+                               static_cast<int64_t>(chunk.start), static_cast<int64_t>(chunk.end),
+                               std::move(chunk.text)});
+      chunks_total += static_cast<int64_t>(rows.chunks.size());
+      bytes += static_cast<int64_t>(doc.content.size());
+    }
+    chunks_new += env.store.replace_current_chunks(batch, chunker, env.step_run_id);
+    documents += static_cast<int64_t>(page.size());
+    after = page.back().id;
   }
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
@@ -96,8 +116,8 @@ int run_chunk_step(StepEnvironment& env) {
   // make PostgreSQL scan every chunk instead of the full-text index.
   if (chunks_new > 0) env.store.refresh_feature_statistics();
   int64_t current = 0;
-  for (const ChunkText& chunk : env.store.current_chunks({author, "", ""})) {
-    state.field(std::to_string(chunk.id));
+  for (int64_t id : env.store.current_chunk_ids({author, "", ""})) {
+    state.field(std::to_string(id));
     ++current;
   }
   nlohmann::json manifest = {{"author", author},

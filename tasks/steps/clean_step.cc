@@ -11,6 +11,10 @@
 namespace twinflow {
 namespace {
 
+// Documents per page read and per transaction written: memory stays bounded
+// and a kill loses at most one page (docs/STEPS.md).
+constexpr int kPage = 500;
+
 bool ends_with(const std::string& s, const std::string& suffix) {
   return s.size() >= suffix.size() &&
          s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
@@ -62,20 +66,28 @@ int run_clean_step(StepEnvironment& env) {
 
   const auto started = std::chrono::steady_clock::now();
   int64_t cleaned = 0, bytes_in = 0, bytes_out = 0;
-  for (const DocumentRecord& doc : env.store.documents_to_clean(author, cleaner)) {
-    options.kind = text_kind_of(doc.kind, doc.url);
-    const std::string input = text_to_clean(doc, options.kind);
-    const std::string output = clean_text(input, options);
-    env.store.insert_cleaned_document(doc.id, cleaner, output, env.step_run_id);
-    ++cleaned;
-    bytes_in += static_cast<int64_t>(input.size());
-    bytes_out += static_cast<int64_t>(output.size());
+  std::vector<CleanedDocumentToStore> batch;
+  for (int64_t after = 0;;) {
+    const std::vector<DocumentRecord> page =
+        env.store.documents_to_clean(author, cleaner, after, kPage);
+    if (page.empty()) break;
+    batch.clear();
+    for (const DocumentRecord& doc : page) {
+      options.kind = text_kind_of(doc.kind, doc.url);
+      const std::string input = text_to_clean(doc, options.kind);
+      batch.push_back({doc.id, clean_text(input, options)});
+      bytes_in += static_cast<int64_t>(input.size());
+      bytes_out += static_cast<int64_t>(batch.back().content.size());
+    }
+    env.store.insert_cleaned_documents(batch, cleaner, env.step_run_id);
+    cleaned += static_cast<int64_t>(page.size());
+    after = page.back().id;
   }
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
 
   nlohmann::json documents = nlohmann::json::array();
-  for (const DocumentRecord& doc : env.store.latest_documents(author))
+  for (const DocumentRecord& doc : env.store.latest_document_heads(author))
     documents.push_back({{"id", doc.id},
                          {"url", doc.url},
                          {"version", doc.version},

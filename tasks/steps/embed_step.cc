@@ -133,15 +133,19 @@ EmbeddingModelRecord model_for(StepEnvironment& env, const EmbedSettings& s,
 
 int64_t embed_missing(StepEnvironment& env, const EmbeddingModelRecord& record, TextEmbedder& model,
                       const ChunkFilter& filter) {
-  std::vector<ChunkText> chunks = env.store.chunks_without_embedding(record.id, filter);
   const size_t dim = static_cast<size_t>(record.dimension);
-  for (size_t begin = 0; begin < chunks.size(); begin += kBatch) {
-    const size_t end = std::min(chunks.size(), begin + kBatch);
+  int64_t embedded = 0;
+  // A page of chunks at a time: memory stays bounded at any corpus size, and
+  // each page's vectors are one COPY in one transaction.
+  for (int64_t after = 0;;) {
+    const std::vector<ChunkText> chunks =
+        env.store.chunks_without_embedding(record.id, filter, after, static_cast<int>(kBatch));
+    if (chunks.empty()) break;
     std::vector<std::string_view> texts;
     std::vector<int64_t> ids;
-    for (size_t i = begin; i < end; ++i) {
-      texts.push_back(chunks[i].content);
-      ids.push_back(chunks[i].id);
+    for (const ChunkText& chunk : chunks) {
+      texts.push_back(chunk.content);
+      ids.push_back(chunk.id);
     }
     const std::vector<float> vectors = model.embed(texts);
     if (vectors.size() != texts.size() * dim)
@@ -149,8 +153,10 @@ int64_t embed_missing(StepEnvironment& env, const EmbeddingModelRecord& record, 
                   " floats for " + std::to_string(texts.size()) + " chunks of dimension " +
                   std::to_string(dim));
     env.store.insert_embeddings(record, ids, vectors, env.step_run_id);
+    embedded += static_cast<int64_t>(chunks.size());
+    after = chunks.back().id;
   }
-  return static_cast<int64_t>(chunks.size());
+  return embedded;
 }
 
 }  // namespace
@@ -169,13 +175,13 @@ int run_embed_step(StepEnvironment& env) {
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
 
-  ChunkVectors current = env.store.load_vectors(*record, s.filter);
+  const std::vector<int64_t> current = env.store.embedded_chunk_ids(*record, s.filter);
   Sha256 state;
-  for (int64_t id : current.ids) state.field(std::to_string(id));
+  for (int64_t id : current) state.field(std::to_string(id));
   nlohmann::json manifest = {{"model", record->name},
                              {"model_version", record->version},
                              {"dimension", record->dimension},
-                             {"embedded_chunks", current.ids.size()},
+                             {"embedded_chunks", current.size()},
                              {"state_sha256", state.hex_digest()}};
   write_file_atomically(env.context.output_path("embeddings"), manifest.dump(2));
   env.report.output_metadata("embeddings", manifest);
