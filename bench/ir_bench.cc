@@ -74,6 +74,7 @@ std::vector<std::map<char, std::string>> parse_smart(const std::string& text) {
   std::string line;
   char field = 0;
   while (std::getline(in, line)) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();  // the files have CRLF lines
     if (line.size() >= 2 && line[0] == '.' && std::isupper(static_cast<unsigned char>(line[1])) &&
         (line.size() == 2 || line[2] == ' ')) {
       field = line[1];

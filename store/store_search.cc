@@ -4,8 +4,6 @@
 #include <cmath>
 #include <cstdio>
 
-#include <nlohmann/json.hpp>
-
 #include "store/store_impl.h"
 #include "util/error.h"
 
@@ -76,17 +74,20 @@ const char* const kScoreSql =
     "  unnest(bt.title) u WHERE u.lexeme = ANY ($4::text[])), "
     "weighted AS ( "
     "  SELECT f.id, f.lexeme, "
-    "    sum(f.body)::float8 / (1 - $9 + $9 * b.body_length / greatest($11, 1e-9)) "
-    "    + $10 * sum(f.title)::float8 / (1 - $9 + $9 * b.title_length / greatest($12, 1e-9)) "
+    "    sum(f.body)::float8 / (1 - $9::float8 + $9::float8 * b.body_length / "
+    "greatest($11::float8, 1e-9)) "
+    "    + $10::float8 * sum(f.title)::float8 / (1 - $9::float8 + $9::float8 * b.title_length / "
+    "greatest($12::float8, 1e-9)) "
     "    AS tf "
     "  FROM frequencies f JOIN bm25_chunks b ON b.chunk_id = f.id "
     "  GROUP BY f.id, f.lexeme, b.body_length, b.title_length), "
     "parts AS (SELECT w.id, w.lexeme, "
-    "  CASE WHEN w.tf > 0 THEN t.qtf * t.idf * w.tf * ($8 + 1) / ($8 + w.tf) ELSE 0 END AS part "
+    "  CASE WHEN w.tf > 0 THEN t.qtf * t.idf * w.tf * ($8::float8 + 1) / ($8::float8 + w.tf) ELSE "
+    "0 END AS part "
     "  FROM weighted w JOIN terms t ON t.lexeme = w.lexeme), "
     "top AS (SELECT id, sum(part) AS score FROM parts GROUP BY id "
-    "  ORDER BY score DESC, id LIMIT $7) "
-    "SELECT top.id, top.score, jsonb_object_agg(p.lexeme, p.part)::text "
+    "  ORDER BY score DESC, id LIMIT $7::int) "
+    "SELECT top.id, top.score, string_agg(p.lexeme || ' ' || p.part::text, E'\\n') "
     "FROM top JOIN parts p ON p.id = top.id GROUP BY top.id, top.score "
     "ORDER BY top.score DESC, top.id";
 
@@ -97,11 +98,19 @@ std::string score_sql() {
   return sql;
 }
 
-// {"lexeme": part, ...}, as jsonb_object_agg wrote it.
+// "lexeme part" lines (an analysed lexeme never holds whitespace; float8
+// text round-trips exactly).
 std::map<std::string, double> parse_parts(const std::string& text) {
   std::map<std::string, double> out;
-  for (const auto& [lexeme, part] : nlohmann::json::parse(text).items())
-    out[lexeme] = part.get<double>();
+  size_t begin = 0;
+  while (begin < text.size()) {
+    size_t end = text.find('\n', begin);
+    if (end == std::string::npos) end = text.size();
+    const std::string line = text.substr(begin, end - begin);
+    const size_t space = line.rfind(' ');
+    if (space != std::string::npos) out[line.substr(0, space)] = std::stod(line.substr(space + 1));
+    begin = end + 1;
+  }
   return out;
 }
 
