@@ -325,9 +325,11 @@ int main() {
     PlainBm25 baseline(c.docs);
     Retriever retriever(store, home / "artifacts");
     std::map<std::string, Score> scores;
-    const std::vector<std::pair<std::string, SearchMode>> modes = {{"text", SearchMode::kText},
-                                                                   {"vector", SearchMode::kVector},
-                                                                   {"hybrid", SearchMode::kHybrid}};
+    const std::vector<std::pair<std::string, SearchMode>> modes = {
+        {"text", SearchMode::kText},
+        {"vector", SearchMode::kVector},
+        {"hybrid", SearchMode::kHybrid},
+        {"hybrid --fusion score", SearchMode::kHybrid}};
     for (size_t q = 0; q < queries; ++q) {
       const auto& judged = c.judgements.count(static_cast<int>(q + 1))
                                ? c.judgements.at(static_cast<int>(q + 1))
@@ -342,6 +344,7 @@ int main() {
         query.k = 300;
         query.mode = mode;
         query.filter.author = "cranfield";
+        if (name.find("score") != std::string::npos) query.fusion.method = FusionMethod::kScore;
         start = Clock::now();
         const SearchResult result = retriever.search_explained(query);
         scores[name].millis.push_back(
@@ -359,7 +362,7 @@ int main() {
     std::printf("\nCranfield, %zu queries, %zu documents (%s)\n", queries, c.docs.size(),
                 dir.c_str());
     std::printf("%-28s %8s %8s %10s\n", "mode", "MAP@100", "nDCG@10", "median ms");
-    for (const char* name : {"baseline", "text", "vector", "hybrid"}) {
+    for (const char* name : {"baseline", "text", "vector", "hybrid", "hybrid --fusion score"}) {
       Score& s = scores[name];
       std::printf("%-28s %8.4f %8.4f %10.2f\n",
                   std::string(name) == "baseline" ? "baseline (plain BM25)" : name, s.map / n,
