@@ -23,6 +23,7 @@
 #include "store/offer_records.h"
 #include "store/reconnect.h"
 #include "store/records.h"
+#include "store/search_records.h"
 
 namespace twinflow {
 
@@ -467,6 +468,18 @@ class Store {
                                 const std::string& body);
   void release_idempotency_key(const std::string& scope, const std::string& key);
   // ---- end of idempotent actions ----
+  // ---- retrieval (store_search.cc) ----
+  // Okapi BM25F text search over the searchable chunks (current chunks of
+  // latest documents) of `filter`, with the statistics migration 0012 keeps
+  // exact (search_records.h: formula, defaults). The query goes through the
+  // same `english` analysis as the chunks; any query lexeme matches (OR). At
+  // most `limit` hits, each with its per-lexeme parts of the score; the terms
+  // tell why there are none (no lexeme left, or none in the scope).
+  Bm25Result bm25_search(const std::string& query, const ChunkFilter& filter, int limit,
+                         const Bm25Params& params = {});
+  // The number of searchable chunks of `filter` (from the BM25 statistics).
+  int64_t searchable_chunks(const ChunkFilter& filter);
+  // ---- end of retrieval ----
 };
 
 }  // namespace twinflow

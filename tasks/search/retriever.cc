@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <optional>
+#include <tuple>
 
 #include "store/store.h"
 #include "tasks/embed/text_embedder.h"
@@ -14,9 +16,10 @@
 namespace twinflow {
 namespace fs = std::filesystem;
 
-// Candidates each ranking contributes to a hybrid search: RRF needs more than
-// k from each side, or a chunk ranked k+1 by both would be missed.
+// Candidates each ranking contributes to a hybrid search: fusion needs more
+// than k from each side, or a chunk ranked k+1 by both would be missed.
 constexpr size_t kHybridDepth = 4;
+constexpr size_t kMinHybridDepth = 50;
 
 struct Retriever::Cache {
   int64_t model_id = 0;
@@ -57,50 +60,138 @@ Retriever::~Retriever() = default;
 
 namespace {
 
-std::vector<std::pair<int64_t, double>> vector_ranking(Store& store, const fs::path& artifacts,
-                                                       Retriever::Cache& cache,
-                                                       const SearchQuery& query, size_t depth);
+using Ranking = std::vector<std::pair<int64_t, double>>;
+
+// The vector ranking; empty with a note when the query embeds to nothing.
+// nullopt when there is no model yet.
+std::optional<Ranking> vector_ranking(Store& store, const fs::path& artifacts,
+                                      Retriever::Cache& cache, const SearchQuery& query,
+                                      size_t depth, std::vector<std::string>& notes);
+
+// The first `max` bytes of `text`, not cutting a UTF-8 character.
+std::string cut_utf8(const std::string& text, size_t max) {
+  if (text.size() <= max) return text;
+  size_t end = max;
+  while (end > 0 && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) --end;
+  return text.substr(0, end);
+}
+
+std::string count_text(int64_t n, const char* one, const char* many) {
+  return std::to_string(n) + " " + (n == 1 ? one : many);
+}
 
 }  // namespace
 
 std::vector<SearchHit> Retriever::search(const SearchQuery& query) {
-  const size_t depth = query.mode == SearchMode::kHybrid ? query.k * kHybridDepth : query.k;
-  std::vector<std::pair<int64_t, double>> by_vector, by_text;
-  if (query.mode != SearchMode::kText)
-    by_vector = vector_ranking(store_, artifacts_root_, *cache_, query, depth);
-  if (query.mode != SearchMode::kVector)
-    by_text = store_.text_search(query.text, query.filter, static_cast<int>(depth));
+  return search_explained(query).hits;
+}
 
-  std::vector<std::pair<int64_t, double>> ranked;
+SearchResult Retriever::search_explained(const SearchQuery& asked) {
+  validate(asked.bm25);
+  validate(asked.fusion);
+  SearchResult result;
+  if (asked.text.find_first_not_of(" \t\r\n\f\v") == std::string::npos) {
+    result.notes.push_back("the query is empty: say what to search for");
+    return result;
+  }
+  SearchQuery query = asked;
+  if (query.text.size() > kMaxQueryBytes) {
+    query.text = cut_utf8(query.text, kMaxQueryBytes);
+    result.notes.push_back("the query is " + std::to_string(asked.text.size()) +
+                           " bytes long: searched by its first " +
+                           std::to_string(query.text.size()));
+  }
+  const bool hybrid = query.mode == SearchMode::kHybrid;
+  const size_t depth = hybrid ? std::max(query.k * kHybridDepth, kMinHybridDepth) : query.k;
+
+  Ranking by_text;
+  std::map<int64_t, std::map<std::string, double>> text_terms;
+  if (query.mode != SearchMode::kVector) {
+    Bm25Result text =
+        store_.bm25_search(query.text, query.filter, static_cast<int>(depth), query.bm25);
+    result.searchable_chunks = text.chunks;
+    result.terms = text.terms;
+    for (Bm25Hit& hit : text.hits) {
+      by_text.emplace_back(hit.id, hit.score);
+      text_terms[hit.id] = std::move(hit.terms);
+    }
+    const size_t known = static_cast<size_t>(std::count_if(
+        text.terms.begin(), text.terms.end(), [](const Bm25Term& t) { return t.chunks > 0; }));
+    if (text.chunks == 0) {
+      result.notes.push_back(
+          "there is nothing to search: no current chunks" +
+          std::string(query.filter.author.empty() && query.filter.kind.empty() &&
+                              query.filter.platform.empty()
+                          ? " (run the feature pipeline: crawl, clean, chunk, embed)"
+                          : " match the filter"));
+      return result;
+    }
+    if (text.terms.empty())
+      result.notes.push_back(
+          "the query has no searchable word (only stop words or punctuation) for text search");
+    else if (known == 0)
+      result.notes.push_back("no chunk contains any word of the query (" +
+                             count_text(static_cast<int64_t>(text.terms.size()), "word", "words") +
+                             " after stemming)");
+    else if (text.scored_terms < known)
+      result.notes.push_back("the query has " +
+                             count_text(static_cast<int64_t>(known), "word", "words") +
+                             " found in chunks: only the " + std::to_string(text.scored_terms) +
+                             " rarest were scored");
+  }
+  Ranking by_vector;
+  if (query.mode != SearchMode::kText) {
+    std::optional<Ranking> ranking =
+        vector_ranking(store_, artifacts_root_, *cache_, query, depth, result.notes);
+    if (!ranking) {
+      if (query.mode == SearchMode::kVector)
+        result.searchable_chunks = store_.searchable_chunks(query.filter);
+      if (result.searchable_chunks == 0) {
+        result.notes.push_back("there is nothing to search: no current chunks" +
+                               std::string(query.filter.author.empty() &&
+                                                   query.filter.kind.empty() &&
+                                                   query.filter.platform.empty()
+                                               ? " (run the feature pipeline)"
+                                               : " match the filter"));
+        return result;
+      }
+      throw Error("no embedding model '" + query.model_name +
+                  "' yet: run the feature pipeline's embed step first (or use --mode text)");
+    }
+    by_vector = std::move(*ranking);
+  }
+
+  Ranking ranked;
   if (query.mode == SearchMode::kVector) ranked = by_vector;
   if (query.mode == SearchMode::kText) ranked = by_text;
-  if (query.mode == SearchMode::kHybrid) {
-    std::vector<std::vector<int64_t>> rankings(2);
-    for (const auto& [id, score] : by_vector) rankings[0].push_back(id);
-    for (const auto& [id, score] : by_text) rankings[1].push_back(id);
-    for (const FusedHit& hit : reciprocal_rank_fusion(rankings, query.k))
+  if (hybrid) {
+    std::vector<ScoredList> lists = {{by_vector, query.fusion.vector_weight},
+                                     {by_text, query.fusion.text_weight}};
+    for (const FusedHit& hit :
+         fuse_rankings(lists, query.fusion.method, query.k, query.fusion.k_rrf))
       ranked.emplace_back(hit.id, hit.score);
   }
   if (ranked.size() > query.k) ranked.resize(query.k);
 
-  auto rank_in = [](const std::vector<std::pair<int64_t, double>>& list, int64_t id) {
+  auto find_in = [](const Ranking& list, int64_t id) -> std::pair<int, double> {
     for (size_t i = 0; i < list.size(); ++i)
-      if (list[i].first == id) return static_cast<int>(i + 1);
-    return 0;
+      if (list[i].first == id) return {static_cast<int>(i + 1), list[i].second};
+    return {0, 0.0};
   };
   std::vector<int64_t> ids;
   for (const auto& [id, score] : ranked) ids.push_back(id);
   std::vector<ChunkDetail> details = store_.chunk_details(ids);
-  std::vector<SearchHit> hits;
   for (size_t i = 0; i < details.size(); ++i) {
     SearchHit hit;
     hit.chunk = std::move(details[i]);
     hit.score = ranked[i].second;
-    hit.vector_rank = rank_in(by_vector, hit.chunk.id);
-    hit.text_rank = rank_in(by_text, hit.chunk.id);
-    hits.push_back(std::move(hit));
+    std::tie(hit.vector_rank, hit.vector_score) = find_in(by_vector, hit.chunk.id);
+    std::tie(hit.text_rank, hit.text_score) = find_in(by_text, hit.chunk.id);
+    if (auto it = text_terms.find(hit.chunk.id); it != text_terms.end())
+      hit.text_terms = std::move(it->second);
+    result.hits.push_back(std::move(hit));
   }
-  return hits;
+  return result;
 }
 
 namespace {
@@ -109,44 +200,50 @@ std::string filter_key(const ChunkFilter& f) {
   return f.author + '\x1f' + f.kind + '\x1f' + f.platform;
 }
 
-// Makes the cache hold the current model and its vectors for the filter.
-void refresh(Store& store, const fs::path& artifacts, Retriever::Cache& cache,
+// Makes the cache hold the current model and its vectors for the filter;
+// false when there is no such model.
+bool refresh(Store& store, const fs::path& artifacts, Retriever::Cache& cache,
              const SearchQuery& query) {
   // Asking the database whether anything changed costs a scan of the
   // embeddings; a long-lived server asks at most once per recheck_interval.
   const auto now = std::chrono::steady_clock::now();
   const std::string checked = query.model_name + "\n" + filter_key(query.filter);
-  if (cache.index && checked == cache.checked && now < cache.next_check) return;
+  if (cache.index && checked == cache.checked && now < cache.next_check) return true;
   cache.checked = checked;
   cache.next_check = now + cache.recheck_interval;
   auto model = store.current_embedding_model(query.model_name);
-  if (!model)
-    throw Error("no embedding model '" + query.model_name +
-                "' yet: run the feature pipeline's embed step first (or use --mode text)");
+  if (!model) {
+    cache.index.reset();
+    return false;
+  }
   if (model->id != cache.model_id) {
     cache.model = open_embedder(*model, artifacts);
     cache.model_id = model->id;
     cache.vectors_key.clear();
   }
   const std::string key = filter_key(query.filter) + store.vectors_signature(*model, query.filter);
-  if (key == cache.vectors_key) return;
+  if (key == cache.vectors_key) return true;
   ChunkVectors vectors = store.load_vectors(*model, query.filter);
   auto index = std::make_unique<VectorIndex>(vectors.dimension);
   for (size_t i = 0; i < vectors.ids.size(); ++i)
     index->add(vectors.ids[i], vectors.data.data() + i * static_cast<size_t>(vectors.dimension));
   cache.index = std::move(index);
   cache.vectors_key = key;
+  return true;
 }
 
-std::vector<std::pair<int64_t, double>> vector_ranking(Store& store, const fs::path& artifacts,
-                                                       Retriever::Cache& cache,
-                                                       const SearchQuery& query, size_t depth) {
-  refresh(store, artifacts, cache, query);
+std::optional<Ranking> vector_ranking(Store& store, const fs::path& artifacts,
+                                      Retriever::Cache& cache, const SearchQuery& query,
+                                      size_t depth, std::vector<std::string>& notes) {
+  if (!refresh(store, artifacts, cache, query)) return std::nullopt;
   const std::vector<float> q = cache.model->embed({query.text});
   // A query of words the model has never seen embeds to zero: every cosine
   // would be 0, and ranking by id would be noise.
-  if (std::all_of(q.begin(), q.end(), [](float x) { return x == 0.0f; })) return {};
-  std::vector<std::pair<int64_t, double>> out;
+  if (std::all_of(q.begin(), q.end(), [](float x) { return x == 0.0f; })) {
+    notes.push_back("no word of the query is known to the embedding model: no vector hits");
+    return Ranking{};
+  }
+  Ranking out;
   for (const auto& hit : cache.index->top_k(q.data(), depth)) out.emplace_back(hit.id, hit.score);
   return out;
 }

@@ -3,20 +3,31 @@
 //
 // Three modes: vector (the query embedded with the current embedding model,
 // exact cosine top-k over every vector of that model, vector_index.h), text
-// (PostgreSQL full-text ranking over the chunks' tsvector) and hybrid
-// (reciprocal-rank fusion of the two, rank_fusion.h). A Retriever keeps the
-// model and the vectors in memory between searches and reloads them when a new
-// model version is registered or the number of embedded chunks changes, so a
-// long-lived server answers from memory and still sees new data.
+// (Okapi BM25F over the chunks' bodies and their documents' titles, with exact
+// statistics kept by the database, Store::bm25_search) and hybrid (the two
+// rankings fused, rank_fusion.h: weighted reciprocal-rank fusion by default).
+// A Retriever keeps the model and the vectors in memory between searches and
+// reloads them when a new model version is registered or the number of
+// embedded chunks changes, so a long-lived server answers from memory and
+// still sees new data.
+//
+// Awkward queries give an answer, not an error: an empty or blank query, a
+// query of stop words only, or one whose words no chunk has, give no hits and
+// a note saying why; an empty feature store gives no hits and a note; a query
+// longer than kMaxQueryBytes is searched by its first kMaxQueryBytes (cut at a
+// character boundary), with a note.
 #pragma once
 
 #include <chrono>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "store/feature_records.h"
+#include "store/search_records.h"
+#include "tasks/search/rank_fusion.h"
 
 namespace twinflow {
 
@@ -28,19 +39,38 @@ enum class SearchMode { kVector, kText, kHybrid };
 SearchMode parse_search_mode(const std::string& name);
 const char* search_mode_name(SearchMode mode);
 
+// Queries are searched by at most this many bytes of their text.
+constexpr size_t kMaxQueryBytes = 64 * 1024;
+
 struct SearchQuery {
   std::string text;
   size_t k = 10;
   SearchMode mode = SearchMode::kHybrid;
   ChunkFilter filter;
   std::string model_name = "tfidf-svd-256";
+  Bm25Params bm25;      // text ranking (search_records.h)
+  FusionParams fusion;  // hybrid: how the two rankings combine (rank_fusion.h)
 };
 
 struct SearchHit {
   ChunkDetail chunk;
-  double score = 0;     // cosine (vector), ts_rank_cd (text) or fused RRF score (hybrid)
-  int vector_rank = 0;  // 1-based rank in the vector ranking, 0 when absent from it
-  int text_rank = 0;    // 1-based rank in the text ranking, 0 when absent from it
+  // The score of the mode asked: cosine (vector), BM25F (text) or the fused
+  // score (hybrid).
+  double score = 0;
+  int vector_rank = 0;      // 1-based rank in the vector ranking, 0 when absent from it
+  int text_rank = 0;        // 1-based rank in the text ranking, 0 when absent from it
+  double vector_score = 0;  // cosine, when in the vector ranking
+  double text_score = 0;    // BM25F, when in the text ranking
+  std::map<std::string, double> text_terms;  // lexeme -> its part of text_score
+};
+
+struct SearchResult {
+  std::vector<SearchHit> hits;
+  // Why there are fewer hits than asked, or what was done to the query
+  // ("the query has only stop words", ...), one sentence each.
+  std::vector<std::string> notes;
+  std::vector<Bm25Term> terms;    // the query's lexemes with their statistics (text, hybrid)
+  int64_t searchable_chunks = 0;  // in the filter's scope
 };
 
 class Retriever {
@@ -55,10 +85,13 @@ class Retriever {
   Retriever(const Retriever&) = delete;
   Retriever& operator=(const Retriever&) = delete;
 
-  // Throws Error when the mode needs a model (vector, hybrid with vectors)
-  // and there is none; hybrid without a model is refused rather than silently
-  // degraded, so a missing embed step is noticed.
+  // The hits of search_explained().
   std::vector<SearchHit> search(const SearchQuery& query);
+  // Throws Error when the mode needs a model (vector, hybrid) and there is
+  // none while there are chunks to search; hybrid without a model is refused
+  // rather than silently degraded, so a missing embed step is noticed. Throws
+  // Error for invalid parameters (bm25, fusion).
+  SearchResult search_explained(const SearchQuery& query);
 
   struct Cache;  // the loaded model and vectors (retriever.cc)
 

@@ -1,0 +1,364 @@
+// Text ranking by Okapi BM25F against a real PostgreSQL (Store::bm25_search,
+// migration 0012): scores equal hand-computed ones on a tiny corpus, a title
+// word finds a chunk whose body lacks it, any word of a long query matches,
+// statistics follow the search's scope, and after incremental re-chunking, new
+// document versions, deletes and concurrent writers the statistics and
+// scores equal those of a database loaded from scratch with the final chunks.
+// The Retriever and `twinflow search` answer awkward queries (empty store,
+// empty query, stop words only, 1 MB) with notes, never an exception.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <thread>
+
+#include <pqxx/pqxx>
+
+#include "tasks/search/retriever.h"
+#include "tests/support/test_database.h"
+#include "tests/support/twinflow_fixture.h"
+#include "util/error.h"
+
+namespace twinflow {
+namespace {
+
+// Writes documents as the steps do: a version, its cleaned text, its chunks.
+class Corpus {
+ public:
+  explicit Corpus(Store& store) : store_(store) {}
+
+  // Makes `pieces` the current chunks of (author, url), chunked by `chunker`
+  // (a new chunker name re-chunks an unchanged document). A changed title or
+  // body makes a new document version.
+  void put(const std::string& author, const std::string& url, const std::string& title,
+           const std::vector<std::string>& pieces, const std::string& chunker = "k1",
+           const std::string& platform = "web") {
+    DocumentToStore d;
+    d.author = author;
+    d.platform = platform;
+    d.kind = "article";
+    d.url = url;
+    d.title = title;
+    for (const auto& p : pieces) d.content += p + "\n\n";
+    store_.upsert_document(d);
+    for (const auto& doc : store_.documents_to_clean(author, "c1"))
+      store_.insert_cleaned_document(doc.id, "c1", doc.content, 0);
+    for (const auto& k : store_.documents_to_chunk(author, "c1", chunker)) {
+      if (k.url != url) continue;
+      std::vector<ChunkToStore> rows;
+      for (size_t i = 0; i < pieces.size(); ++i)
+        rows.push_back({chunker + url + std::to_string(k.document_version) + "#" +
+                            std::to_string(i) + pieces[i],
+                        static_cast<int>(i), 0, 1, pieces[i]});
+      store_.replace_current_chunks(k, chunker, "article", rows, 0);
+    }
+  }
+
+ private:
+  Store& store_;
+};
+
+// Differences between the kept statistics and a count from scratch of the
+// searchable chunks (0 when they agree), and the number of counted chunks.
+std::pair<int64_t, int64_t> statistics_drift(const std::string& conninfo) {
+  pqxx::connection c(conninfo);
+  pqxx::nontransaction tx(c);
+  auto row = tx.exec1(R"(
+    WITH live AS (SELECT c.id, c.tsv, d.author, d.platform, c.kind,
+                         to_tsvector('english', d.title) AS title
+                    FROM chunks c JOIN documents d ON d.id = c.document_id
+                   WHERE c.is_current AND d.is_latest),
+    fresh AS (SELECT u.lexeme, l.author, l.platform, l.kind, count(*) AS n
+                FROM live l, unnest(l.tsv || l.title) u GROUP BY 1, 2, 3, 4),
+    kept AS (SELECT t.lexeme, s.author, s.platform, s.kind, t.chunks AS n
+               FROM bm25_terms t JOIN bm25_scopes s ON s.id = t.scope_id),
+    tot_fresh AS (SELECT author, platform, kind, count(*) AS n,
+                         sum(twinflow_tsvector_length(tsv)) AS bl,
+                         sum(twinflow_tsvector_length(title)) AS tl FROM live GROUP BY 1, 2, 3),
+    tot_kept AS (SELECT author, platform, kind, chunks, body_length, title_length
+                   FROM bm25_scopes WHERE chunks > 0)
+    SELECT (SELECT count(*) FROM ((SELECT * FROM fresh EXCEPT SELECT * FROM kept)
+                                  UNION ALL (SELECT * FROM kept EXCEPT SELECT * FROM fresh)) x)
+         + (SELECT count(*) FROM ((SELECT * FROM tot_fresh EXCEPT SELECT * FROM tot_kept)
+                                  UNION ALL (SELECT * FROM tot_kept EXCEPT SELECT * FROM tot_fresh)) y)
+         + (SELECT count(*) FROM ((SELECT id FROM live EXCEPT SELECT chunk_id FROM bm25_chunks)
+                                  UNION ALL (SELECT chunk_id FROM bm25_chunks
+                                             EXCEPT SELECT id FROM live)) z),
+           (SELECT count(*) FROM bm25_chunks))");
+  return {row[0].as<int64_t>(), row[1].as<int64_t>()};
+}
+
+class Bm25Test : public TwinflowTest {
+ protected:
+  // The tiny corpus of the hand computation.
+  void tiny_corpus() {
+    Corpus corpus(*store);
+    corpus.put("Ann", "https://a/1", "", {"wing wing flutter"});
+    corpus.put("Ann", "https://a/2", "", {"wing lift"});
+    corpus.put("Ann", "https://a/3", "", {"heat transfer"});
+    corpus.put("Ann", "https://a/4", "Panel flutter", {"vibration of thin panels"});
+  }
+  int64_t chunk_of(const std::string& url) {
+    pqxx::connection c(conninfo);
+    pqxx::nontransaction tx(c);
+    return tx
+        .exec_params1(
+            "SELECT c.id FROM chunks c JOIN documents d ON d.id = c.document_id "
+            "WHERE d.url = $1 AND c.is_current",
+            url)[0]
+        .as<int64_t>();
+  }
+};
+
+TEST_F(Bm25Test, ScoresEqualTheHandComputedOnes) {
+  tiny_corpus();
+  // N = 4 chunks; body lengths 3, 2, 2, 3 (avg 2.5; "of" is a stop word);
+  // title lengths 0, 0, 0, 2 (avg 0.5). df(wing) = 2, df(flutter) = 2 (a body
+  // and a title), so idf = ln(1 + (4 - 2 + 0.5) / (2 + 0.5)) = ln 2 for both.
+  // k1 1.2, b 0.75, title weight 2. part = idf · tf~ · 2.2 / (1.2 + tf~):
+  //  chunk 1: wing tf~ = 2 / (0.25 + 0.75·3/2.5) = 2 / 1.15    -> 0.9023217735099882
+  //           flutter tf~ = 1 / 1.15                           -> 0.6407242845512101
+  //  chunk 2: wing tf~ = 1 / (0.25 + 0.75·2/2.5) = 1 / 0.85    -> 0.7549127709068713
+  //  chunk 4: flutter in the title only, tf~ = 2 · 1 / (0.25 + 0.75·2/0.5) = 2 / 3.25
+  //                                                            -> 0.5169233210955525
+  const Bm25Result r = store->bm25_search("Wing flutter?", {}, 10);
+  EXPECT_EQ(r.chunks, 4);
+  ASSERT_EQ(r.terms.size(), 2u);
+  EXPECT_EQ(r.terms[0].lexeme, "flutter");
+  EXPECT_EQ(r.terms[0].chunks, 2);
+  EXPECT_DOUBLE_EQ(r.terms[1].idf, std::log(2.0));
+  ASSERT_EQ(r.hits.size(), 3u);  // chunk 3 has neither word
+  EXPECT_EQ(r.hits[0].id, chunk_of("https://a/1"));
+  EXPECT_NEAR(r.hits[0].score, 1.5430460580611984, 1e-12);
+  EXPECT_NEAR(r.hits[0].terms.at("wing"), 0.9023217735099882, 1e-12);
+  EXPECT_NEAR(r.hits[0].terms.at("flutter"), 0.6407242845512101, 1e-12);
+  EXPECT_EQ(r.hits[1].id, chunk_of("https://a/2"));
+  EXPECT_NEAR(r.hits[1].score, 0.7549127709068713, 1e-12);
+  EXPECT_EQ(r.hits[2].id, chunk_of("https://a/4"));
+  EXPECT_NEAR(r.hits[2].score, 0.5169233210955525, 1e-12);
+}
+
+TEST_F(Bm25Test, ParametersChangeTheScoresAsTheFormulaSays) {
+  tiny_corpus();
+  // b = 0: no length normalisation; k1 = 2: wing in chunk 2 scores
+  // ln 2 · 1 · 3 / (2 + 1); a title weight of 0 drops chunk 4's title match
+  // to a score of 0 (it is still a candidate, with nothing to add).
+  const Bm25Result r = store->bm25_search("wing flutter", {}, 10, {2.0, 0.0, 0.0});
+  ASSERT_GE(r.hits.size(), 2u);
+  EXPECT_EQ(r.hits[1].id, chunk_of("https://a/2"));
+  EXPECT_NEAR(r.hits[1].score, std::log(2.0), 1e-12);
+  EXPECT_THROW(store->bm25_search("wing", {}, 10, {-1, 0.75, 2}), Error);
+  EXPECT_THROW(store->bm25_search("wing", {}, 10, {1.2, 1.5, 2}), Error);
+  EXPECT_THROW(store->bm25_search("wing", {}, 10, {1.2, 0.75, -2}), Error);
+}
+
+TEST_F(Bm25Test, AnyWordOfALongQueryMatches) {
+  tiny_corpus();
+  // No chunk has every word: the old "all terms first" gate would find none
+  // in its first pass; BM25 with OR ranks the one with most weight first.
+  const Bm25Result r = store->bm25_search(
+      "what are the heat transfer problems in supersonic aircraft structures", {}, 10);
+  ASSERT_EQ(r.hits.size(), 1u);
+  EXPECT_EQ(r.hits[0].id, chunk_of("https://a/3"));
+  EXPECT_EQ(r.hits[0].terms.size(), 2u);
+}
+
+TEST_F(Bm25Test, StatisticsFollowTheSearchScope) {
+  tiny_corpus();
+  Corpus corpus(*store);
+  corpus.put("Bob", "https://b/1", "", {"wing wing wing"}, "k1", "medium");
+  corpus.put("Bob", "https://b/2", "", {"wing root"}, "k1", "medium");
+  // Ann's scope alone gives exactly the hand-computed score; both authors
+  // together make "wing" commoner (df 4 of 6) and chunk 2's score lower.
+  const Bm25Result ann = store->bm25_search("wing", {"Ann", "", ""}, 10);
+  EXPECT_EQ(ann.chunks, 4);
+  ASSERT_EQ(ann.hits.size(), 2u);
+  EXPECT_NEAR(ann.hits[1].score, 0.7549127709068713, 1e-12);
+  const Bm25Result medium = store->bm25_search("wing", {"", "", "medium"}, 10);
+  EXPECT_EQ(medium.chunks, 2);
+  EXPECT_EQ(medium.hits.size(), 2u);
+  const Bm25Result all = store->bm25_search("wing", {}, 10);
+  EXPECT_EQ(all.chunks, 6);
+  EXPECT_EQ(all.terms[0].chunks, 4);
+  EXPECT_EQ(all.hits.size(), 4u);
+  EXPECT_EQ(store->searchable_chunks({"Bob", "", ""}), 2);
+  EXPECT_TRUE(store->bm25_search("wing", {"", "code", ""}, 10).hits.empty());
+}
+
+// The corpus reached incrementally, and the same final corpus loaded at once
+// into a fresh database: the same statistics and the same scores.
+TEST_F(Bm25Test, IncrementalChangesEqualAFromScratchCount) {
+  Corpus corpus(*store);
+  corpus.put("Ann", "https://a/1", "Boundary layers",
+             {"laminar boundary layer", "flow over a plate"});
+  corpus.put("Ann", "https://a/2", "Heat", {"heat transfer in a laminar flow"});
+  corpus.put("Ann", "https://a/3", "Wings", {"wing flutter", "flutter of a wing in flow"});
+  corpus.put("Bob", "https://b/1", "Shocks", {"shock waves", "shock and boundary layer"});
+  EXPECT_EQ(statistics_drift(conninfo), std::make_pair(int64_t{0}, int64_t{7}));
+  // Re-chunk a document with other options, a new version with a new title,
+  // a chunking that gives back earlier chunks (reused, current again), and
+  // a document deleted outright.
+  corpus.put("Ann", "https://a/1", "Boundary layers", {"laminar boundary layer flow over a plate"},
+             "k2");
+  corpus.put("Ann", "https://a/2", "Heat flux", {"heat flux at the wall", "laminar flow"});
+  corpus.put("Ann", "https://a/3", "Wings", {"wing flutter", "flutter of a wing in flow"}, "k2");
+  corpus.put("Ann", "https://a/3", "Wings", {"wing flutter", "flutter of a wing in flow"}, "k1");
+  corpus.put("Bob", "https://b/2", "Nozzles", {"nozzle flow"});
+  {
+    pqxx::connection c(conninfo);
+    pqxx::work tx(c);
+    tx.exec("DELETE FROM documents WHERE url = 'https://b/1'");
+    tx.commit();
+  }
+  EXPECT_EQ(statistics_drift(conninfo), std::make_pair(int64_t{0}, int64_t{6}));
+
+  const std::string scratch_url = fresh_test_database();
+  Store scratch(scratch_url);
+  scratch.migrate();
+  Corpus final_corpus(scratch);
+  final_corpus.put("Ann", "https://a/1", "Boundary layers",
+                   {"laminar boundary layer flow over a plate"});
+  final_corpus.put("Ann", "https://a/2", "Heat flux", {"heat flux at the wall", "laminar flow"});
+  final_corpus.put("Ann", "https://a/3", "Wings", {"wing flutter", "flutter of a wing in flow"});
+  final_corpus.put("Bob", "https://b/2", "Nozzles", {"nozzle flow"});
+  for (const char* query : {"laminar flow", "flutter of wings", "heat flux at a plate", "nozzle"}) {
+    for (const ChunkFilter& filter : {ChunkFilter{}, ChunkFilter{"Ann", "", ""}}) {
+      SCOPED_TRACE(std::string(query) + " / " + filter.author);
+      const Bm25Result a = store->bm25_search(query, filter, 10);
+      const Bm25Result b = scratch.bm25_search(query, filter, 10);
+      EXPECT_EQ(a.chunks, b.chunks);
+      ASSERT_EQ(a.terms.size(), b.terms.size());
+      for (size_t i = 0; i < a.terms.size(); ++i) {
+        EXPECT_EQ(a.terms[i].chunks, b.terms[i].chunks) << a.terms[i].lexeme;
+        EXPECT_DOUBLE_EQ(a.terms[i].idf, b.terms[i].idf) << a.terms[i].lexeme;
+      }
+      ASSERT_EQ(a.hits.size(), b.hits.size());
+      for (size_t i = 0; i < a.hits.size(); ++i)
+        EXPECT_NEAR(a.hits[i].score, b.hits[i].score, 1e-12);
+    }
+  }
+  // TRUNCATE (as a reset would) empties the statistics too.
+  {
+    pqxx::connection c(conninfo);
+    pqxx::work tx(c);
+    tx.exec("TRUNCATE chunks CASCADE");
+    tx.commit();
+  }
+  EXPECT_EQ(statistics_drift(conninfo), std::make_pair(int64_t{0}, int64_t{0}));
+  EXPECT_EQ(store->searchable_chunks({}), 0);
+}
+
+TEST_F(Bm25Test, ConcurrentChunkWritersKeepTheStatisticsExact) {
+  // Two writers re-chunk their own documents over and over, sharing most
+  // words: every transaction updates the same lexeme rows. They must neither
+  // deadlock nor lose an update.
+  auto writer = [this](const std::string& author, int rounds) {
+    Store own(conninfo);
+    Corpus corpus(own);
+    for (int round = 0; round < rounds; ++round)
+      for (int doc = 0; doc < 3; ++doc)
+        corpus.put(author, "https://" + author + "/" + std::to_string(doc), "Flow " + author,
+                   {"laminar flow number " + std::to_string(round), "boundary layer flow",
+                    "shock wave " + std::to_string(doc)},
+                   "k" + std::to_string(round));
+  };
+  std::thread a(writer, "ann", 6), b(writer, "bob", 6);
+  a.join();
+  b.join();
+  EXPECT_EQ(statistics_drift(conninfo), std::make_pair(int64_t{0}, int64_t{18}));
+}
+
+TEST_F(Bm25Test, OddQueriesAreSafe) {
+  tiny_corpus();
+  for (const char* query :
+       {"o'brien \\ & | ! :* <-> (wing", "'wing'", "\"flutter\" -lift", "wing:*A", "\\'wing\\'"}) {
+    SCOPED_TRACE(query);
+    EXPECT_NO_THROW(store->bm25_search(query, {}, 10));
+  }
+  EXPECT_EQ(store->bm25_search("'wing'", {}, 10).hits.size(), 2u);
+}
+
+class RetrieverAnswersTest : public TwinflowTest {};
+
+TEST_F(RetrieverAnswersTest, AnEmptyStoreGivesNoHitsAndANoteInEveryMode) {
+  Retriever retriever(*store, home / "artifacts");
+  for (SearchMode mode : {SearchMode::kText, SearchMode::kVector, SearchMode::kHybrid}) {
+    SCOPED_TRACE(search_mode_name(mode));
+    SearchQuery query;
+    query.text = "wing flutter";
+    query.mode = mode;
+    SearchResult result;
+    ASSERT_NO_THROW(result = retriever.search_explained(query));
+    EXPECT_TRUE(result.hits.empty());
+    ASSERT_FALSE(result.notes.empty());
+    EXPECT_NE(result.notes.back().find("nothing to search"), std::string::npos)
+        << result.notes.back();
+  }
+}
+
+TEST_F(RetrieverAnswersTest, AwkwardQueriesGiveNotesNotErrors) {
+  Corpus corpus(*store);
+  corpus.put("Ann", "https://a/1", "Flutter", {"wing flutter at transonic speed"});
+  Retriever retriever(*store, home / "artifacts");
+  auto text_search = [&](const std::string& text) {
+    SearchQuery query;
+    query.text = text;
+    query.mode = SearchMode::kText;
+    return retriever.search_explained(query);
+  };
+  SearchResult empty = text_search(" \n\t ");
+  EXPECT_TRUE(empty.hits.empty());
+  ASSERT_EQ(empty.notes.size(), 1u);
+  EXPECT_NE(empty.notes[0].find("empty"), std::string::npos);
+
+  SearchResult stop = text_search("the and of which");
+  EXPECT_TRUE(stop.hits.empty());
+  ASSERT_EQ(stop.notes.size(), 1u);
+  EXPECT_NE(stop.notes[0].find("stop words"), std::string::npos);
+
+  SearchResult unknown = text_search("zeppelin");
+  EXPECT_TRUE(unknown.hits.empty());
+  ASSERT_EQ(unknown.notes.size(), 1u);
+  EXPECT_NE(unknown.notes[0].find("no chunk contains"), std::string::npos);
+
+  // 1 MB of words (more than a tsvector may hold), "flutter" among them.
+  std::string huge = "flutter ";
+  for (int i = 0; huge.size() < (1 << 20); ++i) huge += "w" + std::to_string(i) + " ";
+  SearchResult big;
+  ASSERT_NO_THROW(big = text_search(huge));
+  ASSERT_EQ(big.hits.size(), 1u);
+  EXPECT_NE(big.notes[0].find("searched by its first"), std::string::npos);
+}
+
+TEST_F(RetrieverAnswersTest, TheCommandLineExplainsAndRefusesAnEmptyQuery) {
+  Corpus corpus(*store);
+  corpus.put("Ann", "https://a/1", "Flutter", {"wing flutter at transonic speed"});
+  corpus.put("Ann", "https://a/2", "", {"heat transfer"});
+
+  CommandResult empty = twinflow({"search", "  "});
+  EXPECT_EQ(empty.exit_code, 2);
+  EXPECT_NE(empty.err.find("the query is empty"), std::string::npos) << empty.err;
+
+  CommandResult stop = twinflow({"search", "--mode", "text", "the of and"});
+  EXPECT_EQ(stop.exit_code, 0) << stop.err;
+  EXPECT_NE(stop.out.find("no results"), std::string::npos);
+  EXPECT_NE(stop.err.find("stop words"), std::string::npos) << stop.err;
+
+  CommandResult explained = twinflow({"search", "--mode", "text", "--explain", "wing flutter"});
+  ASSERT_EQ(explained.exit_code, 0) << explained.err;
+  EXPECT_NE(explained.out.find("text:   rank 1,"), std::string::npos) << explained.out;
+  EXPECT_NE(explained.out.find("flutter df 1"), std::string::npos) << explained.out;
+
+  CommandResult json = twinflow({"--json", "search", "--mode", "text", "wing"});
+  ASSERT_EQ(json.exit_code, 0) << json.err;
+  const auto hits = nlohmann::json::parse(json.out);
+  ASSERT_EQ(hits.size(), 1u);
+  EXPECT_EQ(hits[0]["explain"]["text"]["rank"], 1);
+  EXPECT_GT(hits[0]["explain"]["text"]["terms"]["wing"].get<double>(), 0);
+
+  CommandResult bad = twinflow({"search", "--b", "2", "wing"});
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.err.find("b must be between 0 and 1"), std::string::npos) << bad.err;
+}
+
+}  // namespace
+}  // namespace twinflow
