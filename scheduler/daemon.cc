@@ -126,13 +126,14 @@ void SchedulerDaemon::consume_triggers(const std::vector<Dag>& dags, PassSummary
   // store re-checks under a lock that no run of the DAG is queued or running.
   for (const Dag& dag : dags) {
     if (dag.triggers.empty() || store_.is_paused(dag.name)) continue;
-    const bool active = store_.active_runs(dag.name) > 0;
+    // A run queued or running: its events wait (trigger_policy.h), unread.
+    if (store_.active_runs(dag.name) > 0) continue;
     std::vector<EventFilter> firing;
     std::string why;
     for (const TriggerSpec& trigger : dag.triggers) {
       const EventFilter filter = event_filter_of(trigger);
       const TriggerDecision d =
-          decide_trigger(trigger, store_.pending_events(dag.name, filter), active);
+          decide_trigger(trigger, store_.pending_events(dag.name, filter), false);
       if (d.verdict == TriggerDecision::Verdict::kFire) {
         firing.push_back(filter);
         why += (why.empty() ? "" : ", ") + describe_trigger(trigger) + " (" + d.reason + ")";

@@ -82,7 +82,7 @@ const char* const kAttemptJson =
 
 nlohmann::json query_json(Store& store, const std::string& sql, const auto&... args) {
   pqxx::read_transaction tx(store.impl().connection);
-  const auto row = tx.exec_params1(sql, args...);
+  const pqxx::row row = tx.exec_params1(sql, args...);
   return nlohmann::json::parse(row[0].as<std::string>());
 }
 
