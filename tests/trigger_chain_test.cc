@@ -94,7 +94,7 @@ TEST_F(TriggerChainTest, OneCrawlOfTheSampleStartsOneRunOfEachDownstreamDag) {
   pid_t daemon = spawn_twinflow(
       {"scheduler", "--dags-dir", dags_.string(), "--poll-ms", "500", "--grace", "5"}, log);
   bool done = false;
-  for (int i = 0; i < 1200 && !done; ++i) {  // at most 4 minutes
+  for (int i = 0; i < 2400 && !done; ++i) {  // at most 8 minutes
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
     done = settled();
   }
