@@ -123,7 +123,7 @@ void bench_event_latency(Store& store, const Dag& producer, const fs::path& home
   const fs::path dags = home / "triggered-dags";
   fs::create_directories(dags);
   std::ofstream(dags / "on_signal.yaml")
-      << "name: on_signal\ntriggers:\n  - on_artifact: bench.signal\nsteps:\n  - id: a\n"
+      << "name: on_signal\ntriggers:\n  - on_artifact: bench.signal\n    debounce: 0s\nsteps:\n  - id: a\n"
          "    command: 'true'\n    cache: false\n";
   pid_t daemon = spawn({"scheduler", "--dags-dir", dags.string(), "--poll-ms", "60000"}, home, url,
                        home / "events.log");

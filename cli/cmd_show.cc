@@ -1,4 +1,5 @@
-// `twinflow show RUN`: a run with its steps, attempts, outputs and metrics.
+// `twinflow show RUN`: a run with its steps, attempts, outputs and metrics,
+// and the trigger events it consumed.
 #include <CLI/CLI.hpp>
 #include <iostream>
 
@@ -8,6 +9,7 @@
 #include "cli/render.h"
 #include "scheduler/executor.h"
 #include "scheduler/recovery.h"
+#include "store/lineage_queries.h"
 
 namespace twinflow {
 
@@ -23,10 +25,15 @@ void add_show_command(CLI::App& app, AppContext& ctx, int* exit_code) {
       *exit_code = kExitFailed;
       return;
     }
-    if (ctx.json)
-      std::cout << run_details_json(ctx.store(), *run).dump(2) << "\n";
-    else
+    const std::vector<ConsumedEvent> events = ctx.store().run_events(run->id);
+    if (ctx.json) {
+      nlohmann::json doc = run_details_json(ctx.store(), *run);
+      doc["events"] = run_events_json(events);
+      std::cout << doc.dump(2) << "\n";
+    } else {
       print_run_details(std::cout, ctx.store(), *run);
+      print_run_events(std::cout, events);
+    }
     *exit_code = kExitOk;
   });
 }

@@ -9,6 +9,7 @@
 #include "scheduler/runner.h"
 #include "scheduler/schedule_policy.h"
 #include "scheduler/step_helper.h"
+#include "scheduler/trigger_policy.h"
 #include "util/error.h"
 
 namespace twinflow {
@@ -66,10 +67,14 @@ std::vector<Dag> SchedulerDaemon::load_dags(PassSummary& summary) const {
 
 namespace {
 
+// The pass wakes the daemon at `when` at the latest.
+void note_wake(Clock::time_point when, PassSummary& summary) {
+  if (!summary.next_tick || when < *summary.next_tick) summary.next_tick = when;
+}
+
 void note_next_tick(const Schedule& schedule, Clock::time_point now, PassSummary& summary) {
   try {
-    const Clock::time_point next = schedule.next_after(now);
-    if (!summary.next_tick || next < *summary.next_tick) summary.next_tick = next;
+    note_wake(schedule.next_after(now), summary);
   } catch (const Error&) {
     // No tick before the end of representable time: nothing to wake for.
   }
@@ -100,26 +105,32 @@ void SchedulerDaemon::fire_schedules(const std::vector<Dag>& dags, PassSummary& 
 }
 
 void SchedulerDaemon::consume_triggers(const std::vector<Dag>& dags, PassSummary& summary) {
+  // Coalescing: see trigger_policy.h. At most one run per DAG and pass; the
+  // store re-checks under a lock that no run of the DAG is queued or running.
   for (const Dag& dag : dags) {
     if (dag.triggers.empty() || store_.is_paused(dag.name)) continue;
+    // A run queued or running: its events wait (trigger_policy.h), unread.
+    if (store_.active_runs(dag.name) > 0) continue;
+    std::vector<EventFilter> firing;
+    std::string why;
     for (const TriggerSpec& trigger : dag.triggers) {
-      const bool on_artifact = trigger.kind == TriggerSpec::Kind::kArtifact;
-      std::vector<OutboxEvent> events =
-          on_artifact ? store_.unconsumed_artifact_events(dag.name, trigger.artifact)
-                      : store_.unconsumed_document_events(dag.name, trigger.platform);
-      if (events.empty()) continue;
-      if (!on_artifact && static_cast<int>(events.size()) < trigger.min_new) continue;
-      // Several new versions at once start one run, over the newest data.
-      std::vector<int64_t> ids;
-      for (const OutboxEvent& e : events) ids.push_back(e.id);
-      auto run_id = store_.consume_events_and_enqueue(dag.name, ids, new_run_of(dag, "event"));
-      if (!run_id) continue;
-      ++summary.triggered;
-      const OutboxEvent& newest = events.back();
-      options_.log("triggered run " + std::to_string(*run_id) + " of " + dag.name + " by " +
-                   (on_artifact ? trigger.artifact + "@" + std::to_string(newest.version)
-                                : std::to_string(events.size()) + " new documents"));
+      const EventFilter filter = event_filter_of(trigger);
+      const TriggerDecision d =
+          decide_trigger(trigger, store_.pending_events(dag.name, filter), false);
+      if (d.verdict == TriggerDecision::Verdict::kFire) {
+        firing.push_back(filter);
+        why += (why.empty() ? "" : ", ") + describe_trigger(trigger) + " (" + d.reason + ")";
+      } else if (d.recheck_in) {
+        note_wake(options_.clock() + *d.recheck_in, summary);
+      }
     }
+    if (firing.empty()) continue;
+    std::optional<TriggeredRun> run =
+        store_.enqueue_triggered_run(dag.name, firing, new_run_of(dag, "event"));
+    if (!run) continue;  // another scheduler is on it, or a run was queued meanwhile
+    ++summary.triggered;
+    options_.log("triggered run " + std::to_string(run->run_id) + " of " + dag.name + " by " +
+                 std::to_string(run->events) + " event(s): " + why);
   }
 }
 

@@ -10,8 +10,10 @@
 //      enqueueing a tick;
 //   2. triggers: outbox events (a new artifact version, new documents; written
 //      by the database in the transaction that commits the data) that a
-//      DAG's `triggers` name and it has not consumed start one run, consumed
-//      exactly once per DAG in the same transaction that enqueues the run;
+//      DAG's `triggers` name and it has not consumed are coalesced
+//      (trigger_policy.h): once they settle (debounce, max_wait) and no run of
+//      the DAG is queued or running, one run is enqueued that consumes all of
+//      them, exactly once per DAG, in the same transaction;
 //   3. queue: queued runs (from 1, 2 or `twinflow trigger`) are claimed with
 //      FOR UPDATE SKIP LOCKED, so several schedulers share them and none runs
 //      twice, and executed here by the Executor: up to max_parallel_runs at
@@ -87,7 +89,8 @@ struct PassSummary {
   int resumed = 0;                  // reruns enqueued for interrupted runs
   std::vector<int64_t> executed;    // runs claimed and executed, in order
   std::vector<std::string> errors;  // DAG files that did not load, and similar
-  // The earliest fire time after this pass of any schedule not paused, so the
+  // The earliest fire time after this pass of any schedule not paused, or
+  // time at which waiting trigger events settle (trigger_policy.h), so the
   // daemon wakes for it instead of a poll interval later.
   std::optional<std::chrono::system_clock::time_point> next_tick;
 };

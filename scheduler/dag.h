@@ -149,7 +149,15 @@ struct TriggerSpec {
   std::string artifact;  // kArtifact: the artifact whose new version fires
   std::string platform;  // kDocuments: only documents of this platform; empty = any
   int min_new = 1;       // kDocuments: fires once this many new documents arrived
-  SourcePos pos;         // of the list item
+  // Coalescing (scheduler/trigger_policy.h): the waiting events start one run
+  // once they settle: no new one for `debounce` and the runs that wrote them
+  // ended; `max_wait` after the oldest of them at the latest.
+  Millis debounce{kDefaultTriggerDebounce};
+  Millis max_wait{kDefaultTriggerMaxWait};
+  SourcePos pos;  // of the list item
+
+  static constexpr Millis kDefaultTriggerDebounce{5000};   // 5s
+  static constexpr Millis kDefaultTriggerMaxWait{3600000};  // 1h
 };
 
 struct Dag {

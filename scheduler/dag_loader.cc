@@ -58,8 +58,8 @@ const KeyList& schedule_keys() {
   static const KeyList kKeys = {"cron", "timezone", "catchup", "max_active_runs"};
   return kKeys;
 }
-const KeyList& trigger_kinds() {
-  static const KeyList kKeys = {"on_artifact", "on_documents"};
+const KeyList& trigger_keys() {  // a trigger item: its kind and the coalescing settings
+  static const KeyList kKeys = {"on_artifact", "on_documents", "debounce", "max_wait"};
   return kKeys;
 }
 const KeyList& document_trigger_keys() {
@@ -648,7 +648,7 @@ class DagParser {
       return std::nullopt;
     }
     Fields fields(node);
-    fields.check_keys(trigger_kinds(), Place{"", &label}, sink_);
+    fields.check_keys(trigger_keys(), Place{"", &label}, sink_);
     const Entry* artifact = fields.find("on_artifact");
     const Entry* documents = fields.find("on_documents");
     if (artifact && documents) {
@@ -656,12 +656,41 @@ class DagParser {
                    label + " has both 'on_artifact' and 'on_documents': give each its own item");
       return std::nullopt;
     }
-    if (artifact) return parse_artifact_trigger(*artifact, label, trigger);
-    if (documents) return parse_documents_trigger(*documents, label, trigger);
-    if (node.size() == 0) {
-      sink_.report(trigger.pos, label + " is empty: expected 'on_artifact' or 'on_documents'");
+    std::optional<TriggerSpec> parsed;
+    if (artifact) parsed = parse_artifact_trigger(*artifact, label, trigger);
+    if (documents) parsed = parse_documents_trigger(*documents, label, trigger);
+    if (!artifact && !documents) {
+      const bool has_timing = fields.find("debounce") || fields.find("max_wait");
+      if (node.size() == 0 || has_timing)
+        sink_.report(trigger.pos, label + " has no kind: expected 'on_artifact' or 'on_documents'");
+      return std::nullopt;  // otherwise only unknown keys, already reported
     }
-    return std::nullopt;  // only unknown keys, already reported
+    if (parsed) parse_trigger_timing(fields, label, *parsed);
+    return parsed;
+  }
+
+  // `debounce` (>= 0) and `max_wait` (> 0, not below debounce), beside the kind.
+  void parse_trigger_timing(const Fields& fields, const std::string& label, TriggerSpec& trigger) {
+    const Entry* debounce = fields.find_given("debounce");
+    const Entry* max_wait = fields.find_given("max_wait");
+    if (debounce) {
+      Subject subject(*debounce, &label);
+      if (std::optional<Millis> d = duration_of(debounce->value, subject)) trigger.debounce = *d;
+    }
+    if (max_wait) {
+      Subject subject(*max_wait, &label);
+      if (std::optional<Millis> d = duration_of(max_wait->value, subject)) {
+        if (d->count() <= 0)
+          sink_.report(subject.pos(), subject.name() + " must be greater than zero");
+        else
+          trigger.max_wait = *d;
+      }
+    }
+    if (trigger.debounce > trigger.max_wait) {
+      const Entry* at = debounce ? debounce : max_wait;
+      sink_.report(at ? at->value_pos() : trigger.pos,
+                   "'debounce' of " + label + " must not exceed its 'max_wait'");
+    }
   }
 
   // Any artifact name will do: it may be produced by another pipeline.

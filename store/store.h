@@ -24,6 +24,7 @@
 #include "store/reconnect.h"
 #include "store/records.h"
 #include "store/search_records.h"
+#include "store/trigger_records.h"
 
 namespace twinflow {
 
@@ -253,20 +254,6 @@ class Store {
   // The latest tick a run was recorded for, as seconds since the epoch.
   std::optional<int64_t> last_logical_time(const std::string& pipeline);
 
-  // Outbox events the pipeline has not consumed: new versions of `artifact`,
-  // or new documents of `platform` (empty: any), oldest first.
-  std::vector<OutboxEvent> unconsumed_artifact_events(const std::string& pipeline,
-                                                      const std::string& artifact);
-  std::vector<OutboxEvent> unconsumed_document_events(const std::string& pipeline,
-                                                      const std::string& platform);
-  // In one transaction: marks the events consumed by the pipeline and
-  // enqueues `run` (trigger 'event', event_id = the last event). Events
-  // another scheduler consumed meanwhile are skipped; when all were, nothing
-  // is enqueued and nullopt returned.
-  std::optional<int64_t> consume_events_and_enqueue(const std::string& pipeline,
-                                                    const std::vector<int64_t>& event_ids,
-                                                    const NewRun& run);
-
   // Interrupted runs the daemon started (trigger schedule, event or api) that
   // no run resumes yet, oldest first.
   std::vector<RunRecord> interrupted_runs_to_resume();
@@ -480,6 +467,23 @@ class Store {
   // The number of searchable chunks of `filter` (from the BM25 statistics).
   int64_t searchable_chunks(const ChunkFilter& filter);
   // ---- end of retrieval ----
+  // ---- Trigger batches (store/store_queue.cc, migrations/0013_trigger_batches.sql) ----
+ public:
+  // The events matching `filter` that `pipeline` has not consumed, summed up
+  // for the trigger policy (scheduler/trigger_policy.h).
+  PendingEvents pending_events(const std::string& pipeline, const EventFilter& filter);
+  // In one transaction: unless another scheduler is deciding for `pipeline`
+  // right now (a transaction-scoped advisory lock, tried, not waited for) or
+  // a run of it is queued or running, enqueues `run` (trigger 'event') and
+  // marks every event matching `filters` that the pipeline has not consumed
+  // as consumed by it (event_consumptions.run_id); runs.event_id is the
+  // newest. nullopt, and nothing written, otherwise or when no event is left.
+  std::optional<TriggeredRun> enqueue_triggered_run(const std::string& pipeline,
+                                                    const std::vector<EventFilter>& filters,
+                                                    const NewRun& run);
+  // The events run `run_id` consumed, oldest first.
+  std::vector<ConsumedEvent> run_events(int64_t run_id);
+  // ---- end of trigger batches ----
 };
 
 }  // namespace twinflow

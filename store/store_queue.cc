@@ -29,22 +29,6 @@ std::optional<int64_t> insert_queued_run(pqxx::work& tx, const NewRun& run,
   return run_id;
 }
 
-std::vector<OutboxEvent> read_events(const pqxx::result& rows) {
-  std::vector<OutboxEvent> out;
-  for (const auto& row : rows) {
-    OutboxEvent e;
-    e.id = row[0].as<int64_t>();
-    e.kind = row[1].as<std::string>();
-    e.artifact = row[2].is_null() ? "" : row[2].as<std::string>();
-    e.version = optional_field<int>(row[3]).value_or(0);
-    e.artifact_version_id = optional_field<int64_t>(row[4]).value_or(0);
-    e.document_id = optional_field<int64_t>(row[5]).value_or(0);
-    e.platform = row[6].is_null() ? "" : row[6].as<std::string>();
-    out.push_back(std::move(e));
-  }
-  return out;
-}
-
 }  // namespace
 
 std::optional<int64_t> Store::enqueue_run(const NewRun& run, const QueuePlacement& where) {
@@ -99,59 +83,6 @@ std::optional<int64_t> Store::last_logical_time(const std::string& pipeline) {
         "JOIN pipelines p ON p.id = r.pipeline_id WHERE p.name = $1",
         pipeline);
     return optional_field<int64_t>(row[0]);
-  });
-}
-
-std::vector<OutboxEvent> Store::unconsumed_artifact_events(const std::string& pipeline,
-                                                           const std::string& artifact) {
-  return impl_->durable("unconsumed_artifact_events", [&]() -> std::vector<OutboxEvent> {
-    pqxx::nontransaction tx(impl_->connection);
-    return read_events(tx.exec_params(
-        // One literal, not a concatenation: gcc 12 warns falsely (-Warray-bounds) on the latter.
-        "SELECT e.id, e.kind, e.artifact, e.version, e.artifact_version_id, e.document_id, "
-        "e.platform "
-        "FROM outbox_events e WHERE e.kind = 'artifact_version' AND e.artifact = $2 "
-        "AND NOT EXISTS (SELECT 1 FROM event_consumptions c "
-        "WHERE c.pipeline = $1 AND c.event_id = e.id) ORDER BY e.id",
-        pipeline, artifact));
-  });
-}
-
-std::vector<OutboxEvent> Store::unconsumed_document_events(const std::string& pipeline,
-                                                           const std::string& platform) {
-  return impl_->durable("unconsumed_document_events", [&]() -> std::vector<OutboxEvent> {
-    pqxx::nontransaction tx(impl_->connection);
-    return read_events(tx.exec_params(
-        "SELECT e.id, e.kind, e.artifact, e.version, e.artifact_version_id, e.document_id, "
-        "e.platform "
-        "FROM outbox_events e WHERE e.kind = 'document' AND ($2 = '' OR e.platform = $2) "
-        "AND NOT EXISTS (SELECT 1 FROM event_consumptions c "
-        "WHERE c.pipeline = $1 AND c.event_id = e.id) ORDER BY e.id",
-        pipeline, platform));
-  });
-}
-
-std::optional<int64_t> Store::consume_events_and_enqueue(const std::string& pipeline,
-                                                         const std::vector<int64_t>& event_ids,
-                                                         const NewRun& run) {
-  return impl_->durable("consume_events_and_enqueue", [&]() -> std::optional<int64_t> {
-    pqxx::work tx(impl_->connection);
-    // A concurrent scheduler consuming the same events blocks here on the
-    // primary key until it commits; then its events come back as conflicts.
-    auto taken = tx.exec_params(
-        "INSERT INTO event_consumptions (pipeline, event_id) SELECT $1, unnest($2::bigint[]) "
-        "ON CONFLICT DO NOTHING RETURNING event_id",
-        pipeline, to_pg_bigint_array(event_ids));
-    if (taken.empty()) return std::nullopt;
-    int64_t last_event = 0;
-    for (const auto& row : taken) last_event = std::max(last_event, row[0].as<int64_t>());
-    auto run_id = insert_queued_run(tx, run, std::nullopt, last_event);
-    tx.exec_params(
-        "UPDATE event_consumptions SET run_id = $1 WHERE pipeline = $2 AND run_id IS NULL "
-        "AND event_id = ANY($3::bigint[])",
-        run_id, pipeline, to_pg_bigint_array(event_ids));
-    tx.commit();
-    return run_id;
   });
 }
 
@@ -227,6 +158,134 @@ void Store::scheduler_stopped(int64_t scheduler_id) {
     pqxx::nontransaction tx(impl_->connection);
     tx.exec_params("UPDATE schedulers SET stopped_at = now(), heartbeat_at = now() WHERE id = $1",
                    scheduler_id);
+  });
+}
+
+// ---- Trigger batches (migrations/0013_trigger_batches.sql) ----
+
+namespace {
+
+// The events of a filter that a pipeline ($1) has not consumed: artifact
+// versions of $2, or documents of platform $2 ('' = any). Each form keeps to
+// its partial index on outbox_events.
+std::string unconsumed_events_sql(const EventFilter& filter, const std::string& columns) {
+  return "SELECT " + columns + " FROM outbox_events e WHERE " +
+         (filter.documents ? std::string("e.kind = 'document' AND ($2 = '' OR e.platform = $2)")
+                           : std::string("e.kind = 'artifact_version' AND e.artifact = $2")) +
+         " AND NOT EXISTS (SELECT 1 FROM event_consumptions c WHERE c.pipeline = $1 "
+         "AND c.event_id = e.id)";
+}
+
+const std::string& filter_value(const EventFilter& filter) {
+  return filter.documents ? filter.platform : filter.artifact;
+}
+
+}  // namespace
+
+PendingEvents Store::pending_events(const std::string& pipeline, const EventFilter& filter) {
+  return impl_->durable("pending_events", [&]() -> PendingEvents {
+    pqxx::nontransaction tx(impl_->connection);
+    // The producer of a document is the attempt that fetched it; of an
+    // artifact version, the attempt that recorded it. Their run still running
+    // means the batch may not be complete.
+    const auto row = tx.exec_params1(
+        "WITH pending AS (" +
+            unconsumed_events_sql(filter,
+                                  "e.id, e.created_at, e.document_id, "
+                                  "e.artifact_version_id") +
+            ") SELECT count(*)::int, "
+            "coalesce(greatest(0, extract(epoch FROM now() - min(created_at)) * 1000)::bigint, 0), "
+            "coalesce(greatest(0, extract(epoch FROM now() - max(created_at)) * 1000)::bigint, 0), "
+            "coalesce(max(id), 0), "
+            "EXISTS (SELECT 1 FROM pending q LEFT JOIN documents d ON d.id = q.document_id "
+            "LEFT JOIN artifact_versions v ON v.id = q.artifact_version_id "
+            "JOIN step_runs s ON s.id = coalesce(d.step_run_id, v.producer_step_run_id) "
+            "JOIN runs r ON r.id = s.run_id WHERE r.status = 'running') "
+            "FROM pending",
+        pipeline, filter_value(filter));
+    PendingEvents out;
+    out.count = row[0].as<int>();
+    out.oldest_age_ms = row[1].as<int64_t>();
+    out.newest_age_ms = row[2].as<int64_t>();
+    out.newest_event_id = row[3].as<int64_t>();
+    out.producer_running = row[4].as<bool>();
+    return out;
+  });
+}
+
+std::optional<TriggeredRun> Store::enqueue_triggered_run(const std::string& pipeline,
+                                                         const std::vector<EventFilter>& filters,
+                                                         const NewRun& run) {
+  return impl_->durable("enqueue_triggered_run", [&]() -> std::optional<TriggeredRun> {
+    pqxx::work tx(impl_->connection);
+    // One scheduler decides for a pipeline at a time; the others skip it (it
+    // is being taken care of), like FOR UPDATE SKIP LOCKED. Held to commit, so
+    // the next one to take it sees the run this one queued.
+    if (!tx.exec_params1("SELECT pg_try_advisory_xact_lock(hashtextextended("
+                         "'twinflow.trigger.' || $1, 0))",
+                         pipeline)[0]
+             .as<bool>())
+      return std::nullopt;
+    if (!tx.exec_params("SELECT 1 FROM runs r JOIN pipelines p ON p.id = r.pipeline_id "
+                        "WHERE p.name = $1 AND r.status IN ('queued', 'running') LIMIT 1",
+                        pipeline)
+             .empty())
+      return std::nullopt;  // the events wait for the run after it
+    const std::optional<int64_t> run_id = insert_queued_run(tx, run, std::nullopt, std::nullopt);
+    if (!run_id) return std::nullopt;
+    TriggeredRun out;
+    out.run_id = *run_id;
+    int64_t newest = 0;
+    for (const EventFilter& filter : filters) {
+      const auto taken =
+          tx.exec_params("INSERT INTO event_consumptions (pipeline, event_id, run_id) " +
+                             unconsumed_events_sql(filter, "$1, e.id, $3::bigint") +
+                             " ON CONFLICT DO NOTHING RETURNING event_id",
+                         pipeline, filter_value(filter), *run_id);
+      out.events += static_cast<int>(taken.size());
+      for (const auto& row : taken) newest = std::max(newest, row[0].as<int64_t>());
+    }
+    if (out.events == 0) return std::nullopt;  // rolled back: no run without events
+    tx.exec_params("UPDATE runs SET event_id = $1 WHERE id = $2", newest, *run_id);
+    tx.exec("SELECT pg_notify('twinflow_events', 'queued')");
+    tx.commit();
+    return out;
+  });
+}
+
+std::vector<ConsumedEvent> Store::run_events(int64_t run_id) {
+  return impl_->durable("run_events", [&]() -> std::vector<ConsumedEvent> {
+    pqxx::nontransaction tx(impl_->connection);
+    std::vector<ConsumedEvent> out;
+    for (const auto& row : tx.exec_params(
+             "SELECT e.id, e.kind, e.created_at::text, c.consumed_at::text, e.artifact, "
+             "e.version, e.artifact_version_id, e.document_id, d.version, e.platform, d.url, "
+             "s.id, s.run_id "
+             "FROM event_consumptions c JOIN outbox_events e ON e.id = c.event_id "
+             "LEFT JOIN documents d ON d.id = e.document_id "
+             "LEFT JOIN artifact_versions v ON v.id = e.artifact_version_id "
+             "LEFT JOIN step_runs s ON s.id = coalesce(d.step_run_id, v.producer_step_run_id) "
+             "WHERE c.run_id = $1 ORDER BY e.id",
+             run_id)) {
+      ConsumedEvent e;
+      e.event_id = row[0].as<int64_t>();
+      e.kind = row[1].as<std::string>();
+      e.created_at = row[2].as<std::string>();
+      e.consumed_at = row[3].as<std::string>();
+      e.artifact = row[4].is_null() ? "" : row[4].as<std::string>();
+      e.artifact_version_id = optional_field<int64_t>(row[6]).value_or(0);
+      e.document_id = optional_field<int64_t>(row[7]).value_or(0);
+      if (e.kind == "document")
+        e.document_version = optional_field<int>(row[8]).value_or(0);
+      else
+        e.version = optional_field<int>(row[5]).value_or(0);
+      e.platform = row[9].is_null() ? "" : row[9].as<std::string>();
+      e.url = row[10].is_null() ? "" : row[10].as<std::string>();
+      e.producer_step_run_id = optional_field<int64_t>(row[11]).value_or(0);
+      e.producer_run_id = optional_field<int64_t>(row[12]).value_or(0);
+      out.push_back(std::move(e));
+    }
+    return out;
   });
 }
 

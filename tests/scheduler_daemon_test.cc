@@ -8,6 +8,7 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <pqxx/pqxx>
 #include <thread>
 
@@ -148,7 +149,7 @@ TEST_F(SchedulerDaemonTest, ANewArtifactVersionStartsTheTriggeredDagExactlyOnce)
                 "    outputs: [{name: data, artifact: instruct_dataset}]\n"
                 "    command: echo ${params.text} > \"$TWINFLOW_OUTPUT_DIR/data\"\n");
   write_dag("training",
-            "name: training\ntriggers: [{on_artifact: instruct_dataset}]\nsteps:\n"
+            "name: training\ntriggers: [{on_artifact: instruct_dataset, debounce: 0s}]\nsteps:\n"
             "  - id: train\n    command: echo training\n");
   ASSERT_EQ(execute(prepare_fresh_run(load(producer))).status, "succeeded");
 
@@ -177,32 +178,35 @@ TEST_F(SchedulerDaemonTest, ATriggeredRunTrainsOnTheVersionWhoseEventStartedIt) 
                 "    outputs: [{name: data, artifact: instruct_dataset}]\n"
                 "    command: echo ${params.text} > \"$TWINFLOW_OUTPUT_DIR/data\"\n");
   write_dag("training",
-            "name: training\ntriggers: [{on_artifact: instruct_dataset}]\nsteps:\n"
+            "name: training\ntriggers: [{on_artifact: instruct_dataset, debounce: 0s}]\nsteps:\n"
             "  - id: train\n    inputs: {data: 'artifact:instruct_dataset'}\n"
             "    outputs: [{name: seen, artifact: trained_on}]\n"
             "    command: cp \"$TWINFLOW_INPUT_DATA\" \"$TWINFLOW_OUTPUT_DIR/seen\"\n");
   ASSERT_EQ(execute(prepare_fresh_run(load(producer))).status, "succeeded");
   // The event of v1 is consumed and its run queued, but not run yet ...
   EXPECT_EQ(pass(Clock::now(), [] { return true; }).triggered, 1);
-  // ... when v2 appears.
+  // ... when v2 appears: it waits, as no second run is queued beside the first.
   ASSERT_EQ(execute(prepare_fresh_run(load(producer, {{"text", "v2"}}))).status, "succeeded");
   PassSummary second = pass(Clock::now());
-  EXPECT_EQ(second.triggered, 1);  // v2's event
-  ASSERT_EQ(second.executed.size(), 2u);
+  EXPECT_EQ(second.triggered, 0);
+  ASSERT_EQ(second.executed.size(), 1u);  // v1's run
+  PassSummary third = pass(Clock::now());
+  EXPECT_EQ(third.triggered, 1);  // v2's event, now that v1's run has ended
+  ASSERT_EQ(third.executed.size(), 1u);
   std::vector<std::string> seen;
   for (const auto& v : store->artifact_versions("trained_on"))
     seen.push_back(read_file(fs::path(v.uri)));
-  // Each run saw the version that started it (v2's run made one version: v1's
-  // content first, then v2's).
+  // Each run saw the version that started it (newest first).
   ASSERT_EQ(seen.size(), 2u);
   EXPECT_EQ(seen[1], "v1\n");
   EXPECT_EQ(seen[0], "v2\n");
 }
 
 TEST_F(SchedulerDaemonTest, NewDocumentsStartAnOnDocumentsTriggerOncePastMinNew) {
-  write_dag("features",
-            "name: features\ntriggers: [{on_documents: {platform: medium, min_new: 3}}]\n"
-            "steps:\n  - id: clean\n    command: echo cleaning\n");
+  write_dag(
+      "features",
+      "name: features\ntriggers: [{on_documents: {platform: medium, min_new: 3}, debounce: 0s}]\n"
+      "steps:\n  - id: clean\n    command: echo cleaning\n");
   auto add = [this](const std::string& platform, int n) {
     DocumentToStore doc;
     doc.author = "tester";
@@ -353,6 +357,206 @@ TEST_F(SchedulerDaemonTest, ALongRunDoesNotHoldBackTheRunQueuedAfterIt) {
   EXPECT_EQ(summary.executed.size(), 2u);
   EXPECT_EQ(store->find_run(slow_run)->status, "succeeded");
   EXPECT_EQ(store->find_run(quick_run)->status, "succeeded");
+}
+
+// --- Trigger batches (scheduler/trigger_policy.h) ---
+
+class TriggerBatchTest : public SchedulerDaemonTest {
+ protected:
+  void SetUp() override {
+    SchedulerDaemonTest::SetUp();
+    producer_ = write_dag("producer",
+                          "name: producer\nparams: {text: v1}\nsteps:\n  - id: make\n"
+                          "    outputs: [{name: data, artifact: instruct_dataset}]\n"
+                          "    command: echo ${params.text} > \"$TWINFLOW_OUTPUT_DIR/data\"\n");
+  }
+  void consumer(const std::string& trigger_settings) {
+    write_dag("training",
+              "name: training\ntriggers: [{on_artifact: instruct_dataset" + trigger_settings +
+                  "}]\nsteps:\n"
+                  "  - id: train\n    inputs: {data: 'artifact:instruct_dataset'}\n"
+                  "    outputs: [{name: seen, artifact: trained_on}]\n"
+                  "    command: cp \"$TWINFLOW_INPUT_DATA\" \"$TWINFLOW_OUTPUT_DIR/seen\"\n");
+  }
+  void make_version(const std::string& text) {
+    ASSERT_EQ(execute(prepare_fresh_run(load(producer_, {{"text", text}}))).status, "succeeded");
+  }
+  // Moves every event back in time, as if the database clock had run on.
+  void age_events(std::chrono::minutes by) {
+    pqxx::connection c(conninfo);
+    pqxx::nontransaction tx(c);
+    tx.exec_params("UPDATE outbox_events SET created_at = created_at - $1 * interval '1 minute'",
+                   static_cast<int>(by.count()));
+  }
+  std::vector<int> versions_consumed(int64_t run_id) {
+    std::vector<int> out;
+    for (const ConsumedEvent& e : store->run_events(run_id)) out.push_back(e.version);
+    return out;
+  }
+  std::string producer_;
+};
+
+TEST_F(TriggerBatchTest, EventsArrivingWhileARunIsQueuedWaitAndTheNextRunTakesThemAll) {
+  consumer(", debounce: 0s");
+  make_version("v1");
+  ASSERT_EQ(pass(Clock::now(), [] { return true; }).triggered, 1);  // queued, not run
+  make_version("v2");
+  make_version("v3");
+  make_version("v4");
+  EXPECT_EQ(pass(Clock::now(), [] { return true; }).triggered, 0);  // one is queued already
+  PassSummary first = pass(Clock::now());
+  EXPECT_EQ(first.triggered, 0);
+  ASSERT_EQ(first.executed.size(), 1u);
+  PassSummary second = pass(Clock::now());
+  EXPECT_EQ(second.triggered, 1);
+  ASSERT_EQ(second.executed.size(), 1u);
+  EXPECT_EQ(runs_of("training").size(), 2u);
+  EXPECT_EQ(versions_consumed(first.executed[0]), (std::vector<int>{1}));
+  EXPECT_EQ(versions_consumed(second.executed[0]), (std::vector<int>{2, 3, 4}));
+  // The batch's run trains on the newest version it consumed.
+  EXPECT_EQ(read_file(fs::path(store->artifact_versions("trained_on")[0].uri)), "v4\n");
+  // `twinflow show RUN --json` lists them.
+  auto shown = twinflow({"show", std::to_string(second.executed[0]), "--json"});
+  ASSERT_EQ(shown.exit_code, 0) << shown.err;
+  const auto events = nlohmann::json::parse(shown.out)["events"];
+  ASSERT_EQ(events.size(), 3u);
+  EXPECT_EQ(events[2]["artifact"], "instruct_dataset");
+  EXPECT_EQ(events[2]["version"], 4);
+  EXPECT_TRUE(events[2]["producer_run_id"].is_number());
+  EXPECT_EQ(pass(Clock::now()).triggered, 0);  // nothing left
+}
+
+TEST_F(TriggerBatchTest, TheDebounceHoldsEventsUntilTheyHaveBeenQuiet) {
+  consumer(", debounce: 30m, max_wait: 2h");
+  make_version("v1");
+  const Clock::time_point now = Clock::now();
+  PassSummary waiting = pass(now);
+  EXPECT_EQ(waiting.triggered, 0);
+  ASSERT_TRUE(waiting.next_tick);  // the daemon wakes when the quiet period ends
+  EXPECT_GT(*waiting.next_tick, now + std::chrono::minutes(29));
+  EXPECT_LE(*waiting.next_tick, now + std::chrono::minutes(30));
+  make_version("v2");
+  age_events(std::chrono::minutes(20));
+  EXPECT_EQ(pass(Clock::now()).triggered, 0);  // 20 minutes of quiet are not 30
+  age_events(std::chrono::minutes(15));
+  PassSummary fired = pass(Clock::now());
+  EXPECT_EQ(fired.triggered, 1);
+  ASSERT_EQ(fired.executed.size(), 1u);
+  EXPECT_EQ(versions_consumed(fired.executed[0]), (std::vector<int>{1, 2}));
+}
+
+TEST_F(TriggerBatchTest, MaxWaitStartsARunThoughEventsKeepComing) {
+  consumer(", debounce: 30m, max_wait: 1h");
+  make_version("v1");
+  age_events(std::chrono::minutes(50));
+  make_version("v2");
+  EXPECT_EQ(pass(Clock::now()).triggered, 0);  // the oldest has waited 50 minutes
+  age_events(std::chrono::minutes(11));
+  make_version("v3");  // never quiet for 30 minutes
+  PassSummary fired = pass(Clock::now());
+  EXPECT_EQ(fired.triggered, 1);
+  ASSERT_EQ(fired.executed.size(), 1u);
+  EXPECT_EQ(versions_consumed(fired.executed[0]), (std::vector<int>{1, 2, 3}));
+}
+
+TEST_F(SchedulerDaemonTest, DocumentsWaitForTheEndOfTheRunThatIsWritingThem) {
+  write_dag("features",
+            "name: features\ntriggers: [{on_documents: null, debounce: 0s}]\n"
+            "steps:\n  - id: clean\n    command: echo cleaning\n");
+  const Dag crawler = load(write_dag("crawler",
+                                     "name: crawler\nsteps:\n  - id: crawl\n"
+                                     "    command: 'true'\n"));
+  const int64_t crawl_run = store->create_run(new_run_of(crawler, "manual"));
+  const int64_t attempt = store->start_attempt(crawl_run, "crawl", 1, "here", 1, "", "");
+  for (int n = 0; n < 3; ++n) {
+    DocumentToStore doc;
+    doc.author = "tester";
+    doc.platform = "medium";
+    doc.kind = "article";
+    doc.url = "https://example.com/post/" + std::to_string(n);
+    doc.title = "Post";
+    doc.content = "Text " + std::to_string(n);
+    doc.step_run_id = attempt;
+    store->upsert_document(doc);
+    // However long the crawl pauses between pages, nothing starts while it runs.
+    EXPECT_EQ(pass(Clock::now(), [] { return true; }).triggered, 0);
+  }
+  store->finish_run(crawl_run, run_status::kSucceeded);
+  PassSummary fired = pass(Clock::now(), [] { return true; });
+  EXPECT_EQ(fired.triggered, 1);
+  const std::vector<RunRecord> runs = runs_of("features");
+  ASSERT_EQ(runs.size(), 1u);
+  const std::vector<ConsumedEvent> events = store->run_events(runs[0].id);
+  ASSERT_EQ(events.size(), 3u);
+  for (const ConsumedEvent& e : events) {
+    EXPECT_EQ(e.kind, "document");
+    EXPECT_EQ(e.producer_run_id, crawl_run);
+    EXPECT_EQ(e.producer_step_run_id, attempt);
+  }
+  EXPECT_EQ(events[0].url, "https://example.com/post/0");
+}
+
+TEST_F(SchedulerDaemonTest, SchedulersDecidingAtOnceQueueOneRunAndConsumeEachEventOnce) {
+  const Dag features = load(write_dag("features",
+                                      "name: features\ntriggers: [{on_documents: null}]\n"
+                                      "steps:\n  - id: clean\n    command: 'true'\n"));
+  EventFilter all_documents;
+  all_documents.documents = true;
+  int next_doc = 0;
+  auto add_documents = [&](int n) {
+    for (int i = 0; i < n; ++i, ++next_doc) {
+      DocumentToStore doc;
+      doc.author = "tester";
+      doc.platform = "web";
+      doc.kind = "article";
+      doc.url = "https://example.com/" + std::to_string(next_doc);
+      doc.title = "Page";
+      doc.content = "Text " + std::to_string(next_doc);
+      store->upsert_document(doc);
+    }
+  };
+  pqxx::connection c(conninfo);
+  for (int round = 0; round < 5; ++round) {
+    add_documents(10 + round);
+    std::vector<std::optional<TriggeredRun>> results(6);
+    std::vector<std::thread> schedulers;
+    std::atomic<int> ready{0};
+    for (size_t i = 0; i < results.size(); ++i)
+      schedulers.emplace_back([&, i] {
+        Store own(conninfo);
+        ++ready;
+        while (ready.load() < static_cast<int>(results.size())) std::this_thread::yield();
+        results[i] =
+            own.enqueue_triggered_run("features", {all_documents}, new_run_of(features, "event"));
+      });
+    for (auto& t : schedulers) t.join();
+    int queued = 0;
+    int64_t run_id = 0;
+    for (const auto& r : results)
+      if (r) {
+        ++queued;
+        run_id = r->run_id;
+        EXPECT_EQ(r->events, 10 + round);
+      }
+    EXPECT_EQ(queued, 1) << "round " << round;
+    pqxx::nontransaction tx(c);
+    EXPECT_EQ(
+        tx.exec_params1("SELECT count(*) FROM event_consumptions WHERE run_id = $1", run_id)[0]
+            .as<int>(),
+        10 + round);
+    EXPECT_EQ(tx.exec1("SELECT count(*) FROM event_consumptions")[0].as<int>(), next_doc);
+    EXPECT_EQ(store->pending_events("features", all_documents).count, 0);
+    // While it is queued, nothing else is; once it ended, the next batch may go.
+    add_documents(1);
+    EXPECT_FALSE(
+        store->enqueue_triggered_run("features", {all_documents}, new_run_of(features, "event")));
+    tx.exec_params("UPDATE runs SET status = 'succeeded' WHERE id = $1", run_id);
+    auto leftover =
+        store->enqueue_triggered_run("features", {all_documents}, new_run_of(features, "event"));
+    ASSERT_TRUE(leftover);
+    EXPECT_EQ(leftover->events, 1);
+    tx.exec_params("UPDATE runs SET status = 'succeeded' WHERE id = $1", leftover->run_id);
+  }
 }
 
 }  // namespace

@@ -10,6 +10,7 @@
 #include "scheduler/dag_loader.h"
 #include "scheduler/runner.h"
 #include "scheduler/schedule_policy.h"
+#include "store/lineage_queries.h"
 #include "util/build_info.h"
 #include "util/error.h"
 #include "web/confined_path.h"
@@ -226,6 +227,7 @@ HttpResponse Dashboard::Impl::run(DashboardSession& s, const HttpRequest& reques
     doc["steps"].push_back(entry);
   }
   for (const auto& attempt : s.store.step_runs(run.id)) doc["attempts"].push_back(to_json(attempt));
+  doc["events"] = run_events_json(s.store.run_events(run.id));  // what started it (trigger batches)
   return with_etag(request, json_response(200, doc));
 }
 
@@ -433,7 +435,9 @@ HttpResponse Dashboard::Impl::lineage(DashboardSession& s, const HttpRequest& re
   if (!s.queries.find_version_by_id(id)) throw ApiError{404, "no artifact version " + p[0]};
   QueryArgs args(request);
   const int depth = static_cast<int>(args.integer("depth", 10, 1, 50));
-  return json_response(200, s.queries.lineage(id, depth, 50));
+  Json doc = s.queries.lineage(id, depth, 50);
+  doc["sources"] = lineage_sources_json(s.store, id);  // down to the documents (feature store)
+  return json_response(200, doc);
 }
 
 HttpResponse Dashboard::Impl::lineage_graph(DashboardSession& s, const HttpRequest& request,
