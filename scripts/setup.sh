@@ -13,6 +13,7 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev libcctz-dev tzdata libboost-dev
   slurm-wlm munge
   libgraphviz-dev chromium nodejs wrk
+  libxml2-dev zlib1g-dev libzip-dev
 )
 
 install_missing_packages() {
