@@ -375,7 +375,8 @@ class Store {
   void save_crawl_source_validators(int64_t source_id, const std::string& file_url,
                                     const HttpValidators& validators);
   // Records the entries a source lists now (one transaction, batched).
-  SourceEntryCounts record_source_entries(int64_t source_id, const std::vector<SourceEntry>& entries);
+  SourceEntryCounts record_source_entries(int64_t source_id,
+                                          const std::vector<SourceEntry>& entries);
   // Entries to crawl: new, with a changed stamp, or whose last crawl failed;
   // at most `limit`, oldest first.
   std::vector<std::string> source_entries_to_crawl(int64_t source_id, int64_t limit);

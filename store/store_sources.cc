@@ -80,10 +80,10 @@ Store::SourceEntryCounts Store::record_source_entries(int64_t source_id,
 std::vector<std::string> Store::source_entries_to_crawl(int64_t source_id, int64_t limit) {
   pqxx::nontransaction tx(impl_->connection);
   std::vector<std::string> out;
-  for (const auto& row : tx.exec_params(
-           "SELECT url FROM crawl_source_entries WHERE source_id = $1 "
-           "AND crawled_stamp IS DISTINCT FROM stamp ORDER BY first_seen, url LIMIT $2",
-           source_id, limit))
+  for (const auto& row :
+       tx.exec_params("SELECT url FROM crawl_source_entries WHERE source_id = $1 "
+                      "AND crawled_stamp IS DISTINCT FROM stamp ORDER BY first_seen, url LIMIT $2",
+                      source_id, limit))
     out.push_back(row[0].as<std::string>());
   return out;
 }
@@ -101,17 +101,16 @@ std::map<std::string, std::pair<int64_t, std::string>> Store::source_documents(
     const std::string& author, const std::vector<int64_t>& source_ids) {
   pqxx::nontransaction tx(impl_->connection);
   std::map<std::string, std::pair<int64_t, std::string>> out;
-  for (const auto& row : tx.exec_params(
-           "SELECT DISTINCT d.url, d.id, d.platform FROM crawl_source_entries e "
-           "JOIN documents d ON d.url = e.url AND d.author = $1 AND d.is_latest "
-           "WHERE e.source_id = ANY($2::bigint[]) AND e.crawled_stamp IS NOT NULL",
-           author, to_pg_bigint_array(source_ids)))
+  for (const auto& row :
+       tx.exec_params("SELECT DISTINCT d.url, d.id, d.platform FROM crawl_source_entries e "
+                      "JOIN documents d ON d.url = e.url AND d.author = $1 AND d.is_latest "
+                      "WHERE e.source_id = ANY($2::bigint[]) AND e.crawled_stamp IS NOT NULL",
+                      author, to_pg_bigint_array(source_ids)))
     out[row[0].as<std::string>()] = {row[1].as<int64_t>(), row[2].as<std::string>()};
   return out;
 }
 
-void Store::record_source_check(int64_t source_id, const SourceCheck& check,
-                                int64_t step_run_id) {
+void Store::record_source_check(int64_t source_id, const SourceCheck& check, int64_t step_run_id) {
   pqxx::nontransaction tx(impl_->connection);
   tx.exec_params(
       "UPDATE crawl_sources SET checked_at = now(), last_status = $2, last_reason = $3, "

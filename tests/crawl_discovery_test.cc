@@ -32,8 +32,7 @@ std::string replace_once(std::string text, const std::string& from, const std::s
 class RecordingServer {
  public:
   explicit RecordingServer(HttpHandler handler)
-      : handler_(std::move(handler)),
-        server_([this](const HttpRequest& request) {
+      : handler_(std::move(handler)), server_([this](const HttpRequest& request) {
           HttpResponse response = handler_(request);
           std::lock_guard lock(mutex_);
           seen_.push_back({request.path, response.status});
@@ -73,17 +72,19 @@ TEST_F(CrawlDiscoveryTest, SecondCrawlFetchesOnlyTheNewPostAndGets304sForTheRest
   const fs::path site = home / "site";
   fs::copy(kSource / "sample" / "site", site, fs::copy_options::recursive);
   RecordingServer server(static_files_handler(site));
-  const std::string dag = write_dag("feeds", R"(name: feeds
+  const std::string dag =
+      write_dag("feeds", R"(name: feeds
 steps:
   - id: crawl
     type: crawl
     params:
       author: Ines Calloway
       requests_per_second: 0
-      feeds: [")" + server.url("/medium/feed.xml") + R"(", ")" +
-                                                 server.url("/substack/feed.xml") + R"(", ")" +
-                                                 server.url("/linkedin/atom.xml") + R"("]
-      sitemaps: [")" + server.url("/sitemap.xml") + R"("]
+      feeds: [")" + server.url("/medium/feed.xml") +
+                             R"(", ")" + server.url("/substack/feed.xml") + R"(", ")" +
+                             server.url("/linkedin/atom.xml") + R"("]
+      sitemaps: [")" + server.url("/sitemap.xml") +
+                             R"("]
       rules:
         - {match: "127.0.0.1:*/medium/*", platform: medium}
         - {match: "127.0.0.1:*/substack/*", platform: substack}
@@ -106,15 +107,16 @@ steps:
 
   // A new post: its page and an entry at the top of the Medium feed.
   std::string page = read_file(site / "medium" / "chunking-for-rag.html");
-  page = replace_once(page, "Every retrieval-augmented generation system",
-                      "A brand new post about weekly crawls. Every retrieval-augmented generation system");
+  page = replace_once(
+      page, "Every retrieval-augmented generation system",
+      "A brand new post about weekly crawls. Every retrieval-augmented generation system");
   std::ofstream(site / "medium" / "weekly-crawls.html") << page;
   const std::string feed = read_file(site / "medium" / "feed.xml");
-  std::ofstream(site / "medium" / "feed.xml") << replace_once(
-      feed, "  <item>",
-      "  <item>\n    <title>Weekly crawls</title>\n"
-      "    <link>/medium/weekly-crawls.html?source=rss-5f3a9c1e2b7d------2</link>\n"
-      "    <pubDate>Mon, 06 Jan 2025 09:00:00 GMT</pubDate>\n  </item>\n  <item>");
+  std::ofstream(site / "medium" / "feed.xml")
+      << replace_once(feed, "  <item>",
+                      "  <item>\n    <title>Weekly crawls</title>\n"
+                      "    <link>/medium/weekly-crawls.html?source=rss-5f3a9c1e2b7d------2</link>\n"
+                      "    <pubDate>Mon, 06 Jan 2025 09:00:00 GMT</pubDate>\n  </item>\n  <item>");
 
   auto second = crawl(dag);
   ASSERT_EQ(second.status, "succeeded") << log_of(second.run_id);
@@ -165,7 +167,8 @@ steps:
     params:
       author: Ines Calloway
       requests_per_second: 0
-      feeds: [")" + server.url("/linkedin/atom.xml") + R"("]
+      feeds: [")" + server.url("/linkedin/atom.xml") +
+                                                R"("]
       rules: [{match: "127.0.0.1:*/linkedin/*", platform: linkedin}]
 )");
   ASSERT_EQ(crawl(dag).status, "succeeded");
@@ -233,7 +236,8 @@ TEST_F(CrawlDiscoveryTest, HostileSourcesFailOrAreTruncatedWithTheirReasonsAndOt
     };
     if (r.path == "/robots.txt") return HttpResponse::text(404, "");
     if (r.path == "/html-feed") {
-      HttpResponse response = HttpResponse::text(200, "<!DOCTYPE html><html><body>Blog</body></html>");
+      HttpResponse response =
+          HttpResponse::text(200, "<!DOCTYPE html><html><body>Blog</body></html>");
       response.header("Content-Type", "text/html");
       return response;
     }
@@ -252,16 +256,17 @@ TEST_F(CrawlDiscoveryTest, HostileSourcesFailOrAreTruncatedWithTheirReasonsAndOt
           "<url><loc>/p/1</loc></url><url><loc>/p/2</loc></url></urlset>");
     if (r.path.rfind("/archive/", 0) == 0) {
       const int month = std::stoi(r.path.substr(9));
-      return HttpResponse::text(200, "<html><body><a href=\"/archive/" +
-                                         std::to_string(month + 1) + "\">next</a><a href=\"/p/m" +
-                                         std::to_string(month) + "\">post</a></body></html>")
+      return HttpResponse::text(200, "<html><body><a href=\"/archive/" + std::to_string(month + 1) +
+                                         "\">next</a><a href=\"/p/m" + std::to_string(month) +
+                                         "\">post</a></body></html>")
           .header("Content-Type", "text/html");
     }
     if (r.path.rfind("/p/", 0) == 0 || r.path.rfind("/big/", 0) == 0)
       return HttpResponse::text(200, article("Post " + r.path)).header("Content-Type", "text/html");
     return HttpResponse::text(404, "no\n");
   });
-  const std::string dag = write_dag("hostile", R"(name: hostile
+  const std::string dag =
+      write_dag("hostile", R"(name: hostile
 steps:
   - id: crawl
     type: crawl
@@ -271,11 +276,14 @@ steps:
       max_failure_ratio: 0.9
       max_entries: 20
       max_feed_bytes: 1048576
-      feeds: [")" + server.url("/html-feed") + R"(", ")" + server.url("/broken.xml") +
-                                  R"(", ")" + server.url("/big.xml") + R"(", ")" +
-                                  server.url("/missing.xml") + R"("]
-      sitemaps: [")" + server.url("/bomb.xml.gz") + R"(", ")" + server.url("/loop.xml") + R"("]
-      follow: {start: [")" + server.url("/archive/0") + R"("], match: ["/p/*"], max_depth: 3, max_pages: 100}
+      feeds: [")" + server.url("/html-feed") +
+                               R"(", ")" + server.url("/broken.xml") + R"(", ")" +
+                               server.url("/big.xml") + R"(", ")" + server.url("/missing.xml") +
+                               R"("]
+      sitemaps: [")" + server.url("/bomb.xml.gz") +
+                               R"(", ")" + server.url("/loop.xml") + R"("]
+      follow: {start: [")" + server.url("/archive/0") +
+                               R"("], match: ["/p/*"], max_depth: 3, max_pages: 100}
     outputs:
       - {name: documents, artifact: raw, type: manifest}
 )");
@@ -294,9 +302,8 @@ steps:
             "the feed lists 100000 entries; the first 20 were kept (max_entries)");
   EXPECT_EQ(sources[server.url("/missing.xml")]["reason"], "HTTP 404");
   EXPECT_EQ(sources[server.url("/bomb.xml.gz")]["status"], "failed");
-  EXPECT_NE(
-      sources[server.url("/bomb.xml.gz")]["reason"].get<std::string>().find("a gzip bomb?"),
-      std::string::npos);
+  EXPECT_NE(sources[server.url("/bomb.xml.gz")]["reason"].get<std::string>().find("a gzip bomb?"),
+            std::string::npos);
   EXPECT_EQ(sources[server.url("/loop.xml")]["status"], "truncated");
   EXPECT_NE(sources[server.url("/loop.xml")]["reason"].get<std::string>().find("loops"),
             std::string::npos);
@@ -312,8 +319,8 @@ steps:
   // The state says the same, for the dashboard and the next run.
   pqxx::connection c(conninfo);
   pqxx::nontransaction tx(c);
-  EXPECT_EQ(tx.exec1("SELECT count(*) FROM crawl_sources WHERE last_status = 'failed'")[0].as<int>(),
-            4);
+  EXPECT_EQ(
+      tx.exec1("SELECT count(*) FROM crawl_sources WHERE last_status = 'failed'")[0].as<int>(), 4);
 }
 
 TEST_F(CrawlDiscoveryTest, BadDiscoveryParamsAreOneClearError) {

@@ -134,8 +134,8 @@ TEST(FeedParserTest, Rss1RdfItems) {
 }
 
 TEST(FeedParserTest, MalformedXmlIsAnErrorNamingTheLine) {
-  ParsedFeed feed = parse_feed("<rss><channel>\n<item><title>x</item></channel></rss>",
-                               "https://x.example/feed");
+  ParsedFeed feed =
+      parse_feed("<rss><channel>\n<item><title>x</item></channel></rss>", "https://x.example/feed");
   EXPECT_FALSE(feed.ok());
   EXPECT_NE(feed.error.find("malformed XML (line 2"), std::string::npos) << feed.error;
   EXPECT_TRUE(feed.entries.empty());

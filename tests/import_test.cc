@@ -39,7 +39,8 @@ void write_zip(const fs::path& zip_path, const std::map<std::string, std::string
 std::map<std::string, std::string> folder_files(const fs::path& dir) {
   std::map<std::string, std::string> out;
   for (const auto& e : fs::recursive_directory_iterator(dir))
-    if (e.is_regular_file()) out[fs::relative(e.path(), dir).generic_string()] = read_file(e.path());
+    if (e.is_regular_file())
+      out[fs::relative(e.path(), dir).generic_string()] = read_file(e.path());
   return out;
 }
 
@@ -199,7 +200,8 @@ TEST_F(ImportTest, FolderOfMarkdownHtmlAndText) {
 
   // Without base_url: file:// URLs of the absolute paths.
   r = import_source(kFixtures / "folder", {});
-  EXPECT_TRUE(by_url(r).count("file://" + (kFixtures / "folder" / "notes" / "retries.txt").string()));
+  EXPECT_TRUE(
+      by_url(r).count("file://" + (kFixtures / "folder" / "notes" / "retries.txt").string()));
 }
 
 TEST_F(ImportTest, JsonlGoodLinesImportedBadLinesNamed) {
@@ -269,7 +271,8 @@ TEST_F(ImportTest, ZipBombsStopAtTheCaps) {
 TEST_F(ImportTest, ImportStepRecordsDocumentsAndEachArchivesSha256) {
   const fs::path medium = zip_of("medium-export");
   const fs::path missing = home / "no-such-export.zip";
-  const std::string dag = write_dag("imports", R"(name: imports
+  const std::string dag =
+      write_dag("imports", R"(name: imports
 steps:
   - id: import
     type: import
@@ -277,11 +280,14 @@ steps:
       author: Ines Calloway
       max_failure_ratio: 0.9
       sources:
-        - )" + medium.string() + R"(
+        - )" + medium.string() +
+                               R"(
         - {path: )" + (kFixtures / "substack-export").string() +
-                                                  R"(, format: substack, base_url: "https://ines.substack.com"}
-        - )" + (kFixtures / "jsonl" / "documents.jsonl").string() + R"(
-        - )" + missing.string() + R"(
+                               R"(, format: substack, base_url: "https://ines.substack.com"}
+        - )" + (kFixtures / "jsonl" / "documents.jsonl").string() +
+                               R"(
+        - )" + missing.string() +
+                               R"(
     outputs:
       - {name: documents, artifact: imported_documents, type: manifest}
 )");
@@ -303,9 +309,9 @@ steps:
   const nlohmann::json manifest = nlohmann::json::parse(read_file(versions[0].uri));
   bool missing_named = false;
   for (const auto& f : manifest["failures"])
-    missing_named = missing_named || f["reason"].get<std::string>().find("no-such-export.zip: no "
-                                                                         "such file") !=
-                                         std::string::npos;
+    missing_named = missing_named || f["reason"].get<std::string>().find(
+                                         "no-such-export.zip: no "
+                                         "such file") != std::string::npos;
   EXPECT_TRUE(missing_named) << manifest["failures"].dump();
 
   // Importing the same archives again changes nothing.

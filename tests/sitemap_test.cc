@@ -26,7 +26,8 @@ std::string gzip(const std::string& data) {
 }
 
 std::string urlset(size_t n, const std::string& prefix = "https://x.example/p/") {
-  std::string xml = R"(<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">)";
+  std::string xml =
+      R"(<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">)";
   for (size_t i = 0; i < n; ++i)
     xml += "<url><loc>" + prefix + std::to_string(i) + "</loc><lastmod>2025-03-0" +
            std::to_string(1 + i % 9) + "</lastmod></url>";
@@ -93,8 +94,8 @@ TEST(SitemapTest, WalkReadsEachFileOnceAndReportsLoops) {
   SitemapWalk walk("https://x.example/index.xml");
   auto files = walk.next_files();
   ASSERT_EQ(files, std::vector<std::string>{"https://x.example/index.xml"});
-  ParsedSitemap root = parse_sitemap(
-      index_of({"https://x.example/a.xml", "https://x.example/index.xml"}), files[0]);
+  ParsedSitemap root =
+      parse_sitemap(index_of({"https://x.example/a.xml", "https://x.example/index.xml"}), files[0]);
   walk.add(files[0], &root);
   files = walk.next_files();
   ASSERT_EQ(files, std::vector<std::string>{"https://x.example/a.xml"});
@@ -114,14 +115,13 @@ TEST(SitemapTest, WalkStopsAtTheNestingDepth) {
     for (const std::string& f : files) {
       ++read;
       const int n = std::stoi(f.substr(f.find("/i") + 2));
-      ParsedSitemap p = parse_sitemap(
-          index_of({"https://x.example/i" + std::to_string(n + 1) + ".xml"}), f);
+      ParsedSitemap p =
+          parse_sitemap(index_of({"https://x.example/i" + std::to_string(n + 1) + ".xml"}), f);
       walk.add(f, &p);
     }
   }
   EXPECT_EQ(read, 3);
-  EXPECT_NE(walk.truncation().find("nests sitemap indexes deeper than 2 levels"),
-            std::string::npos)
+  EXPECT_NE(walk.truncation().find("nests sitemap indexes deeper than 2 levels"), std::string::npos)
       << walk.truncation();
 }
 

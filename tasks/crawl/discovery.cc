@@ -40,17 +40,16 @@ SourceResult Discovery::discover(const DiscoverySource& source) {
     discover_follow(source, result);
   }
   if (result.status != "failed")
-    result.to_crawl = store_.source_entries_to_crawl(
-        result.source_id, static_cast<int64_t>(options_.max_entries));
+    result.to_crawl = store_.source_entries_to_crawl(result.source_id,
+                                                     static_cast<int64_t>(options_.max_entries));
   return result;
 }
 
 void Discovery::finish(const SourceResult& result, const std::vector<std::string>& crawled) {
   store_.mark_source_entries_crawled(result.source_id, crawled);
-  store_.record_source_check(result.source_id,
-                             {result.status, result.reason, result.discovered,
-                              result.discovered_new},
-                             options_.step_run_id);
+  store_.record_source_check(
+      result.source_id, {result.status, result.reason, result.discovered, result.discovered_new},
+      options_.step_run_id);
 }
 
 FetchResult Discovery::fetch_file(int64_t source_id, const std::string& url) {

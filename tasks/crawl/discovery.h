@@ -30,22 +30,22 @@ struct DiscoverySource {
 };
 
 struct DiscoveryOptions {
-  FetchOptions fetch;                           // max_body_bytes is replaced by max_file_bytes
-  size_t max_file_bytes = 50u * 1024 * 1024;    // per feed or sitemap file, uncompressed
-  size_t max_entries = 50000;                   // per source
-  int max_sitemap_depth = 2;                    // nested sitemap indexes tolerated
-  size_t max_sitemap_files = 1000;              // per source
+  FetchOptions fetch;                         // max_body_bytes is replaced by max_file_bytes
+  size_t max_file_bytes = 50u * 1024 * 1024;  // per feed or sitemap file, uncompressed
+  size_t max_entries = 50000;                 // per source
+  int max_sitemap_depth = 2;                  // nested sitemap indexes tolerated
+  size_t max_sitemap_files = 1000;            // per source
   int64_t step_run_id = 0;
 };
 
 struct SourceResult {
   std::string kind, url;
   int64_t source_id = 0;
-  std::string status;  // ok, not_modified, truncated, failed
-  std::string reason;  // why failed or truncated ("" otherwise)
-  int64_t discovered = 0;          // entries listed by what was read now (a 304 lists none)
-  int64_t discovered_new = 0;      // never listed before
-  int64_t discovered_changed = 0;  // listed before with another updated / lastmod
+  std::string status;                 // ok, not_modified, truncated, failed
+  std::string reason;                 // why failed or truncated ("" otherwise)
+  int64_t discovered = 0;             // entries listed by what was read now (a 304 lists none)
+  int64_t discovered_new = 0;         // never listed before
+  int64_t discovered_changed = 0;     // listed before with another updated / lastmod
   std::vector<std::string> to_crawl;  // new, changed, or failed last time
 };
 
@@ -64,7 +64,8 @@ class Discovery {
   void discover_follow(const DiscoverySource& source, SourceResult& result);
   // Fetches with the stored validators; saves the new ones only via save_validators.
   FetchResult fetch_file(int64_t source_id, const std::string& url);
-  void record(SourceResult& result, const std::vector<std::pair<std::string, std::string>>& entries);
+  void record(SourceResult& result,
+              const std::vector<std::pair<std::string, std::string>>& entries);
 
   Store& store_;
   std::string author_;

@@ -151,7 +151,8 @@ ParsedFeed parse_feed(std::string_view bytes, const std::string& feed_url,
   }
   XmlParse parsed = parse_untrusted_xml(bytes, feed_url);
   if (!parsed.error.empty()) {
-    feed.error = parsed.error == "an HTML page, not XML" ? "an HTML page, not a feed" : parsed.error;
+    feed.error =
+        parsed.error == "an HTML page, not XML" ? "an HTML page, not a feed" : parsed.error;
     return feed;
   }
   xmlNode* root = xml_root(parsed);

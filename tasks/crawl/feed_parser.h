@@ -23,8 +23,8 @@
 namespace twinflow {
 
 struct FeedEntry {
-  std::string url;        // absolute
-  std::string id;         // <guid> / <id>, or the URL when absent
+  std::string url;  // absolute
+  std::string id;   // <guid> / <id>, or the URL when absent
   std::string title;
   std::string published;  // ISO-8601, "" when absent or unreadable
   std::string updated;    // ISO-8601, "" when absent or unreadable
@@ -32,7 +32,7 @@ struct FeedEntry {
 };
 
 struct FeedLimits {
-  size_t max_entries = 50000;           // more: the first ones are kept, `truncation` says so
+  size_t max_entries = 50000;            // more: the first ones are kept, `truncation` says so
   size_t max_bytes = 50u * 1024 * 1024;  // decoded (after gunzip) size of the document
 };
 

@@ -25,7 +25,7 @@ std::string path_of(const std::string& url) {
 }
 
 bool is_asset(const std::string& url) {
-  static const char* kAssets[] = {".css", ".js",  ".png", ".jpg", ".jpeg", ".gif", ".svg",
+  static const char* kAssets[] = {".css", ".js",  ".png", ".jpg", ".jpeg", ".gif",  ".svg",
                                   ".ico", ".pdf", ".zip", ".mp3", ".mp4",  ".webp", ".woff2"};
   std::string path = path_of(url);
   std::transform(path.begin(), path.end(), path.begin(),
@@ -92,8 +92,8 @@ std::vector<std::string> LinkFollower::next_pages() {
   depth_batch_.clear();
   for (const auto& [page, depth] : queue_) {
     if (handed_out_ >= spec_.max_pages) {
-      note(truncation_, "stopped after max_pages " + std::to_string(spec_.max_pages) +
-                            " pages; " + std::to_string(queue_.size() - out.size()) +
+      note(truncation_, "stopped after max_pages " + std::to_string(spec_.max_pages) + " pages; " +
+                            std::to_string(queue_.size() - out.size()) +
                             " listing pages left unread");
       break;
     }
@@ -123,8 +123,8 @@ void LinkFollower::add_page(const std::string& url, std::string_view html) {
     if (is_asset(link) || queued_.count(link)) continue;
     if (depth + 1 > spec_.max_depth) {
       ++beyond_depth_;
-      note(truncation_, "links deeper than max_depth " + std::to_string(spec_.max_depth) +
-                            " were not followed");
+      note(truncation_,
+           "links deeper than max_depth " + std::to_string(spec_.max_depth) + " were not followed");
       continue;
     }
     queued_.insert(link);

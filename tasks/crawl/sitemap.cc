@@ -33,8 +33,8 @@ ParsedSitemap parse_sitemap(std::string_view bytes, const std::string& url,
   }
   XmlParse parsed = parse_untrusted_xml(bytes, url);
   if (!parsed.error.empty()) {
-    out.error = parsed.error == "an HTML page, not XML" ? "an HTML page, not a sitemap"
-                                                         : parsed.error;
+    out.error =
+        parsed.error == "an HTML page, not XML" ? "an HTML page, not a sitemap" : parsed.error;
     return out;
   }
   xmlNode* root = xml_root(parsed);
@@ -61,7 +61,8 @@ ParsedSitemap parse_sitemap(std::string_view bytes, const std::string& url,
   }
   if (out.entries_total > limits.max_entries_per_file)
     out.truncation = url + " lists " + std::to_string(out.entries_total) + " entries, past the " +
-                     std::to_string(limits.max_entries_per_file) + " a sitemap may hold; the first " +
+                     std::to_string(limits.max_entries_per_file) +
+                     " a sitemap may hold; the first " +
                      std::to_string(limits.max_entries_per_file) + " were kept";
   return out;
 }
@@ -98,8 +99,8 @@ void SitemapWalk::add(const std::string& file, const ParsedSitemap* parsed) {
   if (parsed->is_index) {
     for (const SitemapEntry& child : parsed->entries) {
       if (depth_of_.count(child.loc)) {
-        note(truncation_, "the sitemap index loops: " + file + " lists " + child.loc +
-                              ", already read");
+        note(truncation_,
+             "the sitemap index loops: " + file + " lists " + child.loc + ", already read");
         continue;
       }
       if (depth + 1 > max_depth_) {

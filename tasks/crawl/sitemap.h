@@ -31,8 +31,8 @@ struct SitemapEntry {
 };
 
 struct ParsedSitemap {
-  bool is_index = false;               // <sitemapindex>: `entries` are sitemaps
-  std::vector<SitemapEntry> entries;   // in file order, duplicates dropped
+  bool is_index = false;              // <sitemapindex>: `entries` are sitemaps
+  std::vector<SitemapEntry> entries;  // in file order, duplicates dropped
   size_t entries_total = 0;
   std::string error;       // the file is unusable: why
   std::string truncation;  // entries past the per-file limit dropped: why

@@ -74,8 +74,8 @@ XmlParse parse_untrusted_xml(std::string_view bytes, const std::string& url) {
   }
   xmlSetGenericErrorFunc(nullptr, silent_errors);
   const int options = XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING;
-  xmlDoc* doc = xmlCtxtReadMemory(ctxt, bytes.data(), static_cast<int>(bytes.size()),
-                                  url.c_str(), nullptr, options);
+  xmlDoc* doc = xmlCtxtReadMemory(ctxt, bytes.data(), static_cast<int>(bytes.size()), url.c_str(),
+                                  nullptr, options);
   if (!doc || !ctxt->wellFormed) {
     const xmlError* e = &ctxt->lastError;
     std::string message = e->message ? one_line(e->message) : "unreadable";
@@ -151,7 +151,8 @@ std::string xml_attr(const _xmlNode* node, const char* name) {
 std::string xml_base(const _xmlNode* node) {
   if (!node) return "";
   xmlChar* base = xmlNodeGetBase(node->doc, node);
-  if (!base) return node->doc && node->doc->URL ? reinterpret_cast<const char*>(node->doc->URL) : "";
+  if (!base)
+    return node->doc && node->doc->URL ? reinterpret_cast<const char*>(node->doc->URL) : "";
   std::string out = reinterpret_cast<const char*>(base);
   xmlFree(base);
   return out;

@@ -27,7 +27,8 @@ std::string lower(std::string s) {
 }
 
 bool ends_with(const std::string& s, const std::string& suffix) {
-  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+  return s.size() >= suffix.size() &&
+         s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
 std::string base_name(const std::string& name) {
@@ -222,11 +223,11 @@ void import_substack(const fs::path& path, const ImportOptions& options, ImportR
   });
   std::map<std::string, const ZipFile*> by_name;
   for (const ZipFile& f : files) by_name[f.name] = &f;
-  if (!by_name.count("posts.csv")) throw Error(path.string() + ": no posts.csv in this Substack export");
+  if (!by_name.count("posts.csv"))
+    throw Error(path.string() + ": no posts.csv in this Substack export");
   CsvTable csv = read_csv(decode_html_bytes(by_name["posts.csv"]->data));
   if (!csv.ok()) throw Error(path.string() + ": posts.csv: " + csv.error);
-  if (csv.column("post_id") < 0)
-    throw Error(path.string() + ": posts.csv has no post_id column");
+  if (csv.column("post_id") < 0) throw Error(path.string() + ": posts.csv has no post_id column");
   std::string base = options.base_url;
   while (!base.empty() && base.back() == '/') base.pop_back();
   for (size_t r = 0; r < csv.rows.size(); ++r) {
@@ -295,7 +296,8 @@ void import_linkedin(const fs::path& path, const ImportOptions& options, ImportR
     doc.blocks = text_blocks(text, false);
     doc.content = blocks_text(doc.blocks);
     const std::string first_line = text.substr(0, text.find('\n'));
-    doc.title = first_line.substr(0, utf8_floor(first_line, std::min<size_t>(first_line.size(), 80)));
+    doc.title =
+        first_line.substr(0, utf8_floor(first_line, std::min<size_t>(first_line.size(), 80)));
     add(result, std::move(doc), options);
   }
 }
@@ -359,8 +361,9 @@ void import_folder(const fs::path& path, const ImportOptions& options, ImportRes
       }
     }
     if (doc.title.empty()) doc.title = base_name(f.name);
-    if (url.empty()) url = base.empty() ? "file://" + (fs::absolute(path) / f.name).lexically_normal().string()
-                                        : base + "/" + f.name;
+    if (url.empty())
+      url = base.empty() ? "file://" + (fs::absolute(path) / f.name).lexically_normal().string()
+                         : base + "/" + f.name;
     doc.url = url;
     add(result, std::move(doc), options);
   }
@@ -446,7 +449,8 @@ ImportResult import_source(const fs::path& path, const ImportOptions& options) {
   if (!fs::exists(path)) throw Error(path.string() + ": no such file or directory");
   ImportResult result;
   result.format = options.format.empty() ? detect_import_format(path) : options.format;
-  if (!options.platform.empty() && (!is_known_platform(options.platform) || options.platform == "github"))
+  if (!options.platform.empty() &&
+      (!is_known_platform(options.platform) || options.platform == "github"))
     throw Error("unknown platform '" + options.platform + "'");
   if (result.format == "medium") {
     import_medium(path, options, result);

@@ -36,7 +36,8 @@ bool is_zip_file(const std::filesystem::path& path) {
 ZipContents read_zip(const std::filesystem::path& path, const ZipLimits& limits,
                      const std::function<bool(const std::string& name)>& wanted) {
   int code = 0;
-  std::unique_ptr<zip_t, ZipCloser> archive(zip_open(path.c_str(), ZIP_RDONLY | ZIP_CHECKCONS, &code));
+  std::unique_ptr<zip_t, ZipCloser> archive(
+      zip_open(path.c_str(), ZIP_RDONLY | ZIP_CHECKCONS, &code));
   if (!archive) {
     zip_error_t error;
     zip_error_init_with_code(&error, code);

@@ -113,8 +113,7 @@ std::vector<std::string> read_url_list(const StepParams& params, const std::stri
   if (!raw.is_array()) throw Error("crawl step: param '" + name + "' must be a list of URLs");
   for (const auto& entry : raw) {
     if (!entry.is_string() || !is_http_url(entry.get<std::string>()))
-      throw Error("crawl step: each of '" + name + "' must be an http(s) URL, got " +
-                  entry.dump());
+      throw Error("crawl step: each of '" + name + "' must be an http(s) URL, got " + entry.dump());
     urls.push_back(entry.get<std::string>());
   }
   return urls;
@@ -184,9 +183,10 @@ CrawlSettings read_settings(const StepParams& params) {
   s.discovery.fetch = s.fetch;
   s.discovery.max_entries =
       static_cast<size_t>(params.integer_or("max_entries", 50000, 1, 1000000));
-  s.discovery.max_file_bytes = static_cast<size_t>(
-      params.integer_or("max_feed_bytes", 50 << 20, 1024, int64_t{1} << 32));
-  s.discovery.max_sitemap_depth = static_cast<int>(params.integer_or("max_sitemap_depth", 2, 0, 10));
+  s.discovery.max_file_bytes =
+      static_cast<size_t>(params.integer_or("max_feed_bytes", 50 << 20, 1024, int64_t{1} << 32));
+  s.discovery.max_sitemap_depth =
+      static_cast<int>(params.integer_or("max_sitemap_depth", 2, 0, 10));
   s.discovery.max_sitemap_files =
       static_cast<size_t>(params.integer_or("max_sitemap_files", 1000, 1, 100000));
   return s;
@@ -403,10 +403,10 @@ std::vector<SourceResult> discover(StepEnvironment& env, CrawlSettings& s) {
   for (const Link& l : s.links) known.insert(l.url);
   for (const DiscoverySource& source : s.sources) {
     SourceResult r = discovery.discover(source);
-    std::cerr << "crawl: " << r.kind << " " << r.url << ": " << r.status << ", "
-              << r.discovered << " listed, " << r.discovered_new << " new, "
-              << r.discovered_changed << " changed, " << r.to_crawl.size() << " to crawl"
-              << (r.reason.empty() ? "" : " (" + r.reason + ")") << "\n";
+    std::cerr << "crawl: " << r.kind << " " << r.url << ": " << r.status << ", " << r.discovered
+              << " listed, " << r.discovered_new << " new, " << r.discovered_changed << " changed, "
+              << r.to_crawl.size() << " to crawl" << (r.reason.empty() ? "" : " (" + r.reason + ")")
+              << "\n";
     for (const std::string& url : r.to_crawl) {
       if (!known.insert(url).second) continue;
       std::string platform = router.platform_for(url);
@@ -435,10 +435,10 @@ void finish_sources(StepEnvironment& env, const CrawlSettings& s,
   }
 }
 
-nlohmann::json manifest_of(const std::string& author, std::vector<Outcome> outcomes,
-                           const std::vector<SourceResult>& sources,
-                           const std::map<std::string, std::pair<int64_t, std::string>>&
-                               source_documents) {
+nlohmann::json manifest_of(
+    const std::string& author, std::vector<Outcome> outcomes,
+    const std::vector<SourceResult>& sources,
+    const std::map<std::string, std::pair<int64_t, std::string>>& source_documents) {
   // The sources' documents crawled by earlier runs are part of the state too.
   std::set<std::string> listed;
   for (const Outcome& o : outcomes) listed.insert(o.url);
@@ -467,8 +467,7 @@ nlohmann::json manifest_of(const std::string& author, std::vector<Outcome> outco
           {{"url", o.url}, {"platform", o.platform}, {"document_id", o.document_id}});
     }
   }
-  nlohmann::json manifest = {
-      {"author", author}, {"documents", documents}, {"failures", failures}};
+  nlohmann::json manifest = {{"author", author}, {"documents", documents}, {"failures", failures}};
   if (!sources.empty()) {
     // Not the counts (metrics): an unchanged source gives an unchanged manifest.
     nlohmann::json listed_sources = nlohmann::json::array();

@@ -44,9 +44,10 @@ std::vector<ImportSpec> read_sources(const StepParams& params, const ImportOptio
       spec.options.platform = entry.value("platform", defaults.platform);
       spec.options.base_url = entry.value("base_url", "");
     } else {
-      throw Error("import step: each of 'sources' must be a path or {path, format, platform, "
-                  "base_url}, got " +
-                  entry.dump());
+      throw Error(
+          "import step: each of 'sources' must be a path or {path, format, platform, "
+          "base_url}, got " +
+          entry.dump());
     }
     if (!spec.path.is_absolute())
       throw Error("import step: source path " + spec.path.string() +
@@ -84,12 +85,12 @@ int run_import_step(StepEnvironment& env) {
   defaults.platform = params.string_or("platform", "");
   defaults.max_documents =
       static_cast<size_t>(params.integer_or("max_documents", 100000, 1, 10000000));
-  defaults.max_file_bytes = static_cast<size_t>(
-      params.integer_or("max_file_bytes", 32 << 20, 1024, int64_t{1} << 32));
+  defaults.max_file_bytes =
+      static_cast<size_t>(params.integer_or("max_file_bytes", 32 << 20, 1024, int64_t{1} << 32));
   defaults.zip.max_entries =
       static_cast<size_t>(params.integer_or("max_archive_entries", 20000, 1, 10000000));
-  defaults.zip.max_entry_bytes = static_cast<size_t>(
-      params.integer_or("max_entry_bytes", 32 << 20, 1024, int64_t{1} << 32));
+  defaults.zip.max_entry_bytes =
+      static_cast<size_t>(params.integer_or("max_entry_bytes", 32 << 20, 1024, int64_t{1} << 32));
   defaults.zip.max_total_bytes = static_cast<size_t>(
       params.integer_or("max_archive_bytes", int64_t{512} << 20, 1024, int64_t{1} << 40));
   const double max_failure_ratio = params.number_or("max_failure_ratio", 0.5, 0.0, 1.0);
@@ -127,11 +128,13 @@ int run_import_step(StepEnvironment& env) {
           StoredDocument stored = env.store.upsert_document(doc);
           ++changes[stored.change];
           ++stored_count;
-          documents.push_back(
-              {{"url", d.url}, {"platform", d.platform}, {"document_id", stored.id},
-               {"source", spec.path.string()}});
+          documents.push_back({{"url", d.url},
+                               {"platform", d.platform},
+                               {"document_id", stored.id},
+                               {"source", spec.path.string()}});
         } catch (const Error& e) {
-          failures.push_back({{"source", spec.path.string()}, {"item", d.item}, {"reason", e.what()}});
+          failures.push_back(
+              {{"source", spec.path.string()}, {"item", d.item}, {"reason", e.what()}});
           ++items_failed;
         }
       }
@@ -158,10 +161,8 @@ int run_import_step(StepEnvironment& env) {
     }
     imports.push_back(std::move(record));
   }
-  nlohmann::json manifest = {{"author", author},
-                             {"imports", imports},
-                             {"documents", documents},
-                             {"failures", failures}};
+  nlohmann::json manifest = {
+      {"author", author}, {"imports", imports}, {"documents", documents}, {"failures", failures}};
   write_file_atomically(env.context.output_path("documents"), manifest.dump(2));
   // The sources' sha256 go with the output's artifact version: lineage from any
   // document it lists reaches the very file imported.
