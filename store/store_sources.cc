@@ -1,5 +1,7 @@
 // Store: the crawl step's discovery state, feeds, sitemaps and followed
 // listing pages (migration 0014). See the "crawl sources" section of store.h.
+#include <algorithm>
+
 #include "store/store_impl.h"
 #include "util/error.h"
 

@@ -9,6 +9,7 @@
 
 #include <fstream>
 #include <mutex>
+#include <utility>
 #include <pqxx/pqxx>
 
 #include "tests/support/twinflow_fixture.h"

@@ -225,7 +225,9 @@ TEST_F(ImportTest, TruncatedZipIsAClearError) {
   const fs::path cut = home / "truncated.zip";
   std::ofstream(cut, std::ios::binary) << bytes.substr(0, bytes.size() / 2);
   try {
-    import_source(cut, {{"medium"}});
+    ImportOptions medium;
+    medium.format = "medium";
+    import_source(cut, medium);
     FAIL() << "expected an error";
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("truncated.zip: not a readable zip archive"),

@@ -1,6 +1,8 @@
 // Discovery from feeds, sitemaps and followed links. See discovery.h.
 #include "tasks/crawl/discovery.h"
 
+#include <algorithm>
+
 #include "store/store.h"
 #include "tasks/crawl/feed_parser.h"
 #include "tasks/crawl/sitemap.h"

@@ -2,6 +2,7 @@
 #include "tasks/crawl/link_follower.h"
 
 #include <algorithm>
+#include <cctype>
 
 #include "tasks/crawl/feed_parser.h"
 #include "tasks/crawl/link_router.h"

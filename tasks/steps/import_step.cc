@@ -5,6 +5,7 @@
 // step: each is recorded with its reason; the step fails only when the share
 // of failed items exceeds `max_failure_ratio`. See tasks/imports/importers.h
 // and docs/STEPS.md.
+#include <algorithm>
 #include <filesystem>
 #include <iostream>
 
@@ -103,6 +104,7 @@ int run_import_step(StepEnvironment& env) {
   for (const ImportSpec& spec : sources) {
     nlohmann::json record = {{"path", spec.path.string()}};
     try {
+      if (!fs::exists(spec.path)) throw Error(spec.path.string() + ": no such file or directory");
       uint64_t bytes = 0;
       record["sha256"] = source_sha256(spec.path, bytes);
       record["bytes"] = bytes;
@@ -151,7 +153,7 @@ int run_import_step(StepEnvironment& env) {
       std::cerr << "import: " << spec.path.string() << " (" << result.format << ", sha256 "
                 << record["sha256"].get<std::string>() << "): " << stored_count << " documents, "
                 << result.failures.size() << " failed, " << result.skipped << " skipped\n";
-    } catch (const Error& e) {
+    } catch (const std::exception& e) {
       // The source as a whole is unusable: one failure, the others go on.
       record["error"] = e.what();
       failures.push_back({{"source", spec.path.string()}, {"item", ""}, {"reason", e.what()}});
