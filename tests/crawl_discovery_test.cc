@@ -153,7 +153,9 @@ steps:
   EXPECT_EQ(metric(third.run_id, "discovered_new"), 0);
   EXPECT_EQ(metric(third.run_id, "links"), 0);
   for (const auto& [path, status] : server.take())
-    if (path != "/robots.txt") EXPECT_EQ(status, 304) << path;
+    if (path != "/robots.txt") {
+      EXPECT_EQ(status, 304) << path;
+    }
   EXPECT_EQ(store->artifact_versions("raw_documents").size(), 2u);
 }
 
