@@ -238,10 +238,10 @@ TEST_F(ImportTest, TruncatedZipIsAClearError) {
 }
 
 TEST_F(ImportTest, ZipBombsStopAtTheCaps) {
-  // One entry of 64 MB of zeros (~64 KB compressed) over a 1 MB per-entry cap:
+  // One entry of 16 MB of zeros (~16 KB compressed) over a 1 MB per-entry cap:
   // skipped with its reason; over a total cap: the archive fails.
   const fs::path bomb = home / "bomb.zip";
-  write_zip(bomb, {{"posts/2024-01-01_Bomb-1.html", std::string(64u << 20, '\0')},
+  write_zip(bomb, {{"posts/2024-01-01_Bomb-1.html", std::string(16u << 20, '\0')},
                    {"posts/2024-01-02_Fine-2.html",
                     "<html><body><article><p>A fine post with some text in it.</p></article>"
                     "</body></html>"}});
