@@ -21,7 +21,8 @@ using Millis = std::chrono::milliseconds;
 // built-in typed steps run as `twinflow step TYPE` through the step protocol.
 inline const std::vector<std::string>& known_step_types() {
   static const std::vector<std::string> kTypes = {
-      "command", "crawl", "clean", "chunk", "embed", "dataset", "finetune", "evaluate", "deploy"};
+      "command", "crawl", "clean", "chunk", "embed", "dataset", "finetune", "evaluate", "deploy",
+      "import"};
   return kTypes;
 }
 
@@ -76,7 +77,8 @@ struct CachePolicy {
 // now), so reusing an old decision would be wrong.
 inline bool cached_by_default(const std::string& step_type) {
   return step_type != "crawl" && step_type != "clean" && step_type != "chunk" &&
-         step_type != "embed" && step_type != "evaluate" && step_type != "deploy";
+         step_type != "embed" && step_type != "evaluate" && step_type != "deploy" &&
+         step_type != "import";
 }
 
 // Where a step can run: "local" (a subprocess of the scheduler) or "slurm"

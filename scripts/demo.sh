@@ -70,3 +70,58 @@ echo "==> twinflow prompts --limit 3"
 echo
 echo "==> twinflow runs --limit 3"
 "$tf" runs --limit 3
+
+# --- Weekly crawls find new posts (discovery from feeds and sitemaps) --------
+# A copy of the sample site takes the place of the original on the same port
+# (so its pages keep their URLs), dags/digital_data_etl.yaml crawls it from
+# its feeds and sitemap, a post is published (a new page and a new entry at
+# the top of the Medium feed), and the next crawl finds only that post: the
+# unchanged feeds and sitemaps answer 304 and no other page is fetched.
+echo
+echo "==> weekly crawl from feeds: dags/digital_data_etl.yaml on a copy of the site"
+port="$(cat "$work/port")"
+cp -r sample/site "$work/site"
+kill "$server_pid" 2>/dev/null || true
+wait "$server_pid" 2>/dev/null || true
+rm -f "$work/port"
+"$tf" serve-files "$work/site" --bind "127.0.0.1:$port" --port-file "$work/port" \
+  >"$work/server.log" 2>&1 &
+server_pid=$!
+for _ in $(seq 100); do [ -s "$work/port" ] && break; sleep 0.05; done
+[ -s "$work/port" ] || { cat "$work/server.log"; echo "the copy of the site is not served" >&2; exit 1; }
+discovery_metrics() {
+  local id
+  id="$("$tf" runs --pipeline digital_data_etl --limit 1 --json | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["id"])')"
+  "$tf" show "$id" --json | python3 -c '
+import json, sys
+run = json.load(sys.stdin)
+m = {x["key"]: x["value"] for x in run["metrics"]}
+keys = ["discovered", "discovered_new", "discovered_changed", "links", "pages_new", "pages_not_modified"]
+print("    run %d: " % run["id"] + ", ".join("%s: %d" % (k, m.get(k, 0)) for k in keys))'
+}
+"$tf" run dags/digital_data_etl.yaml -p site="$site" -p repo="file://$repo_dir" >/dev/null
+discovery_metrics
+echo "==> a new post: medium/weekly-crawls-find-new-posts.html and its entry in medium/feed.xml"
+python3 - "$work/site" <<'PY'
+import pathlib, sys
+site = pathlib.Path(sys.argv[1])
+page = (site / "medium" / "chunking-for-rag.html").read_text()
+page = page.replace("Chunk Boundaries Decide What Your RAG System Can Answer",
+                    "Weekly Crawls That Find New Posts")
+page = page.replace("Every retrieval-augmented generation system I have debugged",
+                    "A twin is only as current as its last crawl. Every retrieval-augmented generation system I have debugged", 1)
+(site / "medium" / "weekly-crawls-find-new-posts.html").write_text(page)
+feed = site / "medium" / "feed.xml"
+entry = """  <item>
+    <title><![CDATA[Weekly Crawls That Find New Posts]]></title>
+    <link>/medium/weekly-crawls-find-new-posts.html?source=rss-5f3a9c1e2b7d------2</link>
+    <guid isPermaLink="false">https://medium.com/p/weekly-crawls-find-new-posts</guid>
+    <pubDate>Mon, 06 Jan 2025 09:00:00 GMT</pubDate>
+  </item>
+"""
+text = feed.read_text()
+feed.write_text(text.replace("  <item>", entry + "  <item>", 1))
+PY
+"$tf" run dags/digital_data_etl.yaml -p site="$site" -p repo="file://$repo_dir" >/dev/null
+discovery_metrics
+echo "    (discovered_new: 1 is the new post; every other feed, sitemap and page answered 304)"

@@ -14,6 +14,7 @@ PACKAGES=(
   slurm-wlm munge
   libgraphviz-dev chromium nodejs wrk
   clang libclang-rt-14-dev
+  libxml2-dev zlib1g-dev libzip-dev
 )
 
 install_missing_packages() {

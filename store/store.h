@@ -484,6 +484,39 @@ class Store {
   // The events run `run_id` consumed, oldest first.
   std::vector<ConsumedEvent> run_events(int64_t run_id);
   // ---- end of trigger batches ----
+  // --- crawl sources: feeds, sitemaps, followed pages (store_sources.cc) ---
+  // The discovery state of the crawl step (migration 0014).
+  struct SourceEntry {
+    std::string url, stamp;  // stamp: updated / lastmod as listed, "" when none
+  };
+  struct SourceEntryCounts {
+    int64_t added = 0, changed = 0;  // entries never listed before / listed with a new stamp
+  };
+  struct SourceCheck {
+    std::string status, reason;  // ok, not_modified, truncated, failed
+    int64_t discovered = 0, discovered_new = 0;
+  };
+  // The source's id, created on first use. kind: feed, sitemap, follow.
+  int64_t crawl_source_id(const std::string& author, const std::string& kind,
+                          const std::string& url);
+  // The validators stored for the files fetched for a source, by file URL.
+  std::map<std::string, HttpValidators> crawl_source_validators(int64_t source_id);
+  void save_crawl_source_validators(int64_t source_id, const std::string& file_url,
+                                    const HttpValidators& validators);
+  // Records the entries a source lists now (one transaction, batched).
+  SourceEntryCounts record_source_entries(int64_t source_id,
+                                          const std::vector<SourceEntry>& entries);
+  // Entries to crawl: new, with a changed stamp, or whose last crawl failed;
+  // at most `limit`, oldest first.
+  std::vector<std::string> source_entries_to_crawl(int64_t source_id, int64_t limit);
+  // These entries were crawled (their current stamp is now the crawled one).
+  void mark_source_entries_crawled(int64_t source_id, const std::vector<std::string>& urls);
+  // The latest documents (id, platform) of the entries of these sources that
+  // were crawled, by URL.
+  std::map<std::string, std::pair<int64_t, std::string>> source_documents(
+      const std::string& author, const std::vector<int64_t>& source_ids);
+  void record_source_check(int64_t source_id, const SourceCheck& check, int64_t step_run_id);
+  // ---- end of crawl sources ----
 };
 
 }  // namespace twinflow

@@ -2,14 +2,18 @@
 // article URL) over HTTP and clones their repositories, extracts the text and
 // records each as a document version. One bad URL never fails the step: every
 // failure is recorded with its reason, and the step fails only when the share
-// of failed links exceeds `max_failure_ratio`. See data_steps.h and
-// docs/STEPS.md.
+// of failed links exceeds `max_failure_ratio`. Besides fixed `links`, pages
+// come from feeds, sitemaps and followed archive pages (`feeds`, `sitemaps`,
+// `follow`; tasks/crawl/discovery.h): only their new or changed entries are
+// crawled. See data_steps.h and docs/STEPS.md.
 #include <chrono>
 #include <cstdlib>
 #include <iostream>
 #include <regex>
+#include <set>
 
 #include "store/store.h"
+#include "tasks/crawl/discovery.h"
 #include "tasks/crawl/git_checkout.h"
 #include "tasks/crawl/http_fetcher.h"
 #include "tasks/crawl/link_router.h"
@@ -46,6 +50,9 @@ Outcome outcome(const std::string& url, const std::string& platform, const std::
 struct CrawlSettings {
   std::string author;
   std::vector<Link> links;
+  std::vector<DiscoverySource> sources;
+  DiscoveryOptions discovery;
+  std::vector<RouteRule> rules;
   FetchOptions fetch;
   double max_failure_ratio = 0.5;
   std::string linkedin_cookie_env, github_token_env;
@@ -53,11 +60,16 @@ struct CrawlSettings {
   std::chrono::seconds clone_timeout{300};
 };
 
-std::vector<Link> read_links(const StepParams& params, const LinkRouter& router) {
+std::vector<Link> read_links(const StepParams& params, const LinkRouter& router,
+                             bool sources_given) {
   const auto& raw = params.raw("links");
-  if (!raw.is_array() || raw.empty())
-    throw Error("crawl step: param 'links' must be a non-empty list of URLs");
   std::vector<Link> links;
+  if (raw.is_null() && sources_given) return links;
+  if (!raw.is_array() || (raw.empty() && !sources_given))
+    throw Error(
+        "crawl step: param 'links' must be a non-empty list of URLs (or give 'feeds', "
+        "'sitemaps' or 'follow')");
+  std::set<std::string> seen;
   for (const auto& entry : raw) {
     Link link;
     if (entry.is_string()) {
@@ -72,9 +84,7 @@ std::vector<Link> read_links(const StepParams& params, const LinkRouter& router)
     if (link.platform.empty()) link.platform = router.platform_for(link.url);
     if (!is_known_platform(link.platform))
       throw Error("crawl step: link " + link.url + " has unknown platform '" + link.platform + "'");
-    bool seen = false;
-    for (const Link& l : links) seen = seen || l.url == link.url;
-    if (!seen) links.push_back(std::move(link));
+    if (seen.insert(link.url).second) links.push_back(std::move(link));
   }
   return links;
 }
@@ -92,10 +102,66 @@ std::vector<RouteRule> read_rules(const StepParams& params) {
   return rules;
 }
 
+bool is_http_url(const std::string& url) {
+  return url.rfind("http://", 0) == 0 || url.rfind("https://", 0) == 0;
+}
+
+std::vector<std::string> read_url_list(const StepParams& params, const std::string& name) {
+  const auto& raw = params.raw(name);
+  std::vector<std::string> urls;
+  if (raw.is_null()) return urls;
+  if (!raw.is_array()) throw Error("crawl step: param '" + name + "' must be a list of URLs");
+  for (const auto& entry : raw) {
+    if (!entry.is_string() || !is_http_url(entry.get<std::string>()))
+      throw Error("crawl step: each of '" + name + "' must be an http(s) URL, got " + entry.dump());
+    urls.push_back(entry.get<std::string>());
+  }
+  return urls;
+}
+
+FollowSpec read_follow(const nlohmann::json& raw) {
+  if (!raw.is_object() || !raw.contains("start") || !raw.contains("match"))
+    throw Error(
+        "crawl step: 'follow' needs {start: [URL], match: [glob], max_depth, max_pages}, got " +
+        raw.dump());
+  nlohmann::json params = raw;
+  for (const char* key : {"start", "match"})
+    if (params[key].is_string()) params[key] = nlohmann::json::array({params[key]});
+  StepParams p(params, "crawl");
+  FollowSpec spec;
+  spec.start = read_url_list(p, "start");
+  if (spec.start.empty()) throw Error("crawl step: 'follow.start' must name at least one URL");
+  for (const auto& m : params["match"]) {
+    if (!m.is_string() || m.get<std::string>().empty())
+      throw Error("crawl step: each of 'follow.match' must be a glob, got " + m.dump());
+    spec.match.push_back(m.get<std::string>());
+  }
+  if (spec.match.empty()) throw Error("crawl step: 'follow.match' must name at least one glob");
+  spec.max_depth = static_cast<int>(p.integer_or("max_depth", 2, 0, 20));
+  spec.max_pages = static_cast<size_t>(p.integer_or("max_pages", 100, 1, 100000));
+  return spec;
+}
+
+std::vector<DiscoverySource> read_sources(const StepParams& params) {
+  std::vector<DiscoverySource> sources;
+  for (const std::string& url : read_url_list(params, "feeds")) sources.push_back({"feed", url});
+  for (const std::string& url : read_url_list(params, "sitemaps"))
+    sources.push_back({"sitemap", url});
+  const auto& follow = params.raw("follow");
+  if (!follow.is_null())
+    for (const auto& f : follow.is_array() ? follow : nlohmann::json::array({follow})) {
+      FollowSpec spec = read_follow(f);
+      sources.push_back({"follow", spec.start.front(), spec});
+    }
+  return sources;
+}
+
 CrawlSettings read_settings(const StepParams& params) {
   CrawlSettings s;
   s.author = params.string("author");
-  s.links = read_links(params, LinkRouter(read_rules(params)));
+  s.sources = read_sources(params);
+  s.rules = read_rules(params);
+  s.links = read_links(params, LinkRouter(s.rules), !s.sources.empty());
   s.fetch.concurrency = static_cast<int>(params.integer_or("concurrency", 8, 1, 256));
   s.fetch.max_requests_per_second_per_host =
       params.number_or("requests_per_second", 2.0, 0.0, 10000.0);
@@ -114,6 +180,15 @@ CrawlSettings read_settings(const StepParams& params) {
       static_cast<size_t>(params.integer_or("max_file_bytes", 256 * 1024, 1, int64_t{1} << 30));
   s.clone_timeout = std::chrono::duration_cast<std::chrono::seconds>(
       params.duration_or("clone_timeout", std::chrono::seconds(300)));
+  s.discovery.fetch = s.fetch;
+  s.discovery.max_entries =
+      static_cast<size_t>(params.integer_or("max_entries", 50000, 1, 1000000));
+  s.discovery.max_file_bytes =
+      static_cast<size_t>(params.integer_or("max_feed_bytes", 50 << 20, 1024, int64_t{1} << 32));
+  s.discovery.max_sitemap_depth =
+      static_cast<int>(params.integer_or("max_sitemap_depth", 2, 0, 10));
+  s.discovery.max_sitemap_files =
+      static_cast<size_t>(params.integer_or("max_sitemap_files", 1000, 1, 100000));
   return s;
 }
 
@@ -197,11 +272,11 @@ class Crawler {
       outcomes_.push_back(record_page(pages[i], result));
     });
     auto ids = env_.store.mark_documents_checked(s_.author, not_modified);
+    std::map<std::string, std::string> platform_of;
+    for (const Link& p : pages) platform_of[p.url] = p.platform;
     for (const std::string& url : not_modified) {
-      Outcome o = outcome(url, "", "not_modified");
+      Outcome o = outcome(url, platform_of[url], "not_modified");
       if (auto it = ids.find(url); it != ids.end()) o.document_id = it->second;
-      for (const Link& p : pages)
-        if (p.url == url) o.platform = p.platform;
       outcomes_.push_back(std::move(o));
     }
   }
@@ -316,7 +391,63 @@ class Crawler {
   int64_t repository_skipped_ = 0;
 };
 
-nlohmann::json manifest_of(const std::string& author, std::vector<Outcome> outcomes) {
+// Reads every feed, sitemap and followed source, and adds the entries to crawl
+// to the links (a URL listed twice is crawled once).
+std::vector<SourceResult> discover(StepEnvironment& env, CrawlSettings& s) {
+  std::vector<SourceResult> results;
+  if (s.sources.empty()) return results;
+  s.discovery.step_run_id = env.step_run_id;
+  Discovery discovery(env.store, s.author, s.discovery);
+  LinkRouter router(s.rules);
+  std::set<std::string> known;
+  for (const Link& l : s.links) known.insert(l.url);
+  for (const DiscoverySource& source : s.sources) {
+    SourceResult r = discovery.discover(source);
+    std::cerr << "crawl: " << r.kind << " " << r.url << ": " << r.status << ", " << r.discovered
+              << " listed, " << r.discovered_new << " new, " << r.discovered_changed << " changed, "
+              << r.to_crawl.size() << " to crawl" << (r.reason.empty() ? "" : " (" + r.reason + ")")
+              << "\n";
+    for (const std::string& url : r.to_crawl) {
+      if (!known.insert(url).second) continue;
+      std::string platform = router.platform_for(url);
+      if (platform == "github") platform = "web";  // a page that links a repository, not one
+      s.links.push_back({url, platform});
+    }
+    results.push_back(std::move(r));
+  }
+  return results;
+}
+
+// Records which entries of each source were crawled (failed ones stay to crawl).
+void finish_sources(StepEnvironment& env, const CrawlSettings& s,
+                    const std::vector<SourceResult>& results,
+                    const std::vector<Outcome>& outcomes) {
+  if (results.empty()) return;
+  std::set<std::string> crawled;
+  for (const Outcome& o : outcomes)
+    if (o.status != "failed") crawled.insert(o.url);
+  Discovery discovery(env.store, s.author, s.discovery);
+  for (const SourceResult& r : results) {
+    std::vector<std::string> done;
+    for (const std::string& url : r.to_crawl)
+      if (crawled.count(url)) done.push_back(url);
+    discovery.finish(r, done);
+  }
+}
+
+nlohmann::json manifest_of(
+    const std::string& author, std::vector<Outcome> outcomes,
+    const std::vector<SourceResult>& sources,
+    const std::map<std::string, std::pair<int64_t, std::string>>& source_documents) {
+  // The sources' documents crawled by earlier runs are part of the state too.
+  std::set<std::string> listed;
+  for (const Outcome& o : outcomes) listed.insert(o.url);
+  for (const auto& [url, document] : source_documents)
+    if (!listed.count(url)) {
+      Outcome o = outcome(url, document.second, "unchanged");
+      o.document_id = document.first;
+      outcomes.push_back(std::move(o));
+    }
   std::sort(outcomes.begin(), outcomes.end(),
             [](const Outcome& a, const Outcome& b) { return a.url < b.url; });
   nlohmann::json documents = nlohmann::json::array(), failures = nlohmann::json::array();
@@ -336,7 +467,21 @@ nlohmann::json manifest_of(const std::string& author, std::vector<Outcome> outco
           {{"url", o.url}, {"platform", o.platform}, {"document_id", o.document_id}});
     }
   }
-  return {{"author", author}, {"documents", documents}, {"failures", failures}};
+  nlohmann::json manifest = {{"author", author}, {"documents", documents}, {"failures", failures}};
+  if (!sources.empty()) {
+    // Not the counts (metrics): an unchanged source gives an unchanged manifest.
+    nlohmann::json listed_sources = nlohmann::json::array();
+    for (const SourceResult& r : sources) {
+      nlohmann::json j = {{"kind", r.kind}, {"url", r.url}};
+      if (r.status == "failed" || r.status == "truncated") {
+        j["status"] = r.status;
+        j["reason"] = r.reason;
+      }
+      listed_sources.push_back(std::move(j));
+    }
+    manifest["sources"] = std::move(listed_sources);
+  }
+  return manifest;
 }
 
 }  // namespace
@@ -346,11 +491,14 @@ int run_crawl_step(StepEnvironment& env) {
   CrawlSettings settings = read_settings(params);
   const std::string author = settings.author;
   const double max_failure_ratio = settings.max_failure_ratio;
-  const size_t links = settings.links.size();
 
   const auto started = std::chrono::steady_clock::now();
+  std::vector<SourceResult> sources = discover(env, settings);
+  const size_t links = settings.links.size();
+  const CrawlSettings kept = settings;
   Crawler crawler(env, std::move(settings));
   std::vector<Outcome> outcomes = crawler.crawl();
+  finish_sources(env, kept, sources, outcomes);
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
 
@@ -359,26 +507,63 @@ int run_crawl_step(StepEnvironment& env) {
     ++counts[o.status];
     if (o.status == "failed") std::cerr << "crawl: " << o.url << ": " << o.reason << "\n";
   }
-  nlohmann::json manifest = manifest_of(author, outcomes);
+  std::vector<int64_t> source_ids;
+  for (const SourceResult& r : sources) source_ids.push_back(r.source_id);
+  nlohmann::json manifest =
+      manifest_of(author, outcomes, sources,
+                  sources.empty() ? std::map<std::string, std::pair<int64_t, std::string>>{}
+                                  : env.store.source_documents(author, source_ids));
   write_file_atomically(env.context.output_path("documents"), manifest.dump(2));
   env.report.output_metadata("documents", {{"author", author},
                                            {"documents", manifest["documents"].size()},
                                            {"failures", manifest["failures"].size()}});
-  env.report.metrics({{"links", links},
-                      {"pages_new", counts["new"]},
-                      {"pages_changed", counts["changed"]},
-                      {"pages_unchanged", counts["unchanged"]},
-                      {"pages_not_modified", counts["not_modified"]},
-                      {"links_failed", counts["failed"]},
-                      {"repository_files_new", crawler.repository_files("new")},
-                      {"repository_files_changed", crawler.repository_files("changed")},
-                      {"repository_files_unchanged", crawler.repository_files("unchanged")},
-                      {"repository_files_skipped", crawler.repository_files_skipped()},
-                      {"crawl_seconds", seconds}});
-  const double failed_ratio = static_cast<double>(counts["failed"]) / static_cast<double>(links);
+  nlohmann::json metrics = {{"links", links},
+                            {"pages_new", counts["new"]},
+                            {"pages_changed", counts["changed"]},
+                            {"pages_unchanged", counts["unchanged"]},
+                            {"pages_not_modified", counts["not_modified"]},
+                            {"links_failed", counts["failed"]},
+                            {"repository_files_new", crawler.repository_files("new")},
+                            {"repository_files_changed", crawler.repository_files("changed")},
+                            {"repository_files_unchanged", crawler.repository_files("unchanged")},
+                            {"repository_files_skipped", crawler.repository_files_skipped()},
+                            {"crawl_seconds", seconds}};
+  int64_t sources_failed = 0;
+  if (!sources.empty()) {
+    int64_t discovered = 0, discovered_new = 0, discovered_changed = 0, truncated = 0;
+    for (const SourceResult& r : sources) {
+      discovered += r.discovered;
+      discovered_new += r.discovered_new;
+      discovered_changed += r.discovered_changed;
+      sources_failed += r.status == "failed";
+      truncated += r.status == "truncated";
+      // Per source: "discovered_new:<kind>:<url>".
+      const std::string name = r.kind + ":" + r.url;
+      metrics["discovered:" + name] = r.discovered;
+      metrics["discovered_new:" + name] = r.discovered_new;
+    }
+    metrics["sources"] = sources.size();
+    metrics["sources_failed"] = sources_failed;
+    metrics["sources_truncated"] = truncated;
+    metrics["discovered"] = discovered;
+    metrics["discovered_new"] = discovered_new;
+    metrics["discovered_changed"] = discovered_changed;
+  }
+  env.report.metrics(metrics);
+  const double failed_ratio =
+      links == 0 ? 0.0 : static_cast<double>(counts["failed"]) / static_cast<double>(links);
   if (failed_ratio > max_failure_ratio) {
     std::cerr << "crawl: " << counts["failed"] << " of " << links
               << " links failed, more than max_failure_ratio " << max_failure_ratio << "\n";
+    return 1;
+  }
+  const double sources_failed_ratio =
+      sources.empty() ? 0.0
+                      : static_cast<double>(sources_failed) / static_cast<double>(sources.size());
+  if (sources_failed_ratio > max_failure_ratio) {
+    std::cerr << "crawl: " << sources_failed << " of " << sources.size()
+              << " feeds, sitemaps and followed sources failed, more than max_failure_ratio "
+              << max_failure_ratio << "\n";
     return 1;
   }
   return 0;

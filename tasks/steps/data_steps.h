@@ -35,6 +35,8 @@ int run_crawl_step(StepEnvironment& env);
 int run_clean_step(StepEnvironment& env);
 int run_chunk_step(StepEnvironment& env);
 int run_embed_step(StepEnvironment& env);
+// Documents from an author's data exports (tasks/imports/importers.h).
+int run_import_step(StepEnvironment& env);
 
 // How a document's text is treated: articles and posts as prose; repository
 // files as code, except Markdown, reStructuredText and plain text, which are

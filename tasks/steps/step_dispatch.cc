@@ -18,6 +18,7 @@ int run_builtin_step(const std::string& type, const std::filesystem::path& conte
       {"chunk", run_chunk_step},       {"embed", run_embed_step},
       {"dataset", run_dataset_step},   {"finetune", run_finetune_step},
       {"evaluate", run_evaluate_step}, {"deploy", run_deploy_step},
+      {"import", run_import_step},
   };
   auto step = kSteps.find(type);
   if (step == kSteps.end())
