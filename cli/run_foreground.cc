@@ -61,8 +61,8 @@ std::string why_not_succeeded(Store& store, const RunRecord& run, const Interrup
   }
   if (run.status == run_status::kInterrupted)
     return name + " was recorded interrupted by another twinflow process (" +
-           (run.error.empty() ? "its heartbeat looked stale" : run.error) +
-           "); `twinflow rerun " + std::to_string(run.id) + " --failed` finishes it";
+           (run.error.empty() ? "its heartbeat looked stale" : run.error) + "); `twinflow rerun " +
+           std::to_string(run.id) + " --failed` finishes it";
   std::string failed;
   for (const auto& step : store.run_steps(run.id))
     if (step.status == step_status::kFailed) failed += (failed.empty() ? "" : ", ") + step.step_id;

@@ -59,7 +59,9 @@ bool read_stat(pid_t pid, StatLine* out) {
   return true;
 }
 
-bool is_zombie(char state) { return state == 'Z' || state == 'X' || state == 'x'; }
+bool is_zombie(char state) {
+  return state == 'Z' || state == 'X' || state == 'x';
+}
 
 }  // namespace
 

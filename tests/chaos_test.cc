@@ -177,7 +177,8 @@ TEST_F(Chaos, KillNineOfTwinflowRun) {
   // after a setsid'd sleeper of 60 s is started), a step over two of them
   // and one that gathers all.
   auto step = [&](const std::string& id, const std::string& extra) {
-    return "  - id: " + id + "\n    cache: false\n    outputs: [out]\n    command: \"echo $(date +%s%N) $$ >> '" +
+    return "  - id: " + id +
+           "\n    cache: false\n    outputs: [out]\n    command: \"echo $(date +%s%N) $$ >> '" +
            (ledgers / id).string() + "'; " + extra + "echo " + id +
            " > $TWINFLOW_OUTPUT_DIR/out\"\n";
   };
@@ -198,17 +199,19 @@ TEST_F(Chaos, KillNineOfTwinflowRun) {
       "$TWINFLOW_OUTPUT_DIR/out\"\n";
   const std::string dag = write_dag("chaos", yaml);
   const std::map<std::string, std::string> expected = {
-      {"s1", "s1\n"},           {"s2", "s2\n"},           {"s3", "s3\n"},
-      {"spawner", "spawner\n"}, {"spawner2", "spawner2\n"}, {"mid", "s1\ns2\n"},
+      {"s1", "s1\n"},
+      {"s2", "s2\n"},
+      {"s3", "s3\n"},
+      {"spawner", "spawner\n"},
+      {"spawner2", "spawner2\n"},
+      {"mid", "s1\ns2\n"},
       {"gather", "s1\ns2\ns3\nspawner\nspawner2\n"}};
 
   // The reaper: `twinflow web`, which records dead owners interrupted.
-  const pid_t web = background({"web", "--bind", "127.0.0.1:0", "--dags-dir",
-                                (home / "no-dags").string()},
-                               "web");
-  ASSERT_TRUE(eventually([&] { return read_file(home / "web.log").find("listening") !=
-                                      std::string::npos; },
-                         60s))
+  const pid_t web = background(
+      {"web", "--bind", "127.0.0.1:0", "--dags-dir", (home / "no-dags").string()}, "web");
+  ASSERT_TRUE(eventually(
+      [&] { return read_file(home / "web.log").find("listening") != std::string::npos; }, 60s))
       << read_file(home / "web.log");
 
   int killed = 0, finished_first = 0, orphans = 0, wrong_outputs = 0, succeeded_again = 0;
@@ -223,8 +226,8 @@ TEST_F(Chaos, KillNineOfTwinflowRun) {
     ASSERT_TRUE(eventually([&] { return newest_run_after(before).has_value(); }, 60s))
         << read_file(log);
     const int64_t run_id = *newest_run_after(before);
-    std::this_thread::sleep_for(std::chrono::milliseconds(
-        std::uniform_int_distribution<int>(0, 3000)(random)));
+    std::this_thread::sleep_for(
+        std::chrono::milliseconds(std::uniform_int_distribution<int>(0, 3000)(random)));
     if (::waitpid(run, nullptr, WNOHANG) == run) {
       ++finished_first;  // it won the race: nothing to kill
       continue;
@@ -294,8 +297,7 @@ TEST_F(Chaos, KillNineOfTwinflowRun) {
       "[chaos] kill -9 of twinflow run: seed %u, trials %d (killed %d, finished before the kill "
       "%d), orphans 5 s after the kill %d, wrong outputs %d, succeeded steps run again %d, "
       "slowest reaping by twinflow web %.2f s\n",
-      seed, trials, killed, finished_first, orphans, wrong_outputs, succeeded_again,
-      worst_reaping);
+      seed, trials, killed, finished_first, orphans, wrong_outputs, succeeded_again, worst_reaping);
   EXPECT_EQ(orphans, 0);
   EXPECT_EQ(wrong_outputs, 0);
   EXPECT_EQ(succeeded_again, 0);
@@ -363,9 +365,9 @@ TEST_F(ChaosDatabase, DatabaseKilledLongerThanTheStaleThreshold) {
            (needs.empty() ? "" : "    needs: [" + needs + "]\n") + "    command: \"" +
            ticking(ledgers / id, ticks) + "\"\n";
   };
-  const std::string dag = write_dag(
-      "outage", "name: outage\nsteps:\n" + step("a", "", 30) + step("b", "a", 10) +
-                    step("c", "b", 1) + step("d", "", 40));
+  const std::string dag =
+      write_dag("outage", "name: outage\nsteps:\n" + step("a", "", 30) + step("b", "a", 10) +
+                              step("c", "b", 1) + step("d", "", 40));
   // A scheduler that reaps stale runs after 2 s: it must not take this one.
   background({"scheduler", "--dags-dir", (home / "no-dags").string(), "--poll-ms", "200",
               "--stale-after", std::to_string(stale_after)},
@@ -386,9 +388,8 @@ TEST_F(ChaosDatabase, DatabaseKilledLongerThanTheStaleThreshold) {
 
   int status = 0;
   ASSERT_EQ(::waitpid(run, &status, 0), run);
-  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
-      << read_file(log) << "\n--- reaper\n"
-      << read_file(home / "reaper.log");
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << read_file(log) << "\n--- reaper\n"
+                                                             << read_file(home / "reaper.log");
   store = std::make_unique<Store>(conninfo);
   const RunRecord recorded = store->list_runs({}).at(0);
   EXPECT_EQ(recorded.status, "succeeded") << recorded.error;
@@ -431,10 +432,9 @@ TEST_F(Chaos, HelperSchedulerKilledMidStep) {
     ASSERT_EQ(queued.exit_code, 0) << queued.err;
     const int64_t run_id = nlohmann::json::parse(queued.out)["run_id"];
     ASSERT_TRUE(eventually([&] { return store->find_run(run_id)->status == "running"; }, 60s));
-    const pid_t helper =
-        background({"scheduler", "--dags-dir", (home / "no-dags").string(), "--poll-ms", "200",
-                    "-j", "1", "--max-runs", "1"},
-                   "helper" + suffix);
+    const pid_t helper = background({"scheduler", "--dags-dir", (home / "no-dags").string(),
+                                     "--poll-ms", "200", "-j", "1", "--max-runs", "1"},
+                                    "helper" + suffix);
     const std::string claimer = host_name() + ":" + std::to_string(helper);
     std::string offered;
     ASSERT_TRUE(eventually(

@@ -475,8 +475,8 @@ TEST_P(SupervisorTest, WhatACommandLeavesBehindEndsWithIt) {
 
 TEST_P(SupervisorTest, TerminateReachesDescendantsThatLeftTheGroup) {
   SubprocessSet set;
-  ProcessSpec s = shell("setsid sh -c 'trap \"\" TERM; sleep 60' & echo $! > '" + pid_file() +
-                        "'; sleep 60");
+  ProcessSpec s =
+      shell("setsid sh -c 'trap \"\" TERM; sleep 60' & echo $! > '" + pid_file() + "'; sleep 60");
   s.kill_grace = Millis(300);
   set.start(s);
   auto stubborn = sleeper();
