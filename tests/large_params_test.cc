@@ -22,13 +22,11 @@ TEST_F(LargeParamsTest, AShellStepReadsLargeParamsFromTheFileAndSmallOnesInline)
   const std::string dag = R"(name: big_params
 steps:
   - id: big
-    shell: true
     params: {blob: ")" + big +
                           R"("}
     command: 'printf "%s|" "${TWINFLOW_PARAMS-unset}" > $TWINFLOW_OUTPUT_DIR/out; wc -c < "$TWINFLOW_PARAMS_FILE" | tr -d " " >> $TWINFLOW_OUTPUT_DIR/out'
     outputs: [{name: out, artifact: big_out}]
   - id: small
-    shell: true
     params: {word: hello}
     command: 'printf "%s|" "$TWINFLOW_PARAMS" > $TWINFLOW_OUTPUT_DIR/out; cat "$TWINFLOW_PARAMS_FILE" >> $TWINFLOW_OUTPUT_DIR/out'
     outputs: [{name: out, artifact: small_out}]
@@ -46,7 +44,6 @@ TEST_F(LargeParamsTest, AStepEnvValueTooLargeToExecFailsTheAttemptWithItsReason)
   const std::string dag = R"(name: big_env
 steps:
   - id: step
-    shell: true
     env: {HUGE: ")" + std::string(130 * 1024, 'y') +
                           R"("}
     command: 'true'
