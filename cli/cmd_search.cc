@@ -9,6 +9,7 @@
 #include "cli/app_context.h"
 #include "cli/commands.h"
 #include "tasks/search/retriever.h"
+#include "util/error.h"
 
 namespace twinflow {
 namespace {
