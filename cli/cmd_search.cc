@@ -10,6 +10,7 @@
 #include "cli/arg_checks.h"
 #include "cli/commands.h"
 #include "tasks/search/retriever.h"
+#include "util/error.h"
 
 namespace twinflow {
 namespace {

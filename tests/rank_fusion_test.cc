@@ -72,5 +72,41 @@ TEST(RankFusion, RejectsNegativeKRrf) {
   EXPECT_THROW(reciprocal_rank_fusion({{1}}, 1, -1), Error);
 }
 
+TEST(RankFusion, WeightedReciprocalRanks) {
+  // Weights 1 and 3: w / (60 + rank) per list.
+  const std::vector<ScoredList> lists = {{{{1, 0.9}, {2, 0.8}}, 1}, {{{2, 7.0}, {3, 5.0}}, 3}};
+  const auto hits = fuse_rankings(lists, FusionMethod::kReciprocalRank, 10, 60);
+  ASSERT_EQ(ids_of(hits), (std::vector<int64_t>{2, 3, 1}));
+  EXPECT_DOUBLE_EQ(hits[0].score, 3.0 / 61 + 1.0 / 62);
+  EXPECT_DOUBLE_EQ(hits[1].score, 3.0 / 62);
+  EXPECT_DOUBLE_EQ(hits[2].score, 1.0 / 61);
+  EXPECT_EQ(hits[0].ranks, (std::vector<size_t>{2, 1}));
+}
+
+TEST(RankFusion, ScoreFusionNormalisesEachList) {
+  // List 1 scores 10, 6, 2 -> 1, 0.5, 0; list 2 scores 0.9, 0.3 -> 1, 0.
+  const std::vector<ScoredList> lists = {{{{1, 10}, {2, 6}, {3, 2}}, 1}, {{{3, 0.9}, {2, 0.3}}, 1}};
+  const auto hits = fuse_rankings(lists, FusionMethod::kScore, 10);
+  ASSERT_EQ(ids_of(hits), (std::vector<int64_t>{1, 3, 2}));
+  EXPECT_DOUBLE_EQ(hits[0].score, 1.0);
+  EXPECT_DOUBLE_EQ(hits[1].score, 1.0);  // 0 + 1: a tie, broken by id
+  EXPECT_DOUBLE_EQ(hits[2].score, 0.5);
+  // A list whose scores are all equal counts 1 for each of its ids; weight 0
+  // keeps only the ranks.
+  const auto flat = fuse_rankings({{{{5, 2}, {6, 2}}, 1}, {{{6, 9}}, 0}}, FusionMethod::kScore, 10);
+  ASSERT_EQ(flat.size(), 2u);
+  EXPECT_DOUBLE_EQ(flat[0].score, 1.0);
+  EXPECT_EQ(flat[1].ranks, (std::vector<size_t>{2, 1}));
+}
+
+TEST(RankFusion, FusionParamsAreValidated) {
+  EXPECT_NO_THROW(validate(FusionParams{}));
+  EXPECT_THROW(validate(FusionParams{FusionMethod::kScore, -1, 1, 1}), Error);
+  EXPECT_THROW(validate(FusionParams{FusionMethod::kScore, 60, -1, 1}), Error);
+  EXPECT_THROW(validate(FusionParams{FusionMethod::kScore, 60, 0, 0}), Error);
+  EXPECT_EQ(parse_fusion_method("score"), FusionMethod::kScore);
+  EXPECT_THROW(parse_fusion_method("max"), Error);
+}
+
 }  // namespace
 }  // namespace twinflow
