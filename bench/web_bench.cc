@@ -63,9 +63,9 @@ double latency_ms(const std::string& wrk, const std::string& percent) {
 
 bool load(const std::string& label, const std::string& url, int seconds,
           const std::string& header = "") {
-  const std::string wrk = run_output("wrk -t2 -c8 -d" + std::to_string(seconds) + "s --latency " +
-                                     (header.empty() ? "" : "-H '" + header + "' ") + "'" + url +
-                                     "'");
+  const std::string wrk =
+      run_output("wrk -t2 -c8 -d" + std::to_string(seconds) + "s --latency " +
+                 (header.empty() ? "" : "-H '" + header + "' ") + "'" + url + "'");
   std::smatch rps, non2xx;
   if (!std::regex_search(wrk, rps, std::regex("Requests/sec:\\s+([0-9.]+)"))) {
     std::fprintf(stderr, "wrk failed for %s:\n%s\n", url.c_str(), wrk.c_str());
@@ -137,17 +137,16 @@ int main() {
     // The live run page's poll: unchanged, so 304 without a body.
     std::string etag;
     {
-      const std::string headers = run_output("curl -s -D - -o /dev/null '" + server +
-                                             "/api/v1/runs/" + middle + "'");
+      const std::string headers =
+          run_output("curl -s -D - -o /dev/null '" + server + "/api/v1/runs/" + middle + "'");
       std::smatch m;
       if (std::regex_search(headers, m, std::regex("ETag: (\"[0-9a-f]+\")", std::regex::icase)))
         etag = m[1];
     }
     if (!etag.empty())
-      ok &= load("GET /api/v1/runs/(id) If-None-Match", server + "/api/v1/runs/" + middle,
-                 seconds, "If-None-Match: " + etag);
-    ok &= load("GET /api/v1/pipelines?recent=14", server + "/api/v1/pipelines?recent=14",
-               seconds);
+      ok &= load("GET /api/v1/runs/(id) If-None-Match", server + "/api/v1/runs/" + middle, seconds,
+                 "If-None-Match: " + etag);
+    ok &= load("GET /api/v1/pipelines?recent=14", server + "/api/v1/pipelines?recent=14", seconds);
     ok &= load("GET / (the runs page)", server + "/", seconds);
   }
   if (pid > 0) {

@@ -43,7 +43,6 @@ void civil_from_days(int64_t z, int64_t& y, unsigned& m, unsigned& d) {
   y = static_cast<int64_t>(yoe) + era * 400 + (m <= 2);
 }
 
-
 const char* const kPipelineColumns =
     "p.name, p.dag_file, p.dag_hash, "
     "(SELECT count(*) FROM runs r WHERE r.pipeline_id = p.id), "
@@ -82,8 +81,8 @@ nlohmann::json rfc3339(const std::string& s) {
   if (s.size() < 19 || s[4] != '-' || s[7] != '-' || (s[10] != ' ' && s[10] != 'T') ||
       s[13] != ':' || s[16] != ':' || !read_digits(s, 0, 4, year) || !read_digits(s, 5, 2, month) ||
       !read_digits(s, 8, 2, day) || !read_digits(s, 11, 2, hour) ||
-      !read_digits(s, 14, 2, minute) || !read_digits(s, 17, 2, second) || month < 1 ||
-      month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60)
+      !read_digits(s, 14, 2, minute) || !read_digits(s, 17, 2, second) || month < 1 || month > 12 ||
+      day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60)
     return nullptr;
   size_t pos = 19;
   int millis = 0;
@@ -111,12 +110,11 @@ nlohmann::json rfc3339(const std::string& s) {
     offset_seconds = sign * (oh * 3600 + om * 60 + os);
   }
   if (pos != s.size()) return nullptr;
-  const int64_t ms = (days_from_civil(year, static_cast<unsigned>(month),
-                                      static_cast<unsigned>(day)) *
-                          86400 +
-                      hour * 3600 + minute * 60 + second - offset_seconds) *
-                         1000 +
-                     millis;
+  const int64_t ms =
+      (days_from_civil(year, static_cast<unsigned>(month), static_cast<unsigned>(day)) * 86400 +
+       hour * 3600 + minute * 60 + second - offset_seconds) *
+          1000 +
+      millis;
   const int64_t day_ms = 86400000;
   const int64_t days = (ms >= 0 ? ms : ms - day_ms + 1) / day_ms;
   const int64_t in_day = ms - days * day_ms;
@@ -223,7 +221,7 @@ std::optional<ArtifactVersionRecord> DashboardQueries::find_version_by_id(int64_
 }
 
 std::vector<ArtifactVersionRecord> DashboardQueries::artifact_versions_page(const std::string& name,
-                                                                          int limit, int before) {
+                                                                            int limit, int before) {
   pqxx::nontransaction tx(store_.impl().connection);
   std::vector<ArtifactVersionRecord> out;
   for (const auto& row :
@@ -349,12 +347,12 @@ nlohmann::json DashboardQueries::lineage(int64_t root, int depth, int max_docume
 nlohmann::json DashboardQueries::documents(int limit, int64_t before_id) {
   pqxx::nontransaction tx(store_.impl().connection);
   nlohmann::json out = nlohmann::json::array();
-  for (const auto& row :
-       tx.exec_params("SELECT id, author, platform, kind, url, version, title, " TWINFLOW_RFC3339_SQL(
-                          "fetched_at") ", "
-                      "step_run_id FROM documents WHERE is_latest AND ($2 = 0 OR id < $2) "
-                      "ORDER BY id DESC LIMIT $1",
-                      limit, before_id)) {
+  for (const auto& row : tx.exec_params(
+           "SELECT id, author, platform, kind, url, version, title, " TWINFLOW_RFC3339_SQL(
+               "fetched_at") ", "
+                             "step_run_id FROM documents WHERE is_latest AND ($2 = 0 OR id < $2) "
+                             "ORDER BY id DESC LIMIT $1",
+           limit, before_id)) {
     out.push_back({{"id", row[0].as<int64_t>()},
                    {"author", row[1].as<std::string>()},
                    {"platform", row[2].as<std::string>()},

@@ -408,7 +408,8 @@ TEST_F(WebApiTest, ServesTheCompiledInPagesAndSchedules) {
     WebReply script = get("/assets/" + std::string(asset) + ".js");
     EXPECT_EQ(script.status, 200) << asset;
     EXPECT_NE(index.body.find("/assets/" + std::string(asset) + ".js"), std::string::npos) << asset;
-    EXPECT_EQ(script.body.find("innerHTML"), std::string::npos) << asset;  // never parse data as HTML
+    EXPECT_EQ(script.body.find("innerHTML"), std::string::npos)
+        << asset;  // never parse data as HTML
   }
   Json schedules = get_json("/api/v1/schedules?count=2");
   ASSERT_EQ(schedules["schedules"].size(), 1u) << schedules.dump();
@@ -459,10 +460,11 @@ TEST_F(WebApiTest, EveryTimeIsRfc3339) {
   });
   site.start();
   ASSERT_EQ(execute(prepare_fresh_run(load(write_dag(
-                "web_crawl", "name: web_crawl\nsteps:\n  - id: crawl\n    type: crawl\n"
-                             "    params:\n      author: tester\n      links: ['" +
-                                 site.base_url() +
-                                 "/page.html']\n    outputs: [{name: documents, artifact: docs}]\n"))))
+                        "web_crawl",
+                        "name: web_crawl\nsteps:\n  - id: crawl\n    type: crawl\n"
+                        "    params:\n      author: tester\n      links: ['" +
+                            site.base_url() +
+                            "/page.html']\n    outputs: [{name: documents, artifact: docs}]\n"))))
                 .status,
             "succeeded");
   const auto docs = store->latest_documents("tester");
@@ -472,12 +474,15 @@ TEST_F(WebApiTest, EveryTimeIsRfc3339) {
   store->register_model_version("twin", bundle[0].id, std::nullopt, {{"perplexity", 3.5}});
   store->set_model_stage("twin", 1, "production", {"test", "cli", std::nullopt, {}});
   start();
-  for (const std::string& path : std::vector<std::string>{"/api/v1/runs", "/api/v1/runs/" + std::to_string(ok), "/api/v1/runs/" + std::to_string(failed),
-        "/api/v1/metrics?runs=" + std::to_string(ok), "/api/v1/pipelines?recent=5",
-        std::string("/api/v1/artifacts"), std::string("/api/v1/artifacts/web_ok.make.bundle/versions"),
-        std::string("/api/v1/artifacts/web_ok.make.bundle/versions/1"), std::string("/api/v1/models"),
-        std::string("/api/v1/models/twin"), std::string("/api/v1/prompts"),
-        std::string("/api/v1/documents"), "/api/v1/documents/" + std::to_string(docs[0].id)}) {
+  for (const std::string& path : std::vector<std::string>{
+           "/api/v1/runs", "/api/v1/runs/" + std::to_string(ok),
+           "/api/v1/runs/" + std::to_string(failed), "/api/v1/metrics?runs=" + std::to_string(ok),
+           "/api/v1/pipelines?recent=5", std::string("/api/v1/artifacts"),
+           std::string("/api/v1/artifacts/web_ok.make.bundle/versions"),
+           std::string("/api/v1/artifacts/web_ok.make.bundle/versions/1"),
+           std::string("/api/v1/models"), std::string("/api/v1/models/twin"),
+           std::string("/api/v1/prompts"), std::string("/api/v1/documents"),
+           "/api/v1/documents/" + std::to_string(docs[0].id)}) {
     WebReply r = get(path);
     ASSERT_EQ(r.status, 200) << path << ": " << r.body;
     EXPECT_EQ(r.body.find("+00\""), std::string::npos) << path << ": " << r.body.substr(0, 400);
@@ -497,7 +502,8 @@ TEST_F(WebApiTest, ARunAnswers304WhileItIsUnchanged) {
   WebReply first = web_request("GET", url);
   ASSERT_EQ(first.status, 200);
   std::smatch m;
-  ASSERT_TRUE(std::regex_search(first.headers, m, std::regex("ETag: (\"[0-9a-f]+\")", std::regex::icase)))
+  ASSERT_TRUE(
+      std::regex_search(first.headers, m, std::regex("ETag: (\"[0-9a-f]+\")", std::regex::icase)))
       << first.headers;
   const std::string etag = m[1];
   WebReply same = web_request("GET", url, {"If-None-Match: " + etag});
@@ -530,7 +536,8 @@ TEST_F(WebApiTest, PipelinesCarryTheirLastRunsAsAGrid) {
   ASSERT_EQ(by_name["web_ok"]["recent_runs"].size(), 1u);  // the newest only
   EXPECT_EQ(by_name["web_ok"]["recent_runs"][0]["id"], ok2);
   EXPECT_EQ(by_name["web_ok"]["steps"], Json({"make", "use"}));
-  EXPECT_EQ(by_name["web_ok"]["recent_runs"][0]["steps"]["use"], Json({"cached", 1}));  // the second run reused the first
+  EXPECT_EQ(by_name["web_ok"]["recent_runs"][0]["steps"]["use"],
+            Json({"cached", 1}));  // the second run reused the first
   Json two = get_json("/api/v1/pipelines?recent=2");
   for (const auto& p : two["pipelines"])
     if (p["name"] == "web_ok") {
@@ -556,9 +563,10 @@ TEST_F(WebApiTest, ADocumentListsItsVersions) {
   });
   site.start();
   const std::string dag = write_dag(
-      "web_crawl", "name: web_crawl\nsteps:\n  - id: crawl\n    type: crawl\n    params:\n"
-                   "      author: tester\n      links: ['" +
-                       site.base_url() + "/notes.html']\n    outputs: [{name: documents, artifact: docs}]\n");
+      "web_crawl",
+      "name: web_crawl\nsteps:\n  - id: crawl\n    type: crawl\n    params:\n"
+      "      author: tester\n      links: ['" +
+          site.base_url() + "/notes.html']\n    outputs: [{name: documents, artifact: docs}]\n");
   ASSERT_EQ(execute(prepare_fresh_run(load(dag))).status, "succeeded");
   phase = 2;
   ASSERT_EQ(execute(prepare_fresh_run(load(dag))).status, "succeeded");

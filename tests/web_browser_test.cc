@@ -47,26 +47,34 @@ std::pair<int, std::string> run_command(const std::string& command) {
 // epoch, and a step that fails once and succeeds on its retry.
 std::string train_dag(const fs::path& marker) {
   return "name: web_train\nparams:\n  lr: '0.01'\n  epochs: '3'\nsteps:\n"
-         "  - id: flaky\n    retries: {count: 1, backoff: 10ms}\n    outputs: [data]\n"
+         "  - id: flaky\n    cache: false\n    retries: {count: 1, backoff: 10ms}\n    outputs: "
+         "[data]\n"
          "    env: {LR: '${params.lr}'}\n    command: |\n"
          "      echo data > \"$TWINFLOW_OUTPUT_DIR/data\"\n"
-         "      if [ ! -f '" + marker.string() + "'-$LR ]; then touch '" + marker.string() +
+         "      if [ ! -f '" +
+         marker.string() + "'-$LR ]; then touch '" + marker.string() +
          "'-$LR; echo 'first try fails'; exit 1; fi\n"
-         "  - id: train\n    inputs: {data: flaky.data}\n    outputs: [model]\n"
+         "  - id: train\n    cache: false\n    inputs: {data: flaky.data}\n    outputs: [model]\n"
          "    env: {LR: '${params.lr}', EPOCHS: '${params.epochs}'}\n"
          "    command: |\n"
-         "      mkdir -p \"$TWINFLOW_OUTPUT_DIR/model\"; echo weights > \"$TWINFLOW_OUTPUT_DIR/model/w\"\n"
-         "      awk -v lr=\"$LR\" -v ep=\"$EPOCHS\" 'BEGIN { for (i = 1; i <= 60; i++) { e = int((i - 1) / 20) + 1;"
-         " printf \"{\\\"metrics\\\": {\\\"loss\\\": %f, \\\"learning_rate\\\": %f, \\\"epoch\\\": %d}, \\\"step\\\": %d}\\n\","
+         "      mkdir -p \"$TWINFLOW_OUTPUT_DIR/model\"; echo weights $LR > "
+         "\"$TWINFLOW_OUTPUT_DIR/model/w\"\n"
+         "      awk -v lr=\"$LR\" -v ep=\"$EPOCHS\" 'BEGIN { for (i = 1; i <= 60; i++) { e = "
+         "int((i - 1) / 20) + 1;"
+         " printf \"{\\\"metrics\\\": {\\\"loss\\\": %f, \\\"learning_rate\\\": %f, \\\"epoch\\\": "
+         "%d}, \\\"step\\\": %d}\\n\","
          " 3 / (1 + i * lr * 10), lr * (1 - i / 80), e, i;"
-         " if (i % 20 == 0) printf \"{\\\"metrics\\\": {\\\"test_perplexity\\\": %f}, \\\"step\\\": %d}\\n\", 40 / e, e } }'\n"
+         " if (i % 20 == 0) printf \"{\\\"metrics\\\": {\\\"test_perplexity\\\": %f}, "
+         "\\\"step\\\": %d}\\n\", 40 / e, e } }'\n"
          "      echo '{\"metrics\": {\"final_loss\": 0.5}}'\n";
 }
 
 // A run that waits for a file: running while the browser watches it.
 std::string live_dag(const fs::path& flag) {
   return "name: web_live\nsteps:\n  - id: wait\n    command: |\n      echo 'waiting for the flag'\n"
-         "      while [ ! -f '" + flag.string() + "' ]; do sleep 0.2; done\n      echo 'flag seen'\n"
+         "      while [ ! -f '" +
+         flag.string() +
+         "' ]; do sleep 0.2; done\n      echo 'flag seen'\n"
          "  - id: after\n    needs: [wait]\n    command: echo after\n";
 }
 
@@ -95,26 +103,30 @@ TEST_F(WebBrowserTest, EveryPageDrawsItsRecordsLiveAndReadably) {
     if (r.path == "/hostile.html")
       return HttpResponse::text(200, xss_page()).header("Content-Type", "text/html; charset=utf-8");
     if (r.path == "/changing.html") {
-      std::string body = "<!doctype html><html><head><title>Retrieval notes</title></head><body>"
-                         "<article><h1>Retrieval notes</h1><p>Chunking splits documents into "
-                         "passages of a few hundred words so that retrieval finds them.</p>"
-                         "<p>Embeddings map each passage to a vector for the index.</p>";
+      std::string body =
+          "<!doctype html><html><head><title>Retrieval notes</title></head><body>"
+          "<article><h1>Retrieval notes</h1><p>Chunking splits documents into "
+          "passages of a few hundred words so that retrieval finds them.</p>"
+          "<p>Embeddings map each passage to a vector for the index.</p>";
       if (phase == 2)
-        body += "<p>A second crawl added this paragraph about hybrid search with BM25 and "
-                "vectors combined by reciprocal rank fusion.</p>";
-      body += "<p>The last paragraph stays the same in every version of this page.</p>"
-              "</article></body></html>";
+        body +=
+            "<p>A second crawl added this paragraph about hybrid search with BM25 and "
+            "vectors combined by reciprocal rank fusion.</p>";
+      body +=
+          "<p>The last paragraph stays the same in every version of this page.</p>"
+          "</article></body></html>";
       return HttpResponse::text(200, body).header("Content-Type", "text/html; charset=utf-8");
     }
     return HttpResponse::text(404, "no");
   });
   site.start();
-  const std::string crawl_file = write_dag(
-      "web_crawl", "name: web_crawl\nsteps:\n  - id: crawl\n    type: crawl\n    params:\n"
-                   "      author: tester\n      requests_per_second: 0\n      links: ['" +
-                       site.base_url() + "/hostile.html', '" + site.base_url() +
-                       "/changing.html']\n"
-                       "    outputs: [{name: documents, artifact: web_crawl_documents}]\n");
+  const std::string crawl_file =
+      write_dag("web_crawl",
+                "name: web_crawl\nsteps:\n  - id: crawl\n    type: crawl\n    params:\n"
+                "      author: tester\n      requests_per_second: 0\n      links: ['" +
+                    site.base_url() + "/hostile.html', '" + site.base_url() +
+                    "/changing.html']\n"
+                    "    outputs: [{name: documents, artifact: web_crawl_documents}]\n");
   ASSERT_EQ(execute(prepare_fresh_run(load(crawl_file))).status, "succeeded");
   phase = 2;
   const auto crawl2 = execute(prepare_fresh_run(load(crawl_file)));
@@ -159,22 +171,22 @@ TEST_F(WebBrowserTest, EveryPageDrawsItsRecordsLiveAndReadably) {
   store->register_model_version("twin", model1, std::nullopt, {{"perplexity", 21.5}});
   store->register_model_version("twin", model2, std::nullopt, {{"perplexity", 17.25}});
   auto evaluation = [](int version, double candidate, double baseline, bool passed) {
-    return nlohmann::json{
-        {"model", "twin"},
-        {"candidate_version", version},
-        {"candidate", {{"perplexity", candidate}, {"judge_accuracy", 0.7}}},
-        {"baseline", {{"perplexity", baseline}, {"judge_accuracy", 0.6}}},
-        {"baseline_kind", "production"},
-        {"gate",
-         {{"metric", "perplexity"},
-          {"direction", "lower"},
-          {"margin", 0.5},
-          {"passed", passed},
-          {"reason", passed ? "lower perplexity than production" : "no better"}}},
-        {"test_samples", 12}};
+    return nlohmann::json{{"model", "twin"},
+                          {"candidate_version", version},
+                          {"candidate", {{"perplexity", candidate}, {"judge_accuracy", 0.7}}},
+                          {"baseline", {{"perplexity", baseline}, {"judge_accuracy", 0.6}}},
+                          {"baseline_kind", "production"},
+                          {"gate",
+                           {{"metric", "perplexity"},
+                            {"direction", "lower"},
+                            {"margin", 0.5},
+                            {"passed", passed},
+                            {"reason", passed ? "lower perplexity than production" : "no better"}}},
+                          {"test_samples", 12}};
   };
-  store->set_model_stage("twin", 1, "production",
-                         {"first deploy", "deploy step", std::nullopt, evaluation(1, 21.5, 40, true)});
+  store->set_model_stage(
+      "twin", 1, "production",
+      {"first deploy", "deploy step", std::nullopt, evaluation(1, 21.5, 40, true)});
   store->set_model_stage("twin", 2, "production",
                          {"better", "deploy step", std::nullopt, evaluation(2, 17.25, 21.5, true)});
   store->register_model_version("solo", model1, std::nullopt, {{"perplexity", 30.0}});
@@ -182,8 +194,8 @@ TEST_F(WebBrowserTest, EveryPageDrawsItsRecordsLiveAndReadably) {
 
   // A run still running when the browser opens it.
   const fs::path flag = home / "live-flag";
-  const pid_t live = spawn_twinflow({"run", write_dag("web_live", live_dag(flag))},
-                                    (home / "live.log").string());
+  const pid_t live =
+      spawn_twinflow({"run", write_dag("web_live", live_dag(flag))}, (home / "live.log").string());
   int64_t live_run = 0;
   for (int i = 0; i < 400 && live_run == 0; ++i) {
     for (const auto& r : store->list_runs({}))
@@ -194,8 +206,7 @@ TEST_F(WebBrowserTest, EveryPageDrawsItsRecordsLiveAndReadably) {
   ASSERT_GT(live_run, 0) << read_file(home / "live.log");
 
   const std::string token = "browser-test-token";
-  WebProcess web(twinflow_env(), home / "web.log", token,
-                 {"--dags-dir", (home / "dags").string()});
+  WebProcess web(twinflow_env(), home / "web.log", token, {"--dags-dir", (home / "dags").string()});
   ASSERT_FALSE(web.url().empty()) << read_file(home / "web.log");
   const fs::path out = fs::path(TWINFLOW_BINARY).parent_path() / "screenshots";
   fs::create_directories(out);
@@ -212,21 +223,43 @@ TEST_F(WebBrowserTest, EveryPageDrawsItsRecordsLiveAndReadably) {
                                {"manifest_version_id", manifest.id}};
   const fs::path seed_file = home / "browser-seed.json";
   std::ofstream(seed_file) << seed.dump();
-  auto [code, output] = run_command("cd '" + kBrowserDir.string() +
-                                    "' && timeout 300 node dashboard.mjs '" + seed_file.string() + "'");
+  auto [code, output] =
+      run_command("cd '" + kBrowserDir.string() + "' && timeout 300 node dashboard.mjs '" +
+                  seed_file.string() + "'");
   std::ofstream(flag).put('\n');  // the live run ends even when the script failed early
   int status = 0;
   ::waitpid(live, &status, 0);
   EXPECT_EQ(code, 0) << output;
-  for (const char* check :
-       {"OK runs-list", "OK dag-graph", "OK timeline-bars", "OK timeline-retry", "OK charts",
-        "OK epoch-marks", "OK params-table", "OK no-actions-on-succeeded", "OK failed-log",
-        "OK rerun", "OK live-304", "OK live-update", "OK live-stopped", "OK pipelines-grid",
-        "OK compare", "OK model-evaluation", "OK rollback-offered", "OK no-rollback-single",
-        "OK lineage-folded", "OK lineage-expand", "OK document-diff", "OK keyboard-nav",
-        "OK labels", "OK width-800", "OK xss-shown-as-text", "OK xss-not-executed",
-        "OK xss-list-not-executed", "OK clean-text", "OK no-console-errors",
-        "OK no-page-errors"})
+  for (const char* check : {"OK runs-list",
+                            "OK dag-graph",
+                            "OK timeline-bars",
+                            "OK timeline-retry",
+                            "OK charts",
+                            "OK epoch-marks",
+                            "OK params-table",
+                            "OK no-actions-on-succeeded",
+                            "OK failed-log",
+                            "OK rerun",
+                            "OK live-304",
+                            "OK live-update",
+                            "OK live-stopped",
+                            "OK pipelines-grid",
+                            "OK compare",
+                            "OK model-evaluation",
+                            "OK rollback-offered",
+                            "OK no-rollback-single",
+                            "OK lineage-folded",
+                            "OK lineage-expand",
+                            "OK document-diff",
+                            "OK keyboard-nav",
+                            "OK labels",
+                            "OK width-800",
+                            "OK xss-shown-as-text",
+                            "OK xss-not-executed",
+                            "OK xss-list-not-executed",
+                            "OK clean-text",
+                            "OK no-console-errors",
+                            "OK no-page-errors"})
     EXPECT_NE(output.find(check), std::string::npos) << check << "\n" << output;
   for (const char* shot : {"runs", "run", "run-live", "pipelines", "compare", "models", "model",
                            "lineage", "documents", "document", "artifacts", "schedules"})

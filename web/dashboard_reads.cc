@@ -175,7 +175,8 @@ std::string read_range(const fs::path& path, uint64_t offset, uint64_t length) {
 }  // namespace
 
 HttpResponse Dashboard::Impl::info(DashboardSession&, const HttpRequest&, const PathParams&) {
-  return json_response(200, {{"version", twinflow_build_id()}, {"read_only", options.token.empty()}});
+  return json_response(200,
+                       {{"version", twinflow_build_id()}, {"read_only", options.token.empty()}});
 }
 
 HttpResponse Dashboard::Impl::runs(DashboardSession& s, const HttpRequest& request,
@@ -228,6 +229,14 @@ HttpResponse Dashboard::Impl::run(DashboardSession& s, const HttpRequest& reques
   }
   for (const auto& attempt : s.store.step_runs(run.id)) doc["attempts"].push_back(to_json(attempt));
   doc["events"] = run_events_json(s.store.run_events(run.id));  // what started it (trigger batches)
+  // What has not finished has no duration yet (the page counts from
+  // started_at): the body, and so its ETag, stays the same while nothing changes.
+  auto unfinished_without_duration = [](Json& j) {
+    if (j["finished_at"].is_null()) j["duration_seconds"] = nullptr;
+  };
+  unfinished_without_duration(doc["run"]);
+  for (Json& step : doc["steps"]) unfinished_without_duration(step);
+  for (Json& attempt : doc["attempts"]) unfinished_without_duration(attempt);
   return with_etag(request, json_response(200, doc));
 }
 
@@ -370,7 +379,8 @@ HttpResponse Dashboard::Impl::artifact_versions(DashboardSession& s, const HttpR
     throw ApiError{404, "no artifact '" + p[0] + "'"};
   Json out = Json::array();
   for (const auto& v : versions) out.push_back(to_json(v));
-  const Json next = static_cast<int>(versions.size()) == limit ? Json(versions.back().version) : Json();
+  const Json next =
+      static_cast<int>(versions.size()) == limit ? Json(versions.back().version) : Json();
   return json_response(200, {{"artifact", p[0]}, {"versions", out}, {"next_before", next}});
 }
 

@@ -20,6 +20,15 @@ const check = (name, ok, why) => {
   if (!ok) failures++;
 };
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+// page.waitForFunction polls with eval, which the dashboard's CSP forbids: poll with evaluate instead.
+const waitUntil = async (page, fn, timeout) => {
+  const end = Date.now() + (timeout || 15000);
+  for (;;) {
+    if (await page.evaluate(fn).catch(() => false)) return true;
+    if (Date.now() > end) return false;
+    await sleep(200);
+  }
+};
 
 const context = await chromium.launchPersistentContext(userData, {
   executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
@@ -71,7 +80,7 @@ try {
 
   // 2. A training run: the Gantt (a retry as a second bar), the charts with epoch marks, params as a table.
   await visit(`/runs/${seed.train[0]}`, '#run-metrics .chart-svg path.series', 'run');
-  await page.waitForFunction(() => { const i = document.querySelector('#dag-graph'); return i && i.complete && i.naturalWidth > 0; }, null, { timeout: 15000 });
+  await waitUntil(page, () => { const i = document.querySelector('#dag-graph'); return i && i.complete && i.naturalWidth > 0; }, 15000);
   const size = await page.$eval('#dag-graph', (i) => [i.naturalWidth, i.naturalHeight]);
   check('dag-graph', size[0] > 50 && size[1] > 20, `image is ${size}`);
   const bars = await page.$$eval('#timeline .bar', (list) => list.map((b) => {
@@ -94,7 +103,7 @@ try {
   await page.fill('#token', token);
   await page.dispatchEvent('#token', 'change');
   await visit(`/runs/${seed.failed}`, '#log', 'run-failed');
-  await page.waitForFunction(() => document.querySelector('#log').textContent.length > 0, null, { timeout: 15000 });
+  await waitUntil(page, () => document.querySelector('#log').textContent.length > 0, 15000);
   const log = await page.$eval('#log', (e) => e.textContent);
   check('failed-log', log.includes('about to fail') && (await page.locator('#cancel').count()) === 0, JSON.stringify(log.slice(0, 200)));
   await page.click('#rerun');
@@ -105,14 +114,14 @@ try {
   // 4. The live run: polled with If-None-Match (304s), updated without a reload when it ends, then polling stops.
   await visit(`/runs/${seed.live}`, '#timeline .bar', 'run-live');
   check('live-indicator', (await page.textContent('#live')).includes('live'), await page.textContent('#live'));
-  await page.waitForFunction(() => window.__twinflowPolls && window.__twinflowPolls.notModified >= 2, null, { timeout: 20000 }).catch(() => {});
+  await waitUntil(page, () => window.__twinflowPolls && window.__twinflowPolls.notModified >= 2, 20000);
   const polls = await page.evaluate(() => window.__twinflowPolls || {});
   check('live-304', polls.notModified >= 2, JSON.stringify(polls));
-  await page.waitForFunction(() => document.querySelector('#log') && document.querySelector('#log').textContent.includes('waiting for the flag'), null, { timeout: 15000 }).catch(() => {});
+  await waitUntil(page, () => document.querySelector('#log') && document.querySelector('#log').textContent.includes('waiting for the flag'), 15000);
   const liveLog = await page.$eval('#log', (e) => e.textContent).catch(() => '');
   const barsBefore = await page.locator('#timeline .bar').count();
   fs.writeFileSync(seed.flag, 'go\n');
-  await page.waitForFunction(() => /succeeded/.test(document.querySelector('main h1').textContent), null, { timeout: 30000 }).catch(() => {});
+  await waitUntil(page, () => /succeeded/.test(document.querySelector('main h1').textContent), 30000);
   const liveTitle = await page.textContent('main h1');
   const barsAfter = await page.locator('#timeline .bar').count();
   check('live-update', /succeeded/.test(liveTitle) && barsAfter > barsBefore && liveLog.includes('waiting for the flag'),
@@ -170,7 +179,7 @@ try {
   const unfolded = await page.locator('#lineage .node').count();
   await page.focus('#lineage .node.kind-version');
   await page.keyboard.press('Enter');
-  await page.waitForFunction(() => /^#\/artifacts\//.test(location.hash), null, { timeout: 10000 }).catch(() => {});
+  await waitUntil(page, () => /^#\/artifacts\//.test(location.hash), 10000);
   const landed = await page.evaluate(() => location.hash);
   check('lineage-expand', unfolded >= 30 && /^#\/artifacts\/web_crawl_documents\/\d+$/.test(landed), JSON.stringify({ unfolded, landed }));
   await page.waitForSelector('main h1', { timeout: 10000 });
@@ -194,14 +203,18 @@ try {
   // 11. Keyboard: Tab reaches the navigation, Enter follows a link.
   await page.goto(url + '/#/runs');
   await page.waitForSelector('#runs-list table');
+  await page.focus('header a.brand');
   let reached = false;
-  for (let i = 0; i < 6 && !reached; i++) {
+  const focused = [];
+  for (let i = 0; i < 8 && !reached; i++) {
     await page.keyboard.press('Tab');
-    reached = await page.evaluate(() => document.activeElement && document.activeElement.getAttribute('href') === '#/pipelines');
+    const now = await page.evaluate(() => document.activeElement ? document.activeElement.tagName + ' ' + (document.activeElement.getAttribute('href') || '') : 'none');
+    focused.push(now);
+    reached = now === 'A #/pipelines';
   }
   if (reached) await page.keyboard.press('Enter');
   await page.waitForSelector('#pipelines-grid', { timeout: 10000 }).catch(() => {});
-  check('keyboard-nav', reached && (await page.evaluate(() => location.hash)) === '#/pipelines', 'Tab/Enter did not reach the pipelines page');
+  check('keyboard-nav', reached && (await page.evaluate(() => location.hash)) === '#/pipelines', 'Tab/Enter did not reach the pipelines page: ' + focused.join(', '));
   check('labels', labelProblems.length === 0, labelProblems.join('\n'));
 
   // 12. Readable at 800 px: no page wider than the window (tables scroll inside their box).

@@ -132,7 +132,7 @@ function lineageGraph(data, options) {
     const folded = [...expanded];
     box.replaceChildren(el('div', { class: 'scroll graph' }, root),
       folded.length ? el('button', { type: 'button', onclick: () => { expanded.clear(); draw(); } }, 'Collapse groups') : '',
-      el('div', { class: 'legend' }, Object.entries(kindColours).map(([k, c]) => { const s = el('span', {}, '■ ' + k.replace('_', ' ')); s.style.color = c === '#f5f5f5' ? '#999' : c; s.style.textShadow = '0 0 1px #555'; return s; })));
+      el('div', { class: 'legend' }, Object.entries(kindColours).map(([k, c]) => { const sw = el('i', { class: 'swatch' }); sw.style.background = c; return el('span', {}, sw, k.replace('_', ' ')); })));
   };
   draw();
   return box;

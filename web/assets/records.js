@@ -80,7 +80,9 @@ async function modelPage(name) {
   // Rollback puts back the version that was in production before: possible
   // only when another version has been in production.
   const previous = data.history.filter((c) => c.to === 'production' && (!production || c.version !== production.version)).pop();
-  const evaluationOf = (v) => (data.history.filter((c) => c.version === v.version && c.evaluation && Object.keys(c.evaluation).length).pop() || {}).evaluation;
+  // A version's evaluation: the one that judged it (an archiving change carries its successor's).
+  const evaluationOf = (v) => (data.history.filter((c) => c.version === v.version && c.evaluation && Object.keys(c.evaluation).length &&
+    (c.evaluation.candidate_version === undefined ? c.to !== 'archived' : c.evaluation.candidate_version === v.version)).pop() || {}).evaluation;
   const versionActions = (v) => serverInfo.read_only ? '' : el('div', {},
     v.stage !== 'production' ? actionButton('Promote to production', async () => { const r = await act('/models/' + enc(name) + '/promote', { version: v.version, stage: 'production', reason: 'promoted from the dashboard' }); render(); return name + ' v' + r.version + ' is ' + r.stage; }, 'promote-' + v.version) : '',
     v.stage === 'none' ? actionButton('To staging', async () => { const r = await act('/models/' + enc(name) + '/promote', { version: v.version, stage: 'staging', reason: 'staged from the dashboard' }); render(); return name + ' v' + r.version + ' is ' + r.stage; }) : '');

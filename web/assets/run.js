@@ -96,7 +96,8 @@ async function runPage(id) {
       el('p', {}, 'trigger ' + r.trigger, r.parent_run_id ? [' · rerun of ', link('/runs/' + r.parent_run_id, String(r.parent_run_id))] : '',
         r.logical_time ? ' · tick ' + time(r.logical_time) : '', ' · created ' + time(r.created_at),
         r.started_at ? ' · started ' + time(r.started_at) : '', r.finished_at ? ' · finished ' + time(r.finished_at) : '',
-        ' · ' + seconds(r.duration_seconds), r.host ? ' · on ' + r.host : ''),
+        ' · ' + (r.duration_seconds === null ? (ms(r.started_at) ? seconds((Date.now() - ms(r.started_at)) / 1000) + ' so far' : 'not started') : seconds(r.duration_seconds)),
+        r.host ? ' · on ' + r.host : ''),
       r.error ? message('error', r.error) : '', data.dag_error ? message('error', data.dag_error) : '');
     const failed = data.steps.some((s) => ['failed', 'upstream_failed', 'cancelled', 'interrupted'].includes(s.status));
     actions.replaceChildren(actionsOrNote([
