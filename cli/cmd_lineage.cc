@@ -75,15 +75,11 @@ std::optional<ArtifactVersionRecord> resolve_model(Store& store, const std::stri
 void print_sources(const nlohmann::json& sources) {
   const auto& documents = sources["documents"];
   std::cout << "sources (through the feature store): " << sources["urls"].get<int64_t>()
-            << " URLs, " << documents.size()
-            << " document versions
-               ";
-      for (const auto& d : sources["datasets"]) std::cout
-            << "  dataset " << d["artifact"].get<std::string>() << "@v" << d["version"] << " read "
-            << d["sources_found"]
-            << " documents
-               ";
-      for (const auto& d : documents) {
+            << " URLs, " << documents.size() << " document versions\n";
+  for (const auto& d : sources["datasets"])
+    std::cout << "  dataset " << d["artifact"].get<std::string>() << "@v" << d["version"]
+              << " read " << d["sources_found"] << " documents\n";
+  for (const auto& d : documents) {
     std::cout << "  " << d["url"].get<std::string>() << "  v" << d["version"];
     if (d["crawl"].is_object())
       std::cout << "  (crawled by run " << d["crawl"]["run_id"] << " of "
