@@ -146,7 +146,10 @@ void Discovery::discover_sitemap(SourceResult& result) {
       }
       any_read = true;
       walk.add(files[i], &parsed);
-      validators.push_back({files[i], {f.etag, f.last_modified}});
+      // An index is read in full every time (it is small, and a 304 would hide
+      // the sitemaps it lists); the sitemaps themselves are fetched conditionally.
+      validators.push_back(
+          {files[i], parsed.is_index ? HttpValidators{} : HttpValidators{f.etag, f.last_modified}});
     }
   }
   std::vector<std::pair<std::string, std::string>> entries;
