@@ -104,7 +104,7 @@ TEST_F(TriggerChainTest, OneCrawlOfTheSampleStartsOneRunOfEachDownstreamDag) {
   ASSERT_TRUE(done) << read_file(log);
 
   auto runs = runs_by_pipeline();
-  for (const std::string& dag :
+  for (const std::string dag :
        {"digital_data_etl", "feature_engineering", "generate_datasets", "training"}) {
     ASSERT_EQ(runs[dag].size(), 1u) << dag << "\n" << read_file(log);
     EXPECT_EQ(runs[dag][0].status, "succeeded") << dag << "\n" << read_file(log);
