@@ -249,6 +249,15 @@ pid_t SubprocessSet::start(const ProcessSpec& spec) {
     fail_spawn(spec, "cannot run '" + name + "': " + std::strerror(err));
     return -1;
   }
+  // A path is not searched, so check it here (relative to the child's cwd):
+  // under a supervisor, exec would only fail inside it, as an exit code.
+  if (name.find('/') != std::string::npos) {
+    const std::string full = name[0] == '/' || spec.cwd.empty() ? name : spec.cwd + "/" + name;
+    if (access(full.c_str(), X_OK) != 0) {
+      fail_spawn(spec, "cannot run '" + name + "': " + std::strerror(errno));
+      return -1;
+    }
+  }
 
   int pipe_fds[2];
   if (pipe2(pipe_fds, O_CLOEXEC) != 0)

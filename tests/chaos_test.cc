@@ -312,7 +312,9 @@ class ChaosDatabase : public Chaos {
     char pattern[] = "/tmp/tf-chaos-XXXXXX";  // short: the socket path must fit
     ASSERT_NE(::mkdtemp(pattern), nullptr);
     cluster_home = pattern;
-    cluster = std::make_unique<EmbeddedPostgres>(EmbeddedPostgresOptions{cluster_home, false, ""});
+    // Durable: with synchronous_commit off, a killed postmaster takes the last
+    // commits with it, which is not the outage this test is about.
+    cluster = std::make_unique<EmbeddedPostgres>(EmbeddedPostgresOptions{cluster_home, true, ""});
     conninfo = cluster->ensure_running();  // what twinflow_env() hands the processes
     store = std::make_unique<Store>(conninfo);
     store->migrate();

@@ -268,7 +268,7 @@ TEST(TriggerSpecErrorTest, EachTriggerIsExactlyOneKnownKind) {
             "each its own item\n"
             "  - {on_artifact: a, on_documents: {}}\n"
             "                     ^\n"
-            "test.yaml:5:5: trigger at index 2 is empty: expected 'on_artifact' or "
+            "test.yaml:5:5: trigger at index 2 has no kind: expected 'on_artifact' or "
             "'on_documents'\n"
             "  - {}\n"
             "    ^\n");

@@ -225,7 +225,7 @@ HttpResponse Dashboard::Impl::route(const HttpRequest& request) {
     if (std::string(r.method) == "POST")
       if (auto refusal = refuse_mutation(request)) return *refusal;
     Handler handler = r.handler;
-    const std::string& key = request.header("idempotency-key");
+    const std::string key = request.header("idempotency-key");
     return with_session([&](DashboardSession& s) {
       auto action = [&] { return (this->*handler)(s, request, *params); };
       if (std::string(r.method) == "POST" && !key.empty())
@@ -242,16 +242,16 @@ std::optional<HttpResponse> Dashboard::Impl::refuse_mutation(const HttpRequest& 
     return json_response(403, {{"error",
                                 "the dashboard is read-only: start `twinflow web` with "
                                 "TWINFLOW_WEB_TOKEN set to allow actions"}});
-  const std::string& auth = request.header("authorization");
+  const std::string auth = request.header("authorization");
   const std::string prefix = "Bearer ";
   if (!auth.starts_with(prefix) || !constant_time_equal(auth.substr(prefix.size()), options.token))
     return json_response(403, {{"error",
                                 "this action needs the dashboard token "
                                 "(Authorization: Bearer TOKEN)"}});
-  const std::string& fetch_site = request.header("sec-fetch-site");
+  const std::string fetch_site = request.header("sec-fetch-site");
   if (!fetch_site.empty() && fetch_site != "same-origin" && fetch_site != "none")
     return json_response(403, {{"error", "cross-site request refused"}});
-  const std::string& origin = request.header("origin");
+  const std::string origin = request.header("origin");
   if (!origin.empty() && origin != "http://" + request.header("host"))
     return json_response(403, {{"error", "cross-origin request refused"}});
   if (!is_json_content_type(request.header("content-type")))
