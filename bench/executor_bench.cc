@@ -74,7 +74,7 @@ double time_twinflow(Store& store, BlobStore& blobs, const fs::path& home, const
   options.jobs = jobs;
   options.use_cache = false;
   options.home = home;
-  options.self_exe = "twinflow";
+  options.self_exe = TWINFLOW_BINARY;  // typed steps and the step supervisor
   options.database_url = url;
   options.host = host_name();
   ProgressSink quiet;

@@ -122,9 +122,9 @@ void bench_event_latency(Store& store, const Dag& producer, const fs::path& home
                          const std::string& url, int events) {
   const fs::path dags = home / "triggered-dags";
   fs::create_directories(dags);
-  std::ofstream(dags / "on_signal.yaml")
-      << "name: on_signal\ntriggers:\n  - on_artifact: bench.signal\n    debounce: 0s\nsteps:\n  - id: a\n"
-         "    command: 'true'\n    cache: false\n";
+  std::ofstream(dags / "on_signal.yaml") << "name: on_signal\ntriggers:\n  - on_artifact: "
+                                            "bench.signal\n    debounce: 0s\nsteps:\n  - id: a\n"
+                                            "    command: 'true'\n    cache: false\n";
   pid_t daemon = spawn({"scheduler", "--dags-dir", dags.string(), "--poll-ms", "60000"}, home, url,
                        home / "events.log");
   std::this_thread::sleep_for(std::chrono::milliseconds(500));  // listening by now

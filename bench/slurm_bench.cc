@@ -60,7 +60,7 @@ double time_run(Store& store, BlobStore& blobs, const fs::path& home, const std:
   options.jobs = jobs;
   options.use_cache = false;
   options.home = home;
-  options.self_exe = "twinflow";
+  options.self_exe = TWINFLOW_BINARY;  // typed steps and the step supervisor
   options.database_url = url;
   options.host = host_name();
   options.slurm_poll_interval = Millis(500);

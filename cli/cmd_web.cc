@@ -48,8 +48,9 @@ int serve_dashboard(AppContext& ctx, const WebArgs& args) {
                                       : "actions need the token")
             << ")" << std::endl;
   // Runs whose twinflow process died are recorded interrupted within seconds.
-  OwnerReaper reaper(options.conninfo, host_name(), std::chrono::seconds(60),
-                     [](const std::string& line) { std::cerr << "twinflow web: " << line << "\n"; });
+  OwnerReaper reaper(
+      options.conninfo, host_name(), std::chrono::seconds(60),
+      [](const std::string& line) { std::cerr << "twinflow web: " << line << "\n"; });
   pollfd fd{interrupt.read_fd(), POLLIN, 0};
   while (!interrupt.interrupted()) poll(&fd, 1, -1);
   server.stop();

@@ -2,7 +2,9 @@
 #include "scheduler/attempt.h"
 
 #include <string.h>
+#include <unistd.h>
 
+#include <filesystem>
 #include <fstream>
 
 extern char** environ;
@@ -65,6 +67,18 @@ RetryDecision decide_after_failure(const Step& step, int attempt, int interrupti
   return d;
 }
 
+// The step supervisor: `twinflow-supervise` beside the twinflow binary (a
+// small static program that starts fast), else the binary itself
+// (`twinflow __supervise`).
+static std::string supervisor_for(const std::string& self_exe) {
+  if (self_exe.empty()) return self_exe;
+  const std::filesystem::path small = std::filesystem::path(self_exe).parent_path() /
+                                      "twinflow-supervise";
+  if (self_exe.find('/') != std::string::npos && ::access(small.c_str(), X_OK) == 0)
+    return small.string();
+  return self_exe;
+}
+
 AttemptLaunch make_attempt_launch(const Step& step, const AttemptContext& context,
                                   const AttemptPaths& paths, const ExecutorOptions& options,
                                   const std::vector<std::string>& base_env, uint64_t tag) {
@@ -78,7 +92,7 @@ AttemptLaunch make_attempt_launch(const Step& step, const AttemptContext& contex
   spec.log_path = paths.log.string();
   spec.timeout = step.timeout;
   spec.kill_grace = options.kill_grace;
-  spec.supervisor = options.self_exe;  // no process of the step outlives us
+  spec.supervisor = supervisor_for(options.self_exe);  // no process of the step outlives us
   launch.slurm = step.slurm;
   launch.job_name = "twinflow-" + std::to_string(context.run_id) + "-" + step.id + "-" +
                     std::to_string(context.attempt);

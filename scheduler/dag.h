@@ -20,9 +20,9 @@ using Millis = std::chrono::milliseconds;
 // The kinds of step twinflow knows. `command` runs any program; the others are
 // built-in typed steps run as `twinflow step TYPE` through the step protocol.
 inline const std::vector<std::string>& known_step_types() {
-  static const std::vector<std::string> kTypes = {
-      "command", "crawl", "clean", "chunk", "embed", "dataset", "finetune", "evaluate", "deploy",
-      "import"};
+  static const std::vector<std::string> kTypes = {"command", "crawl",   "clean",    "chunk",
+                                                  "embed",   "dataset", "finetune", "evaluate",
+                                                  "deploy",  "import"};
   return kTypes;
 }
 
@@ -158,7 +158,7 @@ struct TriggerSpec {
   Millis max_wait{kDefaultTriggerMaxWait};
   SourcePos pos;  // of the list item
 
-  static constexpr Millis kDefaultTriggerDebounce{5000};   // 5s
+  static constexpr Millis kDefaultTriggerDebounce{5000};    // 5s
   static constexpr Millis kDefaultTriggerMaxWait{3600000};  // 1h
 };
 

@@ -330,9 +330,9 @@ void Executor::Impl::submit(int step_index, const AttemptContext& context) {
   if (on_slurm) {
     store.set_slurm_job_id(exec.step_run_id, launched.slurm_job_id);
   } else {
-    exec.step_run_id = store.start_attempt(run_id, step.id, exec.attempt, options.host,
-                                           launched.pid, spec.log_path, exec.cache_key,
-                                           launched.pid_start);
+    exec.step_run_id =
+        store.start_attempt(run_id, step.id, exec.attempt, options.host, launched.pid,
+                            spec.log_path, exec.cache_key, launched.pid_start);
   }
   progress.step_started(step, exec.attempt, spec.log_path);
 }

@@ -85,9 +85,8 @@ void StepHelper::run_claimed(const StepOffer& claim) {
     fail_unstarted(e.what());
     return;
   }
-  std::optional<int64_t> step_run_id =
-      store_.start_claimed_attempt(claim, options_.claimer, options_.host, launched.pid,
-                                   paths.log.string(), launched.pid_start);
+  std::optional<int64_t> step_run_id = store_.start_claimed_attempt(
+      claim, options_.claimer, options_.host, launched.pid, paths.log.string(), launched.pid_start);
   if (!step_run_id) {
     // Revoked or cancelled before it could be recorded: it must not run.
     launchers.terminate_all();

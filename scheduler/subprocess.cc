@@ -204,7 +204,9 @@ struct SubprocessSet::Child {
   bool exited = false;      // pidfd became readable; reap it
   bool supervised = false;  // pid is a `twinflow __supervise`
 
-  void signal_leader(int sig) const { syscall(SYS_pidfd_send_signal, pidfd.get(), sig, nullptr, 0); }
+  void signal_leader(int sig) const {
+    syscall(SYS_pidfd_send_signal, pidfd.get(), sig, nullptr, 0);
+  }
 
   // While the child is unreaped, even as a zombie, its pid and so its group id
   // cannot be reused. Should it have moved to another group, ours is empty and

@@ -10,9 +10,9 @@
 // the program we ran. A spec with a `supervisor` runs its command under
 // `twinflow __supervise` (supervisor.h): the child we see is the supervisor,
 // which stops the command's whole tree, descendants that left the group
-// included, when told to or when we die, and ends only once all of it has. Its stderr goes straight to the log file; its stdout
-// comes through us, so we can hand complete lines to the caller (the step
-// protocol speaks JSON lines) while appending the bytes to the same log.
+// included, when told to or when we die, and ends only once all of it has. Its stderr goes straight
+// to the log file; its stdout comes through us, so we can hand complete lines to the caller (the
+// step protocol speaks JSON lines) while appending the bytes to the same log.
 //
 // Not thread-safe: one thread owns a SubprocessSet.
 #pragma once

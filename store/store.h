@@ -61,8 +61,7 @@ class Store {
   // Opens attempt `attempt` of a step: a running step_runs row. Returns its id.
   int64_t start_attempt(int64_t run_id, const std::string& step_id, int attempt,
                         const std::string& host, int pid, const std::string& log_path,
-                        const std::string& cache_key,
-                        int64_t pid_start = 0);
+                        const std::string& cache_key, int64_t pid_start = 0);
   // Closes a failed, timed-out, cancelled or interrupted attempt and sets the
   // step's state: `step_state` is retrying (another attempt follows) or final.
   // Only a running attempt is closed, so a repeat, or a zombie whose attempt
@@ -348,8 +347,7 @@ class Store {
   // cancelled, or the run ended, meanwhile: the claimer must not run it.
   std::optional<int64_t> start_claimed_attempt(const StepOffer& claim, const std::string& claimer,
                                                const std::string& host, int pid,
-                                               const std::string& log_path,
-                                               int64_t pid_start = 0);
+                                               const std::string& log_path, int64_t pid_start = 0);
   // The claimer's heartbeat for the attempt it runs; true: it must stop (the
   // claim was revoked, the owner cancels, or the run is no longer running).
   bool heartbeat_claim(const StepOffer& claim, const std::string& claimer);

@@ -238,7 +238,7 @@ std::vector<std::pair<std::string, int>> Store::withdraw_offers(int64_t run_id) 
 }
 
 int Store::revoke_claims_of_dead_schedulers(const std::string& host,
-                                             const std::function<bool(int pid)>& is_dead) {
+                                            const std::function<bool(int pid)>& is_dead) {
   return impl_->durable("revoke_claims_of_dead_schedulers", [&]() -> int {
     pqxx::nontransaction tx(impl_->connection);
     // Dead schedulers of this host are recorded stopped: nobody offers them steps.
@@ -251,14 +251,13 @@ int Store::revoke_claims_of_dead_schedulers(const std::string& host,
                      to_pg_bigint_array(dead_ids));
     const std::string prefix = host + ":";
     std::vector<std::string> dead;
-    for (const auto& row : tx.exec_params(
-             "SELECT DISTINCT claimed_by FROM step_offers "
-             "WHERE NOT settled AND NOT revoked AND starts_with(claimed_by, $1)",
-             prefix)) {
+    for (const auto& row :
+         tx.exec_params("SELECT DISTINCT claimed_by FROM step_offers "
+                        "WHERE NOT settled AND NOT revoked AND starts_with(claimed_by, $1)",
+                        prefix)) {
       const std::string claimer = row[0].as<std::string>();
       const std::string pid = claimer.substr(prefix.size());
-      if (pid.empty() || pid.find_first_not_of("0123456789") != std::string::npos ||
-          pid.size() > 9)
+      if (pid.empty() || pid.find_first_not_of("0123456789") != std::string::npos || pid.size() > 9)
         continue;
       if (is_dead(std::stoi(pid))) dead.push_back(claimer);
     }

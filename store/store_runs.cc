@@ -298,8 +298,7 @@ Store::AttemptProcess read_attempt_process(const pqxx::row& row) {
 
 }  // namespace
 
-void Store::record_run_owner(int64_t run_id, const std::string& host, int pid,
-                             int64_t pid_start) {
+void Store::record_run_owner(int64_t run_id, const std::string& host, int pid, int64_t pid_start) {
   impl_->durable("record_run_owner", [&]() -> void {
     pqxx::nontransaction tx(impl_->connection);  // one statement
     tx.exec_params(
@@ -313,9 +312,9 @@ void Store::record_run_owner(int64_t run_id, const std::string& host, int pid,
 std::optional<Store::AttemptProcess> Store::attempt_process(int64_t step_run_id) {
   return impl_->durable("attempt_process", [&]() -> std::optional<AttemptProcess> {
     pqxx::nontransaction tx(impl_->connection);
-    auto rows = tx.exec_params(std::string("SELECT ") + kAttemptProcessColumns +
-                                   " FROM step_runs s WHERE s.id = $1",
-                               step_run_id);
+    auto rows = tx.exec_params(
+        std::string("SELECT ") + kAttemptProcessColumns + " FROM step_runs s WHERE s.id = $1",
+        step_run_id);
     if (rows.empty()) return std::nullopt;
     return read_attempt_process(rows[0]);
   });

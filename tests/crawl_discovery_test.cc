@@ -146,9 +146,9 @@ steps:
   // The manifest lists every document of the sources, not only this run's.
   auto versions = store->artifact_versions("raw_documents");
   ASSERT_EQ(versions.size(), 2u);
-  const auto newest = std::max_element(
-      versions.begin(), versions.end(),
-      [](const auto& a, const auto& b) { return a.version < b.version; });
+  const auto newest =
+      std::max_element(versions.begin(), versions.end(),
+                       [](const auto& a, const auto& b) { return a.version < b.version; });
   const auto manifest = nlohmann::json::parse(read_file(newest->uri));
   EXPECT_EQ(manifest["documents"].size(), 31u);
 

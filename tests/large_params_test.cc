@@ -35,7 +35,8 @@ steps:
   ASSERT_EQ(outcome.status, "succeeded")
       << read_file(home / "logs" / std::to_string(outcome.run_id) / "big.1.log");
   const std::string expected_size = std::to_string(nlohmann::json{{"blob", big}}.dump().size());
-  EXPECT_EQ(read_file(store->artifact_versions("big_out").back().uri), "unset|" + expected_size + "\n");
+  EXPECT_EQ(read_file(store->artifact_versions("big_out").back().uri),
+            "unset|" + expected_size + "\n");
   EXPECT_EQ(read_file(store->artifact_versions("small_out").back().uri),
             R"({"word":"hello"}|{"word":"hello"})");
 }

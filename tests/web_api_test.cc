@@ -9,9 +9,9 @@
 #include <pqxx/pqxx>
 #include <regex>
 
-#include "store/dashboard_queries.h"
 #include <future>
 #include <set>
+#include "store/dashboard_queries.h"
 
 #include "tests/web_test_support.h"
 #include "web/http_server.h"
