@@ -40,27 +40,17 @@ install_npm_if_missing() {
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends npm
 }
 
-# The browser tests' npm packages (playwright-core, which drives the system's
-# Chromium and downloads no browser), reinstalled only when the lock changed.
-install_browser_test_packages() {
-  local dir="$TWINFLOW_ROOT/tests/browser"
+# The npm packages of a test folder, installed from its lock and reinstalled
+# only when the lock changed: tests/browser (playwright-core, which drives the
+# system's Chromium and downloads no browser) and tests/cron-diff (cron-parser,
+# pinned, for the cron differential test).
+install_test_npm_packages() {
+  local dir="$TWINFLOW_ROOT/$1"
   local stamp="$dir/node_modules/.package-lock.sha256"
   local want
   want="$(sha256sum "$dir/package-lock.json" | cut -d' ' -f1)"
   [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] && return 0
-  echo "==> npm ci in tests/browser"
-  (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
-  echo "$want" >"$stamp"
-}
-
-# The cron differential test's npm packages (cron-parser, pinned), likewise.
-install_cron_diff_packages() {
-  local dir="$TWINFLOW_ROOT/tests/cron-diff"
-  local stamp="$dir/node_modules/.package-lock.sha256"
-  local want
-  want="$(sha256sum "$dir/package-lock.json" | cut -d' ' -f1)"
-  [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] && return 0
-  echo "==> npm ci in tests/cron-diff"
+  echo "==> npm ci in $1"
   (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
   echo "$want" >"$stamp"
 }
@@ -76,5 +66,5 @@ build_twinflow() {
 
 install_missing_packages
 install_npm_if_missing
-install_browser_test_packages
-install_cron_diff_packages
+install_test_npm_packages tests/browser
+install_test_npm_packages tests/cron-diff
