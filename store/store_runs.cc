@@ -235,6 +235,33 @@ bool Store::request_cancel(int64_t run_id) {
   return !rows.empty();
 }
 
+namespace {
+
+// Records the runs `ids` (a bigint[] literal) interrupted, with their running
+// attempts and unfinished steps, in `tx`. Returns the attempts it closed, as
+// `columns` of step_runs `s`.
+pqxx::result interrupt_runs(pqxx::work& tx, const std::string& ids, const char* columns) {
+  pqxx::result attempts =
+      tx.exec_params(std::string("UPDATE step_runs s SET status = 'interrupted', "
+                                 "finished_at = now(), error = 'the twinflow process running "
+                                 "this step stopped' WHERE s.run_id = ANY($1::bigint[]) AND "
+                                 "s.status = 'running' RETURNING ") +
+                         columns,
+                     ids);
+  tx.exec_params(
+      "UPDATE run_steps SET status = 'interrupted', finished_at = now() "
+      "WHERE run_id = ANY($1::bigint[]) AND status IN ('running', 'retrying')",
+      ids);
+  tx.exec_params(
+      "UPDATE runs SET status = 'interrupted', finished_at = now(), "
+      "error = 'the twinflow process running this run stopped without finishing it' "
+      "WHERE id = ANY($1::bigint[])",
+      ids);
+  return attempts;
+}
+
+}  // namespace
+
 std::vector<StepRunRecord> Store::reap_interrupted_runs(const std::string& host,
                                                         const std::function<bool(int)>& is_alive,
                                                         int stale_after_seconds) {
@@ -255,23 +282,8 @@ std::vector<StepRunRecord> Store::reap_interrupted_runs(const std::string& host,
     std::vector<StepRunRecord> orphans;
     if (dead.empty()) return orphans;
     auto ids = to_pg_bigint_array(dead);
-    for (const auto& row :
-         tx.exec_params(std::string("UPDATE step_runs s SET status = 'interrupted', "
-                                    "finished_at = now(), error = 'the twinflow process running "
-                                    "this step stopped' WHERE s.run_id = ANY($1::bigint[]) AND "
-                                    "s.status = 'running' RETURNING ") +
-                            kStepRunColumns,
-                        ids))
+    for (const auto& row : interrupt_runs(tx, ids, kStepRunColumns))
       orphans.push_back(read_step_run(row));
-    tx.exec_params(
-        "UPDATE run_steps SET status = 'interrupted', finished_at = now() "
-        "WHERE run_id = ANY($1::bigint[]) AND status IN ('running', 'retrying')",
-        ids);
-    tx.exec_params(
-        "UPDATE runs SET status = 'interrupted', finished_at = now(), "
-        "error = 'the twinflow process running this run stopped without finishing it' "
-        "WHERE id = ANY($1::bigint[])",
-        ids);
     tx.commit();
     return orphans;
   });
@@ -366,23 +378,8 @@ std::vector<Store::AttemptProcess> Store::reap_dead_owners(const ReapRequest& re
     std::vector<AttemptProcess> orphans;
     if (dead.empty()) return orphans;
     const std::string ids = to_pg_bigint_array(dead);
-    for (const auto& row :
-         tx.exec_params(std::string("UPDATE step_runs s SET status = 'interrupted', "
-                                    "finished_at = now(), error = 'the twinflow process running "
-                                    "this step stopped' WHERE s.run_id = ANY($1::bigint[]) AND "
-                                    "s.status = 'running' RETURNING ") +
-                            kAttemptProcessColumns,
-                        ids))
+    for (const auto& row : interrupt_runs(tx, ids, kAttemptProcessColumns))
       orphans.push_back(read_attempt_process(row));
-    tx.exec_params(
-        "UPDATE run_steps SET status = 'interrupted', finished_at = now() "
-        "WHERE run_id = ANY($1::bigint[]) AND status IN ('running', 'retrying')",
-        ids);
-    tx.exec_params(
-        "UPDATE runs SET status = 'interrupted', finished_at = now(), "
-        "error = 'the twinflow process running this run stopped without finishing it' "
-        "WHERE id = ANY($1::bigint[])",
-        ids);
     tx.commit();
     return orphans;
   });
