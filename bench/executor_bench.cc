@@ -21,6 +21,7 @@
 #include "scheduler/plan.h"
 #include "scheduler/runner.h"
 #include "store/embedded_postgres.h"
+#include "source_paths.h"  // TWINFLOW_SOURCE_DIR, TWINFLOW_BINARY (generated)
 
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;

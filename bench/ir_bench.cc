@@ -41,6 +41,7 @@
 #include "tasks/step_context.h"
 #include "tasks/steps/data_steps.h"
 #include "util/error.h"
+#include "source_paths.h"  // TWINFLOW_SOURCE_DIR, TWINFLOW_BINARY (generated)
 
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;

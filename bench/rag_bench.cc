@@ -35,6 +35,7 @@
 #include "tasks/embed/text_embedder.h"
 #include "tasks/search/retriever.h"
 #include "web/static_files.h"
+#include "source_paths.h"  // TWINFLOW_SOURCE_DIR, TWINFLOW_BINARY (generated)
 
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;

@@ -26,6 +26,7 @@ extern char** environ;
 #include "scheduler/slurm_queue.h"
 #include "store/embedded_postgres.h"
 #include "tests/support/slurm_cluster.h"
+#include "source_paths.h"  // TWINFLOW_SOURCE_DIR, TWINFLOW_BINARY (generated)
 
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "tasks/train/lm_trainer.h"
+#include "source_paths.h"  // TWINFLOW_SOURCE_DIR, TWINFLOW_BINARY (generated)
 
 using Clock = std::chrono::steady_clock;
 using namespace twinflow;

@@ -35,6 +35,7 @@
 #include "store/embedded_postgres.h"
 #include "tests/support/spawn_process.h"
 #include "tests/support/twinflow_fixture.h"
+#include "source_paths.h"  // TWINFLOW_SOURCE_DIR, TWINFLOW_BINARY (generated)
 
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;

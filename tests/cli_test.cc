@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "tests/support/twinflow_fixture.h"
+#include "source_paths.h"  // TWINFLOW_SOURCE_DIR, TWINFLOW_BINARY (generated)
 
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;

@@ -35,10 +35,8 @@
 
 #include "scheduler/cron.h"
 #include "util/error.h"
+#include "source_paths.h"  // TWINFLOW_SOURCE_DIR, TWINFLOW_BINARY (generated)
 
-#ifndef TWINFLOW_SOURCE_DIR
-#define TWINFLOW_SOURCE_DIR "."
-#endif
 
 namespace twinflow {
 namespace {

@@ -18,10 +18,8 @@
 #include "scheduler/yaml_document.h"
 #include "tests/support/hostile_yaml.h"
 #include "util/sha256.h"
+#include "source_paths.h"  // TWINFLOW_SOURCE_DIR, TWINFLOW_BINARY (generated)
 
-#ifndef TWINFLOW_SOURCE_DIR
-#define TWINFLOW_SOURCE_DIR "."
-#endif
 
 namespace twinflow {
 namespace {

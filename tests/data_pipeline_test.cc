@@ -16,6 +16,7 @@
 #include "tests/support/twinflow_fixture.h"
 #include "web/http_server.h"
 #include "web/static_files.h"
+#include "source_paths.h"  // TWINFLOW_SOURCE_DIR, TWINFLOW_BINARY (generated)
 
 namespace fs = std::filesystem;
 

@@ -21,6 +21,7 @@
 #include "tests/support/raw_http.h"
 #include "tests/support/spawn_process.h"
 #include "tests/web_test_support.h"
+#include "source_paths.h"  // TWINFLOW_SOURCE_DIR, TWINFLOW_BINARY (generated)
 
 namespace fs = std::filesystem;
 

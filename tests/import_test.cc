@@ -14,6 +14,7 @@
 #include "tests/support/twinflow_fixture.h"
 #include "util/error.h"
 #include "util/sha256.h"
+#include "source_paths.h"  // TWINFLOW_SOURCE_DIR, TWINFLOW_BINARY (generated)
 
 namespace twinflow {
 namespace {

@@ -21,10 +21,8 @@
 #include "tasks/train/word_tokenizer.h"
 #include "tests/support/scratch_dir.h"
 #include "util/error.h"
+#include "source_paths.h"  // TWINFLOW_SOURCE_DIR, TWINFLOW_BINARY (generated)
 
-#ifndef TWINFLOW_SOURCE_DIR
-#define TWINFLOW_SOURCE_DIR "."
-#endif
 
 namespace fs = std::filesystem;
 

@@ -13,6 +13,7 @@
 #include "tests/support/twinflow_fixture.h"
 #include "tests/web_test_support.h"
 #include "web/http_server.h"
+#include "source_paths.h"  // TWINFLOW_SOURCE_DIR, TWINFLOW_BINARY (generated)
 
 namespace twinflow {
 namespace {

@@ -19,10 +19,8 @@
 #include <vector>
 
 #include "tasks/extract/html_extractor.h"
+#include "source_paths.h"  // TWINFLOW_SOURCE_DIR, TWINFLOW_BINARY (generated)
 
-#ifndef TWINFLOW_SOURCE_DIR
-#define TWINFLOW_SOURCE_DIR "."
-#endif
 
 namespace twinflow {
 namespace {

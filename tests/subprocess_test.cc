@@ -18,6 +18,7 @@
 
 #include "scheduler/process_tree.h"
 #include "util/error.h"
+#include "source_paths.h"  // TWINFLOW_SOURCE_DIR, TWINFLOW_BINARY (generated)
 
 namespace twinflow {
 namespace {

@@ -20,6 +20,7 @@
 #include "util/sha256.h"
 #include "web/http_server.h"
 #include "web/static_files.h"
+#include "source_paths.h"  // TWINFLOW_SOURCE_DIR, TWINFLOW_BINARY (generated)
 
 namespace fs = std::filesystem;
 

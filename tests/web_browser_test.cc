@@ -21,6 +21,7 @@
 
 #include "tests/web_test_support.h"
 #include "web/http_server.h"
+#include "source_paths.h"  // TWINFLOW_SOURCE_DIR, TWINFLOW_BINARY (generated)
 
 namespace fs = std::filesystem;
 

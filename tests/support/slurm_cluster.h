@@ -17,10 +17,8 @@
 
 #include <filesystem>
 #include <string>
+#include "source_paths.h"  // TWINFLOW_SOURCE_DIR, TWINFLOW_BINARY (generated)
 
-#ifndef TWINFLOW_SOURCE_DIR
-#define TWINFLOW_SOURCE_DIR "."
-#endif
 
 namespace twinflow {
 

@@ -11,6 +11,7 @@
 #include "scheduler/runner.h"
 #include "tests/support/spawn_process.h"
 #include "tests/support/test_database.h"
+#include "source_paths.h"  // TWINFLOW_SOURCE_DIR, TWINFLOW_BINARY (generated)
 
 extern char** environ;
 
