@@ -13,8 +13,8 @@
 #include <string>
 #include <vector>
 
+#include "http/http_server.h"
 #include "tasks/crawl/http_fetcher.h"
-#include "web/http_server.h"
 
 using namespace twinflow;
 using Clock = std::chrono::steady_clock;

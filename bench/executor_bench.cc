@@ -16,12 +16,12 @@
 #include <sstream>
 #include <thread>
 
-#include "scheduler/dag_loader.h"
-#include "scheduler/executor.h"
-#include "scheduler/plan.h"
-#include "scheduler/runner.h"
-#include "store/embedded_postgres.h"
+#include "scheduler/definition/dag_loader.h"
+#include "scheduler/execution/executor.h"
+#include "scheduler/execution/runner.h"
+#include "scheduler/planning/plan.h"
 #include "source_paths.h"  // TWINFLOW_SOURCE_DIR, TWINFLOW_BINARY (generated)
+#include "store/embedded_postgres.h"
 
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;

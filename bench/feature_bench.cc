@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "bench/bench_database.h"
+#include "store/feature_store.h"
 #include "store/store.h"
 #include "tasks/steps/data_steps.h"
 #include "tasks/text/chunk.h"
@@ -147,20 +148,21 @@ struct StepRunner {
 // round trip (and transaction) per document.
 void old_clean_and_chunk(Store& store, const std::string& author) {
   const std::string cleaner = cleaner_fingerprint(CleanOptions{});
-  for (const DocumentRecord& doc : store.documents_to_clean(author, cleaner)) {
+  for (const DocumentRecord& doc : store.features().documents_to_clean(author, cleaner)) {
     CleanOptions options;
     options.kind = text_kind_of(doc.kind, doc.url);
-    store.insert_cleaned_document(doc.id, cleaner, clean_text(doc.content, options), 0);
+    store.features().insert_cleaned_document(doc.id, cleaner, clean_text(doc.content, options), 0);
   }
   const std::string chunker = "chunk-v1 baseline";
-  for (const CleanedDocumentRecord& doc : store.documents_to_chunk(author, cleaner, chunker)) {
+  for (const CleanedDocumentRecord& doc :
+       store.features().documents_to_chunk(author, cleaner, chunker)) {
     const TextKind kind = text_kind_of(doc.kind, doc.url);
     std::vector<ChunkToStore> rows;
     for (const Chunk& chunk : chunk_text(doc.content, ChunkOptions::for_kind(kind)))
       rows.push_back({sha256_hex(doc.url + chunker + std::to_string(chunk.position) + chunk.text),
                       chunk.position, static_cast<int64_t>(chunk.start),
                       static_cast<int64_t>(chunk.end), chunk.text});
-    store.replace_current_chunks(doc, chunker, chunk_kind_name(kind), rows, 0);
+    store.features().replace_current_chunks(doc, chunker, chunk_kind_name(kind), rows, 0);
   }
 }
 
@@ -202,7 +204,8 @@ int main() {
   steps.run("chunk", {{"author", "bench"}});
   const double chunk_seconds = seconds_since(start);
   const double rss_chunk = peak_rss_mb();
-  const int64_t chunks = static_cast<int64_t>(store.current_chunk_ids({"bench", "", ""}).size());
+  const int64_t chunks =
+      static_cast<int64_t>(store.features().current_chunk_ids({"bench", "", ""}).size());
   start = Clock::now();
   steps.run("embed", {{"author", "bench"}, {"model", "bench-model"}});
   const double embed_seconds = seconds_since(start);

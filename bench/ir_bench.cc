@@ -36,12 +36,13 @@
 #include <vector>
 
 #include "bench/bench_database.h"
+#include "source_paths.h"  // TWINFLOW_SOURCE_DIR, TWINFLOW_BINARY (generated)
+#include "store/feature_store.h"
 #include "store/store.h"
 #include "tasks/search/retriever.h"
 #include "tasks/step_context.h"
 #include "tasks/steps/data_steps.h"
 #include "util/error.h"
-#include "source_paths.h"  // TWINFLOW_SOURCE_DIR, TWINFLOW_BINARY (generated)
 
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
@@ -289,7 +290,7 @@ void index_collection(Store& store, const fs::path& home, const Collection& c) {
     doc.url = "https://cranfield.example/" + std::to_string(d.number);
     doc.title = d.title;
     doc.content = d.text;
-    store.upsert_document(doc);
+    store.features().upsert_document(doc);
   }
   run_step("clean", run_clean_step, store, home, {{"author", "cranfield"}});
   run_step("chunk", run_chunk_step, store, home, {{"author", "cranfield"}});
@@ -324,7 +325,7 @@ int main() {
     index_collection(store, home, c);
 
     PlainBm25 baseline(c.docs);
-    Retriever retriever(store, home / "artifacts");
+    Retriever retriever(store.features(), home / "artifacts");
     std::map<std::string, Score> scores;
     const std::vector<std::pair<std::string, SearchMode>> modes = {
         {"text", SearchMode::kText},

@@ -29,13 +29,14 @@
 
 #include "bench/bench_database.h"
 #include "bench/spawn_twinflow.h"
+#include "http/static_files.h"
 #include "serve/rag_service.h"
+#include "source_paths.h"  // TWINFLOW_SOURCE_DIR, TWINFLOW_BINARY (generated)
 #include "store/embedded_postgres.h"
+#include "store/feature_store.h"
 #include "store/store.h"
 #include "tasks/embed/text_embedder.h"
 #include "tasks/search/retriever.h"
-#include "web/static_files.h"
-#include "source_paths.h"  // TWINFLOW_SOURCE_DIR, TWINFLOW_BINARY (generated)
 
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
@@ -154,7 +155,7 @@ void load(const char* label, const std::string& conninfo, const fs::path& home, 
 // embedded with the current embedding model.
 void add_synthetic_chunks(Store& store, const fs::path& home, int count) {
   std::vector<std::string> words;
-  for (const auto& doc : store.latest_documents("Ines Calloway")) {
+  for (const auto& doc : store.features().latest_documents("Ines Calloway")) {
     std::istringstream in(doc.content);
     for (std::string w; in >> w;) words.push_back(w);
   }
@@ -176,9 +177,9 @@ void add_synthetic_chunks(Store& store, const fs::path& home, int count) {
                         text});
       doc.content += text;
     }
-    StoredDocument stored = store.upsert_document(doc);
+    StoredDocument stored = store.features().upsert_document(doc);
     CleanedDocumentRecord cleaned;
-    cleaned.id = store.insert_cleaned_document(stored.id, "bench", doc.content, 0);
+    cleaned.id = store.features().insert_cleaned_document(stored.id, "bench", doc.content, 0);
     cleaned.document_id = stored.id;
     cleaned.author = doc.author;
     cleaned.platform = doc.platform;
@@ -186,11 +187,11 @@ void add_synthetic_chunks(Store& store, const fs::path& home, int count) {
     cleaned.url = doc.url;
     cleaned.document_version = stored.version;
     cleaned.content = doc.content;
-    store.replace_current_chunks(cleaned, "bench", "article", chunks, 0);
+    store.features().replace_current_chunks(cleaned, "bench", "article", chunks, 0);
   }
-  auto model = store.current_embedding_model("tfidf-svd-256");
+  auto model = store.features().current_embedding_model("tfidf-svd-256");
   auto embedder = open_embedder(*model, home / "artifacts");
-  auto pending = store.chunks_without_embedding(model->id, {});
+  auto pending = store.features().chunks_without_embedding(model->id, {});
   for (size_t at = 0; at < pending.size(); at += 2000) {
     std::vector<int64_t> ids;
     std::vector<std::string_view> texts;
@@ -198,9 +199,10 @@ void add_synthetic_chunks(Store& store, const fs::path& home, int count) {
       ids.push_back(pending[i].id);
       texts.push_back(pending[i].content);
     }
-    store.insert_embeddings(*model, ids, embedder->embed(texts), 0);
+    store.features().insert_embeddings(*model, ids, embedder->embed(texts), 0);
   }
-  store.refresh_feature_statistics();  // as the chunk and embed steps do after a bulk load
+  store.features()
+      .refresh_feature_statistics();  // as the chunk and embed steps do after a bulk load
 }
 
 }  // namespace
@@ -245,8 +247,8 @@ int main() {
   {
     // Where a request's time goes, one search at a time.
     Store store(url);
-    Retriever retriever(store, home / "artifacts");
-    Retriever serving(store, home / "artifacts", std::chrono::seconds(60));
+    Retriever retriever(store.features(), home / "artifacts");
+    Retriever serving(store.features(), home / "artifacts", std::chrono::seconds(60));
     SearchQuery query;
     query.text = "how should I chunk documents for retrieval";
     query.k = 5;
@@ -258,7 +260,7 @@ int main() {
       for (int i = 0; i < 10; ++i) fn();
       return std::chrono::duration<double, std::milli>(Clock::now() - start).count() / 10;
     };
-    auto model = store.current_embedding_model("tfidf-svd-256");
+    auto model = store.features().current_embedding_model("tfidf-svd-256");
     SearchQuery vector_only = query;
     vector_only.mode = SearchMode::kVector;
     std::printf(
@@ -266,8 +268,8 @@ int main() {
         "vector only %.1f ms) = vectors signature %.1f ms + text search %.1f ms + the rest\n",
         time_ms([&] { retriever.search(query); }), time_ms([&] { serving.search(query); }),
         time_ms([&] { serving.search(vector_only); }),
-        time_ms([&] { store.vectors_signature(*model, query.filter); }),
-        time_ms([&] { store.text_search(query.text, query.filter, 50); }));
+        time_ms([&] { store.features().vectors_signature(*model, query.filter); }),
+        time_ms([&] { store.features().text_search(query.text, query.filter, 50); }));
   }
   load(small ? "sample + 10k chunks" : "sample + 100k chunks", url, home, 4, duration);
   return 0;

@@ -38,9 +38,11 @@
 #include <thread>
 
 #include "bench/spawn_twinflow.h"
-#include "scheduler/dag_loader.h"
-#include "scheduler/runner.h"
+#include "scheduler/definition/dag_loader.h"
+#include "scheduler/execution/runner.h"
 #include "store/embedded_postgres.h"
+#include "store/run_ledger.h"
+#include "store/run_queue.h"
 
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
@@ -80,7 +82,7 @@ void bench_latency(Store& store, const Dag& dag, const fs::path& home, const std
   pqxx::connection c(url);
   std::vector<double> ms;
   for (int i = 0; i < runs; ++i) {
-    const int64_t run_id = *store.enqueue_run(new_run_of(dag, "api"), {});
+    const int64_t run_id = *store.queue().enqueue_run(new_run_of(dag, "api"), {});
     for (int wait = 0; wait < 2000; ++wait) {
       pqxx::nontransaction tx(c);
       auto row = tx.exec_params1(
@@ -110,11 +112,11 @@ void bench_latency(Store& store, const Dag& dag, const fs::path& home, const std
 // the outbox trigger writes the event and NOTIFYs in the same transaction.
 void produce_version(Store& store, const Dag& producer, const std::string& artifact, int n) {
   const int64_t run_id = record_run_start(store, prepare_fresh_run(producer), "bench", 1);
-  const int64_t attempt = store.start_attempt(run_id, "a", 1, "bench", 1, "", "");
+  const int64_t attempt = store.runs().start_attempt(run_id, "a", 1, "bench", 1, "", "");
   const std::string hash = "bench-" + std::to_string(n) + "-" + std::to_string(::getpid());
-  store.end_attempt_succeeded(run_id, "a", attempt, {},
-                              {{"out", artifact, "file", hash, "/dev/null", 0, {}}});
-  store.finish_run(run_id, "succeeded");
+  store.runs().end_attempt_succeeded(run_id, "a", attempt, {},
+                                     {{"out", artifact, "file", hash, "/dev/null", 0, {}}});
+  store.runs().finish_run(run_id, "succeeded");
 }
 
 // 1b. A new artifact version -> the triggered DAG's first step started.
@@ -197,7 +199,7 @@ void bench_cron_latency(const fs::path& home, const std::string& url, int ticks)
 
 void bench_throughput(Store& store, const Dag& dag, const fs::path& home, const std::string& url,
                       int runs, int schedulers, int runs_at_once) {
-  for (int i = 0; i < runs; ++i) store.enqueue_run(new_run_of(dag, "api"), {});
+  for (int i = 0; i < runs; ++i) store.queue().enqueue_run(new_run_of(dag, "api"), {});
   const fs::path empty = home / "no-dags";
   const auto start = Clock::now();
   std::vector<pid_t> pids;
@@ -259,11 +261,11 @@ void bench_wide_run(Store& store, const fs::path& home, const std::string& url, 
   }
   wait_for_schedulers(c, schedulers);
   const auto start = Clock::now();
-  const int64_t run_id = *store.enqueue_run(new_run_of(dag, "api"), {});
+  const int64_t run_id = *store.queue().enqueue_run(new_run_of(dag, "api"), {});
   std::string status = "queued";
   while (status == "queued" || status == "running") {
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    status = store.find_run(run_id)->status;
+    status = store.runs().find_run(run_id)->status;
   }
   const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
   for (pid_t pid : pids) ::kill(pid, SIGTERM);

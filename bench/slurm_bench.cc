@@ -19,14 +19,14 @@ extern char** environ;
 #include <sstream>
 #include <thread>
 
-#include "scheduler/dag_loader.h"
-#include "scheduler/executor.h"
-#include "scheduler/runner.h"
-#include "scheduler/slurm_launcher.h"
-#include "scheduler/slurm_queue.h"
+#include "scheduler/definition/dag_loader.h"
+#include "scheduler/execution/executor.h"
+#include "scheduler/execution/runner.h"
+#include "scheduler/launchers/slurm_launcher.h"
+#include "scheduler/launchers/slurm_queue.h"
+#include "source_paths.h"  // TWINFLOW_SOURCE_DIR, TWINFLOW_BINARY (generated)
 #include "store/embedded_postgres.h"
 #include "tests/support/slurm_cluster.h"
-#include "source_paths.h"  // TWINFLOW_SOURCE_DIR, TWINFLOW_BINARY (generated)
 
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;

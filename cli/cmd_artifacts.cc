@@ -6,12 +6,13 @@
 #include "cli/app_context.h"
 #include "cli/commands.h"
 #include "cli/render.h"
+#include "store/run_ledger.h"
 
 namespace twinflow {
 namespace {
 
 void print_artifacts(AppContext& ctx) {
-  auto artifacts = ctx.store().list_artifacts();
+  auto artifacts = ctx.store().runs().list_artifacts();
   if (ctx.json) {
     nlohmann::json doc = nlohmann::json::array();
     for (const auto& a : artifacts)
@@ -28,7 +29,7 @@ void print_artifacts(AppContext& ctx) {
 }
 
 int print_versions(AppContext& ctx, const std::string& name) {
-  auto versions = ctx.store().artifact_versions(name);
+  auto versions = ctx.store().runs().artifact_versions(name);
   if (versions.empty()) {
     std::cerr << "twinflow: no artifact named '" << name << "'\n";
     return kExitFailed;

@@ -8,8 +8,9 @@
 #include "cli/app_context.h"
 #include "cli/arg_checks.h"
 #include "cli/commands.h"
-#include "scheduler/executor.h"
-#include "scheduler/recovery.h"
+#include "scheduler/execution/executor.h"
+#include "scheduler/execution/recovery.h"
+#include "store/run_ledger.h"
 
 namespace twinflow {
 
@@ -19,12 +20,12 @@ void add_cancel_command(CLI::App& app, AppContext& ctx, int* exit_code) {
   cmd->add_option("run", *run_id, "Run id")->required()->check(positive_id());
   cmd->callback([&ctx, exit_code, run_id] {
     recover_interrupted_runs(ctx.store(), host_name());
-    if (ctx.store().request_cancel(*run_id)) {
+    if (ctx.store().runs().request_cancel(*run_id)) {
       std::cout << "asked run " << *run_id << " to cancel\n";
       *exit_code = kExitOk;
       return;
     }
-    auto run = ctx.store().find_run(*run_id);
+    auto run = ctx.store().runs().find_run(*run_id);
     std::cerr << "twinflow: run " << *run_id
               << (run ? " is already " + run->status : std::string(" does not exist")) << "\n";
     *exit_code = kExitFailed;

@@ -12,6 +12,8 @@
 #include "cli/commands.h"
 #include "cli/render.h"
 #include "store/lineage_queries.h"
+#include "store/model_registry.h"
+#include "store/run_ledger.h"
 
 namespace twinflow {
 namespace {
@@ -24,7 +26,7 @@ std::string label(const ArtifactVersionRecord& v) {
 void walk_upstream(Store& store, const ArtifactVersionRecord& version, int depth,
                    std::set<int64_t>& seen, nlohmann::json& out) {
   if (!version.producer_step_run_id || !seen.insert(version.id).second || depth > 50) return;
-  for (const auto& edge : store.edges_of_step_run(*version.producer_step_run_id)) {
+  for (const auto& edge : store.runs().edges_of_step_run(*version.producer_step_run_id)) {
     if (edge.direction != "input") continue;
     out.push_back({{"depth", depth},
                    {"step_run_id", edge.step_run_id},
@@ -39,9 +41,9 @@ void walk_upstream(Store& store, const ArtifactVersionRecord& version, int depth
 void walk_downstream(Store& store, const ArtifactVersionRecord& version, int depth,
                      std::set<int64_t>& seen, nlohmann::json& out) {
   if (!seen.insert(version.id).second || depth > 50) return;
-  for (const auto& edge : store.edges_of_version(version.id)) {
+  for (const auto& edge : store.runs().edges_of_version(version.id)) {
     if (edge.direction != "input") continue;
-    for (const auto& produced : store.edges_of_step_run(edge.step_run_id)) {
+    for (const auto& produced : store.runs().edges_of_step_run(edge.step_run_id)) {
       if (produced.direction != "output") continue;
       out.push_back({{"depth", depth},
                      {"step_run_id", edge.step_run_id},
@@ -61,14 +63,14 @@ std::optional<ArtifactVersionRecord> resolve_model(Store& store, const std::stri
                                                    int version, nlohmann::json& model) {
   std::optional<ModelVersionRecord> mv;
   if (version > 0) {
-    mv = store.find_model_version(name, version);
-  } else if (!(mv = store.production_model(name))) {
-    auto versions = store.model_versions(name);
+    mv = store.models().find_model_version(name, version);
+  } else if (!(mv = store.models().production_model(name))) {
+    auto versions = store.models().model_versions(name);
     if (!versions.empty()) mv = versions.front();
   }
   if (!mv) return std::nullopt;
   model = {{"model", mv->model}, {"version", mv->version}, {"stage", mv->stage}};
-  return store.find_artifact_version(mv->artifact, mv->artifact_version);
+  return store.runs().find_artifact_version(mv->artifact, mv->artifact_version);
 }
 
 // The documents a version was made from (store/lineage_queries.h), as text.
@@ -154,7 +156,7 @@ void add_lineage_command(CLI::App& app, AppContext& ctx, int* exit_code) {
       return;
     }
     auto [name, version] = split_artifact_spec(*spec);
-    auto record = ctx.store().find_artifact_version(name, version);
+    auto record = ctx.store().runs().find_artifact_version(name, version);
     nlohmann::json model;
     if (!record) record = resolve_model(ctx.store(), name, version, model);
     if (!record) {

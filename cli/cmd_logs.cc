@@ -7,6 +7,7 @@
 #include "cli/app_context.h"
 #include "cli/arg_checks.h"
 #include "cli/commands.h"
+#include "store/run_ledger.h"
 
 namespace twinflow {
 
@@ -20,7 +21,7 @@ void add_logs_command(CLI::App& app, AppContext& ctx, int* exit_code) {
   cmd->add_option("--attempt", *attempt, "Attempt number (default: the latest)")
       ->check(whole_number(1, 1000000));
   cmd->callback([&ctx, exit_code, run_id, step, attempt] {
-    auto record = ctx.store().find_step_run(*run_id, *step, *attempt);
+    auto record = ctx.store().runs().find_step_run(*run_id, *step, *attempt);
     if (!record) {
       std::cerr << "twinflow: run " << *run_id << " has no attempt of step '" << *step << "'\n";
       *exit_code = kExitFailed;

@@ -9,6 +9,7 @@
 #include "cli/app_context.h"
 #include "cli/arg_checks.h"
 #include "cli/commands.h"
+#include "store/model_registry.h"
 #include "store/store.h"
 #include "util/error.h"
 
@@ -35,7 +36,7 @@ nlohmann::json to_json(const StageChangeRecord& c) {
 }
 
 void print_models(AppContext& ctx) {
-  auto models = ctx.store().list_models();
+  auto models = ctx.store().models().list_models();
   if (ctx.json) {
     nlohmann::json doc = nlohmann::json::array();
     for (const auto& m : models)
@@ -72,12 +73,12 @@ std::string metrics_cell(const nlohmann::json& metrics) {
 }
 
 int show_model(AppContext& ctx, const std::string& name) {
-  auto versions = ctx.store().model_versions(name);
+  auto versions = ctx.store().models().model_versions(name);
   if (versions.empty()) {
     std::cerr << "twinflow: no model named '" << name << "'\n";
     return kExitFailed;
   }
-  auto history = ctx.store().stage_history(name);
+  auto history = ctx.store().models().stage_history(name);
   if (ctx.json) {
     nlohmann::json doc = {{"name", name},
                           {"versions", nlohmann::json::array()},
@@ -127,7 +128,8 @@ void add_promote(CLI::App& models, AppContext& ctx, int* exit_code) {
   cmd->add_option("--reason", args->reason, "Why, recorded in the history");
   cmd->callback([&ctx, exit_code, args] {
     StageChangeRequest why{args->reason, "cli", std::nullopt, nlohmann::json::object()};
-    print_version(ctx, ctx.store().set_model_stage(args->name, args->version, args->stage, why),
+    print_version(ctx,
+                  ctx.store().models().set_model_stage(args->name, args->version, args->stage, why),
                   "promoted");
     *exit_code = kExitOk;
   });
@@ -142,7 +144,7 @@ void add_rollback(CLI::App& models, AppContext& ctx, int* exit_code) {
   cmd->add_option("--reason", *reason, "Why, recorded in the history");
   cmd->callback([&ctx, exit_code, name, reason] {
     StageChangeRequest why{*reason, "cli", std::nullopt, nlohmann::json::object()};
-    print_version(ctx, ctx.store().rollback_model(*name, why), "rolled back");
+    print_version(ctx, ctx.store().models().rollback_model(*name, why), "rolled back");
     *exit_code = kExitOk;
   });
 }

@@ -7,6 +7,7 @@
 #include "cli/app_context.h"
 #include "cli/arg_checks.h"
 #include "cli/commands.h"
+#include "store/model_registry.h"
 #include "store/store.h"
 
 namespace twinflow {
@@ -53,7 +54,7 @@ void add_prompts_command(CLI::App& app, AppContext& ctx, int* exit_code) {
       ->capture_default_str()
       ->check(whole_number(1, 100000));
   cmd->callback([&ctx, exit_code, limit] {
-    auto prompts = ctx.store().list_prompts(*limit);
+    auto prompts = ctx.store().models().list_prompts(*limit);
     if (ctx.json) {
       nlohmann::json doc = nlohmann::json::array();
       for (const auto& p : prompts) doc.push_back(to_json(p));

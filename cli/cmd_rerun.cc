@@ -8,8 +8,8 @@
 #include "cli/arg_checks.h"
 #include "cli/commands.h"
 #include "cli/run_foreground.h"
-#include "scheduler/executor.h"
-#include "scheduler/recovery.h"
+#include "scheduler/execution/executor.h"
+#include "scheduler/execution/recovery.h"
 
 namespace twinflow {
 

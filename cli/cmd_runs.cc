@@ -6,8 +6,9 @@
 #include "cli/arg_checks.h"
 #include "cli/commands.h"
 #include "cli/render.h"
-#include "scheduler/executor.h"
-#include "scheduler/recovery.h"
+#include "scheduler/execution/executor.h"
+#include "scheduler/execution/recovery.h"
+#include "store/run_ledger.h"
 
 namespace twinflow {
 
@@ -24,7 +25,7 @@ void add_runs_command(CLI::App& app, AppContext& ctx, int* exit_code) {
       ->check(positive_id());
   cmd->callback([&ctx, exit_code, filter] {
     recover_interrupted_runs(ctx.store(), host_name());
-    auto runs = ctx.store().list_runs(*filter);
+    auto runs = ctx.store().runs().list_runs(*filter);
     if (ctx.json) {
       nlohmann::json doc = nlohmann::json::array();
       for (const auto& r : runs) doc.push_back(to_json(r));

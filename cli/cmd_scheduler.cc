@@ -3,7 +3,7 @@
 //                       [--stale-after S] [--max-runs N] [-j N] [--no-share-steps]`
 //   `twinflow trigger DAG [-p k=v]...`   enqueue a run for a scheduler
 //   `twinflow pause DAG` / `twinflow unpause DAG`   (a DAG name or file)
-// See scheduler/daemon.h for what a pass does.
+// See scheduler/daemon/daemon.h for what a pass does.
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -16,10 +16,11 @@
 #include "cli/commands.h"
 #include "cli/interrupt.h"
 #include "cli/run_foreground.h"
-#include "scheduler/daemon.h"
-#include "scheduler/dag_loader.h"
-#include "scheduler/runner.h"
+#include "scheduler/daemon/daemon.h"
+#include "scheduler/definition/dag_loader.h"
+#include "scheduler/execution/runner.h"
 #include "store/event_listener.h"
+#include "store/run_queue.h"
 #include "util/error.h"
 
 namespace twinflow {
@@ -122,7 +123,7 @@ void add_pause_commands(CLI::App& app, AppContext& ctx, int* exit_code) {
     cmd->add_option("dag", *dag, "A DAG name or file")->required();
     cmd->callback([&ctx, exit_code, dag, pause] {
       const std::string name = pipeline_name(*dag);
-      ctx.store().set_paused(name, pause);
+      ctx.store().queue().set_paused(name, pause);
       std::cout << name << (pause ? " paused\n" : " unpaused\n");
       *exit_code = kExitOk;
     });
@@ -141,7 +142,7 @@ void add_trigger_command(CLI::App& app, AppContext& ctx, int* exit_code) {
       *exit_code = kExitUsage;
       return;
     }
-    auto run_id = ctx.store().enqueue_run(new_run_of(*dag, "api"), {});
+    auto run_id = ctx.store().queue().enqueue_run(new_run_of(*dag, "api"), {});
     if (ctx.json)
       std::cout << nlohmann::json{{"run_id", *run_id}, {"status", "queued"}}.dump() << "\n";
     else

@@ -21,9 +21,9 @@
 #include "cli/app_context.h"
 #include "cli/arg_checks.h"
 #include "cli/commands.h"
-#include "scheduler/dag_directory.h"
-#include "scheduler/dag_loader.h"
-#include "scheduler/schedule_policy.h"
+#include "scheduler/daemon/schedule_policy.h"
+#include "scheduler/definition/dag_directory.h"
+#include "scheduler/definition/dag_loader.h"
 #include "util/error.h"
 
 namespace twinflow {

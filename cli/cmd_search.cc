@@ -114,7 +114,7 @@ int run_search(AppContext& ctx, const SearchArgs& args) {
     std::fprintf(stderr, "twinflow search: %s\n", e.what());
     return kExitUsage;
   }
-  Retriever retriever(ctx.store(), ctx.home() / "artifacts");
+  Retriever retriever(ctx.store().features(), ctx.home() / "artifacts");
   const SearchResult result = retriever.search_explained(query);
   for (const std::string& note : result.notes) std::fprintf(stderr, "note: %s\n", note.c_str());
   if (ctx.json) {

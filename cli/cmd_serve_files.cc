@@ -12,7 +12,7 @@
 #include "cli/commands.h"
 #include "cli/http_options.h"
 #include "cli/interrupt.h"
-#include "web/static_files.h"
+#include "http/static_files.h"
 
 namespace twinflow {
 namespace {

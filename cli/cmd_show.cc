@@ -7,9 +7,11 @@
 #include "cli/arg_checks.h"
 #include "cli/commands.h"
 #include "cli/render.h"
-#include "scheduler/executor.h"
-#include "scheduler/recovery.h"
+#include "scheduler/execution/executor.h"
+#include "scheduler/execution/recovery.h"
 #include "store/lineage_queries.h"
+#include "store/run_ledger.h"
+#include "store/run_queue.h"
 
 namespace twinflow {
 
@@ -19,13 +21,13 @@ void add_show_command(CLI::App& app, AppContext& ctx, int* exit_code) {
   cmd->add_option("run", *run_id, "Run id")->required()->check(positive_id());
   cmd->callback([&ctx, exit_code, run_id] {
     recover_interrupted_runs(ctx.store(), host_name());
-    auto run = ctx.store().find_run(*run_id);
+    auto run = ctx.store().runs().find_run(*run_id);
     if (!run) {
       std::cerr << "twinflow: run " << *run_id << " does not exist\n";
       *exit_code = kExitFailed;
       return;
     }
-    const std::vector<ConsumedEvent> events = ctx.store().run_events(run->id);
+    const std::vector<ConsumedEvent> events = ctx.store().queue().run_events(run->id);
     if (ctx.json) {
       nlohmann::json doc = run_details_json(ctx.store(), *run);
       doc["events"] = run_events_json(events);

@@ -5,7 +5,7 @@
 
 #include "cli/app_context.h"
 #include "cli/commands.h"
-#include "scheduler/dag_loader.h"
+#include "scheduler/definition/dag_loader.h"
 
 namespace twinflow {
 

@@ -12,8 +12,8 @@
 #include "cli/commands.h"
 #include "cli/http_options.h"
 #include "cli/interrupt.h"
-#include "scheduler/executor.h"
-#include "scheduler/recovery.h"
+#include "scheduler/execution/executor.h"
+#include "scheduler/execution/recovery.h"
 #include "web/dashboard.h"
 
 namespace twinflow {

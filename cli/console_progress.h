@@ -5,7 +5,7 @@
 #include <chrono>
 #include <iosfwd>
 
-#include "scheduler/progress.h"
+#include "scheduler/execution/progress.h"
 
 namespace twinflow {
 

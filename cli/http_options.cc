@@ -4,7 +4,7 @@
 #include <CLI/CLI.hpp>
 #include <cstdlib>
 
-#include "web/http_server.h"
+#include "http/http_server.h"
 
 namespace twinflow {
 

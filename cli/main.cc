@@ -6,7 +6,7 @@
 #include "cli/app_context.h"
 #include "cli/arg_checks.h"
 #include "cli/commands.h"
-#include "scheduler/supervisor.h"
+#include "process/supervisor.h"
 #include "util/build_info.h"
 #include "util/error.h"
 

@@ -4,6 +4,7 @@
 #include <map>
 #include <ostream>
 
+#include "store/run_ledger.h"
 #include "store/store.h"
 
 namespace twinflow {
@@ -101,18 +102,18 @@ void print_runs_table(std::ostream& out, const std::vector<RunRecord>& runs) {
 nlohmann::json run_details_json(Store& store, const RunRecord& run) {
   nlohmann::json doc = to_json(run);
   doc["steps"] = nlohmann::json::array();
-  for (const auto& s : store.run_steps(run.id)) doc["steps"].push_back(to_json(s));
+  for (const auto& s : store.runs().run_steps(run.id)) doc["steps"].push_back(to_json(s));
   doc["attempts"] = nlohmann::json::array();
-  for (const auto& a : store.step_runs(run.id)) {
+  for (const auto& a : store.runs().step_runs(run.id)) {
     nlohmann::json attempt = to_json(a);
-    if (auto job = store.slurm_job_id(a.id)) attempt["slurm_job_id"] = *job;
+    if (auto job = store.runs().slurm_job_id(a.id)) attempt["slurm_job_id"] = *job;
     doc["attempts"].push_back(std::move(attempt));
   }
   doc["outputs"] = nlohmann::json::object();
-  for (const auto& [step, outputs] : store.step_outputs(run.id))
+  for (const auto& [step, outputs] : store.runs().step_outputs(run.id))
     for (const auto& named : outputs) doc["outputs"][step][named.name] = to_json(named.version);
   doc["metrics"] = nlohmann::json::array();
-  for (const auto& m : store.metrics_of_run(run.id))
+  for (const auto& m : store.runs().metrics_of_run(run.id))
     doc["metrics"].push_back({{"step_run_id", m.step_run_id},
                               {"key", m.key},
                               {"value", m.value},
@@ -127,16 +128,16 @@ void print_run_details(std::ostream& out, Store& store, const RunRecord& run) {
   out << "  dag: " << run.dag_file << "  params: " << run.params.dump() << "\n";
   if (!run.error.empty()) out << "  error: " << run.error << "\n";
   std::map<std::string, StepRunRecord> last_attempt;
-  for (const auto& a : store.step_runs(run.id)) last_attempt[a.step_id] = a;
-  auto outputs = store.step_outputs(run.id);
+  for (const auto& a : store.runs().step_runs(run.id)) last_attempt[a.step_id] = a;
+  auto outputs = store.runs().step_outputs(run.id);
   out << "\n  " << pad("STEP", 22) << pad("STATUS", 16) << pad("ATTEMPTS", 9) << pad("DURATION", 10)
       << "DETAIL\n";
-  for (const auto& s : store.run_steps(run.id)) {
+  for (const auto& s : store.runs().run_steps(run.id)) {
     std::string detail;
     auto it = last_attempt.find(s.step_id);
     if (it != last_attempt.end() && !it->second.error.empty()) detail = it->second.error;
     if (it != last_attempt.end())
-      if (auto job = store.slurm_job_id(it->second.id))
+      if (auto job = store.runs().slurm_job_id(it->second.id))
         detail = "slurm job " + *job + (detail.empty() ? "" : ": " + detail);
     for (const auto& named : outputs[s.step_id])
       detail += (detail.empty() ? "" : ", ") + named.name + " -> " + named.version.artifact + "@v" +
@@ -145,7 +146,7 @@ void print_run_details(std::ostream& out, Store& store, const RunRecord& run) {
         << pad(s.started_at.empty() ? "-" : format_seconds(s.duration_seconds), 10) << detail
         << "\n";
   }
-  auto metrics = store.metrics_of_run(run.id);
+  auto metrics = store.runs().metrics_of_run(run.id);
   if (!metrics.empty()) out << "\n  " << metrics.size() << " metric points recorded\n";
 }
 

@@ -10,10 +10,11 @@
 #include "cli/console_progress.h"
 #include "cli/interrupt.h"
 #include "cli/render.h"
-#include "scheduler/dag_loader.h"
-#include "scheduler/executor.h"
-#include "scheduler/openlineage_sink.h"
-#include "scheduler/recovery.h"
+#include "scheduler/definition/dag_loader.h"
+#include "scheduler/execution/executor.h"
+#include "scheduler/execution/openlineage_sink.h"
+#include "scheduler/execution/recovery.h"
+#include "store/run_ledger.h"
 
 namespace twinflow {
 
@@ -64,7 +65,7 @@ std::string why_not_succeeded(Store& store, const RunRecord& run, const Interrup
            (run.error.empty() ? "its heartbeat looked stale" : run.error) + "); `twinflow rerun " +
            std::to_string(run.id) + " --failed` finishes it";
   std::string failed;
-  for (const auto& step : store.run_steps(run.id))
+  for (const auto& step : store.runs().run_steps(run.id))
     if (step.status == step_status::kFailed) failed += (failed.empty() ? "" : ", ") + step.step_id;
   std::string why = name + " " + run.status;
   if (!failed.empty()) why += ": step(s) " + failed + " failed";
@@ -103,7 +104,7 @@ int run_in_foreground(AppContext& ctx, const PreparedRun& run, const ForegroundO
   ProgressSink& progress = lineage ? *lineage : console;
   Executor executor(run.dag, run_id, store, ctx.blobs(), progress, exec);
   const std::string status = executor.execute(run.seed);
-  auto record = store.find_run(run_id);
+  auto record = store.runs().find_run(run_id);
   if (ctx.json) {
     std::cout << run_details_json(store, *record).dump(2) << "\n";
   } else {

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "scheduler/runner.h"
+#include "scheduler/execution/runner.h"
 
 namespace twinflow {
 

@@ -20,8 +20,8 @@
 #include <string>
 #include <string_view>
 
-#include "scheduler/dag_loader.h"
-#include "scheduler/diagnostic.h"
+#include "scheduler/definition/dag_loader.h"
+#include "scheduler/definition/diagnostic.h"
 
 namespace {
 

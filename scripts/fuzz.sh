@@ -64,9 +64,9 @@ build html_extractor_fuzz tasks/extract tasks/text fuzz/html_extractor_fuzz.cc -
   fuzz/html_extractor_fuzz.cc tasks/extract/*.cc tasks/text/*.cc util/error.cc \
   $(pkg-config --cflags --libs gumbo)
 build dag_loader_fuzz scheduler util fuzz/dag_loader_fuzz.cc -- \
-  fuzz/dag_loader_fuzz.cc scheduler/dag_loader.cc scheduler/dag_validate.cc \
-  scheduler/yaml_document.cc scheduler/diagnostic.cc scheduler/edit_distance.cc scheduler/cron.cc \
-  scheduler/dag.cc util/sha256.cc util/error.cc \
+  fuzz/dag_loader_fuzz.cc scheduler/definition/dag_loader.cc scheduler/definition/dag_validate.cc \
+  scheduler/definition/yaml_document.cc scheduler/definition/diagnostic.cc scheduler/definition/edit_distance.cc scheduler/definition/cron.cc \
+  scheduler/definition/dag.cc util/sha256.cc util/error.cc \
   $(pkg-config --cflags --libs yaml-0.1) -lcctz -lcrypto
 
 mkdir -p "$out/corpus" "$out/dag_corpus"

@@ -9,19 +9,10 @@
 #include <unordered_map>
 
 #include "tasks/embed/tokenizer.h"
+#include "util/strings.h"
 
 namespace twinflow {
 namespace {
-
-bool is_space(char c) {
-  return c == ' ' || c == '\t' || c == '\r' || c == '\n';
-}
-
-std::string_view trim_view(std::string_view s) {
-  while (!s.empty() && is_space(s.front())) s.remove_prefix(1);
-  while (!s.empty() && is_space(s.back())) s.remove_suffix(1);
-  return s;
-}
 
 // Words after which a period does not end a sentence.
 bool is_abbreviation(std::string_view word) {
@@ -48,10 +39,10 @@ void split_line(std::string_view line, std::vector<std::string_view>& out) {
     if (c != '.' && c != '!' && c != '?') continue;
     size_t end = i + 1;
     while (end < line.size() && (line[end] == '"' || line[end] == '\'' || line[end] == ')')) ++end;
-    if (end < line.size() && !is_space(line[end])) continue;
+    if (end < line.size() && !is_ascii_space(line[end])) continue;
     if (c == '.') {
       size_t word_start = i;
-      while (word_start > start && !is_space(line[word_start - 1])) --word_start;
+      while (word_start > start && !is_ascii_space(line[word_start - 1])) --word_start;
       const std::string_view word = line.substr(word_start, i - word_start);
       if (is_abbreviation(word)) continue;
     }
@@ -139,7 +130,7 @@ std::vector<std::string> split_sentences(const std::string& text, size_t min_cha
   }
   std::vector<std::string> sentences;
   for (std::string_view piece : pieces) {
-    piece = trim_view(piece);
+    piece = trim(piece);
     if (piece.size() < min_chars || piece.size() > max_chars || !ends_a_sentence(piece)) continue;
     sentences.emplace_back(piece);
   }

@@ -9,6 +9,7 @@
 
 #include "serve/extractive_answer.h"
 #include "serve/production_model.h"
+#include "store/model_registry.h"
 #include "store/store.h"
 #include "tasks/search/retriever.h"
 #include "tasks/text/utf8.h"
@@ -73,7 +74,7 @@ RagRequest parse_request(const std::string& body, const RagOptions& options) {
 struct Session {
   Session(const std::string& conninfo, const std::filesystem::path& artifacts,
           std::chrono::milliseconds recheck)
-      : store(conninfo), retriever(store, artifacts, recheck) {}
+      : store(conninfo), retriever(store.features(), artifacts, recheck) {}
   Store store;
   Retriever retriever;
 };
@@ -86,7 +87,7 @@ struct RagService::Impl {
         model(
             [this]() -> std::optional<ModelVersionRecord> {
               return with_session([&](Session& s) -> std::optional<ModelVersionRecord> {
-                return s.store.production_model(options.model_name);
+                return s.store.models().production_model(options.model_name);
               });
             },
             options.model_check_interval) {
@@ -137,7 +138,7 @@ struct RagService::Impl {
                       Clock::time_point start);
   HttpResponse health();
   void log(PromptLogEntry entry) {
-    with_session([&](Session& s) { return s.store.log_prompt(entry); });
+    with_session([&](Session& s) { return s.store.models().log_prompt(entry); });
   }
 };
 
@@ -239,7 +240,7 @@ HttpResponse RagService::Impl::rag(const HttpRequest& request) {
     Json model_json = generate(entry, loaded.get(), passages);
     entry.generation_ms = ms_since(generation_start);
     entry.latency_ms = ms_since(start);
-    const int64_t id = with_session([&](Session& s) { return s.store.log_prompt(entry); });
+    const int64_t id = with_session([&](Session& s) { return s.store.models().log_prompt(entry); });
     return json_response(200, {{"answer", entry.answer},
                                {"model", model_json},
                                {"sources", sources},

@@ -34,9 +34,9 @@
 #include <optional>
 #include <string>
 
+#include "http/http_server.h"
 #include "tasks/llm/openai_chat.h"
 #include "tasks/train/neural_lm.h"
-#include "web/http_server.h"
 
 namespace twinflow {
 

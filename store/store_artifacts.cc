@@ -1,6 +1,7 @@
 // Store: artifacts and their versions, lineage edges, and the step cache.
 #include <filesystem>
 
+#include "store/run_ledger.h"
 #include "store/store_impl.h"
 #include "util/error.h"
 
@@ -30,10 +31,9 @@ const std::string kOutputsOfStepRun =
 
 }  // namespace
 
-std::vector<NamedVersion> Store::end_attempt_succeeded(int64_t run_id, const std::string& step_id,
-                                                       int64_t step_run_id,
-                                                       const std::vector<NamedVersion>& inputs,
-                                                       const std::vector<OutputToRecord>& outputs) {
+std::vector<NamedVersion> RunLedger::end_attempt_succeeded(
+    int64_t run_id, const std::string& step_id, int64_t step_run_id,
+    const std::vector<NamedVersion>& inputs, const std::vector<OutputToRecord>& outputs) {
   return impl_->durable("end_attempt_succeeded", [&]() -> std::vector<NamedVersion> {
     nlohmann::json input_refs = nlohmann::json::array();
     for (const auto& input : inputs)
@@ -70,10 +70,10 @@ std::vector<NamedVersion> Store::end_attempt_succeeded(int64_t run_id, const std
   });
 }
 
-int64_t Store::record_cached_attempt(int64_t run_id, const std::string& step_id, int attempt,
-                                     const std::string& cache_key, int64_t source_step_run_id,
-                                     const std::vector<NamedVersion>& inputs,
-                                     const std::vector<NamedVersion>& outputs) {
+int64_t RunLedger::record_cached_attempt(int64_t run_id, const std::string& step_id, int attempt,
+                                         const std::string& cache_key, int64_t source_step_run_id,
+                                         const std::vector<NamedVersion>& inputs,
+                                         const std::vector<NamedVersion>& outputs) {
   return impl_->durable("record_cached_attempt", [&]() -> int64_t {
     pqxx::work tx(impl_->connection);
     auto inserted = tx.exec_params(
@@ -102,7 +102,7 @@ int64_t Store::record_cached_attempt(int64_t run_id, const std::string& step_id,
   });
 }
 
-std::map<std::string, std::vector<NamedVersion>> Store::step_outputs(int64_t run_id) {
+std::map<std::string, std::vector<NamedVersion>> RunLedger::step_outputs(int64_t run_id) {
   return impl_->durable("step_outputs", [&]() -> std::map<std::string, std::vector<NamedVersion>> {
     pqxx::nontransaction tx(impl_->connection);
     auto rows = tx.exec_params(
@@ -118,15 +118,15 @@ std::map<std::string, std::vector<NamedVersion>> Store::step_outputs(int64_t run
   });
 }
 
-std::vector<NamedVersion> Store::outputs_of_step_run(int64_t step_run_id) {
+std::vector<NamedVersion> RunLedger::outputs_of_step_run(int64_t step_run_id) {
   return impl_->durable("outputs_of_step_run", [&]() -> std::vector<NamedVersion> {
     pqxx::nontransaction tx(impl_->connection);
     return read_named_versions(tx.exec_params(kOutputsOfStepRun, step_run_id));
   });
 }
 
-std::optional<Store::CacheHit> Store::find_cache_hit(const std::string& cache_key) {
-  return impl_->durable("find_cache_hit", [&]() -> std::optional<Store::CacheHit> {
+std::optional<RunLedger::CacheHit> RunLedger::find_cache_hit(const std::string& cache_key) {
+  return impl_->durable("find_cache_hit", [&]() -> std::optional<RunLedger::CacheHit> {
     pqxx::nontransaction tx(impl_->connection);
     // Newest first; a hit whose content vanished from disk is skipped, not served.
     auto candidates = tx.exec_params(
@@ -145,7 +145,7 @@ std::optional<Store::CacheHit> Store::find_cache_hit(const std::string& cache_ke
   });
 }
 
-std::vector<ArtifactSummary> Store::list_artifacts() {
+std::vector<ArtifactSummary> RunLedger::list_artifacts() {
   pqxx::nontransaction tx(impl_->connection);
   std::vector<ArtifactSummary> out;
   for (const auto& row :
@@ -155,7 +155,7 @@ std::vector<ArtifactSummary> Store::list_artifacts() {
   return out;
 }
 
-std::vector<ArtifactVersionRecord> Store::artifact_versions(const std::string& name) {
+std::vector<ArtifactVersionRecord> RunLedger::artifact_versions(const std::string& name) {
   pqxx::nontransaction tx(impl_->connection);
   std::vector<ArtifactVersionRecord> out;
   for (const auto& row : tx.exec_params(std::string("SELECT ") + kVersionColumns +
@@ -167,8 +167,8 @@ std::vector<ArtifactVersionRecord> Store::artifact_versions(const std::string& n
   return out;
 }
 
-std::optional<ArtifactVersionRecord> Store::find_artifact_version(const std::string& name,
-                                                                  int version) {
+std::optional<ArtifactVersionRecord> RunLedger::find_artifact_version(const std::string& name,
+                                                                      int version) {
   pqxx::nontransaction tx(impl_->connection);
   // version 0 means the latest.
   auto rows = tx.exec_params(std::string("SELECT ") + kVersionColumns +
@@ -206,14 +206,14 @@ const std::string kEdgeSelect =
 
 }  // namespace
 
-std::vector<LineageEdge> Store::edges_of_version(int64_t artifact_version_id) {
+std::vector<LineageEdge> RunLedger::edges_of_version(int64_t artifact_version_id) {
   pqxx::nontransaction tx(impl_->connection);
   return read_edges(tx.exec_params(
       kEdgeSelect + "WHERE e.artifact_version_id = $1 ORDER BY e.direction DESC, e.step_run_id",
       artifact_version_id));
 }
 
-std::vector<LineageEdge> Store::edges_of_step_run(int64_t step_run_id) {
+std::vector<LineageEdge> RunLedger::edges_of_step_run(int64_t step_run_id) {
   pqxx::nontransaction tx(impl_->connection);
   return read_edges(tx.exec_params(
       kEdgeSelect + "WHERE e.step_run_id = $1 ORDER BY e.direction, e.name", step_run_id));
@@ -223,9 +223,9 @@ std::vector<LineageEdge> Store::edges_of_step_run(int64_t step_run_id) {
 
 namespace twinflow {
 
-std::optional<ArtifactVersionRecord> Store::resolve_artifact_input(int64_t run_id,
-                                                                   const std::string& artifact,
-                                                                   std::optional<int> pinned) {
+std::optional<ArtifactVersionRecord> RunLedger::resolve_artifact_input(int64_t run_id,
+                                                                       const std::string& artifact,
+                                                                       std::optional<int> pinned) {
   return impl_->durable("resolve_artifact_input", [&]() -> std::optional<ArtifactVersionRecord> {
     if (pinned) return find_artifact_version(artifact, *pinned);
     pqxx::nontransaction tx(impl_->connection);

@@ -1,5 +1,6 @@
 // Store: the feature store's documents, cleaned documents and chunks
 // (migration 0003). Embedding models and vectors are in store_embeddings.cc.
+#include "store/feature_store.h"
 #include "store/store_impl.h"
 #include "util/error.h"
 #include "util/sha256.h"
@@ -60,7 +61,7 @@ nlohmann::json document_json(const DocumentToStore& doc, const std::string& sha)
 
 }  // namespace
 
-StoredDocument Store::upsert_document(const DocumentToStore& doc) {
+StoredDocument FeatureStore::upsert_document(const DocumentToStore& doc) {
   const std::string sha = sha256_hex(doc.content);
   try {
     pqxx::nontransaction tx(impl_->connection);
@@ -72,7 +73,7 @@ StoredDocument Store::upsert_document(const DocumentToStore& doc) {
   }
 }
 
-std::map<std::string, HttpValidators> Store::document_validators(
+std::map<std::string, HttpValidators> FeatureStore::document_validators(
     const std::string& author, const std::vector<std::string>& urls) {
   pqxx::nontransaction tx(impl_->connection);
   std::map<std::string, HttpValidators> out;
@@ -84,8 +85,8 @@ std::map<std::string, HttpValidators> Store::document_validators(
   return out;
 }
 
-std::map<std::string, int64_t> Store::mark_documents_checked(const std::string& author,
-                                                             const std::vector<std::string>& urls) {
+std::map<std::string, int64_t> FeatureStore::mark_documents_checked(
+    const std::string& author, const std::vector<std::string>& urls) {
   pqxx::nontransaction tx(impl_->connection);
   std::map<std::string, int64_t> out;
   for (const auto& row :
@@ -96,7 +97,7 @@ std::map<std::string, int64_t> Store::mark_documents_checked(const std::string& 
   return out;
 }
 
-std::optional<DocumentRecord> Store::find_document(int64_t id) {
+std::optional<DocumentRecord> FeatureStore::find_document(int64_t id) {
   pqxx::nontransaction tx(impl_->connection);
   auto rows = tx.exec_params(
       std::string("SELECT ") + kDocumentColumns + " FROM documents d WHERE d.id = $1", id);
@@ -104,8 +105,8 @@ std::optional<DocumentRecord> Store::find_document(int64_t id) {
   return read_document(rows[0]);
 }
 
-std::vector<DocumentRecord> Store::latest_documents(const std::string& author,
-                                                    const std::string& platform) {
+std::vector<DocumentRecord> FeatureStore::latest_documents(const std::string& author,
+                                                           const std::string& platform) {
   pqxx::nontransaction tx(impl_->connection);
   std::vector<DocumentRecord> out;
   for (const auto& row :
@@ -117,8 +118,8 @@ std::vector<DocumentRecord> Store::latest_documents(const std::string& author,
   return out;
 }
 
-std::vector<DocumentRecord> Store::documents_to_clean(const std::string& author,
-                                                      const std::string& cleaner) {
+std::vector<DocumentRecord> FeatureStore::documents_to_clean(const std::string& author,
+                                                             const std::string& cleaner) {
   pqxx::nontransaction tx(impl_->connection);
   std::vector<DocumentRecord> out;
   for (const auto& row : tx.exec_params(
@@ -131,8 +132,8 @@ std::vector<DocumentRecord> Store::documents_to_clean(const std::string& author,
   return out;
 }
 
-int64_t Store::insert_cleaned_document(int64_t document_id, const std::string& cleaner,
-                                       const std::string& content, int64_t step_run_id) {
+int64_t FeatureStore::insert_cleaned_document(int64_t document_id, const std::string& cleaner,
+                                              const std::string& content, int64_t step_run_id) {
   pqxx::nontransaction tx(impl_->connection);
   // The no-op update makes RETURNING give the existing row's id on conflict.
   return tx
@@ -145,9 +146,9 @@ int64_t Store::insert_cleaned_document(int64_t document_id, const std::string& c
       .as<int64_t>();
 }
 
-std::vector<CleanedDocumentRecord> Store::documents_to_chunk(const std::string& author,
-                                                             const std::string& cleaner,
-                                                             const std::string& chunker) {
+std::vector<CleanedDocumentRecord> FeatureStore::documents_to_chunk(const std::string& author,
+                                                                    const std::string& cleaner,
+                                                                    const std::string& chunker) {
   pqxx::nontransaction tx(impl_->connection);
   std::vector<CleanedDocumentRecord> out;
   for (const auto& row : tx.exec_params(
@@ -172,9 +173,10 @@ std::vector<CleanedDocumentRecord> Store::documents_to_chunk(const std::string& 
   return out;
 }
 
-int Store::replace_current_chunks(const CleanedDocumentRecord& source, const std::string& chunker,
-                                  const std::string& kind, const std::vector<ChunkToStore>& chunks,
-                                  int64_t step_run_id) {
+int FeatureStore::replace_current_chunks(const CleanedDocumentRecord& source,
+                                         const std::string& chunker, const std::string& kind,
+                                         const std::vector<ChunkToStore>& chunks,
+                                         int64_t step_run_id) {
   std::vector<std::string> keys, contents;
   std::vector<int64_t> positions, starts, ends;
   for (const ChunkToStore& c : chunks) {
@@ -210,7 +212,7 @@ int Store::replace_current_chunks(const CleanedDocumentRecord& source, const std
   }
 }
 
-std::vector<ChunkText> Store::current_chunks(const ChunkFilter& filter) {
+std::vector<ChunkText> FeatureStore::current_chunks(const ChunkFilter& filter) {
   pqxx::nontransaction tx(impl_->connection);
   std::vector<ChunkText> out;
   for (const auto& row : tx.exec_params(
@@ -221,7 +223,7 @@ std::vector<ChunkText> Store::current_chunks(const ChunkFilter& filter) {
   return out;
 }
 
-std::vector<ChunkDetail> Store::chunk_details(const std::vector<int64_t>& chunk_ids) {
+std::vector<ChunkDetail> FeatureStore::chunk_details(const std::vector<int64_t>& chunk_ids) {
   pqxx::nontransaction tx(impl_->connection);
   std::map<int64_t, ChunkDetail> by_id;
   for (const auto& row : tx.exec_params(
@@ -256,8 +258,9 @@ std::vector<ChunkDetail> Store::chunk_details(const std::vector<int64_t>& chunk_
   return out;
 }
 
-std::vector<std::pair<int64_t, double>> Store::text_search(const std::string& query,
-                                                           const ChunkFilter& filter, int limit) {
+std::vector<std::pair<int64_t, double>> FeatureStore::text_search(const std::string& query,
+                                                                  const ChunkFilter& filter,
+                                                                  int limit) {
   pqxx::nontransaction tx(impl_->connection);
   // websearch_to_tsquery accepts what people type (quotes, -words, "or")
   // without syntax errors. Chunks with every term come first; only when they
@@ -289,7 +292,8 @@ std::vector<std::pair<int64_t, double>> Store::text_search(const std::string& qu
   return out;
 }
 
-FeatureCounts Store::feature_counts(const std::string& author, const std::string& model_name) {
+FeatureCounts FeatureStore::feature_counts(const std::string& author,
+                                           const std::string& model_name) {
   pqxx::nontransaction tx(impl_->connection);
   auto row = tx.exec_params1(
       "SELECT (SELECT count(*) FROM documents WHERE is_latest AND ($1 = '' OR author = $1)), "
@@ -312,7 +316,7 @@ FeatureCounts Store::feature_counts(const std::string& author, const std::string
 
 namespace twinflow {
 
-std::vector<CleanedSourceRecord> Store::cleaned_sources(const std::string& author) {
+std::vector<CleanedSourceRecord> FeatureStore::cleaned_sources(const std::string& author) {
   pqxx::nontransaction tx(impl_->connection);
   std::vector<CleanedSourceRecord> out;
   for (const auto& row : tx.exec_params(
@@ -337,7 +341,7 @@ std::vector<CleanedSourceRecord> Store::cleaned_sources(const std::string& autho
 
 namespace twinflow {
 
-void Store::refresh_feature_statistics() {
+void FeatureStore::refresh_feature_statistics() {
   pqxx::nontransaction tx(impl_->connection);
   tx.exec("ANALYZE documents, cleaned_documents, chunks, embeddings");
 }
@@ -348,9 +352,9 @@ void Store::refresh_feature_statistics() {
 
 namespace twinflow {
 
-std::vector<DocumentRecord> Store::documents_to_clean(const std::string& author,
-                                                      const std::string& cleaner, int64_t after_id,
-                                                      int limit) {
+std::vector<DocumentRecord> FeatureStore::documents_to_clean(const std::string& author,
+                                                             const std::string& cleaner,
+                                                             int64_t after_id, int limit) {
   pqxx::nontransaction tx(impl_->connection);
   std::vector<DocumentRecord> out;
   for (const auto& row :
@@ -363,8 +367,8 @@ std::vector<DocumentRecord> Store::documents_to_clean(const std::string& author,
   return out;
 }
 
-int Store::insert_cleaned_documents(const std::vector<CleanedDocumentToStore>& batch,
-                                    const std::string& cleaner, int64_t step_run_id) {
+int FeatureStore::insert_cleaned_documents(const std::vector<CleanedDocumentToStore>& batch,
+                                           const std::string& cleaner, int64_t step_run_id) {
   if (batch.empty()) return 0;
   std::vector<int64_t> ids;
   std::vector<std::string> contents, hashes;
@@ -393,10 +397,10 @@ int Store::insert_cleaned_documents(const std::vector<CleanedDocumentToStore>& b
   }
 }
 
-std::vector<CleanedDocumentRecord> Store::documents_to_chunk(const std::string& author,
-                                                             const std::string& cleaner,
-                                                             const std::string& chunker,
-                                                             int64_t after_id, int limit) {
+std::vector<CleanedDocumentRecord> FeatureStore::documents_to_chunk(const std::string& author,
+                                                                    const std::string& cleaner,
+                                                                    const std::string& chunker,
+                                                                    int64_t after_id, int limit) {
   pqxx::nontransaction tx(impl_->connection);
   std::vector<CleanedDocumentRecord> out;
   for (const auto& row : tx.exec_params(
@@ -421,8 +425,8 @@ std::vector<CleanedDocumentRecord> Store::documents_to_chunk(const std::string& 
   return out;
 }
 
-int Store::replace_current_chunks(const std::vector<DocumentChunks>& batch,
-                                  const std::string& chunker, int64_t step_run_id) {
+int FeatureStore::replace_current_chunks(const std::vector<DocumentChunks>& batch,
+                                         const std::string& chunker, int64_t step_run_id) {
   if (batch.empty()) return 0;
   std::vector<std::string> authors, urls;
   std::vector<std::string> keys, kinds, contents;
@@ -478,7 +482,7 @@ int Store::replace_current_chunks(const std::vector<DocumentChunks>& batch,
 
 namespace twinflow {
 
-std::vector<DocumentRecord> Store::latest_document_heads(const std::string& author) {
+std::vector<DocumentRecord> FeatureStore::latest_document_heads(const std::string& author) {
   pqxx::nontransaction tx(impl_->connection);
   std::vector<DocumentRecord> out;
   for (const auto& row :
@@ -495,7 +499,7 @@ std::vector<DocumentRecord> Store::latest_document_heads(const std::string& auth
   return out;
 }
 
-std::vector<int64_t> Store::current_chunk_ids(const ChunkFilter& filter) {
+std::vector<int64_t> FeatureStore::current_chunk_ids(const ChunkFilter& filter) {
   pqxx::nontransaction tx(impl_->connection);
   std::vector<int64_t> out;
   for (const auto& row :

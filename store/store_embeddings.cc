@@ -5,6 +5,7 @@
 // std::from_chars, which parses a 256-d vector in about a microsecond.
 #include <charconv>
 
+#include "store/feature_store.h"
 #include "store/store_impl.h"
 #include "util/error.h"
 
@@ -53,7 +54,7 @@ void parse_array_literal(std::string_view text, int dimension, float* out, int64
 
 }  // namespace
 
-std::optional<EmbeddingModelRecord> Store::current_embedding_model(const std::string& name) {
+std::optional<EmbeddingModelRecord> FeatureStore::current_embedding_model(const std::string& name) {
   pqxx::nontransaction tx(impl_->connection);
   auto rows = tx.exec_params(std::string("SELECT ") + kModelColumns +
                                  " FROM embedding_models WHERE name = $1 "
@@ -63,11 +64,9 @@ std::optional<EmbeddingModelRecord> Store::current_embedding_model(const std::st
   return read_model(rows[0]);
 }
 
-EmbeddingModelRecord Store::register_embedding_model(const std::string& name,
-                                                     const std::string& provider, int dimension,
-                                                     const std::string& model_sha256,
-                                                     const nlohmann::json& settings,
-                                                     int64_t step_run_id) {
+EmbeddingModelRecord FeatureStore::register_embedding_model(
+    const std::string& name, const std::string& provider, int dimension,
+    const std::string& model_sha256, const nlohmann::json& settings, int64_t step_run_id) {
   pqxx::nontransaction tx(impl_->connection);
   try {
     // The unique (name, version) makes a concurrent registration fail rather
@@ -86,8 +85,8 @@ EmbeddingModelRecord Store::register_embedding_model(const std::string& name,
   }
 }
 
-std::vector<ChunkText> Store::chunks_without_embedding(int64_t model_id,
-                                                       const ChunkFilter& filter) {
+std::vector<ChunkText> FeatureStore::chunks_without_embedding(int64_t model_id,
+                                                              const ChunkFilter& filter) {
   pqxx::nontransaction tx(impl_->connection);
   std::vector<ChunkText> out;
   for (const auto& row : tx.exec_params(
@@ -101,8 +100,9 @@ std::vector<ChunkText> Store::chunks_without_embedding(int64_t model_id,
   return out;
 }
 
-void Store::insert_embeddings(const EmbeddingModelRecord& model, const std::vector<int64_t>& ids,
-                              const std::vector<float>& vectors, int64_t step_run_id) {
+void FeatureStore::insert_embeddings(const EmbeddingModelRecord& model,
+                                     const std::vector<int64_t>& ids,
+                                     const std::vector<float>& vectors, int64_t step_run_id) {
   const size_t dim = static_cast<size_t>(model.dimension);
   if (vectors.size() != ids.size() * dim)
     throw Error("insert_embeddings: " + std::to_string(vectors.size()) + " floats for " +
@@ -128,7 +128,8 @@ void Store::insert_embeddings(const EmbeddingModelRecord& model, const std::vect
   }
 }
 
-std::string Store::vectors_signature(const EmbeddingModelRecord& model, const ChunkFilter& filter) {
+std::string FeatureStore::vectors_signature(const EmbeddingModelRecord& model,
+                                            const ChunkFilter& filter) {
   pqxx::nontransaction tx(impl_->connection);
   // Global rather than per filter, and from indexes only (the embeddings'
   // primary key, the partial indexes of current chunks and latest documents):
@@ -150,7 +151,8 @@ std::string Store::vectors_signature(const EmbeddingModelRecord& model, const Ch
   return signature;
 }
 
-ChunkVectors Store::load_vectors(const EmbeddingModelRecord& model, const ChunkFilter& filter) {
+ChunkVectors FeatureStore::load_vectors(const EmbeddingModelRecord& model,
+                                        const ChunkFilter& filter) {
   pqxx::nontransaction tx(impl_->connection);
   ChunkVectors out;
   out.dimension = model.dimension;
@@ -175,8 +177,9 @@ ChunkVectors Store::load_vectors(const EmbeddingModelRecord& model, const ChunkF
 
 namespace twinflow {
 
-std::vector<ChunkText> Store::chunks_without_embedding(int64_t model_id, const ChunkFilter& filter,
-                                                       int64_t after_id, int limit) {
+std::vector<ChunkText> FeatureStore::chunks_without_embedding(int64_t model_id,
+                                                              const ChunkFilter& filter,
+                                                              int64_t after_id, int limit) {
   pqxx::nontransaction tx(impl_->connection);
   std::vector<ChunkText> out;
   for (const auto& row : tx.exec_params(
@@ -190,8 +193,8 @@ std::vector<ChunkText> Store::chunks_without_embedding(int64_t model_id, const C
   return out;
 }
 
-std::vector<int64_t> Store::embedded_chunk_ids(const EmbeddingModelRecord& model,
-                                               const ChunkFilter& filter) {
+std::vector<int64_t> FeatureStore::embedded_chunk_ids(const EmbeddingModelRecord& model,
+                                                      const ChunkFilter& filter) {
   pqxx::nontransaction tx(impl_->connection);
   std::vector<int64_t> out;
   for (const auto& row :

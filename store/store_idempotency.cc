@@ -1,5 +1,6 @@
 // Idempotent actions: one live rerun per run, and Idempotency-Key answers.
 // See store.h ("idempotent actions") and migrations/0011_idempotency.sql.
+#include "store/run_queue.h"
 #include "store/store_impl.h"
 #include "util/error.h"
 
@@ -17,7 +18,7 @@ constexpr int kAbandonedAfterSeconds = 300;
 
 }  // namespace
 
-Store::QueuedRerun Store::enqueue_rerun_once(const NewRun& run) {
+RunQueue::QueuedRerun RunQueue::enqueue_rerun_once(const NewRun& run) {
   if (!run.parent_run_id) throw Error("enqueue_rerun_once: the run has no parent");
   const int64_t parent = *run.parent_run_id;
   // The lock spans the check and enqueue_run's own transaction, so it is a
@@ -64,10 +65,10 @@ Store::QueuedRerun Store::enqueue_rerun_once(const NewRun& run) {
   }
 }
 
-Store::IdempotencyClaim Store::claim_idempotency_key(const std::string& scope,
-                                                     const std::string& key,
-                                                     const std::string& fingerprint,
-                                                     int ttl_hours) {
+RunQueue::IdempotencyClaim RunQueue::claim_idempotency_key(const std::string& scope,
+                                                           const std::string& key,
+                                                           const std::string& fingerprint,
+                                                           int ttl_hours) {
   return impl_->durable("claim_idempotency_key", [&]() -> IdempotencyClaim {
     pqxx::work tx(impl_->connection);
     tx.exec_params(
@@ -104,8 +105,8 @@ Store::IdempotencyClaim Store::claim_idempotency_key(const std::string& scope,
   });
 }
 
-void Store::complete_idempotency_key(const std::string& scope, const std::string& key, int status,
-                                     const std::string& body) {
+void RunQueue::complete_idempotency_key(const std::string& scope, const std::string& key,
+                                        int status, const std::string& body) {
   impl_->durable("complete_idempotency_key", [&] {
     pqxx::work tx(impl_->connection);
     tx.exec_params(
@@ -115,7 +116,7 @@ void Store::complete_idempotency_key(const std::string& scope, const std::string
   });
 }
 
-void Store::release_idempotency_key(const std::string& scope, const std::string& key) {
+void RunQueue::release_idempotency_key(const std::string& scope, const std::string& key) {
   impl_->durable("release_idempotency_key", [&] {
     pqxx::work tx(impl_->connection);
     tx.exec_params("DELETE FROM idempotency_keys WHERE scope = $1 AND key = $2 AND status IS NULL",

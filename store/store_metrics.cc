@@ -2,6 +2,7 @@
 #include <cmath>
 #include <cstdio>
 
+#include "store/run_ledger.h"
 #include "store/store_impl.h"
 
 namespace twinflow {
@@ -18,7 +19,7 @@ std::string float8_literal(double value) {
 
 }  // namespace
 
-void Store::record_metrics(int64_t step_run_id, const std::vector<MetricPoint>& points) {
+void RunLedger::record_metrics(int64_t step_run_id, const std::vector<MetricPoint>& points) {
   return impl_->durable("record_metrics", [&]() -> void {
     if (points.empty()) return;
     std::vector<std::string> keys;
@@ -37,7 +38,7 @@ void Store::record_metrics(int64_t step_run_id, const std::vector<MetricPoint>& 
   });
 }
 
-std::vector<MetricRecord> Store::metrics_of_run(int64_t run_id) {
+std::vector<MetricRecord> RunLedger::metrics_of_run(int64_t run_id) {
   pqxx::nontransaction tx(impl_->connection);
   std::vector<MetricRecord> out;
   for (const auto& row : tx.exec_params(

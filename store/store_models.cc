@@ -2,6 +2,7 @@
 // the RAG server's prompt log. See migrations/0005_model_registry.sql.
 #include <algorithm>
 
+#include "store/model_registry.h"
 #include "store/store_impl.h"
 #include "util/error.h"
 
@@ -93,10 +94,10 @@ std::vector<int64_t> parse_bigint_array(const std::string& text) {
 
 }  // namespace
 
-ModelVersionRecord Store::register_model_version(const std::string& name,
-                                                 int64_t artifact_version_id,
-                                                 std::optional<int64_t> step_run_id,
-                                                 const nlohmann::json& metrics) {
+ModelVersionRecord ModelRegistry::register_model_version(const std::string& name,
+                                                         int64_t artifact_version_id,
+                                                         std::optional<int64_t> step_run_id,
+                                                         const nlohmann::json& metrics) {
   if (name.empty()) throw Error("register_model_version: the model name is empty");
   pqxx::work tx(impl_->connection);
   tx.exec_params("INSERT INTO models (name) VALUES ($1) ON CONFLICT (name) DO NOTHING", name);
@@ -124,7 +125,7 @@ ModelVersionRecord Store::register_model_version(const std::string& name,
   return record;
 }
 
-std::vector<ModelSummary> Store::list_models() {
+std::vector<ModelSummary> ModelRegistry::list_models() {
   pqxx::nontransaction tx(impl_->connection);
   std::vector<ModelSummary> out;
   for (const auto& row : tx.exec(
@@ -137,7 +138,7 @@ std::vector<ModelSummary> Store::list_models() {
   return out;
 }
 
-std::vector<ModelVersionRecord> Store::model_versions(const std::string& name) {
+std::vector<ModelVersionRecord> ModelRegistry::model_versions(const std::string& name) {
   pqxx::nontransaction tx(impl_->connection);
   std::vector<ModelVersionRecord> out;
   for (const auto& row :
@@ -146,7 +147,8 @@ std::vector<ModelVersionRecord> Store::model_versions(const std::string& name) {
   return out;
 }
 
-std::optional<ModelVersionRecord> Store::find_model_version(const std::string& name, int version) {
+std::optional<ModelVersionRecord> ModelRegistry::find_model_version(const std::string& name,
+                                                                    int version) {
   pqxx::nontransaction tx(impl_->connection);
   auto rows =
       tx.exec_params(select_model_versions("WHERE m.name = $1 AND mv.version = $2"), name, version);
@@ -154,7 +156,7 @@ std::optional<ModelVersionRecord> Store::find_model_version(const std::string& n
   return read_model_version(rows[0]);
 }
 
-std::optional<ModelVersionRecord> Store::production_model(const std::string& name) {
+std::optional<ModelVersionRecord> ModelRegistry::production_model(const std::string& name) {
   pqxx::nontransaction tx(impl_->connection);
   auto rows =
       tx.exec_params(select_model_versions("WHERE m.name = $1 AND mv.stage = 'production'"), name);
@@ -162,8 +164,9 @@ std::optional<ModelVersionRecord> Store::production_model(const std::string& nam
   return read_model_version(rows[0]);
 }
 
-ModelVersionRecord Store::set_model_stage(const std::string& name, int version,
-                                          const std::string& stage, const StageChangeRequest& why) {
+ModelVersionRecord ModelRegistry::set_model_stage(const std::string& name, int version,
+                                                  const std::string& stage,
+                                                  const StageChangeRequest& why) {
   if (!is_model_stage(stage))
     throw Error("unknown stage '" + stage + "': use none, staging, production or archived");
   pqxx::work tx(impl_->connection);
@@ -181,7 +184,8 @@ ModelVersionRecord Store::set_model_stage(const std::string& name, int version,
   return record;
 }
 
-ModelVersionRecord Store::rollback_model(const std::string& name, const StageChangeRequest& why) {
+ModelVersionRecord ModelRegistry::rollback_model(const std::string& name,
+                                                 const StageChangeRequest& why) {
   pqxx::work tx(impl_->connection);
   const int64_t model_id = lock_model(tx, name);
   auto current = tx.exec_params(
@@ -207,7 +211,7 @@ ModelVersionRecord Store::rollback_model(const std::string& name, const StageCha
   return record;
 }
 
-std::vector<StageChangeRecord> Store::stage_history(const std::string& name) {
+std::vector<StageChangeRecord> ModelRegistry::stage_history(const std::string& name) {
   pqxx::nontransaction tx(impl_->connection);
   std::vector<StageChangeRecord> out;
   for (const auto& row : tx.exec_params(
@@ -231,7 +235,7 @@ std::vector<StageChangeRecord> Store::stage_history(const std::string& name) {
   return out;
 }
 
-int64_t Store::log_prompt(const PromptLogEntry& e) {
+int64_t ModelRegistry::log_prompt(const PromptLogEntry& e) {
   pqxx::work tx(impl_->connection);
   // The answer must not wait for the log's WAL flush: a crash may lose the
   // last fraction of a second of prompt logs, never corrupt them.
@@ -250,7 +254,7 @@ int64_t Store::log_prompt(const PromptLogEntry& e) {
   return id;
 }
 
-std::vector<PromptLogRecord> Store::list_prompts(int limit) {
+std::vector<PromptLogRecord> ModelRegistry::list_prompts(int limit) {
   pqxx::nontransaction tx(impl_->connection);
   std::vector<PromptLogRecord> out;
   for (const auto& row : tx.exec_params(

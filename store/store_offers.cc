@@ -1,6 +1,7 @@
 // Shared steps: offers of ready steps, claims with SKIP LOCKED, the claimer's
 // heartbeat and the owner's view. See store.h, store/offer_records.h and
 // migrations/0009_step_offers.sql.
+#include "store/run_queue.h"
 #include "store/store_impl.h"
 
 namespace twinflow {
@@ -25,7 +26,7 @@ std::vector<NamedVersion> offer_inputs(pqxx::transaction_base& tx, int64_t run_i
 
 }  // namespace
 
-void Store::offer_steps(const std::vector<StepOffer>& offers) {
+void RunQueue::offer_steps(const std::vector<StepOffer>& offers) {
   if (offers.empty()) return;
   impl_->durable("offer_steps", [&]() -> void {
     pqxx::work tx(impl_->connection);
@@ -51,8 +52,8 @@ void Store::offer_steps(const std::vector<StepOffer>& offers) {
   });
 }
 
-std::optional<StepOffer> Store::claim_step_offer(const std::string& claimer,
-                                                 std::optional<int64_t> run_id) {
+std::optional<StepOffer> RunQueue::claim_step_offer(const std::string& claimer,
+                                                    std::optional<int64_t> run_id) {
   // Not durable: a claim whose acknowledgement was lost must not claim a
   // second offer. The first one's heartbeat goes stale and its owner retries it.
   try {
@@ -64,8 +65,8 @@ std::optional<StepOffer> Store::claim_step_offer(const std::string& claimer,
   }
 }
 
-std::optional<StepOffer> Store::claim_step_offer_once(const std::string& claimer,
-                                                      std::optional<int64_t> run_id) {
+std::optional<StepOffer> RunQueue::claim_step_offer_once(const std::string& claimer,
+                                                         std::optional<int64_t> run_id) {
   pqxx::work tx(impl_->connection);
   auto rows = tx.exec_params(
       "UPDATE step_offers o SET claimed_by = $1, claimed_at = now(), heartbeat_at = now() "
@@ -96,11 +97,11 @@ std::optional<StepOffer> Store::claim_step_offer_once(const std::string& claimer
   return offer;
 }
 
-std::optional<int64_t> Store::start_claimed_attempt(const StepOffer& claim,
-                                                    const std::string& claimer,
-                                                    const std::string& host, int pid,
-                                                    const std::string& log_path,
-                                                    int64_t pid_start) {
+std::optional<int64_t> RunQueue::start_claimed_attempt(const StepOffer& claim,
+                                                       const std::string& claimer,
+                                                       const std::string& host, int pid,
+                                                       const std::string& log_path,
+                                                       int64_t pid_start) {
   return impl_->durable("start_claimed_attempt", [&]() -> std::optional<int64_t> {
     pqxx::work tx(impl_->connection);
     // The claim row is locked: an owner revoking it waits, then sees the attempt.
@@ -122,7 +123,7 @@ std::optional<int64_t> Store::start_claimed_attempt(const StepOffer& claim,
   });
 }
 
-bool Store::heartbeat_claim(const StepOffer& claim, const std::string& claimer) {
+bool RunQueue::heartbeat_claim(const StepOffer& claim, const std::string& claimer) {
   return impl_->durable("heartbeat_claim", [&]() -> bool {
     pqxx::nontransaction tx(impl_->connection);  // one statement: its own transaction
     return tx
@@ -140,7 +141,7 @@ bool Store::heartbeat_claim(const StepOffer& claim, const std::string& claimer) 
   });
 }
 
-std::vector<ClaimedOffer> Store::claimed_offers(int64_t run_id, int stale_after_seconds) {
+std::vector<ClaimedOffer> RunQueue::claimed_offers(int64_t run_id, int stale_after_seconds) {
   return impl_->durable("claimed_offers", [&]() -> std::vector<ClaimedOffer> {
     pqxx::nontransaction tx(impl_->connection);
     auto rows = tx.exec_params(
@@ -171,7 +172,7 @@ std::vector<ClaimedOffer> Store::claimed_offers(int64_t run_id, int stale_after_
   });
 }
 
-void Store::settle_offer(int64_t run_id, const std::string& step_id, int attempt) {
+void RunQueue::settle_offer(int64_t run_id, const std::string& step_id, int attempt) {
   impl_->durable("settle_offer", [&]() -> void {
     pqxx::nontransaction tx(impl_->connection);
     tx.exec_params(
@@ -181,9 +182,9 @@ void Store::settle_offer(int64_t run_id, const std::string& step_id, int attempt
   });
 }
 
-Store::RevokedClaim Store::revoke_stale_claim(int64_t run_id, const std::string& step_id,
-                                              int attempt, int stale_after_seconds,
-                                              bool even_if_fresh) {
+RunQueue::RevokedClaim RunQueue::revoke_stale_claim(int64_t run_id, const std::string& step_id,
+                                                    int attempt, int stale_after_seconds,
+                                                    bool even_if_fresh) {
   return impl_->durable("revoke_stale_claim", [&]() -> RevokedClaim {
     pqxx::nontransaction tx(impl_->connection);  // one statement: its own transaction
     // `revoked OR`: a repeat after a lost acknowledgement finds it revoked.
@@ -204,7 +205,7 @@ Store::RevokedClaim Store::revoke_stale_claim(int64_t run_id, const std::string&
   });
 }
 
-bool Store::other_schedulers_alive(const std::string& claimer, int within_seconds) {
+bool RunQueue::other_schedulers_alive(const std::string& claimer, int within_seconds) {
   return impl_->durable("other_schedulers_alive", [&]() -> bool {
     pqxx::nontransaction tx(impl_->connection);
     return tx
@@ -217,7 +218,7 @@ bool Store::other_schedulers_alive(const std::string& claimer, int within_second
   });
 }
 
-std::vector<std::pair<std::string, int>> Store::withdraw_offers(int64_t run_id) {
+std::vector<std::pair<std::string, int>> RunQueue::withdraw_offers(int64_t run_id) {
   return impl_->durable("withdraw_offers", [&]() -> std::vector<std::pair<std::string, int>> {
     pqxx::work tx(impl_->connection);
     tx.exec_params(
@@ -237,8 +238,8 @@ std::vector<std::pair<std::string, int>> Store::withdraw_offers(int64_t run_id) 
   });
 }
 
-int Store::revoke_claims_of_dead_schedulers(const std::string& host,
-                                            const std::function<bool(int pid)>& is_dead) {
+int RunQueue::revoke_claims_of_dead_schedulers(const std::string& host,
+                                               const std::function<bool(int pid)>& is_dead) {
   return impl_->durable("revoke_claims_of_dead_schedulers", [&]() -> int {
     pqxx::nontransaction tx(impl_->connection);
     // Dead schedulers of this host are recorded stopped: nobody offers them steps.

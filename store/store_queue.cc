@@ -1,6 +1,7 @@
 // The scheduler's side of the store: queued runs, schedule ticks, pauses,
 // outbox events and scheduler heartbeats. See store.h and
 // migrations/0004_scheduler_queue.sql.
+#include "store/run_queue.h"
 #include "store/store_impl.h"
 #include "util/error.h"
 
@@ -31,7 +32,7 @@ std::optional<int64_t> insert_queued_run(pqxx::work& tx, const NewRun& run,
 
 }  // namespace
 
-std::optional<int64_t> Store::enqueue_run(const NewRun& run, const QueuePlacement& where) {
+std::optional<int64_t> RunQueue::enqueue_run(const NewRun& run, const QueuePlacement& where) {
   return impl_->durable("enqueue_run", [&]() -> std::optional<int64_t> {
     pqxx::work tx(impl_->connection);
     auto id = insert_queued_run(tx, run, where.logical_time, std::nullopt);
@@ -42,7 +43,7 @@ std::optional<int64_t> Store::enqueue_run(const NewRun& run, const QueuePlacemen
   });
 }
 
-std::optional<RunRecord> Store::claim_queued_run(const std::string& host, int pid) {
+std::optional<RunRecord> RunQueue::claim_queued_run(const std::string& host, int pid) {
   return impl_->durable("claim_queued_run", [&]() -> std::optional<RunRecord> {
     pqxx::work tx(impl_->connection);
     // SKIP LOCKED: a run another scheduler is claiming right now is passed
@@ -63,7 +64,7 @@ std::optional<RunRecord> Store::claim_queued_run(const std::string& host, int pi
   });
 }
 
-int Store::active_runs(const std::string& pipeline) {
+int RunQueue::active_runs(const std::string& pipeline) {
   return impl_->durable("active_runs", [&]() -> int {
     pqxx::nontransaction tx(impl_->connection);
     return tx
@@ -75,7 +76,7 @@ int Store::active_runs(const std::string& pipeline) {
   });
 }
 
-std::optional<int64_t> Store::last_logical_time(const std::string& pipeline) {
+std::optional<int64_t> RunQueue::last_logical_time(const std::string& pipeline) {
   return impl_->durable("last_logical_time", [&]() -> std::optional<int64_t> {
     pqxx::nontransaction tx(impl_->connection);
     auto row = tx.exec_params1(
@@ -86,7 +87,7 @@ std::optional<int64_t> Store::last_logical_time(const std::string& pipeline) {
   });
 }
 
-std::vector<RunRecord> Store::interrupted_runs_to_resume() {
+std::vector<RunRecord> RunQueue::interrupted_runs_to_resume() {
   return impl_->durable("interrupted_runs_to_resume", [&]() -> std::vector<RunRecord> {
     pqxx::nontransaction tx(impl_->connection);
     std::vector<RunRecord> out;
@@ -100,7 +101,7 @@ std::vector<RunRecord> Store::interrupted_runs_to_resume() {
   });
 }
 
-std::optional<int64_t> Store::enqueue_resume(const NewRun& rerun) {
+std::optional<int64_t> RunQueue::enqueue_resume(const NewRun& rerun) {
   if (!rerun.parent_run_id) throw Error("enqueue_resume: the rerun names no parent run");
   return impl_->durable("enqueue_resume", [&]() -> std::optional<int64_t> {
     pqxx::work tx(impl_->connection);
@@ -120,7 +121,7 @@ std::optional<int64_t> Store::enqueue_resume(const NewRun& rerun) {
   });
 }
 
-void Store::set_paused(const std::string& pipeline, bool paused) {
+void RunQueue::set_paused(const std::string& pipeline, bool paused) {
   pqxx::nontransaction tx(impl_->connection);
   if (paused)
     tx.exec_params("INSERT INTO pipeline_pauses (pipeline) VALUES ($1) ON CONFLICT DO NOTHING",
@@ -129,14 +130,14 @@ void Store::set_paused(const std::string& pipeline, bool paused) {
     tx.exec_params("DELETE FROM pipeline_pauses WHERE pipeline = $1", pipeline);
 }
 
-bool Store::is_paused(const std::string& pipeline) {
+bool RunQueue::is_paused(const std::string& pipeline) {
   return impl_->durable("is_paused", [&]() -> bool {
     pqxx::nontransaction tx(impl_->connection);
     return !tx.exec_params("SELECT 1 FROM pipeline_pauses WHERE pipeline = $1", pipeline).empty();
   });
 }
 
-int64_t Store::register_scheduler(const std::string& host, int pid) {
+int64_t RunQueue::register_scheduler(const std::string& host, int pid) {
   return impl_->durable("register_scheduler", [&]() -> int64_t {
     pqxx::nontransaction tx(impl_->connection);
     return tx
@@ -146,14 +147,14 @@ int64_t Store::register_scheduler(const std::string& host, int pid) {
   });
 }
 
-void Store::scheduler_heartbeat(int64_t scheduler_id) {
+void RunQueue::scheduler_heartbeat(int64_t scheduler_id) {
   return impl_->durable("scheduler_heartbeat", [&]() -> void {
     pqxx::nontransaction tx(impl_->connection);
     tx.exec_params("UPDATE schedulers SET heartbeat_at = now() WHERE id = $1", scheduler_id);
   });
 }
 
-void Store::scheduler_stopped(int64_t scheduler_id) {
+void RunQueue::scheduler_stopped(int64_t scheduler_id) {
   return impl_->durable("scheduler_stopped", [&]() -> void {
     pqxx::nontransaction tx(impl_->connection);
     tx.exec_params("UPDATE schedulers SET stopped_at = now(), heartbeat_at = now() WHERE id = $1",
@@ -182,7 +183,7 @@ const std::string& filter_value(const EventFilter& filter) {
 
 }  // namespace
 
-PendingEvents Store::pending_events(const std::string& pipeline, const EventFilter& filter) {
+PendingEvents RunQueue::pending_events(const std::string& pipeline, const EventFilter& filter) {
   return impl_->durable("pending_events", [&]() -> PendingEvents {
     pqxx::nontransaction tx(impl_->connection);
     // The producer of a document is the attempt that fetched it; of an
@@ -213,9 +214,9 @@ PendingEvents Store::pending_events(const std::string& pipeline, const EventFilt
   });
 }
 
-std::optional<TriggeredRun> Store::enqueue_triggered_run(const std::string& pipeline,
-                                                         const std::vector<EventFilter>& filters,
-                                                         const NewRun& run) {
+std::optional<TriggeredRun> RunQueue::enqueue_triggered_run(const std::string& pipeline,
+                                                            const std::vector<EventFilter>& filters,
+                                                            const NewRun& run) {
   return impl_->durable("enqueue_triggered_run", [&]() -> std::optional<TriggeredRun> {
     pqxx::work tx(impl_->connection);
     // One scheduler decides for a pipeline at a time; the others skip it (it
@@ -253,7 +254,7 @@ std::optional<TriggeredRun> Store::enqueue_triggered_run(const std::string& pipe
   });
 }
 
-std::vector<ConsumedEvent> Store::run_events(int64_t run_id) {
+std::vector<ConsumedEvent> RunQueue::run_events(int64_t run_id) {
   return impl_->durable("run_events", [&]() -> std::vector<ConsumedEvent> {
     pqxx::nontransaction tx(impl_->connection);
     std::vector<ConsumedEvent> out;

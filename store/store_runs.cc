@@ -1,6 +1,7 @@
 // Store: runs, the steps of a run, and their attempts.
 #include <signal.h>
 
+#include "store/run_ledger.h"
 #include "store/store_impl.h"
 #include "util/error.h"
 
@@ -20,7 +21,7 @@ int64_t record_pipeline(pqxx::work& tx, const NewRun& run) {
       .as<int64_t>();
 }
 
-int64_t Store::create_run(const NewRun& run) {
+int64_t RunLedger::create_run(const NewRun& run) {
   pqxx::work tx(impl_->connection);
   const int64_t pipeline_id = record_pipeline(tx, run);
   auto run_id =
@@ -39,7 +40,7 @@ int64_t Store::create_run(const NewRun& run) {
   return run_id;
 }
 
-std::optional<RunRecord> Store::find_run(int64_t run_id) {
+std::optional<RunRecord> RunLedger::find_run(int64_t run_id) {
   return impl_->durable("find_run", [&]() -> std::optional<RunRecord> {
     pqxx::nontransaction tx(impl_->connection);
     auto rows = tx.exec_params(std::string("SELECT ") + kRunColumns +
@@ -51,7 +52,7 @@ std::optional<RunRecord> Store::find_run(int64_t run_id) {
   });
 }
 
-std::vector<RunRecord> Store::list_runs(const RunFilter& filter) {
+std::vector<RunRecord> RunLedger::list_runs(const RunFilter& filter) {
   pqxx::nontransaction tx(impl_->connection);
   // Empty filters match everything; a NULL-tolerant form keeps one statement.
   auto rows = tx.exec_params(std::string("SELECT ") + kRunColumns +
@@ -66,7 +67,7 @@ std::vector<RunRecord> Store::list_runs(const RunFilter& filter) {
   return runs;
 }
 
-std::vector<RunStepRecord> Store::run_steps(int64_t run_id) {
+std::vector<RunStepRecord> RunLedger::run_steps(int64_t run_id) {
   return impl_->durable("run_steps", [&]() -> std::vector<RunStepRecord> {
     pqxx::nontransaction tx(impl_->connection);
     auto rows = tx.exec_params(
@@ -90,7 +91,7 @@ std::vector<RunStepRecord> Store::run_steps(int64_t run_id) {
   });
 }
 
-std::vector<StepRunRecord> Store::step_runs(int64_t run_id) {
+std::vector<StepRunRecord> RunLedger::step_runs(int64_t run_id) {
   return impl_->durable("step_runs", [&]() -> std::vector<StepRunRecord> {
     pqxx::nontransaction tx(impl_->connection);
     auto rows = tx.exec_params(std::string("SELECT ") + kStepRunColumns +
@@ -102,8 +103,8 @@ std::vector<StepRunRecord> Store::step_runs(int64_t run_id) {
   });
 }
 
-std::optional<StepRunRecord> Store::find_step_run(int64_t run_id, const std::string& step_id,
-                                                  int attempt) {
+std::optional<StepRunRecord> RunLedger::find_step_run(int64_t run_id, const std::string& step_id,
+                                                      int attempt) {
   pqxx::nontransaction tx(impl_->connection);
   // attempt 0 means the latest attempt.
   auto rows = tx.exec_params(std::string("SELECT ") + kStepRunColumns +
@@ -114,7 +115,7 @@ std::optional<StepRunRecord> Store::find_step_run(int64_t run_id, const std::str
   return read_step_run(rows[0]);
 }
 
-std::string Store::dag_content(const std::string& dag_hash) {
+std::string RunLedger::dag_content(const std::string& dag_hash) {
   return impl_->durable("dag_content", [&]() -> std::string {
     pqxx::nontransaction tx(impl_->connection);
     auto rows =
@@ -124,9 +125,9 @@ std::string Store::dag_content(const std::string& dag_hash) {
   });
 }
 
-int64_t Store::start_attempt(int64_t run_id, const std::string& step_id, int attempt,
-                             const std::string& host, int pid, const std::string& log_path,
-                             const std::string& cache_key, int64_t pid_start) {
+int64_t RunLedger::start_attempt(int64_t run_id, const std::string& step_id, int attempt,
+                                 const std::string& host, int pid, const std::string& log_path,
+                                 const std::string& cache_key, int64_t pid_start) {
   return impl_->durable("start_attempt", [&]() -> int64_t {
     pqxx::nontransaction tx(impl_->connection);  // one statement: its own transaction
     return insert_running_attempt(tx, run_id, step_id, attempt, host, pid, log_path, cache_key,
@@ -153,9 +154,9 @@ int64_t insert_running_attempt(pqxx::transaction_base& tx, int64_t run_id,
       .as<int64_t>();
 }
 
-void Store::end_attempt_unsuccessfully(int64_t run_id, const std::string& step_id,
-                                       int64_t step_run_id, const AttemptEnd& end,
-                                       const std::string& step_state) {
+void RunLedger::end_attempt_unsuccessfully(int64_t run_id, const std::string& step_id,
+                                           int64_t step_run_id, const AttemptEnd& end,
+                                           const std::string& step_state) {
   return impl_->durable("end_attempt_unsuccessfully", [&]() -> void {
     pqxx::nontransaction tx(impl_->connection);  // one statement: its own transaction
     bool final = step_state != step_status::kRetrying;
@@ -173,9 +174,9 @@ void Store::end_attempt_unsuccessfully(int64_t run_id, const std::string& step_i
   });
 }
 
-void Store::set_steps_status(int64_t run_id, const std::vector<std::string>& step_ids,
-                             const std::string& status,
-                             const std::vector<int64_t>& result_step_run_ids) {
+void RunLedger::set_steps_status(int64_t run_id, const std::vector<std::string>& step_ids,
+                                 const std::string& status,
+                                 const std::vector<int64_t>& result_step_run_ids) {
   return impl_->durable("set_steps_status", [&]() -> void {
     if (step_ids.empty()) return;
     pqxx::nontransaction tx(impl_->connection);  // one statement
@@ -198,7 +199,7 @@ void Store::set_steps_status(int64_t run_id, const std::vector<std::string>& ste
   });
 }
 
-void Store::finish_run(int64_t run_id, const std::string& status, const std::string& error) {
+void RunLedger::finish_run(int64_t run_id, const std::string& status, const std::string& error) {
   return impl_->durable("finish_run", [&]() -> void {
     pqxx::nontransaction tx(impl_->connection);  // one statement
     tx.exec_params(
@@ -208,7 +209,7 @@ void Store::finish_run(int64_t run_id, const std::string& status, const std::str
   });
 }
 
-bool Store::heartbeat(int64_t run_id) {
+bool RunLedger::heartbeat(int64_t run_id) {
   return impl_->durable("heartbeat", [&]() -> bool {
     pqxx::nontransaction tx(impl_->connection);  // one statement: its own transaction
     return tx
@@ -225,7 +226,7 @@ bool Store::heartbeat(int64_t run_id) {
   });
 }
 
-bool Store::request_cancel(int64_t run_id) {
+bool RunLedger::request_cancel(int64_t run_id) {
   pqxx::work tx(impl_->connection);
   auto rows = tx.exec_params(
       "UPDATE runs SET cancel_requested = true WHERE id = $1 "
@@ -262,9 +263,8 @@ pqxx::result interrupt_runs(pqxx::work& tx, const std::string& ids, const char* 
 
 }  // namespace
 
-std::vector<StepRunRecord> Store::reap_interrupted_runs(const std::string& host,
-                                                        const std::function<bool(int)>& is_alive,
-                                                        int stale_after_seconds) {
+std::vector<StepRunRecord> RunLedger::reap_interrupted_runs(
+    const std::string& host, const std::function<bool(int)>& is_alive, int stale_after_seconds) {
   return impl_->durable("reap_interrupted_runs", [&]() -> std::vector<StepRunRecord> {
     pqxx::work tx(impl_->connection);
     std::vector<int64_t> dead;
@@ -297,8 +297,8 @@ constexpr const char* kAttemptProcessColumns =
     "s.id, s.run_id, s.step_id, coalesce(s.host, ''), coalesce(s.pid, 0), "
     "coalesce(s.pid_start, 0)";
 
-Store::AttemptProcess read_attempt_process(const pqxx::row& row) {
-  Store::AttemptProcess p;
+RunLedger::AttemptProcess read_attempt_process(const pqxx::row& row) {
+  RunLedger::AttemptProcess p;
   p.step_run_id = row[0].as<int64_t>();
   p.run_id = row[1].as<int64_t>();
   p.step_id = row[2].as<std::string>();
@@ -310,7 +310,8 @@ Store::AttemptProcess read_attempt_process(const pqxx::row& row) {
 
 }  // namespace
 
-void Store::record_run_owner(int64_t run_id, const std::string& host, int pid, int64_t pid_start) {
+void RunLedger::record_run_owner(int64_t run_id, const std::string& host, int pid,
+                                 int64_t pid_start) {
   impl_->durable("record_run_owner", [&]() -> void {
     pqxx::nontransaction tx(impl_->connection);  // one statement
     tx.exec_params(
@@ -321,7 +322,7 @@ void Store::record_run_owner(int64_t run_id, const std::string& host, int pid, i
   });
 }
 
-std::optional<Store::AttemptProcess> Store::attempt_process(int64_t step_run_id) {
+std::optional<RunLedger::AttemptProcess> RunLedger::attempt_process(int64_t step_run_id) {
   return impl_->durable("attempt_process", [&]() -> std::optional<AttemptProcess> {
     pqxx::nontransaction tx(impl_->connection);
     auto rows = tx.exec_params(
@@ -332,7 +333,7 @@ std::optional<Store::AttemptProcess> Store::attempt_process(int64_t step_run_id)
   });
 }
 
-std::vector<Store::AttemptProcess> Store::attempt_processes_of_run(int64_t run_id) {
+std::vector<RunLedger::AttemptProcess> RunLedger::attempt_processes_of_run(int64_t run_id) {
   return impl_->durable("attempt_processes_of_run", [&]() -> std::vector<AttemptProcess> {
     pqxx::nontransaction tx(impl_->connection);
     std::vector<AttemptProcess> out;
@@ -345,7 +346,7 @@ std::vector<Store::AttemptProcess> Store::attempt_processes_of_run(int64_t run_i
   });
 }
 
-std::vector<Store::AttemptProcess> Store::reap_dead_owners(const ReapRequest& request) {
+std::vector<RunLedger::AttemptProcess> RunLedger::reap_dead_owners(const ReapRequest& request) {
   return impl_->durable("reap_dead_owners", [&]() -> std::vector<AttemptProcess> {
     pqxx::work tx(impl_->connection);
     std::vector<int64_t> dead;

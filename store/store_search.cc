@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdio>
 
+#include "store/feature_store.h"
 #include "store/store_impl.h"
 #include "util/error.h"
 
@@ -116,8 +117,8 @@ std::map<std::string, double> parse_parts(const std::string& text) {
 
 }  // namespace
 
-Bm25Result Store::bm25_search(const std::string& query, const ChunkFilter& filter, int limit,
-                              const Bm25Params& params) {
+Bm25Result FeatureStore::bm25_search(const std::string& query, const ChunkFilter& filter, int limit,
+                                     const Bm25Params& params) {
   validate(params);
   Bm25Result result;
   try {
@@ -171,7 +172,7 @@ Bm25Result Store::bm25_search(const std::string& query, const ChunkFilter& filte
   return result;
 }
 
-int64_t Store::searchable_chunks(const ChunkFilter& filter) {
+int64_t FeatureStore::searchable_chunks(const ChunkFilter& filter) {
   pqxx::nontransaction tx(impl_->connection);
   return tx
       .exec_params1(

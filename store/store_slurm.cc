@@ -1,17 +1,18 @@
 // Slurm step runs: the job id of an attempt, and re-attaching a resuming run
 // to the jobs of the run it resumes. See store.h and migrations/0007_slurm.sql.
+#include "store/run_ledger.h"
 #include "store/store_impl.h"
 
 namespace twinflow {
 
-void Store::set_slurm_job_id(int64_t step_run_id, const std::string& job_id) {
+void RunLedger::set_slurm_job_id(int64_t step_run_id, const std::string& job_id) {
   return impl_->durable("set_slurm_job_id", [&]() -> void {
     pqxx::nontransaction tx(impl_->connection);
     tx.exec_params("UPDATE step_runs SET slurm_job_id = $2 WHERE id = $1", step_run_id, job_id);
   });
 }
 
-std::optional<std::string> Store::slurm_job_id(int64_t step_run_id) {
+std::optional<std::string> RunLedger::slurm_job_id(int64_t step_run_id) {
   return impl_->durable("slurm_job_id", [&]() -> std::optional<std::string> {
     pqxx::nontransaction tx(impl_->connection);
     auto rows = tx.exec_params("SELECT slurm_job_id FROM step_runs WHERE id = $1", step_run_id);
@@ -20,9 +21,9 @@ std::optional<std::string> Store::slurm_job_id(int64_t step_run_id) {
   });
 }
 
-std::optional<Store::SlurmAttempt> Store::adoptable_slurm_attempt(int64_t run_id,
-                                                                  const std::string& step_id) {
-  return impl_->durable("adoptable_slurm_attempt", [&]() -> std::optional<Store::SlurmAttempt> {
+std::optional<RunLedger::SlurmAttempt> RunLedger::adoptable_slurm_attempt(
+    int64_t run_id, const std::string& step_id) {
+  return impl_->durable("adoptable_slurm_attempt", [&]() -> std::optional<RunLedger::SlurmAttempt> {
     pqxx::nontransaction tx(impl_->connection);
     // The run and, through parent_run_id, the interrupted runs it descends
     // from: a resumed run that was itself interrupted hands its jobs on.
@@ -46,7 +47,7 @@ std::optional<Store::SlurmAttempt> Store::adoptable_slurm_attempt(int64_t run_id
   });
 }
 
-bool Store::adopt_slurm_attempt(int64_t from_step_run_id, int64_t to_step_run_id) {
+bool RunLedger::adopt_slurm_attempt(int64_t from_step_run_id, int64_t to_step_run_id) {
   return impl_->durable("adopt_slurm_attempt", [&]() -> bool {
     pqxx::work tx(impl_->connection);
     auto taken = tx.exec_params(
@@ -63,7 +64,7 @@ bool Store::adopt_slurm_attempt(int64_t from_step_run_id, int64_t to_step_run_id
   });
 }
 
-void Store::close_slurm_attempt(int64_t step_run_id) {
+void RunLedger::close_slurm_attempt(int64_t step_run_id) {
   return impl_->durable("close_slurm_attempt", [&]() -> void {
     pqxx::nontransaction tx(impl_->connection);
     tx.exec_params("UPDATE step_runs SET adopted_by = id WHERE id = $1 AND adopted_by IS NULL",

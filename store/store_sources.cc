@@ -2,13 +2,14 @@
 // listing pages (migration 0014). See the "crawl sources" section of store.h.
 #include <algorithm>
 
+#include "store/feature_store.h"
 #include "store/store_impl.h"
 #include "util/error.h"
 
 namespace twinflow {
 
-int64_t Store::crawl_source_id(const std::string& author, const std::string& kind,
-                               const std::string& url) {
+int64_t FeatureStore::crawl_source_id(const std::string& author, const std::string& kind,
+                                      const std::string& url) {
   try {
     pqxx::nontransaction tx(impl_->connection);
     // The no-op update makes RETURNING give the existing row's id on conflict.
@@ -23,7 +24,7 @@ int64_t Store::crawl_source_id(const std::string& author, const std::string& kin
   }
 }
 
-std::map<std::string, HttpValidators> Store::crawl_source_validators(int64_t source_id) {
+std::map<std::string, HttpValidators> FeatureStore::crawl_source_validators(int64_t source_id) {
   pqxx::nontransaction tx(impl_->connection);
   std::map<std::string, HttpValidators> out;
   for (const auto& row : tx.exec_params(
@@ -33,8 +34,8 @@ std::map<std::string, HttpValidators> Store::crawl_source_validators(int64_t sou
   return out;
 }
 
-void Store::save_crawl_source_validators(int64_t source_id, const std::string& file_url,
-                                         const HttpValidators& validators) {
+void FeatureStore::save_crawl_source_validators(int64_t source_id, const std::string& file_url,
+                                                const HttpValidators& validators) {
   pqxx::nontransaction tx(impl_->connection);
   tx.exec_params(
       "INSERT INTO crawl_source_files (source_id, url, etag, last_modified) "
@@ -43,8 +44,8 @@ void Store::save_crawl_source_validators(int64_t source_id, const std::string& f
       source_id, file_url, validators.etag, validators.last_modified);
 }
 
-Store::SourceEntryCounts Store::record_source_entries(int64_t source_id,
-                                                      const std::vector<SourceEntry>& entries) {
+FeatureStore::SourceEntryCounts FeatureStore::record_source_entries(
+    int64_t source_id, const std::vector<SourceEntry>& entries) {
   SourceEntryCounts counts;
   try {
     pqxx::work tx(impl_->connection);
@@ -79,7 +80,7 @@ Store::SourceEntryCounts Store::record_source_entries(int64_t source_id,
   return counts;
 }
 
-std::vector<std::string> Store::source_entries_to_crawl(int64_t source_id, int64_t limit) {
+std::vector<std::string> FeatureStore::source_entries_to_crawl(int64_t source_id, int64_t limit) {
   pqxx::nontransaction tx(impl_->connection);
   std::vector<std::string> out;
   for (const auto& row :
@@ -90,7 +91,8 @@ std::vector<std::string> Store::source_entries_to_crawl(int64_t source_id, int64
   return out;
 }
 
-void Store::mark_source_entries_crawled(int64_t source_id, const std::vector<std::string>& urls) {
+void FeatureStore::mark_source_entries_crawled(int64_t source_id,
+                                               const std::vector<std::string>& urls) {
   if (urls.empty()) return;
   pqxx::nontransaction tx(impl_->connection);
   tx.exec_params(
@@ -99,7 +101,7 @@ void Store::mark_source_entries_crawled(int64_t source_id, const std::vector<std
       source_id, to_pg_text_array(urls));
 }
 
-std::map<std::string, std::pair<int64_t, std::string>> Store::source_documents(
+std::map<std::string, std::pair<int64_t, std::string>> FeatureStore::source_documents(
     const std::string& author, const std::vector<int64_t>& source_ids) {
   pqxx::nontransaction tx(impl_->connection);
   std::map<std::string, std::pair<int64_t, std::string>> out;
@@ -112,7 +114,8 @@ std::map<std::string, std::pair<int64_t, std::string>> Store::source_documents(
   return out;
 }
 
-void Store::record_source_check(int64_t source_id, const SourceCheck& check, int64_t step_run_id) {
+void FeatureStore::record_source_check(int64_t source_id, const SourceCheck& check,
+                                       int64_t step_run_id) {
   pqxx::nontransaction tx(impl_->connection);
   tx.exec_params(
       "UPDATE crawl_sources SET checked_at = now(), last_status = $2, last_reason = $3, "

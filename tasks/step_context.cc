@@ -7,8 +7,9 @@
 #include <sstream>
 #include <thread>
 
-#include "scheduler/dag_loader.h"
+#include "store/run_ledger.h"
 #include "store/store.h"
+#include "util/duration.h"
 #include "util/error.h"
 #include "util/files.h"
 
@@ -49,7 +50,7 @@ int64_t find_own_step_run(Store& store, const StepContext& context,
   if (context.run_id == 0) return 0;
   const auto deadline = std::chrono::steady_clock::now() + wait;
   for (;;) {
-    if (auto row = store.find_step_run(context.run_id, context.step_id, context.attempt))
+    if (auto row = store.runs().find_step_run(context.run_id, context.step_id, context.attempt))
       return row->id;
     if (std::chrono::steady_clock::now() > deadline)
       throw Error("no step run recorded for run " + std::to_string(context.run_id) + " step " +

@@ -3,7 +3,7 @@
 // StepParams: typed, checked access to the step's `params`.
 //
 // docs/STEP_PROTOCOL.md is the contract; this is the step's side of it, as
-// scheduler/step_protocol.h is the executor's. Built-in steps write their
+// scheduler/execution/step_protocol.h is the executor's. Built-in steps write their
 // outputs into output_dir under fixed names (docs/STEPS.md) and report
 // metrics on stdout and in result.json through StepReport.
 #pragma once

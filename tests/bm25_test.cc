@@ -13,6 +13,7 @@
 
 #include <pqxx/pqxx>
 
+#include "store/feature_store.h"
 #include "tasks/search/retriever.h"
 #include "tests/support/test_database.h"
 #include "tests/support/twinflow_fixture.h"
@@ -39,17 +40,17 @@ class Corpus {
     d.url = url;
     d.title = title;
     for (const auto& p : pieces) d.content += p + "\n\n";
-    store_.upsert_document(d);
-    for (const auto& doc : store_.documents_to_clean(author, "c1"))
-      store_.insert_cleaned_document(doc.id, "c1", doc.content, 0);
-    for (const auto& k : store_.documents_to_chunk(author, "c1", chunker)) {
+    store_.features().upsert_document(d);
+    for (const auto& doc : store_.features().documents_to_clean(author, "c1"))
+      store_.features().insert_cleaned_document(doc.id, "c1", doc.content, 0);
+    for (const auto& k : store_.features().documents_to_chunk(author, "c1", chunker)) {
       if (k.url != url) continue;
       std::vector<ChunkToStore> rows;
       for (size_t i = 0; i < pieces.size(); ++i)
         rows.push_back({chunker + url + std::to_string(k.document_version) + "#" +
                             std::to_string(i) + pieces[i],
                         static_cast<int>(i), 0, 1, pieces[i]});
-      store_.replace_current_chunks(k, chunker, "article", rows, 0);
+      store_.features().replace_current_chunks(k, chunker, "article", rows, 0);
     }
   }
 
@@ -120,7 +121,7 @@ TEST_F(Bm25Test, ScoresEqualTheHandComputedOnes) {
   //  chunk 2: wing tf~ = 1 / (0.25 + 0.75·2/2.5) = 1 / 0.85    -> 0.7549127709068713
   //  chunk 4: flutter in the title only, tf~ = 2 · 1 / (0.25 + 0.75·2/0.5) = 2 / 3.25
   //                                                            -> 0.5169233210955525
-  const Bm25Result r = store->bm25_search("Wing flutter?", {}, 10);
+  const Bm25Result r = store->features().bm25_search("Wing flutter?", {}, 10);
   EXPECT_EQ(r.chunks, 4);
   ASSERT_EQ(r.terms.size(), 2u);
   EXPECT_EQ(r.terms[0].lexeme, "flutter");
@@ -142,20 +143,20 @@ TEST_F(Bm25Test, ParametersChangeTheScoresAsTheFormulaSays) {
   // b = 0: no length normalisation; k1 = 2: wing in chunk 2 scores
   // ln 2 · 1 · 3 / (2 + 1); a title weight of 0 drops chunk 4's title match
   // to a score of 0 (it is still a candidate, with nothing to add).
-  const Bm25Result r = store->bm25_search("wing flutter", {}, 10, {2.0, 0.0, 0.0});
+  const Bm25Result r = store->features().bm25_search("wing flutter", {}, 10, {2.0, 0.0, 0.0});
   ASSERT_GE(r.hits.size(), 2u);
   EXPECT_EQ(r.hits[1].id, chunk_of("https://a/2"));
   EXPECT_NEAR(r.hits[1].score, std::log(2.0), 1e-12);
-  EXPECT_THROW(store->bm25_search("wing", {}, 10, {-1, 0.75, 2}), Error);
-  EXPECT_THROW(store->bm25_search("wing", {}, 10, {1.2, 1.5, 2}), Error);
-  EXPECT_THROW(store->bm25_search("wing", {}, 10, {1.2, 0.75, -2}), Error);
+  EXPECT_THROW(store->features().bm25_search("wing", {}, 10, {-1, 0.75, 2}), Error);
+  EXPECT_THROW(store->features().bm25_search("wing", {}, 10, {1.2, 1.5, 2}), Error);
+  EXPECT_THROW(store->features().bm25_search("wing", {}, 10, {1.2, 0.75, -2}), Error);
 }
 
 TEST_F(Bm25Test, AnyWordOfALongQueryMatches) {
   tiny_corpus();
   // No chunk has every word: the old "all terms first" gate would find none
   // in its first pass; BM25 with OR ranks the one with most weight first.
-  const Bm25Result r = store->bm25_search(
+  const Bm25Result r = store->features().bm25_search(
       "what are the heat transfer problems in supersonic aircraft structures", {}, 10);
   ASSERT_EQ(r.hits.size(), 1u);
   EXPECT_EQ(r.hits[0].id, chunk_of("https://a/3"));
@@ -169,19 +170,19 @@ TEST_F(Bm25Test, StatisticsFollowTheSearchScope) {
   corpus.put("Bob", "https://b/2", "", {"wing root"}, "k1", "medium");
   // Ann's scope alone gives exactly the hand-computed score; both authors
   // together make "wing" commoner (df 4 of 6) and chunk 2's score lower.
-  const Bm25Result ann = store->bm25_search("wing", {"Ann", "", ""}, 10);
+  const Bm25Result ann = store->features().bm25_search("wing", {"Ann", "", ""}, 10);
   EXPECT_EQ(ann.chunks, 4);
   ASSERT_EQ(ann.hits.size(), 2u);
   EXPECT_NEAR(ann.hits[1].score, 0.7549127709068713, 1e-12);
-  const Bm25Result medium = store->bm25_search("wing", {"", "", "medium"}, 10);
+  const Bm25Result medium = store->features().bm25_search("wing", {"", "", "medium"}, 10);
   EXPECT_EQ(medium.chunks, 2);
   EXPECT_EQ(medium.hits.size(), 2u);
-  const Bm25Result all = store->bm25_search("wing", {}, 10);
+  const Bm25Result all = store->features().bm25_search("wing", {}, 10);
   EXPECT_EQ(all.chunks, 6);
   EXPECT_EQ(all.terms[0].chunks, 4);
   EXPECT_EQ(all.hits.size(), 4u);
-  EXPECT_EQ(store->searchable_chunks({"Bob", "", ""}), 2);
-  EXPECT_TRUE(store->bm25_search("wing", {"", "code", ""}, 10).hits.empty());
+  EXPECT_EQ(store->features().searchable_chunks({"Bob", "", ""}), 2);
+  EXPECT_TRUE(store->features().bm25_search("wing", {"", "code", ""}, 10).hits.empty());
 }
 
 // The corpus reached incrementally, and the same final corpus loaded at once
@@ -223,8 +224,8 @@ TEST_F(Bm25Test, IncrementalChangesEqualAFromScratchCount) {
   for (const char* query : {"laminar flow", "flutter of wings", "heat flux at a plate", "nozzle"}) {
     for (const ChunkFilter& filter : {ChunkFilter{}, ChunkFilter{"Ann", "", ""}}) {
       SCOPED_TRACE(std::string(query) + " / " + filter.author);
-      const Bm25Result a = store->bm25_search(query, filter, 10);
-      const Bm25Result b = scratch.bm25_search(query, filter, 10);
+      const Bm25Result a = store->features().bm25_search(query, filter, 10);
+      const Bm25Result b = scratch.features().bm25_search(query, filter, 10);
       EXPECT_EQ(a.chunks, b.chunks);
       ASSERT_EQ(a.terms.size(), b.terms.size());
       for (size_t i = 0; i < a.terms.size(); ++i) {
@@ -244,7 +245,7 @@ TEST_F(Bm25Test, IncrementalChangesEqualAFromScratchCount) {
     tx.commit();
   }
   EXPECT_EQ(statistics_drift(conninfo), std::make_pair(int64_t{0}, int64_t{0}));
-  EXPECT_EQ(store->searchable_chunks({}), 0);
+  EXPECT_EQ(store->features().searchable_chunks({}), 0);
 }
 
 TEST_F(Bm25Test, ConcurrentChunkWritersKeepTheStatisticsExact) {
@@ -272,15 +273,15 @@ TEST_F(Bm25Test, OddQueriesAreSafe) {
   for (const char* query :
        {"o'brien \\ & | ! :* <-> (wing", "'wing'", "\"flutter\" -lift", "wing:*A", "\\'wing\\'"}) {
     SCOPED_TRACE(query);
-    EXPECT_NO_THROW(store->bm25_search(query, {}, 10));
+    EXPECT_NO_THROW(store->features().bm25_search(query, {}, 10));
   }
-  EXPECT_EQ(store->bm25_search("'wing'", {}, 10).hits.size(), 2u);
+  EXPECT_EQ(store->features().bm25_search("'wing'", {}, 10).hits.size(), 2u);
 }
 
 class RetrieverAnswersTest : public TwinflowTest {};
 
 TEST_F(RetrieverAnswersTest, AnEmptyStoreGivesNoHitsAndANoteInEveryMode) {
-  Retriever retriever(*store, home / "artifacts");
+  Retriever retriever(store->features(), home / "artifacts");
   for (SearchMode mode : {SearchMode::kText, SearchMode::kVector, SearchMode::kHybrid}) {
     SCOPED_TRACE(search_mode_name(mode));
     SearchQuery query;
@@ -298,7 +299,7 @@ TEST_F(RetrieverAnswersTest, AnEmptyStoreGivesNoHitsAndANoteInEveryMode) {
 TEST_F(RetrieverAnswersTest, AwkwardQueriesGiveNotesNotErrors) {
   Corpus corpus(*store);
   corpus.put("Ann", "https://a/1", "Flutter", {"wing flutter at transonic speed"});
-  Retriever retriever(*store, home / "artifacts");
+  Retriever retriever(store->features(), home / "artifacts");
   auto text_search = [&](const std::string& text) {
     SearchQuery query;
     query.text = text;

@@ -31,11 +31,12 @@
 #include <sstream>
 #include <thread>
 
-#include "scheduler/process_tree.h"
+#include "process/process_tree.h"
+#include "source_paths.h"  // TWINFLOW_SOURCE_DIR, TWINFLOW_BINARY (generated)
 #include "store/embedded_postgres.h"
+#include "store/run_ledger.h"
 #include "tests/support/spawn_process.h"
 #include "tests/support/twinflow_fixture.h"
-#include "source_paths.h"  // TWINFLOW_SOURCE_DIR, TWINFLOW_BINARY (generated)
 
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
@@ -151,12 +152,12 @@ class Chaos : public TwinflowTest {
   }
 
   std::optional<int64_t> newest_run_after(int64_t after) {
-    for (const RunRecord& r : store->list_runs({}))
+    for (const RunRecord& r : store->runs().list_runs({}))
       if (r.id > after) return r.id;
     return std::nullopt;
   }
   int64_t newest_run_id() {
-    auto runs = store->list_runs({});
+    auto runs = store->runs().list_runs({});
     return runs.empty() ? 0 : runs[0].id;
   }
 
@@ -239,11 +240,12 @@ TEST_F(Chaos, KillNineOfTwinflowRun) {
     ++killed;
 
     // The reaper records it interrupted (nobody else looks meanwhile).
-    ASSERT_TRUE(eventually([&] { return store->find_run(run_id)->status != "running"; }, 30s))
+    ASSERT_TRUE(
+        eventually([&] { return store->runs().find_run(run_id)->status != "running"; }, 30s))
         << "run " << run_id << " still running\n"
         << read_file(home / "web.log");
     worst_reaping = std::max(worst_reaping, seconds_since(kill_time));
-    const RunRecord killed_run = *store->find_run(run_id);
+    const RunRecord killed_run = *store->runs().find_run(run_id);
     // A kill just before the run's last record may find it already done.
     if (killed_run.status == "succeeded") continue;
     EXPECT_EQ(killed_run.status, "interrupted");
@@ -262,7 +264,7 @@ TEST_F(Chaos, KillNineOfTwinflowRun) {
     }
 
     std::set<std::string> done_before;
-    for (const auto& attempt : store->step_runs(run_id))
+    for (const auto& attempt : store->runs().step_runs(run_id))
       if (attempt.status == "succeeded") done_before.insert(attempt.step_id);
     std::map<std::string, int> ledger_lines;
     for (const auto& [id, content] : expected) {
@@ -273,8 +275,8 @@ TEST_F(Chaos, KillNineOfTwinflowRun) {
     auto rerun = twinflow({"rerun", std::to_string(run_id), "--failed", "-j", "3"});
     ASSERT_EQ(rerun.exit_code, 0) << rerun.out << rerun.err;
     const int64_t rerun_id = newest_run_id();
-    ASSERT_EQ(store->find_run(rerun_id)->status, "succeeded");
-    ASSERT_EQ(store->find_run(rerun_id)->parent_run_id, run_id);
+    ASSERT_EQ(store->runs().find_run(rerun_id)->status, "succeeded");
+    ASSERT_EQ(store->runs().find_run(rerun_id)->parent_run_id, run_id);
     for (const std::string& id : done_before) {
       int again = attempts_of(rerun_id, id);
       std::ifstream in(ledgers / id);
@@ -284,7 +286,7 @@ TEST_F(Chaos, KillNineOfTwinflowRun) {
       if (again > 0) ADD_FAILURE() << "trial " << trial << ": step " << id << " ran again";
       succeeded_again += again > 0;
     }
-    const auto outputs = store->step_outputs(rerun_id);
+    const auto outputs = store->runs().step_outputs(rerun_id);
     for (const auto& [id, content] : expected) {
       auto it = outputs.find(id);
       const bool right = it != outputs.end() && it->second.size() == 1 &&
@@ -394,7 +396,7 @@ TEST_F(ChaosDatabase, DatabaseKilledLongerThanTheStaleThreshold) {
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << read_file(log) << "\n--- reaper\n"
                                                              << read_file(home / "reaper.log");
   store = std::make_unique<Store>(conninfo);
-  const RunRecord recorded = store->list_runs({}).at(0);
+  const RunRecord recorded = store->runs().list_runs({}).at(0);
   EXPECT_EQ(recorded.status, "succeeded") << recorded.error;
   int executions = 0;
   for (const char* id : {"a", "b", "c", "d"}) {
@@ -434,7 +436,8 @@ TEST_F(Chaos, HelperSchedulerKilledMidStep) {
     auto queued = twinflow({"trigger", dag, "--json"});
     ASSERT_EQ(queued.exit_code, 0) << queued.err;
     const int64_t run_id = nlohmann::json::parse(queued.out)["run_id"];
-    ASSERT_TRUE(eventually([&] { return store->find_run(run_id)->status == "running"; }, 60s));
+    ASSERT_TRUE(
+        eventually([&] { return store->runs().find_run(run_id)->status == "running"; }, 60s));
     const pid_t helper = background({"scheduler", "--dags-dir", (home / "no-dags").string(),
                                      "--poll-ms", "200", "-j", "1", "--max-runs", "1"},
                                     "helper" + suffix);
@@ -463,16 +466,18 @@ TEST_F(Chaos, HelperSchedulerKilledMidStep) {
 
     // Taken over: the owner records the attempt interrupted, to retry it.
     ASSERT_TRUE(eventually(
-        [&] { return store->find_step_run(run_id, offered, 1)->status == "interrupted"; }, 60s))
+        [&] { return store->runs().find_step_run(run_id, offered, 1)->status == "interrupted"; },
+        60s))
         << read_file(home / ("owner" + suffix + ".log"));
     const double takeover = seconds_since(kill_time);
     ++takeovers;
     worst_takeover = std::max(worst_takeover, takeover);
     total_takeover += takeover;
-    ASSERT_TRUE(eventually([&] { return store->find_run(run_id)->status != "running"; }, 120s));
+    ASSERT_TRUE(
+        eventually([&] { return store->runs().find_run(run_id)->status != "running"; }, 120s));
     stop_background(owner);
-    EXPECT_EQ(store->find_run(run_id)->status, "succeeded");
-    EXPECT_EQ(store->find_step_run(run_id, offered, 1)->status, "interrupted");
+    EXPECT_EQ(store->runs().find_run(run_id)->status, "succeeded");
+    EXPECT_EQ(store->runs().find_step_run(run_id, offered, 1)->status, "interrupted");
     for (const char* id : {"x", "y"}) {
       const int n = overlaps_in(dir / id);
       EXPECT_EQ(n, 0) << "trial " << trial << ": executions of step " << id << " overlap";

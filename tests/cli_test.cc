@@ -9,8 +9,9 @@
 #include <chrono>
 #include <thread>
 
-#include "tests/support/twinflow_fixture.h"
 #include "source_paths.h"  // TWINFLOW_SOURCE_DIR, TWINFLOW_BINARY (generated)
+#include "store/run_ledger.h"
+#include "tests/support/twinflow_fixture.h"
 
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
@@ -30,7 +31,7 @@ class CliTest : public TwinflowTest {
     return false;
   }
   bool step_is_running(const std::string& step) {
-    auto runs = store->list_runs({});
+    auto runs = store->runs().list_runs({});
     return !runs.empty() && step_state(runs[0].id, step) == "running";
   }
   int wait_exit(pid_t pid) {
@@ -57,7 +58,7 @@ steps:
       << result.err;
   EXPECT_NE(result.err.find(path + ":6:13: step 'b' needs unknown step 'c'"), std::string::npos)
       << result.err;
-  EXPECT_TRUE(store->list_runs({}).empty());
+  EXPECT_TRUE(store->runs().list_runs({}).empty());
   auto validate = twinflow({"validate", path});
   EXPECT_EQ(validate.exit_code, 2);
   EXPECT_EQ(validate.err, result.err);
@@ -66,7 +67,7 @@ steps:
 TEST_F(CliTest, HelloExampleRunsAndEverythingCanBeShown) {
   auto run = twinflow({"run", TWINFLOW_SOURCE_DIR "/dags/examples/hello.yaml"});
   ASSERT_EQ(run.exit_code, 0) << run.out << run.err;
-  auto runs = store->list_runs({});
+  auto runs = store->runs().list_runs({});
   ASSERT_EQ(runs.size(), 1u);
   EXPECT_EQ(runs[0].status, "succeeded");
   EXPECT_NE(run.out.find("run " + std::to_string(runs[0].id) + " succeeded"), std::string::npos);
@@ -125,32 +126,32 @@ steps:
   ASSERT_TRUE(eventually([&] { return step_is_running("slow") && fs::exists(pidfile); }));
   ::kill(pid, SIGKILL);
   wait_exit(pid);
-  int64_t first = store->list_runs({})[0].id;
+  int64_t first = store->runs().list_runs({})[0].id;
 
   auto rerun = twinflow({"rerun", std::to_string(first), "--failed"});
   ASSERT_EQ(rerun.exit_code, 0) << rerun.out << rerun.err;
-  EXPECT_EQ(store->find_run(first)->status, "interrupted");
+  EXPECT_EQ(store->runs().find_run(first)->status, "interrupted");
   EXPECT_EQ(step_state(first, "slow"), "interrupted");
-  EXPECT_EQ(store->find_step_run(first, "slow", 1)->status, "interrupted");
+  EXPECT_EQ(store->runs().find_step_run(first, "slow", 1)->status, "interrupted");
   // The orphaned step of the killed run was stopped, not left to race the rerun.
   int orphan = std::stoi(read_file(pidfile));
   EXPECT_TRUE(eventually([&] {
     std::string stat = read_file("/proc/" + std::to_string(orphan) + "/stat");
     return stat.empty() || stat.find(") Z") != std::string::npos;
   }));
-  int64_t second = store->list_runs({})[0].id;
-  EXPECT_EQ(store->find_run(second)->parent_run_id, first);
-  EXPECT_EQ(store->find_run(second)->status, "succeeded");
+  int64_t second = store->runs().list_runs({})[0].id;
+  EXPECT_EQ(store->runs().find_run(second)->parent_run_id, first);
+  EXPECT_EQ(store->runs().find_run(second)->status, "succeeded");
   EXPECT_EQ(step_state(second, "fast"), "reused");
   // Across both runs, each step succeeded exactly once.
   for (const char* step : {"fast", "slow", "last"}) {
     int succeeded = 0;
     for (int64_t run : {first, second})
-      for (const auto& a : store->step_runs(run))
+      for (const auto& a : store->runs().step_runs(run))
         succeeded += a.step_id == step && a.status == "succeeded";
     EXPECT_EQ(succeeded, 1) << step;
   }
-  EXPECT_EQ(read_file(store->step_outputs(second)["last"][0].version.uri), "fast\nslow\n");
+  EXPECT_EQ(read_file(store->runs().step_outputs(second)["last"][0].version.uri), "fast\nslow\n");
 }
 
 TEST_F(CliTest, TwoRunsOfTheSameDagAtOnceBothSucceed) {
@@ -168,11 +169,11 @@ steps:
   pid_t two = spawn_twinflow({"run", path}, (home / "two.log").string());
   EXPECT_EQ(wait_exit(one), 0) << read_file(home / "one.log");
   EXPECT_EQ(wait_exit(two), 0) << read_file(home / "two.log");
-  auto runs = store->list_runs({});
+  auto runs = store->runs().list_runs({});
   ASSERT_EQ(runs.size(), 2u);
   for (const auto& run : runs) EXPECT_EQ(run.status, "succeeded");
   // Each run wrote its own id: two distinct versions, numbered 1 and 2.
-  auto versions = store->artifact_versions("twice.a.out");
+  auto versions = store->runs().artifact_versions("twice.a.out");
   ASSERT_EQ(versions.size(), 2u);
   EXPECT_EQ(versions[0].version + versions[1].version, 3);
 }
@@ -184,9 +185,9 @@ TEST_F(CliTest, SigtermCancelsTheRunAndItsSteps) {
   ASSERT_TRUE(eventually([&] { return step_is_running("sleeper"); }));
   ::kill(pid, SIGTERM);
   EXPECT_EQ(wait_exit(pid), 130) << read_file(home / "run.log");
-  auto run = store->list_runs({})[0];
+  auto run = store->runs().list_runs({})[0];
   EXPECT_EQ(run.status, "cancelled");
-  EXPECT_EQ(store->find_step_run(run.id, "sleeper", 1)->status, "cancelled");
+  EXPECT_EQ(store->runs().find_step_run(run.id, "sleeper", 1)->status, "cancelled");
 }
 
 TEST_F(CliTest, CancelCommandStopsARunningRun) {
@@ -194,11 +195,11 @@ TEST_F(CliTest, CancelCommandStopsARunningRun) {
       write_dag("long", "name: long\nsteps:\n  - id: sleeper\n    command: sleep 30\n");
   pid_t pid = spawn_twinflow({"run", path}, (home / "run.log").string());
   ASSERT_TRUE(eventually([&] { return step_is_running("sleeper"); }));
-  int64_t run_id = store->list_runs({})[0].id;
+  int64_t run_id = store->runs().list_runs({})[0].id;
   auto cancel = twinflow({"cancel", std::to_string(run_id)});
   EXPECT_EQ(cancel.exit_code, 0) << cancel.err;
   EXPECT_EQ(wait_exit(pid), 130);
-  EXPECT_EQ(store->find_run(run_id)->status, "cancelled");
+  EXPECT_EQ(store->runs().find_run(run_id)->status, "cancelled");
   auto again = twinflow({"cancel", std::to_string(run_id)});
   EXPECT_EQ(again.exit_code, 1);
   EXPECT_NE(again.err.find("is already cancelled"), std::string::npos);
@@ -214,9 +215,10 @@ steps:
 )");
   auto result = twinflow({"run", path, "-p", "who=twin", "-p", "times=3"});
   ASSERT_EQ(result.exit_code, 0) << result.err;
-  auto run = store->list_runs({})[0];
+  auto run = store->runs().list_runs({})[0];
   EXPECT_EQ(run.params["times"], 3);
-  EXPECT_EQ(read_file(store->step_outputs(run.id)["greet"][0].version.uri), "hello twin 3\n");
+  EXPECT_EQ(read_file(store->runs().step_outputs(run.id)["greet"][0].version.uri),
+            "hello twin 3\n");
   auto unknown = twinflow({"run", path, "-p", "whom=x"});
   EXPECT_EQ(unknown.exit_code, 2);
 }

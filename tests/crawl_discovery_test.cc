@@ -13,10 +13,12 @@
 #include <pqxx/pqxx>
 #include <utility>
 
-#include "tests/support/twinflow_fixture.h"
-#include "web/http_server.h"
-#include "web/static_files.h"
+#include "http/http_server.h"
+#include "http/static_files.h"
 #include "source_paths.h"  // TWINFLOW_SOURCE_DIR, TWINFLOW_BINARY (generated)
+#include "store/feature_store.h"
+#include "store/run_ledger.h"
+#include "tests/support/twinflow_fixture.h"
 
 namespace twinflow {
 namespace {
@@ -60,7 +62,7 @@ class CrawlDiscoveryTest : public TwinflowTest {
  protected:
   double metric(int64_t run_id, const std::string& key) {
     double value = -1;
-    for (const auto& m : store->metrics_of_run(run_id))
+    for (const auto& m : store->runs().metrics_of_run(run_id))
       if (m.key == key) value = m.value;
     return value;
   }
@@ -103,8 +105,8 @@ steps:
   EXPECT_EQ(metric(first.run_id, "discovered_new"), 60);  // the feeds' 30 and the sitemap's 30
   EXPECT_EQ(metric(first.run_id, "discovered_new:feed:" + server.url("/medium/feed.xml")), 5);
   EXPECT_EQ(metric(first.run_id, "discovered:sitemap:" + server.url("/sitemap.xml")), 30);
-  EXPECT_EQ(store->latest_documents("Ines Calloway").size(), 30u);
-  for (const auto& d : store->latest_documents("Ines Calloway"))
+  EXPECT_EQ(store->features().latest_documents("Ines Calloway").size(), 30u);
+  for (const auto& d : store->features().latest_documents("Ines Calloway"))
     EXPECT_EQ(d.url.find('?'), std::string::npos) << "tracking parameters kept: " << d.url;
   server.take();
 
@@ -142,10 +144,10 @@ steps:
        {"/substack/feed.xml", "/linkedin/atom.xml", "/sitemap-articles.xml", "/sitemap-posts.xml"})
     EXPECT_EQ(status_of[unchanged], 304) << unchanged;
   EXPECT_EQ(status_of["/sitemap.xml"], 200);  // an index is always read, its sitemaps are not
-  EXPECT_EQ(store->latest_documents("Ines Calloway").size(), 31u);
+  EXPECT_EQ(store->features().latest_documents("Ines Calloway").size(), 31u);
 
   // The manifest lists every document of the sources, not only this run's.
-  auto versions = store->artifact_versions("raw_documents");
+  auto versions = store->runs().artifact_versions("raw_documents");
   ASSERT_EQ(versions.size(), 2u);
   const auto newest =
       std::max_element(versions.begin(), versions.end(),
@@ -162,7 +164,7 @@ steps:
     if (path != "/robots.txt" && path != "/sitemap.xml") {
       EXPECT_EQ(status, 304) << path;
     }
-  EXPECT_EQ(store->artifact_versions("raw_documents").size(), 2u);
+  EXPECT_EQ(store->runs().artifact_versions("raw_documents").size(), 2u);
 }
 
 TEST_F(CrawlDiscoveryTest, AnEntryWhoseUpdatedDateChangedIsCrawledAgain) {
@@ -299,7 +301,7 @@ steps:
   auto run = crawl(dag);
   ASSERT_EQ(run.status, "succeeded") << log_of(run.run_id);
   const auto manifest =
-      nlohmann::json::parse(read_file(store->artifact_versions("raw").back().uri));
+      nlohmann::json::parse(read_file(store->runs().artifact_versions("raw").back().uri));
   std::map<std::string, nlohmann::json> sources;
   for (const auto& s : manifest["sources"]) sources[s["url"]] = s;
   ASSERT_EQ(sources.size(), 7u) << manifest["sources"].dump(2);

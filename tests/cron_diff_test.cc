@@ -33,10 +33,9 @@
 #include <string>
 #include <vector>
 
-#include "scheduler/cron.h"
-#include "util/error.h"
+#include "scheduler/definition/cron.h"
 #include "source_paths.h"  // TWINFLOW_SOURCE_DIR, TWINFLOW_BINARY (generated)
-
+#include "util/error.h"
 
 namespace twinflow {
 namespace {

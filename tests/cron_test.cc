@@ -1,8 +1,8 @@
-// Tests for scheduler/cron.h: parsing, known fire times across DST changes
+// Tests for scheduler/definition/cron.h: parsing, known fire times across DST changes
 // (expected values worked out by hand from the tz rules and checked with
 // `TZ=... date -d`), catchup queries, ISO-8601, and a brute-force cross-check
 // of the DST rules minute by minute around real transitions.
-#include "scheduler/cron.h"
+#include "scheduler/definition/cron.h"
 
 #include <gtest/gtest.h>
 

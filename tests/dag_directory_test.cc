@@ -2,7 +2,7 @@
 // `twinflow schedules`): which files it lists, that it loads a file again only
 // when the file changed, and that a hostile file (billion laughs) neither
 // slows nor blocks the daemon's other DAGs and is reported once per change.
-#include "scheduler/dag_directory.h"
+#include "scheduler/definition/dag_directory.h"
 
 #include <fcntl.h>
 #include <signal.h>
@@ -18,7 +18,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "scheduler/daemon.h"
+#include "scheduler/daemon/daemon.h"
+#include "store/run_ledger.h"
 #include "tests/support/hostile_yaml.h"
 #include "tests/support/twinflow_fixture.h"
 
@@ -156,7 +157,7 @@ TEST_F(DagDirectoryDaemonTest, ABillionLaughsFileNeitherDelaysOtherDagsNorIsRepo
   std::string status;
   for (int i = 0; i < 1200 && status != "succeeded"; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    status = store->find_run(run_id)->status;
+    status = store->runs().find_run(run_id)->status;
   }
   EXPECT_EQ(status, "succeeded") << read_file(log);
 

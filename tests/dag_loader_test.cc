@@ -4,7 +4,7 @@
 // Diagnostics are compared as whole formatted strings on purpose: their text
 // is the user interface of `twinflow validate`, and a changed column or word
 // should fail a test.
-#include "scheduler/dag_loader.h"
+#include "scheduler/definition/dag_loader.h"
 
 #include <gtest/gtest.h>
 
@@ -13,13 +13,12 @@
 #include <string>
 #include <vector>
 
-#include "scheduler/diagnostic.h"
-#include "scheduler/edit_distance.h"
-#include "scheduler/yaml_document.h"
+#include "scheduler/definition/diagnostic.h"
+#include "scheduler/definition/edit_distance.h"
+#include "scheduler/definition/yaml_document.h"
+#include "source_paths.h"  // TWINFLOW_SOURCE_DIR, TWINFLOW_BINARY (generated)
 #include "tests/support/hostile_yaml.h"
 #include "util/sha256.h"
-#include "source_paths.h"  // TWINFLOW_SOURCE_DIR, TWINFLOW_BINARY (generated)
-
 
 namespace twinflow {
 namespace {
@@ -828,7 +827,7 @@ TEST(DagLoaderTest, OverridesInYamlSyntaxAreReadAsYaml) {
 }
 
 TEST(DagLoaderTest, ParamsRecordedAsJsonComeBackUnchangedAsOverrides) {
-  // A rerun passes a run's recorded params back as JSON text (scheduler/runner.cc).
+  // A rerun passes a run's recorded params back as JSON text (scheduler/execution/runner.cc).
   nlohmann::json recorded = nlohmann::json::parse(R"({
       "s": "3", "n": 2, "list": [1, "two", null], "map": {"k": "v", "deep": [1.5]},
       "flag": true, "ratio": 0.25, "text": "it's \"quoted\"\nand: more", "empty": ""})");

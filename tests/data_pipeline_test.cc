@@ -12,11 +12,13 @@
 #include <set>
 #include <sstream>
 
+#include "http/http_server.h"
+#include "http/static_files.h"
+#include "source_paths.h"  // TWINFLOW_SOURCE_DIR, TWINFLOW_BINARY (generated)
+#include "store/feature_store.h"
+#include "store/run_ledger.h"
 #include "tasks/search/retriever.h"
 #include "tests/support/twinflow_fixture.h"
-#include "web/http_server.h"
-#include "web/static_files.h"
-#include "source_paths.h"  // TWINFLOW_SOURCE_DIR, TWINFLOW_BINARY (generated)
 
 namespace fs = std::filesystem;
 
@@ -55,7 +57,7 @@ class DataPipelineTest : public TwinflowTest {
   // The value of a metric a run's steps reported (the last one, when repeated).
   double metric(int64_t run_id, const std::string& key) {
     double value = -1;
-    for (const auto& m : store->metrics_of_run(run_id))
+    for (const auto& m : store->runs().metrics_of_run(run_id))
       if (m.key == key) value = m.value;
     return value;
   }
@@ -72,7 +74,7 @@ TEST_F(DataPipelineTest, CrawlRecordsEveryPageAndKeptRepositoryFile) {
   ASSERT_EQ(run.status, "succeeded")
       << read_file(home / "logs" / std::to_string(run.run_id) / "crawl.1.log");
   std::map<std::string, DocumentRecord> by_url;
-  for (auto& d : store->latest_documents(expected_["author"])) by_url[d.url] = d;
+  for (auto& d : store->features().latest_documents(expected_["author"])) by_url[d.url] = d;
 
   for (const auto& page : expected_["pages"]) {
     const std::string url = url_of(page["path"]);
@@ -102,10 +104,10 @@ TEST_F(DataPipelineTest, ASecondCrawlCostsOne304PerPageAndMakesNoNewVersion) {
   EXPECT_EQ(metric(second.run_id, "pages_not_modified"),
             static_cast<double>(expected_["pages"].size()));
   EXPECT_EQ(metric(second.run_id, "pages_new"), 0);
-  auto versions = store->artifact_versions("raw_documents");
+  auto versions = store->runs().artifact_versions("raw_documents");
   EXPECT_EQ(versions.size(), 1u) << "an unchanged crawl must not make a new manifest version";
-  EXPECT_EQ(store->feature_counts(expected_["author"], "").document_versions,
-            store->feature_counts(expected_["author"], "").documents);
+  EXPECT_EQ(store->features().feature_counts(expected_["author"], "").document_versions,
+            store->features().feature_counts(expected_["author"], "").documents);
 }
 
 TEST_F(DataPipelineTest, EveryCharacterOfEveryCleanedDocumentLandsInAChunk) {
@@ -132,7 +134,7 @@ TEST_F(DataPipelineTest, EveryCharacterOfEveryCleanedDocumentLandsInAChunk) {
     ++documents;
   }
   EXPECT_GT(documents, 30);
-  auto counts = store->feature_counts(expected_["author"], "tfidf-svd-256");
+  auto counts = store->features().feature_counts(expected_["author"], "tfidf-svd-256");
   EXPECT_EQ(counts.embedded_current_chunks, counts.current_chunks);
   EXPECT_GT(counts.current_chunks, documents);
 }
@@ -140,7 +142,7 @@ TEST_F(DataPipelineTest, EveryCharacterOfEveryCleanedDocumentLandsInAChunk) {
 TEST_F(DataPipelineTest, SearchFindsTheExpectedPageForKnownQueriesInEveryMode) {
   ASSERT_EQ(crawl().status, "succeeded");
   ASSERT_EQ(features().status, "succeeded");
-  Retriever retriever(*store, home / "artifacts");
+  Retriever retriever(store->features(), home / "artifacts");
   auto queries = read_json(kSource / "sample" / "queries.json")["queries"];
   for (SearchMode mode : {SearchMode::kVector, SearchMode::kText, SearchMode::kHybrid}) {
     int found = 0;
@@ -174,8 +176,8 @@ TEST_F(DataPipelineTest, ASecondFeatureRunEmbedsNothingNew) {
   EXPECT_EQ(metric(second.run_id, "documents_chunked"), 0);
   EXPECT_EQ(metric(second.run_id, "chunks_embedded"), 0);
   EXPECT_EQ(metric(second.run_id, "refit"), 0);
-  EXPECT_EQ(store->artifact_versions("embeddings").size(), 1u);
-  EXPECT_EQ(store->artifact_versions("embedding_model").size(), 1u);
+  EXPECT_EQ(store->runs().artifact_versions("embeddings").size(), 1u);
+  EXPECT_EQ(store->runs().artifact_versions("embedding_model").size(), 1u);
 }
 
 // A stand-in for an OpenAI-compatible embeddings server: a text's vector is
@@ -244,23 +246,23 @@ TEST_F(DataPipelineTest, AnOpenAiCompatibleServerEmbedsTheChunksAndTheQueries) {
   ASSERT_EQ(first.status, "succeeded")
       << read_file(home / "logs" / std::to_string(first.run_id) / "embed.1.log");
 
-  auto model = store->current_embedding_model("stub-embed");
+  auto model = store->features().current_embedding_model("stub-embed");
   ASSERT_TRUE(model.has_value());
   EXPECT_EQ(model->provider, "openai");
   EXPECT_EQ(model->dimension, 64);
   EXPECT_EQ(model->settings.dump().find("sk-test-123"),
             std::string::npos);  // the name, not the key
-  auto counts = store->feature_counts(expected_["author"], "stub-embed");
+  auto counts = store->features().feature_counts(expected_["author"], "stub-embed");
   EXPECT_EQ(counts.embedded_current_chunks, counts.current_chunks);
   EXPECT_EQ(embeddings.texts(), counts.current_chunks + 1);  // + the dimension probe
   EXPECT_EQ(embeddings.authorization(), "Bearer sk-test-123");
 
   // A chunk's own text finds that chunk first: query and chunks are embedded
   // by the same server.
-  const auto some = store->current_chunks({});
+  const auto some = store->features().current_chunks({});
   ASSERT_FALSE(some.empty());
   const ChunkText& probe = some[some.size() / 2];
-  Retriever retriever(*store, home / "artifacts");
+  Retriever retriever(store->features(), home / "artifacts");
   SearchQuery query;
   query.text = probe.content;
   query.mode = SearchMode::kVector;
@@ -277,7 +279,7 @@ TEST_F(DataPipelineTest, AnOpenAiCompatibleServerEmbedsTheChunksAndTheQueries) {
   ASSERT_EQ(second.status, "succeeded");
   EXPECT_EQ(metric(second.run_id, "chunks_embedded"), 0);
   EXPECT_EQ(embeddings.requests(), requests);
-  EXPECT_EQ(store->current_embedding_model("stub-embed")->version, 1);
+  EXPECT_EQ(store->features().current_embedding_model("stub-embed")->version, 1);
   unsetenv("TEST_EMBED_API_KEY");
 }
 
@@ -354,7 +356,7 @@ class BadLinksTest : public TwinflowTest {
 
   std::map<std::string, std::string> failures(int64_t run_id) {
     std::map<std::string, std::string> out;
-    auto versions = store->artifact_versions("bad_links_documents");
+    auto versions = store->runs().artifact_versions("bad_links_documents");
     EXPECT_EQ(versions.size(), 1u) << "run " << run_id;
     if (versions.empty()) return out;
     auto manifest = nlohmann::json::parse(read_file(versions.back().uri));
@@ -391,7 +393,7 @@ TEST_F(BadLinksTest, EachBadLinkIsRecordedWithItsReasonAndTheGoodOnesAreKept) {
 
   std::map<std::string, DocumentRecord> docs;
   std::string urls;
-  for (auto& d : store->latest_documents("tester")) {
+  for (auto& d : store->features().latest_documents("tester")) {
     docs[d.url.substr(base_.size())] = d;
     urls += d.url + " ";
   }
@@ -404,7 +406,7 @@ TEST_F(BadLinksTest, EachBadLinkIsRecordedWithItsReasonAndTheGoodOnesAreKept) {
 TEST_F(BadLinksTest, TooManyFailuresFailTheStepButKeepWhatWasCrawled) {
   auto run = crawl(0.5);
   EXPECT_EQ(run.status, "failed");
-  EXPECT_EQ(store->latest_documents("tester").size(), 2u);
+  EXPECT_EQ(store->features().latest_documents("tester").size(), 2u);
 }
 
 }  // namespace

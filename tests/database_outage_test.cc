@@ -17,8 +17,10 @@
 #include <pqxx/pqxx>
 #include <thread>
 
-#include "scheduler/runner.h"
+#include "scheduler/execution/runner.h"
 #include "store/embedded_postgres.h"
+#include "store/run_ledger.h"
+#include "store/run_queue.h"
 #include "tests/support/twinflow_fixture.h"
 #include "util/error.h"
 
@@ -46,7 +48,7 @@ int count_lines(const fs::path& file) {
 }
 
 int64_t queue_run(Store& store, const Dag& dag) {
-  return *store.enqueue_run(new_run_of(dag, "api"), {});
+  return *store.queue().enqueue_run(new_run_of(dag, "api"), {});
 }
 
 // A test whose database lives on a cluster of its own, which it may stop.
@@ -95,18 +97,18 @@ TEST_F(DatabaseOutageTest, AStoreOperationWaitsForTheDatabaseToComeBack) {
     cluster->ensure_running();
   });
   // Issued while the server is down; it goes through once the server is back.
-  auto claimed = patient->claim_queued_run("host", 1);
+  auto claimed = patient->queue().claim_queued_run("host", 1);
   restart.join();
   ASSERT_TRUE(claimed.has_value());
   EXPECT_EQ(claimed->id, run_id);
-  EXPECT_EQ(patient->find_run(run_id)->status, "running");
+  EXPECT_EQ(patient->runs().find_run(run_id)->status, "running");
 }
 
 TEST_F(DatabaseOutageTest, WithoutPatienceALostDatabaseIsAClearError) {
   Store impatient(conninfo);  // the default policy: no retry
   cluster->stop();
   try {
-    impatient.find_run(1);
+    impatient.runs().find_run(1);
     FAIL() << "expected an error";
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("find_run: lost the connection to the database"),
@@ -140,13 +142,14 @@ TEST_F(DatabaseOutageTest, TheSchedulerRidesOutARestartMidStepAndRecordsEachStep
   cluster->ensure_running();
 
   store = std::make_unique<Store>(conninfo);
-  ASSERT_TRUE(eventually([&] { return store->find_run(run_id)->status == "succeeded"; }))
+  ASSERT_TRUE(eventually([&] { return store->runs().find_run(run_id)->status == "succeeded"; }))
       << read_file(log);
   EXPECT_EQ(attempts_of(run_id, "slow"), 1);
   EXPECT_EQ(attempts_of(run_id, "after"), 1);
   EXPECT_EQ(count_lines(started), 1);
   EXPECT_EQ(count_lines(done), 2);  // slow once, then after once
-  for (const auto& attempt : store->step_runs(run_id)) EXPECT_EQ(attempt.status, "succeeded");
+  for (const auto& attempt : store->runs().step_runs(run_id))
+    EXPECT_EQ(attempt.status, "succeeded");
   EXPECT_NE(read_file(log).find("database unreachable"), std::string::npos) << read_file(log);
 
   ASSERT_EQ(::kill(daemon, SIGTERM), 0);
@@ -173,7 +176,7 @@ TEST_F(DatabaseOutageTest, AForegroundRunWaitsOutARestartAndSucceeds) {
   ASSERT_EQ(::waitpid(run, &status, 0), run);
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << read_file(log);
   store = std::make_unique<Store>(conninfo);
-  const RunRecord recorded = store->list_runs({}).at(0);
+  const RunRecord recorded = store->runs().list_runs({}).at(0);
   EXPECT_EQ(recorded.status, "succeeded");
   EXPECT_EQ(attempts_of(recorded.id, "slow"), 1);
   EXPECT_EQ(attempts_of(recorded.id, "after"), 1);
@@ -187,7 +190,7 @@ class TakeoverTest : public TwinflowTest {
     const Dag dag = load(write_dag("t", "name: t\nsteps:\n  - id: a\n    command: 'true'\n"));
     PreparedRun prepared = prepare_fresh_run(dag);
     const int64_t run_id = record_run_start(*store, prepared, "host", 1);
-    return {run_id, store->start_attempt(run_id, "a", 1, "host", 2, "", "")};
+    return {run_id, store->runs().start_attempt(run_id, "a", 1, "host", 2, "", "")};
   }
   OutputToRecord output(const std::string& hash) {
     return {"report", "t.report", "file", hash, "/blobs/" + hash, 3, nlohmann::json::object()};
@@ -201,34 +204,34 @@ class TakeoverTest : public TwinflowTest {
 
 TEST_F(TakeoverTest, ASuccessRecordedTwiceIsRecordedOnce) {
   auto [run_id, attempt] = running_attempt();
-  auto first = store->end_attempt_succeeded(run_id, "a", attempt, {}, {output("h1")});
+  auto first = store->runs().end_attempt_succeeded(run_id, "a", attempt, {}, {output("h1")});
   // The repeat of a commit whose acknowledgement was lost.
-  auto again = store->end_attempt_succeeded(run_id, "a", attempt, {}, {output("h1")});
+  auto again = store->runs().end_attempt_succeeded(run_id, "a", attempt, {}, {output("h1")});
   ASSERT_EQ(first.size(), 1u);
   ASSERT_EQ(again.size(), 1u);
   EXPECT_EQ(again[0].version.id, first[0].version.id);
   EXPECT_EQ(count("SELECT count(*) FROM artifact_versions"), 1);
   EXPECT_EQ(count("SELECT count(*) FROM lineage_edges"), 1);
-  EXPECT_EQ(store->start_attempt(run_id, "a", 1, "host", 2, "", ""), attempt);  // same row
+  EXPECT_EQ(store->runs().start_attempt(run_id, "a", 1, "host", 2, "", ""), attempt);  // same row
 }
 
 TEST_F(TakeoverTest, AZombiesLateResultIsRefusedAndChangesNothing) {
   auto [run_id, attempt] = running_attempt();
   // Another scheduler finds the heartbeat stale and takes the run over.
-  auto orphans = store->reap_interrupted_runs(
+  auto orphans = store->runs().reap_interrupted_runs(
       "elsewhere", [](int) { return true; }, 0);
   ASSERT_EQ(orphans.size(), 1u);
-  EXPECT_TRUE(store->heartbeat(run_id)) << "the zombie must be told to stop";
-  EXPECT_THROW(store->end_attempt_succeeded(run_id, "a", attempt, {}, {output("late")}),
+  EXPECT_TRUE(store->runs().heartbeat(run_id)) << "the zombie must be told to stop";
+  EXPECT_THROW(store->runs().end_attempt_succeeded(run_id, "a", attempt, {}, {output("late")}),
                std::exception);
-  store->end_attempt_unsuccessfully(run_id, "a", attempt,
-                                    {attempt_status::kCancelled, std::nullopt, 15, "cancelled"},
-                                    step_status::kCancelled);
-  store->set_steps_status(run_id, {"a"}, step_status::kCancelled);
-  store->finish_run(run_id, run_status::kCancelled, "cancelled");
+  store->runs().end_attempt_unsuccessfully(
+      run_id, "a", attempt, {attempt_status::kCancelled, std::nullopt, 15, "cancelled"},
+      step_status::kCancelled);
+  store->runs().set_steps_status(run_id, {"a"}, step_status::kCancelled);
+  store->runs().finish_run(run_id, run_status::kCancelled, "cancelled");
   EXPECT_EQ(count("SELECT count(*) FROM artifact_versions"), 0);
-  EXPECT_EQ(store->find_run(run_id)->status, "interrupted");
-  EXPECT_EQ(store->step_runs(run_id)[0].status, "interrupted");
+  EXPECT_EQ(store->runs().find_run(run_id)->status, "interrupted");
+  EXPECT_EQ(store->runs().step_runs(run_id)[0].status, "interrupted");
   EXPECT_EQ(step_state(run_id, "a"), "interrupted");
 }
 
@@ -242,12 +245,12 @@ TEST_F(TakeoverTest, TwoSchedulersResumingOneRunQueueOneRerun) {
     rerun.parent_run_id = run_id;
     reruns.push_back(rerun);
   }
-  store->reap_interrupted_runs(
+  store->runs().reap_interrupted_runs(
       "elsewhere", [](int) { return true; }, 0);
   std::atomic<int> queued{0};
   auto resume_all = [&] {
     Store own(conninfo);
-    for (const NewRun& rerun : reruns) queued += own.enqueue_resume(rerun).has_value();
+    for (const NewRun& rerun : reruns) queued += own.queue().enqueue_resume(rerun).has_value();
   };
   std::thread one(resume_all), two(resume_all);
   one.join();
@@ -278,15 +281,15 @@ TEST_F(TakeoverTest, AFrozenSchedulersRunIsTakenOverWhenItsHeartbeatGoesStale) {
       {"scheduler", "--dags-dir", no_dags, "--poll-ms", "100", "--stale-after", "3"}, log_b);
   std::optional<RunRecord> resume;
   ASSERT_TRUE(eventually([&] {
-    for (const RunRecord& r : store->list_runs({}))
+    for (const RunRecord& r : store->runs().list_runs({}))
       if (r.parent_run_id == run_id && r.status == "succeeded") resume = r;
     return resume.has_value();
   })) << read_file(log_b);
 
   ASSERT_EQ(::kill(frozen, SIGCONT), 0);  // the zombie wakes up: it must record nothing
   std::this_thread::sleep_for(3s);        // past its next heartbeat
-  EXPECT_EQ(store->find_run(run_id)->status, "interrupted");
-  EXPECT_EQ(store->find_step_run(run_id, "a", 1)->status, "interrupted");
+  EXPECT_EQ(store->runs().find_run(run_id)->status, "interrupted");
+  EXPECT_EQ(store->runs().find_step_run(run_id, "a", 1)->status, "interrupted");
   EXPECT_EQ(attempts_of(resume->id, "a"), 1);
   EXPECT_EQ(count_lines(done), 1) << "step a completed more than once";
   for (pid_t pid : {frozen, other}) {

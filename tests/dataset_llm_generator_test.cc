@@ -13,9 +13,9 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "http/http_server.h"
 #include "tasks/llm/json_answer.h"
 #include "util/error.h"
-#include "web/http_server.h"
 
 namespace twinflow {
 namespace {

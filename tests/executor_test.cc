@@ -7,7 +7,8 @@
 #include <filesystem>
 #include <fstream>
 
-#include "scheduler/runner.h"
+#include "scheduler/execution/runner.h"
+#include "store/run_ledger.h"
 #include "tests/support/twinflow_fixture.h"
 
 namespace fs = std::filesystem;
@@ -43,14 +44,14 @@ TEST_F(ExecutorTest, FanOutAndFanInRecordOutputsAndLineage) {
   ASSERT_EQ(outcome.status, "succeeded");
   for (const char* step : {"prepare", "upper", "count", "report"})
     EXPECT_EQ(step_state(outcome.run_id, step), "succeeded") << step;
-  auto outputs = store->step_outputs(outcome.run_id);
+  auto outputs = store->runs().step_outputs(outcome.run_id);
   ASSERT_EQ(outputs["report"].size(), 1u);
   const auto& report = outputs["report"][0].version;
   EXPECT_EQ(report.artifact, "fan.report.report");
   EXPECT_EQ(read_file(report.uri), "HELLO\n6\n");
   EXPECT_EQ(report.version, 1);
   // The report step consumed upper's and count's outputs.
-  auto edges = store->edges_of_step_run(*report.producer_step_run_id);
+  auto edges = store->runs().edges_of_step_run(*report.producer_step_run_id);
   std::vector<std::string> inputs;
   for (const auto& e : edges)
     if (e.direction == "input") inputs.push_back(e.name + "=" + e.version.artifact);
@@ -64,13 +65,13 @@ TEST_F(ExecutorTest, IdenticalContentIsStoredOnceAndIsNotANewVersion) {
   auto first = execute(prepare_fresh_run(dag), options);
   auto second = execute(prepare_fresh_run(dag), options);
   ASSERT_EQ(second.status, "succeeded");
-  auto a = store->step_outputs(first.run_id)["prepare"][0].version;
-  auto b = store->step_outputs(second.run_id)["prepare"][0].version;
+  auto a = store->runs().step_outputs(first.run_id)["prepare"][0].version;
+  auto b = store->runs().step_outputs(second.run_id)["prepare"][0].version;
   EXPECT_EQ(a.id, b.id);
-  EXPECT_EQ(store->artifact_versions("fan.prepare.text").size(), 1u);
+  EXPECT_EQ(store->runs().artifact_versions("fan.prepare.text").size(), 1u);
   auto changed =
       execute(prepare_fresh_run(load(write_dag("fan", kFanDag), {{"word", "bye"}})), options);
-  EXPECT_EQ(store->step_outputs(changed.run_id)["prepare"][0].version.version, 2);
+  EXPECT_EQ(store->runs().step_outputs(changed.run_id)["prepare"][0].version.version, 2);
 }
 
 TEST_F(ExecutorTest, FailedBranchStopsDescendantsAndRerunFailedFinishesIt) {
@@ -99,22 +100,23 @@ steps:
   EXPECT_EQ(step_state(first.run_id, "b"), "failed");
   EXPECT_EQ(step_state(first.run_id, "c"), "upstream_failed");
   EXPECT_EQ(step_state(first.run_id, "x"), "succeeded");
-  EXPECT_EQ(store->find_step_run(first.run_id, "b", 1)->exit_code, 1);
+  EXPECT_EQ(store->runs().find_step_run(first.run_id, "b", 1)->exit_code, 1);
 
   std::ofstream(marker) << "";
   auto rerun = prepare_rerun(*store, first.run_id);
   EXPECT_EQ(rerun.reused_step_ids, std::vector<std::string>({"a", "x"}));
   auto second = execute(rerun);
   ASSERT_EQ(second.status, "succeeded");
-  EXPECT_EQ(store->find_run(second.run_id)->parent_run_id, first.run_id);
+  EXPECT_EQ(store->runs().find_run(second.run_id)->parent_run_id, first.run_id);
   EXPECT_EQ(step_state(second.run_id, "a"), "reused");
   EXPECT_EQ(attempts_of(second.run_id, "a"), 0);
   EXPECT_EQ(attempts_of(second.run_id, "x"), 0);
   EXPECT_EQ(attempts_of(second.run_id, "b"), 1);
-  auto outputs = store->step_outputs(second.run_id);
+  auto outputs = store->runs().step_outputs(second.run_id);
   EXPECT_EQ(read_file(outputs["c"][0].version.uri), "a\n");
   // b consumed the very version a produced in the first run.
-  EXPECT_EQ(outputs["a"][0].version.id, store->step_outputs(first.run_id)["a"][0].version.id);
+  EXPECT_EQ(outputs["a"][0].version.id,
+            store->runs().step_outputs(first.run_id)["a"][0].version.id);
 }
 
 TEST_F(ExecutorTest, RerunFromStepReexecutesItAndItsDescendantsOnly) {
@@ -142,7 +144,7 @@ steps:
 )"));
   auto outcome = execute(prepare_fresh_run(dag));
   ASSERT_EQ(outcome.status, "succeeded");
-  auto attempts = store->step_runs(outcome.run_id);
+  auto attempts = store->runs().step_runs(outcome.run_id);
   ASSERT_EQ(attempts.size(), 3u);
   EXPECT_EQ(attempts[0].status, "failed");
   EXPECT_EQ(attempts[1].status, "failed");
@@ -160,7 +162,7 @@ steps:
   auto outcome = execute(prepare_fresh_run(dag));
   EXPECT_EQ(outcome.status, "failed");
   EXPECT_EQ(attempts_of(outcome.run_id, "doomed"), 3);
-  auto last = store->find_step_run(outcome.run_id, "doomed", 0);
+  auto last = store->runs().find_step_run(outcome.run_id, "doomed", 0);
   EXPECT_EQ(last->exit_code, 7);
   EXPECT_EQ(last->error, "exited with code 7");
   EXPECT_EQ(progress.ends.back().log_tail, "trying");
@@ -179,7 +181,7 @@ steps:
   auto outcome = execute(prepare_fresh_run(dag));
   EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(10));
   EXPECT_EQ(outcome.status, "failed");
-  auto attempt = store->find_step_run(outcome.run_id, "slow", 1);
+  auto attempt = store->runs().find_step_run(outcome.run_id, "slow", 1);
   EXPECT_EQ(attempt->status, "timed_out");
   EXPECT_EQ(attempt->error, "timed out after 300ms");
   int grandchild = std::stoi(read_file(pidfile));
@@ -193,7 +195,7 @@ TEST_F(ExecutorTest, CrashBySignalIsRecordedAsTheSignal) {
       load(write_dag("crash", "name: crash\nsteps:\n  - id: crash\n    command: kill -SEGV $$\n"));
   auto outcome = execute(prepare_fresh_run(dag));
   EXPECT_EQ(outcome.status, "failed");
-  auto attempt = store->find_step_run(outcome.run_id, "crash", 1);
+  auto attempt = store->runs().find_step_run(outcome.run_id, "crash", 1);
   EXPECT_EQ(attempt->signal, 11);
   EXPECT_FALSE(attempt->exit_code.has_value());
   EXPECT_EQ(attempt->error, "killed by SIGSEGV");
@@ -205,7 +207,7 @@ TEST_F(ExecutorTest, FiftyMegabytesOfOutputGoToTheLog) {
       "name: loud\nsteps:\n  - id: loud\n    command: head -c 50000000 /dev/zero | tr '\\0' x\n"));
   auto outcome = execute(prepare_fresh_run(dag));
   ASSERT_EQ(outcome.status, "succeeded");
-  auto attempt = store->find_step_run(outcome.run_id, "loud", 1);
+  auto attempt = store->runs().find_step_run(outcome.run_id, "loud", 1);
   EXPECT_EQ(fs::file_size(attempt->log_path), 50000000u);
 }
 
@@ -234,8 +236,8 @@ steps:
   auto second = execute(prepare_fresh_run(load(path)));
   EXPECT_EQ(step_state(second.run_id, "make"), "cached");
   EXPECT_EQ(step_state(second.run_id, "use"), "cached");
-  auto hit = store->find_step_run(second.run_id, "make", 1);
-  EXPECT_EQ(hit->cached_from, store->find_step_run(first.run_id, "make", 1)->id);
+  auto hit = store->runs().find_step_run(second.run_id, "make", 1);
+  EXPECT_EQ(hit->cached_from, store->runs().find_step_run(first.run_id, "make", 1)->id);
 
   auto param_changed = execute(prepare_fresh_run(load(path, {{"n", "2"}})));
   EXPECT_EQ(step_state(param_changed.run_id, "make"), "succeeded");
@@ -243,7 +245,8 @@ steps:
   std::ofstream(helper) << "echo v2\n";
   auto file_changed = execute(prepare_fresh_run(load(path)));
   EXPECT_EQ(step_state(file_changed.run_id, "make"), "succeeded");
-  EXPECT_EQ(read_file(store->step_outputs(file_changed.run_id)["use"][0].version.uri), "v2\n1\n");
+  EXPECT_EQ(read_file(store->runs().step_outputs(file_changed.run_id)["use"][0].version.uri),
+            "v2\n1\n");
 
   auto options = default_options();
   options.use_cache = false;
@@ -254,7 +257,7 @@ steps:
 TEST_F(ExecutorTest, CacheHitWhoseBlobVanishedIsNotServed) {
   auto dag = load(write_dag("fan", kFanDag));
   auto first = execute(prepare_fresh_run(dag));
-  fs::remove(store->step_outputs(first.run_id)["prepare"][0].version.uri);
+  fs::remove(store->runs().step_outputs(first.run_id)["prepare"][0].version.uri);
   auto second = execute(prepare_fresh_run(dag));
   EXPECT_EQ(step_state(second.run_id, "prepare"), "succeeded");
   EXPECT_EQ(second.status, "succeeded");
@@ -271,7 +274,7 @@ steps:
 )"));
   auto outcome = execute(prepare_fresh_run(dag));
   ASSERT_EQ(outcome.status, "succeeded");
-  auto metrics = store->metrics_of_run(outcome.run_id);
+  auto metrics = store->runs().metrics_of_run(outcome.run_id);
   ASSERT_EQ(metrics.size(), 4u);
   EXPECT_EQ(metrics[0].key, "loss");
   EXPECT_DOUBLE_EQ(metrics[0].value, 0.3);
@@ -284,7 +287,7 @@ TEST_F(ExecutorTest, MissingDeclaredOutputFailsTheStep) {
       "liar", "name: liar\nsteps:\n  - id: liar\n    command: 'true'\n    outputs: [model]\n"));
   auto outcome = execute(prepare_fresh_run(dag));
   EXPECT_EQ(outcome.status, "failed");
-  auto attempt = store->find_step_run(outcome.run_id, "liar", 1);
+  auto attempt = store->runs().find_step_run(outcome.run_id, "liar", 1);
   EXPECT_NE(attempt->error.find("declared output 'model' was not produced"), std::string::npos)
       << attempt->error;
 }
@@ -294,8 +297,9 @@ TEST_F(ExecutorTest, MissingProgramIsAFailedAttemptNotACrash) {
       write_dag("nope", "name: nope\nsteps:\n  - id: nope\n    command: [no-such-program-xyz]\n"));
   auto outcome = execute(prepare_fresh_run(dag));
   EXPECT_EQ(outcome.status, "failed");
-  EXPECT_NE(store->find_step_run(outcome.run_id, "nope", 1)->error.find("no-such-program-xyz"),
-            std::string::npos);
+  EXPECT_NE(
+      store->runs().find_step_run(outcome.run_id, "nope", 1)->error.find("no-such-program-xyz"),
+      std::string::npos);
 }
 
 TEST_F(ExecutorTest, CancellationTerminatesRunningStepsAndSkipsTheRest) {
@@ -314,7 +318,7 @@ steps:
   EXPECT_EQ(outcome.status, "cancelled");
   EXPECT_EQ(step_state(outcome.run_id, "sleeper"), "cancelled");
   EXPECT_EQ(step_state(outcome.run_id, "after"), "cancelled");
-  EXPECT_EQ(store->find_step_run(outcome.run_id, "sleeper", 1)->status, "cancelled");
+  EXPECT_EQ(store->runs().find_step_run(outcome.run_id, "sleeper", 1)->status, "cancelled");
 }
 
 TEST_F(ExecutorTest, CancelRequestedInTheDatabaseIsSeenAtAHeartbeat) {
@@ -326,10 +330,10 @@ TEST_F(ExecutorTest, CancelRequestedInTheDatabaseIsSeenAtAHeartbeat) {
   options.cancel_requested = [&] {
     // Ask through a second connection, as `twinflow cancel` would.
     if (expected_run == 0) {
-      auto runs = other.list_runs({});
+      auto runs = other.runs().list_runs({});
       if (!runs.empty() && runs[0].status == "running") {
         expected_run = runs[0].id;
-        other.request_cancel(expected_run);
+        other.runs().request_cancel(expected_run);
       }
     }
     return false;
@@ -343,7 +347,7 @@ TEST_F(ExecutorTest, TypedStepWithoutItsInputFailsClearly) {
   auto dag = load(write_dag("typed", "name: typed\nsteps:\n  - id: train\n    type: finetune\n"));
   auto outcome = execute(prepare_fresh_run(dag));
   EXPECT_EQ(outcome.status, "failed");
-  auto attempt = store->find_step_run(outcome.run_id, "train", 1);
+  auto attempt = store->runs().find_step_run(outcome.run_id, "train", 1);
   EXPECT_NE(read_file(attempt->log_path).find("needs an input named 'dataset'"), std::string::npos)
       << read_file(attempt->log_path);
 }

@@ -5,11 +5,11 @@
 
 #include <fstream>
 
+#include "http/http_server.h"
+#include "http/static_files.h"
+#include "source_paths.h"  // TWINFLOW_SOURCE_DIR, TWINFLOW_BINARY (generated)
 #include "tests/support/twinflow_fixture.h"
 #include "util/error.h"
-#include "web/http_server.h"
-#include "web/static_files.h"
-#include "source_paths.h"  // TWINFLOW_SOURCE_DIR, TWINFLOW_BINARY (generated)
 
 namespace fs = std::filesystem;
 

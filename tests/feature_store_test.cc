@@ -5,6 +5,7 @@
 
 #include <cmath>
 
+#include "store/feature_store.h"
 #include "tests/support/twinflow_fixture.h"
 #include "util/error.h"
 
@@ -30,10 +31,10 @@ class FeatureStoreTest : public TwinflowTest {
   CleanedDocumentRecord chunked(const std::string& url, const std::vector<std::string>& pieces) {
     std::string content;
     for (const auto& p : pieces) content += p + "\n\n";
-    store->upsert_document(doc(url, content));
-    for (const auto& d : store->documents_to_clean("Ines", "c1"))
-      store->insert_cleaned_document(d.id, "c1", d.content, 0);
-    for (const auto& k : store->documents_to_chunk("Ines", "c1", "k1")) {
+    store->features().upsert_document(doc(url, content));
+    for (const auto& d : store->features().documents_to_clean("Ines", "c1"))
+      store->features().insert_cleaned_document(d.id, "c1", d.content, 0);
+    for (const auto& k : store->features().documents_to_chunk("Ines", "c1", "k1")) {
       if (k.url != url) continue;
       std::vector<ChunkToStore> rows;
       int position = 0;
@@ -41,7 +42,7 @@ class FeatureStoreTest : public TwinflowTest {
         rows.push_back({url + "#" + std::to_string(position) + p, position, 0, 1, p});
         ++position;
       }
-      store->replace_current_chunks(k, "k1", "article", rows, 0);
+      store->features().replace_current_chunks(k, "k1", "article", rows, 0);
       return k;
     }
     ADD_FAILURE() << "nothing to chunk for " << url;
@@ -49,106 +50,109 @@ class FeatureStoreTest : public TwinflowTest {
   }
 
   EmbeddingModelRecord model(int dimension) {
-    return store->register_embedding_model("m", "builtin", dimension, "", {}, 0);
+    return store->features().register_embedding_model("m", "builtin", dimension, "", {}, 0);
   }
 };
 
 TEST_F(FeatureStoreTest, ChangedContentIsANewVersionAndTheOldOneIsKept) {
-  auto first = store->upsert_document(doc("https://a/1", "one"));
+  auto first = store->features().upsert_document(doc("https://a/1", "one"));
   EXPECT_EQ(first.change, "new");
   EXPECT_EQ(first.version, 1);
-  auto same = store->upsert_document(doc("https://a/1", "one"));
+  auto same = store->features().upsert_document(doc("https://a/1", "one"));
   EXPECT_EQ(same.change, "unchanged");
   EXPECT_EQ(same.id, first.id);
-  auto changed = store->upsert_document(doc("https://a/1", "two"));
+  auto changed = store->features().upsert_document(doc("https://a/1", "two"));
   EXPECT_EQ(changed.change, "changed");
   EXPECT_EQ(changed.version, 2);
   EXPECT_NE(changed.id, first.id);
 
-  auto latest = store->latest_documents("Ines");
+  auto latest = store->features().latest_documents("Ines");
   ASSERT_EQ(latest.size(), 1u);
   EXPECT_EQ(latest[0].content, "two");
   EXPECT_EQ(latest[0].published_at, "2024-03-05T00:00:00Z");
-  auto old = store->find_document(first.id);
+  auto old = store->features().find_document(first.id);
   ASSERT_TRUE(old);
   EXPECT_EQ(old->content, "one");
-  EXPECT_EQ(store->feature_counts("Ines", "m").document_versions, 2);
+  EXPECT_EQ(store->features().feature_counts("Ines", "m").document_versions, 2);
 }
 
 TEST_F(FeatureStoreTest, ValidatorsAreKeptForConditionalRequests) {
-  store->upsert_document(doc("https://a/1", "one"));
-  auto validators = store->document_validators("Ines", {"https://a/1", "https://a/missing"});
+  store->features().upsert_document(doc("https://a/1", "one"));
+  auto validators =
+      store->features().document_validators("Ines", {"https://a/1", "https://a/missing"});
   ASSERT_EQ(validators.size(), 1u);
   EXPECT_EQ(validators["https://a/1"].etag, "\"v1\"");
-  auto checked = store->mark_documents_checked("Ines", {"https://a/1"});
+  auto checked = store->features().mark_documents_checked("Ines", {"https://a/1"});
   EXPECT_EQ(checked.size(), 1u);
 }
 
 TEST_F(FeatureStoreTest, OnlyUncleanedAndUnchunkedDocumentsAreReturned) {
-  store->upsert_document(doc("https://a/1", "one"));
-  store->upsert_document(doc("https://a/2", "two"));
-  auto to_clean = store->documents_to_clean("Ines", "c1");
+  store->features().upsert_document(doc("https://a/1", "one"));
+  store->features().upsert_document(doc("https://a/2", "two"));
+  auto to_clean = store->features().documents_to_clean("Ines", "c1");
   ASSERT_EQ(to_clean.size(), 2u);
-  store->insert_cleaned_document(to_clean[0].id, "c1", "one", 0);
-  EXPECT_EQ(store->documents_to_clean("Ines", "c1").size(), 1u);
-  EXPECT_EQ(store->documents_to_clean("Ines", "other cleaner").size(), 2u);
-  EXPECT_EQ(store->documents_to_clean("Someone else", "c1").size(), 0u);
+  store->features().insert_cleaned_document(to_clean[0].id, "c1", "one", 0);
+  EXPECT_EQ(store->features().documents_to_clean("Ines", "c1").size(), 1u);
+  EXPECT_EQ(store->features().documents_to_clean("Ines", "other cleaner").size(), 2u);
+  EXPECT_EQ(store->features().documents_to_clean("Someone else", "c1").size(), 0u);
 
-  auto to_chunk = store->documents_to_chunk("Ines", "c1", "k1");
+  auto to_chunk = store->features().documents_to_chunk("Ines", "c1", "k1");
   ASSERT_EQ(to_chunk.size(), 1u);
-  store->replace_current_chunks(to_chunk[0], "k1", "article", {{"key-1", 0, 0, 3, "one"}}, 0);
-  EXPECT_TRUE(store->documents_to_chunk("Ines", "c1", "k1").empty());
+  store->features().replace_current_chunks(to_chunk[0], "k1", "article",
+                                           {{"key-1", 0, 0, 3, "one"}}, 0);
+  EXPECT_TRUE(store->features().documents_to_chunk("Ines", "c1", "k1").empty());
 }
 
 TEST_F(FeatureStoreTest, ANewVersionsChunksReplaceTheOldOnesInSearch) {
   chunked("https://a/1", {"pipelines orchestrate steps"});
-  ASSERT_EQ(store->text_search("pipelines", {}, 10).size(), 1u);
+  ASSERT_EQ(store->features().text_search("pipelines", {}, 10).size(), 1u);
   chunked("https://a/1", {"vector search with embeddings"});  // version 2
-  EXPECT_TRUE(store->text_search("pipelines", {}, 10).empty());
-  auto hits = store->text_search("embeddings", {}, 10);
+  EXPECT_TRUE(store->features().text_search("pipelines", {}, 10).empty());
+  auto hits = store->features().text_search("embeddings", {}, 10);
   ASSERT_EQ(hits.size(), 1u);
-  auto details = store->chunk_details({hits[0].first});
+  auto details = store->features().chunk_details({hits[0].first});
   ASSERT_EQ(details.size(), 1u);
   EXPECT_EQ(details[0].document_version, 2);
-  EXPECT_EQ(store->current_chunks({}).size(), 1u);
+  EXPECT_EQ(store->features().current_chunks({}).size(), 1u);
 }
 
 TEST_F(FeatureStoreTest, TextSearchMatchesAnyTermAndRespectsFilters) {
   chunked("https://a/1", {"retrieval augmented generation", "fine tuning with LoRA adapters"});
   // One word the corpus never uses does not hide the matching documents.
-  auto hits = store->text_search("LoRA zebra", {}, 10);
+  auto hits = store->features().text_search("LoRA zebra", {}, 10);
   ASSERT_EQ(hits.size(), 1u);
-  EXPECT_EQ(store->chunk_details({hits[0].first})[0].content, "fine tuning with LoRA adapters");
-  EXPECT_TRUE(store->text_search("LoRA", {"Someone else", "", ""}, 10).empty());
-  EXPECT_TRUE(store->text_search("LoRA", {"", "code", ""}, 10).empty());
-  EXPECT_EQ(store->text_search("LoRA", {"Ines", "article", "medium"}, 10).size(), 1u);
+  EXPECT_EQ(store->features().chunk_details({hits[0].first})[0].content,
+            "fine tuning with LoRA adapters");
+  EXPECT_TRUE(store->features().text_search("LoRA", {"Someone else", "", ""}, 10).empty());
+  EXPECT_TRUE(store->features().text_search("LoRA", {"", "code", ""}, 10).empty());
+  EXPECT_EQ(store->features().text_search("LoRA", {"Ines", "article", "medium"}, 10).size(), 1u);
 }
 
 TEST_F(FeatureStoreTest, EmbeddingsRoundTripAndTheDatabaseChecksTheirShape) {
   chunked("https://a/1", {"alpha", "beta"});
-  auto chunks = store->current_chunks({});
+  auto chunks = store->features().current_chunks({});
   ASSERT_EQ(chunks.size(), 2u);
   auto m = model(2);
   EXPECT_EQ(m.version, 1);
-  EXPECT_EQ(store->chunks_without_embedding(m.id, {}).size(), 2u);
+  EXPECT_EQ(store->features().chunks_without_embedding(m.id, {}).size(), 2u);
   const float s = 1.0f / std::sqrt(2.0f);
-  store->insert_embeddings(m, {chunks[0].id}, {s, s}, 0);
-  EXPECT_EQ(store->chunks_without_embedding(m.id, {}).size(), 1u);
-  auto loaded = store->load_vectors(m, {});
+  store->features().insert_embeddings(m, {chunks[0].id}, {s, s}, 0);
+  EXPECT_EQ(store->features().chunks_without_embedding(m.id, {}).size(), 1u);
+  auto loaded = store->features().load_vectors(m, {});
   ASSERT_EQ(loaded.ids.size(), 1u);
   EXPECT_FLOAT_EQ(loaded.data[0], s);
   EXPECT_FLOAT_EQ(loaded.data[1], s);
 
   // Not unit length: refused by the table's check, and nothing is stored.
-  EXPECT_THROW(store->insert_embeddings(m, {chunks[1].id}, {3.0f, 4.0f}, 0), Error);
+  EXPECT_THROW(store->features().insert_embeddings(m, {chunks[1].id}, {3.0f, 4.0f}, 0), Error);
   // A vector of another model's dimension: refused by the foreign key.
-  auto m3 = store->register_embedding_model("m", "builtin", 3, "", {}, 0);
+  auto m3 = store->features().register_embedding_model("m", "builtin", 3, "", {}, 0);
   EXPECT_EQ(m3.version, 2);
   EmbeddingModelRecord lying = m3;
   lying.dimension = 2;
-  EXPECT_THROW(store->insert_embeddings(lying, {chunks[1].id}, {1.0f, 0.0f}, 0), Error);
-  EXPECT_EQ(store->chunks_without_embedding(m.id, {}).size(), 1u);
-  EXPECT_EQ(store->current_embedding_model("m")->version, 2);
+  EXPECT_THROW(store->features().insert_embeddings(lying, {chunks[1].id}, {1.0f, 0.0f}, 0), Error);
+  EXPECT_EQ(store->features().chunks_without_embedding(m.id, {}).size(), 1u);
+  EXPECT_EQ(store->features().current_embedding_model("m")->version, 2);
 }
 
 }  // namespace

@@ -17,9 +17,9 @@
 
 #include <gtest/gtest.h>
 
+#include "http/http_server.h"
 #include "tasks/crawl/host_rate_limiter.h"
 #include "util/error.h"
-#include "web/http_server.h"
 
 namespace twinflow {
 namespace {

@@ -18,10 +18,11 @@
 
 #include <gtest/gtest.h>
 
+#include "source_paths.h"  // TWINFLOW_SOURCE_DIR, TWINFLOW_BINARY (generated)
+#include "store/run_ledger.h"
 #include "tests/support/raw_http.h"
 #include "tests/support/spawn_process.h"
 #include "tests/web_test_support.h"
-#include "source_paths.h"  // TWINFLOW_SOURCE_DIR, TWINFLOW_BINARY (generated)
 
 namespace fs = std::filesystem;
 
@@ -194,7 +195,7 @@ TEST_F(HttpHostileTest, WebDashboardRefusesHostileRequests) {
   // An artifact holding a file whose name is a header injection (item 5).
   const int64_t run = execute(prepare_fresh_run(load(write_dag("web_ok", kOkDag)))).run_id;
   ASSERT_GT(run, 0);
-  auto version = store->find_artifact_version("web_ok.make.bundle", 1);
+  auto version = store->runs().find_artifact_version("web_ok.make.bundle", 1);
   ASSERT_TRUE(version);
   fs::permissions(version->uri, fs::perms::owner_all, fs::perm_options::add);
   std::ofstream(fs::path(version->uri) / "x\r\nSet-Cookie: pwned=1") << "payload\n";

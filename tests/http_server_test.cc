@@ -1,6 +1,6 @@
 // Tests of HttpServer and static_files_handler: real requests over loopback
 // with libcurl, so the server is seen exactly as the crawler and browsers see it.
-#include "web/http_server.h"
+#include "http/http_server.h"
 #include "tests/support/raw_http.h"
 #include "tests/support/scratch_dir.h"
 
@@ -19,8 +19,8 @@
 
 #include <gtest/gtest.h>
 
+#include "http/static_files.h"
 #include "util/error.h"
-#include "web/static_files.h"
 
 namespace twinflow {
 namespace {

@@ -9,12 +9,14 @@
 
 #include <fstream>
 
+#include "source_paths.h"  // TWINFLOW_SOURCE_DIR, TWINFLOW_BINARY (generated)
+#include "store/feature_store.h"
+#include "store/run_ledger.h"
 #include "tasks/imports/csv_reader.h"
 #include "tasks/imports/importers.h"
 #include "tests/support/twinflow_fixture.h"
 #include "util/error.h"
 #include "util/sha256.h"
-#include "source_paths.h"  // TWINFLOW_SOURCE_DIR, TWINFLOW_BINARY (generated)
 
 namespace twinflow {
 namespace {
@@ -297,11 +299,11 @@ steps:
   auto run = execute(prepare_fresh_run(load(dag)));
   ASSERT_EQ(run.status, "succeeded")
       << read_file(home / "logs" / std::to_string(run.run_id) / "import.1.log");
-  auto docs = store->latest_documents("Ines Calloway");
+  auto docs = store->features().latest_documents("Ines Calloway");
   EXPECT_EQ(docs.size(), 2u + 2u + 3u);
   for (const auto& d : docs) EXPECT_GT(d.step_run_id, 0) << d.url;
 
-  auto versions = store->artifact_versions("imported_documents");
+  auto versions = store->runs().artifact_versions("imported_documents");
   ASSERT_EQ(versions.size(), 1u);
   const nlohmann::json& metadata = versions[0].metadata;
   ASSERT_EQ(metadata["imports"].size(), 4u);
@@ -320,7 +322,7 @@ steps:
   // Importing the same archives again changes nothing.
   auto again = execute(prepare_fresh_run(load(dag)));
   ASSERT_EQ(again.status, "succeeded");
-  EXPECT_EQ(store->feature_counts("Ines Calloway", "").document_versions, 7);
+  EXPECT_EQ(store->features().feature_counts("Ines Calloway", "").document_versions, 7);
 }
 
 }  // namespace

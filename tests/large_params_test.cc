@@ -6,9 +6,11 @@
 
 #include <atomic>
 
-#include "scheduler/step_protocol.h"
+#include "http/http_server.h"
+#include "scheduler/execution/step_protocol.h"
+#include "store/feature_store.h"
+#include "store/run_ledger.h"
 #include "tests/support/twinflow_fixture.h"
-#include "web/http_server.h"
 
 namespace fs = std::filesystem;
 
@@ -35,9 +37,9 @@ steps:
   ASSERT_EQ(outcome.status, "succeeded")
       << read_file(home / "logs" / std::to_string(outcome.run_id) / "big.1.log");
   const std::string expected_size = std::to_string(nlohmann::json{{"blob", big}}.dump().size());
-  EXPECT_EQ(read_file(store->artifact_versions("big_out").back().uri),
+  EXPECT_EQ(read_file(store->runs().artifact_versions("big_out").back().uri),
             "unset|" + expected_size + "\n");
-  EXPECT_EQ(read_file(store->artifact_versions("small_out").back().uri),
+  EXPECT_EQ(read_file(store->runs().artifact_versions("small_out").back().uri),
             R"({"word":"hello"}|{"word":"hello"})");
 }
 
@@ -79,9 +81,9 @@ TEST_F(LargeParamsTest, ACrawlOf20000LinksGetsPastTheLaunch) {
   ASSERT_EQ(outcome.status, "succeeded")
       << read_file(home / "logs" / std::to_string(outcome.run_id) / "crawl.1.log");
   EXPECT_GE(requests.load(), 20000);
-  EXPECT_EQ(store->latest_documents("tester").size(), 10u);
-  auto manifest =
-      nlohmann::json::parse(read_file(store->artifact_versions("wide_documents").back().uri));
+  EXPECT_EQ(store->features().latest_documents("tester").size(), 10u);
+  auto manifest = nlohmann::json::parse(
+      read_file(store->runs().artifact_versions("wide_documents").back().uri));
   EXPECT_EQ(manifest["failures"].size(), 19990u);
 }
 

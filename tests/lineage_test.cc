@@ -9,10 +9,10 @@
 #include <fstream>
 #include <set>
 
-#include "tests/support/twinflow_fixture.h"
-#include "web/http_server.h"
-#include "web/static_files.h"
+#include "http/http_server.h"
+#include "http/static_files.h"
 #include "source_paths.h"  // TWINFLOW_SOURCE_DIR, TWINFLOW_BINARY (generated)
+#include "tests/support/twinflow_fixture.h"
 
 namespace fs = std::filesystem;
 

@@ -11,7 +11,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-#include "web/http_server.h"
+#include "http/http_server.h"
 
 namespace twinflow {
 namespace {

@@ -17,8 +17,8 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "http/http_server.h"
 #include "util/error.h"
-#include "web/http_server.h"
 
 namespace twinflow {
 namespace {

@@ -1,4 +1,4 @@
-// OpenLineageSink (scheduler/openlineage_sink.h) on runs of the real executor:
+// OpenLineageSink (scheduler/execution/openlineage_sink.h) on runs of the real executor:
 // a START and a COMPLETE per succeeded attempt with its artifact versions as
 // input and output datasets, a FAIL for a failed one, the fields the
 // OpenLineage RunEvent schema requires, and delivery by HTTP POST to a real
@@ -9,11 +9,11 @@
 #include <regex>
 #include <sstream>
 
-#include "scheduler/openlineage_sink.h"
+#include "http/http_server.h"
+#include "scheduler/execution/openlineage_sink.h"
+#include "source_paths.h"  // TWINFLOW_SOURCE_DIR, TWINFLOW_BINARY (generated)
 #include "tests/support/twinflow_fixture.h"
 #include "tests/web_test_support.h"
-#include "web/http_server.h"
-#include "source_paths.h"  // TWINFLOW_SOURCE_DIR, TWINFLOW_BINARY (generated)
 
 namespace twinflow {
 namespace {

@@ -1,6 +1,6 @@
 // Plan: the ready set, pools, failure propagation and rerun selection,
 // without any I/O.
-#include "scheduler/plan.h"
+#include "scheduler/planning/plan.h"
 
 #include <gtest/gtest.h>
 

@@ -8,11 +8,12 @@
 #include <mutex>
 #include <thread>
 
+#include "http/static_files.h"
 #include "serve/rag_service.h"
+#include "source_paths.h"  // TWINFLOW_SOURCE_DIR, TWINFLOW_BINARY (generated)
+#include "store/model_registry.h"
 #include "tests/support/http_client.h"
 #include "tests/support/twinflow_fixture.h"
-#include "web/static_files.h"
-#include "source_paths.h"  // TWINFLOW_SOURCE_DIR, TWINFLOW_BINARY (generated)
 
 namespace fs = std::filesystem;
 
@@ -79,7 +80,7 @@ TEST_F(RagServerTest, AnswersWithRetrievedSourcesAndTheProductionModelAndLogsIt)
         source["url"].get<std::string>().ends_with(queries[0]["expect"].get<std::string>());
   EXPECT_TRUE(expected_found) << answer["sources"].dump(2);
 
-  auto prompts = store->list_prompts(10);
+  auto prompts = store->models().list_prompts(10);
   ASSERT_EQ(prompts.size(), 1u);
   EXPECT_EQ(prompts[0].id, answer["prompt_id"].get<int64_t>());
   EXPECT_EQ(prompts[0].query, query);
@@ -125,7 +126,7 @@ TEST_F(RagServerTest, BadQueriesGet400AndAreLogged) {
   EXPECT_EQ(escaped.status, 400) << escaped.body;
   EXPECT_EQ(client_.get(url("/rag")).status, 405);
   EXPECT_EQ(client_.get(url("/nowhere")).status, 404);
-  auto logged = store->list_prompts(100);
+  auto logged = store->models().list_prompts(100);
   EXPECT_EQ(logged.size(), bad.size() + 1);
   for (const auto& p : logged) EXPECT_EQ(p.status, 400);
 }
@@ -150,7 +151,7 @@ TEST_F(RagServerTest, AModelPromotedWhileServingAnswersTheNextRequest) {
   auto training = execute(
       prepare_fresh_run(load((kSource / "dags" / "training.yaml").string(), {{"epochs", "3"}})));
   ASSERT_EQ(training.status, "succeeded");
-  ASSERT_EQ(store->production_model("llm_twin")->version, 2);
+  ASSERT_EQ(store->models().production_model("llm_twin")->version, 2);
   HttpReply second = ask(question);
   for (int i = 0;
        i < 100 && second.status == 200 && Json::parse(second.body)["model"]["version"] != 2; ++i) {
@@ -160,7 +161,7 @@ TEST_F(RagServerTest, AModelPromotedWhileServingAnswersTheNextRequest) {
   ASSERT_EQ(second.status, 200) << second.body;
   EXPECT_EQ(Json::parse(second.body)["model"]["version"], 2);
   // Rolled back, the server follows again.
-  store->rollback_model("llm_twin", {"test", "test", std::nullopt, {}});
+  store->models().rollback_model("llm_twin", {"test", "test", std::nullopt, {}});
   HttpReply third = ask(question);
   for (int i = 0; i < 100 && Json::parse(third.body)["model"]["version"] != 1; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
@@ -206,7 +207,7 @@ TEST_F(RagServerTest, AnOpenAiCompatibleServerCanGenerateInstead) {
     EXPECT_NE(seen_prompt.find(answer["sources"][0]["text"].get<std::string>().substr(0, 40)),
               std::string::npos);
   }
-  EXPECT_EQ(store->list_prompts(1)[0].generator, "openai");
+  EXPECT_EQ(store->models().list_prompts(1)[0].generator, "openai");
 }
 
 // The default generator quotes the author: every sentence of the answer stands
@@ -238,7 +239,7 @@ TEST_F(RagServerTest, TheExtractiveGeneratorQuotesRetrievedSentencesAndCitesThem
     while (at < text.size() && text[at] == ' ') ++at;
   }
   EXPECT_GE(quoted, 1u);
-  EXPECT_EQ(store->list_prompts(1)[0].generator, "extractive");
+  EXPECT_EQ(store->models().list_prompts(1)[0].generator, "extractive");
   EXPECT_EQ(Json::parse(client_.get(url("/health")).body)["model"]["generator"], "extractive");
 }
 

@@ -1,10 +1,10 @@
-// Tests for scheduler/schedule_policy.h: which ticks are due after an outage
+// Tests for scheduler/daemon/schedule_policy.h: which ticks are due after an outage
 // with and without catchup (daily Berlin schedules across both 2026 DST
 // changes), a DAG's first run, the max_ticks cap, and can_start. The clock is
 // a parameter, so every case states its "now". Expected UTC times are worked
 // out from the tz rules: Berlin is UTC+1 until 2026-03-29 01:00Z and after
 // 2026-10-25 01:00Z, UTC+2 in between.
-#include "scheduler/schedule_policy.h"
+#include "scheduler/daemon/schedule_policy.h"
 
 #include <gtest/gtest.h>
 

@@ -8,9 +8,9 @@
 
 #include <string>
 
-#include "scheduler/dag_loader.h"
-#include "scheduler/diagnostic.h"
-#include "scheduler/schedule_policy.h"
+#include "scheduler/daemon/schedule_policy.h"
+#include "scheduler/definition/dag_loader.h"
+#include "scheduler/definition/diagnostic.h"
 
 namespace twinflow {
 namespace {

@@ -13,8 +13,11 @@
 #include <thread>
 
 #include "cctz/civil_time.h"
-#include "scheduler/daemon.h"
-#include "scheduler/runner.h"
+#include "scheduler/daemon/daemon.h"
+#include "scheduler/execution/runner.h"
+#include "store/feature_store.h"
+#include "store/run_ledger.h"
+#include "store/run_queue.h"
 #include "tests/support/twinflow_fixture.h"
 
 namespace fs = std::filesystem;
@@ -57,7 +60,7 @@ class SchedulerDaemonTest : public TwinflowTest {
     RunFilter filter;
     filter.pipeline = pipeline;
     filter.limit = 1000;
-    std::vector<RunRecord> runs = store->list_runs(filter);
+    std::vector<RunRecord> runs = store->runs().list_runs(filter);
     std::reverse(runs.begin(), runs.end());  // oldest first
     return runs;
   }
@@ -74,7 +77,7 @@ TEST_F(SchedulerDaemonTest, AScheduledDagRunsOncePerTickWithItsLogicalTime) {
   PassSummary first = pass(utc(2026, 3, 10, 7));
   EXPECT_EQ(first.scheduled, 1);
   ASSERT_EQ(first.executed.size(), 1u);
-  auto run = store->find_run(first.executed[0]);
+  auto run = store->runs().find_run(first.executed[0]);
   EXPECT_EQ(run->status, "succeeded");
   EXPECT_EQ(run->trigger, "schedule");
   EXPECT_EQ(run->logical_time, "2026-03-10T06:00:00Z");
@@ -127,18 +130,18 @@ TEST_F(SchedulerDaemonTest, MaxActiveRunsHoldsBackTicksWhileRunsAreQueued) {
   daily(true, 1);
   pass(utc(2026, 3, 10, 7));
   // A queued run of the DAG counts as active: the catchup waits for it.
-  store->enqueue_run(new_run_of(load(home / "dags" / "daily.yaml"), "api"), {});
+  store->queue().enqueue_run(new_run_of(load(home / "dags" / "daily.yaml"), "api"), {});
   PassSummary held = pass(utc(2026, 3, 12, 7), [] { return true; });  // executes nothing
   EXPECT_EQ(held.scheduled, 0);
-  EXPECT_EQ(store->active_runs("daily"), 1);
+  EXPECT_EQ(store->queue().active_runs("daily"), 1);
 }
 
 TEST_F(SchedulerDaemonTest, APausedDagStartsNothingUntilUnpaused) {
   daily(false);
-  store->set_paused("daily", true);
+  store->queue().set_paused("daily", true);
   EXPECT_EQ(pass(utc(2026, 3, 10, 7)).scheduled, 0);
   EXPECT_TRUE(runs_of("daily").empty());
-  store->set_paused("daily", false);
+  store->queue().set_paused("daily", false);
   EXPECT_EQ(pass(utc(2026, 3, 10, 7)).scheduled, 1);
 }
 
@@ -156,7 +159,7 @@ TEST_F(SchedulerDaemonTest, ANewArtifactVersionStartsTheTriggeredDagExactlyOnce)
   PassSummary first = pass(Clock::now());
   EXPECT_EQ(first.triggered, 1);
   ASSERT_EQ(first.executed.size(), 1u);
-  auto run = store->find_run(first.executed[0]);
+  auto run = store->runs().find_run(first.executed[0]);
   EXPECT_EQ(run->pipeline, "training");
   EXPECT_EQ(run->trigger, "event");
   EXPECT_EQ(run->status, "succeeded");
@@ -194,7 +197,7 @@ TEST_F(SchedulerDaemonTest, ATriggeredRunTrainsOnTheVersionWhoseEventStartedIt) 
   EXPECT_EQ(third.triggered, 1);  // v2's event, now that v1's run has ended
   ASSERT_EQ(third.executed.size(), 1u);
   std::vector<std::string> seen;
-  for (const auto& v : store->artifact_versions("trained_on"))
+  for (const auto& v : store->runs().artifact_versions("trained_on"))
     seen.push_back(read_file(fs::path(v.uri)));
   // Each run saw the version that started it (newest first).
   ASSERT_EQ(seen.size(), 2u);
@@ -215,7 +218,7 @@ TEST_F(SchedulerDaemonTest, NewDocumentsStartAnOnDocumentsTriggerOncePastMinNew)
     doc.url = "https://example.com/" + platform + "/" + std::to_string(n);
     doc.title = "Post " + std::to_string(n);
     doc.content = "Text number " + std::to_string(n);
-    store->upsert_document(doc);
+    store->features().upsert_document(doc);
   };
   add("medium", 1);
   add("medium", 2);
@@ -233,7 +236,8 @@ TEST_F(SchedulerDaemonTest, TwoSchedulerProcessesShare200StepsAndRunEachOnce) {
                                  "name: noop\nsteps:\n  - id: a\n    command: 'true'\n"
                                  "  - id: b\n    needs: [a]\n    command: 'true'\n"));
   std::vector<int64_t> queued;
-  for (int i = 0; i < 100; ++i) queued.push_back(*store->enqueue_run(new_run_of(dag, "api"), {}));
+  for (int i = 0; i < 100; ++i)
+    queued.push_back(*store->queue().enqueue_run(new_run_of(dag, "api"), {}));
   const fs::path empty_dags = home / "no-dags";
   fs::create_directories(empty_dags);
   std::vector<pid_t> schedulers;
@@ -250,7 +254,7 @@ TEST_F(SchedulerDaemonTest, TwoSchedulerProcessesShare200StepsAndRunEachOnce) {
   pqxx::connection c(conninfo);
   pqxx::nontransaction tx(c);
   for (int64_t run_id : queued) {
-    EXPECT_EQ(store->find_run(run_id)->status, "succeeded") << run_id;
+    EXPECT_EQ(store->runs().find_run(run_id)->status, "succeeded") << run_id;
     EXPECT_EQ(attempts_of(run_id, "a"), 1) << run_id;
     EXPECT_EQ(attempts_of(run_id, "b"), 1) << run_id;
   }
@@ -281,7 +285,7 @@ TEST_F(SchedulerDaemonTest, TheDaemonWakesOnATriggeredRunAndDrainsOnSigterm) {
   std::string status;
   for (int i = 0; i < 300 && status != "succeeded"; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    status = store->find_run(run_id)->status;
+    status = store->runs().find_run(run_id)->status;
   }
   EXPECT_EQ(status, "succeeded") << read_file(log);
 
@@ -317,8 +321,8 @@ TEST_F(SchedulerDaemonTest, AKilledSchedulersRunIsResumedAndNoStepRunsTwice) {
   EXPECT_EQ(pass_after.resumed, 1);
   ASSERT_EQ(pass_after.executed.size(), 1u);
   const int64_t resumed = pass_after.executed[0];
-  EXPECT_EQ(store->find_run(run_id)->status, "interrupted");
-  auto child = store->find_run(resumed);
+  EXPECT_EQ(store->runs().find_run(run_id)->status, "interrupted");
+  auto child = store->runs().find_run(resumed);
   EXPECT_EQ(child->status, "succeeded");
   EXPECT_EQ(child->parent_run_id, run_id);
   EXPECT_EQ(step_state(resumed, "first"), "reused");
@@ -345,8 +349,8 @@ TEST_F(SchedulerDaemonTest, ALongRunDoesNotHoldBackTheRunQueuedAfterIt) {
   const Dag quick = load(write_dag(
       "quick", "name: quick\nsteps:\n  - id: touch\n    cache: false\n    command: \"touch '" +
                    flag.string() + "'\"\n"));
-  const int64_t slow_run = *store->enqueue_run(new_run_of(slow, "api"), {});
-  const int64_t quick_run = *store->enqueue_run(new_run_of(quick, "api"), {});
+  const int64_t slow_run = *store->queue().enqueue_run(new_run_of(slow, "api"), {});
+  const int64_t quick_run = *store->queue().enqueue_run(new_run_of(quick, "api"), {});
   DaemonOptions options;
   options.dags_dir = home / "no-dags";
   options.executor = default_options();
@@ -355,11 +359,11 @@ TEST_F(SchedulerDaemonTest, ALongRunDoesNotHoldBackTheRunQueuedAfterIt) {
   SchedulerDaemon daemon(*store, *blobs, options);
   const PassSummary summary = daemon.run_once();
   EXPECT_EQ(summary.executed.size(), 2u);
-  EXPECT_EQ(store->find_run(slow_run)->status, "succeeded");
-  EXPECT_EQ(store->find_run(quick_run)->status, "succeeded");
+  EXPECT_EQ(store->runs().find_run(slow_run)->status, "succeeded");
+  EXPECT_EQ(store->runs().find_run(quick_run)->status, "succeeded");
 }
 
-// --- Trigger batches (scheduler/trigger_policy.h) ---
+// --- Trigger batches (scheduler/daemon/trigger_policy.h) ---
 
 class TriggerBatchTest : public SchedulerDaemonTest {
  protected:
@@ -390,7 +394,7 @@ class TriggerBatchTest : public SchedulerDaemonTest {
   }
   std::vector<int> versions_consumed(int64_t run_id) {
     std::vector<int> out;
-    for (const ConsumedEvent& e : store->run_events(run_id)) out.push_back(e.version);
+    for (const ConsumedEvent& e : store->queue().run_events(run_id)) out.push_back(e.version);
     return out;
   }
   std::string producer_;
@@ -414,7 +418,7 @@ TEST_F(TriggerBatchTest, EventsArrivingWhileARunIsQueuedWaitAndTheNextRunTakesTh
   EXPECT_EQ(versions_consumed(first.executed[0]), (std::vector<int>{1}));
   EXPECT_EQ(versions_consumed(second.executed[0]), (std::vector<int>{2, 3, 4}));
   // The batch's run trains on the newest version it consumed.
-  EXPECT_EQ(read_file(fs::path(store->artifact_versions("trained_on")[0].uri)), "v4\n");
+  EXPECT_EQ(read_file(fs::path(store->runs().artifact_versions("trained_on")[0].uri)), "v4\n");
   // `twinflow show RUN --json` lists them.
   auto shown = twinflow({"show", std::to_string(second.executed[0]), "--json"});
   ASSERT_EQ(shown.exit_code, 0) << shown.err;
@@ -466,8 +470,8 @@ TEST_F(SchedulerDaemonTest, DocumentsWaitForTheEndOfTheRunThatIsWritingThem) {
   const Dag crawler = load(write_dag("crawler",
                                      "name: crawler\nsteps:\n  - id: crawl\n"
                                      "    command: 'true'\n"));
-  const int64_t crawl_run = store->create_run(new_run_of(crawler, "manual"));
-  const int64_t attempt = store->start_attempt(crawl_run, "crawl", 1, "here", 1, "", "");
+  const int64_t crawl_run = store->runs().create_run(new_run_of(crawler, "manual"));
+  const int64_t attempt = store->runs().start_attempt(crawl_run, "crawl", 1, "here", 1, "", "");
   for (int n = 0; n < 3; ++n) {
     DocumentToStore doc;
     doc.author = "tester";
@@ -477,16 +481,16 @@ TEST_F(SchedulerDaemonTest, DocumentsWaitForTheEndOfTheRunThatIsWritingThem) {
     doc.title = "Post";
     doc.content = "Text " + std::to_string(n);
     doc.step_run_id = attempt;
-    store->upsert_document(doc);
+    store->features().upsert_document(doc);
     // However long the crawl pauses between pages, nothing starts while it runs.
     EXPECT_EQ(pass(Clock::now(), [] { return true; }).triggered, 0);
   }
-  store->finish_run(crawl_run, run_status::kSucceeded);
+  store->runs().finish_run(crawl_run, run_status::kSucceeded);
   PassSummary fired = pass(Clock::now(), [] { return true; });
   EXPECT_EQ(fired.triggered, 1);
   const std::vector<RunRecord> runs = runs_of("features");
   ASSERT_EQ(runs.size(), 1u);
-  const std::vector<ConsumedEvent> events = store->run_events(runs[0].id);
+  const std::vector<ConsumedEvent> events = store->queue().run_events(runs[0].id);
   ASSERT_EQ(events.size(), 3u);
   for (const ConsumedEvent& e : events) {
     EXPECT_EQ(e.kind, "document");
@@ -512,7 +516,7 @@ TEST_F(SchedulerDaemonTest, SchedulersDecidingAtOnceQueueOneRunAndConsumeEachEve
       doc.url = "https://example.com/" + std::to_string(next_doc);
       doc.title = "Page";
       doc.content = "Text " + std::to_string(next_doc);
-      store->upsert_document(doc);
+      store->features().upsert_document(doc);
     }
   };
   pqxx::connection c(conninfo);
@@ -526,8 +530,8 @@ TEST_F(SchedulerDaemonTest, SchedulersDecidingAtOnceQueueOneRunAndConsumeEachEve
         Store own(conninfo);
         ++ready;
         while (ready.load() < static_cast<int>(results.size())) std::this_thread::yield();
-        results[i] =
-            own.enqueue_triggered_run("features", {all_documents}, new_run_of(features, "event"));
+        results[i] = own.queue().enqueue_triggered_run("features", {all_documents},
+                                                       new_run_of(features, "event"));
       });
     for (auto& t : schedulers) t.join();
     int queued = 0;
@@ -545,14 +549,14 @@ TEST_F(SchedulerDaemonTest, SchedulersDecidingAtOnceQueueOneRunAndConsumeEachEve
             .as<int>(),
         10 + round);
     EXPECT_EQ(tx.exec1("SELECT count(*) FROM event_consumptions")[0].as<int>(), next_doc);
-    EXPECT_EQ(store->pending_events("features", all_documents).count, 0);
+    EXPECT_EQ(store->queue().pending_events("features", all_documents).count, 0);
     // While it is queued, nothing else is; once it ended, the next batch may go.
     add_documents(1);
-    EXPECT_FALSE(
-        store->enqueue_triggered_run("features", {all_documents}, new_run_of(features, "event")));
+    EXPECT_FALSE(store->queue().enqueue_triggered_run("features", {all_documents},
+                                                      new_run_of(features, "event")));
     tx.exec_params("UPDATE runs SET status = 'succeeded' WHERE id = $1", run_id);
-    auto leftover =
-        store->enqueue_triggered_run("features", {all_documents}, new_run_of(features, "event"));
+    auto leftover = store->queue().enqueue_triggered_run("features", {all_documents},
+                                                         new_run_of(features, "event"));
     ASSERT_TRUE(leftover);
     EXPECT_EQ(leftover->events, 1);
     tx.exec_params("UPDATE runs SET status = 'succeeded' WHERE id = $1", leftover->run_id);

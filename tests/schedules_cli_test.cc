@@ -19,7 +19,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "scheduler/cron.h"
+#include "scheduler/definition/cron.h"
 #include "source_paths.h"  // TWINFLOW_SOURCE_DIR, TWINFLOW_BINARY (generated)
 
 extern char** environ;

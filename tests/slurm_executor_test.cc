@@ -14,14 +14,15 @@
 #include <sstream>
 #include <thread>
 
-#include "scheduler/cache_key.h"
-#include "scheduler/daemon.h"
-#include "scheduler/dag_loader.h"
-#include "scheduler/runner.h"
-#include "scheduler/slurm_batch_script.h"
-#include "scheduler/slurm_launcher.h"
-#include "scheduler/slurm_queue.h"
-#include "scheduler/slurm_state.h"
+#include "scheduler/daemon/daemon.h"
+#include "scheduler/definition/dag_loader.h"
+#include "scheduler/execution/runner.h"
+#include "scheduler/launchers/slurm_batch_script.h"
+#include "scheduler/launchers/slurm_launcher.h"
+#include "scheduler/launchers/slurm_queue.h"
+#include "scheduler/launchers/slurm_state.h"
+#include "scheduler/planning/cache_key.h"
+#include "store/run_ledger.h"
 #include "tests/support/scratch_dir.h"
 #include "tests/support/slurm_cluster.h"
 #include "tests/support/twinflow_fixture.h"
@@ -303,7 +304,7 @@ TEST_F(ExecutorChoiceTest, TwinflowExecutorIsTheDefaultAndABadOneFailsTheRunSayi
   } catch (const Error& e) {
     EXPECT_STREQ(e.what(), "TWINFLOW_EXECUTOR is 'slrum': expected local or slurm");
   }
-  EXPECT_EQ(store->find_run(run_id)->status, "failed");
+  EXPECT_EQ(store->runs().find_run(run_id)->status, "failed");
   EXPECT_EQ(attempts_of(run_id, "a"), 0);
   // A step or DAG that names its executor does not depend on the default.
   auto named = load(write_dag("named",
@@ -331,7 +332,7 @@ class SlurmExecutorTest : public TwinflowTest {
 
   std::vector<StepRunRecord> attempts(int64_t run_id, const std::string& step) {
     std::vector<StepRunRecord> found;
-    for (auto& a : store->step_runs(run_id))
+    for (auto& a : store->runs().step_runs(run_id))
       if (a.step_id == step) found.push_back(a);
     return found;
   }
@@ -384,24 +385,25 @@ steps:
   ASSERT_EQ(prepare.size(), 1u);
   ASSERT_EQ(upper.size(), 1u);
   // Each Slurm step ran as a job whose id is on its step run; the local one has none.
-  std::optional<std::string> job = store->slurm_job_id(prepare[0].id);
+  std::optional<std::string> job = store->runs().slurm_job_id(prepare[0].id);
   ASSERT_TRUE(job.has_value());
-  EXPECT_NE(store->slurm_job_id(upper[0].id), job);
-  EXPECT_FALSE(store->slurm_job_id(attempts(outcome.run_id, "local_report")[0].id).has_value());
+  EXPECT_NE(store->runs().slurm_job_id(upper[0].id), job);
+  EXPECT_FALSE(
+      store->runs().slurm_job_id(attempts(outcome.run_id, "local_report")[0].id).has_value());
   EXPECT_EQ(prepare[0].pid, 0);
   // The job's stdout went to the attempt's log, where `twinflow logs` reads it.
   EXPECT_NE(read_file(prepare[0].log_path).find("\"loss\""), std::string::npos);
-  auto outputs = store->step_outputs(outcome.run_id);
+  auto outputs = store->runs().step_outputs(outcome.run_id);
   EXPECT_EQ(read_file(outputs["prepare"][0].version.uri), "on " + *job + "\n");
   EXPECT_EQ(read_file(outputs["local_report"][0].version.uri), "ON " + *job + "\n");
-  auto edges = store->edges_of_step_run(upper[0].id);
+  auto edges = store->runs().edges_of_step_run(upper[0].id);
   std::vector<std::string> lineage;
   for (const auto& e : edges) lineage.push_back(e.direction + " " + e.version.artifact);
   std::sort(lineage.begin(), lineage.end());
   EXPECT_EQ(lineage,
             std::vector<std::string>({"input onslurm.prepare.text", "output onslurm.upper.text"}));
   // The metric line streamed from the job's log was recorded.
-  auto metrics = store->metrics_of_run(outcome.run_id);
+  auto metrics = store->runs().metrics_of_run(outcome.run_id);
   ASSERT_EQ(metrics.size(), 1u);
   EXPECT_EQ(metrics[0].key, "loss");
   EXPECT_DOUBLE_EQ(metrics[0].value, 0.5);
@@ -454,7 +456,7 @@ steps:
     EXPECT_EQ(a.status, "timed_out");
     EXPECT_EQ(a.error, "timed out after 2s");
     // twinflow's timeout scancelled the job.
-    EXPECT_FALSE(squeue_lists(*store->slurm_job_id(a.id)));
+    EXPECT_FALSE(squeue_lists(*store->runs().slurm_job_id(a.id)));
   }
   auto limited = attempts(outcome.run_id, "limited");
   ASSERT_EQ(limited.size(), 1u);  // no retries asked for
@@ -515,7 +517,7 @@ steps:
     EXPECT_EQ(a.status, "failed");
     EXPECT_NE(a.error.find("sbatch failed"), std::string::npos) << a.error;
     EXPECT_NE(a.error.find("partition"), std::string::npos) << a.error;
-    EXPECT_FALSE(store->slurm_job_id(a.id).has_value());
+    EXPECT_FALSE(store->runs().slurm_job_id(a.id).has_value());
   }
 }
 
@@ -532,7 +534,7 @@ TEST_F(SlurmExecutorTest, CancellingARunScancelsItsJobs) {
   auto long_attempts = attempts(outcome.run_id, "long");
   ASSERT_EQ(long_attempts.size(), 1u);
   EXPECT_EQ(long_attempts[0].status, "cancelled");
-  std::optional<std::string> job = store->slurm_job_id(long_attempts[0].id);
+  std::optional<std::string> job = store->runs().slurm_job_id(long_attempts[0].id);
   ASSERT_TRUE(job.has_value());
   EXPECT_FALSE(squeue_lists(*job));
 }
@@ -567,7 +569,7 @@ class SlurmReattachTest : public SlurmExecutorTest {
     ::waitpid(daemon, nullptr, 0);
     auto before = attempts(run_id, "train");
     ASSERT_EQ(before.size(), 1u);
-    job = store->slurm_job_id(before[0].id);
+    job = store->runs().slurm_job_id(before[0].id);
     ASSERT_TRUE(job.has_value());
     EXPECT_TRUE(squeue_lists(*job));  // the job outlives its scheduler
   }
@@ -585,17 +587,17 @@ class SlurmReattachTest : public SlurmExecutorTest {
     EXPECT_EQ(pass.resumed, 1);
     ASSERT_EQ(pass.executed.size(), 1u);
     const int64_t resumed = pass.executed[0];
-    EXPECT_EQ(store->find_run(run_id)->status, "interrupted");
-    EXPECT_EQ(store->find_run(resumed)->status, "succeeded");
+    EXPECT_EQ(store->runs().find_run(run_id)->status, "interrupted");
+    EXPECT_EQ(store->runs().find_run(resumed)->status, "succeeded");
     EXPECT_EQ(read_file(runs), "ran\n");
     EXPECT_EQ(attempts(run_id, "train")[0].status, "interrupted");
     auto after = attempts(resumed, "train");
     ASSERT_EQ(after.size(), 1u);
     EXPECT_EQ(after[0].status, "succeeded");
-    EXPECT_EQ(store->slurm_job_id(after[0].id), job);
-    EXPECT_EQ(store->artifact_versions("reattach.train.model").size(), 1u);
+    EXPECT_EQ(store->runs().slurm_job_id(after[0].id), job);
+    EXPECT_EQ(store->runs().artifact_versions("reattach.train.model").size(), 1u);
     EXPECT_EQ(step_state(resumed, "evaluate"), "succeeded");
-    EXPECT_FALSE(store->adoptable_slurm_attempt(run_id, "train").has_value());
+    EXPECT_FALSE(store->runs().adoptable_slurm_attempt(run_id, "train").has_value());
   }
 
   fs::path runs;     // one line per execution of the step
@@ -611,10 +613,10 @@ TEST_F(SlurmReattachTest, AKilledSchedulerReattachesToItsRunningJobAndTheStepRun
   std::thread releaser([&] {
     Store watcher(conninfo);
     for (int i = 0; i < 1200 && !released; ++i) {
-      for (const auto& run : watcher.list_runs({}))
+      for (const auto& run : watcher.runs().list_runs({}))
         if (run.parent_run_id == run_id)
-          for (const auto& a : watcher.step_runs(run.id))
-            if (a.step_id == "train" && watcher.slurm_job_id(a.id) == job) released = true;
+          for (const auto& a : watcher.runs().step_runs(run.id))
+            if (a.step_id == "train" && watcher.runs().slurm_job_id(a.id) == job) released = true;
       if (!released) std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
     std::ofstream(release) << "go";

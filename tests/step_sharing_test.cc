@@ -13,8 +13,10 @@
 #include <set>
 #include <thread>
 
-#include "scheduler/executor.h"
-#include "scheduler/runner.h"
+#include "scheduler/execution/executor.h"
+#include "scheduler/execution/runner.h"
+#include "store/run_ledger.h"
+#include "store/run_queue.h"
 #include "tests/support/twinflow_fixture.h"
 
 namespace fs = std::filesystem;
@@ -79,7 +81,7 @@ class StepSharingTest : public TwinflowTest {
     return done();
   }
 
-  std::string run_status(int64_t run_id) { return store->find_run(run_id)->status; }
+  std::string run_status(int64_t run_id) { return store->runs().find_run(run_id)->status; }
 
   int64_t trigger(const std::string& dag) {
     auto queued = twinflow({"trigger", dag, "--json"});
@@ -121,7 +123,7 @@ class StepSharingTest : public TwinflowTest {
     std::optional<StepRunRecord> attempt;
     EXPECT_TRUE(wait_for(
         [&] {
-          attempt = store->find_step_run(r.run_id, r.offered, 1);
+          attempt = store->runs().find_step_run(r.run_id, r.offered, 1);
           return attempt && attempt->pid > 0;
         },
         30))
@@ -151,11 +153,11 @@ TEST_F(StepSharingTest, ConcurrentClaimersTakeEachOfferOnce) {
   const int64_t run_id = running_run(load(write_dag("many", yaml)));
   std::vector<StepOffer> offers;
   for (int i = 0; i < 100; ++i) offers.push_back(offer_of(run_id, "s" + std::to_string(i)));
-  store->offer_steps(offers);
-  store->offer_steps(offers);  // a repeat (a lost acknowledgement) offers nothing more
+  store->queue().offer_steps(offers);
+  store->queue().offer_steps(offers);  // a repeat (a lost acknowledgement) offers nothing more
 
   // The owner's scheduler, as a helper, does not take its own run's offers.
-  EXPECT_FALSE(store->claim_step_offer("owner-host:111").has_value());
+  EXPECT_FALSE(store->queue().claim_step_offer("owner-host:111").has_value());
 
   std::vector<std::vector<std::string>> taken(3);
   std::vector<std::thread> claimers;
@@ -163,7 +165,7 @@ TEST_F(StepSharingTest, ConcurrentClaimersTakeEachOfferOnce) {
     claimers.emplace_back([&, t] {
       Store own(conninfo);
       const std::string me = "helper-host:" + std::to_string(t);
-      while (auto claim = own.claim_step_offer(me)) {
+      while (auto claim = own.queue().claim_step_offer(me)) {
         EXPECT_EQ(claim->run_id, run_id);
         taken[t].push_back(claim->step_id);
       }
@@ -173,7 +175,7 @@ TEST_F(StepSharingTest, ConcurrentClaimersTakeEachOfferOnce) {
   for (const auto& list : taken) all.insert(list.begin(), list.end());
   EXPECT_EQ(all.size(), 100u);
   EXPECT_EQ(std::set<std::string>(all.begin(), all.end()).size(), 100u) << "an offer claimed twice";
-  EXPECT_FALSE(store->claim_step_offer("late-host:1").has_value());
+  EXPECT_FALSE(store->queue().claim_step_offer("late-host:1").has_value());
 }
 
 TEST_F(StepSharingTest, TheOwnerTakesBackItsOffersAndInputsComeWithTheClaim) {
@@ -182,7 +184,7 @@ TEST_F(StepSharingTest, TheOwnerTakesBackItsOffersAndInputsComeWithTheClaim) {
                      "name: producer\nsteps:\n  - id: make\n    command: echo x > "
                      "$TWINFLOW_OUTPUT_DIR/out\n    outputs: [out]\n"))));
   ASSERT_EQ(outcome.status, "succeeded");
-  const std::vector<NamedVersion> made = store->step_outputs(outcome.run_id)["make"];
+  const std::vector<NamedVersion> made = store->runs().step_outputs(outcome.run_id)["make"];
   ASSERT_EQ(made.size(), 1u);
 
   const int64_t run_id =
@@ -190,15 +192,15 @@ TEST_F(StepSharingTest, TheOwnerTakesBackItsOffersAndInputsComeWithTheClaim) {
   StepOffer offer = offer_of(run_id, "use");
   offer.inputs = {{"in", made[0].version}};
   offer.cache_key = "k1";
-  store->offer_steps({offer});
-  auto claim = store->claim_step_offer("owner-host:111", run_id);
+  store->queue().offer_steps({offer});
+  auto claim = store->queue().claim_step_offer("owner-host:111", run_id);
   ASSERT_TRUE(claim.has_value());
   EXPECT_EQ(claim->cache_key, "k1");
   ASSERT_EQ(claim->inputs.size(), 1u);
   EXPECT_EQ(claim->inputs[0].name, "in");
   EXPECT_EQ(claim->inputs[0].version.id, made[0].version.id);
   EXPECT_EQ(claim->inputs[0].version.uri, made[0].version.uri);
-  EXPECT_FALSE(store->claim_step_offer("helper-host:1").has_value());
+  EXPECT_FALSE(store->queue().claim_step_offer("helper-host:1").has_value());
 }
 
 TEST_F(StepSharingTest, ARevokedClaimCanRecordNothing) {
@@ -206,29 +208,29 @@ TEST_F(StepSharingTest, ARevokedClaimCanRecordNothing) {
       running_run(load(write_dag("two",
                                  "name: two\nsteps:\n  - id: a\n    command: 'true'\n"
                                  "  - id: b\n    command: 'true'\n")));
-  store->offer_steps({offer_of(run_id, "a"), offer_of(run_id, "b")});
-  auto a = store->claim_step_offer("helper-host:1");
-  auto b = store->claim_step_offer("helper-host:1");
+  store->queue().offer_steps({offer_of(run_id, "a"), offer_of(run_id, "b")});
+  auto a = store->queue().claim_step_offer("helper-host:1");
+  auto b = store->queue().claim_step_offer("helper-host:1");
   ASSERT_TRUE(a && b);
-  auto b_attempt = store->start_claimed_attempt(*b, "helper-host:1", "helper-host", 42, "");
+  auto b_attempt = store->queue().start_claimed_attempt(*b, "helper-host:1", "helper-host", 42, "");
   ASSERT_TRUE(b_attempt.has_value());
-  EXPECT_FALSE(store->heartbeat_claim(*b, "helper-host:1"));  // fresh: carry on
+  EXPECT_FALSE(store->queue().heartbeat_claim(*b, "helper-host:1"));  // fresh: carry on
 
   // A fresh claim is not revoked; past the limit (0 s here) it is.
-  EXPECT_FALSE(store->revoke_stale_claim(run_id, a->step_id, 1, 3600).revoked);
+  EXPECT_FALSE(store->queue().revoke_stale_claim(run_id, a->step_id, 1, 3600).revoked);
   std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  auto revoked_a = store->revoke_stale_claim(run_id, a->step_id, 1, 0);
+  auto revoked_a = store->queue().revoke_stale_claim(run_id, a->step_id, 1, 0);
   EXPECT_TRUE(revoked_a.revoked);
   EXPECT_FALSE(revoked_a.step_run_id.has_value());
-  EXPECT_FALSE(store->start_claimed_attempt(*a, "helper-host:1", "helper-host", 43, ""));
-  EXPECT_TRUE(store->heartbeat_claim(*a, "helper-host:1"));  // must stop
+  EXPECT_FALSE(store->queue().start_claimed_attempt(*a, "helper-host:1", "helper-host", 43, ""));
+  EXPECT_TRUE(store->queue().heartbeat_claim(*a, "helper-host:1"));  // must stop
 
-  auto revoked_b = store->revoke_stale_claim(run_id, b->step_id, 1, 0);
+  auto revoked_b = store->queue().revoke_stale_claim(run_id, b->step_id, 1, 0);
   EXPECT_TRUE(revoked_b.revoked);
   EXPECT_EQ(revoked_b.step_run_id, b_attempt);
-  EXPECT_TRUE(store->heartbeat_claim(*b, "helper-host:1"));
+  EXPECT_TRUE(store->queue().heartbeat_claim(*b, "helper-host:1"));
   // Another claimer's heartbeat on the same offer is refused too.
-  EXPECT_TRUE(store->heartbeat_claim(*b, "other-host:2"));
+  EXPECT_TRUE(store->queue().heartbeat_claim(*b, "other-host:2"));
 }
 
 TEST_F(StepSharingTest, TwoSchedulerProcessesRunTheStepsOfOneWideRun) {
@@ -256,7 +258,7 @@ TEST_F(StepSharingTest, TwoSchedulerProcessesRunTheStepsOfOneWideRun) {
   }
   EXPECT_EQ(attempts_of(run_id, "gather"), 1);
   // Outputs made by either scheduler reached the gathering step, in order.
-  const auto outputs = store->step_outputs(run_id);
+  const auto outputs = store->runs().step_outputs(run_id);
   ASSERT_EQ(outputs.at("gather").size(), 1u);
   EXPECT_EQ(read_file(outputs.at("gather")[0].version.uri), expected);
 
@@ -266,10 +268,10 @@ TEST_F(StepSharingTest, TwoSchedulerProcessesRunTheStepsOfOneWideRun) {
   // And the steps it ran are its own attempts: recorded once, with lineage.
   for (const auto& [step, claimer] : claimers(run_id)) {
     if (claimer != claimer_of(second)) continue;
-    auto attempt = store->find_step_run(run_id, step, 1);
+    auto attempt = store->runs().find_step_run(run_id, step, 1);
     ASSERT_TRUE(attempt.has_value()) << step;
     EXPECT_EQ(attempt->status, "succeeded") << step;
-    EXPECT_EQ(store->outputs_of_step_run(attempt->id).size(), 1u) << step;
+    EXPECT_EQ(store->runs().outputs_of_step_run(attempt->id).size(), 1u) << step;
   }
 }
 
@@ -283,8 +285,8 @@ TEST_F(StepSharingTest, AHelperKilledMidStepHasItsStepRetriedByTheOwner) {
   EXPECT_TRUE(wait_for([&] { return run_status(r.run_id) != "running"; }, 60)) << logs();
   stop(r.owner);
   ASSERT_EQ(run_status(r.run_id), "succeeded") << logs();
-  auto first = store->find_step_run(r.run_id, r.offered, 1);
-  auto second = store->find_step_run(r.run_id, r.offered, 2);
+  auto first = store->runs().find_step_run(r.run_id, r.offered, 1);
+  auto second = store->runs().find_step_run(r.run_id, r.offered, 2);
   ASSERT_TRUE(first && second) << logs();
   EXPECT_EQ(first->status, "interrupted");
   EXPECT_NE(first->error.find("stopped heartbeating"), std::string::npos) << first->error;
@@ -302,7 +304,7 @@ TEST_F(StepSharingTest, CancellingARunStopsTheStepAnotherSchedulerRuns) {
   stop(r.owner);
   stop(r.helper);
   EXPECT_EQ(run_status(r.run_id), "cancelled") << logs();
-  auto attempt = store->find_step_run(r.run_id, r.offered, 1);
+  auto attempt = store->runs().find_step_run(r.run_id, r.offered, 1);
   ASSERT_TRUE(attempt.has_value());
   EXPECT_EQ(attempt->status, "cancelled") << logs();
   EXPECT_EQ(attempts_of(r.run_id, r.offered), 1);

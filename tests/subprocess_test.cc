@@ -1,6 +1,6 @@
 // Tests of SubprocessSet, with real processes. Timed assertions are loose:
 // the machine running them may be busy.
-#include "scheduler/subprocess.h"
+#include "process/subprocess.h"
 
 #include <signal.h>
 #include <sys/stat.h>
@@ -16,9 +16,9 @@
 
 #include <gtest/gtest.h>
 
-#include "scheduler/process_tree.h"
-#include "util/error.h"
+#include "process/process_tree.h"
 #include "source_paths.h"  // TWINFLOW_SOURCE_DIR, TWINFLOW_BINARY (generated)
+#include "util/error.h"
 
 namespace twinflow {
 namespace {

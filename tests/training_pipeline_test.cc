@@ -13,14 +13,17 @@
 
 #include <gtest/gtest.h>
 
+#include "http/http_server.h"
+#include "http/static_files.h"
+#include "source_paths.h"  // TWINFLOW_SOURCE_DIR, TWINFLOW_BINARY (generated)
+#include "store/feature_store.h"
+#include "store/model_registry.h"
+#include "store/run_ledger.h"
 #include "tasks/dataset/jsonl.h"
 #include "tasks/steps/training_steps.h"
 #include "tasks/train/lm_trainer.h"
 #include "tests/support/twinflow_fixture.h"
 #include "util/sha256.h"
-#include "web/http_server.h"
-#include "web/static_files.h"
-#include "source_paths.h"  // TWINFLOW_SOURCE_DIR, TWINFLOW_BINARY (generated)
 
 namespace fs = std::filesystem;
 
@@ -76,14 +79,14 @@ class TrainingPipelineTest : public TwinflowTest {
   // The last value of a metric in a run.
   double metric(int64_t run_id, const std::string& key) {
     double value = std::nan("");
-    for (const auto& m : store->metrics_of_run(run_id))
+    for (const auto& m : store->runs().metrics_of_run(run_id))
       if (m.key == key) value = m.value;
     return value;
   }
 
   int points(int64_t run_id, const std::string& key) {
     int n = 0;
-    for (const auto& m : store->metrics_of_run(run_id)) n += m.key == key;
+    for (const auto& m : store->runs().metrics_of_run(run_id)) n += m.key == key;
     return n;
   }
 
@@ -96,16 +99,16 @@ TEST_F(TrainingPipelineTest, TheWholePipelineDeploysAModelThatBeatsItsUntrainedB
   ASSERT_EQ(run.status, "succeeded");
 
   // Datasets: versioned directories with a non-empty split on both sides.
-  auto dataset = store->artifact_versions("instruct_dataset");
+  auto dataset = store->runs().artifact_versions("instruct_dataset");
   ASSERT_EQ(dataset.size(), 1u);
   const auto train = read_instruct_jsonl(fs::path(dataset[0].uri) / "train.jsonl");
   const auto test = read_instruct_jsonl(fs::path(dataset[0].uri) / "test.jsonl");
   EXPECT_GT(train.size(), 40u);
   EXPECT_GT(test.size(), 2u);
   EXPECT_EQ(metric(run.run_id, "kept"), metric(run.run_id, "train") + metric(run.run_id, "test"));
-  ASSERT_EQ(store->artifact_versions("preference_dataset").size(), 1u);
+  ASSERT_EQ(store->runs().artifact_versions("preference_dataset").size(), 1u);
   for (const auto& s : read_preference_jsonl(
-           fs::path(store->artifact_versions("preference_dataset")[0].uri) / "train.jsonl"))
+           fs::path(store->runs().artifact_versions("preference_dataset")[0].uri) / "train.jsonl"))
     EXPECT_NE(s.chosen, s.rejected);
 
   // Training streamed its loss per step and beat the untrained base.
@@ -118,13 +121,13 @@ TEST_F(TrainingPipelineTest, TheWholePipelineDeploysAModelThatBeatsItsUntrainedB
             << ", unigram " << metric(run.run_id, "unigram_perplexity") << "\n";
 
   // The registry: v1 in production, made by this run, with its figures.
-  auto production = store->production_model("llm_twin");
+  auto production = store->models().production_model("llm_twin");
   ASSERT_TRUE(production.has_value());
   EXPECT_EQ(production->version, 1);
   EXPECT_EQ(production->run_id, run.run_id);
   EXPECT_EQ(production->artifact, "llm_twin_model");
   EXPECT_DOUBLE_EQ(production->metrics["perplexity"].get<double>(), candidate);
-  auto history = store->stage_history("llm_twin");
+  auto history = store->models().stage_history("llm_twin");
   ASSERT_EQ(history.size(), 1u);
   EXPECT_EQ(history[0].to_stage, "production");
   EXPECT_EQ(history[0].actor, "deploy step");
@@ -139,14 +142,14 @@ TEST_F(TrainingPipelineTest, AFailingGateLeavesProductionUntouched) {
   ASSERT_EQ(run.status, "succeeded");
   EXPECT_EQ(metric(run.run_id, "gate_passed"), 0);
   EXPECT_EQ(metric(run.run_id, "deployed"), 0);
-  auto versions = store->model_versions("llm_twin");
+  auto versions = store->models().model_versions("llm_twin");
   ASSERT_EQ(versions.size(), 2u);
   EXPECT_EQ(versions[0].version, 2);
   EXPECT_EQ(versions[0].stage, "none");
   EXPECT_EQ(versions[1].stage, "production");
-  EXPECT_EQ(store->production_model("llm_twin")->version, 1);
-  EXPECT_EQ(store->stage_history("llm_twin").size(), 1u);
-  auto deployment = store->artifact_versions("llm_twin_deployment");
+  EXPECT_EQ(store->models().production_model("llm_twin")->version, 1);
+  EXPECT_EQ(store->models().stage_history("llm_twin").size(), 1u);
+  auto deployment = store->runs().artifact_versions("llm_twin_deployment");
   ASSERT_FALSE(deployment.empty());
   EXPECT_NE(deployment[0].metadata["reason"].get<std::string>().find("is not below"),
             std::string::npos)
@@ -155,12 +158,12 @@ TEST_F(TrainingPipelineTest, AFailingGateLeavesProductionUntouched) {
 
 TEST_F(TrainingPipelineTest, ABetterModelReplacesProductionAndRollbackPutsTheOldOneBack) {
   ASSERT_EQ(run_llm_twin({{"epochs", "1"}}).status, "succeeded");
-  ASSERT_EQ(store->production_model("llm_twin")->version, 1);
+  ASSERT_EQ(store->models().production_model("llm_twin")->version, 1);
   auto better = run_training(6, 0);
   ASSERT_EQ(better.status, "succeeded");
   EXPECT_EQ(metric(better.run_id, "gate_passed"), 1);
-  EXPECT_EQ(store->production_model("llm_twin")->version, 2);
-  EXPECT_EQ(store->find_model_version("llm_twin", 1)->stage, "archived");
+  EXPECT_EQ(store->models().production_model("llm_twin")->version, 2);
+  EXPECT_EQ(store->models().find_model_version("llm_twin", 1)->stage, "archived");
 
   auto shown = twinflow({"models", "show", "llm_twin", "--json"});
   ASSERT_EQ(shown.exit_code, 0) << shown.err;
@@ -170,17 +173,17 @@ TEST_F(TrainingPipelineTest, ABetterModelReplacesProductionAndRollbackPutsTheOld
 
   auto rolled = twinflow({"models", "rollback", "llm_twin", "--reason", "v2 answers worse"});
   ASSERT_EQ(rolled.exit_code, 0) << rolled.err;
-  EXPECT_EQ(store->production_model("llm_twin")->version, 1);
-  EXPECT_EQ(store->find_model_version("llm_twin", 2)->stage, "archived");
+  EXPECT_EQ(store->models().production_model("llm_twin")->version, 1);
+  EXPECT_EQ(store->models().find_model_version("llm_twin", 2)->stage, "archived");
   // Rolling back again puts back v2, the production version before v1 returned.
   auto again = twinflow({"models", "rollback", "llm_twin"});
   EXPECT_EQ(again.exit_code, 0) << again.err;
-  EXPECT_EQ(store->production_model("llm_twin")->version, 2);
+  EXPECT_EQ(store->models().production_model("llm_twin")->version, 2);
 
   auto promoted = twinflow({"models", "promote", "llm_twin", "1", "--stage", "staging"});
   ASSERT_EQ(promoted.exit_code, 0) << promoted.err;
-  EXPECT_EQ(store->find_model_version("llm_twin", 1)->stage, "staging");
-  EXPECT_EQ(store->production_model("llm_twin")->version, 2);
+  EXPECT_EQ(store->models().find_model_version("llm_twin", 1)->stage, "staging");
+  EXPECT_EQ(store->models().production_model("llm_twin")->version, 2);
   auto bad = twinflow({"models", "promote", "llm_twin", "9"});
   EXPECT_NE(bad.exit_code, 0);
   EXPECT_NE(bad.err.find("has no version 9"), std::string::npos) << bad.err;
@@ -218,8 +221,8 @@ TEST_F(TrainingPipelineTest, AnLlmJudgeScoresBothModelsAndCanGateTheDeploy) {
   EXPECT_EQ(metric(run.run_id, "baseline_judge_accuracy"), 3);
   // A tie is no improvement: production stays.
   EXPECT_EQ(metric(run.run_id, "gate_passed"), 0);
-  EXPECT_EQ(store->production_model("llm_twin")->version, 1);
-  const auto evaluation = store->artifact_versions("llm_twin_evaluation")[0].metadata;
+  EXPECT_EQ(store->models().production_model("llm_twin")->version, 1);
+  const auto evaluation = store->runs().artifact_versions("llm_twin_evaluation")[0].metadata;
   EXPECT_EQ(evaluation["gate"]["reason"], "judge_accuracy 3 is not above production v1 3")
       << evaluation.dump(2);
 }
@@ -242,9 +245,9 @@ TEST_F(TrainingPipelineTest, AKilledTrainerResumesFromItsLastCheckpointWithTheSa
       if (it->path().filename() == "epoch-0002") checkpointed = true;
   }
   ASSERT_TRUE(checkpointed) << read_file(home / "killed.log");
-  auto runs = store->list_runs({});
+  auto runs = store->runs().list_runs({});
   const int64_t killed_run = runs.front().id;
-  auto attempt = store->find_step_run(killed_run, "finetune", 1);
+  auto attempt = store->runs().find_step_run(killed_run, "finetune", 1);
   ASSERT_TRUE(attempt && attempt->pid > 0);
   kill(attempt->pid, SIGKILL);
   kill(pid, SIGKILL);
@@ -252,20 +255,20 @@ TEST_F(TrainingPipelineTest, AKilledTrainerResumesFromItsLastCheckpointWithTheSa
 
   auto again = twinflow(args);
   ASSERT_EQ(again.exit_code, 0) << again.out << again.err;
-  const int64_t resumed_run = store->list_runs({}).front().id;
+  const int64_t resumed_run = store->runs().list_runs({}).front().id;
   ASSERT_NE(resumed_run, killed_run);
   EXPECT_GE(metric(resumed_run, "resumed_from_epoch"), 2);
   EXPECT_LT(metric(resumed_run, "resumed_from_epoch"), epochs);
 
   // The same weights as training without interruption, in this process.
-  const fs::path dataset = store->artifact_versions("instruct_dataset")[0].uri;
+  const fs::path dataset = store->runs().artifact_versions("instruct_dataset")[0].uri;
   NeuralLmConfig config;
   TrainOptions options;
   options.epochs = epochs;
   TrainResult straight = train_language_model(instruct_texts(dataset, "train"),
                                               instruct_texts(dataset, "test"), config, options);
   straight.model.save(home / "straight");
-  const auto model = store->artifact_versions("llm_twin_model").front();
+  const auto model = store->runs().artifact_versions("llm_twin_model").front();
   EXPECT_EQ(sha256_hex(read_file(fs::path(model.uri) / "weights.bin")),
             sha256_hex(read_file(home / "straight" / "weights.bin")));
 }
@@ -337,8 +340,8 @@ TEST_F(LlmDatasetStepTest, KeepsEveryGoodSampleAndCountsTheRest) {
     doc.content = "An article about " + topic +
                   "marker practices.\n\nIt has two paragraphs, "
                   "long enough to be an extract of its own for the generator.";
-    auto stored = store->upsert_document(doc);
-    store->insert_cleaned_document(stored.id, "test", doc.content, 0);
+    auto stored = store->features().upsert_document(doc);
+    store->features().insert_cleaned_document(stored.id, "test", doc.content, 0);
   }
   const std::string dag =
       "name: llm_dataset\nsteps:\n  - id: instruct\n    type: dataset\n    params:\n"
@@ -350,7 +353,7 @@ TEST_F(LlmDatasetStepTest, KeepsEveryGoodSampleAndCountsTheRest) {
   ASSERT_EQ(run.status, "succeeded")
       << read_file(home / "logs" / std::to_string(run.run_id) / "instruct.1.log");
   auto value = [&](const std::string& key) {
-    for (const auto& m : store->metrics_of_run(run.run_id))
+    for (const auto& m : store->runs().metrics_of_run(run.run_id))
       if (m.key == key) return m.value;
     return -1.0;
   };
@@ -359,7 +362,7 @@ TEST_F(LlmDatasetStepTest, KeepsEveryGoodSampleAndCountsTheRest) {
   EXPECT_EQ(value("failed_requests"), 0);
   EXPECT_EQ(value("kept"), 6);
   EXPECT_EQ(epsilon_calls_.load(), 2);  // the 500 was retried
-  const fs::path dir = store->artifact_versions("llm_instruct")[0].uri;
+  const fs::path dir = store->runs().artifact_versions("llm_instruct")[0].uri;
   auto samples = read_instruct_jsonl(dir / "train.jsonl");
   auto test = read_instruct_jsonl(dir / "test.jsonl");
   samples.insert(samples.end(), test.begin(), test.end());
@@ -411,10 +414,10 @@ TEST_F(CommandTrainerTest, ItsMetricsAreRecordedAndItsModelBecomesTheOutput) {
   ASSERT_EQ(run.status, "succeeded")
       << read_file(home / "logs" / std::to_string(run.run_id) / "finetune.1.log");
   std::vector<std::pair<int64_t, double>> losses;
-  for (const auto& m : store->metrics_of_run(run.run_id))
+  for (const auto& m : store->runs().metrics_of_run(run.run_id))
     if (m.key == "loss") losses.emplace_back(m.step.value_or(-1), m.value);
   EXPECT_EQ(losses, (std::vector<std::pair<int64_t, double>>{{1, 2.5}, {2, 1.5}}));
-  const fs::path model = store->artifact_versions("byo.finetune.model")[0].uri;
+  const fs::path model = store->runs().artifact_versions("byo.finetune.model")[0].uri;
   EXPECT_EQ(read_file(model / "weights"),
             "{\"instruction\": \"Say hi\", \"answer\": \"Hi there\"}\n");
   EXPECT_EQ(nlohmann::json::parse(read_file(model / "hyper.json"))["epochs"], 3);
@@ -426,11 +429,11 @@ TEST_F(CommandTrainerTest, ItsMetricsAreRecordedAndItsModelBecomesTheOutput) {
 TEST_F(CommandTrainerTest, AFailingTrainerFailsTheStepWithItsStatus) {
   auto run = run_with_trainer("echo giving up >&2; exit 3");
   EXPECT_EQ(run.status, "failed");
-  auto attempt = store->find_step_run(run.run_id, "finetune", 1);
+  auto attempt = store->runs().find_step_run(run.run_id, "finetune", 1);
   ASSERT_TRUE(attempt.has_value());
   EXPECT_EQ(attempt->exit_code, 3);
   EXPECT_NE(read_file(attempt->log_path).find("giving up"), std::string::npos);
-  EXPECT_TRUE(store->artifact_versions("byo.finetune.model").empty());
+  EXPECT_TRUE(store->runs().artifact_versions("byo.finetune.model").empty());
 }
 
 }  // namespace

@@ -15,10 +15,12 @@
 #include <pqxx/pqxx>
 #include <thread>
 
-#include "tests/support/twinflow_fixture.h"
-#include "web/http_server.h"
-#include "web/static_files.h"
+#include "http/http_server.h"
+#include "http/static_files.h"
 #include "source_paths.h"  // TWINFLOW_SOURCE_DIR, TWINFLOW_BINARY (generated)
+#include "store/run_ledger.h"
+#include "store/run_queue.h"
+#include "tests/support/twinflow_fixture.h"
 
 namespace fs = std::filesystem;
 
@@ -62,7 +64,8 @@ class TriggerChainTest : public TwinflowTest {
     RunFilter filter;
     filter.limit = 1000;
     std::map<std::string, std::vector<RunRecord>> out;
-    for (RunRecord& run : store->list_runs(filter)) out[run.pipeline].push_back(std::move(run));
+    for (RunRecord& run : store->runs().list_runs(filter))
+      out[run.pipeline].push_back(std::move(run));
     return out;
   }
 
@@ -75,9 +78,9 @@ class TriggerChainTest : public TwinflowTest {
     cleaned.artifact = "cleaned_documents";
     EventFilter instruct;
     instruct.artifact = "instruct_dataset";
-    if (store->pending_events("feature_engineering", documents).count > 0 ||
-        store->pending_events("generate_datasets", cleaned).count > 0 ||
-        store->pending_events("training", instruct).count > 0)
+    if (store->queue().pending_events("feature_engineering", documents).count > 0 ||
+        store->queue().pending_events("generate_datasets", cleaned).count > 0 ||
+        store->queue().pending_events("training", instruct).count > 0)
       return false;
     for (const auto& [pipeline, runs] : runs_by_pipeline())
       for (const RunRecord& run : runs)
@@ -119,15 +122,15 @@ TEST_F(TriggerChainTest, OneCrawlOfTheSampleStartsOneRunOfEachDownstreamDag) {
   pqxx::nontransaction tx(c);
   const int documents = tx.exec1("SELECT count(*) FROM documents")[0].as<int>();
   EXPECT_GE(documents, 31);  // the sample's pages, and the repository's files
-  const auto feature_events = store->run_events(runs["feature_engineering"][0].id);
+  const auto feature_events = store->queue().run_events(runs["feature_engineering"][0].id);
   EXPECT_EQ(static_cast<int>(feature_events.size()), documents);
   for (const ConsumedEvent& e : feature_events)
     EXPECT_EQ(e.producer_run_id, runs["digital_data_etl"][0].id) << e.url;
-  const auto dataset_events = store->run_events(runs["generate_datasets"][0].id);
+  const auto dataset_events = store->queue().run_events(runs["generate_datasets"][0].id);
   ASSERT_EQ(dataset_events.size(), 1u);
   EXPECT_EQ(dataset_events[0].artifact, "cleaned_documents");
   EXPECT_EQ(dataset_events[0].producer_run_id, runs["feature_engineering"][0].id);
-  const auto training_events = store->run_events(runs["training"][0].id);
+  const auto training_events = store->queue().run_events(runs["training"][0].id);
   ASSERT_EQ(training_events.size(), 1u);
   EXPECT_EQ(training_events[0].artifact, "instruct_dataset");
   std::printf(

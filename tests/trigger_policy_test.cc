@@ -1,14 +1,14 @@
-// Tests for scheduler/trigger_policy.h (when waiting trigger events start a
+// Tests for scheduler/daemon/trigger_policy.h (when waiting trigger events start a
 // run: min_new, an active run, debounce, a producer still running, max_wait)
 // and for the trigger keys `debounce` and `max_wait` of the DAG loader. Pure:
 // every case states the ages the store would have measured.
-#include "scheduler/trigger_policy.h"
+#include "scheduler/daemon/trigger_policy.h"
 
 #include <gtest/gtest.h>
 
 #include <string>
 
-#include "scheduler/dag_loader.h"
+#include "scheduler/definition/dag_loader.h"
 
 namespace twinflow {
 namespace {

@@ -13,8 +13,12 @@
 #include <set>
 #include "store/dashboard_queries.h"
 
+#include "http/http_server.h"
+#include "store/feature_store.h"
+#include "store/model_registry.h"
+#include "store/run_ledger.h"
+#include "store/run_queue.h"
 #include "tests/web_test_support.h"
-#include "web/http_server.h"
 
 namespace fs = std::filesystem;
 
@@ -170,7 +174,7 @@ TEST_F(WebApiTest, DownloadsCannotLeaveTheirDirectories) {
   const int64_t ok = run_ok();
   const fs::path secret = home / "secret.txt";
   std::ofstream(secret) << "TOP SECRET\n";
-  auto version = store->find_artifact_version("web_ok.make.bundle", 1);
+  auto version = store->runs().find_artifact_version("web_ok.make.bundle", 1);
   ASSERT_TRUE(version);
   ASSERT_TRUE(fs::is_directory(version->uri));
   start();
@@ -202,7 +206,7 @@ TEST_F(WebApiTest, DownloadsCannotLeaveTheirDirectories) {
     EXPECT_EQ(r.body.find("TOP SECRET"), std::string::npos) << attack;
   }
   // A log file swapped for a symlink to the secret is refused.
-  auto attempt = store->find_step_run(ok, "make", 1);
+  auto attempt = store->runs().find_step_run(ok, "make", 1);
   ASSERT_TRUE(attempt);
   fs::remove(attempt->log_path);
   fs::create_symlink(secret, attempt->log_path);
@@ -230,12 +234,12 @@ TEST_F(WebApiTest, MutationsNeedTheTokenTheHeaderAndTheSameOrigin) {
                         {"Authorization: Bearer " + kToken, "Content-Type: text/plain"}, "{}")
                 .status,
             415);
-  EXPECT_EQ(store->list_runs({}).size(), 1u);  // nothing was queued
+  EXPECT_EQ(store->runs().list_runs({}).size(), 1u);  // nothing was queued
 
   WebReply accepted = post(rerun);
   ASSERT_EQ(accepted.status, 202) << accepted.body;
   const int64_t queued = Json::parse(accepted.body)["run_id"];
-  auto run = store->find_run(queued);
+  auto run = store->runs().find_run(queued);
   ASSERT_TRUE(run);
   EXPECT_EQ(run->status, "queued");
   EXPECT_EQ(run->trigger, "rerun");
@@ -255,7 +259,7 @@ TEST_F(WebApiTest, WithoutATokenTheDashboardIsReadOnly) {
     EXPECT_EQ(r.status, 403) << path;
     EXPECT_NE(r.body.find("read-only"), std::string::npos);
   }
-  EXPECT_EQ(store->list_runs({}).size(), 1u);
+  EXPECT_EQ(store->runs().list_runs({}).size(), 1u);
 }
 
 TEST_F(WebApiTest, TriggersCancelsPromotesAndRollsBack) {
@@ -264,30 +268,30 @@ TEST_F(WebApiTest, TriggersCancelsPromotesAndRollsBack) {
   WebReply triggered = post("/api/v1/pipelines/web_ok/trigger", R"({"params": {}})");
   ASSERT_EQ(triggered.status, 202) << triggered.body;
   const int64_t queued = Json::parse(triggered.body)["run_id"];
-  EXPECT_EQ(store->find_run(queued)->status, "queued");
-  EXPECT_EQ(store->find_run(queued)->trigger, "api");
+  EXPECT_EQ(store->runs().find_run(queued)->status, "queued");
+  EXPECT_EQ(store->runs().find_run(queued)->trigger, "api");
   EXPECT_EQ(post("/api/v1/pipelines/nope/trigger").status, 404);
 
   EXPECT_EQ(post("/api/v1/runs/" + std::to_string(queued) + "/cancel").status, 202);
-  EXPECT_TRUE(store->find_run(queued)->cancel_requested);
+  EXPECT_TRUE(store->runs().find_run(queued)->cancel_requested);
   EXPECT_EQ(post("/api/v1/runs/" + std::to_string(ok) + "/cancel").status, 409);  // finished
   EXPECT_EQ(post("/api/v1/runs/" + std::to_string(ok) + "/rerun").status, 409);   // all succeeded
 
-  auto v1 = store->find_artifact_version("web_ok.make.bundle", 1);
-  auto v2 = store->find_artifact_version("web_ok.use.summary", 1);
-  store->register_model_version("twin", v1->id, std::nullopt, {{"perplexity", 3.0}});
-  store->register_model_version("twin", v2->id, std::nullopt, {{"perplexity", 2.0}});
+  auto v1 = store->runs().find_artifact_version("web_ok.make.bundle", 1);
+  auto v2 = store->runs().find_artifact_version("web_ok.use.summary", 1);
+  store->models().register_model_version("twin", v1->id, std::nullopt, {{"perplexity", 3.0}});
+  store->models().register_model_version("twin", v2->id, std::nullopt, {{"perplexity", 2.0}});
   EXPECT_EQ(post("/api/v1/models/twin/promote", R"({"version": 1})").status, 200);
   WebReply second = post("/api/v1/models/twin/promote", R"({"version": 2, "reason": "better"})");
   ASSERT_EQ(second.status, 200) << second.body;
-  EXPECT_EQ(store->production_model("twin")->version, 2);
+  EXPECT_EQ(store->models().production_model("twin")->version, 2);
   EXPECT_EQ(post("/api/v1/models/twin/promote", R"({"version": "2"})").status, 400);
   EXPECT_EQ(post("/api/v1/models/twin/promote", R"({"version": 2, "stage": "gold"})").status, 400);
   EXPECT_EQ(post("/api/v1/models/twin/promote", R"({"version": 9})").status, 404);
   EXPECT_EQ(post("/api/v1/models/twin/promote", "not json").status, 400);
   WebReply back = post("/api/v1/models/twin/rollback", R"({"reason": "regressed"})");
   ASSERT_EQ(back.status, 200) << back.body;
-  EXPECT_EQ(store->production_model("twin")->version, 1);
+  EXPECT_EQ(store->models().production_model("twin")->version, 1);
   Json model = get_json("/api/v1/models/twin");
   ASSERT_FALSE(model["history"].empty());
   EXPECT_EQ(model["history"].back()["actor"], "dashboard");
@@ -296,8 +300,8 @@ TEST_F(WebApiTest, TriggersCancelsPromotesAndRollsBack) {
 
 TEST_F(WebApiTest, LineageReachesSourceDocumentsAndModels) {
   const int64_t ok = run_ok();
-  auto bundle = store->find_artifact_version("web_ok.make.bundle", 1);
-  auto summary = store->find_artifact_version("web_ok.use.summary", 1);
+  auto bundle = store->runs().find_artifact_version("web_ok.make.bundle", 1);
+  auto summary = store->runs().find_artifact_version("web_ok.use.summary", 1);
   DocumentToStore doc;
   doc.author = "tester";
   doc.platform = "web";
@@ -306,8 +310,8 @@ TEST_F(WebApiTest, LineageReachesSourceDocumentsAndModels) {
   doc.title = "The source";
   doc.content = "words";
   doc.step_run_id = *bundle->producer_step_run_id;
-  store->upsert_document(doc);
-  store->register_model_version("twin", summary->id, std::nullopt, {});
+  store->features().upsert_document(doc);
+  store->models().register_model_version("twin", summary->id, std::nullopt, {});
   start();
   Json graph = get_json("/api/v1/lineage/" + std::to_string(summary->id));
   std::set<std::string> kinds, labels;
@@ -341,7 +345,7 @@ TEST_F(WebApiTest, CrawledMarkupIsEscapedInTheApi) {
   doc.url = "http://127.0.0.1:1/x.html";
   doc.title = kXssTitle;
   doc.content = "text <img src=x onerror=\"window.__pwned=true\"> & more";
-  const int64_t id = store->upsert_document(doc).id;
+  const int64_t id = store->features().upsert_document(doc).id;
   start();
   WebReply r = get("/api/v1/documents/" + std::to_string(id));
   ASSERT_EQ(r.status, 200);
@@ -367,15 +371,15 @@ TEST_F(WebApiTest, RequestSizeLimitsAreEnforced) {
   WebReply huge_header =
       web_request("GET", web_->url() + "/api/v1/runs", {"X-Filler: " + std::string(20 << 10, 'b')});
   EXPECT_EQ(huge_header.status, 431);
-  EXPECT_EQ(store->list_runs({}).size(), 1u);
+  EXPECT_EQ(store->runs().list_runs({}).size(), 1u);
   EXPECT_EQ(get("/api/v1/runs").status, 200);  // the server is still fine
 }
 
 TEST_F(WebApiTest, PrometheusMetricsCountRunsStepsQueueAndSchedulers) {
   run_ok();
   run_failing();
-  store->enqueue_run(new_run_of(load(write_dag("web_ok", kOkDag)), "api"), {});
-  const int64_t scheduler = store->register_scheduler("bench-host", 4242);
+  store->queue().enqueue_run(new_run_of(load(write_dag("web_ok", kOkDag)), "api"), {});
+  const int64_t scheduler = store->queue().register_scheduler("bench-host", 4242);
   start();
   WebReply r = get("/metrics");
   ASSERT_EQ(r.status, 200);
@@ -396,7 +400,7 @@ TEST_F(WebApiTest, ServesTheCompiledInPagesAndSchedules) {
   write_dag("nightly",
             "name: nightly\nschedule: {cron: '0 3 * * *'}\nsteps:\n"
             "  - id: a\n    command: 'true'\n");
-  store->set_paused("nightly", true);
+  store->queue().set_paused("nightly", true);
   start();
   WebReply index = get("/");
   EXPECT_EQ(index.status, 200);
@@ -467,12 +471,12 @@ TEST_F(WebApiTest, EveryTimeIsRfc3339) {
                             "/page.html']\n    outputs: [{name: documents, artifact: docs}]\n"))))
                 .status,
             "succeeded");
-  const auto docs = store->latest_documents("tester");
+  const auto docs = store->features().latest_documents("tester");
   ASSERT_EQ(docs.size(), 1u);
-  const auto bundle = store->artifact_versions("web_ok.make.bundle");
+  const auto bundle = store->runs().artifact_versions("web_ok.make.bundle");
   ASSERT_FALSE(bundle.empty());
-  store->register_model_version("twin", bundle[0].id, std::nullopt, {{"perplexity", 3.5}});
-  store->set_model_stage("twin", 1, "production", {"test", "cli", std::nullopt, {}});
+  store->models().register_model_version("twin", bundle[0].id, std::nullopt, {{"perplexity", 3.5}});
+  store->models().set_model_stage("twin", 1, "production", {"test", "cli", std::nullopt, {}});
   start();
   for (const std::string& path : std::vector<std::string>{
            "/api/v1/runs", "/api/v1/runs/" + std::to_string(ok),
@@ -570,7 +574,7 @@ TEST_F(WebApiTest, ADocumentListsItsVersions) {
   ASSERT_EQ(execute(prepare_fresh_run(load(dag))).status, "succeeded");
   phase = 2;
   ASSERT_EQ(execute(prepare_fresh_run(load(dag))).status, "succeeded");
-  const auto docs = store->latest_documents("tester");
+  const auto docs = store->features().latest_documents("tester");
   ASSERT_EQ(docs.size(), 1u);
   start();
   Json doc = get_json("/api/v1/documents/" + std::to_string(docs[0].id));
@@ -594,7 +598,7 @@ namespace {
 // Issue 17, item 5: a file name is data, never header syntax.
 TEST_F(WebApiTest, DownloadNamesAreEncodedNotSentAsHeaders) {
   run_ok();
-  auto version = store->find_artifact_version("web_ok.make.bundle", 1);
+  auto version = store->runs().find_artifact_version("web_ok.make.bundle", 1);
   ASSERT_TRUE(version);
   fs::permissions(version->uri, fs::perms::owner_all, fs::perm_options::add);
   const std::string evil = "x\r\nSet-Cookie: pwned=1";
@@ -634,7 +638,7 @@ TEST_F(WebApiTest, ActionsTakeOnlyTheJsonMediaType) {
         "{}");
     EXPECT_EQ(r.status, 415) << type << ": " << r.body;
   }
-  EXPECT_EQ(store->list_runs({}).size(), 1u);
+  EXPECT_EQ(store->runs().list_runs({}).size(), 1u);
   WebReply ok = web_request(
       "POST", rerun,
       {"Authorization: Bearer " + kToken, "Content-Type: Application/JSON; charset=utf-8"}, "{}");
@@ -661,7 +665,7 @@ TEST_F(WebApiTest, TwoRerunsOfOneRunQueueOneRun) {
   }
   EXPECT_EQ(created, 1);
   EXPECT_EQ(ids.size(), 1u);
-  EXPECT_EQ(store->list_runs({}).size(), 2u);  // the failed run and one rerun
+  EXPECT_EQ(store->runs().list_runs({}).size(), 2u);  // the failed run and one rerun
   WebReply again = post(rerun);
   EXPECT_EQ(again.status, 200);
   EXPECT_EQ(Json::parse(again.body)["existing"], true);
@@ -692,7 +696,7 @@ TEST_F(WebApiTest, AnIdempotencyKeyReplaysTheFirstAnswer) {
   EXPECT_NE(replay.headers.find("Idempotent-Replayed: true"), std::string::npos);
   ids.insert(Json::parse(replay.body)["run_id"].get<int64_t>());
   EXPECT_EQ(ids.size(), 1u);
-  EXPECT_EQ(store->list_runs({}).size(), 2u);  // the first run and one trigger
+  EXPECT_EQ(store->runs().list_runs({}).size(), 2u);  // the first run and one trigger
   // The same key for another request is refused; a new key acts again.
   EXPECT_EQ(post(trigger, R"({"params": {"x": 1}})", headers).status, 422);
   EXPECT_EQ(
@@ -701,22 +705,22 @@ TEST_F(WebApiTest, AnIdempotencyKeyReplaysTheFirstAnswer) {
   EXPECT_EQ(
       post(trigger, "{}", {"Authorization: Bearer " + kToken, "Idempotency-Key: other"}).status,
       202);
-  EXPECT_EQ(store->list_runs({}).size(), 3u);
+  EXPECT_EQ(store->runs().list_runs({}).size(), 3u);
   (void)in_progress;
 }
 
 TEST_F(WebApiTest, ARollbackNamingItsVersionHappensOnce) {
   run_ok();
-  auto v1 = store->find_artifact_version("web_ok.make.bundle", 1);
-  auto v2 = store->find_artifact_version("web_ok.use.summary", 1);
-  store->register_model_version("twin", v1->id, std::nullopt, {{"perplexity", 3.0}});
-  store->register_model_version("twin", v2->id, std::nullopt, {{"perplexity", 2.0}});
+  auto v1 = store->runs().find_artifact_version("web_ok.make.bundle", 1);
+  auto v2 = store->runs().find_artifact_version("web_ok.use.summary", 1);
+  store->models().register_model_version("twin", v1->id, std::nullopt, {{"perplexity", 3.0}});
+  store->models().register_model_version("twin", v2->id, std::nullopt, {{"perplexity", 2.0}});
   start();
   ASSERT_EQ(post("/api/v1/models/twin/promote", R"({"version": 1})").status, 200);
   ASSERT_EQ(post("/api/v1/models/twin/promote", R"({"version": 2})").status, 200);
   EXPECT_EQ(post("/api/v1/models/twin/rollback", R"({"from_version": 2})").status, 200);
   EXPECT_EQ(post("/api/v1/models/twin/rollback", R"({"from_version": 2})").status, 409);
-  EXPECT_EQ(store->production_model("twin")->version, 1);
+  EXPECT_EQ(store->models().production_model("twin")->version, 1);
 }
 
 }  // namespace

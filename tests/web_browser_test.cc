@@ -19,9 +19,12 @@
 #include <pqxx/pqxx>
 #include <thread>
 
-#include "tests/web_test_support.h"
-#include "web/http_server.h"
+#include "http/http_server.h"
 #include "source_paths.h"  // TWINFLOW_SOURCE_DIR, TWINFLOW_BINARY (generated)
+#include "store/feature_store.h"
+#include "store/model_registry.h"
+#include "store/run_ledger.h"
+#include "tests/web_test_support.h"
 
 namespace fs = std::filesystem;
 
@@ -133,7 +136,7 @@ TEST_F(WebBrowserTest, EveryPageDrawsItsRecordsLiveAndReadably) {
   const auto crawl2 = execute(prepare_fresh_run(load(crawl_file)));
   ASSERT_EQ(crawl2.status, "succeeded");
   int64_t xss_document = 0, changed_document = 0;
-  for (const auto& d : store->latest_documents("tester")) {
+  for (const auto& d : store->features().latest_documents("tester")) {
     if (d.title.find("<script>") != std::string::npos) xss_document = d.id;
     if (d.url.ends_with("/changing.html")) changed_document = d.id;
   }
@@ -142,7 +145,7 @@ TEST_F(WebBrowserTest, EveryPageDrawsItsRecordsLiveAndReadably) {
   // The crawl's manifest version, and 30 more documents of its crawl attempt
   // (one platform): a layer of the lineage graph that folds into a group.
   ArtifactVersionRecord manifest;
-  for (const auto& v : store->artifact_versions("web_crawl_documents"))
+  for (const auto& v : store->runs().artifact_versions("web_crawl_documents"))
     if (v.version > manifest.version) manifest = v;
   ASSERT_TRUE(manifest.producer_step_run_id);
   {
@@ -160,17 +163,17 @@ TEST_F(WebBrowserTest, EveryPageDrawsItsRecordsLiveAndReadably) {
   // Models: "twin" v1 then v2 in production (rollback possible), each with an
   // evaluation; "solo" with its one version in production (no rollback).
   auto model_artifact = [&](int64_t run_id) {
-    for (const auto& a : store->step_runs(run_id))
+    for (const auto& a : store->runs().step_runs(run_id))
       if (a.step_id == "train" && a.status == "succeeded")
-        for (const auto& e : store->edges_of_step_run(a.id))
+        for (const auto& e : store->runs().edges_of_step_run(a.id))
           if (e.direction == "output") return e.version.id;
     return int64_t{0};
   };
   const int64_t model1 = model_artifact(train1.run_id), model2 = model_artifact(train2.run_id);
   ASSERT_GT(model1, 0);
   ASSERT_GT(model2, 0);
-  store->register_model_version("twin", model1, std::nullopt, {{"perplexity", 21.5}});
-  store->register_model_version("twin", model2, std::nullopt, {{"perplexity", 17.25}});
+  store->models().register_model_version("twin", model1, std::nullopt, {{"perplexity", 21.5}});
+  store->models().register_model_version("twin", model2, std::nullopt, {{"perplexity", 17.25}});
   auto evaluation = [](int version, double candidate, double baseline, bool passed) {
     return nlohmann::json{{"model", "twin"},
                           {"candidate_version", version},
@@ -185,13 +188,14 @@ TEST_F(WebBrowserTest, EveryPageDrawsItsRecordsLiveAndReadably) {
                             {"reason", passed ? "lower perplexity than production" : "no better"}}},
                           {"test_samples", 12}};
   };
-  store->set_model_stage(
+  store->models().set_model_stage(
       "twin", 1, "production",
       {"first deploy", "deploy step", std::nullopt, evaluation(1, 21.5, 40, true)});
-  store->set_model_stage("twin", 2, "production",
-                         {"better", "deploy step", std::nullopt, evaluation(2, 17.25, 21.5, true)});
-  store->register_model_version("solo", model1, std::nullopt, {{"perplexity", 30.0}});
-  store->set_model_stage("solo", 1, "production", {"only one", "cli", std::nullopt, {}});
+  store->models().set_model_stage(
+      "twin", 2, "production",
+      {"better", "deploy step", std::nullopt, evaluation(2, 17.25, 21.5, true)});
+  store->models().register_model_version("solo", model1, std::nullopt, {{"perplexity", 30.0}});
+  store->models().set_model_stage("solo", 1, "production", {"only one", "cli", std::nullopt, {}});
 
   // A run still running when the browser opens it.
   const fs::path flag = home / "live-flag";
@@ -199,7 +203,7 @@ TEST_F(WebBrowserTest, EveryPageDrawsItsRecordsLiveAndReadably) {
       spawn_twinflow({"run", write_dag("web_live", live_dag(flag))}, (home / "live.log").string());
   int64_t live_run = 0;
   for (int i = 0; i < 400 && live_run == 0; ++i) {
-    for (const auto& r : store->list_runs({}))
+    for (const auto& r : store->runs().list_runs({}))
       if (r.pipeline == "web_live" && r.status == "running" && attempts_of(r.id, "wait") > 0)
         live_run = r.id;
     if (live_run == 0) std::this_thread::sleep_for(std::chrono::milliseconds(50));
@@ -268,7 +272,7 @@ TEST_F(WebBrowserTest, EveryPageDrawsItsRecordsLiveAndReadably) {
 
   // The rerun button queued a run for the daemon, linked to the failed run.
   bool queued = false;
-  for (const auto& run : store->list_runs({}))
+  for (const auto& run : store->runs().list_runs({}))
     queued |=
         run.status == "queued" && run.trigger == "rerun" && run.parent_run_id == failed.run_id;
   EXPECT_TRUE(queued) << output;

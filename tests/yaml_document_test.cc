@@ -3,7 +3,7 @@
 //
 // Marks are checked exactly: the DAG loader's diagnostics point where the
 // tree says a node is, and its tests expect byte columns.
-#include "scheduler/yaml_document.h"
+#include "scheduler/definition/yaml_document.h"
 
 #include <gtest/gtest.h>
 

@@ -6,7 +6,7 @@
 // at the boundary of the part that called them and rethrown as Error with a
 // sentence that says what twinflow was doing. Validation of user input that can
 // find many problems at once returns a list of Diagnostic values instead (see
-// scheduler/diagnostic.h), so the user sees every mistake in one go.
+// scheduler/definition/diagnostic.h), so the user sees every mistake in one go.
 #pragma once
 
 #include <stdexcept>

@@ -8,10 +8,10 @@
 
 #include <charconv>
 
+#include "http/static_files.h"
 #include "util/error.h"
 #include "web/dashboard_impl.h"
 #include "web/embedded_assets.h"
-#include "web/static_files.h"
 
 namespace twinflow {
 

@@ -23,7 +23,7 @@
 #include <memory>
 #include <string>
 
-#include "web/http_server.h"
+#include "http/http_server.h"
 
 namespace twinflow {
 

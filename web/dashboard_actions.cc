@@ -5,8 +5,11 @@
 // has already checked the token and the origin.
 #include <algorithm>
 
-#include "scheduler/dag_loader.h"
-#include "scheduler/runner.h"
+#include "scheduler/definition/dag_loader.h"
+#include "scheduler/execution/runner.h"
+#include "store/model_registry.h"
+#include "store/run_ledger.h"
+#include "store/run_queue.h"
 #include "util/error.h"
 #include "util/sha256.h"
 #include "web/dashboard_impl.h"
@@ -54,7 +57,7 @@ HttpResponse Dashboard::Impl::rerun(DashboardSession& s, const HttpRequest& requ
     // ended, and its DAG snapshot still loads.
     prepared = prepare_rerun(s.store, parent_id);
   } catch (const Error& e) {
-    const bool missing = !s.store.find_run(parent_id);
+    const bool missing = !s.store.runs().find_run(parent_id);
     throw ApiError{missing ? 404 : 409, e.what()};
   }
   bool anything = false;
@@ -65,7 +68,7 @@ HttpResponse Dashboard::Impl::rerun(DashboardSession& s, const HttpRequest& requ
   // rerun is queued or running gets the same run, not another.
   NewRun run = new_run_of(prepared.dag, "rerun");
   run.parent_run_id = parent_id;
-  const Store::QueuedRerun queued = s.store.enqueue_rerun_once(run);
+  const RunQueue::QueuedRerun queued = s.store.queue().enqueue_rerun_once(run);
   return json_response(queued.created ? 202 : 200, {{"run_id", queued.run_id},
                                                     {"status", queued.status},
                                                     {"parent_run_id", parent_id},
@@ -76,8 +79,9 @@ HttpResponse Dashboard::Impl::cancel(DashboardSession& s, const HttpRequest& req
                                      const PathParams& p) {
   body_object(request);
   const int64_t run_id = parse_id(p[0], "run id");
-  if (!s.store.find_run(run_id)) throw ApiError{404, "no run " + p[0]};
-  if (!s.store.request_cancel(run_id)) throw ApiError{409, "run " + p[0] + " has already finished"};
+  if (!s.store.runs().find_run(run_id)) throw ApiError{404, "no run " + p[0]};
+  if (!s.store.runs().request_cancel(run_id))
+    throw ApiError{409, "run " + p[0] + " has already finished"};
   return json_response(202, {{"run_id", run_id}, {"cancel_requested", true}});
 }
 
@@ -94,9 +98,9 @@ HttpResponse Dashboard::Impl::trigger(DashboardSession& s, const HttpRequest& re
   }
   // The DAG as its latest run recorded it: the server needs no DAG files.
   LoadResult loaded =
-      load_dag_string(s.store.dag_content(pipeline->dag_hash), pipeline->dag_file, load);
+      load_dag_string(s.store.runs().dag_content(pipeline->dag_hash), pipeline->dag_file, load);
   if (!loaded.ok()) throw ApiError{400, format_diagnostics(loaded.diagnostics)};
-  const auto id = s.store.enqueue_run(new_run_of(*loaded.dag, "api"), {});
+  const auto id = s.store.queue().enqueue_run(new_run_of(*loaded.dag, "api"), {});
   return json_response(202, {{"run_id", *id}, {"status", "queued"}, {"pipeline", p[0]}});
 }
 
@@ -109,11 +113,11 @@ HttpResponse Dashboard::Impl::promote(DashboardSession& s, const HttpRequest& re
   if (stage.empty()) stage = "production";
   if (!is_model_stage(stage)) throw ApiError{400, "unknown stage '" + stage + "'"};
   const int version = body["version"];
-  if (!s.store.find_model_version(p[0], version))
+  if (!s.store.models().find_model_version(p[0], version))
     throw ApiError{404, "no version " + std::to_string(version) + " of model '" + p[0] + "'"};
   try {
-    return json_response(
-        200, version_json(s.store.set_model_stage(p[0], version, stage, web_change(body))));
+    return json_response(200, version_json(s.store.models().set_model_stage(p[0], version, stage,
+                                                                            web_change(body))));
   } catch (const Error& e) {
     throw ApiError{409, e.what()};
   }
@@ -122,20 +126,21 @@ HttpResponse Dashboard::Impl::promote(DashboardSession& s, const HttpRequest& re
 HttpResponse Dashboard::Impl::rollback(DashboardSession& s, const HttpRequest& request,
                                        const PathParams& p) {
   const Json body = body_object(request);
-  if (s.store.model_versions(p[0]).empty()) throw ApiError{404, "no model '" + p[0] + "'"};
+  if (s.store.models().model_versions(p[0]).empty()) throw ApiError{404, "no model '" + p[0] + "'"};
   // A rollback repeated by a double click would go back two versions: with
   // "from_version" it happens only while that version is in production.
   if (body.contains("from_version")) {
     if (!body["from_version"].is_number_integer())
       throw ApiError{400, "'from_version' must be an integer"};
-    const auto current = s.store.production_model(p[0]);
+    const auto current = s.store.models().production_model(p[0]);
     if (!current || current->version != body["from_version"].get<int>())
       throw ApiError{409, "version " + body["from_version"].dump() + " of model '" + p[0] +
                               "' is not in production (now: " +
                               (current ? std::to_string(current->version) : "none") + ")"};
   }
   try {
-    return json_response(200, version_json(s.store.rollback_model(p[0], web_change(body))));
+    return json_response(200,
+                         version_json(s.store.models().rollback_model(p[0], web_change(body))));
   } catch (const Error& e) {
     throw ApiError{409, e.what()};
   }
@@ -152,15 +157,16 @@ HttpResponse Dashboard::Impl::idempotent(DashboardSession& s, const HttpRequest&
   const std::string scope = "dashboard";
   const std::string fingerprint =
       sha256_hex(request.method + " " + request.path + "\n" + request.body);
-  const Store::IdempotencyClaim claim = s.store.claim_idempotency_key(scope, key, fingerprint, 24);
+  const RunQueue::IdempotencyClaim claim =
+      s.store.queue().claim_idempotency_key(scope, key, fingerprint, 24);
   switch (claim.state) {
-    case Store::IdempotencyClaim::kReplay:
+    case RunQueue::IdempotencyClaim::kReplay:
       return json_text_response(claim.status, claim.body).header("Idempotent-Replayed", "true");
-    case Store::IdempotencyClaim::kInProgress:
+    case RunQueue::IdempotencyClaim::kInProgress:
       throw ApiError{409, "a request with this Idempotency-Key is still being answered"};
-    case Store::IdempotencyClaim::kMismatch:
+    case RunQueue::IdempotencyClaim::kMismatch:
       throw ApiError{422, "this Idempotency-Key was used for a different request"};
-    case Store::IdempotencyClaim::kClaimed:
+    case RunQueue::IdempotencyClaim::kClaimed:
       break;
   }
   HttpResponse response;
@@ -169,13 +175,13 @@ HttpResponse Dashboard::Impl::idempotent(DashboardSession& s, const HttpRequest&
   } catch (const ApiError& e) {
     response = json_response(e.status, {{"error", e.message}});
   } catch (...) {
-    s.store.release_idempotency_key(scope, key);  // the next try may succeed
+    s.store.queue().release_idempotency_key(scope, key);  // the next try may succeed
     throw;
   }
   if (response.status >= 500)
-    s.store.release_idempotency_key(scope, key);
+    s.store.queue().release_idempotency_key(scope, key);
   else
-    s.store.complete_idempotency_key(scope, key, response.status, response.body);
+    s.store.queue().complete_idempotency_key(scope, key, response.status, response.body);
   return response;
 }
 

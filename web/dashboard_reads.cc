@@ -5,17 +5,21 @@
 #include <fstream>
 #include <set>
 
-#include "scheduler/cron.h"
-#include "scheduler/dag_directory.h"
-#include "scheduler/dag_loader.h"
-#include "scheduler/runner.h"
-#include "scheduler/schedule_policy.h"
+#include "http/confined_path.h"
+#include "http/static_files.h"
+#include "scheduler/daemon/schedule_policy.h"
+#include "scheduler/definition/cron.h"
+#include "scheduler/definition/dag_directory.h"
+#include "scheduler/definition/dag_loader.h"
+#include "scheduler/execution/runner.h"
+#include "store/feature_store.h"
 #include "store/lineage_queries.h"
+#include "store/model_registry.h"
+#include "store/run_ledger.h"
+#include "store/run_queue.h"
 #include "util/build_info.h"
 #include "util/error.h"
-#include "web/confined_path.h"
 #include "web/dashboard_impl.h"
-#include "web/static_files.h"
 
 namespace twinflow {
 
@@ -106,14 +110,14 @@ Json edges_json(const std::vector<LineageEdge>& edges, const std::string& direct
 }
 
 RunRecord require_run(DashboardSession& s, const std::string& id_text) {
-  auto run = s.store.find_run(parse_id(id_text, "run id"));
+  auto run = s.store.runs().find_run(parse_id(id_text, "run id"));
   if (!run) throw ApiError{404, "no run " + id_text};
   return *run;
 }
 
 ArtifactVersionRecord require_version(DashboardSession& s, const PathParams& p) {
   const int version = static_cast<int>(parse_id(p[1], "version"));
-  auto v = s.store.find_artifact_version(p[0], version);
+  auto v = s.store.runs().find_artifact_version(p[0], version);
   if (!v) throw ApiError{404, "no version " + p[1] + " of artifact '" + p[0] + "'"};
   return *v;
 }
@@ -154,7 +158,7 @@ LogFile require_log(DashboardSession& s, const fs::path& home, const HttpRequest
                     const PathParams& p) {
   const int64_t run_id = parse_id(p[0], "run id");
   const int attempt = static_cast<int>(QueryArgs(request).integer("attempt", 0, 0, 100000));
-  auto step_run = s.store.find_step_run(run_id, p[1], attempt);
+  auto step_run = s.store.runs().find_step_run(run_id, p[1], attempt);
   if (!step_run) throw ApiError{404, "no attempt of step '" + p[1] + "' in run " + p[0]};
   if (step_run->log_path.empty()) throw ApiError{404, "this attempt has no log (cached)"};
   Confinement c = confine(home / "logs", step_run->log_path);
@@ -208,7 +212,7 @@ HttpResponse Dashboard::Impl::run(DashboardSession& s, const HttpRequest& reques
   } catch (const Error& e) {
     doc["dag_error"] = e.what();
   }
-  for (const auto& step : s.store.run_steps(run.id)) {
+  for (const auto& step : s.store.runs().run_steps(run.id)) {
     Json entry = {{"step_id", step.step_id},
                   {"status", step.status},
                   {"attempts", step.attempts},
@@ -221,14 +225,16 @@ HttpResponse Dashboard::Impl::run(DashboardSession& s, const HttpRequest& reques
       entry["needs"] = it->second->needs;
     }
     if (step.result_step_run_id) {
-      const auto edges = s.store.edges_of_step_run(*step.result_step_run_id);
+      const auto edges = s.store.runs().edges_of_step_run(*step.result_step_run_id);
       entry["inputs"] = edges_json(edges, "input");
       entry["outputs"] = edges_json(edges, "output");
     }
     doc["steps"].push_back(entry);
   }
-  for (const auto& attempt : s.store.step_runs(run.id)) doc["attempts"].push_back(to_json(attempt));
-  doc["events"] = run_events_json(s.store.run_events(run.id));  // what started it (trigger batches)
+  for (const auto& attempt : s.store.runs().step_runs(run.id))
+    doc["attempts"].push_back(to_json(attempt));
+  doc["events"] =
+      run_events_json(s.store.queue().run_events(run.id));  // what started it (trigger batches)
   // What has not finished has no duration yet (the page counts from
   // started_at): the body, and so its ETag, stays the same while nothing changes.
   auto unfinished_without_duration = [](Json& j) {
@@ -245,7 +251,7 @@ HttpResponse Dashboard::Impl::run_graph(DashboardSession& s, const HttpRequest&,
   const RunRecord run = require_run(s, p[0]);
   Dag dag = dag_of_run(s.store, run);
   std::map<std::string, RunStepRecord> states;
-  for (auto& step : s.store.run_steps(run.id)) states[step.step_id] = step;
+  for (auto& step : s.store.runs().run_steps(run.id)) states[step.step_id] = step;
   GraphSpec graph;
   for (const Step& step : dag.steps) {
     const auto it = states.find(step.id);
@@ -298,10 +304,10 @@ namespace {
 
 Json metric_series(DashboardSession& s, int64_t run_id) {
   std::map<int64_t, std::string> step_of;
-  for (const auto& a : s.store.step_runs(run_id))
+  for (const auto& a : s.store.runs().step_runs(run_id))
     step_of[a.id] = a.step_id + "#" + std::to_string(a.attempt);
   std::map<std::pair<std::string, std::string>, Json> series;
-  for (const auto& m : s.store.metrics_of_run(run_id)) {
+  for (const auto& m : s.store.runs().metrics_of_run(run_id)) {
     Json& points = series[{step_of[m.step_run_id], m.key}];
     if (points.is_null()) points = Json::array();
     points.push_back({m.step ? Json(*m.step) : Json(points.size()), m.value});
@@ -361,7 +367,7 @@ HttpResponse Dashboard::Impl::pipelines(DashboardSession& s, const HttpRequest& 
 HttpResponse Dashboard::Impl::artifacts(DashboardSession& s, const HttpRequest&,
                                         const PathParams&) {
   Json out = Json::array();
-  for (const auto& a : s.store.list_artifacts())
+  for (const auto& a : s.store.runs().list_artifacts())
     out.push_back({{"name", a.name},
                    {"type", a.type},
                    {"latest_version", a.latest_version},
@@ -375,7 +381,7 @@ HttpResponse Dashboard::Impl::artifact_versions(DashboardSession& s, const HttpR
   const int limit = static_cast<int>(args.integer("limit", 100, 1, options.max_page_size));
   const int before = static_cast<int>(args.integer("before", 0, 0, INT32_MAX));
   const auto versions = s.queries.artifact_versions_page(p[0], limit, before);
-  if (versions.empty() && (before == 0 || s.store.artifact_versions(p[0]).empty()))
+  if (versions.empty() && (before == 0 || s.store.runs().artifact_versions(p[0]).empty()))
     throw ApiError{404, "no artifact '" + p[0] + "'"};
   Json out = Json::array();
   for (const auto& v : versions) out.push_back(to_json(v));
@@ -400,7 +406,7 @@ HttpResponse Dashboard::Impl::artifact_version(DashboardSession& s, const HttpRe
     files.push_back({{"path", root.filename().string()}, {"size_bytes", fs::file_size(root, ec)}});
   }
   Json consumers = Json::array();
-  for (const auto& e : s.store.edges_of_version(v.id))
+  for (const auto& e : s.store.runs().edges_of_version(v.id))
     consumers.push_back({{"direction", e.direction},
                          {"name", e.name},
                          {"run_id", e.run_id},
@@ -489,7 +495,7 @@ HttpResponse Dashboard::Impl::lineage_graph(DashboardSession& s, const HttpReque
 
 HttpResponse Dashboard::Impl::models(DashboardSession& s, const HttpRequest&, const PathParams&) {
   Json out = Json::array();
-  for (const auto& m : s.store.list_models())
+  for (const auto& m : s.store.models().list_models())
     out.push_back({{"name", m.name},
                    {"latest_version", m.latest_version},
                    {"production_version", optional_json(m.production_version)},
@@ -499,11 +505,11 @@ HttpResponse Dashboard::Impl::models(DashboardSession& s, const HttpRequest&, co
 }
 
 HttpResponse Dashboard::Impl::model(DashboardSession& s, const HttpRequest&, const PathParams& p) {
-  const auto versions = s.store.model_versions(p[0]);
+  const auto versions = s.store.models().model_versions(p[0]);
   if (versions.empty()) throw ApiError{404, "no model '" + p[0] + "'"};
   Json doc = {{"name", p[0]}, {"versions", Json::array()}, {"history", Json::array()}};
   for (const auto& v : versions) doc["versions"].push_back(to_json(v));
-  for (const auto& c : s.store.stage_history(p[0]))
+  for (const auto& c : s.store.models().stage_history(p[0]))
     doc["history"].push_back({{"version", c.version},
                               {"from", c.from_stage},
                               {"to", c.to_stage},
@@ -529,7 +535,7 @@ HttpResponse Dashboard::Impl::schedules(DashboardSession& s, const HttpRequest& 
                   {"cron", spec.cron},
                   {"timezone", spec.timezone},
                   {"catchup", spec.catchup},
-                  {"paused", s.store.is_paused(loaded.dag->name)},
+                  {"paused", s.store.queue().is_paused(loaded.dag->name)},
                   {"next", Json::array()}};
     try {
       for (auto t : schedule_of(spec).next_n(std::chrono::system_clock::now(), count))
@@ -546,7 +552,7 @@ HttpResponse Dashboard::Impl::prompts(DashboardSession& s, const HttpRequest& re
                                       const PathParams&) {
   const int limit = static_cast<int>(QueryArgs(request).integer("limit", 50, 1, 500));
   Json out = Json::array();
-  for (const auto& p : s.store.list_prompts(limit))
+  for (const auto& p : s.store.models().list_prompts(limit))
     out.push_back({{"id", p.id},
                    {"query", p.query},
                    {"author", p.author},
@@ -574,8 +580,8 @@ HttpResponse Dashboard::Impl::search(DashboardSession& s, const HttpRequest& req
   query.mode = parse_search_mode(mode.empty() ? "hybrid" : mode);
   query.filter.author = args.text("author");
   if (!s.retriever)
-    s.retriever =
-        std::make_unique<Retriever>(s.store, options.home / "artifacts", std::chrono::seconds(10));
+    s.retriever = std::make_unique<Retriever>(s.store.features(), options.home / "artifacts",
+                                              std::chrono::seconds(10));
   std::vector<SearchHit> hits;
   try {
     hits = s.retriever->search(query);
@@ -605,7 +611,7 @@ HttpResponse Dashboard::Impl::documents(DashboardSession& s, const HttpRequest& 
 
 HttpResponse Dashboard::Impl::document(DashboardSession& s, const HttpRequest&,
                                        const PathParams& p) {
-  auto d = s.store.find_document(parse_id(p[0], "document id"));
+  auto d = s.store.features().find_document(parse_id(p[0], "document id"));
   if (!d) throw ApiError{404, "no document " + p[0]};
   return json_response(200, {{"id", d->id},
                              {"author", d->author},

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 
+#include "store/feature_store.h"
 #include "store/store.h"
 #include "tasks/crawl/feed_parser.h"
 #include "tasks/crawl/sitemap.h"
@@ -22,8 +23,8 @@ void add_reason(std::string& where, const std::string& what) {
 
 }  // namespace
 
-Discovery::Discovery(Store& store, std::string author, DiscoveryOptions options)
-    : store_(store),
+Discovery::Discovery(FeatureStore features, std::string author, DiscoveryOptions options)
+    : features_(features),
       author_(std::move(author)),
       options_(std::move(options)),
       fetcher_(discovery_fetch_options(options_)) {}
@@ -32,7 +33,7 @@ SourceResult Discovery::discover(const DiscoverySource& source) {
   SourceResult result;
   result.kind = source.kind;
   result.url = source.url;
-  result.source_id = store_.crawl_source_id(author_, source.kind, source.url);
+  result.source_id = features_.crawl_source_id(author_, source.kind, source.url);
   result.status = "ok";
   if (source.kind == "feed") {
     discover_feed(result);
@@ -42,21 +43,21 @@ SourceResult Discovery::discover(const DiscoverySource& source) {
     discover_follow(source, result);
   }
   if (result.status != "failed")
-    result.to_crawl = store_.source_entries_to_crawl(result.source_id,
-                                                     static_cast<int64_t>(options_.max_entries));
+    result.to_crawl = features_.source_entries_to_crawl(result.source_id,
+                                                        static_cast<int64_t>(options_.max_entries));
   return result;
 }
 
 void Discovery::finish(const SourceResult& result, const std::vector<std::string>& crawled) {
-  store_.mark_source_entries_crawled(result.source_id, crawled);
-  store_.record_source_check(
+  features_.mark_source_entries_crawled(result.source_id, crawled);
+  features_.record_source_check(
       result.source_id, {result.status, result.reason, result.discovered, result.discovered_new},
       options_.step_run_id);
 }
 
 FetchResult Discovery::fetch_file(int64_t source_id, const std::string& url) {
   FetchRequest request{url};
-  auto validators = store_.crawl_source_validators(source_id);
+  auto validators = features_.crawl_source_validators(source_id);
   if (auto it = validators.find(url); it != validators.end()) {
     request.etag = it->second.etag;
     request.last_modified = it->second.last_modified;
@@ -66,10 +67,11 @@ FetchResult Discovery::fetch_file(int64_t source_id, const std::string& url) {
 
 void Discovery::record(SourceResult& result,
                        const std::vector<std::pair<std::string, std::string>>& entries) {
-  std::vector<Store::SourceEntry> listed;
+  std::vector<FeatureStore::SourceEntry> listed;
   listed.reserve(entries.size());
   for (const auto& [url, stamp] : entries) listed.push_back({url, stamp});
-  Store::SourceEntryCounts counts = store_.record_source_entries(result.source_id, listed);
+  FeatureStore::SourceEntryCounts counts =
+      features_.record_source_entries(result.source_id, listed);
   result.discovered += static_cast<int64_t>(entries.size());
   result.discovered_new += counts.added;
   result.discovered_changed += counts.changed;
@@ -102,8 +104,8 @@ void Discovery::discover_feed(SourceResult& result) {
     result.status = "truncated";
     result.reason = feed.truncation;
   }
-  store_.save_crawl_source_validators(result.source_id, result.url,
-                                      {fetched.etag, fetched.last_modified});
+  features_.save_crawl_source_validators(result.source_id, result.url,
+                                         {fetched.etag, fetched.last_modified});
 }
 
 void Discovery::discover_sitemap(SourceResult& result) {
@@ -116,7 +118,7 @@ void Discovery::discover_sitemap(SourceResult& result) {
   // Saved once the entries are recorded: a crash in between refetches.
   std::vector<std::pair<std::string, HttpValidators>> validators;
   for (auto files = walk.next_files(); !files.empty(); files = walk.next_files()) {
-    auto stored = store_.crawl_source_validators(result.source_id);
+    auto stored = features_.crawl_source_validators(result.source_id);
     std::vector<FetchRequest> requests;
     for (const std::string& file : files) {
       FetchRequest request{file};
@@ -156,7 +158,7 @@ void Discovery::discover_sitemap(SourceResult& result) {
   for (const SitemapEntry& e : walk.urls()) entries.emplace_back(e.loc, e.lastmod);
   record(result, entries);
   for (const auto& [file, v] : validators)
-    store_.save_crawl_source_validators(result.source_id, file, v);
+    features_.save_crawl_source_validators(result.source_id, file, v);
   if (!any_read) {
     result.status = "failed";
     result.reason = walk.errors();

@@ -16,12 +16,11 @@
 #include <string>
 #include <vector>
 
+#include "store/feature_store.h"
 #include "tasks/crawl/http_fetcher.h"
 #include "tasks/crawl/link_follower.h"
 
 namespace twinflow {
-
-class Store;
 
 struct DiscoverySource {
   std::string kind;  // feed, sitemap, follow
@@ -51,7 +50,7 @@ struct SourceResult {
 
 class Discovery {
  public:
-  Discovery(Store& store, std::string author, DiscoveryOptions options);
+  Discovery(FeatureStore features, std::string author, DiscoveryOptions options);
 
   // Never throws for what the source serves; throws Error when the database refuses.
   SourceResult discover(const DiscoverySource& source);
@@ -67,7 +66,7 @@ class Discovery {
   void record(SourceResult& result,
               const std::vector<std::pair<std::string, std::string>>& entries);
 
-  Store& store_;
+  FeatureStore features_;
   std::string author_;
   DiscoveryOptions options_;
   HttpFetcher fetcher_;

@@ -14,8 +14,9 @@
 #include <system_error>
 #include <vector>
 
-#include "scheduler/subprocess.h"
+#include "process/subprocess.h"
 #include "util/error.h"
+#include "util/strings.h"
 
 extern char** environ;
 
@@ -84,19 +85,15 @@ GitRun run_git(const std::vector<std::string>& argv, const std::vector<std::stri
   return run;
 }
 
-bool starts_with(std::string_view s, std::string_view prefix) {
-  return s.substr(0, prefix.size()) == prefix;
-}
-
 // Our environment, with git told never to prompt and to speak English (its
 // messages become our error messages), and the token, if any, as config.
 std::vector<std::string> git_environment(const std::string& token) {
   std::vector<std::string> env;
   for (char** e = environ; *e != nullptr; ++e) {
     const std::string_view entry(*e);
-    if (starts_with(entry, "GIT_TERMINAL_PROMPT=") || starts_with(entry, "GIT_CONFIG_COUNT=") ||
-        starts_with(entry, "GIT_CONFIG_KEY_") || starts_with(entry, "GIT_CONFIG_VALUE_") ||
-        starts_with(entry, "LC_ALL=")) {
+    if (entry.starts_with("GIT_TERMINAL_PROMPT=") || entry.starts_with("GIT_CONFIG_COUNT=") ||
+        entry.starts_with("GIT_CONFIG_KEY_") || entry.starts_with("GIT_CONFIG_VALUE_") ||
+        entry.starts_with("LC_ALL=")) {
       continue;
     }
     env.emplace_back(entry);
@@ -135,7 +132,7 @@ std::string git_reason(const std::string& stderr_text) {
     if (!line.empty() && line.back() == '\r') line.pop_back();
     if (line.empty()) continue;
     last = line;
-    if (fatal.empty() && starts_with(line, "fatal: ")) fatal = line.substr(7);
+    if (fatal.empty() && line.starts_with("fatal: ")) fatal = line.substr(7);
   }
   std::string reason = !fatal.empty() ? fatal : last;
   static const std::regex kQuotedRepository("repository '[^']*' ");

@@ -31,6 +31,7 @@
 #include "tasks/crawl/robots.h"
 #include "util/error.h"
 #include "util/retry_after.h"
+#include "util/strings.h"
 
 namespace twinflow {
 
@@ -45,11 +46,6 @@ constexpr Millis kMaxPollWait{1000};
 // A Crawl-delay beyond this is taken as this: a site asking for a day between
 // requests would otherwise stall a whole crawl.
 constexpr std::chrono::seconds kMaxCrawlDelay{60};
-
-std::string lower(std::string text) {
-  for (char& c : text) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return text;
-}
 
 // "20 MB", "512 KB", "1000 bytes": a limit as the user would have written it.
 std::string describe_bytes(size_t bytes) {
@@ -89,14 +85,14 @@ std::optional<UrlParts> split_url(const std::string& text, std::string& error) {
     error = "malformed URL";
     return std::nullopt;
   }
-  const std::string scheme = lower(url_part(url.get(), CURLUPART_SCHEME));
+  const std::string scheme = to_lower(url_part(url.get(), CURLUPART_SCHEME));
   if (scheme != "http" && scheme != "https" && scheme != "file") {
     error = "unsupported URL scheme '" + scheme + "' (http, https and file only)";
     return std::nullopt;
   }
   UrlParts parts;
   parts.is_file = scheme == "file";
-  parts.host = lower(url_part(url.get(), CURLUPART_HOST));
+  parts.host = to_lower(url_part(url.get(), CURLUPART_HOST));
   parts.origin =
       scheme + "://" + parts.host + ":" + url_part(url.get(), CURLUPART_PORT, CURLU_DEFAULT_PORT);
   parts.path_and_query = url_part(url.get(), CURLUPART_PATH);
@@ -191,7 +187,7 @@ class Transfer {
     if (line.rfind("HTTP/", 0) == 0) self->headers_ = {};  // next response of a redirect chain
     const size_t colon = line.find(':');
     if (colon == std::string_view::npos) return size;
-    const std::string name = lower(std::string(line.substr(0, colon)));
+    const std::string name = to_lower(std::string(line.substr(0, colon)));
     std::string_view value = line.substr(colon + 1);
     const size_t begin = value.find_first_not_of(" \t");
     const size_t end = value.find_last_not_of(" \t\r\n");

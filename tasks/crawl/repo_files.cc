@@ -13,6 +13,7 @@
 
 #include "tasks/text/utf8.h"
 #include "util/error.h"
+#include "util/strings.h"
 
 namespace twinflow {
 
@@ -28,10 +29,6 @@ constexpr int kMarkerLines = 5;
 constexpr std::string_view kGeneratedSuffixes[] = {".min.js", ".min.css", "_pb2.py", "_pb2_grpc.py",
                                                    ".pb.go",  ".pb.cc",   ".pb.h"};
 constexpr std::string_view kGeneratedMarkers[] = {"DO NOT EDIT", "@generated", "Code generated"};
-
-bool ends_with(std::string_view s, std::string_view suffix) {
-  return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
-}
 
 bool contains(const std::vector<std::string>& names, const std::string& name) {
   return std::find(names.begin(), names.end(), name) != names.end();
@@ -64,7 +61,7 @@ std::optional<std::string> reason_from_name(const std::string& name,
                                             const RepoFileOptions& options) {
   if (contains(options.lock_files, name)) return "lock file";
   for (std::string_view suffix : kGeneratedSuffixes) {
-    if (ends_with(name, suffix)) return "generated";
+    if (name.ends_with(suffix)) return "generated";
   }
   return std::nullopt;
 }

@@ -1,5 +1,6 @@
 // robots.txt parsing and matching (RFC 9309), see robots.h.
 #include "tasks/crawl/robots.h"
+#include "util/strings.h"
 
 #include <algorithm>
 #include <cctype>
@@ -11,18 +12,6 @@ namespace {
 
 // RFC 9309 2.5: crawlers must read at least 500 KiB; we read no more.
 constexpr size_t kMaxRobotsBytes = 500 << 10;
-
-std::string lower(std::string_view text) {
-  std::string out(text);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
-std::string_view trim(std::string_view text) {
-  const size_t begin = text.find_first_not_of(" \t\r");
-  if (begin == std::string_view::npos) return {};
-  return text.substr(begin, text.find_last_not_of(" \t\r") + 1 - begin);
-}
 
 // "%2f" and "%2F" name the same octet; compare them alike.
 std::string normalise_escapes(std::string_view text) {
@@ -88,7 +77,7 @@ class RobotsParser {
     line = line.substr(0, line.find('#'));
     const size_t colon = line.find(':');
     if (colon == std::string_view::npos) return;
-    const std::string key = lower(trim(line.substr(0, colon)));
+    const std::string key = to_lower(trim(line.substr(0, colon)));
     const std::string_view value = trim(line.substr(colon + 1));
     if (key == "user-agent" || key == "useragent" || key == "user agent") {
       add_agent(value);
@@ -158,7 +147,7 @@ std::string robots_product_token(std::string_view user_agent) {
                                      user_agent[end] == '-' || user_agent[end] == '_')) {
     ++end;
   }
-  return lower(user_agent.substr(0, end));
+  return to_lower(user_agent.substr(0, end));
 }
 
 // Glob matching with backtracking to the last `*`: linear for patterns with

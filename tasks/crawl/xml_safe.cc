@@ -1,5 +1,6 @@
 // libxml2 for untrusted XML. See xml_safe.h.
 #include "tasks/crawl/xml_safe.h"
+#include "util/strings.h"
 
 #include <libxml/parser.h>
 #include <libxml/tree.h>
@@ -23,13 +24,6 @@ std::string_view skip_bom_and_blanks(std::string_view bytes) {
   return bytes;
 }
 
-std::string lower_prefix(std::string_view s, size_t n) {
-  std::string out(s.substr(0, n));
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
-
 std::string one_line(std::string s) {
   std::replace(s.begin(), s.end(), '\n', ' ');
   while (!s.empty() && s.back() == ' ') s.pop_back();
@@ -50,7 +44,7 @@ void silent_errors(void*, const char*, ...) {}
 }  // namespace
 
 bool looks_like_html(std::string_view bytes) {
-  const std::string head = lower_prefix(skip_bom_and_blanks(bytes), 14);
+  const std::string head = to_lower(skip_bom_and_blanks(bytes).substr(0, 14));
   return head.rfind("<!doctype html", 0) == 0 || head.rfind("<html", 0) == 0;
 }
 

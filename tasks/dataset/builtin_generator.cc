@@ -10,6 +10,7 @@
 #include "tasks/text/clean.h"
 #include "tasks/text/utf8.h"
 #include "util/error.h"
+#include "util/strings.h"
 
 namespace twinflow {
 namespace {
@@ -17,36 +18,12 @@ namespace {
 // ---------------------------------------------------------------------------
 // Small string helpers.
 
-bool is_space(char c) {
-  return c == ' ' || c == '\n' || c == '\t' || c == '\r';
-}
-
-std::string trim(std::string_view s) {
-  while (!s.empty() && is_space(s.front())) s.remove_prefix(1);
-  while (!s.empty() && is_space(s.back())) s.remove_suffix(1);
-  return std::string(s);
-}
-
-bool starts_with(std::string_view s, std::string_view prefix) {
-  return s.substr(0, prefix.size()) == prefix;
-}
-
-bool ends_with(std::string_view s, std::string_view suffix) {
-  return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
-}
-
 bool is_upper(char c) {
   return c >= 'A' && c <= 'Z';
 }
 
 bool is_lower(char c) {
   return c >= 'a' && c <= 'z';
-}
-
-std::string lower_ascii(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
 }
 
 // "The problem" → "the problem", but "RAG systems" stays as it is.
@@ -63,7 +40,7 @@ std::vector<std::string> split_paragraphs(std::string_view text) {
   while (start <= text.size()) {
     size_t end = text.find("\n\n", start);
     if (end == std::string_view::npos) end = text.size();
-    std::string piece = trim(text.substr(start, end - start));
+    std::string piece = trim_copy(text.substr(start, end - start));
     if (!piece.empty()) out.push_back(std::move(piece));
     start = end + 2;
   }
@@ -85,7 +62,7 @@ std::vector<std::string> split_sentences(std::string_view text) {
   std::vector<std::string> out;
   size_t start = 0;
   auto flush = [&](size_t end) {
-    std::string s = trim(text.substr(start, end - start));
+    std::string s = trim_copy(text.substr(start, end - start));
     if (!s.empty()) out.push_back(std::move(s));
     start = end;
   };
@@ -133,7 +110,7 @@ std::string cut_paragraph(const std::string& paragraph, size_t max_chars) {
   std::string_view head(paragraph.data(), prefix_bytes(paragraph, max_chars));
   size_t space = head.rfind(' ');
   if (space != std::string_view::npos && space > 0) head = head.substr(0, space);
-  return trim(head);
+  return trim_copy(head);
 }
 
 // Whole paragraphs, in order, while they fit in `max_chars` code points.
@@ -233,13 +210,13 @@ std::pair<int, std::string> markdown_heading(const std::string& paragraph) {
   while (level < paragraph.size() && paragraph[level] == '#') ++level;
   if (level == 0 || level > 6 || level >= paragraph.size() || paragraph[level] != ' ')
     return {0, ""};
-  return {static_cast<int>(level), trim(std::string_view(paragraph).substr(level))};
+  return {static_cast<int>(level), trim_copy(std::string_view(paragraph).substr(level))};
 }
 
 // A paragraph that reads as prose: not a code fence, not a figure marker, and
 // mostly words.
 bool looks_like_prose(const std::string& p) {
-  if (starts_with(p, "```") || starts_with(p, "!figure") || starts_with(p, "    ")) return false;
+  if (p.starts_with("```") || p.starts_with("!figure") || p.starts_with("    ")) return false;
   size_t symbols = 0;
   for (char c : p)
     if (c == '{' || c == '}' || c == '=' || c == ';' || c == '(' || c == '_') ++symbols;
@@ -256,7 +233,7 @@ Outline outline_of(const DatasetSource& source) {
   bool first = true;
   for (const std::string& p : split_paragraphs(source.content)) {
     const bool was_first = std::exchange(first, false);
-    if (starts_with(p, "```")) {
+    if (p.starts_with("```")) {
       // A fence that opens and closes in one paragraph leaves the state alone.
       size_t fences = 0;
       for (size_t at = p.find("```"); at != std::string::npos; at = p.find("```", at + 3)) ++fences;
@@ -264,7 +241,7 @@ Outline outline_of(const DatasetSource& source) {
       continue;
     }
     if (in_fence) {
-      if (ends_with(p, "```")) in_fence = false;
+      if (p.ends_with("```")) in_fence = false;
       continue;
     }
     if (was_first && p == clean_title) {
@@ -297,9 +274,9 @@ Outline outline_of(const DatasetSource& source) {
 // Instructions.
 
 bool starts_with_word(const std::string& s, std::initializer_list<const char*> words) {
-  const std::string lower = lower_ascii(s);
+  const std::string lower = to_lower(s);
   for (const char* w : words)
-    if (starts_with(lower, std::string(w) + " ")) return true;
+    if (lower.starts_with(std::string(w) + " ")) return true;
   return false;
 }
 
@@ -307,12 +284,12 @@ bool starts_with_word(const std::string& s, std::initializer_list<const char*> w
 std::string question_from_heading(const std::string& heading) {
   std::string h = heading;
   while (!h.empty() && (h.back() == '.' || h.back() == ':')) h.pop_back();
-  if (ends_with(h, "?")) return h;
+  if (h.ends_with("?")) return h;
   if (starts_with_word(h, {"what", "why", "how", "when", "where", "which", "who", "is", "are", "do",
                            "does", "can", "should"}))
     return h + "?";
   const std::string first_word = h.substr(0, h.find(' '));
-  if (first_word.size() > 4 && ends_with(first_word, "ing"))
+  if (first_word.size() > 4 && first_word.ends_with("ing"))
     return "How should you go about " + lower_first(h) + "?";
   if (starts_with_word(h, {"the", "a", "an"}))
     return "What should an engineer know about " + lower_first(h) + "?";
@@ -351,7 +328,7 @@ std::string hashtag_words(std::string_view tag) {
 std::string hashtag_topic(const std::string& text) {
   std::vector<std::string> topics;
   for (size_t i = 0; i < text.size(); ++i) {
-    if (text[i] != '#' || (i > 0 && !is_space(text[i - 1]))) continue;
+    if (text[i] != '#' || (i > 0 && !is_ascii_space(text[i - 1]))) continue;
     size_t end = i + 1;
     while (end < text.size() && (std::isalnum(static_cast<unsigned char>(text[end])))) ++end;
     if (end == i + 1) continue;
@@ -404,9 +381,9 @@ class SampleBuilder {
   }
 
   bool is_prose_file() const {
-    const std::string name = lower_ascii(source_.url.empty() ? source_.title : source_.url);
+    const std::string name = to_lower(source_.url.empty() ? source_.title : source_.url);
     for (const char* ext : {".md", ".markdown", ".rst", ".txt"})
-      if (ends_with(name, ext)) return true;
+      if (name.ends_with(ext)) return true;
     return false;
   }
 
@@ -450,7 +427,7 @@ class SampleBuilder {
     const std::vector<std::string> sentences = split_sentences(run[0]);
     if (sentences.empty() || (sentences.size() < 2 && run.size() < 2)) return;
     const std::string lead = sentences[0];
-    std::string rest = trim(std::string_view(run[0]).substr(run[0].find(lead) + lead.size()));
+    std::string rest = trim_copy(std::string_view(run[0]).substr(run[0].find(lead) + lead.size()));
     if (rest.empty())
       run.erase(run.begin());
     else
@@ -490,10 +467,10 @@ class SampleBuilder {
       pos = end + 1;
     }
     size_t i = 0;
-    while (i < lines.size() && (starts_with(lines[i], "#!") || starts_with(lines[i], "# -*-"))) ++i;
+    while (i < lines.size() && (lines[i].starts_with("#!") || lines[i].starts_with("# -*-"))) ++i;
     std::vector<std::string> text;
-    if (i < lines.size() && starts_with(trim(lines[i]), "\"\"\"")) {
-      std::string first = trim(lines[i]).substr(3);
+    if (i < lines.size() && std::string_view(trim_copy(lines[i])).starts_with("\"\"\"")) {
+      std::string first = trim_copy(lines[i]).substr(3);
       const size_t close = first.find("\"\"\"");
       text.push_back(first.substr(0, close));
       for (++i; close == std::string::npos && i < lines.size(); ++i) {
@@ -503,21 +480,21 @@ class SampleBuilder {
       }
     } else {
       for (; i < lines.size(); ++i) {
-        const std::string line = trim(lines[i]);
+        const std::string line = trim_copy(lines[i]);
         std::string_view body;
-        if (starts_with(line, "//"))
+        if (line.starts_with("//"))
           body = std::string_view(line).substr(2);
-        else if (starts_with(line, "#"))
+        else if (line.starts_with("#"))
           body = std::string_view(line).substr(1);
         else
           break;
-        text.push_back(trim(body));
+        text.push_back(trim_copy(body));
       }
     }
     std::vector<std::string> paragraphs;  // lines joined, blank lines separate
     std::string current;
     for (const std::string& raw : text) {
-      const std::string line = trim(raw);
+      const std::string line = trim_copy(raw);
       if (line.empty()) {
         if (!current.empty()) paragraphs.push_back(std::exchange(current, ""));
         continue;
@@ -568,7 +545,7 @@ bool is_first_person(std::string_view word) {
   static const std::set<std::string> kWords = {"i",   "i'm",  "i've", "i'd",    "me",
                                                "my",  "mine", "we",   "we're",  "we've",
                                                "our", "ours", "us",   "myself", "ourselves"};
-  return kWords.count(lower_ascii(word)) > 0;
+  return kWords.count(to_lower(word)) > 0;
 }
 
 bool has_digit(std::string_view s) {
@@ -609,12 +586,12 @@ std::string generic_sentence(const std::string& sentence) {
   for (size_t i = 0; i < words.size(); ++i) {
     const std::string bare = strip_punctuation(words[i]);
     if (is_first_person(bare)) return "";
-    if (starts_with(words[i], "#") || words[i] == "•" || words[i] == "-") continue;
+    if (words[i].starts_with("#") || words[i] == "•" || words[i] == "-") continue;
     if (i > 0 && !bare.empty() && is_upper(bare[0])) return "";
     out.push_back(words[i]);
   }
   std::string s = join(out, " ");
-  if (s.empty() || !(ends_with(s, ".") || ends_with(s, "!") || ends_with(s, "?"))) return "";
+  if (s.empty() || !(s.ends_with(".") || s.ends_with("!") || s.ends_with("?"))) return "";
   return s;
 }
 

@@ -6,6 +6,7 @@
 
 #include "tasks/llm/json_answer.h"
 #include "util/error.h"
+#include "util/strings.h"
 
 namespace twinflow {
 
@@ -16,22 +17,12 @@ using Json = nlohmann::json;
 // The list member the prompts ask for.
 constexpr std::string_view kListKey = "samples";
 
-bool is_space(char c) {
-  return c == ' ' || c == '\t' || c == '\n' || c == '\r';
-}
-
-std::string_view trim(std::string_view text) {
-  while (!text.empty() && is_space(text.front())) text.remove_prefix(1);
-  while (!text.empty() && is_space(text.back())) text.remove_suffix(1);
-  return text;
-}
-
 // Runs of whitespace as one space, none at the ends.
 std::string collapse_space(std::string_view text) {
   std::string out;
   bool space = false;
   for (char c : trim(text)) {
-    if (is_space(c)) {
+    if (is_ascii_space(c)) {
       space = true;
       continue;
     }
@@ -60,7 +51,7 @@ std::vector<std::string> split_paragraph(std::string_view paragraph, size_t max)
   for (size_t i = 0; i < paragraph.size(); ++i) {
     const char c = paragraph[i];
     if ((c == '.' || c == '!' || c == '?') &&
-        (i + 1 == paragraph.size() || is_space(paragraph[i + 1]))) {
+        (i + 1 == paragraph.size() || is_ascii_space(paragraph[i + 1]))) {
       sentences.push_back(trim(paragraph.substr(begin, i + 1 - begin)));
       begin = i + 1;
     }

@@ -1,6 +1,7 @@
 // Boilerplate signals: word lists and the matching of class, id, role and
 // style attributes; see boilerplate.h.
 #include "tasks/extract/boilerplate.h"
+#include "util/strings.h"
 
 #include <string>
 #include <string_view>
@@ -46,14 +47,6 @@ std::vector<std::string> tokens_of(std::string_view s) {
   return tokens;
 }
 
-bool starts_with(std::string_view s, std::string_view prefix) {
-  return s.substr(0, prefix.size()) == prefix;
-}
-
-bool ends_with(std::string_view s, std::string_view suffix) {
-  return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
-}
-
 // Word prefixes of furniture, each with a word that starts the same way but
 // means content ("commentary" is where LinkedIn puts a post's text, "shared"
 // is in every LinkedIn feed class; "sharedaddy" is a share bar again).
@@ -94,15 +87,15 @@ constexpr std::string_view kContentWords[] = {"article", "body",  "content", "ma
 
 bool is_ad_token(std::string_view t) {
   return t == "ad" || t == "ads" || t == "adv" || t == "advert" || t == "advertisement" ||
-         t == "adsbygoogle" || starts_with(t, "ad-") || starts_with(t, "ads-") ||
+         t == "adsbygoogle" || t.starts_with("ad-") || t.starts_with("ads-") ||
          t.find("-ad-") != std::string_view::npos || t.find("-ads-") != std::string_view::npos ||
-         ends_with(t, "-ad") || ends_with(t, "-ads") || starts_with(t, "ad_");
+         t.ends_with("-ad") || t.ends_with("-ads") || t.starts_with("ad_");
 }
 
 bool has_furniture_word(const std::vector<std::string>& words) {
   for (const std::string& w : words) {
     for (const FurnitureWord& f : kFurnitureWords) {
-      if (starts_with(w, f.prefix) && w != f.except) return true;
+      if (w.starts_with(f.prefix) && w != f.except) return true;
     }
     for (std::string_view exact : kFurnitureExactWords) {
       if (w == exact) return true;
@@ -114,7 +107,7 @@ bool has_furniture_word(const std::vector<std::string>& words) {
 bool has_content_word(const std::vector<std::string>& words) {
   for (const std::string& w : words) {
     for (std::string_view c : kContentWords) {
-      if (starts_with(w, c)) return true;
+      if (w.starts_with(c)) return true;
     }
   }
   return false;
@@ -139,8 +132,8 @@ int weight_of(std::string_view value) {
   bool negative = false;
   for (std::string_view p : kNegativeWeight) negative |= lower.find(p) != std::string::npos;
   for (const std::string& w : words) {
-    negative |= (starts_with(w, "share") && w != "shared") ||
-                (starts_with(w, "comment") && w != "commentary");
+    negative |= (w.starts_with("share") && w != "shared") ||
+                (w.starts_with("comment") && w != "commentary");
   }
   bool positive = false;
   for (std::string_view p : kPositiveWeight) positive |= lower.find(p) != std::string::npos;

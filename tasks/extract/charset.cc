@@ -5,6 +5,7 @@
 #include <cstdint>
 
 #include "tasks/text/utf8.h"
+#include "util/strings.h"
 
 namespace twinflow {
 
@@ -16,12 +17,6 @@ constexpr size_t kSniffBytes = 8192;
 
 inline char lower(char c) {
   return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c;
-}
-
-std::string lowercase(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = lower(c);
-  return out;
 }
 
 inline bool is_label_char(char c) {
@@ -157,7 +152,7 @@ bool mostly_utf8(std::string_view bytes) {
 }  // namespace
 
 std::string sniff_meta_charset(std::string_view bytes) {
-  const std::string head = lowercase(bytes.substr(0, kSniffBytes));
+  const std::string head = to_lower(bytes.substr(0, kSniffBytes));
   size_t pos = 0;
   while ((pos = head.find("<meta", pos)) != std::string::npos) {
     const size_t gt = head.find('>', pos);

@@ -1,5 +1,6 @@
 // Date parsing and normalisation to ISO-8601; see date.h.
 #include "tasks/extract/date.h"
+#include "util/strings.h"
 
 #include <cstdint>
 #include <cstdio>
@@ -245,16 +246,6 @@ bool parse_unix(std::string_view s, DateTime& t) {
     t.fraction = frac;
   }
   return valid(t);
-}
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\n' || s.front() == '\t')) {
-    s.remove_prefix(1);
-  }
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\n' || s.back() == '\t')) {
-    s.remove_suffix(1);
-  }
-  return s;
 }
 
 }  // namespace

@@ -11,6 +11,7 @@
 #include "tasks/extract/date.h"
 #include "tasks/extract/selector.h"
 #include "tasks/text/utf8.h"
+#include "util/strings.h"
 
 namespace twinflow {
 
@@ -26,14 +27,6 @@ constexpr int kMaxJsonLdNodes = 20000;
 constexpr size_t kMaxMetaValue = 4096;
 constexpr size_t kMaxBylineChars = 100;
 
-std::string lowercase(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + 32);
-  }
-  return out;
-}
-
 std::string collapse(std::string_view s) {
   std::string out;
   bool pending = false;
@@ -46,7 +39,7 @@ bool is_url(std::string_view s) {
 }
 
 bool equals_nocase(std::string_view a, std::string_view b) {
-  return lowercase(a) == lowercase(b);
+  return to_lower(a) == to_lower(b);
 }
 
 // Meta tags by lower-cased key (property, name, itemprop or http-equiv);
@@ -59,7 +52,7 @@ void add_meta(MetaTags& meta, const HtmlTree& tree, int i) {
   if (value == nullptr) return;
   for (const char* key_attr : {"property", "name", "itemprop", "http-equiv"}) {
     const char* key = tree.attr(i, key_attr);
-    if (key != nullptr) meta.emplace(lowercase(key), collapse(value));
+    if (key != nullptr) meta.emplace(to_lower(key), collapse(value));
   }
 }
 
@@ -195,8 +188,8 @@ bool inside_foreign_block(const HtmlTree& tree, int i) {
   static constexpr std::string_view kForeign[] = {"comment", "related", "recommend", "repl",
                                                   "sidebar", "footer",  "promo"};
   for (int a = i; a >= 0; a = tree.parent(a)) {
-    const std::string names = lowercase(std::string(tree.attr_or_empty(a, "class")) + " " +
-                                        std::string(tree.attr_or_empty(a, "id")));
+    const std::string names = to_lower(std::string(tree.attr_or_empty(a, "class")) + " " +
+                                       std::string(tree.attr_or_empty(a, "id")));
     for (std::string_view f : kForeign) {
       if (names.find(f) != std::string::npos) return true;
     }
@@ -211,7 +204,7 @@ std::string clean_byline(std::string text) {
     if (at != std::string::npos) text.resize(at);
   }
   for (std::string_view prefix : {"written by ", "posted by ", "by ", "from "}) {
-    if (lowercase(text.substr(0, prefix.size())) == prefix) text.erase(0, prefix.size());
+    if (to_lower(text.substr(0, prefix.size())) == prefix) text.erase(0, prefix.size());
   }
   while (!text.empty() && (text.back() == ',' || text.back() == ' ')) text.pop_back();
   return text;
@@ -230,8 +223,8 @@ bool looks_like_name(std::string_view text) {
 }
 
 bool has_author_word(const HtmlTree& tree, int i) {
-  const std::string names = lowercase(std::string(tree.attr_or_empty(i, "class")) + " " +
-                                      std::string(tree.attr_or_empty(i, "id")));
+  const std::string names = to_lower(std::string(tree.attr_or_empty(i, "class")) + " " +
+                                     std::string(tree.attr_or_empty(i, "id")));
   return names.find("byline") != std::string::npos ||
          (names.find("author") != std::string::npos &&
           names.find("authority") == std::string::npos);
@@ -276,13 +269,13 @@ void visit_element(const HtmlTree& tree, int i, PageFacts& f) {
   if (tag == GUMBO_TAG_META) {
     add_meta(f.meta, tree, i);
   } else if (tag == GUMBO_TAG_LINK) {
-    if (f.canonical.empty() && has_class(lowercase(tree.attr_or_empty(i, "rel")), "canonical")) {
+    if (f.canonical.empty() && has_class(to_lower(tree.attr_or_empty(i, "rel")), "canonical")) {
       f.canonical = collapse(tree.attr_or_empty(i, "href"));
     }
   } else if (tag == GUMBO_TAG_TITLE) {
     if (f.title_tag.empty()) f.title_tag = tree.collapsed_text(i, kMaxMetaValue);
   } else if (tag == GUMBO_TAG_SCRIPT) {
-    if (lowercase(tree.attr_or_empty(i, "type")).find("ld+json") != std::string::npos) {
+    if (to_lower(tree.attr_or_empty(i, "type")).find("ld+json") != std::string::npos) {
       read_json_ld(raw_text(tree, i), f.json_ld);
     }
   } else if (tag == GUMBO_TAG_H1) {
@@ -305,7 +298,7 @@ void visit_element(const HtmlTree& tree, int i, PageFacts& f) {
     }
   }
   if (f.rel_author.empty() && tag != GUMBO_TAG_LINK &&
-      has_class(lowercase(tree.attr_or_empty(i, "rel")), "author") &&
+      has_class(to_lower(tree.attr_or_empty(i, "rel")), "author") &&
       !inside_foreign_block(tree, i)) {
     f.rel_author = byline_text(tree, i);
   }
@@ -424,7 +417,7 @@ bool names_an_author(const std::string& segment, std::string_view authors) {
   while (pos <= authors.size()) {
     size_t comma = authors.find(", ", pos);
     if (comma == std::string_view::npos) comma = authors.size();
-    const std::string name = lowercase(authors.substr(pos, comma - pos));
+    const std::string name = to_lower(authors.substr(pos, comma - pos));
     if (!name.empty() && (segment == name || segment == "by " + name)) return true;
     pos = comma + 2;
   }
@@ -432,9 +425,9 @@ bool names_an_author(const std::string& segment, std::string_view authors) {
 }
 
 bool is_decoration(std::string_view segment, std::string_view site, std::string_view author) {
-  const std::string s = lowercase(segment);
+  const std::string s = to_lower(segment);
   if (s.empty()) return true;
-  if (!site.empty() && s == lowercase(site)) return true;
+  if (!site.empty() && s == to_lower(site)) return true;
   if (names_an_author(s, author)) return true;
   for (std::string_view platform : {"medium", "substack", "linkedin", "github"}) {
     if (s == platform) return true;

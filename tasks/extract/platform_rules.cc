@@ -7,6 +7,7 @@
 #include "tasks/extract/boilerplate.h"
 #include "tasks/extract/date.h"
 #include "tasks/extract/selector.h"
+#include "util/strings.h"
 
 namespace twinflow {
 
@@ -17,21 +18,13 @@ namespace {
 constexpr size_t kMinRootChars = 80;
 constexpr size_t kMaxSubtitleChars = 400;
 
-std::string lowercase(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + 32);
-  }
-  return out;
-}
-
 // The host part of a URL, lower case, without "www.".
 std::string host_of(std::string_view url) {
   const size_t scheme = url.find("://");
   if (scheme != std::string_view::npos) url.remove_prefix(scheme + 3);
   url = url.substr(0, url.find_first_of("/?#"));
   url = url.substr(0, url.find(':'));
-  std::string host = lowercase(url);
+  std::string host = to_lower(url);
   if (host.rfind("www.", 0) == 0) host.erase(0, 4);
   return host;
 }
@@ -131,8 +124,8 @@ bool inside_profile(const HtmlTree& tree, int i) {
   static constexpr std::string_view kProfile[] = {"author",  "byline",  "profile", "card",
                                                   "comment", "related", "bio"};
   for (int a = i; a >= 0; a = tree.parent(a)) {
-    const std::string names = lowercase(std::string(tree.attr_or_empty(a, "class")) + " " +
-                                        std::string(tree.attr_or_empty(a, "id")));
+    const std::string names = to_lower(std::string(tree.attr_or_empty(a, "class")) + " " +
+                                       std::string(tree.attr_or_empty(a, "id")));
     for (std::string_view p : kProfile) {
       if (names.find(p) != std::string::npos) return true;
     }
@@ -144,7 +137,7 @@ bool inside_profile(const HtmlTree& tree, int i) {
 
 Platform detect_platform(std::string_view hint, std::string_view url, std::string_view site_name,
                          std::string_view title, const HtmlTree& tree) {
-  const std::string h = lowercase(hint);
+  const std::string h = to_lower(hint);
   if (h == "medium") return Platform::kMedium;
   if (h == "substack") return Platform::kSubstack;
   if (h == "linkedin") return Platform::kLinkedIn;
@@ -154,7 +147,7 @@ Platform detect_platform(std::string_view hint, std::string_view url, std::strin
   if (host_is(host, "substack.com")) return Platform::kSubstack;
   if (host_is(host, "linkedin.com")) return Platform::kLinkedIn;
   if (host_is(host, "github.com")) return Platform::kGitHub;
-  const std::string site = lowercase(site_name);
+  const std::string site = to_lower(site_name);
   if (site == "medium") return Platform::kMedium;
   if (site == "github") return Platform::kGitHub;
   if (site == "linkedin" || title.find(" on LinkedIn: ") != std::string_view::npos) {
@@ -189,8 +182,8 @@ std::string generic_subtitle(const HtmlTree& tree) {
                                                 "subheadline", "sub-title",  "deck"};
   for (int i = 0; i < tree.size(); ++i) {
     if (!tree.is_element(i) || is_dead_tag(tree.tag(i))) continue;
-    const std::string names = lowercase(std::string(tree.attr_or_empty(i, "class")) + " " +
-                                        std::string(tree.attr_or_empty(i, "id")));
+    const std::string names = to_lower(std::string(tree.attr_or_empty(i, "class")) + " " +
+                                       std::string(tree.attr_or_empty(i, "id")));
     if (names.size() < 3) continue;
     bool named = false;
     for (std::string_view w : kWords) {

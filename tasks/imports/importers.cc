@@ -15,30 +15,14 @@
 #include "tasks/imports/csv_reader.h"
 #include "tasks/text/utf8.h"
 #include "util/error.h"
+#include "util/strings.h"
 
 namespace twinflow {
 namespace fs = std::filesystem;
 namespace {
 
-std::string lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return s;
-}
-
-bool ends_with(const std::string& s, const std::string& suffix) {
-  return s.size() >= suffix.size() &&
-         s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
-
 std::string base_name(const std::string& name) {
   return name.substr(name.find_last_of('/') + 1);
-}
-
-std::string trim(std::string s) {
-  const size_t first = s.find_first_not_of(" \t\r\n");
-  if (first == std::string::npos) return "";
-  return s.substr(first, s.find_last_not_of(" \t\r\n") - first + 1);
 }
 
 std::string read_capped(const fs::path& path, size_t max_bytes) {
@@ -93,8 +77,8 @@ nlohmann::json text_blocks(const std::string& text, bool markdown) {
   std::string line, paragraph, code;
   bool in_code = false;
   auto flush = [&]() {
-    if (!trim(paragraph).empty())
-      blocks.push_back({{"kind", "paragraph"}, {"level", 0}, {"text", trim(paragraph)}});
+    if (!trim_copy(paragraph).empty())
+      blocks.push_back({{"kind", "paragraph"}, {"level", 0}, {"text", trim_copy(paragraph)}});
     paragraph.clear();
   };
   while (std::getline(in, line)) {
@@ -115,10 +99,10 @@ nlohmann::json text_blocks(const std::string& text, bool markdown) {
       const size_t level = line.find_first_not_of('#');
       blocks.push_back({{"kind", "heading"},
                         {"level", std::min<size_t>(level == std::string::npos ? 1 : level, 6)},
-                        {"text", trim(line.substr(level == std::string::npos ? 0 : level))}});
+                        {"text", trim_copy(line.substr(level == std::string::npos ? 0 : level))}});
       continue;
     }
-    if (trim(line).empty()) {
+    if (trim_copy(line).empty()) {
       flush();
     } else {
       paragraph += (paragraph.empty() ? "" : "\n") + line;
@@ -148,7 +132,7 @@ nlohmann::json extracted_blocks(const ExtractedPage& page) {
 bool from_html(const std::string& raw, ImportedDocument& doc) {
   ExtractedPage page = extract_html(raw, "", "");
   doc.content = page.body_text();
-  if (trim(doc.content).empty()) return false;
+  if (trim_copy(doc.content).empty()) return false;
   if (doc.title.empty()) doc.title = page.title;
   if (doc.subtitle.empty()) doc.subtitle = page.subtitle;
   if (doc.byline.empty()) doc.byline = page.author;
@@ -179,7 +163,7 @@ void add(ImportResult& result, ImportedDocument doc, const ImportOptions& option
 
 void import_medium(const fs::path& path, const ImportOptions& options, ImportResult& result) {
   auto files = export_files(path, options, [](const std::string& name) {
-    return name.rfind("posts/", 0) == 0 && ends_with(lower(name), ".html");
+    return name.rfind("posts/", 0) == 0 && to_lower(name).ends_with(".html");
   });
   if (files.empty()) throw Error(path.string() + ": no posts/*.html in this Medium export");
   for (const ZipFile& f : files) {
@@ -219,7 +203,8 @@ void import_medium(const fs::path& path, const ImportOptions& options, ImportRes
 
 void import_substack(const fs::path& path, const ImportOptions& options, ImportResult& result) {
   auto files = export_files(path, options, [](const std::string& name) {
-    return name == "posts.csv" || (name.rfind("posts/", 0) == 0 && ends_with(lower(name), ".html"));
+    return name == "posts.csv" ||
+           (name.rfind("posts/", 0) == 0 && to_lower(name).ends_with(".html"));
   });
   std::map<std::string, const ZipFile*> by_name;
   for (const ZipFile& f : files) by_name[f.name] = &f;
@@ -232,8 +217,8 @@ void import_substack(const fs::path& path, const ImportOptions& options, ImportR
   while (!base.empty() && base.back() == '/') base.pop_back();
   for (size_t r = 0; r < csv.rows.size(); ++r) {
     const std::string item = "posts.csv line " + std::to_string(csv.row_lines[r]);
-    const std::string id = trim(csv.field(r, "post_id"));
-    if (lower(trim(csv.field(r, "is_published"))) == "false") {
+    const std::string id = trim_copy(csv.field(r, "post_id"));
+    if (to_lower(trim_copy(csv.field(r, "is_published"))) == "false") {
       ++result.skipped;
       continue;
     }
@@ -243,9 +228,9 @@ void import_substack(const fs::path& path, const ImportOptions& options, ImportR
       continue;
     }
     ImportedDocument doc = make("substack", html->first);
-    doc.title = trim(csv.field(r, "title"));
-    doc.subtitle = trim(csv.field(r, "subtitle"));
-    doc.published = normalize_date(trim(csv.field(r, "post_date")));
+    doc.title = trim_copy(csv.field(r, "title"));
+    doc.subtitle = trim_copy(csv.field(r, "subtitle"));
+    doc.published = normalize_date(trim_copy(csv.field(r, "post_date")));
     if (!from_html(decode_html_bytes(html->second->data), doc)) {
       result.failures.push_back({html->first, "no text in the post"});
       continue;
@@ -266,7 +251,7 @@ void import_linkedin(const fs::path& path, const ImportOptions& options, ImportR
     csv_text = read_capped(path, options.max_file_bytes);
   } else {
     auto files = export_files(path, options, [](const std::string& name) {
-      return lower(base_name(name)) == "shares.csv";
+      return to_lower(base_name(name)) == "shares.csv";
     });
     if (files.empty()) throw Error(path.string() + ": no Shares.csv in this LinkedIn export");
     csv_name = files.front().name;
@@ -278,19 +263,19 @@ void import_linkedin(const fs::path& path, const ImportOptions& options, ImportR
     throw Error(path.string() + ": " + csv_name + " has no ShareCommentary column");
   for (size_t r = 0; r < csv.rows.size(); ++r) {
     const std::string item = csv_name + " line " + std::to_string(csv.row_lines[r]);
-    std::string text = trim(csv.field(r, "ShareCommentary"));
+    std::string text = trim_copy(csv.field(r, "ShareCommentary"));
     if (text.empty()) {
       ++result.skipped;  // a reshare without words of the author's own
       continue;
     }
-    const std::string link = trim(csv.field(r, "ShareLink"));
+    const std::string link = trim_copy(csv.field(r, "ShareLink"));
     if (link.empty()) {
       result.failures.push_back({item, "no ShareLink"});
       continue;
     }
     ImportedDocument doc = make("linkedin", item);
     doc.url = link;
-    std::string date = trim(csv.field(r, "Date"));
+    std::string date = trim_copy(csv.field(r, "Date"));
     if (date.size() > 10 && date[10] == ' ') date[10] = 'T';
     doc.published = normalize_date(date);
     doc.blocks = text_blocks(text, false);
@@ -315,11 +300,11 @@ std::map<std::string, std::string> front_matter(std::string& text) {
   while (std::getline(in, line)) {
     const size_t colon = line.find(':');
     if (colon == std::string::npos) continue;
-    std::string value = trim(line.substr(colon + 1));
+    std::string value = trim_copy(line.substr(colon + 1));
     if (value.size() >= 2 && (value.front() == '"' || value.front() == '\'') &&
         value.back() == value.front())
       value = value.substr(1, value.size() - 2);
-    out[lower(trim(line.substr(0, colon)))] = value;
+    out[to_lower(trim_copy(line.substr(0, colon)))] = value;
   }
   const size_t after = text.find('\n', end + 1);
   text = after == std::string::npos ? "" : text.substr(after + 1);
@@ -332,16 +317,16 @@ void import_folder(const fs::path& path, const ImportOptions& options, ImportRes
   std::string base = options.base_url;
   while (!base.empty() && base.back() == '/') base.pop_back();
   auto files = export_files(path, options, [](const std::string& name) {
-    const std::string l = lower(name);
-    return ends_with(l, ".html") || ends_with(l, ".htm") || ends_with(l, ".md") ||
-           ends_with(l, ".markdown") || ends_with(l, ".txt");
+    const std::string l = to_lower(name);
+    return l.ends_with(".html") || l.ends_with(".htm") || l.ends_with(".md") ||
+           l.ends_with(".markdown") || l.ends_with(".txt");
   });
   for (const ZipFile& f : files) {
     ImportedDocument doc = make(platform, f.name);
-    const std::string l = lower(f.name);
+    const std::string l = to_lower(f.name);
     std::string text = decode_html_bytes(f.data);
     std::string url;
-    if (ends_with(l, ".html") || ends_with(l, ".htm")) {
+    if (l.ends_with(".html") || l.ends_with(".htm")) {
       if (!from_html(text, doc)) {
         result.failures.push_back({f.name, "no text in the page"});
         continue;
@@ -351,11 +336,11 @@ void import_folder(const fs::path& path, const ImportOptions& options, ImportRes
       url = meta["url"];
       doc.title = meta["title"];
       doc.published = normalize_date(meta.count("date") ? meta["date"] : meta["published"]);
-      doc.blocks = text_blocks(text, !ends_with(l, ".txt"));
+      doc.blocks = text_blocks(text, !l.ends_with(".txt"));
       if (doc.title.empty() && !doc.blocks.empty() && doc.blocks[0]["kind"] == "heading")
         doc.title = doc.blocks[0]["text"];
       doc.content = blocks_text(doc.blocks);
-      if (trim(doc.content).empty()) {
+      if (trim_copy(doc.content).empty()) {
         result.failures.push_back({f.name, "empty file"});
         continue;
       }
@@ -379,7 +364,7 @@ void import_jsonl(const fs::path& path, const ImportOptions& options, ImportResu
   while (std::getline(in, line)) {
     ++number;
     const std::string item = path.filename().string() + " line " + std::to_string(number);
-    if (trim(line).empty()) continue;
+    if (trim_copy(line).empty()) continue;
     if (!is_valid_utf8(line)) line = decode_html_bytes(line);
     nlohmann::json j;
     try {
@@ -393,7 +378,7 @@ void import_jsonl(const fs::path& path, const ImportOptions& options, ImportResu
       continue;
     }
     auto text_of = [&](const char* key) {
-      return j.contains(key) && j[key].is_string() ? trim(j[key].get<std::string>()) : "";
+      return j.contains(key) && j[key].is_string() ? trim_copy(j[key].get<std::string>()) : "";
     };
     std::string platform = text_of("platform");
     if (platform.empty()) platform = options.platform.empty() ? "web" : options.platform;
@@ -423,16 +408,16 @@ void import_jsonl(const fs::path& path, const ImportOptions& options, ImportResu
 
 std::string detect_import_format(const fs::path& path) {
   if (!fs::exists(path)) throw Error(path.string() + ": no such file or directory");
-  const std::string name = lower(path.filename().string());
-  if (ends_with(name, ".jsonl") || ends_with(name, ".ndjson")) return "jsonl";
+  const std::string name = to_lower(path.filename().string());
+  if (name.ends_with(".jsonl") || name.ends_with(".ndjson")) return "jsonl";
   if (name == "shares.csv") return "linkedin";
   if (fs::is_directory(path) || is_zip_file(path)) {
     ImportOptions options;
     bool substack = false, linkedin = false, medium = false;
     for (const std::string& n : export_names(path, options)) {
       substack = substack || n == "posts.csv";
-      linkedin = linkedin || lower(base_name(n)) == "shares.csv";
-      medium = medium || (n.rfind("posts/", 0) == 0 && ends_with(lower(n), ".html"));
+      linkedin = linkedin || to_lower(base_name(n)) == "shares.csv";
+      medium = medium || (n.rfind("posts/", 0) == 0 && to_lower(n).ends_with(".html"));
     }
     if (substack) return "substack";
     if (linkedin) return "linkedin";

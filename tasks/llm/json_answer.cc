@@ -2,6 +2,7 @@
 // end: strings (with escapes) and bracket depth. Each value it delimits is
 // then parsed by nlohmann::json on its own.
 #include "tasks/llm/json_answer.h"
+#include "util/strings.h"
 
 #include <cstddef>
 #include <string>
@@ -11,16 +12,6 @@ namespace twinflow {
 namespace {
 
 using Json = nlohmann::json;
-
-bool is_space(char c) {
-  return c == ' ' || c == '\t' || c == '\n' || c == '\r';
-}
-
-std::string_view trim(std::string_view text) {
-  while (!text.empty() && is_space(text.front())) text.remove_prefix(1);
-  while (!text.empty() && is_space(text.back())) text.remove_suffix(1);
-  return text;
-}
 
 // Walks JSON text one character at a time, tracking strings and depth.
 class Scanner {
@@ -56,7 +47,7 @@ class Scanner {
   }
 
   void skip_space() {
-    while (!done() && is_space(peek())) ++at_;
+    while (!done() && is_ascii_space(peek())) ++at_;
   }
 
  private:

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <curl/curl.h>
+#include "util/duration.h"
 
 #include <chrono>
 #include <cstddef>
@@ -17,8 +18,6 @@
 #include <string_view>
 
 namespace twinflow::openai_http {
-
-using Millis = std::chrono::milliseconds;
 
 // The API key from the environment variable `variable`; empty when `variable`
 // is empty (servers that need no key). Throws Error, naming `client` and the

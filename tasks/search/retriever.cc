@@ -7,6 +7,7 @@
 #include <optional>
 #include <tuple>
 
+#include "store/feature_store.h"
 #include "store/store.h"
 #include "tasks/embed/text_embedder.h"
 #include "tasks/search/rank_fusion.h"
@@ -50,9 +51,11 @@ const char* search_mode_name(SearchMode mode) {
   return "hybrid";
 }
 
-Retriever::Retriever(Store& store, fs::path artifacts_root,
+Retriever::Retriever(FeatureStore features, fs::path artifacts_root,
                      std::chrono::milliseconds recheck_interval)
-    : store_(store), artifacts_root_(std::move(artifacts_root)), cache_(std::make_unique<Cache>()) {
+    : features_(features),
+      artifacts_root_(std::move(artifacts_root)),
+      cache_(std::make_unique<Cache>()) {
   cache_->recheck_interval = recheck_interval;
 }
 
@@ -64,7 +67,7 @@ using Ranking = std::vector<std::pair<int64_t, double>>;
 
 // The vector ranking; empty with a note when the query embeds to nothing.
 // nullopt when there is no model yet.
-std::optional<Ranking> vector_ranking(Store& store, const fs::path& artifacts,
+std::optional<Ranking> vector_ranking(FeatureStore& features, const fs::path& artifacts,
                                       Retriever::Cache& cache, const SearchQuery& query,
                                       size_t depth, std::vector<std::string>& notes);
 
@@ -108,7 +111,7 @@ SearchResult Retriever::search_explained(const SearchQuery& asked) {
   std::map<int64_t, std::map<std::string, double>> text_terms;
   if (query.mode != SearchMode::kVector) {
     Bm25Result text =
-        store_.bm25_search(query.text, query.filter, static_cast<int>(depth), query.bm25);
+        features_.bm25_search(query.text, query.filter, static_cast<int>(depth), query.bm25);
     result.searchable_chunks = text.chunks;
     result.terms = text.terms;
     for (Bm25Hit& hit : text.hits) {
@@ -142,10 +145,10 @@ SearchResult Retriever::search_explained(const SearchQuery& asked) {
   Ranking by_vector;
   if (query.mode != SearchMode::kText) {
     std::optional<Ranking> ranking =
-        vector_ranking(store_, artifacts_root_, *cache_, query, depth, result.notes);
+        vector_ranking(features_, artifacts_root_, *cache_, query, depth, result.notes);
     if (!ranking) {
       if (query.mode == SearchMode::kVector)
-        result.searchable_chunks = store_.searchable_chunks(query.filter);
+        result.searchable_chunks = features_.searchable_chunks(query.filter);
       if (result.searchable_chunks == 0) {
         result.notes.push_back("there is nothing to search: no current chunks" +
                                std::string(query.filter.author.empty() &&
@@ -180,7 +183,7 @@ SearchResult Retriever::search_explained(const SearchQuery& asked) {
   };
   std::vector<int64_t> ids;
   for (const auto& [id, score] : ranked) ids.push_back(id);
-  std::vector<ChunkDetail> details = store_.chunk_details(ids);
+  std::vector<ChunkDetail> details = features_.chunk_details(ids);
   for (size_t i = 0; i < details.size(); ++i) {
     SearchHit hit;
     hit.chunk = std::move(details[i]);
@@ -202,7 +205,7 @@ std::string filter_key(const ChunkFilter& f) {
 
 // Makes the cache hold the current model and its vectors for the filter;
 // false when there is no such model.
-bool refresh(Store& store, const fs::path& artifacts, Retriever::Cache& cache,
+bool refresh(FeatureStore& features, const fs::path& artifacts, Retriever::Cache& cache,
              const SearchQuery& query) {
   // Asking the database whether anything changed costs a scan of the
   // embeddings; a long-lived server asks at most once per recheck_interval.
@@ -211,7 +214,7 @@ bool refresh(Store& store, const fs::path& artifacts, Retriever::Cache& cache,
   if (cache.index && checked == cache.checked && now < cache.next_check) return true;
   cache.checked = checked;
   cache.next_check = now + cache.recheck_interval;
-  auto model = store.current_embedding_model(query.model_name);
+  auto model = features.current_embedding_model(query.model_name);
   if (!model) {
     cache.index.reset();
     return false;
@@ -221,9 +224,10 @@ bool refresh(Store& store, const fs::path& artifacts, Retriever::Cache& cache,
     cache.model_id = model->id;
     cache.vectors_key.clear();
   }
-  const std::string key = filter_key(query.filter) + store.vectors_signature(*model, query.filter);
+  const std::string key =
+      filter_key(query.filter) + features.vectors_signature(*model, query.filter);
   if (key == cache.vectors_key) return true;
-  ChunkVectors vectors = store.load_vectors(*model, query.filter);
+  ChunkVectors vectors = features.load_vectors(*model, query.filter);
   auto index = std::make_unique<VectorIndex>(vectors.dimension);
   for (size_t i = 0; i < vectors.ids.size(); ++i)
     index->add(vectors.ids[i], vectors.data.data() + i * static_cast<size_t>(vectors.dimension));
@@ -232,10 +236,10 @@ bool refresh(Store& store, const fs::path& artifacts, Retriever::Cache& cache,
   return true;
 }
 
-std::optional<Ranking> vector_ranking(Store& store, const fs::path& artifacts,
+std::optional<Ranking> vector_ranking(FeatureStore& features, const fs::path& artifacts,
                                       Retriever::Cache& cache, const SearchQuery& query,
                                       size_t depth, std::vector<std::string>& notes) {
-  if (!refresh(store, artifacts, cache, query)) return std::nullopt;
+  if (!refresh(features, artifacts, cache, query)) return std::nullopt;
   const std::vector<float> q = cache.model->embed({query.text});
   // A query of words the model has never seen embeds to zero: every cosine
   // would be 0, and ranking by id would be noise.

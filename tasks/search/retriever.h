@@ -26,12 +26,11 @@
 #include <vector>
 
 #include "store/feature_records.h"
+#include "store/feature_store.h"
 #include "store/search_records.h"
 #include "tasks/search/rank_fusion.h"
 
 namespace twinflow {
-
-class Store;
 
 enum class SearchMode { kVector, kText, kHybrid };
 
@@ -79,7 +78,7 @@ class Retriever {
   // Every search checks whether the model or the vectors changed, unless the
   // last check is younger than `recheck_interval` (a server's choice: new data
   // shows within the interval, and searches skip a scan of the embeddings).
-  Retriever(Store& store, std::filesystem::path artifacts_root,
+  Retriever(FeatureStore features, std::filesystem::path artifacts_root,
             std::chrono::milliseconds recheck_interval = std::chrono::milliseconds(0));
   ~Retriever();
   Retriever(const Retriever&) = delete;
@@ -96,7 +95,7 @@ class Retriever {
   struct Cache;  // the loaded model and vectors (retriever.cc)
 
  private:
-  Store& store_;
+  FeatureStore features_;
   std::filesystem::path artifacts_root_;
   std::unique_ptr<Cache> cache_;
 };

@@ -5,6 +5,7 @@
 #include <map>
 #include <sstream>
 
+#include "store/feature_store.h"
 #include "store/store.h"
 #include "tasks/steps/data_steps.h"
 #include "tasks/text/chunk.h"
@@ -85,7 +86,7 @@ int run_chunk_step(StepEnvironment& env) {
   std::vector<DocumentChunks> batch;
   for (int64_t after = 0;;) {
     const std::vector<CleanedDocumentRecord> page =
-        env.store.documents_to_chunk(author, cleaner, chunker, after, kPage);
+        env.features.documents_to_chunk(author, cleaner, chunker, after, kPage);
     if (page.empty()) break;
     batch.clear();
     for (const CleanedDocumentRecord& doc : page) {
@@ -103,7 +104,7 @@ int run_chunk_step(StepEnvironment& env) {
       chunks_total += static_cast<int64_t>(rows.chunks.size());
       bytes += static_cast<int64_t>(doc.content.size());
     }
-    chunks_new += env.store.replace_current_chunks(batch, chunker, env.step_run_id);
+    chunks_new += env.features.replace_current_chunks(batch, chunker, env.step_run_id);
     documents += static_cast<int64_t>(page.size());
     after = page.back().id;
   }
@@ -114,9 +115,9 @@ int run_chunk_step(StepEnvironment& env) {
   Sha256 state;
   // Search plans depend on fresh statistics: after a bulk load, stale ones
   // make PostgreSQL scan every chunk instead of the full-text index.
-  if (chunks_new > 0) env.store.refresh_feature_statistics();
+  if (chunks_new > 0) env.features.refresh_feature_statistics();
   int64_t current = 0;
-  for (int64_t id : env.store.current_chunk_ids({author, "", ""})) {
+  for (int64_t id : env.features.current_chunk_ids({author, "", ""})) {
     state.field(std::to_string(id));
     ++current;
   }

@@ -2,11 +2,13 @@
 // options becomes a cleaned document. See data_steps.h.
 #include <chrono>
 
+#include "store/feature_store.h"
 #include "store/store.h"
 #include "tasks/steps/data_steps.h"
 #include "tasks/text/clean.h"
 #include "util/files.h"
 #include "util/sha256.h"
+#include "util/strings.h"
 
 namespace twinflow {
 namespace {
@@ -14,11 +16,6 @@ namespace {
 // Documents per page read and per transaction written: memory stays bounded
 // and a kill loses at most one page (docs/STEPS.md).
 constexpr int kPage = 500;
-
-bool ends_with(const std::string& s, const std::string& suffix) {
-  return s.size() >= suffix.size() &&
-         s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
 
 // Articles read better for retrieval and datasets with their title and
 // subtitle on top; a post's "title" is usually its own first words.
@@ -35,7 +32,7 @@ TextKind text_kind_of(const std::string& document_kind, const std::string& url) 
   if (document_kind == "post") return TextKind::kPost;
   if (document_kind != "repository") return TextKind::kArticle;
   for (const char* prose : {".md", ".markdown", ".rst", ".txt"})
-    if (ends_with(url, prose)) return TextKind::kArticle;
+    if (url.ends_with(prose)) return TextKind::kArticle;
   return TextKind::kCode;
 }
 
@@ -69,7 +66,7 @@ int run_clean_step(StepEnvironment& env) {
   std::vector<CleanedDocumentToStore> batch;
   for (int64_t after = 0;;) {
     const std::vector<DocumentRecord> page =
-        env.store.documents_to_clean(author, cleaner, after, kPage);
+        env.features.documents_to_clean(author, cleaner, after, kPage);
     if (page.empty()) break;
     batch.clear();
     for (const DocumentRecord& doc : page) {
@@ -79,7 +76,7 @@ int run_clean_step(StepEnvironment& env) {
       bytes_in += static_cast<int64_t>(input.size());
       bytes_out += static_cast<int64_t>(batch.back().content.size());
     }
-    env.store.insert_cleaned_documents(batch, cleaner, env.step_run_id);
+    env.features.insert_cleaned_documents(batch, cleaner, env.step_run_id);
     cleaned += static_cast<int64_t>(page.size());
     after = page.back().id;
   }
@@ -87,7 +84,7 @@ int run_clean_step(StepEnvironment& env) {
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
 
   nlohmann::json documents = nlohmann::json::array();
-  for (const DocumentRecord& doc : env.store.latest_document_heads(author))
+  for (const DocumentRecord& doc : env.features.latest_document_heads(author))
     documents.push_back({{"id", doc.id},
                          {"url", doc.url},
                          {"version", doc.version},

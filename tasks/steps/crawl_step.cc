@@ -12,6 +12,7 @@
 #include <regex>
 #include <set>
 
+#include "store/feature_store.h"
 #include "store/store.h"
 #include "tasks/crawl/discovery.h"
 #include "tasks/crawl/git_checkout.h"
@@ -250,7 +251,7 @@ class Crawler {
     if (pages.empty()) return;
     std::vector<std::string> urls;
     for (const Link& p : pages) urls.push_back(p.url);
-    auto validators = env_.store.document_validators(s_.author, urls);
+    auto validators = env_.features.document_validators(s_.author, urls);
     std::vector<FetchRequest> requests;
     for (const Link& p : pages) {
       FetchRequest request;
@@ -271,7 +272,7 @@ class Crawler {
       }
       outcomes_.push_back(record_page(pages[i], result));
     });
-    auto ids = env_.store.mark_documents_checked(s_.author, not_modified);
+    auto ids = env_.features.mark_documents_checked(s_.author, not_modified);
     std::map<std::string, std::string> platform_of;
     for (const Link& p : pages) platform_of[p.url] = p.platform;
     for (const std::string& url : not_modified) {
@@ -320,7 +321,7 @@ class Crawler {
       doc.etag = result.etag;
       doc.last_modified = result.last_modified;
       doc.step_run_id = env_.step_run_id;
-      StoredDocument stored = env_.store.upsert_document(doc);
+      StoredDocument stored = env_.features.upsert_document(doc);
       o.status = stored.change;
       o.document_id = stored.id;
       o.version = stored.version;
@@ -368,7 +369,7 @@ class Crawler {
     doc.content = file.content;
     doc.blocks = nlohmann::json::array({{{"kind", "code"}, {"level", 0}, {"text", file.content}}});
     doc.step_run_id = env_.step_run_id;
-    StoredDocument stored = env_.store.upsert_document(doc);
+    StoredDocument stored = env_.features.upsert_document(doc);
     ++repo.files;
     ++repository_files_[stored.change];
   }
@@ -397,7 +398,7 @@ std::vector<SourceResult> discover(StepEnvironment& env, CrawlSettings& s) {
   std::vector<SourceResult> results;
   if (s.sources.empty()) return results;
   s.discovery.step_run_id = env.step_run_id;
-  Discovery discovery(env.store, s.author, s.discovery);
+  Discovery discovery(env.features, s.author, s.discovery);
   LinkRouter router(s.rules);
   std::set<std::string> known;
   for (const Link& l : s.links) known.insert(l.url);
@@ -426,7 +427,7 @@ void finish_sources(StepEnvironment& env, const CrawlSettings& s,
   std::set<std::string> crawled;
   for (const Outcome& o : outcomes)
     if (o.status != "failed") crawled.insert(o.url);
-  Discovery discovery(env.store, s.author, s.discovery);
+  Discovery discovery(env.features, s.author, s.discovery);
   for (const SourceResult& r : results) {
     std::vector<std::string> done;
     for (const std::string& url : r.to_crawl)
@@ -512,7 +513,7 @@ int run_crawl_step(StepEnvironment& env) {
   nlohmann::json manifest =
       manifest_of(author, outcomes, sources,
                   sources.empty() ? std::map<std::string, std::pair<int64_t, std::string>>{}
-                                  : env.store.source_documents(author, source_ids));
+                                  : env.features.source_documents(author, source_ids));
   write_file_atomically(env.context.output_path("documents"), manifest.dump(2));
   env.report.output_metadata("documents", {{"author", author},
                                            {"documents", manifest["documents"].size()},

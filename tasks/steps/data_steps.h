@@ -15,16 +15,17 @@
 #include <string>
 
 #include "store/feature_records.h"
+#include "store/feature_store.h"
+#include "store/model_registry.h"
 #include "tasks/step_context.h"
 #include "tasks/text/text_kind.h"
 
 namespace twinflow {
 
-class Store;
-
 struct StepEnvironment {
   const StepContext& context;
-  Store& store;
+  FeatureStore features;  // all of the store a data step sees
+  ModelRegistry models;   // the training steps register and promote models
   StepReport& report;
   int64_t step_run_id = 0;  // the attempt's step_runs row; 0 when run by hand
 };

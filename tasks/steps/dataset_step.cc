@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "store/feature_store.h"
 #include "store/store.h"
 #include "tasks/dataset/builtin_generator.h"
 #include "tasks/dataset/dataset_split.h"
@@ -88,9 +89,9 @@ DatasetSettings read_settings(const StepContext& context) {
   return s;
 }
 
-std::vector<DatasetSource> load_sources(Store& store, const std::string& author) {
+std::vector<DatasetSource> load_sources(FeatureStore& features, const std::string& author) {
   std::vector<DatasetSource> sources;
-  for (auto& r : store.cleaned_sources(author))
+  for (auto& r : features.cleaned_sources(author))
     sources.push_back({r.document_id, r.platform, r.kind, r.url, r.title, std::move(r.content),
                        std::move(r.blocks)});
   return sources;
@@ -160,7 +161,7 @@ nlohmann::json build_dataset(const DatasetSettings& s, const std::vector<Dataset
 
 int run_dataset_step(StepEnvironment& env) {
   const DatasetSettings s = read_settings(env.context);
-  const std::vector<DatasetSource> sources = load_sources(env.store, s.author);
+  const std::vector<DatasetSource> sources = load_sources(env.features, s.author);
   if (sources.empty())
     throw Error("dataset: author '" + s.author +
                 "' has no cleaned documents; run the clean step (feature_engineering) first");

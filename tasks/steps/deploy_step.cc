@@ -7,6 +7,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "store/model_registry.h"
 #include "store/store.h"
 #include "tasks/steps/training_steps.h"
 #include "util/error.h"
@@ -47,11 +48,11 @@ int run_deploy_step(StepEnvironment& env) {
     StageChangeRequest why{"gate passed: " + reason, "deploy step",
                            env.step_run_id ? std::optional<int64_t>(env.step_run_id) : std::nullopt,
                            evaluation};
-    env.store.set_model_stage(model, version, stage, why);
+    env.models.set_model_stage(model, version, stage, why);
     std::printf("deploy: %s v%d is now %s (%s)\n", model.c_str(), version, stage.c_str(),
                 reason.c_str());
   } else {
-    auto production = env.store.production_model(model);
+    auto production = env.models.production_model(model);
     std::printf("deploy: not deploying %s v%d: %s; %s stays in production\n", model.c_str(),
                 version, reason.c_str(),
                 production ? ("v" + std::to_string(production->version)).c_str() : "no version");

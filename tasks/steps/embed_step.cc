@@ -11,6 +11,7 @@
 #include <chrono>
 
 #include "store/blob_store.h"
+#include "store/feature_store.h"
 #include "store/store.h"
 #include "tasks/embed/text_embedder.h"
 #include "tasks/embed/tfidf_svd.h"
@@ -61,7 +62,7 @@ EmbedSettings read_settings(const StepParams& params) {
 EmbeddingModelRecord fit_and_register(StepEnvironment& env, const EmbedSettings& s,
                                       const fs::path& output) {
   std::vector<std::string> corpus;
-  for (ChunkText& chunk : env.store.current_chunks(s.filter))
+  for (ChunkText& chunk : env.features.current_chunks(s.filter))
     corpus.push_back(std::move(chunk.content));
   if (corpus.empty())
     throw Error("embed step: there are no chunks to fit a model on (run chunk first)");
@@ -86,8 +87,8 @@ EmbeddingModelRecord fit_and_register(StepEnvironment& env, const EmbedSettings&
   nlohmann::json settings = {{"seed", s.seed},
                              {"fitted_on_chunks", corpus.size()},
                              {"vocabulary_size", model.vocabulary_size()}};
-  return env.store.register_embedding_model(s.model_name, "builtin", s.dimension, sha, settings,
-                                            env.step_run_id);
+  return env.features.register_embedding_model(s.model_name, "builtin", s.dimension, sha, settings,
+                                               env.step_run_id);
 }
 
 // The registered version of a remote model with these settings: the current
@@ -95,20 +96,20 @@ EmbeddingModelRecord fit_and_register(StepEnvironment& env, const EmbedSettings&
 // vector first, because only its answer tells the dimension to register.
 EmbeddingModelRecord remote_model(StepEnvironment& env, const EmbedSettings& s) {
   const nlohmann::json settings = openai_settings(s.remote);
-  std::optional<EmbeddingModelRecord> current = env.store.current_embedding_model(s.model_name);
+  std::optional<EmbeddingModelRecord> current = env.features.current_embedding_model(s.model_name);
   if (current && current->provider == "openai" && current->settings == settings && !s.refit)
     return *current;
   OpenAiEmbedder probe(s.remote);
   probe.embed({"dimension probe"});
-  return env.store.register_embedding_model(s.model_name, "openai", probe.dimension(), "", settings,
-                                            env.step_run_id);
+  return env.features.register_embedding_model(s.model_name, "openai", probe.dimension(), "",
+                                               settings, env.step_run_id);
 }
 
 // The model the step embeds with: reused, fitted or registered. Leaves the
 // model's description (builtin: the model file itself) at `model_path`.
 EmbeddingModelRecord model_for(StepEnvironment& env, const EmbedSettings& s,
                                const fs::path& model_path, bool& registered) {
-  std::optional<EmbeddingModelRecord> record = env.store.current_embedding_model(s.model_name);
+  std::optional<EmbeddingModelRecord> record = env.features.current_embedding_model(s.model_name);
   if (s.provider == "openai") {
     EmbeddingModelRecord remote = remote_model(env, s);
     registered = !record || record->id != remote.id;
@@ -139,7 +140,7 @@ int64_t embed_missing(StepEnvironment& env, const EmbeddingModelRecord& record, 
   // each page's vectors are one COPY in one transaction.
   for (int64_t after = 0;;) {
     const std::vector<ChunkText> chunks =
-        env.store.chunks_without_embedding(record.id, filter, after, static_cast<int>(kBatch));
+        env.features.chunks_without_embedding(record.id, filter, after, static_cast<int>(kBatch));
     if (chunks.empty()) break;
     std::vector<std::string_view> texts;
     std::vector<int64_t> ids;
@@ -152,7 +153,7 @@ int64_t embed_missing(StepEnvironment& env, const EmbeddingModelRecord& record, 
       throw Error("embed step: the model returned " + std::to_string(vectors.size()) +
                   " floats for " + std::to_string(texts.size()) + " chunks of dimension " +
                   std::to_string(dim));
-    env.store.insert_embeddings(record, ids, vectors, env.step_run_id);
+    env.features.insert_embeddings(record, ids, vectors, env.step_run_id);
     embedded += static_cast<int64_t>(chunks.size());
     after = chunks.back().id;
   }
@@ -175,7 +176,7 @@ int run_embed_step(StepEnvironment& env) {
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
 
-  const std::vector<int64_t> current = env.store.embedded_chunk_ids(*record, s.filter);
+  const std::vector<int64_t> current = env.features.embedded_chunk_ids(*record, s.filter);
   Sha256 state;
   for (int64_t id : current) state.field(std::to_string(id));
   nlohmann::json manifest = {{"model", record->name},
@@ -188,7 +189,7 @@ int run_embed_step(StepEnvironment& env) {
   env.report.output_metadata(
       "model",
       {{"name", record->name}, {"version", record->version}, {"dimension", record->dimension}});
-  if (embedded > 0) env.store.refresh_feature_statistics();  // see the chunk step
+  if (embedded > 0) env.features.refresh_feature_statistics();  // see the chunk step
   env.report.metrics({{"chunks_embedded", embedded},
                       {"embed_seconds", seconds},
                       {"chunks_per_second", seconds > 0 ? embedded / seconds : 0.0},

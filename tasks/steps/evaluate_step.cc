@@ -18,6 +18,7 @@
 #include <cstdio>
 #include <filesystem>
 
+#include "store/model_registry.h"
 #include "store/store.h"
 #include "tasks/dataset/jsonl.h"
 #include "tasks/llm/llm_judge.h"
@@ -141,7 +142,7 @@ Decision decide(const Gate& gate, const nlohmann::json& candidate, const nlohman
 std::optional<nlohmann::json> measure_retrieval(StepEnvironment& env,
                                                 const std::vector<InstructSample>& test,
                                                 const EvaluateSettings& s) {
-  Retriever retriever(env.store, env.context.home / "artifacts");
+  Retriever retriever(env.features, env.context.home / "artifacts");
   int64_t asked = 0, found = 0;
   try {
     for (const auto& sample : test) {
@@ -178,7 +179,7 @@ int run_evaluate_step(StepEnvironment& env) {
   const StepInput& model_input = input(env.context, "model");
   const StepInput& dataset = input(env.context, "dataset");
   const auto step_run = env.step_run_id ? std::optional<int64_t>(env.step_run_id) : std::nullopt;
-  ModelVersionRecord candidate = env.store.register_model_version(
+  ModelVersionRecord candidate = env.models.register_model_version(
       s.model_name, model_input.artifact_version_id, step_run, nlohmann::json::object());
   const auto test = read_instruct_jsonl(dataset.path / "test.jsonl");
   const auto test_texts = instruct_texts(dataset.path, "test");
@@ -201,7 +202,7 @@ int run_evaluate_step(StepEnvironment& env) {
     candidate_figures["retrieval_recall_at_" + std::to_string(s.retrieval_k)] =
         (*retrieval)["recall"];
 
-  auto production = env.store.production_model(s.model_name);
+  auto production = env.models.production_model(s.model_name);
   nlohmann::json evaluation = {
       {"model", s.model_name},
       {"candidate_version", candidate.version},
@@ -226,8 +227,8 @@ int run_evaluate_step(StepEnvironment& env) {
   }
   evaluation["gate"]["passed"] = decision.passed;
   evaluation["gate"]["reason"] = decision.reason;
-  env.store.register_model_version(s.model_name, model_input.artifact_version_id, step_run,
-                                   candidate_figures);
+  env.models.register_model_version(s.model_name, model_input.artifact_version_id, step_run,
+                                    candidate_figures);
   write_file_atomically(env.context.output_path("evaluation"), evaluation.dump(2) + "\n");
   nlohmann::json metrics = {{"gate_passed", decision.passed ? 1 : 0}};
   for (const auto& [key, value] : candidate_figures.items()) metrics["candidate_" + key] = value;

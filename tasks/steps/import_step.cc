@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <iostream>
 
+#include "store/feature_store.h"
 #include "store/store.h"
 #include "tasks/imports/importers.h"
 #include "tasks/steps/data_steps.h"
@@ -127,7 +128,7 @@ int run_import_step(StepEnvironment& env) {
         doc.blocks = d.blocks;
         doc.step_run_id = env.step_run_id;
         try {
-          StoredDocument stored = env.store.upsert_document(doc);
+          StoredDocument stored = env.features.upsert_document(doc);
           ++changes[stored.change];
           ++stored_count;
           documents.push_back({{"url", d.url},

@@ -6,6 +6,7 @@
 
 #include "tasks/text/utf8.h"
 #include "util/error.h"
+#include "util/strings.h"
 
 namespace twinflow {
 
@@ -27,10 +28,6 @@ struct Atom {
   size_t cp_start, cp_end;  // code points
   Strength strength;        // of the break before this atom
 };
-
-inline bool is_space(char c) {
-  return c == ' ' || c == '\t' || c == '\n' || c == '\r';
-}
 
 // Counts code points incrementally. Atoms come in text order, and a unit
 // that must be broken up is walked again once, so each byte is counted at
@@ -79,9 +76,9 @@ class Atomizer {
   void add_words(size_t start, size_t end, Strength strength) {
     size_t i = start;
     while (i < end) {
-      while (i < end && is_space(text_[i])) ++i;
+      while (i < end && is_ascii_space(text_[i])) ++i;
       size_t j = i;
-      while (j < end && !is_space(text_[j])) ++j;
+      while (j < end && !is_ascii_space(text_[j])) ++j;
       if (j > i) add_word(i, j, strength);
       strength = kWord;
       i = j;
@@ -165,7 +162,7 @@ size_t sentence_end_after(std::string_view text, size_t pos, size_t para_end) {
   if (next < para_end && text[next] >= 'a' && text[next] <= 'z') return 0;
   if (text[pos] == '.') {
     size_t w = pos;
-    while (w > 0 && !is_space(text[w - 1])) --w;
+    while (w > 0 && !is_ascii_space(text[w - 1])) --w;
     if (is_abbreviation(text.substr(w, pos - w))) return 0;
   }
   return end;
@@ -202,11 +199,11 @@ void add_sentences(std::string_view text, size_t start, size_t end, Atomizer& at
       continue;
     }
     size_t trimmed = cut;
-    while (trimmed > sentence && is_space(text[trimmed - 1])) --trimmed;
+    while (trimmed > sentence && is_ascii_space(text[trimmed - 1])) --trimmed;
     atoms.add_unit(sentence, trimmed, strength);
     if (trimmed > sentence) strength = kSentence;
     i = resume;
-    while (i < end && is_space(text[i])) ++i;
+    while (i < end && is_ascii_space(text[i])) ++i;
     sentence = i;
   }
   atoms.add_unit(sentence, end, strength);
@@ -217,7 +214,7 @@ bool line_is_blank(std::string_view text, size_t pos, size_t* line_end) {
   size_t k = pos;
   bool blank = true;
   while (k < text.size() && text[k] != '\n') {
-    if (!is_space(text[k])) blank = false;
+    if (!is_ascii_space(text[k])) blank = false;
     ++k;
   }
   *line_end = k;
@@ -237,10 +234,10 @@ std::vector<Atom> prose_atoms(std::string_view text, size_t target) {
     } else {
       if (para == std::string_view::npos) {
         para = pos;
-        while (is_space(text[para])) ++para;
+        while (is_ascii_space(text[para])) ++para;
       }
       para_end = line_end;
-      while (para_end > para && is_space(text[para_end - 1])) --para_end;
+      while (para_end > para && is_ascii_space(text[para_end - 1])) --para_end;
     }
     pos = line_end + 1;
   }
@@ -260,7 +257,7 @@ std::vector<Atom> code_atoms(std::string_view text, size_t target) {
       strength = kParagraph;
     } else {
       size_t content_end = line_end;
-      while (is_space(text[content_end - 1])) --content_end;
+      while (is_ascii_space(text[content_end - 1])) --content_end;
       atoms.add_unit(pos, content_end, strength);
       strength = kSentence;
     }

@@ -7,11 +7,12 @@
 
 #include <fstream>
 
-#include "scheduler/dag_loader.h"
-#include "scheduler/runner.h"
+#include "scheduler/definition/dag_loader.h"
+#include "scheduler/execution/runner.h"
+#include "source_paths.h"  // TWINFLOW_SOURCE_DIR, TWINFLOW_BINARY (generated)
+#include "store/run_ledger.h"
 #include "tests/support/spawn_process.h"
 #include "tests/support/test_database.h"
-#include "source_paths.h"  // TWINFLOW_SOURCE_DIR, TWINFLOW_BINARY (generated)
 
 extern char** environ;
 
@@ -136,12 +137,12 @@ pid_t TwinflowTest::spawn_twinflow(const std::vector<std::string>& args, const s
 
 int TwinflowTest::attempts_of(int64_t run_id, const std::string& step) {
   int n = 0;
-  for (const auto& a : store->step_runs(run_id)) n += a.step_id == step;
+  for (const auto& a : store->runs().step_runs(run_id)) n += a.step_id == step;
   return n;
 }
 
 std::string TwinflowTest::step_state(int64_t run_id, const std::string& step) {
-  for (const auto& s : store->run_steps(run_id))
+  for (const auto& s : store->runs().run_steps(run_id))
     if (s.step_id == step) return s.status;
   return "<no such step>";
 }

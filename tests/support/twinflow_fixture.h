@@ -10,8 +10,8 @@
 #include <string>
 #include <vector>
 
-#include "scheduler/executor.h"
-#include "scheduler/runner.h"
+#include "scheduler/execution/executor.h"
+#include "scheduler/execution/runner.h"
 #include "store/blob_store.h"
 #include "store/store.h"
 

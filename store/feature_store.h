@@ -1,0 +1,187 @@
+// The feature store: documents and their versions, cleaned documents,
+// chunks, embedding models and vectors, retrieval (BM25), and the crawl
+// sources that discover documents. The only part of the store a step sees.
+//
+// A repository over a Store's connection (store.h): cheap to make, one per
+// use or one per owner, never shared between threads. Each change is one
+// transaction; methods throw Error with the operation's name when the
+// database refuses.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "store/feature_records.h"
+#include "store/records.h"
+#include "store/search_records.h"
+#include "store/store.h"
+
+namespace twinflow {
+
+class FeatureStore {
+ public:
+  explicit FeatureStore(Store& store) : impl_(&store.impl()) {}
+
+  // --- feature store: documents, cleaned documents, chunks (store_documents.cc) ---
+  // Records a fetched document: a new version when its content (or title)
+  // differs from the latest, otherwise refreshes the latest's validators.
+  StoredDocument upsert_document(const DocumentToStore& document);
+  // The stored HTTP validators of the latest versions of `urls`, by URL.
+  std::map<std::string, HttpValidators> document_validators(const std::string& author,
+                                                            const std::vector<std::string>& urls);
+  // A fetch answered 304 Not Modified: refreshes checked_at. Returns the
+  // latest versions' ids, by URL.
+  std::map<std::string, int64_t> mark_documents_checked(const std::string& author,
+                                                        const std::vector<std::string>& urls);
+  std::optional<DocumentRecord> find_document(int64_t id);
+  // Latest document versions of an author ("" = every author), by platform
+  // when given, ordered by id.
+  std::vector<DocumentRecord> latest_documents(const std::string& author,
+                                               const std::string& platform = "");
+  // Latest document versions not yet cleaned with `cleaner`.
+  std::vector<DocumentRecord> documents_to_clean(const std::string& author,
+                                                 const std::string& cleaner);
+  // Latest document versions of an author with their newest cleaned text
+  // (any cleaner), ordered by document id; documents not cleaned yet are left out.
+  std::vector<CleanedSourceRecord> cleaned_sources(const std::string& author);
+  // Stores a cleaned document; returns its id (the existing one when this
+  // document was already cleaned with `cleaner`).
+  int64_t insert_cleaned_document(int64_t document_id, const std::string& cleaner,
+                                  const std::string& content, int64_t step_run_id);
+  // Cleaned (with `cleaner`) latest document versions with no chunks from
+  // `chunker` yet.
+  std::vector<CleanedDocumentRecord> documents_to_chunk(const std::string& author,
+                                                        const std::string& cleaner,
+                                                        const std::string& chunker);
+  // Stores a cleaned document's chunks and makes them the current chunks of
+  // its document (every earlier chunk of any version becomes non-current), in
+  // one transaction. Returns how many chunks were new.
+  int replace_current_chunks(const CleanedDocumentRecord& source, const std::string& chunker,
+                             const std::string& kind, const std::vector<ChunkToStore>& chunks,
+                             int64_t step_run_id);
+  // Current chunks of latest documents, filtered, ordered by id.
+  std::vector<ChunkText> current_chunks(const ChunkFilter& filter);
+  std::vector<ChunkDetail> chunk_details(const std::vector<int64_t>& chunk_ids);
+  // Full-text search over current chunks: ids ranked by ts_rank_cd, best first.
+  std::vector<std::pair<int64_t, double>> text_search(const std::string& query,
+                                                      const ChunkFilter& filter, int limit);
+  // ANALYZE of the feature store's tables, after a bulk change: the planner
+  // needs current statistics to use the full-text and vector-table indexes.
+  void refresh_feature_statistics();
+  FeatureCounts feature_counts(const std::string& author, const std::string& model_name);
+
+  // --- feature store: embedding models and vectors (store_embeddings.cc) ---------
+  // The latest version of a model name.
+  std::optional<EmbeddingModelRecord> current_embedding_model(const std::string& name);
+  // Registers the next version of a model name and returns it.
+  EmbeddingModelRecord register_embedding_model(const std::string& name,
+                                                const std::string& provider, int dimension,
+                                                const std::string& model_sha256,
+                                                const nlohmann::json& settings,
+                                                int64_t step_run_id);
+  // Current chunks (of `filter`) with no embedding for `model_id`.
+  std::vector<ChunkText> chunks_without_embedding(int64_t model_id, const ChunkFilter& filter);
+  // Stores `ids.size()` vectors of `dimension` floats (row-major) for a model.
+  void insert_embeddings(const EmbeddingModelRecord& model, const std::vector<int64_t>& ids,
+                         const std::vector<float>& vectors, int64_t step_run_id);
+  // The vectors of a model for the current chunks matching `filter`.
+  ChunkVectors load_vectors(const EmbeddingModelRecord& model, const ChunkFilter& filter);
+  // A cheap signature of the state load_vectors reads (counts and largest ids
+  // of the model's vectors, the current chunks and the latest documents), to
+  // tell whether a cached copy may be stale.
+  std::string vectors_signature(const EmbeddingModelRecord& model, const ChunkFilter& filter);
+
+  // --- feature store in pages and batches (store_documents.cc, store_embeddings.cc) ---
+  // The data steps read what is left to do a page at a time (ids after
+  // `after_id`, ascending, at most `limit`), so memory stays bounded, and write
+  // each page in one transaction with one statement per table, so a kill loses
+  // at most the page in flight and a rerun carries on where it stopped.
+
+  // A page of documents_to_clean.
+  std::vector<DocumentRecord> documents_to_clean(const std::string& author,
+                                                 const std::string& cleaner, int64_t after_id,
+                                                 int limit);
+  // Stores cleaned documents; one already cleaned with `cleaner` is kept as it
+  // is. Returns how many were new.
+  int insert_cleaned_documents(const std::vector<CleanedDocumentToStore>& batch,
+                               const std::string& cleaner, int64_t step_run_id);
+  // A page of documents_to_chunk, by cleaned document id.
+  std::vector<CleanedDocumentRecord> documents_to_chunk(const std::string& author,
+                                                        const std::string& cleaner,
+                                                        const std::string& chunker,
+                                                        int64_t after_id, int limit);
+  // replace_current_chunks for many documents (each URL at most once).
+  // Returns how many chunks were new.
+  int replace_current_chunks(const std::vector<DocumentChunks>& batch, const std::string& chunker,
+                             int64_t step_run_id);
+  // A page of chunks_without_embedding, by chunk id.
+  std::vector<ChunkText> chunks_without_embedding(int64_t model_id, const ChunkFilter& filter,
+                                                  int64_t after_id, int limit);
+  // The ids of the current chunks (of `filter`) with a vector of the model,
+  // ascending: what load_vectors reads, without the vectors.
+  std::vector<int64_t> embedded_chunk_ids(const EmbeddingModelRecord& model,
+                                          const ChunkFilter& filter);
+  // latest_documents without their content (id, url, version, sha256, ...):
+  // what a manifest lists, without reading the corpus into memory.
+  std::vector<DocumentRecord> latest_document_heads(const std::string& author);
+  // The ids of current_chunks, ascending, without their text.
+  std::vector<int64_t> current_chunk_ids(const ChunkFilter& filter);
+
+  // ---- retrieval (store_search.cc) ----
+  // Okapi BM25F text search over the searchable chunks (current chunks of
+  // latest documents) of `filter`, with the statistics migration 0012 keeps
+  // exact (search_records.h: formula, defaults). The query goes through the
+  // same `english` analysis as the chunks; any query lexeme matches (OR). At
+  // most `limit` hits, each with its per-lexeme parts of the score; the terms
+  // tell why there are none (no lexeme left, or none in the scope).
+  Bm25Result bm25_search(const std::string& query, const ChunkFilter& filter, int limit,
+                         const Bm25Params& params = {});
+  // The number of searchable chunks of `filter` (from the BM25 statistics).
+  int64_t searchable_chunks(const ChunkFilter& filter);
+  // ---- end of retrieval ----
+  // --- crawl sources: feeds, sitemaps, followed pages (store_sources.cc) ---
+  // The discovery state of the crawl step (migration 0014).
+  struct SourceEntry {
+    std::string url, stamp;  // stamp: updated / lastmod as listed, "" when none
+  };
+  struct SourceEntryCounts {
+    int64_t added = 0, changed = 0;  // entries never listed before / listed with a new stamp
+  };
+  struct SourceCheck {
+    std::string status, reason;  // ok, not_modified, truncated, failed
+    int64_t discovered = 0, discovered_new = 0;
+  };
+  // The source's id, created on first use. kind: feed, sitemap, follow.
+  int64_t crawl_source_id(const std::string& author, const std::string& kind,
+                          const std::string& url);
+  // The validators stored for the files fetched for a source, by file URL.
+  std::map<std::string, HttpValidators> crawl_source_validators(int64_t source_id);
+  void save_crawl_source_validators(int64_t source_id, const std::string& file_url,
+                                    const HttpValidators& validators);
+  // Records the entries a source lists now (one transaction, batched).
+  SourceEntryCounts record_source_entries(int64_t source_id,
+                                          const std::vector<SourceEntry>& entries);
+  // Entries to crawl: new, with a changed stamp, or whose last crawl failed;
+  // at most `limit`, oldest first.
+  std::vector<std::string> source_entries_to_crawl(int64_t source_id, int64_t limit);
+  // These entries were crawled (their current stamp is now the crawled one).
+  void mark_source_entries_crawled(int64_t source_id, const std::vector<std::string>& urls);
+  // The latest documents (id, platform) of the entries of these sources that
+  // were crawled, by URL.
+  std::map<std::string, std::pair<int64_t, std::string>> source_documents(
+      const std::string& author, const std::vector<int64_t>& source_ids);
+  void record_source_check(int64_t source_id, const SourceCheck& check, int64_t step_run_id);
+  // ---- end of crawl sources ----
+
+ private:
+  Store::Impl* impl_;
+};
+
+inline FeatureStore Store::features() {
+  return FeatureStore(*this);
+}
+
+}  // namespace twinflow

@@ -1,0 +1,16 @@
+// Durations: one spelling for DAG files (timeouts, retry delays) and step params.
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <string>
+
+namespace twinflow {
+
+using Millis = std::chrono::milliseconds;
+
+// Parses "500ms", "30s", "5m", "2h", combinations such as "1h30m", decimals
+// such as "1.5s", or a plain number of seconds. nullopt when malformed.
+std::optional<Millis> parse_duration(const std::string& text);
+
+}  // namespace twinflow

@@ -1,0 +1,23 @@
+// Small string helpers that every module uses. ASCII only: protocol tokens,
+// header names, tags and file suffixes are ASCII; text content is UTF-8 and is
+// never case-folded here. (starts_with/ends_with: use std::string_view's.)
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace twinflow {
+
+// Space, tab, newline, carriage return, form feed, vertical tab.
+constexpr bool is_ascii_space(char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+}
+
+// `text` without leading and trailing ASCII whitespace (a view into it).
+std::string_view trim(std::string_view text);
+std::string trim_copy(std::string_view text);  // the same, as a string of its own
+
+// `text` with A-Z turned into a-z; other bytes unchanged.
+std::string to_lower(std::string_view text);
+
+}  // namespace twinflow
