@@ -7,6 +7,7 @@
 #include "scheduler/definition/dag_parser.h"
 
 #include <algorithm>
+#include <charconv>
 #include <climits>
 
 #include "util/strings.h"
