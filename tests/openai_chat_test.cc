@@ -7,18 +7,17 @@
 #include <stdlib.h>
 
 #include <algorithm>
-#include <atomic>
 #include <chrono>
 #include <functional>
-#include <mutex>
 #include <string>
 #include <vector>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-#include "http/http_server.h"
+#include "tests/support/fake_openai_server.h"
 #include "util/error.h"
+#include "http/http_server.h"
 
 namespace twinflow {
 namespace {
@@ -26,15 +25,14 @@ namespace {
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 using Json = nlohmann::json;
+using test::error_of;
+using test::FakeOpenAiServerTest;
+using test::json_response;
 
 // Variables of this test's own, so that no real OPENAI_API_KEY is touched.
 constexpr const char* kKeyVariable = "OPENAI_CHAT_TEST_KEY";
 constexpr const char* kUnsetVariable = "OPENAI_CHAT_TEST_UNSET";
 constexpr const char* kSecret = "sk-test-3b7e91c2";
-
-HttpResponse json_response(int status, const Json& body) {
-  return HttpResponse::text(status, body.dump()).header("Content-Type", "application/json");
-}
 
 HttpResponse chat_response(const std::string& content, const std::string& finish = "stop") {
   return json_response(200, {{"id", "chatcmpl-1"},
@@ -64,74 +62,15 @@ std::vector<ChatRequest> numbered_requests(size_t count) {
   return requests;
 }
 
-std::string error_of(const std::function<void()>& run) {
-  try {
-    run();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "no Error thrown";
-  return {};
-}
-
-class OpenAiChatTest : public testing::Test {
+class OpenAiChatTest : public FakeOpenAiServerTest {
  protected:
-  using Handler = std::function<HttpResponse(const HttpRequest&, int number)>;
+  OpenAiChatTest()
+      : FakeOpenAiServerTest([](const HttpRequest& request, int) { return echo_response(request); },
+                             kKeyVariable) {}
 
-  void SetUp() override {
-    server_ = std::make_unique<HttpServer>([this](const HttpRequest& request) {
-      const int number = ++requests_;
-      Handler handler;
-      {
-        std::lock_guard lock(mutex_);
-        seen_.push_back(request);
-        arrivals_.push_back(Clock::now());
-        handler = handler_;
-      }
-      return handler(request, number);
-    });
-    server_->start();
-  }
-
-  void TearDown() override { unsetenv(kKeyVariable); }
-
-  void serve(Handler handler) {
-    std::lock_guard lock(mutex_);
-    handler_ = std::move(handler);
-  }
-
-  // Quick retries, no key: each test turns on what it checks.
-  OpenAiChatOptions quick_options() const {
-    OpenAiChatOptions options;
-    options.base_url = server_->base_url() + "/v1";
-    options.model = "test-chat-mini";
-    options.api_key_env = "";
-    options.retry_backoff = 1ms;
-    options.max_backoff = 10ms;
-    options.timeout = 10s;
-    return options;
-  }
+  OpenAiChatOptions quick_options() const { return quick<OpenAiChatOptions>("test-chat-mini"); }
 
   std::string url() const { return server_->base_url() + "/v1/chat/completions"; }
-
-  std::vector<HttpRequest> seen() {
-    std::lock_guard lock(mutex_);
-    return seen_;
-  }
-
-  std::vector<Clock::time_point> arrivals() {
-    std::lock_guard lock(mutex_);
-    return arrivals_;
-  }
-
-  std::atomic<int> requests_{0};
-  std::mutex mutex_;
-  Handler handler_ = [](const HttpRequest& request, int) { return echo_response(request); };
-  std::vector<HttpRequest> seen_;
-  std::vector<Clock::time_point> arrivals_;
-  // Last, so that it is destroyed (its threads joined) before what its handler
-  // uses.
-  std::unique_ptr<HttpServer> server_;
 };
 
 TEST_F(OpenAiChatTest, ReturnsTheAnswerAndSendsTheRequest) {

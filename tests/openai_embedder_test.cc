@@ -7,19 +7,18 @@
 #include <stdlib.h>
 
 #include <algorithm>
-#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <functional>
-#include <mutex>
 #include <string>
 #include <vector>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-#include "http/http_server.h"
+#include "tests/support/fake_openai_server.h"
 #include "util/error.h"
+#include "http/http_server.h"
 
 namespace twinflow {
 namespace {
@@ -27,6 +26,9 @@ namespace {
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 using Json = nlohmann::json;
+using test::error_of;
+using test::FakeOpenAiServerTest;
+using test::json_response;
 
 // Variables of this test's own, so that no real OPENAI_API_KEY is touched.
 constexpr const char* kKeyVariable = "TWINFLOW_OPENAI_EMBEDDER_TEST_KEY";
@@ -41,10 +43,6 @@ std::vector<double> fake_embedding(const std::string& text, int dimension) {
     vector[j] = static_cast<double>((hash >> (j * 7 % 59)) % 17) - 8.5;
   }
   return vector;
-}
-
-HttpResponse json_response(int status, const Json& body) {
-  return HttpResponse::text(status, body.dump()).header("Content-Type", "application/json");
 }
 
 // A well-behaved server's answer, with data[] in reverse order: the API does
@@ -89,76 +87,18 @@ void expect_embeddings(const std::vector<float>& out, const std::vector<std::str
   }
 }
 
-// The message of the Error `run` throws; a test failure when it throws none.
-std::string error_of(const std::function<void()>& run) {
-  try {
-    run();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "no Error thrown";
-  return {};
-}
-
-class OpenAiEmbedderTest : public testing::Test {
+class OpenAiEmbedderTest : public FakeOpenAiServerTest {
  protected:
-  // Like HttpHandler, plus the 1-based number of the request.
-  using Handler = std::function<HttpResponse(const HttpRequest&, int number)>;
+  OpenAiEmbedderTest()
+      : FakeOpenAiServerTest(
+            [](const HttpRequest& request, int) { return embeddings_response(request); },
+            kKeyVariable) {}
 
-  void SetUp() override {
-    server_ = std::make_unique<HttpServer>([this](const HttpRequest& request) {
-      const int number = ++requests_;
-      Handler handler;
-      {
-        std::lock_guard lock(mutex_);
-        seen_.push_back(request);
-        arrivals_.push_back(Clock::now());
-        handler = handler_;
-      }
-      return handler(request, number);
-    });
-    server_->start();
-  }
-
-  void TearDown() override { unsetenv(kKeyVariable); }
-
-  void serve(Handler handler) {
-    std::lock_guard lock(mutex_);
-    handler_ = std::move(handler);
-  }
-
-  // Quick retries, no key: each test turns on what it checks.
   OpenAiEmbedderOptions quick_options() const {
-    OpenAiEmbedderOptions options;
-    options.base_url = server_->base_url() + "/v1";
-    options.model = "test-embed-small";
-    options.api_key_env = "";
-    options.retry_backoff = 1ms;
-    options.max_backoff = 10ms;
-    options.timeout = 10s;
-    return options;
+    return quick<OpenAiEmbedderOptions>("test-embed-small");
   }
 
   std::string url() const { return server_->base_url() + "/v1/embeddings"; }
-
-  std::vector<HttpRequest> seen() {
-    std::lock_guard lock(mutex_);
-    return seen_;
-  }
-
-  std::vector<Clock::time_point> arrivals() {
-    std::lock_guard lock(mutex_);
-    return arrivals_;
-  }
-
-  std::atomic<int> requests_{0};
-  std::mutex mutex_;
-  Handler handler_ = [](const HttpRequest& request, int) { return embeddings_response(request); };
-  std::vector<HttpRequest> seen_;
-  std::vector<Clock::time_point> arrivals_;
-  // Last, so that it is destroyed (its threads joined) before what its handler
-  // uses.
-  std::unique_ptr<HttpServer> server_;
 };
 
 TEST_F(OpenAiEmbedderTest, ReturnsUnitVectorsInTextOrder) {
