@@ -54,6 +54,7 @@ DashboardQueries::PageJson read_page(pqxx::nontransaction& tx, const ListSql& li
 }  // namespace
 
 DashboardQueries::PageJson DashboardQueries::prompts_page_json(const PageRequest& page) {
+  ready();
   pqxx::nontransaction tx(store_.impl().connection);
   return read_page(
       tx,
@@ -67,6 +68,7 @@ DashboardQueries::PageJson DashboardQueries::prompts_page_json(const PageRequest
 }
 
 DashboardQueries::PageJson DashboardQueries::documents_page_json(const PageRequest& page) {
+  ready();
   pqxx::nontransaction tx(store_.impl().connection);
   return read_page(tx,
                    {"d.id", "::bigint", true,
@@ -79,6 +81,7 @@ DashboardQueries::PageJson DashboardQueries::documents_page_json(const PageReque
 }
 
 DashboardQueries::PageJson DashboardQueries::artifacts_page_json(const PageRequest& page) {
+  ready();
   pqxx::nontransaction tx(store_.impl().connection);
   return read_page(tx,
                    {"a.name", "", false,
@@ -89,6 +92,7 @@ DashboardQueries::PageJson DashboardQueries::artifacts_page_json(const PageReque
 }
 
 DashboardQueries::PageJson DashboardQueries::models_page_json(const PageRequest& page) {
+  ready();
   pqxx::nontransaction tx(store_.impl().connection);
   return read_page(
       tx,

@@ -163,6 +163,9 @@ class DashboardQueries {
   int64_t seed_synthetic_runs(const NewRun& pipeline, int64_t count);
 
  private:
+  // Sets up the current connection for the dashboard (JIT off) once per
+  // connection, again after a reconnection.
+  void ready();
   // Prepares `sql` as statement `name` on the current connection, once per
   // connection (again after a reconnection).
   void prepare_once(const std::string& name, const std::string& sql);
@@ -176,7 +179,8 @@ class DashboardQueries {
 
   Store& store_;
   std::set<std::string> prepared_;    // statements prepared on this connection
-  uint64_t prepared_generation_ = 0;  // ... whose StoreConnection::generation() this is
+  uint64_t prepared_generation_ = 0;
+  bool configured_ = false;  // ... whose StoreConnection::generation() this is
 };
 
 }  // namespace twinflow

@@ -31,9 +31,6 @@ const std::vector<std::string> kTriggers = {"manual", "rerun", "schedule", "even
 Json optional_json(const std::optional<int64_t>& v) {
   return v ? Json(*v) : Json();
 }
-Json optional_json(const std::optional<int>& v) {
-  return v ? Json(*v) : Json();
-}
 
 Json to_json(const RunRecord& r) {
   return {{"id", r.id},
