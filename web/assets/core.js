@@ -46,7 +46,7 @@ function badge(status) { return el('span', { class: 'status s-' + status }, stat
 function table(headers, rows, attrs) {
   return el('div', { class: 'scroll' }, el('table', attrs || {},
     el('thead', {}, el('tr', {}, headers.map((h) => el('th', { scope: 'col' }, h)))),
-    el('tbody', {}, rows.map((cells) => el('tr', {}, cells.map((c) => el('td', {}, c)))))));
+    el('tbody', {}, rows.map((cells) => el('tr', {}, cells.map((c, i) => el('td', { 'data-label': headers[i] || null }, c)))))));
 }
 function message(kind, text) { return el('div', { class: 'message ' + kind, role: kind === 'error' ? 'alert' : 'status' }, text); }
 function muted(text) { return el('p', { class: 'muted' }, text); }

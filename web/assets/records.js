@@ -93,7 +93,7 @@ async function modelPage(name) {
     el('h2', {}, 'Versions'), table(['version', 'stage', 'artifact', 'run', 'metrics', 'evaluation', 'created (UTC)', ''],
       data.versions.map((v) => [el('strong', {}, 'v' + v.version), badge(v.stage),
         el('div', {}, link('/artifacts/' + enc(v.artifact) + '/' + v.artifact_version, v.artifact + ' v' + v.artifact_version), ' · ', link('/lineage/' + v.artifact_version_id, 'lineage')),
-        v.run_id ? link('/runs/' + v.run_id, String(v.run_id)) : '', kvTable(v.metrics), evaluationView(evaluationOf(v)), time(v.created_at), versionActions(v)]), { id: 'model-versions' }),
+        v.run_id ? link('/runs/' + v.run_id, String(v.run_id)) : '', kvTable(v.metrics), evaluationView(evaluationOf(v)), time(v.created_at), versionActions(v)]), { id: 'model-versions', class: 'stack' }),
     el('h2', {}, 'Stage history'), data.history.length ? el('ol', { class: 'history', id: 'stage-history' }, data.history.slice().reverse().map((c) => el('li', {},
       el('span', { class: 'when' }, time(c.changed_at)), ' ', el('strong', {}, 'v' + c.version), ' ', badge(c.from || 'none'), ' → ', badge(c.to),
       ' by ' + c.actor, c.reason ? ' · ' + c.reason : '', c.step_run_id ? ' · attempt ' + c.step_run_id : ''))) : muted('No stage changes yet.'));
