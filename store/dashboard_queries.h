@@ -178,9 +178,9 @@ class DashboardQueries {
   std::map<int64_t, SettledCount> run_counts_;  // by pipeline id
 
   Store& store_;
-  std::set<std::string> prepared_;    // statements prepared on this connection
-  uint64_t prepared_generation_ = 0;
-  bool configured_ = false;  // ... whose StoreConnection::generation() this is
+  std::set<std::string> prepared_;  // statements prepared on this connection
+  uint64_t prepared_generation_ = 0;  // ... whose StoreConnection::generation() this is
+  bool configured_ = false;           // ready() ran on it
 };
 
 }  // namespace twinflow

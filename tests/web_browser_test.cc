@@ -266,10 +266,10 @@ TEST_F(WebBrowserTest, EveryPageDrawsItsRecordsLiveAndReadably) {
                             "OK no-console-errors",
                             "OK no-page-errors"})
     EXPECT_NE(output.find(check), std::string::npos) << check << "\n" << output;
-  for (const char* shot : {"runs", "run", "run-live", "pipelines", "compare", "models", "model",
-                           "lineage", "documents", "document", "artifacts", "schedules",
-                           "runs-800", "run-800", "pipelines-800", "model-800", "compare-800",
-                           "document-800", "lineage-800"})
+  for (const char* shot :
+       {"runs", "run", "run-live", "pipelines", "compare", "models", "model", "lineage",
+        "documents", "document", "artifacts", "schedules", "runs-800", "run-800", "pipelines-800",
+        "model-800", "compare-800", "document-800", "lineage-800"})
     EXPECT_TRUE(fs::exists(out / (std::string(shot) + ".png"))) << shot;
 
   // The rerun button queued a run for the daemon, linked to the failed run.
