@@ -1,6 +1,7 @@
 // DashboardQueries: the dashboard's read models (see dashboard_queries.h).
 #include "store/dashboard_queries.h"
 
+#include <algorithm>
 #include <cctype>
 #include <cstdio>
 #include <set>
@@ -136,43 +137,81 @@ bool DashboardQueries::connected() {
 namespace {
 
 // A prepared statement of the runs page for the filters that are set: its
-// name, its WHERE clause (parameters $1..) and the parameters, limit last.
+// name, its WHERE clause (parameters $1..), the index column its ORDER BY
+// leads with, and the parameters, limit last.
+//
+// The first filter (pipeline, status, trigger) is written as a range of one
+// value and ordered by, so that only its index (runs_by_pipeline,
+// runs_by_status, runs_by_trigger: (column, id DESC)) gives the order: with
+// an equality the planner may walk the primary key backwards instead,
+// through every newer run (100k index entries for a pipeline that ran once
+// long ago, or a status no run has).
 struct RunsStatement {
-  std::string name, where;
+  std::string name, where, lead;
   std::vector<std::string> params;
 };
 
-RunsStatement runs_statement(const std::string& prefix, const RunFilter& filter) {
-  RunsStatement st{prefix, "", {}};
-  auto add = [&](bool used, const char* key, const std::string& condition, std::string value) {
+RunsStatement runs_statement(const std::string& prefix, const RunFilter& filter, int64_t after_id) {
+  RunsStatement st{prefix, "", "", {}};
+  auto add = [&](bool used, const char* key, const std::string& column, const std::string& op,
+                 std::string value) {
     st.name += used ? key : "_";
     if (!used) return;
     st.params.push_back(std::move(value));
-    st.where += (st.where.empty() ? " WHERE " : " AND ") + condition + "$" +
-                std::to_string(st.params.size()) + (condition.ends_with("< ") ? "::bigint" : "");
+    std::string param = "$" + std::to_string(st.params.size());
+    if (op == "<" || op == ">") param += "::bigint";
+    std::string condition = column + " " + op + " " + param;
+    if (column == "r.pipeline_id") param = "(SELECT id FROM pipelines WHERE name = " + param + ")";
+    if (op == "=" && st.lead.empty()) {
+      st.lead = column;
+      condition = column + " >= " + param + " AND " + column + " <= " + param;
+    } else if (op == "=") {
+      condition = column + " = " + param;
+    }
+    st.where += (st.where.empty() ? " WHERE " : " AND ") + condition;
   };
-  add(!filter.pipeline.empty(), "p", "p.name = ", filter.pipeline);
-  add(!filter.status.empty(), "s", "r.status = ", filter.status);
-  add(!filter.trigger.empty(), "t", "r.trigger = ", filter.trigger);
-  add(filter.before_id > 0, "b", "r.id < ", std::to_string(filter.before_id));
+  add(!filter.pipeline.empty(), "p", "r.pipeline_id", "=", filter.pipeline);
+  add(!filter.status.empty(), "s", "r.status", "=", filter.status);
+  add(!filter.trigger.empty(), "t", "r.trigger", "=", filter.trigger);
+  add(filter.before_id > 0, "b", "r.id", "<", std::to_string(filter.before_id));
+  add(after_id > 0, "a", "r.id", ">", std::to_string(after_id));
   st.params.push_back(std::to_string(filter.limit));
   return st;
 }
 
 }  // namespace
 
-DashboardQueries::RunsJson DashboardQueries::runs_page_json(const RunFilter& filter) {
-  const RunsStatement st = runs_statement("twinflow_runs_json_", filter);
-  pqxx::connection& connection = store_.impl().connection.get();
-  if (prepared_generation_ != store_.impl().connection.generation()) {
-    prepared_.clear();  // a new connection after a lost one: nothing is prepared on it
-    prepared_generation_ = store_.impl().connection.generation();
-  }
-  if (!prepared_.count(st.name)) {
-    // The fields and formats of a RunRecord as the API shows it.
-    connection.prepare(
-        st.name,
-        "SELECT coalesce(json_agg(j ORDER BY id DESC), '[]')::text, count(*), min(id) FROM ("
+void DashboardQueries::ready() {
+  if (configured_ && prepared_generation_ == store_.impl().connection.generation()) return;
+  prepared_.clear();  // a new connection after a lost one: nothing is prepared on it
+  // The dashboard's statements read a few index entries each; the planner's
+  // estimates for the small tables (pipelines) are often far too high and
+  // then put a plan over jit_above_cost: JIT compiling took 175 ms of a
+  // pipelines grid that runs in 1 ms.
+  pqxx::nontransaction(store_.impl().connection).exec("SET jit = off");
+  prepared_generation_ = store_.impl().connection.generation();
+  configured_ = true;
+}
+
+void DashboardQueries::prepare_once(const std::string& name, const std::string& sql) {
+  ready();
+  if (prepared_.count(name)) return;
+  store_.impl().connection.get().prepare(name, sql);
+  prepared_.insert(name);
+}
+
+DashboardQueries::RunsJson DashboardQueries::runs_page_json(const RunFilter& filter,
+                                                            int64_t after_id) {
+  const RunsStatement st = runs_statement("twinflow_runs_json_", filter, after_id);
+  // One run more than the page is read, to know whether there are more.
+  const std::string last = std::to_string(st.params.size());
+  const char* order = after_id > 0 ? "" : " DESC";
+  // The fields and formats of a RunRecord as the API shows it.
+  prepare_once(st.name,
+ std::string("SELECT coalesce(json_agg(j ORDER BY id DESC) FILTER (WHERE n <= $") + last +
+            "), '[]')::text, count(*), min(id) FILTER (WHERE n <= $" + last +
+            "), max(id) FILTER (WHERE n <= $" + last + ") FROM (SELECT id, j, row_number() OVER "
+            "(ORDER BY id" + order + ") AS n FROM ("
         "SELECT r.id, json_build_object('id', r.id, 'pipeline', p.name, 'dag_file', r.dag_file, "
         "'parent_run_id', r.parent_run_id, 'trigger', r.trigger, 'params', r.params, "
         "'status', r.status, 'cancel_requested', r.cancel_requested, "
@@ -184,21 +223,58 @@ DashboardQueries::RunsJson DashboardQueries::runs_page_json(const RunFilter& fil
         "r.created_at)), 'error', coalesce(r.error, ''), 'logical_time', "
         TWINFLOW_RFC3339_SQL("r.logical_time") ") AS j "
         "FROM runs r JOIN pipelines p ON p.id = r.pipeline_id" +
-            st.where + " ORDER BY r.id DESC LIMIT $" + std::to_string(st.params.size()) +
-            "::int) page");
-    prepared_.insert(st.name);
-  }
-  pqxx::nontransaction tx(connection);
+            st.where + " ORDER BY " +
+            (st.lead.empty() ? "" : st.lead + (after_id > 0 ? " DESC, " : ", ")) + "r.id" +
+            order + " LIMIT $" + last + "::int + 1) x) page");
+  pqxx::nontransaction tx(store_.impl().connection);
   const auto row = tx.exec_prepared(st.name, pqxx::prepare::make_dynamic_params(st.params))[0];
-  return {row[0].as<std::string>(), row[1].as<int>(), optional_field<int64_t>(row[2]).value_or(0)};
+  const int rows = row[1].as<int>();
+  return {row[0].as<std::string>(), std::min(rows, filter.limit), rows > filter.limit,
+          optional_field<int64_t>(row[2]).value_or(0), optional_field<int64_t>(row[3]).value_or(0)};
 }
 
 std::vector<PipelineSummary> DashboardQueries::pipelines() {
+  ready();
   pqxx::nontransaction tx(store_.impl().connection);
+  // A pipeline's run count is the settled count remembered for its runs up to
+  // an id (counted once) plus a count of the few index entries above it, so
+  // a pipeline with 100k runs is not counted again on every request.
+  std::vector<int64_t> ids, settled, upto;
+  for (const auto& [id, count] : run_counts_) {
+    ids.push_back(id);
+    settled.push_back(count.settled);
+    upto.push_back(count.upto);
+  }
   std::vector<PipelineSummary> out;
-  for (const auto& row :
-       tx.exec(std::string("SELECT ") + kPipelineColumns + " FROM pipelines p ORDER BY p.name"))
+  std::vector<std::pair<int64_t, int64_t>> unsettled;  // pipeline id, newest run id
+  for (const auto& row : tx.exec_params(
+           "SELECT p.name, p.dag_file, p.dag_hash, coalesce(c.settled, 0) + (SELECT count(*) "
+           "FROM runs r WHERE r.pipeline_id = p.id AND r.id > coalesce(c.upto, 0)), "
+           "l.status, l.id, EXISTS (SELECT 1 FROM pipeline_pauses pp WHERE pp.pipeline = p.name), "
+           "p.id, c.upto FROM pipelines p "
+           "LEFT JOIN unnest($1::bigint[], $2::bigint[], $3::bigint[]) AS c(pipeline_id, "
+           "settled, upto) ON c.pipeline_id = p.id "
+           // The newest run through runs_by_pipeline (see pipeline_grid_json).
+           "LEFT JOIN LATERAL (SELECT r.id, r.status FROM runs r WHERE r.pipeline_id >= p.id "
+           "AND r.pipeline_id <= p.id ORDER BY r.pipeline_id, r.id DESC LIMIT 1) l ON true "
+           "ORDER BY p.name",
+           to_pg_bigint_array(ids), to_pg_bigint_array(settled), to_pg_bigint_array(upto))) {
     out.push_back(read_pipeline(row));
+    const int64_t newest = out.back().last_run_id.value_or(0);
+    const int64_t counted_upto = optional_field<int64_t>(row[8]).value_or(0);
+    if (newest - counted_upto > 2 * kUnsettledRuns)
+      unsettled.emplace_back(row[7].as<int64_t>(), newest);
+  }
+  // Settle what is far enough below the newest run that no transaction still
+  // open could add a run there (ids are taken at insert, visible at commit).
+  for (const auto& [pipeline_id, newest] : unsettled) {
+    const int64_t bound = newest - kUnsettledRuns;
+    run_counts_[pipeline_id] = {
+        tx.exec_params1("SELECT count(*) FROM runs WHERE pipeline_id = $1 AND id <= $2",
+                        pipeline_id, bound)[0]
+            .as<int64_t>(),
+        bound};
+  }
   return out;
 }
 
@@ -344,28 +420,6 @@ nlohmann::json DashboardQueries::lineage(int64_t root, int depth, int max_docume
   return {{"root", "v" + std::to_string(root)}, {"nodes", nodes}, {"edges", edges}};
 }
 
-nlohmann::json DashboardQueries::documents(int limit, int64_t before_id) {
-  pqxx::nontransaction tx(store_.impl().connection);
-  nlohmann::json out = nlohmann::json::array();
-  for (const auto& row : tx.exec_params(
-           "SELECT id, author, platform, kind, url, version, title, " TWINFLOW_RFC3339_SQL(
-               "fetched_at") ", "
-                             "step_run_id FROM documents WHERE is_latest AND ($2 = 0 OR id < $2) "
-                             "ORDER BY id DESC LIMIT $1",
-           limit, before_id)) {
-    out.push_back({{"id", row[0].as<int64_t>()},
-                   {"author", row[1].as<std::string>()},
-                   {"platform", row[2].as<std::string>()},
-                   {"kind", row[3].as<std::string>()},
-                   {"url", row[4].as<std::string>()},
-                   {"version", row[5].as<int>()},
-                   {"title", row[6].as<std::string>()},
-                   {"fetched_at", text_field(row[7])},
-                   {"step_run_id", optional_field<int64_t>(row[8]).value_or(0)}});
-  }
-  return out;
-}
-
 nlohmann::json DashboardQueries::document_versions(int64_t document_id, int limit) {
   pqxx::nontransaction tx(store_.impl().connection);
   nlohmann::json out = nlohmann::json::array();
@@ -387,26 +441,45 @@ nlohmann::json DashboardQueries::document_versions(int64_t document_id, int limi
 }
 
 std::string DashboardQueries::pipeline_grid_json(int runs) {
+  // The newest runs of each pipeline through runs_by_pipeline (pipeline_id,
+  // id DESC), materialised once; their step rows through run_steps' primary
+  // key (a nested loop: OFFSET 0 keeps the planner from hashing all of
+  // run_steps when it overestimates the pipelines); then one aggregation per
+  // level. The pipeline is a range, not an equality, so that ORDER BY
+  // pipeline_id, id DESC stays and only runs_by_pipeline gives it: with an
+  // equality the planner may walk the primary key backwards, through every
+  // newer run of other pipelines (100k index entries for a pipeline that ran
+  // once long ago). Prepared: the plan is made once per connection.
+  prepare_once(
+      "twinflow_pipeline_grid",
+      "WITH recent AS MATERIALIZED ("
+      " SELECT p.id AS pipeline_id, r.id, r.status, r.trigger, r.created_at, r.started_at, "
+      " r.finished_at FROM pipelines p CROSS JOIN LATERAL ("
+      "  SELECT id, status, trigger, created_at, started_at, finished_at FROM runs "
+      "  WHERE pipeline_id >= p.id AND pipeline_id <= p.id ORDER BY pipeline_id, id DESC "
+      "  LIMIT $1) r), "
+      "cells AS MATERIALIZED ("
+      " SELECT x.pipeline_id, rs.run_id, rs.step_id, rs.status, rs.attempts, rs.started_at "
+      " FROM recent x CROSS JOIN LATERAL (SELECT rs.run_id, rs.step_id, rs.status, rs.attempts, "
+      " rs.started_at FROM run_steps rs WHERE rs.run_id = x.id OFFSET 0) rs), "
+      "by_run AS (SELECT run_id, json_object_agg(step_id, json_build_array(status, attempts)) "
+      " AS steps FROM cells GROUP BY run_id), "
+      "step_order AS (SELECT pipeline_id, json_agg(step_id ORDER BY first NULLS LAST, step_id) "
+      " AS steps FROM (SELECT pipeline_id, step_id, min(started_at) AS first FROM cells "
+      " GROUP BY pipeline_id, step_id) s GROUP BY pipeline_id), "
+      "by_pipeline AS (SELECT x.pipeline_id, json_agg(json_build_object('id', x.id, "
+      " 'status', x.status, 'trigger', x.trigger, "
+      " 'created_at', " TWINFLOW_RFC3339_SQL("x.created_at") ", "
+      " 'duration_seconds', extract(epoch from coalesce(x.finished_at, now()) - "
+      " coalesce(x.started_at, x.created_at)), 'steps', coalesce(b.steps, '{}')) "
+      " ORDER BY x.id DESC) AS runs FROM recent x LEFT JOIN by_run b ON b.run_id = x.id "
+      " GROUP BY x.pipeline_id) "
+      "SELECT coalesce(json_object_agg(p.name, json_build_object('steps', "
+      " coalesce(o.steps, '[]'), 'runs', coalesce(g.runs, '[]'))), '{}')::text "
+      "FROM pipelines p LEFT JOIN by_pipeline g ON g.pipeline_id = p.id "
+      "LEFT JOIN step_order o ON o.pipeline_id = p.id");
   pqxx::nontransaction tx(store_.impl().connection);
-  // Each pipeline's newest runs through runs_by_pipeline (pipeline_id, id DESC).
-  return tx
-      .exec_params1(
-          "SELECT coalesce(json_object_agg(p.name, json_build_object("
-          "'steps', coalesce((SELECT json_agg(x.step_id ORDER BY x.first NULLS LAST, x.step_id) "
-          "  FROM (SELECT rs.step_id, min(rs.started_at) AS first FROM run_steps rs "
-          "  WHERE rs.run_id IN (SELECT id FROM runs WHERE pipeline_id = p.id "
-          "  ORDER BY id DESC LIMIT $1) GROUP BY rs.step_id) x), '[]'), "
-          "'runs', coalesce((SELECT json_agg(json_build_object('id', r.id, 'status', r.status, "
-          "  'trigger', r.trigger, 'created_at', " TWINFLOW_RFC3339_SQL(
-              "r.created_at") ", 'duration_seconds', extract(epoch from coalesce(r.finished_at, "
-                              "now()) - coalesce(r.started_at, r.created_at)), "
-                              "  'steps', (SELECT coalesce(json_object_agg(rs.step_id, "
-                              "json_build_array(rs.status, rs.attempts)), '{}') FROM run_steps "
-                              "rs WHERE rs.run_id = r.id)) ORDER BY r.id DESC) "
-                              "  FROM (SELECT * FROM runs WHERE pipeline_id = p.id ORDER BY id "
-                              "DESC LIMIT $1) r), '[]'))), '{}')::text FROM pipelines p",
-          runs)[0]
-      .as<std::string>();
+  return tx.exec_prepared1("twinflow_pipeline_grid", runs)[0].as<std::string>();
 }
 
 DashboardFigures DashboardQueries::figures() {
@@ -459,8 +532,10 @@ int64_t DashboardQueries::seed_synthetic_runs(const NewRun& run, int64_t count) 
       "SELECT max(id) FROM r",
       pipeline_id, run.dag_hash, run.dag_file, run.params.dump(), count,
       to_pg_text_array(run.step_ids));
-  tx.exec("ANALYZE runs");
   tx.commit();
+  // As autovacuum would leave a table this size: statistics and the
+  // visibility map (index-only scans) up to date.
+  pqxx::nontransaction(store_.impl().connection).exec("VACUUM ANALYZE runs, run_steps");
   return row[0].as<int64_t>();
 }
 

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <set>
 #include <string>
@@ -76,12 +77,16 @@ class DashboardQueries {
   // runs in it and the id of the oldest. One prepared statement per
   // combination of filters, each with a plain WHERE clause so that its
   // generic plan uses the matching index, planned once per connection.
+  // `after_id` > 0 asks for the page of runs just newer than it (the
+  // "newer" link; still returned newest first).
   struct RunsJson {
     std::string json;
     int count = 0;
+    bool more = false;  // runs beyond this page in the direction asked
     int64_t oldest_id = 0;
+    int64_t newest_id = 0;
   };
-  RunsJson runs_page_json(const RunFilter& filter);
+  RunsJson runs_page_json(const RunFilter& filter, int64_t after_id = 0);
 
   std::vector<PipelineSummary> pipelines();
   std::optional<PipelineSummary> find_pipeline(const std::string& name);
@@ -96,8 +101,6 @@ class DashboardQueries {
   // attempts wrote (at most `max_documents`), downstream the model versions
   // registered from any reached version.
   nlohmann::json lineage(int64_t artifact_version_id, int depth, int max_documents);
-  // Latest document versions, newest first, without their bodies.
-  nlohmann::json documents(int limit, int64_t before_id);
   // Every version of the document `document_id` is one of (same author and
   // URL), newest first, at most `limit`: [{id, version, fetched_at, sha256,
   // title, is_latest}].
@@ -109,15 +112,75 @@ class DashboardQueries {
   std::string pipeline_grid_json(int runs);
   DashboardFigures figures();
 
+  // The run page's document, built by PostgreSQL in one statement:
+  // {"run", "steps" (with each step's "inputs" and "outputs" [{name,
+  // version}]), "attempts", "events"}, times RFC 3339, durations null while
+  // unfinished. `fingerprint` is run_fingerprint's value read in the same
+  // statement. nullopt: no such run.
+  struct RunDocument {
+    std::string fingerprint;
+    std::string json;
+    std::string dag_hash, dag_file, params;  // to load the DAG snapshot
+  };
+  std::optional<RunDocument> run_document(int64_t run_id);
+  // What changes when anything run_document shows changes (the run's row, its
+  // steps' states, its attempts), as an md5 hex: one statement over
+  // primary-key and run_id indexes, for an ETag check without building the
+  // document. nullopt: no such run.
+  std::optional<std::string> run_fingerprint(int64_t run_id);
+
+  // Keyset pages of the lists, as JSON arrays built by PostgreSQL, each one
+  // statement whose plan walks an index from the cursor (no OFFSET). A list
+  // has its order: ids newest first (prompts, documents), names A to Z
+  // (artifacts, models). A forward page holds at most `limit` rows after
+  // `cursor` in that order (empty cursor: from the start); a backward page
+  // the `limit` rows just before `cursor`, returned in the list's order too.
+  struct PageRequest {
+    int limit = 50;
+    std::string cursor;  // an id (digits) or a name
+    bool backward = false;
+  };
+  struct PageJson {
+    std::string json;
+    int count = 0;
+    bool more = false;        // rows beyond this page in the direction asked
+    std::string first, last;  // the cursors of the first and last rows ("" if none)
+  };
+  // The prompt log: [{id, query, author, k, chunk_ids, answer, model,
+  // model_version, generator, status, error, latency_ms, created_at}].
+  PageJson prompts_page_json(const PageRequest& page);
+  // Latest document versions without their bodies: [{id, author, platform,
+  // kind, url, version, title, fetched_at, step_run_id}].
+  PageJson documents_page_json(const PageRequest& page);
+  // [{name, type, latest_version, created_at}].
+  PageJson artifacts_page_json(const PageRequest& page);
+  // [{name, latest_version, production_version, versions, created_at}].
+  PageJson models_page_json(const PageRequest& page);
+
   // Benchmarks: `count` finished runs of `pipeline` (with `steps` step rows
   // each) in one INSERT ... SELECT generate_series. The pipeline and its DAG
   // snapshot are recorded first. Returns the largest run id.
   int64_t seed_synthetic_runs(const NewRun& pipeline, int64_t count);
 
  private:
+  // Sets up the current connection for the dashboard (JIT off) once per
+  // connection, again after a reconnection.
+  void ready();
+  // Prepares `sql` as statement `name` on the current connection, once per
+  // connection (again after a reconnection).
+  void prepare_once(const std::string& name, const std::string& sql);
+
+  // pipelines(): each pipeline's number of runs with ids up to `upto`.
+  struct SettledCount {
+    int64_t settled = 0, upto = 0;
+  };
+  static constexpr int64_t kUnsettledRuns = 1000;
+  std::map<int64_t, SettledCount> run_counts_;  // by pipeline id
+
   Store& store_;
   std::set<std::string> prepared_;    // statements prepared on this connection
   uint64_t prepared_generation_ = 0;  // ... whose StoreConnection::generation() this is
+  bool configured_ = false;           // ready() ran on it
 };
 
 }  // namespace twinflow

@@ -8,8 +8,10 @@
 // elements are there and sized (timeline bars, chart paths with points, the
 // pipelines grid, the lineage graph folding a big layer), that no page shows
 // NaN, undefined or [object Object] or logs a console error, that actions are
-// offered only where they apply, and keeps a 1400x1000 screenshot of each page
-// in the build tree's screenshots/ directory.
+// offered only where they apply, that every control has an accessible name,
+// that keyset paging walks both ways, that pages fit 800 px, and keeps a
+// 1400x1000 screenshot of each page (and 800 px ones of several) in the build
+// tree's screenshots/ directory.
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -257,6 +259,8 @@ TEST_F(WebBrowserTest, EveryPageDrawsItsRecordsLiveAndReadably) {
                             "OK lineage-expand",
                             "OK document-diff",
                             "OK keyboard-nav",
+                            "OK paging",
+                            "OK paging-runs",
                             "OK labels",
                             "OK width-800",
                             "OK xss-shown-as-text",
@@ -266,8 +270,10 @@ TEST_F(WebBrowserTest, EveryPageDrawsItsRecordsLiveAndReadably) {
                             "OK no-console-errors",
                             "OK no-page-errors"})
     EXPECT_NE(output.find(check), std::string::npos) << check << "\n" << output;
-  for (const char* shot : {"runs", "run", "run-live", "pipelines", "compare", "models", "model",
-                           "lineage", "documents", "document", "artifacts", "schedules"})
+  for (const char* shot :
+       {"runs", "run", "run-live", "pipelines", "compare", "models", "model", "lineage",
+        "documents", "document", "artifacts", "schedules", "runs-800", "run-800", "pipelines-800",
+        "model-800", "compare-800", "document-800", "lineage-800"})
     EXPECT_TRUE(fs::exists(out / (std::string(shot) + ".png"))) << shot;
 
   // The rerun button queued a run for the daemon, linked to the failed run.

@@ -3,6 +3,8 @@
 #pragma once
 
 #include <functional>
+#include <map>
+#include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -52,6 +54,17 @@ HttpResponse json_text_response(int status, const std::string& json);
 
 using PathParams = std::vector<std::string>;
 
+// What the run page shows of a DAG snapshot: each step's type and needs (or
+// why the snapshot no longer loads).
+struct DagSteps {
+  struct Step {
+    std::string type;
+    std::vector<std::string> needs;
+  };
+  std::map<std::string, Step> steps;
+  std::string error;
+};
+
 struct Dashboard::Impl {
   explicit Impl(DashboardOptions options_) : options(std::move(options_)) {}
 
@@ -88,6 +101,12 @@ struct Dashboard::Impl {
     pool.push_back(std::move(session));
   }
 
+  // DAG snapshots parsed for the run page, by snapshot hash and params.
+  std::mutex dag_mutex;
+  std::map<std::string, std::shared_ptr<const DagSteps>> dag_cache;
+  std::shared_ptr<const DagSteps> dag_steps_of(DashboardSession& s, int64_t run_id,
+                                               const DashboardQueries::RunDocument& doc);
+
   HttpResponse route(const HttpRequest& request);
   HttpResponse asset(const HttpRequest& request);
   // Refuses a mutation (403, 401) unless it carries the token, JSON and
@@ -97,7 +116,7 @@ struct Dashboard::Impl {
   // --- reads (dashboard_reads.cc) ---
   HttpResponse info(DashboardSession&, const HttpRequest&, const PathParams&);
   HttpResponse runs(DashboardSession&, const HttpRequest&, const PathParams&);
-  HttpResponse run(DashboardSession&, const HttpRequest&, const PathParams&);
+  HttpResponse run(DashboardSession&, const HttpRequest&, const PathParams&);  // dashboard_run.cc
   HttpResponse run_graph(DashboardSession&, const HttpRequest&, const PathParams&);
   HttpResponse step_log(DashboardSession&, const HttpRequest&, const PathParams&);
   HttpResponse step_log_raw(DashboardSession&, const HttpRequest&, const PathParams&);

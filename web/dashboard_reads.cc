@@ -35,9 +35,6 @@ const std::vector<std::string> kTriggers = {"manual", "rerun", "schedule", "even
 Json optional_json(const std::optional<int64_t>& v) {
   return v ? Json(*v) : Json();
 }
-Json optional_json(const std::optional<int>& v) {
-  return v ? Json(*v) : Json();
-}
 
 Json to_json(const RunRecord& r) {
   return {{"id", r.id},
@@ -56,23 +53,6 @@ Json to_json(const RunRecord& r) {
           {"duration_seconds", r.duration_seconds},
           {"error", r.error},
           {"logical_time", rfc3339(r.logical_time)}};
-}
-
-Json to_json(const StepRunRecord& s) {
-  return {{"id", s.id},
-          {"step_id", s.step_id},
-          {"attempt", s.attempt},
-          {"status", s.status},
-          {"exit_code", optional_json(s.exit_code)},
-          {"signal", optional_json(s.signal)},
-          {"error", s.error},
-          {"host", s.host},
-          {"pid", s.pid},
-          {"started_at", rfc3339(s.started_at)},
-          {"finished_at", rfc3339(s.finished_at)},
-          {"duration_seconds", s.duration_seconds},
-          {"cache_key", s.cache_key},
-          {"cached_from", optional_json(s.cached_from)}};
 }
 
 Json to_json(const ArtifactVersionRecord& v) {
@@ -101,14 +81,6 @@ Json to_json(const ModelVersionRecord& v) {
           {"created_at", rfc3339(v.created_at)}};
 }
 
-Json edges_json(const std::vector<LineageEdge>& edges, const std::string& direction) {
-  Json out = Json::array();
-  for (const auto& e : edges)
-    if (e.direction == direction)
-      out.push_back({{"name", e.name}, {"version", to_json(e.version)}});
-  return out;
-}
-
 RunRecord require_run(DashboardSession& s, const std::string& id_text) {
   auto run = s.store.runs().find_run(parse_id(id_text, "run id"));
   if (!run) throw ApiError{404, "no run " + id_text};
@@ -122,23 +94,49 @@ ArtifactVersionRecord require_version(DashboardSession& s, const PathParams& p) 
   return *v;
 }
 
-// A read a page polls: answered with an ETag (a hash of the body) and 304
-// without a body when the request's If-None-Match already names it.
-HttpResponse with_etag(const HttpRequest& request, HttpResponse response) {
-  uint64_t hash = 1469598103934665603ull;  // FNV-1a
-  for (unsigned char c : response.body) hash = (hash ^ c) * 1099511628211ull;
-  char tag[24];
-  std::snprintf(tag, sizeof tag, "\"%016llx\"", static_cast<unsigned long long>(hash));
-  if (request.header("if-none-match") == tag) {
-    HttpResponse unchanged;
-    unchanged.status = 304;
-    unchanged.header("ETag", tag).header("Cache-Control", "no-cache");
-    return unchanged;
+// ?before= and ?after= of a keyset list (DashboardQueries::PageRequest),
+// and ?limit=: in an id list (newest first) `before` goes on to older rows
+// and `after` back to newer ones; in a name list `after` goes on, `before`
+// back. One of them at most.
+DashboardQueries::PageRequest page_request(const QueryArgs& args, bool by_id, int fallback_limit,
+                                           int max_limit) {
+  DashboardQueries::PageRequest page;
+  page.limit = static_cast<int>(args.integer("limit", fallback_limit, 1, max_limit));
+  std::string before, after;
+  if (by_id) {
+    const int64_t b = args.integer("before", 0, 0, INT64_MAX);
+    const int64_t a = args.integer("after", 0, 0, INT64_MAX);
+    if (b > 0) before = std::to_string(b);
+    if (a > 0) after = std::to_string(a);
+  } else {
+    before = args.text("before");
+    after = args.text("after");
   }
-  for (auto& [name, value] : response.headers)
-    if (name == "Cache-Control") value = "no-cache";
-  response.header("ETag", tag);
-  return response;
+  if (!before.empty() && !after.empty())
+    throw ApiError{400, "give either 'before' or 'after', not both"};
+  page.backward = by_id ? !after.empty() : !before.empty();
+  page.cursor = before.empty() ? after : before;
+  return page;
+}
+
+// The cursors of the pages beside `page` as JSON members: "next_before" and
+// "prev_after" (id lists) or "next_after" and "prev_before" (name lists),
+// each null when there is nothing that way.
+std::string page_cursors(const DashboardQueries::PageRequest& request,
+                         const DashboardQueries::PageJson& page, bool by_id) {
+  std::string next, prev;
+  if (!request.backward) {
+    if (page.more) next = page.last;
+    if (!request.cursor.empty()) prev = page.first;
+  } else {
+    if (page.more) prev = page.first;
+    next = page.last;
+  }
+  auto json = [&](const std::string& cursor) {
+    return cursor.empty() ? std::string("null") : by_id ? cursor : Json(cursor).dump();
+  };
+  return by_id ? "\"next_before\":" + json(next) + ",\"prev_after\":" + json(prev)
+               : "\"next_after\":" + json(next) + ",\"prev_before\":" + json(prev);
 }
 
 HttpResponse svg_response(std::string svg) {
@@ -190,60 +188,18 @@ HttpResponse Dashboard::Impl::runs(DashboardSession& s, const HttpRequest& reque
   filter.pipeline = args.text("pipeline");
   filter.status = args.choice("status", kRunStatuses);
   filter.trigger = args.choice("trigger", kTriggers);
-  filter.limit = static_cast<int>(args.integer("limit", 50, 1, options.max_page_size));
-  filter.before_id = args.integer("before", 0, 0, INT64_MAX);
+  const auto wanted = page_request(args, true, 50, options.max_page_size);
+  filter.limit = wanted.limit;
+  if (!wanted.backward && !wanted.cursor.empty()) filter.before_id = std::stoll(wanted.cursor);
+  const int64_t after = wanted.backward ? std::stoll(wanted.cursor) : 0;
   // PostgreSQL builds the page's JSON: the hottest route does no per-row work here.
-  const auto page = s.queries.runs_page_json(filter);
-  // Keyset pagination: the next page is the runs older than the last shown.
-  const std::string next =
-      page.count == filter.limit ? std::to_string(page.oldest_id) : std::string("null");
-  return json_text_response(200, "{\"next_before\":" + next + ",\"runs\":" + page.json + "}");
-}
-
-HttpResponse Dashboard::Impl::run(DashboardSession& s, const HttpRequest& request,
-                                  const PathParams& p) {
-  const RunRecord run = require_run(s, p[0]);
-  Json doc = {{"run", to_json(run)}, {"steps", Json::array()}, {"attempts", Json::array()}};
-  std::map<std::string, const Step*> dag_steps;
-  std::optional<Dag> dag;
-  try {
-    dag = dag_of_run(s.store, run);
-    for (const Step& step : dag->steps) dag_steps[step.id] = &step;
-  } catch (const Error& e) {
-    doc["dag_error"] = e.what();
-  }
-  for (const auto& step : s.store.runs().run_steps(run.id)) {
-    Json entry = {{"step_id", step.step_id},
-                  {"status", step.status},
-                  {"attempts", step.attempts},
-                  {"result_step_run_id", optional_json(step.result_step_run_id)},
-                  {"started_at", rfc3339(step.started_at)},
-                  {"finished_at", rfc3339(step.finished_at)},
-                  {"duration_seconds", step.duration_seconds}};
-    if (auto it = dag_steps.find(step.step_id); it != dag_steps.end()) {
-      entry["type"] = it->second->type;
-      entry["needs"] = it->second->needs;
-    }
-    if (step.result_step_run_id) {
-      const auto edges = s.store.runs().edges_of_step_run(*step.result_step_run_id);
-      entry["inputs"] = edges_json(edges, "input");
-      entry["outputs"] = edges_json(edges, "output");
-    }
-    doc["steps"].push_back(entry);
-  }
-  for (const auto& attempt : s.store.runs().step_runs(run.id))
-    doc["attempts"].push_back(to_json(attempt));
-  doc["events"] =
-      run_events_json(s.store.queue().run_events(run.id));  // what started it (trigger batches)
-  // What has not finished has no duration yet (the page counts from
-  // started_at): the body, and so its ETag, stays the same while nothing changes.
-  auto unfinished_without_duration = [](Json& j) {
-    if (j["finished_at"].is_null()) j["duration_seconds"] = nullptr;
-  };
-  unfinished_without_duration(doc["run"]);
-  for (Json& step : doc["steps"]) unfinished_without_duration(step);
-  for (Json& attempt : doc["attempts"]) unfinished_without_duration(attempt);
-  return with_etag(request, json_response(200, doc));
+  const auto page = s.queries.runs_page_json(filter, after);
+  // Keyset pagination: older runs are below the oldest shown, newer above the newest.
+  DashboardQueries::PageJson cursors{"", page.count, page.more,
+                                     page.count ? std::to_string(page.newest_id) : "",
+                                     page.count ? std::to_string(page.oldest_id) : ""};
+  return json_text_response(
+      200, "{" + page_cursors(wanted, cursors, true) + ",\"runs\":" + page.json + "}");
 }
 
 HttpResponse Dashboard::Impl::run_graph(DashboardSession& s, const HttpRequest&,
@@ -364,15 +320,12 @@ HttpResponse Dashboard::Impl::pipelines(DashboardSession& s, const HttpRequest& 
   return json_response(200, {{"pipelines", out}});
 }
 
-HttpResponse Dashboard::Impl::artifacts(DashboardSession& s, const HttpRequest&,
+HttpResponse Dashboard::Impl::artifacts(DashboardSession& s, const HttpRequest& request,
                                         const PathParams&) {
-  Json out = Json::array();
-  for (const auto& a : s.store.runs().list_artifacts())
-    out.push_back({{"name", a.name},
-                   {"type", a.type},
-                   {"latest_version", a.latest_version},
-                   {"created_at", rfc3339(a.created_at)}});
-  return json_response(200, {{"artifacts", out}});
+  const auto wanted = page_request(QueryArgs(request), false, 100, options.max_page_size);
+  const auto page = s.queries.artifacts_page_json(wanted);
+  return json_text_response(
+      200, "{" + page_cursors(wanted, page, false) + ",\"artifacts\":" + page.json + "}");
 }
 
 HttpResponse Dashboard::Impl::artifact_versions(DashboardSession& s, const HttpRequest& request,
@@ -381,7 +334,7 @@ HttpResponse Dashboard::Impl::artifact_versions(DashboardSession& s, const HttpR
   const int limit = static_cast<int>(args.integer("limit", 100, 1, options.max_page_size));
   const int before = static_cast<int>(args.integer("before", 0, 0, INT32_MAX));
   const auto versions = s.queries.artifact_versions_page(p[0], limit, before);
-  if (versions.empty() && (before == 0 || s.store.runs().artifact_versions(p[0]).empty()))
+  if (versions.empty() && (before == 0 || !s.store.runs().find_artifact_version(p[0], 0)))
     throw ApiError{404, "no artifact '" + p[0] + "'"};
   Json out = Json::array();
   for (const auto& v : versions) out.push_back(to_json(v));
@@ -493,15 +446,12 @@ HttpResponse Dashboard::Impl::lineage_graph(DashboardSession& s, const HttpReque
   return svg_response(graphs.render(spec));
 }
 
-HttpResponse Dashboard::Impl::models(DashboardSession& s, const HttpRequest&, const PathParams&) {
-  Json out = Json::array();
-  for (const auto& m : s.store.models().list_models())
-    out.push_back({{"name", m.name},
-                   {"latest_version", m.latest_version},
-                   {"production_version", optional_json(m.production_version)},
-                   {"versions", m.versions},
-                   {"created_at", rfc3339(m.created_at)}});
-  return json_response(200, {{"models", out}});
+HttpResponse Dashboard::Impl::models(DashboardSession& s, const HttpRequest& request,
+                                     const PathParams&) {
+  const auto wanted = page_request(QueryArgs(request), false, 100, options.max_page_size);
+  const auto page = s.queries.models_page_json(wanted);
+  return json_text_response(
+      200, "{" + page_cursors(wanted, page, false) + ",\"models\":" + page.json + "}");
 }
 
 HttpResponse Dashboard::Impl::model(DashboardSession& s, const HttpRequest&, const PathParams& p) {
@@ -550,23 +500,10 @@ HttpResponse Dashboard::Impl::schedules(DashboardSession& s, const HttpRequest& 
 
 HttpResponse Dashboard::Impl::prompts(DashboardSession& s, const HttpRequest& request,
                                       const PathParams&) {
-  const int limit = static_cast<int>(QueryArgs(request).integer("limit", 50, 1, 500));
-  Json out = Json::array();
-  for (const auto& p : s.store.models().list_prompts(limit))
-    out.push_back({{"id", p.id},
-                   {"query", p.query},
-                   {"author", p.author},
-                   {"k", p.k},
-                   {"chunk_ids", p.chunk_ids},
-                   {"answer", p.answer},
-                   {"model", p.model_name},
-                   {"model_version", optional_json(p.model_version)},
-                   {"generator", p.generator},
-                   {"status", p.status},
-                   {"error", p.error},
-                   {"latency_ms", p.latency_ms},
-                   {"created_at", rfc3339(p.created_at)}});
-  return json_response(200, {{"prompts", out}});
+  const auto wanted = page_request(QueryArgs(request), true, 50, options.max_page_size);
+  const auto page = s.queries.prompts_page_json(wanted);
+  return json_text_response(
+      200, "{" + page_cursors(wanted, page, true) + ",\"prompts\":" + page.json + "}");
 }
 
 HttpResponse Dashboard::Impl::search(DashboardSession& s, const HttpRequest& request,
@@ -603,10 +540,10 @@ HttpResponse Dashboard::Impl::search(DashboardSession& s, const HttpRequest& req
 
 HttpResponse Dashboard::Impl::documents(DashboardSession& s, const HttpRequest& request,
                                         const PathParams&) {
-  QueryArgs args(request);
-  const int limit = static_cast<int>(args.integer("limit", 50, 1, options.max_page_size));
-  return json_response(
-      200, {{"documents", s.queries.documents(limit, args.integer("before", 0, 0, INT64_MAX))}});
+  const auto wanted = page_request(QueryArgs(request), true, 50, options.max_page_size);
+  const auto page = s.queries.documents_page_json(wanted);
+  return json_text_response(
+      200, "{" + page_cursors(wanted, page, true) + ",\"documents\":" + page.json + "}");
 }
 
 HttpResponse Dashboard::Impl::document(DashboardSession& s, const HttpRequest&,

@@ -5,7 +5,9 @@
 // SEED.json: {url, token, out, ok, failed, train: [a, b], live, flag,
 // xss_document, changed_document, manifest_version_id}. Each check prints
 // "OK name" or "FAIL name: why"; the exit code is the number of failures.
-// A 1400x1000 screenshot of every page goes to `out`.
+// A 1400x1000 screenshot of every page goes to `out`, and an 800 px wide one
+// (NAME-800.png) of the runs, run, pipelines, model, compare, document and
+// lineage pages.
 import { chromium } from 'playwright-core';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -21,10 +23,10 @@ const check = (name, ok, why) => {
 };
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 // page.waitForFunction polls with eval, which the dashboard's CSP forbids: poll with evaluate instead.
-const waitUntil = async (page, fn, timeout) => {
+const waitUntil = async (page, fn, timeout, arg) => {
   const end = Date.now() + (timeout || 15000);
   for (;;) {
-    if (await page.evaluate(fn).catch(() => false)) return true;
+    if (await page.evaluate(fn, arg).catch(() => false)) return true;
     if (Date.now() > end) return false;
     await sleep(200);
   }
@@ -65,7 +67,8 @@ try {
     if (bad.length) dirty.push(hash + ': ' + bad.slice(0, 5).join(', '));
     const unlabelled = await page.evaluate(() => [...document.querySelectorAll('input, select, button, textarea')].filter((c) => {
       if (c.type === 'hidden' || c.closest('[hidden]')) return false;
-      const name = (c.getAttribute('aria-label') || c.title || (c.tagName === 'BUTTON' ? c.textContent : '') ||
+      const labelledBy = (c.getAttribute('aria-labelledby') || '').split(/\s+/).map((id) => document.getElementById(id)).filter(Boolean).map((e) => e.textContent).join(' ');
+      const name = (c.getAttribute('aria-label') || labelledBy || c.title || (c.tagName === 'BUTTON' ? c.textContent : '') ||
         (c.id && document.querySelector(`label[for="${c.id}"]`) ? 'label' : '') || (c.closest('label') ? 'label' : '')).trim();
       return !name;
     }).map((c) => c.outerHTML.slice(0, 80)));
@@ -215,26 +218,58 @@ try {
   if (reached) await page.keyboard.press('Enter');
   await page.waitForSelector('#pipelines-grid', { timeout: 10000 }).catch(() => {});
   check('keyboard-nav', reached && (await page.evaluate(() => location.hash)) === '#/pipelines', 'Tab/Enter did not reach the pipelines page: ' + focused.join(', '));
-  check('labels', labelProblems.length === 0, labelProblems.join('\n'));
 
-  // 12. Readable at 800 px: no page wider than the window (tables scroll inside their box).
+  // 12. Keyset paging in the browser: "Older" and "Newer" walk the documents
+  // 10 at a time (by keyboard), and come back to the same rows.
+  const ids = async () => page.$$eval('#documents tbody tr td:first-child', (l) => l.map((t) => Number(t.textContent)));
+  await visit('/documents?limit=10', '#documents', null);
+  const first = await ids();
+  const firstLinks = await page.evaluate(() => [!!document.querySelector('#older'), !!document.querySelector('#newer')]);
+  await page.focus('#older');
+  await page.keyboard.press('Enter');
+  await waitUntil(page, () => /before=/.test(location.hash), 10000);
+  await page.waitForSelector('#documents');
+  await sleep(300);
+  const second = await ids();
+  const secondLinks = await page.evaluate(() => [!!document.querySelector('#older'), !!document.querySelector('#newer')]);
+  await page.click('#newer');
+  await waitUntil(page, () => /after=/.test(location.hash), 10000);
+  await sleep(500);
+  const back = await ids();
+  check('paging', first.length === 10 && second.length === 10 && Math.max(...second) < Math.min(...first) &&
+    JSON.stringify(back) === JSON.stringify(first) && firstLinks[0] && !firstLinks[1] && secondLinks[0] && secondLinks[1],
+  JSON.stringify({ first, second, back, firstLinks, secondLinks }));
+  // The runs list two at a time: the oldest page has no "Older".
+  await visit('/runs?limit=2', '#runs-list table', null);
+  let hops = 0;
+  while (hops < 20 && (await page.locator('#older').count()) > 0) {
+    const before = page.url();
+    await page.click('#older');
+    await waitUntil(page, (u) => location.href !== u, 10000, before);
+    await page.waitForSelector('#runs-list table, #runs-list p');
+    await sleep(200);
+    hops++;
+  }
+  const lastRuns = await page.$$eval('#runs-list tbody tr', (l) => l.length);
+  check('paging-runs', hops >= 3 && hops < 20 && lastRuns >= 1 && (await page.locator('#newer').count()) === 1, JSON.stringify({ hops, lastRuns }));
+
+  // 13. Readable at 800 px: no page wider than the window (tables scroll
+  // inside their box), every control labelled; a screenshot of each.
   await page.setViewportSize({ width: 800, height: 1000 });
   const wide = [];
-  for (const hash of ['/runs', `/runs/${seed.train[0]}`, '/pipelines', '/models/twin', `/compare?pipeline=web_train&runs=${seed.train[0]},${seed.train[1]}`, `/documents/${seed.changed_document}`]) {
-    await page.goto(url + '/#' + hash);
-    await page.waitForSelector('main h1', { timeout: 15000 });
-    await sleep(500);
+  for (const [hash, ready, shot] of [['/runs', '#runs-list table', 'runs-800'], [`/runs/${seed.train[0]}`, '#run-metrics .chart-svg', 'run-800'],
+    ['/pipelines', '#pipelines-grid', 'pipelines-800'], ['/models/twin', '#model-versions', 'model-800'],
+    [`/compare?pipeline=web_train&runs=${seed.train[0]},${seed.train[1]}`, '#charts', 'compare-800'],
+    [`/documents/${seed.changed_document}`, '#doc-diff', 'document-800'], [`/lineage/${seed.manifest_version_id}`, '#lineage svg', 'lineage-800']]) {
+    await visit(hash, ready, shot);
     const w = await page.evaluate(() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]);
     if (w[0] > w[1] + 1) wide.push(hash + ' ' + w);
   }
-  await page.goto(url + '/#/runs/' + seed.train[0]);
-  await page.waitForSelector('#run-metrics .chart-svg');
-  await sleep(300);
-  await page.screenshot({ path: path.join(out, 'run-800.png') });
   check('width-800', wide.length === 0, wide.join('; '));
   await page.setViewportSize({ width: 1400, height: 1000 });
+  check('labels', labelProblems.length === 0, labelProblems.join('\n'));
 
-  // 13. A crawled document carrying <script> and onerror= payloads is shown as text.
+  // 14. A crawled document carrying <script> and onerror= payloads is shown as text.
   await page.goto(url + `/#/documents/${seed.xss_document}`);
   await page.waitForSelector('#doc-content', { timeout: 15000 });
   await sleep(500);

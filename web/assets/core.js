@@ -46,7 +46,7 @@ function badge(status) { return el('span', { class: 'status s-' + status }, stat
 function table(headers, rows, attrs) {
   return el('div', { class: 'scroll' }, el('table', attrs || {},
     el('thead', {}, el('tr', {}, headers.map((h) => el('th', { scope: 'col' }, h)))),
-    el('tbody', {}, rows.map((cells) => el('tr', {}, cells.map((c) => el('td', {}, c)))))));
+    el('tbody', {}, rows.map((cells) => el('tr', {}, cells.map((c, i) => el('td', { 'data-label': headers[i] || null }, c)))))));
 }
 function message(kind, text) { return el('div', { class: 'message ' + kind, role: kind === 'error' ? 'alert' : 'status' }, text); }
 function muted(text) { return el('p', { class: 'muted' }, text); }
@@ -127,7 +127,7 @@ async function act(path, body) {
 // A button that runs an action and reports how it went next to itself.
 function actionButton(label, run, id, hint) {
   const out = el('span', { 'aria-live': 'polite' });
-  const button = el('button', { type: 'button', class: 'action', id, title: hint, onclick: async () => {
+  const button = el('button', { type: 'button', class: 'action', id, title: hint, 'aria-label': hint, onclick: async () => {
     button.disabled = true;
     try { out.replaceChildren(message('ok', await run())); } catch (e) { out.replaceChildren(message('error', e.message)); }
     button.disabled = false;
@@ -141,16 +141,37 @@ function actionsOrNote(buttons) {
   if (serverInfo.read_only) return muted('Read-only dashboard: start `twinflow web` with TWINFLOW_WEB_TOKEN to act.');
   return el('div', { class: 'actions' }, list);
 }
-// A "newer / older" pair for keyset pages.
-function pager(hashBase, params, nextBefore, label) {
-  const older = new URLSearchParams(params);
-  older.delete('limit');
-  const newest = new URLSearchParams(older);
-  newest.delete('before');
-  if (nextBefore) older.set('before', nextBefore);
+// The links of a keyset page (the API's cursors): in an id list (newest
+// first) "Newer" asks ?after= and "Older" ?before=; in a name list
+// (`byName`) "Previous" asks ?before= and "Next" ?after=.
+function pager(hashBase, params, page, label, byName) {
+  const at = (key, cursor) => {
+    const p = new URLSearchParams(params);
+    for (const k of ['before', 'after']) p.delete(k);
+    if (key) p.set(key, cursor);
+    return hashBase + (p.toString() ? '?' + p : '');
+  };
+  const has = (x) => x !== null && x !== undefined;
+  const prev = byName ? page.prev_before : page.prev_after, next = byName ? page.next_after : page.next_before;
+  const paged = params.get('before') || params.get('after');
   return el('nav', { class: 'pager', 'aria-label': 'pages of ' + label },
-    params.get('before') ? link(hashBase + (newest.toString() ? '?' + newest : ''), 'Newest') : '', ' ',
-    nextBefore ? link(hashBase + '?' + older.toString(), 'Older ' + label, { id: 'older' }) : '');
+    paged ? link(at(null), byName ? 'First' : 'Newest', { id: 'first-page' }) : '',
+    has(prev) ? link(at(byName ? 'before' : 'after', prev), (byName ? 'Previous ' : 'Newer ') + label, { id: 'newer', rel: 'prev' }) : '',
+    has(next) ? link(at(byName ? 'after' : 'before', next), (byName ? 'Next ' : 'Older ') + label, { id: 'older', rel: 'next' }) : '');
+}
+// The paging parameters of a page's hash (cursor and page size), for its
+// API request and its links.
+function cursorOf(q) {
+  const p = new URLSearchParams();
+  for (const k of ['before', 'after']) if (q && q.get(k)) p.set(k, q.get(k));
+  if (q && /^\d+$/.test(q.get('limit') || '')) p.set('limit', q.get('limit'));
+  return p;
+}
+// The API query of a list page: its paging parameters, `limit` rows unless the hash says.
+function listQuery(p, limit) {
+  const x = new URLSearchParams(p);
+  if (!x.get('limit')) x.set('limit', String(limit));
+  return x.toString();
 }
 // Runs `fn` every `ms` while the page is the one it was started on and `fn`
 // returns true.

@@ -17,9 +17,9 @@ async function pipelinesPage() {
       el('th', { scope: 'row' }, link('/runs?pipeline=' + enc(p.name), p.name), el('div', { class: 'muted small' }, p.runs + ' runs')),
       el('td', {}, s ? [el('code', {}, s.cron), el('div', { class: 'muted small' }, s.timezone)] : el('span', { class: 'muted' }, 'none')),
       el('td', {}, s && s.next && s.next.length ? time(s.next[0]) : s && s.error ? s.error : el('span', { class: 'muted' }, '—')),
-      el('td', {}, paused ? el('span', { class: 'status s-paused' }, 'paused') : s ? el('span', { class: 'status s-active' }, 'active') : ''),
+      el('td', {}, paused ? el('span', { class: 'status s-paused' }, 'paused') : el('span', { class: 'status s-active' }, 'active')),
       el('td', {}, runGrid(p)),
-      el('td', {}, serverInfo.read_only || p.never ? '' : actionButton('Trigger', async () => { const r = await act('/pipelines/' + enc(p.name) + '/trigger'); return 'queued run ' + r.run_id; }, null, 'queue a run of ' + p.name)));
+      el('td', {}, serverInfo.read_only || p.never ? '' : actionButton('Trigger', async () => { const r = await act('/pipelines/' + enc(p.name) + '/trigger'); return 'queued run ' + r.run_id; }, null, 'Trigger a run of ' + p.name)));
   });
   show(el('h1', {}, 'Pipelines'),
     all.length ? el('div', { class: 'scroll' }, el('table', { id: 'pipelines-grid', class: 'grid-table' },
@@ -33,21 +33,21 @@ function runGrid(p) {
   const runs = (p.recent_runs || []).slice().reverse();
   if (!runs.length) return el('span', { class: 'muted' }, 'no runs');
   const steps = p.steps || [];
-  const grid = el('div', { class: 'run-grid', role: 'table', 'aria-label': 'last runs of ' + p.name });
+  const grid = el('div', { class: 'run-grid', role: 'group', 'aria-label': 'last runs of ' + p.name });
   grid.style.gridTemplateColumns = `8em repeat(${runs.length}, 14px)`;
   const cell = (run, status, label, cls) => {
-    const a = el('a', { href: '#/runs/' + run.id, class: 'cell ' + (cls || ''), title: label, 'aria-label': label, role: 'cell' });
+    const a = el('a', { href: '#/runs/' + run.id, class: 'cell ' + (cls || ''), title: label, 'aria-label': label });
     a.style.background = statusColours[status] || '#eee';
     return a;
   };
-  append(grid, [el('span', { class: 'grid-label', role: 'rowheader' }, 'run')]);
+  append(grid, [el('span', { class: 'grid-label' }, 'run')]);
   for (const r of runs) append(grid, [cell(r, r.status, `run ${r.id}: ${r.status}, ${r.trigger}, ${time(r.created_at)}, ${seconds(r.duration_seconds)}`, 'run-cell')]);
   for (const step of steps) {
-    append(grid, [el('span', { class: 'grid-label', role: 'rowheader', title: step }, step)]);
+    append(grid, [el('span', { class: 'grid-label', title: step }, step)]);
     for (const r of runs) {
       const st = r.steps && r.steps[step];
       append(grid, [st ? cell(r, st[0], `run ${r.id} · ${step}: ${st[0]}${st[1] > 1 ? ', ' + st[1] + ' attempts' : ''}`, st[1] > 1 ? 'retried' : '')
-        : el('span', { class: 'cell empty', role: 'cell', 'aria-label': `run ${r.id} · ${step}: not in this run` })]);
+        : el('span', { class: 'cell empty', title: `run ${r.id} · ${step}: not in this run` })]);
     }
   }
   return grid;

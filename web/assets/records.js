@@ -1,11 +1,12 @@
 // twinflow's dashboard: artifacts, lineage, models, prompts, documents, search.
 'use strict';
 
-async function artifactsPage() {
-  const data = await api('/artifacts');
+async function artifactsPage(q) {
+  const p = cursorOf(q);
+  const data = await api('/artifacts?' + listQuery(p, 100));
   show(el('h1', {}, 'Artifacts'), data.artifacts.length ? table(['artifact', 'type', 'latest', 'created (UTC)'],
     data.artifacts.map((a) => [link('/artifacts/' + enc(a.name), a.name), a.type, link('/artifacts/' + enc(a.name) + '/' + a.latest_version, 'v' + a.latest_version), time(a.created_at)]), { id: 'artifacts' })
-    : muted('No artifacts yet.'));
+    : muted('No artifacts yet.'), pager('/artifacts', p, data, 'artifacts', true));
 }
 
 async function artifactPage(name, q) {
@@ -13,7 +14,7 @@ async function artifactPage(name, q) {
   if (q && q.get('before')) p.set('before', q.get('before'));
   p.set('limit', '50');
   const data = await api('/artifacts/' + enc(name) + '/versions?' + p.toString());
-  show(el('h1', {}, 'Artifact ' + name), pager('/artifacts/' + enc(name), p, data.next_before, 'versions'), table(['version', 'sha256', 'size', 'created (UTC)', 'produced by', 'metadata'],
+  show(el('h1', {}, 'Artifact ' + name), pager('/artifacts/' + enc(name), p, data, 'versions'), table(['version', 'sha256', 'size', 'created (UTC)', 'produced by', 'metadata'],
     data.versions.map((v) => [link('/artifacts/' + enc(name) + '/' + v.version, 'v' + v.version), el('code', {}, v.sha256.slice(0, 16)), bytes(v.size_bytes), time(v.created_at),
       v.producer_step_run_id ? link('/lineage/' + v.id, 'lineage') : '', value(v.metadata)]), { id: 'versions' }));
 }
@@ -48,11 +49,12 @@ async function lineagePage(id) {
     el('h2', {}, 'Models'), models.length ? table(['model', 'version', 'stage'], models.map((m) => [link('/models/' + enc(m.model), m.model), 'v' + m.version, badge(m.stage)])) : muted('No model downstream.'));
 }
 
-async function modelsPage() {
-  const data = await api('/models');
+async function modelsPage(q) {
+  const p = cursorOf(q);
+  const data = await api('/models?' + listQuery(p, 100));
   show(el('h1', {}, 'Models'), data.models.length ? table(['model', 'latest', 'production', 'versions', 'created (UTC)'],
     data.models.map((m) => [link('/models/' + enc(m.name), m.name), 'v' + m.latest_version, m.production_version ? 'v' + m.production_version : '—', String(m.versions), time(m.created_at)]), { id: 'models' })
-    : muted('No models registered yet.'));
+    : muted('No models registered yet.'), pager('/models', p, data, 'models', true));
 }
 
 // An evaluation (evaluate step): the gate and its decision, then each figure
@@ -84,35 +86,33 @@ async function modelPage(name) {
   const evaluationOf = (v) => (data.history.filter((c) => c.version === v.version && c.evaluation && Object.keys(c.evaluation).length &&
     (c.evaluation.candidate_version === undefined ? c.to !== 'archived' : c.evaluation.candidate_version === v.version)).pop() || {}).evaluation;
   const versionActions = (v) => serverInfo.read_only ? '' : el('div', {},
-    v.stage !== 'production' ? actionButton('Promote to production', async () => { const r = await act('/models/' + enc(name) + '/promote', { version: v.version, stage: 'production', reason: 'promoted from the dashboard' }); render(); return name + ' v' + r.version + ' is ' + r.stage; }, 'promote-' + v.version) : '',
-    v.stage === 'none' ? actionButton('To staging', async () => { const r = await act('/models/' + enc(name) + '/promote', { version: v.version, stage: 'staging', reason: 'staged from the dashboard' }); render(); return name + ' v' + r.version + ' is ' + r.stage; }) : '');
+    v.stage !== 'production' ? actionButton('Promote to production', async () => { const r = await act('/models/' + enc(name) + '/promote', { version: v.version, stage: 'production', reason: 'promoted from the dashboard' }); render(); return name + ' v' + r.version + ' is ' + r.stage; }, 'promote-' + v.version, 'Promote v' + v.version + ' to production') : '',
+    v.stage === 'none' ? actionButton('To staging', async () => { const r = await act('/models/' + enc(name) + '/promote', { version: v.version, stage: 'staging', reason: 'staged from the dashboard' }); render(); return name + ' v' + r.version + ' is ' + r.stage; }, 'stage-' + v.version, 'Move v' + v.version + ' to staging') : '');
   show(el('h1', {}, 'Model ' + name, production ? [' ', el('span', { class: 'muted' }, 'production v' + production.version)] : ''),
     actionsOrNote([previous && production ? actionButton('Roll back production to v' + previous.version, async () => { const r = await act('/models/' + enc(name) + '/rollback', { reason: 'rolled back from the dashboard' }); render(); return 'v' + r.version + ' is ' + r.stage; }, 'rollback') : null]),
     el('h2', {}, 'Versions'), table(['version', 'stage', 'artifact', 'run', 'metrics', 'evaluation', 'created (UTC)', ''],
       data.versions.map((v) => [el('strong', {}, 'v' + v.version), badge(v.stage),
         el('div', {}, link('/artifacts/' + enc(v.artifact) + '/' + v.artifact_version, v.artifact + ' v' + v.artifact_version), ' · ', link('/lineage/' + v.artifact_version_id, 'lineage')),
-        v.run_id ? link('/runs/' + v.run_id, String(v.run_id)) : '', kvTable(v.metrics), evaluationView(evaluationOf(v)), time(v.created_at), versionActions(v)]), { id: 'model-versions' }),
+        v.run_id ? link('/runs/' + v.run_id, String(v.run_id)) : '', kvTable(v.metrics), evaluationView(evaluationOf(v)), time(v.created_at), versionActions(v)]), { id: 'model-versions', class: 'stack' }),
     el('h2', {}, 'Stage history'), data.history.length ? el('ol', { class: 'history', id: 'stage-history' }, data.history.slice().reverse().map((c) => el('li', {},
       el('span', { class: 'when' }, time(c.changed_at)), ' ', el('strong', {}, 'v' + c.version), ' ', badge(c.from || 'none'), ' → ', badge(c.to),
       ' by ' + c.actor, c.reason ? ' · ' + c.reason : '', c.step_run_id ? ' · attempt ' + c.step_run_id : ''))) : muted('No stage changes yet.'));
 }
 
-async function promptsPage() {
-  const data = await api('/prompts?limit=100');
-  show(el('h1', {}, 'Prompt log'), muted('The newest 100 prompts of the RAG server.'), data.prompts.length ? table(['when (UTC)', 'query', 'answer', 'model', 'status', 'latency'],
-    data.prompts.map((p) => [time(p.created_at), p.query, p.answer || p.error, p.model + (p.model_version ? ' v' + p.model_version : ''), String(p.status), seconds(p.latency_ms / 1000)]))
-    : muted('No prompts yet.'));
+async function promptsPage(q) {
+  const p = cursorOf(q);
+  const data = await api('/prompts?' + listQuery(p, 50));
+  show(el('h1', {}, 'Prompt log'), muted('The prompts of the RAG server, newest first.'), data.prompts.length ? table(['id', 'when (UTC)', 'query', 'answer', 'model', 'status', 'latency'],
+    data.prompts.map((x) => [String(x.id), time(x.created_at), x.query, x.answer || x.error, x.model + (x.model_version ? ' v' + x.model_version : ''), String(x.status), seconds(x.latency_ms / 1000)]), { id: 'prompts' })
+    : muted('No prompts yet.'), pager('/prompts', p, data, 'prompts'));
 }
 
 async function documentsPage(q) {
-  const p = new URLSearchParams();
-  if (q.get('before')) p.set('before', q.get('before'));
-  p.set('limit', '100');
-  const data = await api('/documents?' + p.toString());
-  const last = data.documents.length === 100 ? data.documents[data.documents.length - 1].id : null;
+  const p = cursorOf(q);
+  const data = await api('/documents?' + listQuery(p, 100));
   show(el('h1', {}, 'Documents'), data.documents.length ? table(['id', 'platform', 'title', 'url', 'version', 'fetched (UTC)'],
     data.documents.map((d) => [link('/documents/' + d.id, String(d.id)), d.platform, d.title, externalLink(d.url), 'v' + d.version, time(d.fetched_at)]), { id: 'documents' })
-    : muted('No documents crawled yet.'), pager('/documents', p, last, 'documents'));
+    : muted('No documents crawled yet.'), pager('/documents', p, data, 'documents'));
 }
 
 // A line diff: common prefix and suffix cut, the middle by LCS (bounded).

@@ -4,7 +4,7 @@
 const activeStatuses = ['queued', 'running'];
 
 async function runsPage(q) {
-  const filter = { pipeline: q.get('pipeline') || '', status: q.get('status') || '', trigger: q.get('trigger') || '', before: q.get('before') || '' };
+  const filter = { pipeline: q.get('pipeline') || '', status: q.get('status') || '', trigger: q.get('trigger') || '', before: q.get('before') || '', after: q.get('after') || '' };
   const pipelines = (await api('/pipelines')).pipelines;
   const select = (name, options) => el('label', { for: 'filter-' + name }, name,
     el('select', { name, id: 'filter-' + name }, el('option', { value: '' }, 'any'),
@@ -23,18 +23,19 @@ async function runsPage(q) {
   show(el('h1', {}, 'Runs'), form, list);
   const p = new URLSearchParams();
   for (const [k, v] of Object.entries(filter)) if (v) p.set(k, v);
+  if (/^\d+$/.test(q.get('limit') || '')) p.set('limit', q.get('limit'));
   const load = async () => {
-    const page = await api('/runs?' + p.toString() + '&limit=50');
+    const page = await api('/runs?' + listQuery(p, 50));
     const rows = page.runs.map((r) => [link('/runs/' + r.id, String(r.id)), link('/runs?pipeline=' + enc(r.pipeline), r.pipeline), badge(r.status), r.trigger,
       r.parent_run_id ? link('/runs/' + r.parent_run_id, String(r.parent_run_id)) : '', time(r.started_at || r.created_at),
       seconds(r.duration_seconds), r.error]);
     list.replaceChildren(page.runs.length ? table(['run', 'pipeline', 'status', 'trigger', 'parent', 'started (UTC)', 'duration', 'error'], rows) : muted('No runs.'),
-      pager('/runs', p, page.next_before, 'runs'));
+      pager('/runs', p, page, 'runs'));
     return true;
   };
   await load();
   // The newest page refreshes itself.
-  if (!filter.before) pollWhile(load, 3000);
+  if (!filter.before && !filter.after) pollWhile(load, 3000);
 }
 
 function versionLinks(list) {
