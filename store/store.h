@@ -237,6 +237,15 @@ class Store {
   std::vector<DocumentRecord> latest_document_heads(const std::string& author);
   // The ids of current_chunks, ascending, without their text.
   std::vector<int64_t> current_chunk_ids(const ChunkFilter& filter);
+  // The same three lists visited a page at a time (memory bounded at any
+  // corpus size): latest_document_heads, current_chunk_ids and
+  // embedded_chunk_ids, in the same order.
+  void for_each_latest_document_head(const std::string& author,
+                                     const std::function<void(const DocumentRecord&)>& visit);
+  void for_each_current_chunk_id(const ChunkFilter& filter,
+                                 const std::function<void(int64_t)>& visit);
+  void for_each_embedded_chunk_id(const EmbeddingModelRecord& model, const ChunkFilter& filter,
+                                  const std::function<void(int64_t)>& visit);
 
   // --- The scheduler's queue, schedules and events (store_queue.cc) ---
 

@@ -507,3 +507,51 @@ std::vector<int64_t> Store::current_chunk_ids(const ChunkFilter& filter) {
 }
 
 }  // namespace twinflow
+
+// --- Streamed scans for the steps' manifests (see store.h) -----------------------
+
+namespace twinflow {
+namespace {
+
+constexpr int kScanPage = 20000;  // rows per page of a scan
+
+}  // namespace
+
+void Store::for_each_latest_document_head(
+    const std::string& author, const std::function<void(const DocumentRecord&)>& visit) {
+  for (int64_t after = 0;;) {
+    pqxx::nontransaction tx(impl_->connection);
+    auto rows = tx.exec_params(
+        "SELECT d.id, d.url, d.version, d.content_sha256 FROM documents d "
+        "WHERE d.is_latest AND ($1 = '' OR d.author = $1) AND d.id > $2 ORDER BY d.id LIMIT $3",
+        author, after, kScanPage);
+    for (const auto& row : rows) {
+      DocumentRecord d;
+      d.id = row[0].as<int64_t>();
+      d.url = row[1].as<std::string>();
+      d.version = row[2].as<int>();
+      d.content_sha256 = row[3].as<std::string>();
+      visit(d);
+      after = d.id;
+    }
+    if (rows.size() < static_cast<size_t>(kScanPage)) return;
+  }
+}
+
+void Store::for_each_current_chunk_id(const ChunkFilter& filter,
+                                      const std::function<void(int64_t)>& visit) {
+  for (int64_t after = 0;;) {
+    pqxx::nontransaction tx(impl_->connection);
+    auto rows = tx.exec_params(
+        "SELECT c.id FROM chunks c JOIN documents d ON d.id = c.document_id WHERE" +
+            chunk_filter_sql(1) + "AND c.id > $4 ORDER BY c.id LIMIT $5",
+        filter.author, filter.kind, filter.platform, after, kScanPage);
+    for (const auto& row : rows) {
+      after = row[0].as<int64_t>();
+      visit(after);
+    }
+    if (rows.size() < static_cast<size_t>(kScanPage)) return;
+  }
+}
+
+}  // namespace twinflow

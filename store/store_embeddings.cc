@@ -205,3 +205,26 @@ std::vector<int64_t> Store::embedded_chunk_ids(const EmbeddingModelRecord& model
 }
 
 }  // namespace twinflow
+
+namespace twinflow {
+
+void Store::for_each_embedded_chunk_id(const EmbeddingModelRecord& model, const ChunkFilter& filter,
+                                       const std::function<void(int64_t)>& visit) {
+  constexpr int kScanPage = 20000;
+  for (int64_t after = 0;;) {
+    pqxx::nontransaction tx(impl_->connection);
+    auto rows = tx.exec_params(
+        "SELECT e.chunk_id FROM embeddings e "
+        "JOIN chunks c ON c.id = e.chunk_id JOIN documents d ON d.id = c.document_id "
+        "WHERE e.model_id = $1 AND" +
+            chunk_filter_sql(2) + "AND e.chunk_id > $5 ORDER BY e.chunk_id LIMIT $6",
+        model.id, filter.author, filter.kind, filter.platform, after, kScanPage);
+    for (const auto& row : rows) {
+      after = row[0].as<int64_t>();
+      visit(after);
+    }
+    if (rows.size() < static_cast<size_t>(kScanPage)) return;
+  }
+}
+
+}  // namespace twinflow
