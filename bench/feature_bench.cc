@@ -1,8 +1,9 @@
 // The feature pipeline at corpus size (issue 18): the real clean, chunk and
-// embed steps, each a `twinflow step TYPE` process as the executor starts it,
-// over N synthetic documents in a real PostgreSQL, including every database
+// embed steps (run_clean_step, ...), each in a process of its own, over N
+// synthetic documents in a real PostgreSQL, including every database
 // write. Prints documents/s and MB/s for clean + chunk, chunks/s for embed,
-// the peak RSS of each step process (its ru_maxrss from wait4), where each
+// the peak RSS of each step process (its ru_maxrss from wait4; it includes the
+// few MB the benchmark had when it forked), where each
 // step's time went (the step's own read / work / write metrics, and the time
 // PostgreSQL spent in the BM25 statistics triggers on chunks, migration 0012),
 // and an incremental rerun over the unchanged corpus.
@@ -39,8 +40,9 @@
 #include <vector>
 
 #include "bench/bench_database.h"
-#include "bench/spawn_twinflow.h"
 #include "store/store.h"
+#include "tasks/step_context.h"
+#include "tasks/steps/data_steps.h"
 #include "util/sha256.h"
 
 using Clock = std::chrono::steady_clock;
@@ -133,6 +135,10 @@ struct StepOutcome {
   double metric(const char* name) const { return metrics.value(name, 0.0); }
 };
 
+// Runs each step in a process of its own, forked from the benchmark, as
+// `twinflow step TYPE` would run it: a fresh connection, the step's context,
+// its metrics on stdout (here a log file). Forked rather than the twinflow
+// binary so that the benchmark needs only the core library.
 class StepProcesses {
  public:
   StepProcesses(fs::path dir, std::string url) : dir_(std::move(dir)), url_(std::move(url)) {}
@@ -140,16 +146,40 @@ class StepProcesses {
   StepOutcome run(const std::string& type, const nlohmann::json& params) {
     const fs::path out = dir_ / (type + "-" + std::to_string(++runs_));
     fs::create_directories(out);
-    const nlohmann::json context = {{"step_type", type},     {"step_id", type},
-                                    {"params", params},      {"output_dir", out.string()},
-                                    {"home", dir_.string()}, {"database_url", url_}};
-    std::ofstream(out / "context.json") << context.dump(2);
     const fs::path log = out / "log";
+    std::fflush(nullptr);
     StepOutcome outcome;
     const auto start = Clock::now();
-    const pid_t pid = bench::spawn_twinflow(
-        {"step", type, "--context", (out / "context.json").string()}, dir_, url_, log);
-    if (pid < 0) throw std::runtime_error("cannot start twinflow step " + type);
+    const pid_t pid = ::fork();
+    if (pid < 0) throw std::runtime_error("fork failed");
+    if (pid == 0) {
+      // The child: never return into the parent's stack, never close the
+      // parent's connections (their sockets are shared): _exit.
+      int code = 1;
+      try {
+        if (!std::freopen(log.c_str(), "w", stdout)) ::_exit(3);
+        if (!std::freopen(log.c_str(), "a", stderr)) ::_exit(3);
+        StepContext context;
+        context.step_type = type;
+        context.step_id = type;
+        context.params = params;
+        context.output_dir = out;
+        context.result_file = out / "result.json";
+        context.home = dir_;
+        context.database_url = url_;
+        Store store(url_);
+        StepReport report(context);
+        StepEnvironment env{context, store, report, 0};
+        code = type == "clean"   ? run_clean_step(env)
+               : type == "chunk" ? run_chunk_step(env)
+                                 : run_embed_step(env);
+        report.write();
+      } catch (const std::exception& e) {
+        std::fprintf(stderr, "%s step: %s\n", type.c_str(), e.what());
+      }
+      std::fflush(nullptr);
+      ::_exit(code);
+    }
     int status = 0;
     rusage usage{};
     if (::wait4(pid, &status, 0, &usage) != pid) throw std::runtime_error("wait4 failed");
@@ -182,6 +212,7 @@ struct CopyBaseline {
   double seconds = 0;
   int64_t rows = 0, bytes = 0;
 };
+template <typename... Columns>
 CopyBaseline copy_baseline(const std::string& url, const std::string& select,
                            const std::string& scratch, const std::string& columns,
                            const std::string& indexes = "") {
@@ -198,7 +229,7 @@ CopyBaseline copy_baseline(const std::string& url, const std::string& select,
     // STDOUT as it is, so a parenthesised query works too.
     pqxx::stream_from from(read, "(" + select + ")");
     pqxx::stream_to to(write, scratch);
-    to << from;
+    for (std::tuple<Columns...> row; from >> row;) to << row;
     from.complete();
     to.complete();
     write.commit();
@@ -249,7 +280,7 @@ int main(int argc, char** argv) {
   pqxx::connection admin(database.url());
   bool tracked = true;
   try {
-    pqxx::nontransaction(admin).exec("ALTER DATABASE " + admin.dbname() +
+    pqxx::nontransaction(admin).exec(std::string("ALTER DATABASE ") + admin.dbname() +
                                      " SET track_functions = 'pl'");
   } catch (const pqxx::sql_error&) {
     tracked = false;  // not allowed to: the trigger share stays unknown
@@ -281,22 +312,28 @@ int main(int argc, char** argv) {
   const StepOutcome embed_again =
       steps.run("embed", {{"author", "bench"}, {"model", "bench-model"}});
 
-  const CopyBaseline copy_cleaned = copy_baseline(
+  const CopyBaseline copy_cleaned = copy_baseline<int64_t, std::string, std::string, std::string>(
       database.url(),
       "SELECT k.document_id, k.cleaner, k.content, k.content_sha256 FROM cleaned_documents k "
       "JOIN documents d ON d.id = k.document_id WHERE d.author = 'bench'",
       "scratch_cleaned", "document_id bigint, cleaner text, content text, content_sha256 text");
-  const CopyBaseline copy_chunks = copy_baseline(
+  using ChunkRow = CopyBaseline (*)(const std::string&, const std::string&, const std::string&,
+                                   const std::string&, const std::string&);
+  const ChunkRow copy_chunk_rows =
+      copy_baseline<std::string, int64_t, int64_t, std::string, std::string, int, int, int,
+                    std::string>;
+  const CopyBaseline copy_chunks = copy_chunk_rows(
       database.url(),
       "SELECT c.chunk_key, c.cleaned_document_id, c.document_id, c.chunker, c.kind, c.position, "
       "c.start_offset, c.end_offset, c.content FROM chunks c JOIN documents d "
       "ON d.id = c.document_id WHERE d.author = 'bench'",
       "scratch_chunks",
       "chunk_key text, cleaned_document_id bigint, document_id bigint, chunker text, kind text, "
-      "position int, start_offset int, end_offset int, content text");
+      "position int, start_offset int, end_offset int, content text",
+      "");
   // The same chunks with what full-text search needs (the generated tsvector
   // and its GIN index, as on chunks): the search indexing's share.
-  CopyBaseline copy_chunks_tsv = copy_baseline(
+  CopyBaseline copy_chunks_tsv = copy_chunk_rows(
       database.url(),
       "SELECT c.chunk_key, c.cleaned_document_id, c.document_id, c.chunker, c.kind, c.position, "
       "c.start_offset, c.end_offset, c.content FROM chunks c JOIN documents d "
@@ -307,7 +344,7 @@ int main(int argc, char** argv) {
       "tsv tsvector GENERATED ALWAYS AS (to_tsvector('english', content)) STORED",
       "CREATE INDEX ON scratch_chunks_tsv USING GIN (tsv)");
   copy_chunks_tsv.bytes = copy_chunks.bytes;  // the same rows in (the tsvector is made there)
-  const CopyBaseline copy_vectors = copy_baseline(
+  const CopyBaseline copy_vectors = copy_baseline<int64_t, int64_t, int, std::string>(
       database.url(),
       "SELECT e.chunk_id, e.model_id, e.dimension, e.vector FROM embeddings e JOIN chunks c "
       "ON c.id = e.chunk_id JOIN documents d ON d.id = c.document_id WHERE d.author = 'bench'",

@@ -246,6 +246,10 @@ class Store {
                                  const std::function<void(int64_t)>& visit);
   void for_each_embedded_chunk_id(const EmbeddingModelRecord& model, const ChunkFilter& filter,
                                   const std::function<void(int64_t)>& visit);
+  // At most `max_chunks` of current_chunks, evenly spread over them (every
+  // k-th by id; all of them when they are no more): what an embedding model is
+  // fitted on, so that fitting stays bounded in memory at any corpus size.
+  std::vector<ChunkText> current_chunks_sample(const ChunkFilter& filter, int64_t max_chunks);
 
   // --- The scheduler's queue, schedules and events (store_queue.cc) ---
 

@@ -110,6 +110,7 @@ void Store::insert_embeddings(const EmbeddingModelRecord& model, const std::vect
   if (ids.empty()) return;
   try {
     pqxx::work tx(impl_->connection);
+    tx.exec("SET LOCAL synchronous_commit = off");  // why: kBatchCommit, store_documents.cc
     pqxx::stream_to copy(
         tx, "embeddings",
         std::vector<std::string>{"chunk_id", "model_id", "dimension", "vector", "step_run_id"});

@@ -33,6 +33,7 @@ struct EmbedSettings {
   uint64_t seed = 42;
   bool refit = false;
   int batch_chunks = 2000;  // chunks per page and per COPY: bounded memory, few round trips
+  int64_t fit_max_chunks = 50000;  // a fit reads at most this many chunks, evenly spread
   ChunkFilter filter;
 };
 
@@ -43,6 +44,7 @@ EmbedSettings read_settings(const StepParams& params) {
   s.refit = params.boolean_or("refit", false);
   s.filter.author = params.string_or("author", "");
   s.batch_chunks = static_cast<int>(params.integer_or("batch_chunks", 2000, 1, 100000));
+  s.fit_max_chunks = params.integer_or("fit_max_chunks", 50000, 10, 10000000);
   if (s.provider == "builtin") {
     s.dimension = static_cast<int>(params.integer_or("dimension", 256, 2, 4096));
     s.model_name = params.string_or("model", "tfidf-svd-" + std::to_string(s.dimension));
@@ -63,7 +65,7 @@ EmbedSettings read_settings(const StepParams& params) {
 EmbeddingModelRecord fit_and_register(StepEnvironment& env, const EmbedSettings& s,
                                       const fs::path& output) {
   std::vector<std::string> corpus;
-  for (ChunkText& chunk : env.store.current_chunks(s.filter))
+  for (ChunkText& chunk : env.store.current_chunks_sample(s.filter, s.fit_max_chunks))
     corpus.push_back(std::move(chunk.content));
   if (corpus.empty())
     throw Error("embed step: there are no chunks to fit a model on (run chunk first)");
