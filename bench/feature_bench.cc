@@ -188,8 +188,9 @@ class StepProcesses {
     std::ifstream in(log);
     for (std::string line; std::getline(in, line);) {
       if (line.rfind("{\"metrics\"", 0) != 0) continue;
-      for (const auto& [name, value] : nlohmann::json::parse(line)["metrics"].items())
-        outcome.metrics[name] = value;
+      // Named: iterating items() of a temporary would dangle.
+      const nlohmann::json reported = nlohmann::json::parse(line);
+      for (const auto& [name, value] : reported["metrics"].items()) outcome.metrics[name] = value;
     }
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
       std::stringstream text;
@@ -257,7 +258,9 @@ double bm25_trigger_seconds(pqxx::connection& connection) {
   return row[0].as<int64_t>() > 0 ? row[1].as<double>() : -1;
 }
 
-double mb(int64_t bytes) { return static_cast<double>(bytes) / 1e6; }
+double mb(int64_t bytes) {
+  return static_cast<double>(bytes) / 1e6;
+}
 
 }  // namespace
 
@@ -318,10 +321,9 @@ int main(int argc, char** argv) {
       "JOIN documents d ON d.id = k.document_id WHERE d.author = 'bench'",
       "scratch_cleaned", "document_id bigint, cleaner text, content text, content_sha256 text");
   using ChunkRow = CopyBaseline (*)(const std::string&, const std::string&, const std::string&,
-                                   const std::string&, const std::string&);
-  const ChunkRow copy_chunk_rows =
-      copy_baseline<std::string, int64_t, int64_t, std::string, std::string, int, int, int,
-                    std::string>;
+                                    const std::string&, const std::string&);
+  const ChunkRow copy_chunk_rows = copy_baseline<std::string, int64_t, int64_t, std::string,
+                                                 std::string, int, int, int, std::string>;
   const CopyBaseline copy_chunks = copy_chunk_rows(
       database.url(),
       "SELECT c.chunk_key, c.cleaned_document_id, c.document_id, c.chunker, c.kind, c.position, "
@@ -368,23 +370,25 @@ int main(int argc, char** argv) {
                 trigger_seconds, 100.0 * trigger_seconds / chunk.seconds);
   std::printf("embed (built-in, %lld chunks, including the writes and the step's bookkeeping):\n",
               static_cast<long long>(chunks));
-  std::printf("  %.1f s: %.0f chunks/s  (target >= 5,000/s); read %.1f s, embed %.1f s, "
-              "write %.1f s; peak RSS %.0f MB\n",
-              embed.seconds, static_cast<double>(chunks) / embed.seconds,
-              embed.metric("read_seconds"), embed.metric("work_seconds"),
-              embed.metric("write_seconds"), embed.peak_rss_mb);
-  std::printf("rerun over the unchanged corpus: clean %.1f s, chunk %.1f s, embed %.1f s "
-              "(%g + %g + %g items redone)\n",
-              clean_again.seconds, chunk_again.seconds, embed_again.seconds,
-              clean_again.metric("documents_cleaned"), chunk_again.metric("documents_chunked"),
-              embed_again.metric("chunks_embedded"));
+  std::printf(
+      "  %.1f s: %.0f chunks/s  (target >= 5,000/s); read %.1f s, embed %.1f s, "
+      "write %.1f s; peak RSS %.0f MB\n",
+      embed.seconds, static_cast<double>(chunks) / embed.seconds, embed.metric("read_seconds"),
+      embed.metric("work_seconds"), embed.metric("write_seconds"), embed.peak_rss_mb);
+  std::printf(
+      "rerun over the unchanged corpus: clean %.1f s, chunk %.1f s, embed %.1f s "
+      "(%g + %g + %g items redone)\n",
+      clean_again.seconds, chunk_again.seconds, embed_again.seconds,
+      clean_again.metric("documents_cleaned"), chunk_again.metric("documents_chunked"),
+      embed_again.metric("chunks_embedded"));
   std::printf(
       "baseline, plain COPY of the same rows into a scratch table (no index, no trigger; "
       "chunks+tsv: with the generated tsvector and GIN index chunks have):\n");
-  for (const auto& [name, b] : {std::pair<const char*, const CopyBaseline&>{"cleaned", copy_cleaned},
-                                {"chunks", copy_chunks},
-                                {"chunks+tsv", copy_chunks_tsv},
-                                {"vectors", copy_vectors}})
+  for (const auto& [name, b] :
+       {std::pair<const char*, const CopyBaseline&>{"cleaned", copy_cleaned},
+        {"chunks", copy_chunks},
+        {"chunks+tsv", copy_chunks_tsv},
+        {"vectors", copy_vectors}})
     std::printf("  %-10s %8lld rows, %7.1f MB in %5.1f s: %8.0f rows/s, %6.1f MB/s\n", name,
                 static_cast<long long>(b.rows), mb(b.bytes), b.seconds,
                 static_cast<double>(b.rows) / b.seconds, mb(b.bytes) / b.seconds);

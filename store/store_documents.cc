@@ -385,8 +385,9 @@ int Store::insert_cleaned_documents(const std::vector<CleanedDocumentToStore>& b
         "CREATE TEMP TABLE cleaned_batch (n int, document_id bigint, content text, "
         "content_sha256 text) ON COMMIT DROP");
     {
-      pqxx::stream_to copy(tx, "cleaned_batch",
-                           std::vector<std::string>{"n", "document_id", "content", "content_sha256"});
+      pqxx::stream_to copy(
+          tx, "cleaned_batch",
+          std::vector<std::string>{"n", "document_id", "content", "content_sha256"});
       int n = 0;
       for (const CleanedDocumentToStore& doc : batch)
         copy << std::make_tuple(n++, doc.document_id, doc.content, sha256_hex(doc.content));
@@ -395,7 +396,8 @@ int Store::insert_cleaned_documents(const std::vector<CleanedDocumentToStore>& b
     auto row = tx.exec_params1(
         "WITH ins AS (INSERT INTO cleaned_documents (document_id, cleaner, content, "
         "content_sha256, step_run_id) "
-        "SELECT b.document_id, $1, b.content, b.content_sha256, $2 FROM cleaned_batch b ORDER BY b.n "
+        "SELECT b.document_id, $1, b.content, b.content_sha256, $2 FROM cleaned_batch b ORDER BY "
+        "b.n "
         "ON CONFLICT (document_id, cleaner) DO NOTHING RETURNING 1) "
         "SELECT count(*) FROM ins",
         cleaner, nullable_id(step_run_id));
@@ -534,8 +536,8 @@ constexpr int kScanPage = 20000;  // rows per page of a scan
 
 }  // namespace
 
-void Store::for_each_latest_document_head(
-    const std::string& author, const std::function<void(const DocumentRecord&)>& visit) {
+void Store::for_each_latest_document_head(const std::string& author,
+                                          const std::function<void(const DocumentRecord&)>& visit) {
   for (int64_t after = 0;;) {
     pqxx::nontransaction tx(impl_->connection);
     auto rows = tx.exec_params(
@@ -559,10 +561,10 @@ void Store::for_each_current_chunk_id(const ChunkFilter& filter,
                                       const std::function<void(int64_t)>& visit) {
   for (int64_t after = 0;;) {
     pqxx::nontransaction tx(impl_->connection);
-    auto rows = tx.exec_params(
-        "SELECT c.id FROM chunks c JOIN documents d ON d.id = c.document_id WHERE" +
-            chunk_filter_sql(1) + "AND c.id > $4 ORDER BY c.id LIMIT $5",
-        filter.author, filter.kind, filter.platform, after, kScanPage);
+    auto rows =
+        tx.exec_params("SELECT c.id FROM chunks c JOIN documents d ON d.id = c.document_id WHERE" +
+                           chunk_filter_sql(1) + "AND c.id > $4 ORDER BY c.id LIMIT $5",
+                       filter.author, filter.kind, filter.platform, after, kScanPage);
     for (const auto& row : rows) {
       after = row[0].as<int64_t>();
       visit(after);
@@ -575,15 +577,17 @@ void Store::for_each_current_chunk_id(const ChunkFilter& filter,
 
 namespace twinflow {
 
-std::vector<ChunkText> Store::current_chunks_sample(const ChunkFilter& filter,
-                                                    int64_t max_chunks) {
+std::vector<ChunkText> Store::current_chunks_sample(const ChunkFilter& filter, int64_t max_chunks) {
   pqxx::nontransaction tx(impl_->connection);
   const int64_t total =
-      tx.exec_params1("SELECT count(*) FROM chunks c JOIN documents d ON d.id = c.document_id "
-                      "WHERE" + chunk_filter_sql(1),
-                      filter.author, filter.kind, filter.platform)[0]
+      tx.exec_params1(
+            "SELECT count(*) FROM chunks c JOIN documents d ON d.id = c.document_id "
+            "WHERE" +
+                chunk_filter_sql(1),
+            filter.author, filter.kind, filter.platform)[0]
           .as<int64_t>();
-  const int64_t stride = std::max<int64_t>(1, (total + max_chunks - 1) / std::max<int64_t>(1, max_chunks));
+  const int64_t stride =
+      std::max<int64_t>(1, (total + max_chunks - 1) / std::max<int64_t>(1, max_chunks));
   std::vector<ChunkText> out;
   for (const auto& row : tx.exec_params(
            "SELECT s.id, c.content FROM (SELECT c.id, row_number() OVER (ORDER BY c.id) AS n "

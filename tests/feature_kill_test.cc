@@ -26,9 +26,9 @@ constexpr int kDocuments = 1500;
 
 // Paragraphs of pseudo-words, different for every document.
 std::string document_text(int i) {
-  static const char* const kWords[] = {"river", "stone", "lantern", "orbit",  "maple",
-                                       "signal", "quartz", "harbor", "velvet", "ember",
-                                       "cobalt", "meadow", "prism",  "tundra", "glacier"};
+  static const char* const kWords[] = {"river",  "stone",  "lantern", "orbit",  "maple",
+                                       "signal", "quartz", "harbor",  "velvet", "ember",
+                                       "cobalt", "meadow", "prism",   "tundra", "glacier"};
   std::string text;
   uint64_t x = 0x9e3779b97f4a7c15ull * static_cast<uint64_t>(i + 1);
   const int paragraphs = 2 + i % 5;
@@ -67,9 +67,9 @@ class FeatureKillTest : public TwinflowTest {
   fs::path context(const std::string& type, const nlohmann::json& params) {
     const fs::path dir = home / "steps" / (type + "-" + std::to_string(++contexts_));
     fs::create_directories(dir);
-    const nlohmann::json c = {{"step_type", type},      {"step_id", type},
-                              {"params", params},       {"output_dir", dir.string()},
-                              {"home", home.string()},  {"database_url", conninfo}};
+    const nlohmann::json c = {{"step_type", type},     {"step_id", type},
+                              {"params", params},      {"output_dir", dir.string()},
+                              {"home", home.string()}, {"database_url", conninfo}};
     std::ofstream(dir / "context.json") << c.dump();
     return dir / "context.json";
   }
@@ -79,7 +79,9 @@ class FeatureKillTest : public TwinflowTest {
     ASSERT_EQ(r.exit_code, 0) << type << ": " << r.out << r.err;
   }
 
-  int64_t count(const std::string& sql) { return pqxx::nontransaction(*db_).exec1(sql)[0].as<int64_t>(); }
+  int64_t count(const std::string& sql) {
+    return pqxx::nontransaction(*db_).exec1(sql)[0].as<int64_t>();
+  }
 
   // Starts the step, kills it with SIGKILL as soon as `progress_sql` counts
   // one committed row, and returns that count as it stands after the kill.
@@ -169,11 +171,14 @@ TEST_F(FeatureKillTest, EachStepKilledMidwayAndRunAgainLosesAndDoublesNothing) {
       "SELECT count(*) FROM embeddings e JOIN chunks c ON c.id = e.chunk_id "
       "JOIN documents d ON d.id = c.document_id WHERE d.author = 'killed'";
   const int64_t embedded_at_kill = kill_midway(
-      "embed", {{"author", "killed"}, {"model", "kill-model"}, {"dimension", 16}, {"batch_chunks", 20}},
+      "embed",
+      {{"author", "killed"}, {"model", "kill-model"}, {"dimension", 16}, {"batch_chunks", 20}},
       vectors_of_killed);
   EXPECT_GT(embedded_at_kill, 0);
   EXPECT_LT(embedded_at_kill, chunks_whole);
-  run_step("embed", {{"author", "killed"}, {"model", "kill-model"}, {"dimension", 16}, {"batch_chunks", 20}});
+  run_step(
+      "embed",
+      {{"author", "killed"}, {"model", "kill-model"}, {"dimension", 16}, {"batch_chunks", 20}});
   EXPECT_EQ(count(vectors_of_killed), chunks_whole);
   EXPECT_EQ(differences(*db_, "SELECT " + tail +
                                   ", c.position, e.vector::text FROM embeddings e JOIN chunks c "
@@ -184,9 +189,9 @@ TEST_F(FeatureKillTest, EachStepKilledMidwayAndRunAgainLosesAndDoublesNothing) {
 }
 
 TEST_F(FeatureKillTest, ABadBatchSizeIsOneClearError) {
-  CommandResult r = twinflow(
-      {"step", "clean", "--context",
-       context("clean", {{"author", "killed"}, {"batch_documents", 0}}).string()});
+  CommandResult r =
+      twinflow({"step", "clean", "--context",
+                context("clean", {{"author", "killed"}, {"batch_documents", 0}}).string()});
   EXPECT_NE(r.exit_code, 0);
   EXPECT_NE(r.err.find("batch_documents"), std::string::npos) << r.err;
   EXPECT_EQ(count("SELECT count(*) FROM cleaned_documents"), 0);

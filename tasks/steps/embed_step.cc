@@ -24,7 +24,6 @@ namespace twinflow {
 namespace fs = std::filesystem;
 namespace {
 
-
 struct EmbedSettings {
   std::string provider;
   std::string model_name;
@@ -32,7 +31,7 @@ struct EmbedSettings {
   int dimension = 256;
   uint64_t seed = 42;
   bool refit = false;
-  int batch_chunks = 2000;  // chunks per page and per COPY: bounded memory, few round trips
+  int batch_chunks = 2000;         // chunks per page and per COPY: bounded memory, few round trips
   int64_t fit_max_chunks = 50000;  // a fit reads at most this many chunks, evenly spread
   ChunkFilter filter;
 };
