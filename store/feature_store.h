@@ -129,6 +129,19 @@ class FeatureStore {
   std::vector<DocumentRecord> latest_document_heads(const std::string& author);
   // The ids of current_chunks, ascending, without their text.
   std::vector<int64_t> current_chunk_ids(const ChunkFilter& filter);
+  // The same three lists visited a page at a time (memory bounded at any
+  // corpus size): latest_document_heads, current_chunk_ids and
+  // embedded_chunk_ids, in the same order.
+  void for_each_latest_document_head(const std::string& author,
+                                     const std::function<void(const DocumentRecord&)>& visit);
+  void for_each_current_chunk_id(const ChunkFilter& filter,
+                                 const std::function<void(int64_t)>& visit);
+  void for_each_embedded_chunk_id(const EmbeddingModelRecord& model, const ChunkFilter& filter,
+                                  const std::function<void(int64_t)>& visit);
+  // At most `max_chunks` of current_chunks, evenly spread over them (every
+  // k-th by id; all of them when they are no more): what an embedding model is
+  // fitted on, so that fitting stays bounded in memory at any corpus size.
+  std::vector<ChunkText> current_chunks_sample(const ChunkFilter& filter, int64_t max_chunks);
 
   // ---- retrieval (store_search.cc) ----
   // Okapi BM25F text search over the searchable chunks (current chunks of

@@ -1,5 +1,7 @@
 // Store: the feature store's documents, cleaned documents and chunks
 // (migration 0003). Embedding models and vectors are in store_embeddings.cc.
+#include <algorithm>
+
 #include "store/feature_store.h"
 #include "store/store_impl.h"
 #include "util/error.h"
@@ -14,6 +16,13 @@ std::string chunk_filter_sql(int first_param) {
   return " c.is_current AND d.is_latest AND (" + a + " = '' OR d.author = " + a + ") AND (" + k +
          " = '' OR c.kind = " + k + ") AND (" + p + " = '' OR d.platform = " + p + ") ";
 }
+
+// A data step's batch commits without waiting for its WAL to reach the disk:
+// the executor records the step's success later with a synchronous commit,
+// which flushes every earlier WAL record too, so a recorded success still
+// means durable batches, and a server crash before it loses whole recent
+// batches only, which the step's rerun redoes (as after a kill).
+const char* const kBatchCommit = "SET LOCAL synchronous_commit = off";
 
 namespace {
 
@@ -370,26 +379,32 @@ std::vector<DocumentRecord> FeatureStore::documents_to_clean(const std::string& 
 int FeatureStore::insert_cleaned_documents(const std::vector<CleanedDocumentToStore>& batch,
                                            const std::string& cleaner, int64_t step_run_id) {
   if (batch.empty()) return 0;
-  std::vector<int64_t> ids;
-  std::vector<std::string> contents, hashes;
-  ids.reserve(batch.size());
-  contents.reserve(batch.size());
-  hashes.reserve(batch.size());
-  for (const CleanedDocumentToStore& doc : batch) {
-    ids.push_back(doc.document_id);
-    contents.push_back(doc.content);
-    hashes.push_back(sha256_hex(doc.content));
-  }
   try {
     pqxx::work tx(impl_->connection);
+    tx.exec(kBatchCommit);
+    // COPY into a scratch table, then one INSERT that keeps a document
+    // already cleaned (by a concurrent run) as it is: COPY parses text several
+    // times faster than array literals, and the INSERT stays one statement.
+    tx.exec(
+        "CREATE TEMP TABLE cleaned_batch (n int, document_id bigint, content text, "
+        "content_sha256 text) ON COMMIT DROP");
+    {
+      pqxx::stream_to copy(
+          tx, "cleaned_batch",
+          std::vector<std::string>{"n", "document_id", "content", "content_sha256"});
+      int n = 0;
+      for (const CleanedDocumentToStore& doc : batch)
+        copy << std::make_tuple(n++, doc.document_id, doc.content, sha256_hex(doc.content));
+      copy.complete();
+    }
     auto row = tx.exec_params1(
         "WITH ins AS (INSERT INTO cleaned_documents (document_id, cleaner, content, "
         "content_sha256, step_run_id) "
-        "SELECT u.d, $1, u.c, u.h, $2 FROM unnest($3::bigint[], $4::text[], $5::text[]) "
-        "AS u(d, c, h) ON CONFLICT (document_id, cleaner) DO NOTHING RETURNING 1) "
+        "SELECT b.document_id, $1, b.content, b.content_sha256, $2 FROM cleaned_batch b ORDER BY "
+        "b.n "
+        "ON CONFLICT (document_id, cleaner) DO NOTHING RETURNING 1) "
         "SELECT count(*) FROM ins",
-        cleaner, nullable_id(step_run_id), to_pg_bigint_array(ids), to_pg_text_array(contents),
-        to_pg_text_array(hashes));
+        cleaner, nullable_id(step_run_id));
     tx.commit();
     return row[0].as<int>();
   } catch (const pqxx::sql_error& e) {
@@ -429,46 +444,50 @@ int FeatureStore::replace_current_chunks(const std::vector<DocumentChunks>& batc
                                          const std::string& chunker, int64_t step_run_id) {
   if (batch.empty()) return 0;
   std::vector<std::string> authors, urls;
-  std::vector<std::string> keys, kinds, contents;
-  std::vector<int64_t> cleaned_ids, document_ids, positions, starts, ends;
   for (const DocumentChunks& doc : batch) {
     authors.push_back(doc.author);
     urls.push_back(doc.url);
-    for (const ChunkToStore& c : doc.chunks) {
-      keys.push_back(c.chunk_key);
-      cleaned_ids.push_back(doc.cleaned_document_id);
-      document_ids.push_back(doc.document_id);
-      kinds.push_back(doc.kind);
-      positions.push_back(c.position);
-      starts.push_back(c.start_offset);
-      ends.push_back(c.end_offset);
-      contents.push_back(c.content);
-    }
   }
   try {
     pqxx::work tx(impl_->connection);
+    tx.exec(kBatchCommit);
     // Every earlier chunk of any version of these URLs stops being current.
     tx.exec_params(
         "UPDATE chunks SET is_current = false WHERE is_current AND document_id IN "
         "(SELECT d.id FROM documents d JOIN unnest($1::text[], $2::text[]) AS u(author, url) "
         " ON d.author = u.author AND d.url = u.url)",
         to_pg_text_array(authors), to_pg_text_array(urls));
+    // The new chunks by COPY into a scratch table (see insert_cleaned_documents),
+    // then one INSERT, so the statement-level triggers on chunks run once.
+    tx.exec(
+        "CREATE TEMP TABLE chunk_batch (n int, chunk_key text, cleaned_document_id bigint, "
+        "document_id bigint, kind text, position int, start_offset int, end_offset int, "
+        "content text) ON COMMIT DROP");
+    int rows = 0;
+    {
+      pqxx::stream_to copy(
+          tx, "chunk_batch",
+          std::vector<std::string>{"n", "chunk_key", "cleaned_document_id", "document_id", "kind",
+                                   "position", "start_offset", "end_offset", "content"});
+      for (const DocumentChunks& doc : batch)
+        for (const ChunkToStore& c : doc.chunks)
+          copy << std::make_tuple(rows++, c.chunk_key, doc.cleaned_document_id, doc.document_id,
+                                  doc.kind, c.position, c.start_offset, c.end_offset, c.content);
+      copy.complete();
+    }
     int inserted = 0;
-    if (!keys.empty())
+    if (rows > 0)
       inserted =
           tx.exec_params1(
                 "WITH ins AS (INSERT INTO chunks (chunk_key, cleaned_document_id, document_id, "
                 "chunker, kind, position, start_offset, end_offset, content, step_run_id) "
-                "SELECT u.key, u.k, u.d, $1, u.kind, u.pos, u.s, u.e, u.content, $2 "
-                "FROM unnest($3::text[], $4::bigint[], $5::bigint[], $6::text[], $7::int[], "
-                "$8::int[], $9::int[], $10::text[]) AS u(key, k, d, kind, pos, s, e, content) "
+                "SELECT b.chunk_key, b.cleaned_document_id, b.document_id, $1, b.kind, "
+                "b.position, b.start_offset, b.end_offset, b.content, $2 "
+                "FROM chunk_batch b ORDER BY b.n "
                 "ON CONFLICT (chunk_key) DO UPDATE SET is_current = true "
                 "RETURNING (xmax = 0) AS inserted) "
                 "SELECT count(*) FILTER (WHERE inserted) FROM ins",
-                chunker, nullable_id(step_run_id), to_pg_text_array(keys),
-                to_pg_bigint_array(cleaned_ids), to_pg_bigint_array(document_ids),
-                to_pg_text_array(kinds), to_pg_bigint_array(positions), to_pg_bigint_array(starts),
-                to_pg_bigint_array(ends), to_pg_text_array(contents))[0]
+                chunker, nullable_id(step_run_id))[0]
               .as<int>();
     tx.commit();
     return inserted;
@@ -507,6 +526,81 @@ std::vector<int64_t> FeatureStore::current_chunk_ids(const ChunkFilter& filter) 
                           chunk_filter_sql(1) + "ORDER BY c.id",
                       filter.author, filter.kind, filter.platform))
     out.push_back(row[0].as<int64_t>());
+  return out;
+}
+
+}  // namespace twinflow
+
+// --- Streamed scans for the steps' manifests (see store.h) -----------------------
+
+namespace twinflow {
+namespace {
+
+constexpr int kScanPage = 20000;  // rows per page of a scan
+
+}  // namespace
+
+void FeatureStore::for_each_latest_document_head(
+    const std::string& author, const std::function<void(const DocumentRecord&)>& visit) {
+  for (int64_t after = 0;;) {
+    pqxx::nontransaction tx(impl_->connection);
+    auto rows = tx.exec_params(
+        "SELECT d.id, d.url, d.version, d.content_sha256 FROM documents d "
+        "WHERE d.is_latest AND ($1 = '' OR d.author = $1) AND d.id > $2 ORDER BY d.id LIMIT $3",
+        author, after, kScanPage);
+    for (const auto& row : rows) {
+      DocumentRecord d;
+      d.id = row[0].as<int64_t>();
+      d.url = row[1].as<std::string>();
+      d.version = row[2].as<int>();
+      d.content_sha256 = row[3].as<std::string>();
+      visit(d);
+      after = d.id;
+    }
+    if (rows.size() < static_cast<size_t>(kScanPage)) return;
+  }
+}
+
+void FeatureStore::for_each_current_chunk_id(const ChunkFilter& filter,
+                                             const std::function<void(int64_t)>& visit) {
+  for (int64_t after = 0;;) {
+    pqxx::nontransaction tx(impl_->connection);
+    auto rows =
+        tx.exec_params("SELECT c.id FROM chunks c JOIN documents d ON d.id = c.document_id WHERE" +
+                           chunk_filter_sql(1) + "AND c.id > $4 ORDER BY c.id LIMIT $5",
+                       filter.author, filter.kind, filter.platform, after, kScanPage);
+    for (const auto& row : rows) {
+      after = row[0].as<int64_t>();
+      visit(after);
+    }
+    if (rows.size() < static_cast<size_t>(kScanPage)) return;
+  }
+}
+
+}  // namespace twinflow
+
+namespace twinflow {
+
+std::vector<ChunkText> FeatureStore::current_chunks_sample(const ChunkFilter& filter,
+                                                           int64_t max_chunks) {
+  pqxx::nontransaction tx(impl_->connection);
+  const int64_t total =
+      tx.exec_params1(
+            "SELECT count(*) FROM chunks c JOIN documents d ON d.id = c.document_id "
+            "WHERE" +
+                chunk_filter_sql(1),
+            filter.author, filter.kind, filter.platform)[0]
+          .as<int64_t>();
+  const int64_t stride =
+      std::max<int64_t>(1, (total + max_chunks - 1) / std::max<int64_t>(1, max_chunks));
+  std::vector<ChunkText> out;
+  for (const auto& row : tx.exec_params(
+           "SELECT s.id, c.content FROM (SELECT c.id, row_number() OVER (ORDER BY c.id) AS n "
+           "FROM chunks c JOIN documents d ON d.id = c.document_id WHERE" +
+               chunk_filter_sql(1) +
+               ") AS s JOIN chunks c ON c.id = s.id WHERE (s.n - 1) % $4 = 0 ORDER BY s.id",
+           filter.author, filter.kind, filter.platform, stride))
+    out.push_back({row[0].as<int64_t>(), row[1].as<std::string>()});
   return out;
 }
 

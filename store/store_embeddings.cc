@@ -110,6 +110,7 @@ void FeatureStore::insert_embeddings(const EmbeddingModelRecord& model,
   if (ids.empty()) return;
   try {
     pqxx::work tx(impl_->connection);
+    tx.exec("SET LOCAL synchronous_commit = off");  // why: kBatchCommit, store_documents.cc
     pqxx::stream_to copy(
         tx, "embeddings",
         std::vector<std::string>{"chunk_id", "model_id", "dimension", "vector", "step_run_id"});
@@ -205,6 +206,30 @@ std::vector<int64_t> FeatureStore::embedded_chunk_ids(const EmbeddingModelRecord
                       model.id, filter.author, filter.kind, filter.platform))
     out.push_back(row[0].as<int64_t>());
   return out;
+}
+
+}  // namespace twinflow
+
+namespace twinflow {
+
+void FeatureStore::for_each_embedded_chunk_id(const EmbeddingModelRecord& model,
+                                              const ChunkFilter& filter,
+                                              const std::function<void(int64_t)>& visit) {
+  constexpr int kScanPage = 20000;
+  for (int64_t after = 0;;) {
+    pqxx::nontransaction tx(impl_->connection);
+    auto rows = tx.exec_params(
+        "SELECT e.chunk_id FROM embeddings e "
+        "JOIN chunks c ON c.id = e.chunk_id JOIN documents d ON d.id = c.document_id "
+        "WHERE e.model_id = $1 AND" +
+            chunk_filter_sql(2) + "AND e.chunk_id > $5 ORDER BY e.chunk_id LIMIT $6",
+        model.id, filter.author, filter.kind, filter.platform, after, kScanPage);
+    for (const auto& row : rows) {
+      after = row[0].as<int64_t>();
+      visit(after);
+    }
+    if (rows.size() < static_cast<size_t>(kScanPage)) return;
+  }
 }
 
 }  // namespace twinflow

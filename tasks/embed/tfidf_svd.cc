@@ -654,10 +654,15 @@ std::vector<float> TfidfSvdModel::embed(std::string_view text) const {
 }
 
 void TfidfSvdModel::embed_batch(const std::vector<std::string_view>& texts, float* out) const {
-  std::vector<uint32_t> term_ids;
-  for (size_t i = 0; i < texts.size(); ++i) {
-    embed_into(texts[i], term_ids, out + i * options_.dimension);
-  }
+  // Each text's vector depends on that text alone, so a large batch is split
+  // over the cores (one per 256 texts at most) with identical results.
+  const int threads =
+      static_cast<int>(std::min<size_t>(resolve_threads(0), texts.size() / 256 + 1));
+  parallel_for(texts.size(), threads, [&](size_t begin, size_t end) {
+    std::vector<uint32_t> term_ids;
+    for (size_t i = begin; i < end; ++i)
+      embed_into(texts[i], term_ids, out + i * options_.dimension);
+  });
 }
 
 void TfidfSvdModel::save(const std::filesystem::path& path) const {

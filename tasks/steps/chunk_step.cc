@@ -1,5 +1,6 @@
 // The chunk step: every cleaned latest document without chunks from this
 // chunker gets them, and they become its current chunks. See data_steps.h.
+#include <algorithm>
 #include <chrono>
 #include <fstream>
 #include <map>
@@ -7,6 +8,7 @@
 
 #include "store/feature_store.h"
 #include "store/store.h"
+#include "tasks/steps/batch_pipeline.h"
 #include "tasks/steps/data_steps.h"
 #include "tasks/text/chunk.h"
 #include "tasks/text/clean.h"
@@ -17,9 +19,17 @@
 namespace twinflow {
 namespace {
 
-// Cleaned documents per page read and per transaction written: memory stays
-// bounded and a kill loses at most one page.
-constexpr int kPage = 500;
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+// A page of cleaned documents with their chunks: one transaction.
+struct ChunkBatch {
+  std::vector<DocumentChunks> documents;
+  int64_t chunks = 0, bytes = 0;
+};
 
 // The options for one kind: the defaults, overridden by params such as
 // `article: {target_chars: 800, overlap_chars: 100}`.
@@ -78,38 +88,59 @@ int run_chunk_step(StepEnvironment& env) {
   const std::string chunker = chunker_fingerprint(params);
   const std::string cleaner = cleaner_to_chunk(env.context);
 
-  const auto started = std::chrono::steady_clock::now();
+  const auto started = Clock::now();
   int64_t documents = 0, chunks_new = 0, chunks_total = 0, bytes = 0;
+  double read_seconds = 0, work_seconds = 0, write_seconds = 0;
   std::map<TextKind, ChunkOptions> options;
   for (TextKind kind : {TextKind::kArticle, TextKind::kPost, TextKind::kCode})
     options[kind] = options_for(params, kind);
-  std::vector<DocumentChunks> batch;
-  for (int64_t after = 0;;) {
-    const std::vector<CleanedDocumentRecord> page =
-        env.features.documents_to_chunk(author, cleaner, chunker, after, kPage);
-    if (page.empty()) break;
-    batch.clear();
-    for (const CleanedDocumentRecord& doc : page) {
-      const TextKind kind = text_kind_of(doc.kind, doc.url);
-      DocumentChunks& rows = batch.emplace_back();
-      rows.cleaned_document_id = doc.id;
-      rows.document_id = doc.document_id;
-      rows.author = doc.author;
-      rows.url = doc.url;
-      rows.kind = chunk_kind_name(kind);
-      for (Chunk& chunk : chunk_text(doc.content, options.at(kind)))
-        rows.chunks.push_back({chunk_key(doc, chunker, chunk), chunk.position,
-                               static_cast<int64_t>(chunk.start), static_cast<int64_t>(chunk.end),
-                               std::move(chunk.text)});
-      chunks_total += static_cast<int64_t>(rows.chunks.size());
-      bytes += static_cast<int64_t>(doc.content.size());
-    }
-    chunks_new += env.features.replace_current_chunks(batch, chunker, env.step_run_id);
-    documents += static_cast<int64_t>(page.size());
-    after = page.back().id;
-  }
-  const double seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  // Pages are read and chunked on the pipeline's thread, over a connection of
+  // its own, while the page before is written here.
+  Store reader_connection(env.context.database_url);
+  FeatureStore reader(reader_connection);
+  // At most this many documents per page and transaction (pages also stop
+  // at about 4 MB of text).
+  const int max_page = static_cast<int>(params.integer_or("batch_documents", 2000, 1, 100000));
+  PageSize page_size(int64_t{4} << 20, std::min(250, max_page), std::min(16, max_page), max_page);
+  int64_t after = 0;
+  BatchPipeline<ChunkBatch>::run(
+      [&](ChunkBatch& batch) {
+        auto t = Clock::now();
+        const std::vector<CleanedDocumentRecord> page =
+            reader.documents_to_chunk(author, cleaner, chunker, after, page_size.next());
+        read_seconds += seconds_since(t);
+        if (page.empty()) return false;
+        after = page.back().id;
+        t = Clock::now();
+        for (const CleanedDocumentRecord& doc : page) {
+          const TextKind kind = text_kind_of(doc.kind, doc.url);
+          DocumentChunks& rows = batch.documents.emplace_back();
+          rows.cleaned_document_id = doc.id;
+          rows.document_id = doc.document_id;
+          rows.author = doc.author;
+          rows.url = doc.url;
+          rows.kind = chunk_kind_name(kind);
+          for (Chunk& chunk : chunk_text(doc.content, options.at(kind)))
+            rows.chunks.push_back({chunk_key(doc, chunker, chunk), chunk.position,
+                                   static_cast<int64_t>(chunk.start),
+                                   static_cast<int64_t>(chunk.end), std::move(chunk.text)});
+          batch.chunks += static_cast<int64_t>(rows.chunks.size());
+          batch.bytes += static_cast<int64_t>(doc.content.size());
+        }
+        page_size.saw(page.size(), batch.bytes);
+        work_seconds += seconds_since(t);
+        return true;
+      },
+      [&](ChunkBatch& batch) {
+        const auto t = Clock::now();
+        chunks_new +=
+            env.features.replace_current_chunks(batch.documents, chunker, env.step_run_id);
+        write_seconds += seconds_since(t);
+        documents += static_cast<int64_t>(batch.documents.size());
+        chunks_total += batch.chunks;
+        bytes += batch.bytes;
+      });
+  const double seconds = seconds_since(started);
 
   // The state left behind: which chunks are current (their ids are stable).
   Sha256 state;
@@ -117,10 +148,10 @@ int run_chunk_step(StepEnvironment& env) {
   // make PostgreSQL scan every chunk instead of the full-text index.
   if (chunks_new > 0) env.features.refresh_feature_statistics();
   int64_t current = 0;
-  for (int64_t id : env.features.current_chunk_ids({author, "", ""})) {
+  env.features.for_each_current_chunk_id({author, "", ""}, [&](int64_t id) {
     state.field(std::to_string(id));
     ++current;
-  }
+  });
   nlohmann::json manifest = {{"author", author},
                              {"cleaner", cleaner},
                              {"chunker", chunker},
@@ -133,7 +164,10 @@ int run_chunk_step(StepEnvironment& env) {
                       {"chunks_new", chunks_new},
                       {"current_chunks", current},
                       {"chunk_bytes", bytes},
-                      {"chunk_seconds", seconds}});
+                      {"chunk_seconds", seconds},
+                      {"read_seconds", read_seconds},
+                      {"work_seconds", work_seconds},
+                      {"write_seconds", write_seconds}});
   return 0;
 }
 

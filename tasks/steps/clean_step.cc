@@ -1,21 +1,66 @@
 // The clean step: every latest document version not yet cleaned with these
 // options becomes a cleaned document. See data_steps.h.
+#include <algorithm>
 #include <chrono>
+#include <filesystem>
+#include <fstream>
 
 #include "store/feature_store.h"
 #include "store/store.h"
+#include "tasks/steps/batch_pipeline.h"
 #include "tasks/steps/data_steps.h"
 #include "tasks/text/clean.h"
-#include "util/files.h"
-#include "util/sha256.h"
-#include "util/strings.h"
+#include "util/error.h"
 
 namespace twinflow {
+namespace fs = std::filesystem;
 namespace {
 
-// Documents per page read and per transaction written: memory stays bounded
-// and a kill loses at most one page (docs/STEPS.md).
-constexpr int kPage = 500;
+using Clock = std::chrono::steady_clock;
+
+struct CleanBatch {
+  std::vector<CleanedDocumentToStore> documents;
+  int64_t bytes_in = 0, bytes_out = 0;
+};
+
+double seconds_since(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+// Writes the manifest, a document at a time (a corpus of 100k documents lists
+// 100k entries), to a temporary file renamed into place. Returns how many
+// documents it lists.
+int64_t write_manifest(StepEnvironment& env, const std::string& author,
+                       const std::string& cleaner) {
+  const fs::path path = env.context.output_path("cleaned");
+  fs::path temp = path;
+  temp += ".tmp";
+  std::ofstream out(temp, std::ios::binary | std::ios::trunc);
+  if (!out) throw Error("clean step: cannot write " + temp.string());
+  out << "{\n  \"author\": " << nlohmann::json(author).dump()
+      << ",\n  \"cleaner\": " << nlohmann::json(cleaner).dump() << ",\n  \"documents\": [";
+  int64_t count = 0;
+  env.features.for_each_latest_document_head(author, [&](const DocumentRecord& doc) {
+    out << (count++ ? ",\n    " : "\n    ")
+        << nlohmann::json{{"id", doc.id},
+                          {"url", doc.url},
+                          {"version", doc.version},
+                          {"content_sha256", doc.content_sha256}}
+               .dump();
+  });
+  out << (count ? "\n  ]\n}\n" : "]\n}\n");
+  out.close();
+  if (!out) throw Error("clean step: cannot write " + temp.string());
+  std::error_code ec;
+  fs::rename(temp, path, ec);
+  if (ec) throw Error("clean step: cannot write " + path.string() + ": " + ec.message());
+  return count;
+}
+
+bool ends_with(const std::string& s, const std::string& suffix) {
+  return s.size() >= suffix.size() &&
+         s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
 
 // Articles read better for retrieval and datasets with their title and
 // subtitle on top; a post's "title" is usually its own first words.
@@ -32,7 +77,7 @@ TextKind text_kind_of(const std::string& document_kind, const std::string& url) 
   if (document_kind == "post") return TextKind::kPost;
   if (document_kind != "repository") return TextKind::kArticle;
   for (const char* prose : {".md", ".markdown", ".rst", ".txt"})
-    if (url.ends_with(prose)) return TextKind::kArticle;
+    if (ends_with(url, prose)) return TextKind::kArticle;
   return TextKind::kCode;
 }
 
@@ -61,42 +106,59 @@ int run_clean_step(StepEnvironment& env) {
   options.url_replacement = params.string_or("url_replacement", "[URL]");
   const std::string cleaner = cleaner_fingerprint(options);
 
-  const auto started = std::chrono::steady_clock::now();
+  const auto started = Clock::now();
   int64_t cleaned = 0, bytes_in = 0, bytes_out = 0;
-  std::vector<CleanedDocumentToStore> batch;
-  for (int64_t after = 0;;) {
-    const std::vector<DocumentRecord> page =
-        env.features.documents_to_clean(author, cleaner, after, kPage);
-    if (page.empty()) break;
-    batch.clear();
-    for (const DocumentRecord& doc : page) {
-      options.kind = text_kind_of(doc.kind, doc.url);
-      const std::string input = text_to_clean(doc, options.kind);
-      batch.push_back({doc.id, clean_text(input, options)});
-      bytes_in += static_cast<int64_t>(input.size());
-      bytes_out += static_cast<int64_t>(batch.back().content.size());
-    }
-    env.features.insert_cleaned_documents(batch, cleaner, env.step_run_id);
-    cleaned += static_cast<int64_t>(page.size());
-    after = page.back().id;
-  }
-  const double seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  double read_seconds = 0, work_seconds = 0, write_seconds = 0;
+  // Pages are read and cleaned on the pipeline's thread, over a connection of
+  // its own, while the page before is written here.
+  Store reader_connection(env.context.database_url);
+  FeatureStore reader(reader_connection);
+  // At most this many documents per page and transaction (pages also stop
+  // at about 4 MB of text).
+  const int max_page = static_cast<int>(params.integer_or("batch_documents", 2000, 1, 100000));
+  PageSize page_size(int64_t{4} << 20, std::min(250, max_page), std::min(16, max_page), max_page);
+  int64_t after = 0;
+  BatchPipeline<CleanBatch>::run(
+      [&](CleanBatch& batch) {
+        auto t = Clock::now();
+        std::vector<DocumentRecord> page =
+            reader.documents_to_clean(author, cleaner, after, page_size.next());
+        read_seconds += seconds_since(t);
+        if (page.empty()) return false;
+        after = page.back().id;
+        t = Clock::now();
+        CleanOptions doc_options = options;
+        for (DocumentRecord& doc : page) {
+          doc_options.kind = text_kind_of(doc.kind, doc.url);
+          const std::string input = text_to_clean(doc, doc_options.kind);
+          batch.documents.push_back({doc.id, clean_text(input, doc_options)});
+          batch.bytes_in += static_cast<int64_t>(input.size());
+          batch.bytes_out += static_cast<int64_t>(batch.documents.back().content.size());
+        }
+        page_size.saw(page.size(), batch.bytes_in);
+        work_seconds += seconds_since(t);
+        return true;
+      },
+      [&](CleanBatch& batch) {
+        const auto t = Clock::now();
+        env.features.insert_cleaned_documents(batch.documents, cleaner, env.step_run_id);
+        write_seconds += seconds_since(t);
+        cleaned += static_cast<int64_t>(batch.documents.size());
+        bytes_in += batch.bytes_in;
+        bytes_out += batch.bytes_out;
+      });
+  const double seconds = seconds_since(started);
 
-  nlohmann::json documents = nlohmann::json::array();
-  for (const DocumentRecord& doc : env.features.latest_document_heads(author))
-    documents.push_back({{"id", doc.id},
-                         {"url", doc.url},
-                         {"version", doc.version},
-                         {"content_sha256", doc.content_sha256}});
-  nlohmann::json manifest = {{"author", author}, {"cleaner", cleaner}, {"documents", documents}};
-  write_file_atomically(env.context.output_path("cleaned"), manifest.dump(2));
-  env.report.output_metadata("cleaned", {{"documents", documents.size()}, {"cleaner", cleaner}});
+  const int64_t total = write_manifest(env, author, cleaner);
+  env.report.output_metadata("cleaned", {{"documents", total}, {"cleaner", cleaner}});
   env.report.metrics({{"documents_cleaned", cleaned},
                       {"bytes_in", bytes_in},
                       {"bytes_out", bytes_out},
-                      {"documents_total", documents.size()},
-                      {"clean_seconds", seconds}});
+                      {"documents_total", total},
+                      {"clean_seconds", seconds},
+                      {"read_seconds", read_seconds},
+                      {"work_seconds", work_seconds},
+                      {"write_seconds", write_seconds}});
   return 0;
 }
 

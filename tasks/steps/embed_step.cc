@@ -15,6 +15,7 @@
 #include "store/store.h"
 #include "tasks/embed/text_embedder.h"
 #include "tasks/embed/tfidf_svd.h"
+#include "tasks/steps/batch_pipeline.h"
 #include "tasks/steps/data_steps.h"
 #include "util/error.h"
 #include "util/files.h"
@@ -24,8 +25,6 @@ namespace twinflow {
 namespace fs = std::filesystem;
 namespace {
 
-constexpr size_t kBatch = 2000;  // vectors per COPY: bounded memory, few round trips
-
 struct EmbedSettings {
   std::string provider;
   std::string model_name;
@@ -33,6 +32,8 @@ struct EmbedSettings {
   int dimension = 256;
   uint64_t seed = 42;
   bool refit = false;
+  int batch_chunks = 2000;         // chunks per page and per COPY: bounded memory, few round trips
+  int64_t fit_max_chunks = 50000;  // a fit reads at most this many chunks, evenly spread
   ChunkFilter filter;
 };
 
@@ -42,6 +43,8 @@ EmbedSettings read_settings(const StepParams& params) {
   s.seed = static_cast<uint64_t>(params.integer_or("seed", 42, 0, INT64_MAX));
   s.refit = params.boolean_or("refit", false);
   s.filter.author = params.string_or("author", "");
+  s.batch_chunks = static_cast<int>(params.integer_or("batch_chunks", 2000, 1, 100000));
+  s.fit_max_chunks = params.integer_or("fit_max_chunks", 50000, 10, 10000000);
   if (s.provider == "builtin") {
     s.dimension = static_cast<int>(params.integer_or("dimension", 256, 2, 4096));
     s.model_name = params.string_or("model", "tfidf-svd-" + std::to_string(s.dimension));
@@ -62,7 +65,7 @@ EmbedSettings read_settings(const StepParams& params) {
 EmbeddingModelRecord fit_and_register(StepEnvironment& env, const EmbedSettings& s,
                                       const fs::path& output) {
   std::vector<std::string> corpus;
-  for (ChunkText& chunk : env.features.current_chunks(s.filter))
+  for (ChunkText& chunk : env.features.current_chunks_sample(s.filter, s.fit_max_chunks))
     corpus.push_back(std::move(chunk.content));
   if (corpus.empty())
     throw Error("embed step: there are no chunks to fit a model on (run chunk first)");
@@ -132,31 +135,58 @@ EmbeddingModelRecord model_for(StepEnvironment& env, const EmbedSettings& s,
   return *record;
 }
 
+struct EmbedBatch {
+  std::vector<int64_t> ids;
+  std::vector<float> vectors;
+};
+
+struct EmbedTimes {
+  double read = 0, work = 0, write = 0;
+};
+
 int64_t embed_missing(StepEnvironment& env, const EmbeddingModelRecord& record, TextEmbedder& model,
-                      const ChunkFilter& filter) {
+                      const EmbedSettings& s, EmbedTimes& times) {
+  using Clock = std::chrono::steady_clock;
+  auto since = [](Clock::time_point t) {
+    return std::chrono::duration<double>(Clock::now() - t).count();
+  };
   const size_t dim = static_cast<size_t>(record.dimension);
   int64_t embedded = 0;
   // A page of chunks at a time: memory stays bounded at any corpus size, and
-  // each page's vectors are one COPY in one transaction.
-  for (int64_t after = 0;;) {
-    const std::vector<ChunkText> chunks =
-        env.features.chunks_without_embedding(record.id, filter, after, static_cast<int>(kBatch));
-    if (chunks.empty()) break;
-    std::vector<std::string_view> texts;
-    std::vector<int64_t> ids;
-    for (const ChunkText& chunk : chunks) {
-      texts.push_back(chunk.content);
-      ids.push_back(chunk.id);
-    }
-    const std::vector<float> vectors = model.embed(texts);
-    if (vectors.size() != texts.size() * dim)
-      throw Error("embed step: the model returned " + std::to_string(vectors.size()) +
-                  " floats for " + std::to_string(texts.size()) + " chunks of dimension " +
-                  std::to_string(dim));
-    env.features.insert_embeddings(record, ids, vectors, env.step_run_id);
-    embedded += static_cast<int64_t>(chunks.size());
-    after = chunks.back().id;
-  }
+  // each page's vectors are one COPY in one transaction. Pages are read and
+  // embedded on the pipeline's thread (its own connection) while the page
+  // before is written here.
+  Store reader_connection(env.context.database_url);
+  FeatureStore reader(reader_connection);
+  int64_t after = 0;
+  BatchPipeline<EmbedBatch>::run(
+      [&](EmbedBatch& batch) {
+        auto t = Clock::now();
+        const std::vector<ChunkText> chunks =
+            reader.chunks_without_embedding(record.id, s.filter, after, s.batch_chunks);
+        times.read += since(t);
+        if (chunks.empty()) return false;
+        after = chunks.back().id;
+        t = Clock::now();
+        std::vector<std::string_view> texts;
+        for (const ChunkText& chunk : chunks) {
+          texts.push_back(chunk.content);
+          batch.ids.push_back(chunk.id);
+        }
+        batch.vectors = model.embed(texts);
+        if (batch.vectors.size() != texts.size() * dim)
+          throw Error("embed step: the model returned " + std::to_string(batch.vectors.size()) +
+                      " floats for " + std::to_string(texts.size()) + " chunks of dimension " +
+                      std::to_string(dim));
+        times.work += since(t);
+        return true;
+      },
+      [&](EmbedBatch& batch) {
+        const auto t = Clock::now();
+        env.features.insert_embeddings(record, batch.ids, batch.vectors, env.step_run_id);
+        times.write += since(t);
+        embedded += static_cast<int64_t>(batch.ids.size());
+      });
   return embedded;
 }
 
@@ -172,17 +202,21 @@ int run_embed_step(StepEnvironment& env) {
   std::unique_ptr<TextEmbedder> model = open_embedder(*record, env.context.home / "artifacts");
 
   const auto started = std::chrono::steady_clock::now();
-  const int64_t embedded = embed_missing(env, *record, *model, s.filter);
+  EmbedTimes times;
+  const int64_t embedded = embed_missing(env, *record, *model, s, times);
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
 
-  const std::vector<int64_t> current = env.features.embedded_chunk_ids(*record, s.filter);
   Sha256 state;
-  for (int64_t id : current) state.field(std::to_string(id));
+  int64_t current = 0;
+  env.features.for_each_embedded_chunk_id(*record, s.filter, [&](int64_t id) {
+    state.field(std::to_string(id));
+    ++current;
+  });
   nlohmann::json manifest = {{"model", record->name},
                              {"model_version", record->version},
                              {"dimension", record->dimension},
-                             {"embedded_chunks", current.size()},
+                             {"embedded_chunks", current},
                              {"state_sha256", state.hex_digest()}};
   write_file_atomically(env.context.output_path("embeddings"), manifest.dump(2));
   env.report.output_metadata("embeddings", manifest);
@@ -193,6 +227,9 @@ int run_embed_step(StepEnvironment& env) {
   env.report.metrics({{"chunks_embedded", embedded},
                       {"embed_seconds", seconds},
                       {"chunks_per_second", seconds > 0 ? embedded / seconds : 0.0},
+                      {"read_seconds", times.read},
+                      {"work_seconds", times.work},
+                      {"write_seconds", times.write},
                       {"model_version", record->version},
                       {"refit", refit ? 1 : 0}});
   return 0;
