@@ -1,3 +1,5 @@
+#include <algorithm>
+
 #include <pqxx/pqxx>
 
 #include "store/migrations.h"

@@ -1,5 +1,6 @@
 // Records of text retrieval: the Okapi BM25F parameters a search takes and
-// what the store's ranking returns (store/store_search.cc, migration 0012).
+// what the store's ranking returns (store/store_search.cc; statistics of
+// migration 0012, postings of migration 0016).
 #pragma once
 
 #include <cstdint>
