@@ -1,6 +1,5 @@
 // Records of text retrieval: the Okapi BM25F parameters a search takes and
-// what the store's ranking returns (store/store_search.cc; statistics of
-// migration 0012, postings of migration 0016).
+// what the store's ranking returns (store/store_search.cc, migration 0012).
 #pragma once
 
 #include <cstdint>

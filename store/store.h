@@ -24,7 +24,6 @@
 #include "store/reconnect.h"
 #include "store/records.h"
 #include "store/search_records.h"
-#include "store/vector_index_records.h"
 #include "store/trigger_records.h"
 
 namespace twinflow {
@@ -466,45 +465,6 @@ class Store {
   // The number of searchable chunks of `filter` (from the BM25 statistics).
   int64_t searchable_chunks(const ChunkFilter& filter);
   // ---- end of retrieval ----
-  // ---- approximate vector index (store_vector_index.cc, migration 0017) ----
-  // The model's IVF index, nullopt when it has none. With centroids only
-  // when `with_centroids`.
-  std::optional<VectorIndexRecord> vector_index(int64_t model_id, bool with_centroids = true);
-  // The number of embeddings of a model (any chunk).
-  int64_t embedding_count(int64_t model_id);
-  // Starts (re)building the model's index: takes a session advisory lock of
-  // the model's index (false, nothing done, when another session holds it),
-  // then, under a SHARE lock on embeddings, records an index row with no
-  // lists (not usable) and empties the old lists, so every embedding written
-  // from now on is recorded as pending. The lock is held until
-  // finish_vector_index or end_vector_index_build.
-  bool begin_vector_index(const EmbeddingModelRecord& model);
-  // The vectors of `chunk_ids` (those that have one) for a model.
-  ListedVectors embeddings_of(const EmbeddingModelRecord& model,
-                              const std::vector<int64_t>& chunk_ids);
-  // A page of a model's embeddings (any chunk), by chunk id after `after_id`.
-  ListedVectors embedding_page(const EmbeddingModelRecord& model, int64_t after_id, int limit);
-  // Adds vectors to their lists (`vectors.lists`) and removes them from the
-  // pending ones, in one transaction. A build passes an empty `built_at`; a
-  // search assigning pending vectors passes the created_at of the index whose
-  // centroids it used: nothing is written (false) unless that index is still
-  // the model's and no rebuild is running; the assigned count grows.
-  bool add_to_vector_lists(const EmbeddingModelRecord& model, const ListedVectors& vectors,
-                           const std::string& built_at);
-  // Makes the index usable with `centroids` (lists × dimension) fitted on
-  // `trained_on` vectors, and releases the build lock.
-  void finish_vector_index(const EmbeddingModelRecord& model, int lists,
-                           const std::vector<float>& centroids, int64_t trained_on);
-  // Releases the build lock (after a failed build).
-  void end_vector_index_build(const EmbeddingModelRecord& model);
-  // Up to `limit` embeddings written since the index was built (not yet in a
-  // list), with their vectors.
-  ListedVectors pending_vectors(const EmbeddingModelRecord& model, int limit);
-  // The vectors in `lists` of searchable chunks (current chunks of latest
-  // documents) matching `filter`.
-  ListedVectors probe_vector_lists(const EmbeddingModelRecord& model, const std::vector<int>& lists,
-                                   const ChunkFilter& filter);
-  // ---- end of approximate vector index ----
   // ---- Trigger batches (store/store_queue.cc, migrations/0013_trigger_batches.sql) ----
  public:
   // The events matching `filter` that `pipeline` has not consumed, summed up

@@ -7,6 +7,8 @@
 // holds it exclusively for the session (tried, not waited for), a search that
 // assigns pending vectors shared for its transaction (tried too), so lists
 // are never assigned with centroids that a rebuild is replacing.
+#include "store/vector_index_store.h"
+
 #include <charconv>
 #include <cstring>
 
@@ -86,8 +88,8 @@ ListedVectors read_vectors(const pqxx::result& rows, size_t dimension, bool arra
 
 }  // namespace
 
-std::optional<VectorIndexRecord> Store::vector_index(int64_t model_id, bool with_centroids) {
-  pqxx::nontransaction tx(impl_->connection);
+std::optional<VectorIndexRecord> VectorIndexStore::index(int64_t model_id, bool with_centroids) {
+  pqxx::nontransaction tx(store_.impl().connection);
   auto rows = tx.exec_params(
       std::string("SELECT model_id, dimension, lists, trained_on, assigned, created_at::text") +
           (with_centroids ? ", centroids" : "") + " FROM vector_indexes WHERE model_id = $1",
@@ -109,19 +111,19 @@ std::optional<VectorIndexRecord> Store::vector_index(int64_t model_id, bool with
   return r;
 }
 
-int64_t Store::embedding_count(int64_t model_id) {
-  pqxx::nontransaction tx(impl_->connection);
+int64_t VectorIndexStore::embedding_count(int64_t model_id) {
+  pqxx::nontransaction tx(store_.impl().connection);
   return tx.exec_params1("SELECT count(*) FROM embeddings WHERE model_id = $1", model_id)[0]
       .as<int64_t>();
 }
 
-bool Store::begin_vector_index(const EmbeddingModelRecord& model) {
-  pqxx::nontransaction lock(impl_->connection);
+bool VectorIndexStore::begin(const EmbeddingModelRecord& model) {
+  pqxx::nontransaction lock(store_.impl().connection);
   if (!lock.exec_params1("SELECT pg_try_advisory_lock($1, $2::int)", kLockClass, model.id)[0]
            .as<bool>())
     return false;
   try {
-    pqxx::work tx(impl_->connection);
+    pqxx::work tx(store_.impl().connection);
     tx.exec("LOCK TABLE embeddings IN SHARE MODE");
     tx.exec_params(
         "INSERT INTO vector_indexes (model_id, dimension, lists, centroids) "
@@ -132,15 +134,15 @@ bool Store::begin_vector_index(const EmbeddingModelRecord& model) {
     tx.exec_params("DELETE FROM vector_pending WHERE model_id = $1", model.id);
     tx.commit();
   } catch (...) {
-    end_vector_index_build(model);
+    end_build(model);
     throw;
   }
   return true;
 }
 
-ListedVectors Store::embeddings_of(const EmbeddingModelRecord& model,
+ListedVectors VectorIndexStore::embeddings_of(const EmbeddingModelRecord& model,
                                    const std::vector<int64_t>& chunk_ids) {
-  pqxx::nontransaction tx(impl_->connection);
+  pqxx::nontransaction tx(store_.impl().connection);
   return read_vectors(tx.exec_params("SELECT chunk_id, vector::text FROM embeddings "
                                      "WHERE model_id = $1 AND chunk_id = ANY ($2::bigint[]) "
                                      "ORDER BY chunk_id",
@@ -148,9 +150,9 @@ ListedVectors Store::embeddings_of(const EmbeddingModelRecord& model,
                       static_cast<size_t>(model.dimension), true, false);
 }
 
-ListedVectors Store::embedding_page(const EmbeddingModelRecord& model, int64_t after_id,
+ListedVectors VectorIndexStore::embedding_page(const EmbeddingModelRecord& model, int64_t after_id,
                                     int limit) {
-  pqxx::nontransaction tx(impl_->connection);
+  pqxx::nontransaction tx(store_.impl().connection);
   return read_vectors(tx.exec_params("SELECT chunk_id, vector::text FROM embeddings "
                                      "WHERE model_id = $1 AND chunk_id > $2 "
                                      "ORDER BY chunk_id LIMIT $3",
@@ -158,7 +160,7 @@ ListedVectors Store::embedding_page(const EmbeddingModelRecord& model, int64_t a
                       static_cast<size_t>(model.dimension), true, false);
 }
 
-bool Store::add_to_vector_lists(const EmbeddingModelRecord& model, const ListedVectors& vectors,
+bool VectorIndexStore::add_to_lists(const EmbeddingModelRecord& model, const ListedVectors& vectors,
                                 const std::string& built_at) {
   if (vectors.ids.empty()) return true;
   const auto dim = static_cast<size_t>(model.dimension);
@@ -166,7 +168,7 @@ bool Store::add_to_vector_lists(const EmbeddingModelRecord& model, const ListedV
   hex.reserve(vectors.ids.size());
   for (size_t i = 0; i < vectors.ids.size(); ++i)
     hex.push_back(to_hex(vectors.data.data() + i * dim, dim));
-  pqxx::work tx(impl_->connection);
+  pqxx::work tx(store_.impl().connection);
   const bool assigning = !built_at.empty();
   if (assigning &&
       !tx.exec_params1("SELECT pg_try_advisory_xact_lock_shared($1, $2::int) AND EXISTS (SELECT 1 "
@@ -191,30 +193,30 @@ bool Store::add_to_vector_lists(const EmbeddingModelRecord& model, const ListedV
   return true;
 }
 
-void Store::finish_vector_index(const EmbeddingModelRecord& model, int lists,
-                                const std::vector<float>& centroids, int64_t trained_on) {
+void VectorIndexStore::finish(const EmbeddingModelRecord& model, int lists,
+                                const std::vector<float>& centroids, int64_t listed) {
   {
-    pqxx::work tx(impl_->connection);
+    pqxx::work tx(store_.impl().connection);
     tx.exec_params(
         "UPDATE vector_indexes SET lists = $2, centroids = decode($3, 'hex'), trained_on = $4, "
         "assigned = 0, created_at = clock_timestamp() WHERE model_id = $1",
-        model.id, lists, to_hex(centroids.data(), centroids.size()), trained_on);
+        model.id, lists, to_hex(centroids.data(), centroids.size()), listed);
     tx.exec_params(
         "DELETE FROM vector_pending p WHERE p.model_id = $1 AND EXISTS (SELECT 1 FROM "
         "vector_lists l WHERE l.model_id = p.model_id AND l.chunk_id = p.chunk_id)",
         model.id);
     tx.commit();
   }
-  end_vector_index_build(model);
+  end_build(model);
 }
 
-void Store::end_vector_index_build(const EmbeddingModelRecord& model) {
-  pqxx::nontransaction tx(impl_->connection);
+void VectorIndexStore::end_build(const EmbeddingModelRecord& model) {
+  pqxx::nontransaction tx(store_.impl().connection);
   tx.exec_params("SELECT pg_advisory_unlock($1, $2::int)", kLockClass, model.id);
 }
 
-ListedVectors Store::pending_vectors(const EmbeddingModelRecord& model, int limit) {
-  pqxx::nontransaction tx(impl_->connection);
+ListedVectors VectorIndexStore::pending(const EmbeddingModelRecord& model, int limit) {
+  pqxx::nontransaction tx(store_.impl().connection);
   return read_vectors(
       tx.exec_params("SELECT p.chunk_id, e.vector::text FROM vector_pending p "
                      "JOIN embeddings e ON e.model_id = p.model_id AND e.chunk_id = p.chunk_id "
@@ -223,9 +225,9 @@ ListedVectors Store::pending_vectors(const EmbeddingModelRecord& model, int limi
       static_cast<size_t>(model.dimension), true, false);
 }
 
-ListedVectors Store::probe_vector_lists(const EmbeddingModelRecord& model,
+ListedVectors VectorIndexStore::probe(const EmbeddingModelRecord& model,
                                         const std::vector<int>& lists, const ChunkFilter& filter) {
-  pqxx::nontransaction tx(impl_->connection);
+  pqxx::nontransaction tx(store_.impl().connection);
   // bm25_chunks (migration 0012) holds exactly the searchable chunks with
   // their scope (author, platform, kind): one lookup per listed vector.
   return read_vectors(

@@ -8,6 +8,7 @@
 #include <random>
 
 #include "store/store.h"
+#include "store/vector_index_store.h"
 #include "util/error.h"
 
 namespace twinflow {
@@ -29,7 +30,8 @@ void assign_lists(const IvfCentroids& centroids, ListedVectors& vectors) {
 std::optional<IvfBuildStats> build_vector_index(Store& store, const EmbeddingModelRecord& model,
                                                 int lists, uint64_t seed) {
   const auto start = std::chrono::steady_clock::now();
-  if (!store.begin_vector_index(model)) return std::nullopt;
+  VectorIndexStore index(store);
+  if (!index.begin(model)) return std::nullopt;
   try {
     IvfBuildStats stats;
     // The training sample: a seeded choice among the current chunks' vectors.
@@ -49,7 +51,7 @@ std::optional<IvfBuildStats> build_vector_index(Store& store, const EmbeddingMod
       std::vector<int64_t> page(ids.begin() + static_cast<std::ptrdiff_t>(at),
                                 ids.begin() + static_cast<std::ptrdiff_t>(
                                                   std::min(ids.size(), at + kPage)));
-      ListedVectors got = store.embeddings_of(model, page);
+      ListedVectors got = index.embeddings_of(model, page);
       training.ids.insert(training.ids.end(), got.ids.begin(), got.ids.end());
       training.data.insert(training.data.end(), got.data.begin(), got.data.end());
     }
@@ -61,44 +63,45 @@ std::optional<IvfBuildStats> build_vector_index(Store& store, const EmbeddingMod
     stats.trained_on = static_cast<int64_t>(training.ids.size());
     stats.lists = lists;
     for (int64_t after = 0;;) {
-      ListedVectors page = store.embedding_page(model, after, kPage);
+      ListedVectors page = index.embedding_page(model, after, kPage);
       if (page.ids.empty()) break;
       after = page.ids.back();
       assign_lists(centroids, page);
-      store.add_to_vector_lists(model, page, "");
+      index.add_to_lists(model, page, "");
       stats.vectors += static_cast<int64_t>(page.ids.size());
     }
-    store.finish_vector_index(model, lists, centroids.data, stats.vectors);
+    index.finish(model, lists, centroids.data, stats.vectors);
     stats.seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     return stats;
   } catch (...) {
-    store.end_vector_index_build(model);
+    index.end_build(model);
     throw;
   }
 }
 
 bool prepare_ivf(Store& store, const EmbeddingModelRecord& model, IvfState& state,
                  std::vector<std::string>& notes) {
-  std::optional<VectorIndexRecord> info = store.vector_index(model.id, false);
+  VectorIndexStore index(store);
+  std::optional<VectorIndexRecord> info = index.index(model.id, false);
   const bool usable = info && info->lists > 0 && info->dimension == model.dimension;
   const bool stale = usable && info->assigned > info->trained_on;
   if (!usable || stale) {
-    if (!usable && store.embedding_count(model.id) < kMinIndexedVectors) return false;
+    if (!usable && index.embedding_count(model.id) < kMinIndexedVectors) return false;
     if (auto built = build_vector_index(store, model)) {
       char text[160];
       std::snprintf(text, sizeof text,
                     "built the approximate vector index: %lld vectors in %d lists, %.1f s",
                     static_cast<long long>(built->vectors), built->lists, built->seconds);
       notes.push_back(text);
-      info = store.vector_index(model.id, false);
+      info = index.index(model.id, false);
     } else if (!usable) {
       return false;  // being built elsewhere
     }
   }
   if (!info || info->lists == 0) return false;
   if (state.model_id != model.id || state.built_at != info->created_at) {
-    std::optional<VectorIndexRecord> full = store.vector_index(model.id, true);
+    std::optional<VectorIndexRecord> full = index.index(model.id, true);
     if (!full || full->lists == 0) return false;
     state.model_id = model.id;
     state.built_at = full->created_at;
@@ -108,10 +111,10 @@ bool prepare_ivf(Store& store, const EmbeddingModelRecord& model, IvfState& stat
   }
   // Embeddings written since the build go to their nearest list.
   for (;;) {
-    ListedVectors pending = store.pending_vectors(model, kPage);
+    ListedVectors pending = index.pending(model, kPage);
     if (pending.ids.empty()) break;
     assign_lists(state.centroids, pending);
-    if (!store.add_to_vector_lists(model, pending, state.built_at)) break;
+    if (!index.add_to_lists(model, pending, state.built_at)) break;
     if (pending.ids.size() < static_cast<size_t>(kPage)) break;
   }
   return true;
@@ -120,6 +123,7 @@ bool prepare_ivf(Store& store, const EmbeddingModelRecord& model, IvfState& stat
 std::vector<IvfHit> ivf_top_k(Store& store, const EmbeddingModelRecord& model,
                               const IvfState& state, const std::vector<float>& query, size_t k,
                               const ChunkFilter& filter, int probes) {
+  VectorIndexStore index(store);
   const int lists = state.centroids.lists;
   const auto dim = static_cast<size_t>(state.centroids.dimension);
   if (query.size() != dim) throw Error("vector index: the query's dimension differs");
@@ -134,7 +138,7 @@ std::vector<IvfHit> ivf_top_k(Store& store, const EmbeddingModelRecord& model,
   for (int done = 0;;) {
     const std::vector<int> nearest = nearest_lists(state.centroids, unit.data(), probes);
     const std::vector<int> fresh(nearest.begin() + done, nearest.end());
-    const ListedVectors found = store.probe_vector_lists(model, fresh, filter);
+    const ListedVectors found = index.probe(model, fresh, filter);
     for (size_t i = 0; i < found.ids.size(); ++i)
       hits.push_back({found.ids[i], dot_product(unit.data(), found.data.data() + i * dim, dim)});
     done = probes;
