@@ -118,10 +118,12 @@ int64_t VectorIndexStore::embedding_count(int64_t model_id) {
 }
 
 bool VectorIndexStore::begin(const EmbeddingModelRecord& model) {
-  pqxx::nontransaction lock(store_.impl().connection);
-  if (!lock.exec_params1("SELECT pg_try_advisory_lock($1, $2::int)", kLockClass, model.id)[0]
-           .as<bool>())
-    return false;
+  {
+    pqxx::nontransaction lock(store_.impl().connection);
+    if (!lock.exec_params1("SELECT pg_try_advisory_lock($1, $2::int)", kLockClass, model.id)[0]
+             .as<bool>())
+      return false;
+  }
   try {
     pqxx::work tx(store_.impl().connection);
     tx.exec("LOCK TABLE embeddings IN SHARE MODE");
