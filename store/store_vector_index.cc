@@ -231,13 +231,18 @@ ListedVectors VectorIndexStore::probe(const EmbeddingModelRecord& model,
                                         const std::vector<int>& lists, const ChunkFilter& filter) {
   pqxx::nontransaction tx(store_.impl().connection);
   // bm25_chunks (migration 0012) holds exactly the searchable chunks with
-  // their scope (author, platform, kind): one lookup per listed vector.
+  // their scope (author, platform, kind).
   return read_vectors(
-      tx.exec_params("SELECT l.chunk_id, l.vector, l.list FROM vector_lists l "
-                     "JOIN bm25_chunks b ON b.chunk_id = l.chunk_id "
-                     "WHERE l.model_id = $1 AND l.list = ANY ($2::int[]) "
-                     "AND b.scope_id IN (SELECT id FROM bm25_scopes WHERE ($3 = '' OR author = $3) "
-                     "AND ($4 = '' OR kind = $4) AND ($5 = '' OR platform = $5))",
+      // Driven by the lists' rows (the planner, misjudging how many chunks
+      // a scope has, would otherwise scan every counted chunk), each checked
+      // by one primary-key lookup.
+      tx.exec_params("WITH listed AS MATERIALIZED (SELECT chunk_id, vector, list "
+                     "  FROM vector_lists WHERE model_id = $1 AND list = ANY ($2::int[])) "
+                     "SELECT l.chunk_id, l.vector, l.list FROM listed l "
+                     "JOIN LATERAL (SELECT 1 FROM bm25_chunks b WHERE b.chunk_id = l.chunk_id "
+                     "  AND b.scope_id = ANY (ARRAY(SELECT id FROM bm25_scopes "
+                     "  WHERE ($3 = '' OR author = $3) AND ($4 = '' OR kind = $4) "
+                     "  AND ($5 = '' OR platform = $5))) LIMIT 1) AS searchable ON true",
                      model.id, to_pg_int_array(lists), filter.author, filter.kind,
                      filter.platform),
       static_cast<size_t>(model.dimension), false, true);

@@ -27,8 +27,8 @@ struct IvfCentroids {
 // at most 4096.
 int default_ivf_lists(size_t count);
 
-// The number of lists a search probes by default: enough for recall@10 of
-// about 0.95 on clustered embeddings (measured by bench/vector_search_bench).
+// The number of lists a search probes by default: a sixth of them, at least
+// 8 (recall@10 against exact search: bench/rag_bench prints it).
 int default_ivf_probes(int lists);
 
 // Fits `lists` centroids to `count` vectors (row-major, `dimension` floats
