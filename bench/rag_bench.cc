@@ -12,7 +12,14 @@
 // Database: a fresh database on TWINFLOW_DATABASE_URL, else an embedded
 // cluster in a temp home; TWINFLOW_BENCH_KEEP=1 keeps it (and prints it) to
 // look at the query plans afterwards. TWINFLOW_BENCH_SMALL=1 (CI): N = 10,000, D = 3 s;
-// otherwise N = 100,000, D = 10 s. C = 4.
+// otherwise N = 100,000, D = 10 s; TWINFLOW_BENCH_CHUNKS=1000000 sets N (not in CI). C = 4.
+//
+// 3. Search at scale over the N chunks (search_scale.h): text ranking by
+//    postings beside the tsvector expansion it replaced (same scores),
+//    the IVF index's build and recall@10 against exact search, a fresh
+//    `twinflow search` process per mode (median, peak RSS) beside --exact,
+//    warm top-10 retrieval as a server holds it beside exact, and a real
+//    `twinflow serve` answering POST /rag (k 10, extractive) with its RSS.
 #include <curl/curl.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -28,6 +35,7 @@
 #include <thread>
 
 #include "bench/bench_database.h"
+#include "bench/search_scale.h"
 #include "bench/spawn_twinflow.h"
 #include "http/static_files.h"
 #include "serve/rag_service.h"
@@ -159,7 +167,13 @@ void add_synthetic_chunks(Store& store, const fs::path& home, int count) {
     std::istringstream in(doc.content);
     for (std::string w; in >> w;) words.push_back(w);
   }
+  // Topics: each a seeded set of 30 of the sample's words; a chunk draws 60%
+  // of its words from its topic and the rest from the whole sample, so the
+  // chunks cluster as a real corpus's do (uniform word soup would not).
   std::mt19937_64 rng(7);
+  std::vector<std::vector<std::string>> topics(200);
+  for (auto& topic : topics)
+    for (int w = 0; w < 30; ++w) topic.push_back(words[rng() % words.size()]);
   const int per_document = 1000;
   for (int d = 0; d * per_document < count; ++d) {
     DocumentToStore doc;
@@ -171,7 +185,9 @@ void add_synthetic_chunks(Store& store, const fs::path& home, int count) {
     std::vector<ChunkToStore> chunks;
     for (int c = 0; c < per_document && d * per_document + c < count; ++c) {
       std::string text;
-      for (int w = 0; w < 120; ++w) text += words[rng() % words.size()] + " ";
+      const auto& topic = topics[rng() % topics.size()];
+      for (int w = 0; w < 120; ++w)
+        text += (rng() % 10 < 6 ? topic[rng() % topic.size()] : words[rng() % words.size()]) + " ";
       chunks.push_back({"syn-" + std::to_string(d) + "-" + std::to_string(c), c,
                         int64_t(doc.content.size()), int64_t(doc.content.size() + text.size()),
                         text});
@@ -236,7 +252,8 @@ int main() {
   }
   const auto duration = std::chrono::seconds(small ? 3 : 10);
   load("sample (~150 chunks)", url, home, 4, duration);
-  const int synthetic = small ? 10000 : 100000;
+  int synthetic = small ? 10000 : 100000;
+  if (const char* n = std::getenv("TWINFLOW_BENCH_CHUNKS")) synthetic = std::atoi(n);
   {
     Store store(url);
     const auto start = Clock::now();
@@ -272,5 +289,6 @@ int main() {
         time_ms([&] { store.features().text_search(query.text, query.filter, 50); }));
   }
   load(small ? "sample + 10k chunks" : "sample + 100k chunks", url, home, 4, duration);
+  bench::search_at_scale(url, home, small ? 3 : 7, small ? 20 : 50);
   return 0;
 }

@@ -18,7 +18,8 @@ namespace {
 struct SearchArgs {
   std::string text, mode = "hybrid", author, kind, platform, model = "tfidf-svd-256";
   size_t k = 10;
-  bool explain = false;
+  bool explain = false, exact = false;
+  int probes = 0;
   Bm25Params bm25;
   FusionParams fusion;
   std::string fusion_method = "rrf";
@@ -106,6 +107,8 @@ int run_search(AppContext& ctx, const SearchArgs& args) {
   query.model_name = args.model;
   query.bm25 = args.bm25;
   query.fusion = args.fusion;
+  query.exact = args.exact;
+  query.probes = args.probes;
   query.fusion.method = parse_fusion_method(args.fusion_method);
   try {
     validate(query.bm25);
@@ -170,6 +173,12 @@ void add_search_command(CLI::App& app, AppContext& ctx, int* exit_code) {
       ->capture_default_str();
   cmd->add_option("--text-weight", args->fusion.text_weight, "hybrid: weight of text hits")
       ->capture_default_str();
+  cmd->add_flag("--exact", args->exact,
+                "Vector ranking over every vector instead of the approximate (IVF) index");
+  cmd->add_option("--probes", args->probes,
+                  "Approximate vector ranking: how many IVF lists to read (0: the default)")
+      ->capture_default_str()
+      ->check(whole_number(0, 4096));
   cmd->callback([&ctx, exit_code, args] { *exit_code = run_search(ctx, *args); });
 }
 

@@ -24,6 +24,8 @@ namespace twinflow {
 class FeatureStore {
  public:
   explicit FeatureStore(Store& store) : impl_(&store.impl()) {}
+  // For the store's own .cc files (VectorIndexStore): the connection.
+  Store::Impl& impl() const { return *impl_; }
 
   // --- feature store: documents, cleaned documents, chunks (store_documents.cc) ---
   // Records a fetched document: a new version when its content (or title)

@@ -48,56 +48,30 @@ const char* const kTermsSql =
     "  WHERE t.lexeme = w.lexeme AND t.scope_id IN (SELECT id FROM scopes)) f ON true "
     "ORDER BY w.lexeme";
 
-// Candidates: chunks whose body or whose document's title has any scored
-// lexeme (OR, through the GIN indexes), then BM25F summed per lexeme. $1..$3
-// filter, $4 lexemes, $5 their query frequencies, $6 their idfs, $7 limit,
-// $8 k1, $9 b, $10 title weight, $11 average body length, $12 average title
-// length.
+// The postings of the scored lexemes in the scope (one index range per
+// lexeme and scope, migration 0016), BM25F summed per chunk. $1..$3 filter,
+// $4 lexemes, $5 their query frequencies, $6 their idfs, $7 limit, $8 k1,
+// $9 b, $10 title weight, $11 average body length, $12 average title length.
 const char* const kScoreSql =
     "WITH terms AS (SELECT * FROM unnest($4::text[], $5::int[], $6::float8[]) "
     "  AS t (lexeme, qtf, idf)), "
-    "q AS (SELECT string_agg('''' || replace(replace(lexeme, '\\', '\\\\'), '''', '''''') "
-    "  || '''', ' | ')::tsquery AS tsq FROM terms), "
-    "candidates AS ( "
-    "  SELECT c.id, c.document_id FROM q, chunks c JOIN documents d ON d.id = c.document_id "
-    "  WHERE c.tsv @@ q.tsq AND %FILTER% "
-    "  UNION "
-    "  SELECT c.id, c.document_id FROM q, bm25_titles bt "
-    "  JOIN chunks c ON c.document_id = bt.document_id AND c.is_current "
-    "  JOIN documents d ON d.id = c.document_id WHERE bt.title @@ q.tsq AND %FILTER%), "
-    "frequencies AS ( "
-    "  SELECT k.id, u.lexeme, coalesce(array_length(u.positions, 1), 1) AS body, 0 AS title "
-    "  FROM candidates k JOIN chunks c ON c.id = k.id, unnest(c.tsv) u "
-    "  WHERE u.lexeme = ANY ($4::text[]) "
-    "  UNION ALL "
-    "  SELECT k.id, u.lexeme, 0, coalesce(array_length(u.positions, 1), 1) "
-    "  FROM candidates k JOIN bm25_titles bt ON bt.document_id = k.document_id, "
-    "  unnest(bt.title) u WHERE u.lexeme = ANY ($4::text[])), "
-    "weighted AS ( "
-    "  SELECT f.id, f.lexeme, "
-    "    sum(f.body)::float8 / (1 - $9::float8 + $9::float8 * b.body_length / "
+    "scopes AS (SELECT id FROM bm25_scopes "
+    "  WHERE ($1 = '' OR author = $1) AND ($2 = '' OR kind = $2) AND ($3 = '' OR platform = $3)), "
+    "weighted AS (SELECT p.chunk_id AS id, t.lexeme, t.qtf, t.idf, "
+    "    p.body_tf::float8 / (1 - $9::float8 + $9::float8 * p.body_length / "
     "greatest($11::float8, 1e-9)) "
-    "    + $10::float8 * sum(f.title)::float8 / (1 - $9::float8 + $9::float8 * b.title_length / "
-    "greatest($12::float8, 1e-9)) "
-    "    AS tf "
-    "  FROM frequencies f JOIN bm25_chunks b ON b.chunk_id = f.id "
-    "  GROUP BY f.id, f.lexeme, b.body_length, b.title_length), "
-    "parts AS (SELECT w.id, w.lexeme, "
-    "  CASE WHEN w.tf > 0 THEN t.qtf * t.idf * w.tf * ($8::float8 + 1) / ($8::float8 + w.tf) ELSE "
-    "0 END AS part "
-    "  FROM weighted w JOIN terms t ON t.lexeme = w.lexeme), "
+    "    + $10::float8 * p.title_tf::float8 / (1 - $9::float8 + $9::float8 * p.title_length / "
+    "greatest($12::float8, 1e-9)) AS tf "
+    "  FROM terms t JOIN bm25_postings p ON p.lexeme = t.lexeme "
+    "  WHERE p.scope_id IN (SELECT id FROM scopes)), "
+    "parts AS (SELECT id, lexeme, "
+    "  CASE WHEN tf > 0 THEN qtf * idf * tf * ($8::float8 + 1) / ($8::float8 + tf) ELSE 0 END "
+    "  AS part FROM weighted), "
     "top AS (SELECT id, sum(part) AS score FROM parts GROUP BY id "
     "  ORDER BY score DESC, id LIMIT $7::int) "
     "SELECT top.id, top.score, string_agg(p.lexeme || ' ' || p.part::text, E'\\n') "
     "FROM top JOIN parts p ON p.id = top.id GROUP BY top.id, top.score "
     "ORDER BY top.score DESC, top.id";
-
-std::string score_sql() {
-  std::string sql = kScoreSql;
-  const std::string filter = chunk_filter_sql(1);
-  for (size_t at; (at = sql.find("%FILTER%")) != std::string::npos;) sql.replace(at, 8, filter);
-  return sql;
-}
 
 // "lexeme part" lines (an analysed lexeme never holds whitespace; float8
 // text round-trips exactly).
@@ -157,7 +131,7 @@ Bm25Result FeatureStore::bm25_search(const std::string& query, const ChunkFilter
       idfs.push_back(t->idf);
     }
     for (const auto& row : tx.exec_params(
-             score_sql(), filter.author, filter.kind, filter.platform, to_pg_text_array(lexemes),
+             kScoreSql, filter.author, filter.kind, filter.platform, to_pg_text_array(lexemes),
              to_pg_bigint_array(frequencies), to_pg_double_array(idfs), limit, params.k1, params.b,
              params.title_weight, avg_body, avg_title)) {
       Bm25Hit hit;

@@ -58,8 +58,9 @@ class Corpus {
   Store& store_;
 };
 
-// Differences between the kept statistics and a count from scratch of the
-// searchable chunks (0 when they agree), and the number of counted chunks.
+// Differences between the kept statistics and postings and a count from
+// scratch of the searchable chunks (0 when they agree), and the number of
+// counted chunks.
 std::pair<int64_t, int64_t> statistics_drift(const std::string& conninfo) {
   pqxx::connection c(conninfo);
   pqxx::nontransaction tx(c);
@@ -76,14 +77,31 @@ std::pair<int64_t, int64_t> statistics_drift(const std::string& conninfo) {
                          sum(twinflow_tsvector_length(tsv)) AS bl,
                          sum(twinflow_tsvector_length(title)) AS tl FROM live GROUP BY 1, 2, 3),
     tot_kept AS (SELECT author, platform, kind, chunks, body_length, title_length
-                   FROM bm25_scopes WHERE chunks > 0)
+                   FROM bm25_scopes WHERE chunks > 0),
+    post_fresh AS (SELECT x.lexeme, l.author, l.platform, l.kind, l.id,
+                          sum(x.body)::integer, sum(x.title)::integer,
+                          max(twinflow_tsvector_length(l.tsv)),
+                          max(twinflow_tsvector_length(l.title))
+                     FROM live l,
+                          LATERAL (SELECT u.lexeme, coalesce(array_length(u.positions, 1), 1)
+                                          AS body, 0 AS title FROM unnest(l.tsv) u
+                                   UNION ALL
+                                   SELECT u.lexeme, 0, coalesce(array_length(u.positions, 1), 1)
+                                     FROM unnest(l.title) u) x
+                    GROUP BY 1, 2, 3, 4, 5),
+    post_kept AS (SELECT p.lexeme, s.author, s.platform, s.kind, p.chunk_id, p.body_tf,
+                         p.title_tf, p.body_length, p.title_length
+                    FROM bm25_postings p JOIN bm25_scopes s ON s.id = p.scope_id)
     SELECT (SELECT count(*) FROM ((SELECT * FROM fresh EXCEPT SELECT * FROM kept)
                                   UNION ALL (SELECT * FROM kept EXCEPT SELECT * FROM fresh)) x)
          + (SELECT count(*) FROM ((SELECT * FROM tot_fresh EXCEPT SELECT * FROM tot_kept)
                                   UNION ALL (SELECT * FROM tot_kept EXCEPT SELECT * FROM tot_fresh)) y)
          + (SELECT count(*) FROM ((SELECT id FROM live EXCEPT SELECT chunk_id FROM bm25_chunks)
                                   UNION ALL (SELECT chunk_id FROM bm25_chunks
-                                             EXCEPT SELECT id FROM live)) z),
+                                             EXCEPT SELECT id FROM live)) z)
+         + (SELECT count(*) FROM ((SELECT * FROM post_fresh EXCEPT SELECT * FROM post_kept)
+                                  UNION ALL (SELECT * FROM post_kept
+                                             EXCEPT SELECT * FROM post_fresh)) p),
            (SELECT count(*) FROM bm25_chunks))");
   return {row[0].as<int64_t>(), row[1].as<int64_t>()};
 }

@@ -10,6 +10,7 @@
 #include "store/feature_store.h"
 #include "store/store.h"
 #include "tasks/embed/text_embedder.h"
+#include "tasks/search/ivf_search.h"
 #include "tasks/search/rank_fusion.h"
 #include "tasks/search/vector_index.h"
 #include "util/error.h"
@@ -25,6 +26,9 @@ constexpr size_t kMinHybridDepth = 50;
 struct Retriever::Cache {
   int64_t model_id = 0;
   std::unique_ptr<TextEmbedder> model;
+  std::optional<EmbeddingModelRecord> record;  // the current model, as last checked
+  IvfState ivf;
+  bool ivf_ready = false;   // search through the IVF index (else the exact index)
   std::string vectors_key;  // filter + signature of the loaded vectors
   std::unique_ptr<VectorIndex> index;
   std::chrono::milliseconds recheck_interval{0};
@@ -203,20 +207,26 @@ std::string filter_key(const ChunkFilter& f) {
   return f.author + '\x1f' + f.kind + '\x1f' + f.platform;
 }
 
-// Makes the cache hold the current model and its vectors for the filter;
-// false when there is no such model.
+// Makes the cache hold the current model and, unless the model's IVF index
+// serves the query, its vectors for the filter; false when there is no such
+// model.
 bool refresh(FeatureStore& features, const fs::path& artifacts, Retriever::Cache& cache,
-             const SearchQuery& query) {
+             const SearchQuery& query, std::vector<std::string>& notes) {
   // Asking the database whether anything changed costs a scan of the
   // embeddings; a long-lived server asks at most once per recheck_interval.
   const auto now = std::chrono::steady_clock::now();
-  const std::string checked = query.model_name + "\n" + filter_key(query.filter);
-  if (cache.index && checked == cache.checked && now < cache.next_check) return true;
+  const std::string checked =
+      query.model_name + "\n" + filter_key(query.filter) + (query.exact ? "\nexact" : "");
+  if (cache.record && (cache.ivf_ready || cache.index) && checked == cache.checked &&
+      now < cache.next_check)
+    return true;
   cache.checked = checked;
   cache.next_check = now + cache.recheck_interval;
   auto model = features.current_embedding_model(query.model_name);
   if (!model) {
+    cache.record.reset();
     cache.index.reset();
+    cache.ivf_ready = false;
     return false;
   }
   if (model->id != cache.model_id) {
@@ -224,11 +234,15 @@ bool refresh(FeatureStore& features, const fs::path& artifacts, Retriever::Cache
     cache.model_id = model->id;
     cache.vectors_key.clear();
   }
+  cache.record = *model;
+  cache.ivf_ready = !query.exact && prepare_ivf(features, *model, cache.ivf, notes);
+  if (cache.ivf_ready) return true;
   const std::string key =
       filter_key(query.filter) + features.vectors_signature(*model, query.filter);
-  if (key == cache.vectors_key) return true;
+  if (key == cache.vectors_key && cache.index) return true;
   ChunkVectors vectors = features.load_vectors(*model, query.filter);
   auto index = std::make_unique<VectorIndex>(vectors.dimension);
+  index->reserve(vectors.ids.size());
   for (size_t i = 0; i < vectors.ids.size(); ++i)
     index->add(vectors.ids[i], vectors.data.data() + i * static_cast<size_t>(vectors.dimension));
   cache.index = std::move(index);
@@ -239,7 +253,7 @@ bool refresh(FeatureStore& features, const fs::path& artifacts, Retriever::Cache
 std::optional<Ranking> vector_ranking(FeatureStore& features, const fs::path& artifacts,
                                       Retriever::Cache& cache, const SearchQuery& query,
                                       size_t depth, std::vector<std::string>& notes) {
-  if (!refresh(features, artifacts, cache, query)) return std::nullopt;
+  if (!refresh(features, artifacts, cache, query, notes)) return std::nullopt;
   const std::vector<float> q = cache.model->embed({query.text});
   // A query of words the model has never seen embeds to zero: every cosine
   // would be 0, and ranking by id would be noise.
@@ -248,6 +262,12 @@ std::optional<Ranking> vector_ranking(FeatureStore& features, const fs::path& ar
     return Ranking{};
   }
   Ranking out;
+  if (cache.ivf_ready) {
+    for (const IvfHit& hit :
+         ivf_top_k(features, *cache.record, cache.ivf, q, depth, query.filter, query.probes))
+      out.emplace_back(hit.id, hit.score);
+    return out;
+  }
   for (const auto& hit : cache.index->top_k(q.data(), depth)) out.emplace_back(hit.id, hit.score);
   return out;
 }

@@ -2,7 +2,9 @@
 // behind `twinflow search` and the RAG server's retrieval.
 //
 // Three modes: vector (the query embedded with the current embedding model,
-// exact cosine top-k over every vector of that model, vector_index.h), text
+// cosine top-k: approximate through the model's IVF index in the store when
+// it has enough vectors, ivf_search.h, else or when asked exact over every
+// vector of that model held in memory, vector_index.h), text
 // (Okapi BM25F over the chunks' bodies and their documents' titles, with exact
 // statistics kept by the database, Store::bm25_search) and hybrid (the two
 // rankings fused, rank_fusion.h: weighted reciprocal-rank fusion by default).
@@ -49,6 +51,11 @@ struct SearchQuery {
   std::string model_name = "tfidf-svd-256";
   Bm25Params bm25;      // text ranking (search_records.h)
   FusionParams fusion;  // hybrid: how the two rankings combine (rank_fusion.h)
+  // Vector ranking: exact scores every vector of the model; otherwise a model
+  // with at least kMinIndexedVectors embeddings is searched through its IVF
+  // index (ivf_search.h), probing `probes` lists (0: default_ivf_probes).
+  bool exact = false;
+  int probes = 0;
 };
 
 struct SearchHit {

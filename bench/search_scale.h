@@ -1,0 +1,364 @@
+// Search at scale, for rag_bench: over the feature store a benchmark has
+// filled (the sample plus N synthetic chunks of author "Ines Calloway",
+// embedded with the deployed model), prints each figure beside a baseline
+// measured in the same run:
+// - text ranking through the BM25 postings (migration 0016) beside the
+//   tsvector expansion of migration 0012 it replaced, and whether both give
+//   the same top-10 ids and scores;
+// - the IVF index build, and recall@10 of approximate vector search against
+//   exact search over the same queries;
+// - a fresh `twinflow search -k 10` process per mode: median wall time and
+//   peak RSS, beside `--exact` vector search;
+// - warm top-10 retrieval as a server holds it (a Retriever kept between
+//   searches), approximate beside exact;
+// - a real `twinflow serve` answering POST /rag (k 10, extractive): median
+//   latency of serial requests and the server's peak RSS (VmHWM).
+#pragma once
+
+#include <curl/curl.h>
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <pqxx/pqxx>
+#include <random>
+#include <set>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "bench/spawn_twinflow.h"
+#include "store/feature_store.h"
+#include "store/store.h"
+#include "tasks/search/ivf_search.h"
+#include "tasks/search/retriever.h"
+
+namespace twinflow::bench {
+
+using ScaleClock = std::chrono::steady_clock;
+
+inline double median_of(std::vector<double> v) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  return v[v.size() / 2];
+}
+
+// Queries of 6 words from one chunk each (seeded): words that occur together.
+inline std::vector<std::string> scale_queries(Store& store, const ChunkFilter& filter, int count) {
+  std::vector<int64_t> ids = store.features().current_chunk_ids(filter);
+  std::mt19937_64 random(11);
+  std::vector<int64_t> picked;
+  for (int i = 0; i < count && !ids.empty(); ++i) picked.push_back(ids[random() % ids.size()]);
+  std::vector<std::string> out;
+  for (const ChunkDetail& c : store.features().chunk_details(picked)) {
+    std::istringstream in(c.content);
+    std::vector<std::string> words;
+    for (std::string w; in >> w;) words.push_back(w);
+    std::string q;
+    for (int w = 0; w < 6 && !words.empty(); ++w) q += words[random() % words.size()] + " ";
+    out.push_back(q);
+  }
+  return out;
+}
+
+// The text ranking of migration 0012: every candidate chunk's tsvector
+// expanded to find its term frequencies. The baseline of the postings.
+inline const char* const kExpansionSql =
+    "WITH terms AS (SELECT * FROM unnest($4::text[], $5::int[], $6::float8[]) "
+    "  AS t (lexeme, qtf, idf)), "
+    "q AS (SELECT string_agg('''' || replace(replace(lexeme, '\\', '\\\\'), '''', '''''') "
+    "  || '''', ' | ')::tsquery AS tsq FROM terms), "
+    "candidates AS ( "
+    "  SELECT c.id, c.document_id FROM q, chunks c JOIN documents d ON d.id = c.document_id "
+    "  WHERE c.tsv @@ q.tsq AND c.is_current AND d.is_latest AND ($1 = '' OR d.author = $1) "
+    "  AND ($2 = '' OR c.kind = $2) AND ($3 = '' OR d.platform = $3) "
+    "  UNION "
+    "  SELECT c.id, c.document_id FROM q, bm25_titles bt "
+    "  JOIN chunks c ON c.document_id = bt.document_id AND c.is_current "
+    "  JOIN documents d ON d.id = c.document_id WHERE bt.title @@ q.tsq AND d.is_latest "
+    "  AND ($1 = '' OR d.author = $1) AND ($2 = '' OR c.kind = $2) "
+    "  AND ($3 = '' OR d.platform = $3)), "
+    "frequencies AS ( "
+    "  SELECT k.id, u.lexeme, coalesce(array_length(u.positions, 1), 1) AS body, 0 AS title "
+    "  FROM candidates k JOIN chunks c ON c.id = k.id, unnest(c.tsv) u "
+    "  WHERE u.lexeme = ANY ($4::text[]) "
+    "  UNION ALL "
+    "  SELECT k.id, u.lexeme, 0, coalesce(array_length(u.positions, 1), 1) "
+    "  FROM candidates k JOIN bm25_titles bt ON bt.document_id = k.document_id, "
+    "  unnest(bt.title) u WHERE u.lexeme = ANY ($4::text[])), "
+    "weighted AS ( "
+    "  SELECT f.id, f.lexeme, "
+    "    sum(f.body)::float8 / (1 - $9::float8 + $9::float8 * b.body_length / "
+    "greatest($11::float8, 1e-9)) "
+    "    + $10::float8 * sum(f.title)::float8 / (1 - $9::float8 + $9::float8 * b.title_length / "
+    "greatest($12::float8, 1e-9)) AS tf "
+    "  FROM frequencies f JOIN bm25_chunks b ON b.chunk_id = f.id "
+    "  GROUP BY f.id, f.lexeme, b.body_length, b.title_length), "
+    "parts AS (SELECT w.id, "
+    "  CASE WHEN w.tf > 0 THEN t.qtf * t.idf * w.tf * ($8::float8 + 1) / ($8::float8 + w.tf) "
+    "  ELSE 0 END AS part FROM weighted w JOIN terms t ON t.lexeme = w.lexeme) "
+    "SELECT id, sum(part) AS score FROM parts GROUP BY id ORDER BY score DESC, id LIMIT $7::int";
+
+inline std::string pg_array(const std::vector<std::string>& v) {
+  std::string out = "{";
+  for (size_t i = 0; i < v.size(); ++i) {
+    out += i ? ",\"" : "\"";
+    for (char c : v[i]) {
+      if (c == '"' || c == '\\') out += '\\';
+      out += c;
+    }
+    out += '"';
+  }
+  return out + "}";
+}
+
+// Text ranking: postings (Store::bm25_search) beside the 0012 expansion.
+inline void compare_text_ranking(Store& store, const std::string& url,
+                                 const std::vector<std::string>& queries,
+                                 const ChunkFilter& filter) {
+  pqxx::connection c(url);
+  std::vector<double> postings_ms, expansion_ms;
+  int same = 0;
+  for (const std::string& q : queries) {
+    auto start = ScaleClock::now();
+    const Bm25Result r = store.features().bm25_search(q, filter, 10);
+    postings_ms.push_back(
+        std::chrono::duration<double, std::milli>(ScaleClock::now() - start).count());
+    // The same terms and parameters, ranked by expansion (the terms query is
+    // the same in both designs and not timed again).
+    std::vector<const Bm25Term*> scored;
+    for (const Bm25Term& t : r.terms)
+      if (t.chunks > 0) scored.push_back(&t);
+    std::stable_sort(scored.begin(), scored.end(),
+                     [](const Bm25Term* a, const Bm25Term* b) { return a->chunks < b->chunks; });
+    if (scored.size() > kMaxScoredTerms) scored.resize(kMaxScoredTerms);
+    std::vector<std::string> lexemes, qtfs, idfs;
+    for (const Bm25Term* t : scored) {
+      lexemes.push_back(t->lexeme);
+      qtfs.push_back(std::to_string(t->query_frequency));
+      char buffer[40];
+      std::snprintf(buffer, sizeof buffer, "%.17g", t->idf);
+      idfs.push_back(buffer);
+    }
+    auto avg = pqxx::nontransaction(c).exec_params1(
+        "SELECT coalesce(sum(body_length), 0)::float8 / greatest(sum(chunks), 1), "
+        "coalesce(sum(title_length), 0)::float8 / greatest(sum(chunks), 1) FROM bm25_scopes "
+        "WHERE ($1 = '' OR author = $1) AND ($2 = '' OR kind = $2) AND ($3 = '' OR platform = $3)",
+        filter.author, filter.kind, filter.platform);
+    const double avg_body = avg[0].as<double>(), avg_title = avg[1].as<double>();
+    start = ScaleClock::now();
+    pqxx::nontransaction tx(c);
+    auto rows = tx.exec_params(kExpansionSql, filter.author, filter.kind, filter.platform,
+                               pg_array(lexemes), pg_array(qtfs), pg_array(idfs), 10, 1.2, 0.75,
+                               2.0, avg_body, avg_title);
+    expansion_ms.push_back(
+        std::chrono::duration<double, std::milli>(ScaleClock::now() - start).count());
+    bool equal = rows.size() == r.hits.size();
+    for (size_t i = 0; equal && i < rows.size(); ++i)
+      equal = rows[i][0].as<int64_t>() == r.hits[i].id &&
+              std::abs(rows[i][1].as<double>() - r.hits[i].score) <= 1e-9;
+    same += equal;
+  }
+  std::printf(
+      "  text top-10, %zu queries: postings (0016) median %.1f ms beside tsvector expansion "
+      "(0012) %.1f ms; same ids and scores in %d of %zu\n",
+      queries.size(), median_of(postings_ms), median_of(expansion_ms), same, queries.size());
+}
+
+struct FreshRun {
+  double wall_ms = 0, cpu_ms = 0, rss_mb = 0;
+};
+
+// Runs `twinflow search`: wall and CPU (user + system) time, peak RSS.
+inline FreshRun fresh_search(const std::vector<std::string>& args,
+                             const std::filesystem::path& home, const std::string& url) {
+  const auto start = ScaleClock::now();
+  const pid_t pid = spawn_twinflow(args, home, url, home / "search.log");
+  int status = 0;
+  rusage usage{};
+  wait4(pid, &status, 0, &usage);
+  const double ms = std::chrono::duration<double, std::milli>(ScaleClock::now() - start).count();
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+    std::fprintf(stderr, "twinflow search failed; see %s\n", (home / "search.log").c_str());
+  auto millis = [](const timeval& t) { return t.tv_sec * 1e3 + t.tv_usec / 1e3; };
+  return {ms, millis(usage.ru_utime) + millis(usage.ru_stime), usage.ru_maxrss / 1024.0};
+}
+
+inline size_t scale_discard(char*, size_t size, size_t count, void*) {
+  return size * count;
+}
+
+// A real `twinflow serve` (extractive answers): median latency of serial
+// POST /rag with k 10, and the server's VmHWM in MB.
+inline void serve_figures(const std::filesystem::path& home, const std::string& url,
+                          const std::vector<std::string>& queries) {
+  const auto port_file = home / "serve.port";
+  std::filesystem::remove(port_file);
+  const pid_t pid =
+      spawn_twinflow({"serve", "--bind", "127.0.0.1:0", "--port-file", port_file.string(),
+                      "--author", "Ines Calloway", "--generator", "extractive"},
+                     home, url, home / "serve.log");
+  std::string port;
+  for (int i = 0; i < 600 && port.empty(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    std::ifstream in(port_file);
+    std::getline(in, port);
+  }
+  if (port.empty()) {
+    std::fprintf(stderr, "twinflow serve did not start; see %s\n", (home / "serve.log").c_str());
+    kill(pid, SIGKILL);
+    waitpid(pid, nullptr, 0);
+    return;
+  }
+  CURL* curl = curl_easy_init();
+  const std::string endpoint = "http://127.0.0.1:" + port + "/rag";
+  curl_slist* headers = curl_slist_append(nullptr, "Content-Type: application/json");
+  curl_easy_setopt(curl, CURLOPT_URL, endpoint.c_str());
+  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
+  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, &scale_discard);
+  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+  std::vector<double> ms;
+  int failed = 0;
+  for (size_t i = 0; i < queries.size() + 3; ++i) {
+    std::string escaped;
+    for (char ch : queries[i % queries.size()])
+      if (ch == '"' || ch == '\\')
+        escaped += std::string("\\") + ch;
+      else if (static_cast<unsigned char>(ch) >= 0x20)
+        escaped += ch;
+    const std::string body = "{\"query\": \"" + escaped + "\", \"k\": 10}";
+    curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body.c_str());
+    const auto start = ScaleClock::now();
+    long status = 0;
+    if (curl_easy_perform(curl) == CURLE_OK)
+      curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+    if (status != 200) ++failed;
+    if (i >= 3)  // the first three warm the session up
+      ms.push_back(std::chrono::duration<double, std::milli>(ScaleClock::now() - start).count());
+  }
+  curl_slist_free_all(headers);
+  curl_easy_cleanup(curl);
+  std::string hwm = "?";
+  std::ifstream status_file("/proc/" + std::to_string(pid) + "/status");
+  for (std::string line; std::getline(status_file, line);)
+    if (line.rfind("VmHWM:", 0) == 0) hwm = line.substr(6);
+  kill(pid, SIGTERM);
+  waitpid(pid, nullptr, 0);
+  std::printf(
+      "  twinflow serve, POST /rag k 10 (hybrid retrieval + extractive answer), serial: median "
+      "%.1f ms over %zu requests (%d not 200); server VmHWM %s\n",
+      median_of(ms), ms.size(), failed, hwm.c_str());
+}
+
+inline void search_at_scale(const std::string& url, const std::filesystem::path& home,
+                            int fresh_runs, int query_count) {
+  std::printf("search at scale:\n");
+  Store store(url);
+  const ChunkFilter filter{"Ines Calloway", "", ""};
+  const std::vector<std::string> queries = scale_queries(store, filter, query_count);
+  std::printf("  %lld searchable chunks, %zu queries of 6 words from random chunks\n",
+              static_cast<long long>(store.features().searchable_chunks(filter)), queries.size());
+  compare_text_ranking(store, url, queries, filter);
+
+  auto model = store.features().current_embedding_model("tfidf-svd-256");
+  const auto built = build_vector_index(store, *model);
+  if (built)
+    std::printf(
+        "  IVF index: %lld vectors in %d lists (centroids fitted on %lld), built in %.1f s\n",
+        static_cast<long long>(built->vectors), built->lists,
+        static_cast<long long>(built->trained_on), built->seconds);
+
+  // Recall@10 and warm latency: a server's Retriever, approximate and exact.
+  Retriever approximate(store.features(), home / "artifacts", std::chrono::seconds(60));
+  Retriever exact(store.features(), home / "artifacts", std::chrono::seconds(60));
+  auto ask = [&](Retriever& r, const std::string& text, SearchMode mode, bool is_exact,
+                 int probes = 0) {
+    SearchQuery q;
+    q.probes = probes;
+    q.text = text;
+    q.k = 10;
+    q.mode = mode;
+    q.filter = filter;
+    q.exact = is_exact;
+    return r.search(q);
+  };
+  for (Retriever* r : {&approximate, &exact}) ask(*r, queries[0], SearchMode::kHybrid, r == &exact);
+  const int lists = built ? built->lists : default_ivf_lists(1);
+  for (int probes :
+       {default_ivf_probes(lists), 2 * default_ivf_probes(lists), 4 * default_ivf_probes(lists)}) {
+    double recall = 0;
+    int measured = 0;
+    std::vector<double> ms;
+    for (const std::string& text : queries) {
+      const auto start = ScaleClock::now();
+      const auto a = ask(approximate, text, SearchMode::kVector, false, probes);
+      ms.push_back(std::chrono::duration<double, std::milli>(ScaleClock::now() - start).count());
+      const auto e = ask(exact, text, SearchMode::kVector, true);
+      if (e.empty()) continue;
+      std::set<int64_t> truth;
+      for (const SearchHit& h : e) truth.insert(h.chunk.id);
+      int found = 0;
+      for (const SearchHit& h : a) found += truth.count(h.chunk.id) > 0;
+      recall += static_cast<double>(found) / static_cast<double>(truth.size());
+      ++measured;
+    }
+    std::printf(
+        "  vector recall@10 of the IVF index against exact search, %d of %d lists probed%s: "
+        "%.3f (%d queries), warm median %.1f ms\n",
+        std::min(probes, lists), lists, probes == default_ivf_probes(lists) ? " (default)" : "",
+        measured ? recall / measured : 0.0, measured, median_of(ms));
+  }
+  for (SearchMode mode : {SearchMode::kText, SearchMode::kVector, SearchMode::kHybrid}) {
+    std::vector<double> a_ms, e_ms;
+    for (const std::string& text : queries) {
+      auto start = ScaleClock::now();
+      ask(approximate, text, mode, false);
+      a_ms.push_back(std::chrono::duration<double, std::milli>(ScaleClock::now() - start).count());
+      start = ScaleClock::now();
+      ask(exact, text, mode, true);
+      e_ms.push_back(std::chrono::duration<double, std::milli>(ScaleClock::now() - start).count());
+    }
+    std::printf(
+        "  warm top-10 (a server's Retriever), %-6s: median %.1f ms (IVF) beside %.1f ms "
+        "(exact, every vector in memory)\n",
+        search_mode_name(mode), median_of(a_ms), median_of(e_ms));
+  }
+
+  // Fresh processes.
+  struct Variant {
+    const char* label;
+    std::vector<std::string> extra;
+  };
+  const std::vector<Variant> variants = {{"text", {"--mode", "text"}},
+                                         {"vector", {"--mode", "vector"}},
+                                         {"hybrid", {"--mode", "hybrid"}},
+                                         {"vector --exact", {"--mode", "vector", "--exact"}},
+                                         {"hybrid --exact", {"--mode", "hybrid", "--exact"}}};
+  for (const Variant& v : variants) {
+    std::vector<double> ms, cpu, rss;
+    for (int i = 0; i < fresh_runs; ++i) {
+      std::vector<std::string> args = {"search", "--json", "-k", "10", "--author", "Ines Calloway"};
+      args.insert(args.end(), v.extra.begin(), v.extra.end());
+      args.push_back(queries[static_cast<size_t>(i) % queries.size()]);
+      const FreshRun run = fresh_search(args, home, url);
+      ms.push_back(run.wall_ms);
+      cpu.push_back(run.cpu_ms);
+      rss.push_back(run.rss_mb);
+    }
+    std::printf(
+        "  fresh `twinflow search -k 10 %s`: median %.0f ms wall (%.0f ms CPU in the process), "
+        "peak RSS %.0f MB (%d runs)\n",
+        v.label, median_of(ms), median_of(cpu), median_of(rss), fresh_runs);
+  }
+  serve_figures(home, url, queries);
+  std::fflush(stdout);
+}
+
+}  // namespace twinflow::bench
