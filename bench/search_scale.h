@@ -268,7 +268,7 @@ inline void search_at_scale(const std::string& url, const std::filesystem::path&
   compare_text_ranking(store, url, queries, filter);
 
   auto model = store.features().current_embedding_model("tfidf-svd-256");
-  const auto built = build_vector_index(store, *model);
+  const auto built = build_vector_index(store.features(), *model);
   if (built)
     std::printf(
         "  IVF index: %lld vectors in %d lists (centroids fitted on %lld), built in %.1f s\n",
