@@ -1,4 +1,5 @@
 #include <algorithm>
+#include <algorithm>
 
 #include <pqxx/pqxx>
 
