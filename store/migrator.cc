@@ -1,5 +1,4 @@
 #include <algorithm>
-#include <algorithm>
 
 #include <pqxx/pqxx>
 
