@@ -22,7 +22,10 @@ struct ListSql {
   const char* where;  // a filter of the rows, "" for none
 };
 
-DashboardQueries::PageJson read_page(pqxx::nontransaction& tx, const ListSql& list,
+// `name` names the list's statements: one is prepared per variant (first
+// page, forward, backward) and connection, so a page is planned once.
+DashboardQueries::PageJson read_page(DashboardQueries& queries, pqxx::connection_base& connection,
+                                     const std::string& name, const ListSql& list,
                                      const DashboardQueries::PageRequest& page) {
   // The direction the index is walked: the list's own, or the other way
   // from the cursor for a backward page.
@@ -44,8 +47,14 @@ DashboardQueries::PageJson read_page(pqxx::nontransaction& tx, const ListSql& li
                           order + ") AS n FROM (SELECT " + list.key + " AS k, " + list.json +
                           " AS j " + list.from + where + " ORDER BY " + list.key + order +
                           " LIMIT $1 + 1) x) page";
-  const auto row = page.cursor.empty() ? tx.exec_params1(sql, page.limit)
-                                       : tx.exec_params1(sql, page.limit, page.cursor);
+  const std::string statement = "twinflow_list_" + name +
+                                (page.cursor.empty() ? "_first"
+                                 : page.backward     ? "_back"
+                                                     : "_on");
+  queries.prepare_once(statement, sql);
+  pqxx::nontransaction tx(connection);
+  const auto row = page.cursor.empty() ? tx.exec_prepared1(statement, page.limit)
+                                       : tx.exec_prepared1(statement, page.limit, page.cursor);
   const int rows = row[1].as<int>();
   return {row[0].as<std::string>(), std::min(rows, page.limit), rows > page.limit,
           text_field(row[2]), text_field(row[3])};
@@ -54,10 +63,8 @@ DashboardQueries::PageJson read_page(pqxx::nontransaction& tx, const ListSql& li
 }  // namespace
 
 DashboardQueries::PageJson DashboardQueries::prompts_page_json(const PageRequest& page) {
-  ready();
-  pqxx::nontransaction tx(store_.impl().connection);
   return read_page(
-      tx,
+      *this, store_.impl().connection.get(), "prompts",
       {"p.id", "::bigint", true,
        "json_build_object('id', p.id, 'query', p.query, 'author', p.author, 'k', p.k, "
        "'chunk_ids', p.chunk_ids, 'answer', p.answer, 'model', p.model_name, "
@@ -68,9 +75,7 @@ DashboardQueries::PageJson DashboardQueries::prompts_page_json(const PageRequest
 }
 
 DashboardQueries::PageJson DashboardQueries::documents_page_json(const PageRequest& page) {
-  ready();
-  pqxx::nontransaction tx(store_.impl().connection);
-  return read_page(tx,
+  return read_page(*this, store_.impl().connection.get(), "documents",
                    {"d.id", "::bigint", true,
                     "json_build_object('id', d.id, 'author', d.author, 'platform', d.platform, "
                     "'kind', d.kind, 'url', d.url, 'version', d.version, 'title', d.title, "
@@ -81,9 +86,7 @@ DashboardQueries::PageJson DashboardQueries::documents_page_json(const PageReque
 }
 
 DashboardQueries::PageJson DashboardQueries::artifacts_page_json(const PageRequest& page) {
-  ready();
-  pqxx::nontransaction tx(store_.impl().connection);
-  return read_page(tx,
+  return read_page(*this, store_.impl().connection.get(), "artifacts",
                    {"a.name", "", false,
                     "json_build_object('name', a.name, 'type', a.type, 'latest_version', "
                     "a.latest_version, 'created_at', " RFC("a.created_at") ")",
@@ -92,10 +95,8 @@ DashboardQueries::PageJson DashboardQueries::artifacts_page_json(const PageReque
 }
 
 DashboardQueries::PageJson DashboardQueries::models_page_json(const PageRequest& page) {
-  ready();
-  pqxx::nontransaction tx(store_.impl().connection);
   return read_page(
-      tx,
+      *this, store_.impl().connection.get(), "models",
       {"m.name", "", false,
        "json_build_object('name', m.name, 'latest_version', m.latest_version, "
        "'production_version', (SELECT version FROM model_versions WHERE model_id = m.id AND "

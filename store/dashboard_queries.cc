@@ -235,7 +235,6 @@ DashboardQueries::RunsJson DashboardQueries::runs_page_json(const RunFilter& fil
 
 std::vector<PipelineSummary> DashboardQueries::pipelines() {
   ready();
-  pqxx::nontransaction tx(store_.impl().connection);
   // A pipeline's run count is the settled count remembered for its runs up to
   // an id (counted once) plus a count of the few index entries above it, so
   // a pipeline with 100k runs is not counted again on every request.
@@ -247,18 +246,21 @@ std::vector<PipelineSummary> DashboardQueries::pipelines() {
   }
   std::vector<PipelineSummary> out;
   std::vector<std::pair<int64_t, int64_t>> unsettled;  // pipeline id, newest run id
-  for (const auto& row : tx.exec_params(
-           "SELECT p.name, p.dag_file, p.dag_hash, coalesce(c.settled, 0) + (SELECT count(*) "
-           "FROM runs r WHERE r.pipeline_id = p.id AND r.id > coalesce(c.upto, 0)), "
-           "l.status, l.id, EXISTS (SELECT 1 FROM pipeline_pauses pp WHERE pp.pipeline = p.name), "
-           "p.id, c.upto FROM pipelines p "
-           "LEFT JOIN unnest($1::bigint[], $2::bigint[], $3::bigint[]) AS c(pipeline_id, "
-           "settled, upto) ON c.pipeline_id = p.id "
-           // The newest run through runs_by_pipeline (see pipeline_grid_json).
-           "LEFT JOIN LATERAL (SELECT r.id, r.status FROM runs r WHERE r.pipeline_id >= p.id "
-           "AND r.pipeline_id <= p.id ORDER BY r.pipeline_id, r.id DESC LIMIT 1) l ON true "
-           "ORDER BY p.name",
-           to_pg_bigint_array(ids), to_pg_bigint_array(settled), to_pg_bigint_array(upto))) {
+  prepare_once(
+      "twinflow_pipelines",
+      "SELECT p.name, p.dag_file, p.dag_hash, coalesce(c.settled, 0) + (SELECT count(*) "
+      "FROM runs r WHERE r.pipeline_id = p.id AND r.id > coalesce(c.upto, 0)), "
+      "l.status, l.id, EXISTS (SELECT 1 FROM pipeline_pauses pp WHERE pp.pipeline = p.name), "
+      "p.id, c.upto FROM pipelines p "
+      "LEFT JOIN unnest($1::bigint[], $2::bigint[], $3::bigint[]) AS c(pipeline_id, "
+      "settled, upto) ON c.pipeline_id = p.id "
+      // The newest run through runs_by_pipeline (see pipeline_grid_json).
+      "LEFT JOIN LATERAL (SELECT r.id, r.status FROM runs r WHERE r.pipeline_id >= p.id "
+      "AND r.pipeline_id <= p.id ORDER BY r.pipeline_id, r.id DESC LIMIT 1) l ON true "
+      "ORDER BY p.name");
+  pqxx::nontransaction tx(store_.impl().connection);
+  for (const auto& row : tx.exec_prepared("twinflow_pipelines", to_pg_bigint_array(ids),
+                                          to_pg_bigint_array(settled), to_pg_bigint_array(upto))) {
     out.push_back(read_pipeline(row));
     const int64_t newest = out.back().last_run_id.value_or(0);
     const int64_t counted_upto = optional_field<int64_t>(row[8]).value_or(0);

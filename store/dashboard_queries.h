@@ -157,12 +157,6 @@ class DashboardQueries {
   // [{name, latest_version, production_version, versions, created_at}].
   PageJson models_page_json(const PageRequest& page);
 
-  // Benchmarks: `count` finished runs of `pipeline` (with `steps` step rows
-  // each) in one INSERT ... SELECT generate_series. The pipeline and its DAG
-  // snapshot are recorded first. Returns the largest run id.
-  int64_t seed_synthetic_runs(const NewRun& pipeline, int64_t count);
-
- private:
   // Sets up the current connection for the dashboard (JIT off) once per
   // connection, again after a reconnection.
   void ready();
@@ -170,6 +164,12 @@ class DashboardQueries {
   // connection (again after a reconnection).
   void prepare_once(const std::string& name, const std::string& sql);
 
+  // Benchmarks: `count` finished runs of `pipeline` (with `steps` step rows
+  // each) in one INSERT ... SELECT generate_series. The pipeline and its DAG
+  // snapshot are recorded first. Returns the largest run id.
+  int64_t seed_synthetic_runs(const NewRun& pipeline, int64_t count);
+
+ private:
   // pipelines(): each pipeline's number of runs with ids up to `upto`.
   struct SettledCount {
     int64_t settled = 0, upto = 0;
