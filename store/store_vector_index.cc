@@ -143,7 +143,7 @@ bool VectorIndexStore::begin(const EmbeddingModelRecord& model) {
 }
 
 ListedVectors VectorIndexStore::embeddings_of(const EmbeddingModelRecord& model,
-                                   const std::vector<int64_t>& chunk_ids) {
+                                              const std::vector<int64_t>& chunk_ids) {
   pqxx::nontransaction tx(store_.impl().connection);
   return read_vectors(tx.exec_params("SELECT chunk_id, vector::text FROM embeddings "
                                      "WHERE model_id = $1 AND chunk_id = ANY ($2::bigint[]) "
@@ -153,7 +153,7 @@ ListedVectors VectorIndexStore::embeddings_of(const EmbeddingModelRecord& model,
 }
 
 ListedVectors VectorIndexStore::embedding_page(const EmbeddingModelRecord& model, int64_t after_id,
-                                    int limit) {
+                                               int limit) {
   pqxx::nontransaction tx(store_.impl().connection);
   return read_vectors(tx.exec_params("SELECT chunk_id, vector::text FROM embeddings "
                                      "WHERE model_id = $1 AND chunk_id > $2 "
@@ -163,7 +163,7 @@ ListedVectors VectorIndexStore::embedding_page(const EmbeddingModelRecord& model
 }
 
 bool VectorIndexStore::add_to_lists(const EmbeddingModelRecord& model, const ListedVectors& vectors,
-                                const std::string& built_at) {
+                                    const std::string& built_at) {
   if (vectors.ids.empty()) return true;
   const auto dim = static_cast<size_t>(model.dimension);
   std::vector<std::string> hex;
@@ -196,7 +196,7 @@ bool VectorIndexStore::add_to_lists(const EmbeddingModelRecord& model, const Lis
 }
 
 void VectorIndexStore::finish(const EmbeddingModelRecord& model, int lists,
-                                const std::vector<float>& centroids, int64_t listed) {
+                              const std::vector<float>& centroids, int64_t listed) {
   {
     pqxx::work tx(store_.impl().connection);
     tx.exec_params(
@@ -228,7 +228,7 @@ ListedVectors VectorIndexStore::pending(const EmbeddingModelRecord& model, int l
 }
 
 ListedVectors VectorIndexStore::probe(const EmbeddingModelRecord& model,
-                                        const std::vector<int>& lists, const ChunkFilter& filter) {
+                                      const std::vector<int>& lists, const ChunkFilter& filter) {
   pqxx::nontransaction tx(store_.impl().connection);
   // bm25_chunks (migration 0012) holds exactly the searchable chunks with
   // their scope (author, platform, kind).
@@ -243,8 +243,7 @@ ListedVectors VectorIndexStore::probe(const EmbeddingModelRecord& model,
                      "  AND b.scope_id = ANY (ARRAY(SELECT id FROM bm25_scopes "
                      "  WHERE ($3 = '' OR author = $3) AND ($4 = '' OR kind = $4) "
                      "  AND ($5 = '' OR platform = $5))) LIMIT 1) AS searchable ON true",
-                     model.id, to_pg_int_array(lists), filter.author, filter.kind,
-                     filter.platform),
+                     model.id, to_pg_int_array(lists), filter.author, filter.kind, filter.platform),
       static_cast<size_t>(model.dimension), false, true);
 }
 

@@ -11,11 +11,11 @@ namespace twinflow {
 struct VectorIndexRecord {
   int64_t model_id = 0;
   int dimension = 0;
-  int lists = 0;                // 0: being built (or a build died): not usable
+  int lists = 0;                 // 0: being built (or a build died): not usable
   std::vector<float> centroids;  // lists × dimension, row-major
-  int64_t trained_on = 0;       // embeddings the build listed
-  int64_t assigned = 0;         // embeddings assigned to lists since the build
-  std::string created_at;       // changes with every build
+  int64_t trained_on = 0;        // embeddings the build listed
+  int64_t assigned = 0;          // embeddings assigned to lists since the build
+  std::string created_at;        // changes with every build
 };
 
 // Vectors with their ids (row-major, ids.size() × dimension); `lists` is

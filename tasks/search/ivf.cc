@@ -54,8 +54,8 @@ int default_ivf_probes(int lists) {
   return std::clamp((lists + 5) / 6, std::min(lists, 8), lists);
 }
 
-IvfCentroids train_ivf(const float* vectors, size_t count, int dimension, int lists,
-                       int iterations, uint64_t seed) {
+IvfCentroids train_ivf(const float* vectors, size_t count, int dimension, int lists, int iterations,
+                       uint64_t seed) {
   if (lists < 1 || count < static_cast<size_t>(lists))
     throw Error("IVF training: " + std::to_string(count) + " vectors cannot make " +
                 std::to_string(lists) + " lists");

@@ -36,8 +36,8 @@ int default_ivf_probes(int lists);
 // k-means, starting from `lists` distinct sample vectors chosen by `seed`. A
 // list that loses all its vectors is restarted at the vector farthest from
 // its centroid. Throws Error when count < lists or lists < 1.
-IvfCentroids train_ivf(const float* vectors, size_t count, int dimension, int lists,
-                       int iterations, uint64_t seed);
+IvfCentroids train_ivf(const float* vectors, size_t count, int dimension, int lists, int iterations,
+                       uint64_t seed);
 
 // The list whose centroid is closest (highest dot product) to `vector`;
 // ties by lowest list.

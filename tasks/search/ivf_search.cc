@@ -48,9 +48,9 @@ std::optional<IvfBuildStats> build_vector_index(Store& store, const EmbeddingMod
     std::sort(ids.begin(), ids.end());
     ListedVectors training;
     for (size_t at = 0; at < ids.size(); at += kPage) {
-      std::vector<int64_t> page(ids.begin() + static_cast<std::ptrdiff_t>(at),
-                                ids.begin() + static_cast<std::ptrdiff_t>(
-                                                  std::min(ids.size(), at + kPage)));
+      std::vector<int64_t> page(
+          ids.begin() + static_cast<std::ptrdiff_t>(at),
+          ids.begin() + static_cast<std::ptrdiff_t>(std::min(ids.size(), at + kPage)));
       ListedVectors got = index.embeddings_of(model, page);
       training.ids.insert(training.ids.end(), got.ids.begin(), got.ids.end());
       training.data.insert(training.data.end(), got.data.begin(), got.data.end());
@@ -71,8 +71,7 @@ std::optional<IvfBuildStats> build_vector_index(Store& store, const EmbeddingMod
       stats.vectors += static_cast<int64_t>(page.ids.size());
     }
     index.finish(model, lists, centroids.data, stats.vectors);
-    stats.seconds =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    stats.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     return stats;
   } catch (...) {
     index.end_build(model);

@@ -27,7 +27,7 @@ struct Retriever::Cache {
   std::unique_ptr<TextEmbedder> model;
   std::optional<EmbeddingModelRecord> record;  // the current model, as last checked
   IvfState ivf;
-  bool ivf_ready = false;  // search through the IVF index (else the exact index)
+  bool ivf_ready = false;   // search through the IVF index (else the exact index)
   std::string vectors_key;  // filter + signature of the loaded vectors
   std::unique_ptr<VectorIndex> index;
   std::chrono::milliseconds recheck_interval{0};
@@ -232,7 +232,11 @@ bool refresh(Store& store, const fs::path& artifacts, Retriever::Cache& cache,
     cache.vectors_key.clear();
   }
   cache.record = *model;
-  cache.ivf_ready = !query.exact && prepare_ivf(store, *model, cache.ivf, notes);
+  // A long-lived retriever (a server: recheck_interval > 0) holds every
+  // vector in memory and ranks exactly, faster than reading lists from the
+  // database per query; a fresh process reads only the probed lists.
+  cache.ivf_ready = !query.exact && cache.recheck_interval.count() == 0 &&
+                    prepare_ivf(store, *model, cache.ivf, notes);
   if (cache.ivf_ready) return true;
   const std::string key = filter_key(query.filter) + store.vectors_signature(*model, query.filter);
   if (key == cache.vectors_key && cache.index) return true;
