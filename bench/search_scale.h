@@ -17,7 +17,9 @@
 #pragma once
 
 #include <curl/curl.h>
+#include <fcntl.h>
 #include <signal.h>
+#include <spawn.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -176,11 +178,36 @@ struct FreshRun {
   double wall_ms = 0, cpu_ms = 0, rss_mb = 0;
 };
 
-// Runs `twinflow search`: wall and CPU (user + system) time, peak RSS.
+// Runs `twinflow search`: wall and CPU (user + system) time, peak RSS. The
+// RSS comes from /usr/bin/time (its %M): a child spawned straight from this
+// big process would report this process's peak as its own.
 inline FreshRun fresh_search(const std::vector<std::string>& args,
                              const std::filesystem::path& home, const std::string& url) {
+  const auto rss_file = home / "search.rss";
+  std::filesystem::remove(rss_file);
+  const bool timed = std::filesystem::exists("/usr/bin/time");
+  std::vector<std::string> argv = {TWINFLOW_BINARY};
+  argv.insert(argv.end(), args.begin(), args.end());
+  if (timed) argv.insert(argv.begin(), {"/usr/bin/time", "-f", "%M", "-o", rss_file.string()});
+  std::vector<std::string> env;
+  for (char** e = environ; *e; ++e)
+    if (std::string_view(*e).substr(0, 9) != "TWINFLOW_") env.emplace_back(*e);
+  env.push_back("TWINFLOW_HOME=" + home.string());
+  env.push_back("TWINFLOW_DATABASE_URL=" + url);
+  std::vector<char*> a, e;
+  for (auto& x : argv) a.push_back(x.data());
+  a.push_back(nullptr);
+  for (auto& x : env) e.push_back(x.data());
+  e.push_back(nullptr);
+  const auto log = home / "search.log";
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 1, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+  posix_spawn_file_actions_addopen(&actions, 2, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
   const auto start = ScaleClock::now();
-  const pid_t pid = spawn_twinflow(args, home, url, home / "search.log");
+  pid_t pid = -1;
+  if (posix_spawn(&pid, a[0], &actions, nullptr, a.data(), e.data()) != 0) pid = -1;
+  posix_spawn_file_actions_destroy(&actions);
   int status = 0;
   rusage usage{};
   wait4(pid, &status, 0, &usage);
@@ -188,7 +215,12 @@ inline FreshRun fresh_search(const std::vector<std::string>& args,
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
     std::fprintf(stderr, "twinflow search failed; see %s\n", (home / "search.log").c_str());
   auto millis = [](const timeval& t) { return t.tv_sec * 1e3 + t.tv_usec / 1e3; };
-  return {ms, millis(usage.ru_utime) + millis(usage.ru_stime), usage.ru_maxrss / 1024.0};
+  double rss_kb = static_cast<double>(usage.ru_maxrss);
+  if (timed) {
+    std::ifstream in(rss_file);
+    in >> rss_kb;
+  }
+  return {ms, millis(usage.ru_utime) + millis(usage.ru_stime), rss_kb / 1024.0};
 }
 
 inline size_t scale_discard(char*, size_t size, size_t count, void*) {
