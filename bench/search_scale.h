@@ -325,8 +325,7 @@ inline void search_at_scale(const std::string& url, const std::filesystem::path&
   };
   for (Retriever* r : {&approximate, &exact}) ask(*r, queries[0], SearchMode::kHybrid, r == &exact);
   const int lists = built ? built->lists : default_ivf_lists(1);
-  for (int probes :
-       {default_ivf_probes(lists), 2 * default_ivf_probes(lists), 4 * default_ivf_probes(lists)}) {
+  for (int probes : {default_ivf_probes(lists), 2 * default_ivf_probes(lists)}) {
     double recall = 0;
     int measured = 0;
     std::vector<double> ms;
