@@ -289,6 +289,6 @@ int main() {
         time_ms([&] { store.features().text_search(query.text, query.filter, 50); }));
   }
   load(small ? "sample + 10k chunks" : "sample + 100k chunks", url, home, 4, duration);
-  bench::search_at_scale(url, home, small ? 3 : 7, small ? 20 : 50);
+  bench::search_at_scale(url, home, small ? 3 : 7, 20);
   return 0;
 }

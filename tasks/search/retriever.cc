@@ -235,7 +235,11 @@ bool refresh(FeatureStore& features, const fs::path& artifacts, Retriever::Cache
     cache.vectors_key.clear();
   }
   cache.record = *model;
-  cache.ivf_ready = !query.exact && prepare_ivf(features, *model, cache.ivf, notes);
+  // A long-lived retriever (a server: recheck_interval > 0) holds every
+  // vector in memory and ranks exactly, faster than reading lists from the
+  // database per query; a fresh process reads only the probed lists.
+  cache.ivf_ready = !query.exact && cache.recheck_interval.count() == 0 &&
+                    prepare_ivf(features, *model, cache.ivf, notes);
   if (cache.ivf_ready) return true;
   const std::string key =
       filter_key(query.filter) + features.vectors_signature(*model, query.filter);

@@ -53,7 +53,9 @@ struct SearchQuery {
   FusionParams fusion;  // hybrid: how the two rankings combine (rank_fusion.h)
   // Vector ranking: exact scores every vector of the model; otherwise a model
   // with at least kMinIndexedVectors embeddings is searched through its IVF
-  // index (ivf_search.h), probing `probes` lists (0: default_ivf_probes).
+  // index (ivf_search.h), probing `probes` lists (0: default_ivf_probes),
+  // except by a Retriever with a recheck interval (a server), which holds
+  // every vector in memory and always ranks exactly.
   bool exact = false;
   int probes = 0;
 };
