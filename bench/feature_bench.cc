@@ -169,7 +169,7 @@ class StepProcesses {
         context.database_url = url_;
         Store store(url_);
         StepReport report(context);
-        StepEnvironment env{context, store, report, 0};
+        StepEnvironment env{context, store.features(), store.models(), report, 0};
         code = type == "clean"   ? run_clean_step(env)
                : type == "chunk" ? run_chunk_step(env)
                                  : run_embed_step(env);

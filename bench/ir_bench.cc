@@ -274,7 +274,7 @@ void run_step(const char* type, int (*step)(StepEnvironment&), Store& store, con
   context.result_file = context.output_dir / "result.json";
   fs::create_directories(context.output_dir);
   StepReport report(context);
-  StepEnvironment env{context, store, report, 0};
+  StepEnvironment env{context, store.features(), store.models(), report, 0};
   const auto start = Clock::now();
   if (step(env) != 0) throw Error(std::string(type) + " step failed");
   std::printf("%s step: %.1f s\n", type,

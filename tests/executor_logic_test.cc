@@ -77,7 +77,10 @@ class FakeRecorder : public RunRecorder {
   }
   int64_t start_attempt(int64_t, const std::string& step_id, int attempt, const std::string&, int,
                         const std::string&, const std::string&, int64_t) override {
-    attempts.push_back({step_id, attempt});
+    Attempt a;
+    a.step_id = step_id;
+    a.attempt = attempt;
+    attempts.push_back(a);
     return static_cast<int64_t>(attempts.size());
   }
   void record_metrics(int64_t, const std::vector<MetricPoint>& points) override {
@@ -131,6 +134,7 @@ class ExecutorLogicTest : public ::testing::Test {
   std::string run(const std::string& yaml, FakeRecorder& recorder, int jobs = 2) {
     LoadResult loaded = load_dag_string(yaml, "test.yaml");
     EXPECT_TRUE(loaded.ok()) << (loaded.diagnostics.empty() ? "" : loaded.diagnostics[0].message);
+    if (!loaded.ok()) return "not loaded";
     BlobStore blobs(dir_.path() / "artifacts");
     ProgressSink quiet;
     ExecutorOptions options;
@@ -147,7 +151,7 @@ class ExecutorLogicTest : public ::testing::Test {
 
 TEST_F(ExecutorLogicTest, AChainRunsInOrderAndHandsOutputsDownstream) {
   FakeRecorder recorder;
-  const std::string status = run(R"(name: chain
+  const std::string status = run(R"yaml(name: chain
 steps:
   - id: a
     command: echo one > $TWINFLOW_OUTPUT_DIR/text
@@ -159,7 +163,7 @@ steps:
   - id: c
     inputs: {text: b.text}
     command: test "$(cat $TWINFLOW_INPUT_TEXT)" = ONE
-)",
+)yaml",
                                  recorder);
   EXPECT_EQ(status, "succeeded");
   EXPECT_EQ(recorder.run_status, "succeeded");
@@ -207,7 +211,7 @@ TEST_F(ExecutorLogicTest, MetricLinesOnStdoutAreRecorded) {
   const std::string status = run(R"(name: metrics
 steps:
   - id: train
-    command: echo '{"metrics": {"loss": 0.5}, "step": 1}'
+    command: "echo '{\"metrics\": {\"loss\": 0.5}, \"step\": 1}'"
 )",
                                  recorder);
   EXPECT_EQ(status, "succeeded");

@@ -16,11 +16,11 @@
 #include <vector>
 
 #include "store/feature_records.h"
+#include "store/feature_store.h"
 #include "tasks/search/ivf.h"
 
 namespace twinflow {
 
-class Store;
 
 // Models with fewer embeddings than this are searched exactly (loading every
 // vector costs less than an index would save).
