@@ -16,8 +16,8 @@
 #include <string>
 #include <vector>
 
-#include "tasks/train/lm_trainer.h"
 #include "source_paths.h"  // TWINFLOW_SOURCE_DIR, TWINFLOW_BINARY (generated)
+#include "tasks/train/lm_trainer.h"
 
 using Clock = std::chrono::steady_clock;
 using namespace twinflow;

@@ -11,10 +11,10 @@
 #include <algorithm>
 #include <fstream>
 
+#include "source_paths.h"  // TWINFLOW_SOURCE_DIR, TWINFLOW_BINARY (generated)
 #include "tests/support/scratch_dir.h"
 #include "tests/support/spawn_process.h"
 #include "tests/support/twinflow_fixture.h"
-#include "source_paths.h"  // TWINFLOW_SOURCE_DIR, TWINFLOW_BINARY (generated)
 
 namespace fs = std::filesystem;
 

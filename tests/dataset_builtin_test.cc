@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "source_paths.h"  // TWINFLOW_SOURCE_DIR, TWINFLOW_BINARY (generated)
 #include "tasks/dataset/builtin_generator.h"
 #include "tasks/dataset/dataset_split.h"
 #include "tasks/dataset/jsonl.h"
@@ -22,8 +23,6 @@
 #include "tasks/text/clean.h"
 #include "tests/support/scratch_dir.h"
 #include "util/error.h"
-#include "source_paths.h"  // TWINFLOW_SOURCE_DIR, TWINFLOW_BINARY (generated)
-
 
 namespace twinflow {
 namespace {

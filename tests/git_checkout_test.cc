@@ -27,9 +27,8 @@
 #include <thread>
 #include <vector>
 
-#include "util/error.h"
 #include "source_paths.h"  // TWINFLOW_SOURCE_DIR, TWINFLOW_BINARY (generated)
-
+#include "util/error.h"
 
 namespace twinflow {
 namespace {

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "source_paths.h"  // TWINFLOW_SOURCE_DIR, TWINFLOW_BINARY (generated)
 #include "tasks/train/lm_trainer.h"
 #include "tasks/train/lm_weights.h"
 #include "tasks/train/neural_lm.h"
@@ -21,8 +22,6 @@
 #include "tasks/train/word_tokenizer.h"
 #include "tests/support/scratch_dir.h"
 #include "util/error.h"
-#include "source_paths.h"  // TWINFLOW_SOURCE_DIR, TWINFLOW_BINARY (generated)
-
 
 namespace fs = std::filesystem;
 

@@ -15,9 +15,9 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "http/http_server.h"
 #include "tests/support/fake_openai_server.h"
 #include "util/error.h"
-#include "http/http_server.h"
 
 namespace twinflow {
 namespace {

@@ -19,9 +19,8 @@
 #include <string>
 #include <vector>
 
-#include "util/error.h"
 #include "source_paths.h"  // TWINFLOW_SOURCE_DIR, TWINFLOW_BINARY (generated)
-
+#include "util/error.h"
 
 namespace twinflow {
 namespace {

@@ -18,9 +18,8 @@
 #include <string>
 #include <vector>
 
-#include "tasks/extract/html_extractor.h"
 #include "source_paths.h"  // TWINFLOW_SOURCE_DIR, TWINFLOW_BINARY (generated)
-
+#include "tasks/extract/html_extractor.h"
 
 namespace twinflow {
 namespace {

@@ -19,9 +19,9 @@
 #include <thread>
 #include <vector>
 
+#include "source_paths.h"  // TWINFLOW_SOURCE_DIR, TWINFLOW_BINARY (generated)
 #include "tests/support/spawn_process.h"
 #include "tests/support/twinflow_fixture.h"
-#include "source_paths.h"  // TWINFLOW_SOURCE_DIR, TWINFLOW_BINARY (generated)
 
 namespace twinflow {
 

@@ -652,7 +652,7 @@ void Executor::Impl::revoke_stale_claim(int step_index, const ClaimedOffer& offe
   auto& exec = executions[step_index];
   RunQueue::RevokedClaim revoked =
       board->revoke_stale_claim(run_id, step.id, offer.attempt, options.claim_stale_after_seconds,
-                                 /*even_if_fresh=*/cancelling);
+                                /*even_if_fresh=*/cancelling);
   if (!revoked.revoked) return;  // it ended meanwhile: the next look sees how
   // Fencing: the retry starts only once the claimer's processes are dead
   // (here: checked and killed; elsewhere: its supervisor died with it).

@@ -21,7 +21,6 @@
 
 namespace twinflow {
 
-
 // Models with fewer embeddings than this are searched exactly (loading every
 // vector costs less than an index would save).
 constexpr int64_t kMinIndexedVectors = 4096;

@@ -19,8 +19,8 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-#include "util/error.h"
 #include "http/http_server.h"
+#include "util/error.h"
 
 namespace twinflow::test {
 

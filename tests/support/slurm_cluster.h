@@ -19,7 +19,6 @@
 #include <string>
 #include "source_paths.h"  // TWINFLOW_SOURCE_DIR, TWINFLOW_BINARY (generated)
 
-
 namespace twinflow {
 
 struct SlurmClusterStart {
