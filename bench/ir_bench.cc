@@ -270,6 +270,7 @@ void run_step(const char* type, int (*step)(StepEnvironment&), Store& store, con
   context.step_id = type;
   context.params = std::move(params);
   context.home = home;
+  context.database_url = store.conninfo();  // the data steps read on a connection of their own
   context.output_dir = home / "out" / type;
   context.result_file = context.output_dir / "result.json";
   fs::create_directories(context.output_dir);
