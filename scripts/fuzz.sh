@@ -61,12 +61,12 @@ run() {
 }
 
 build html_extractor_fuzz tasks/extract tasks/text fuzz/html_extractor_fuzz.cc -- \
-  fuzz/html_extractor_fuzz.cc tasks/extract/*.cc tasks/text/*.cc util/error.cc \
+  fuzz/html_extractor_fuzz.cc tasks/extract/*.cc tasks/text/*.cc util/error.cc util/strings.cc \
   $(pkg-config --cflags --libs gumbo)
 build dag_loader_fuzz scheduler util fuzz/dag_loader_fuzz.cc -- \
-  fuzz/dag_loader_fuzz.cc scheduler/definition/dag_loader.cc scheduler/definition/dag_validate.cc \
-  scheduler/definition/yaml_document.cc scheduler/definition/diagnostic.cc scheduler/definition/edit_distance.cc scheduler/definition/cron.cc \
-  scheduler/definition/dag.cc util/sha256.cc util/error.cc \
+  fuzz/dag_loader_fuzz.cc scheduler/definition/{dag_loader,dag_parser,dag_parser_steps,yaml_fields}.cc \
+  scheduler/definition/{dag_validate,yaml_document,diagnostic,edit_distance,cron,dag}.cc \
+  util/{duration,strings,sha256,error}.cc \
   $(pkg-config --cflags --libs yaml-0.1) -lcctz -lcrypto
 
 mkdir -p "$out/corpus" "$out/dag_corpus"
