@@ -4,12 +4,11 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstring>
 #include <string>
 #include <thread>
 
+#include "tasks/search/ivf.h"  // dot_product
 #include "util/error.h"
-#include "util/simd.h"
 
 namespace twinflow {
 
@@ -21,27 +20,6 @@ constexpr size_t kMinVectorsPerThread = 32 * 1024;
 // add() leaves vectors whose squared norm is this close to 1 untouched, so a
 // caller's unit vectors are stored bit for bit.
 constexpr double kUnitTolerance = 1e-4;
-
-// Four independent 8-wide accumulators: -O2 does not vectorise a float sum
-// (it may not reorder the additions), and one accumulator would serialise on
-// the add latency.
-TWINFLOW_AVX2_CLONE float dot(const float* a, const float* b, size_t n) {
-  Float8 sum[4] = {};
-  size_t i = 0;
-  for (; i + 32 <= n; i += 32) {
-    for (int lane = 0; lane < 4; ++lane) {
-      Float8 x, y;
-      std::memcpy(&x, a + i + 8 * lane, sizeof x);
-      std::memcpy(&y, b + i + 8 * lane, sizeof y);
-      sum[lane] += x * y;
-    }
-  }
-  const Float8 total = (sum[0] + sum[1]) + (sum[2] + sum[3]);
-  float result = 0;
-  for (int lane = 0; lane < 8; ++lane) result += total[lane];
-  for (; i < n; ++i) result += a[i] * b[i];
-  return result;
-}
 
 double squared_norm(const float* v, size_t n) {
   double sum = 0;
@@ -107,7 +85,7 @@ std::vector<VectorIndex::Hit> VectorIndex::scan(const float* query, size_t begin
   BestHits best(k);
   const float* row = vectors_.data() + begin * dimension_;
   for (size_t i = begin; i < end; ++i, row += dimension_) {
-    best.offer(ids_[i], dot(query, row, dimension_));
+    best.offer(ids_[i], dot_product(query, row, dimension_));
   }
   return best.take();
 }
