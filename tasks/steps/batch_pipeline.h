@@ -109,6 +109,12 @@ class PageSize {
                     int max_rows = 2000)
       : page_bytes_(page_bytes), next_(first), min_(min_rows), max_(max_rows) {}
 
+  // Pages of about 4 MB of text, of 16 to `max_rows` rows, starting at 250:
+  // what the clean and chunk steps read (`batch_documents` is max_rows).
+  static PageSize of_documents(int max_rows) {
+    return PageSize(int64_t{4} << 20, std::min(250, max_rows), std::min(16, max_rows), max_rows);
+  }
+
   int next() const { return next_; }
 
   void saw(size_t rows, int64_t bytes) {

@@ -116,7 +116,7 @@ int run_clean_step(StepEnvironment& env) {
   // At most this many documents per page and transaction (pages also stop
   // at about 4 MB of text).
   const int max_page = static_cast<int>(params.integer_or("batch_documents", 2000, 1, 100000));
-  PageSize page_size(int64_t{4} << 20, std::min(250, max_page), std::min(16, max_page), max_page);
+  PageSize page_size = PageSize::of_documents(max_page);
   int64_t after = 0;
   BatchPipeline<CleanBatch>::run(
       [&](CleanBatch& batch) {
