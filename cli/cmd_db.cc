@@ -2,6 +2,7 @@
 // embedded cluster's life.
 #include <CLI/CLI.hpp>
 #include <iostream>
+#include <nlohmann/json.hpp>
 #include <pqxx/pqxx>
 
 #include "cli/app_context.h"

@@ -9,9 +9,12 @@
 
 #include "process/process_tree.h"
 #include "scheduler/execution/attempt.h"
+#include "scheduler/execution/attempt_start.h"
 #include "scheduler/execution/recovery.h"
 #include "scheduler/execution/run_recorder.h"
+#include "scheduler/execution/step_execution.h"
 #include "scheduler/execution/step_protocol.h"
+#include "scheduler/execution/step_sharing.h"
 #include "scheduler/launchers/step_launcher.h"
 #include "scheduler/planning/cache_key.h"
 #include "scheduler/planning/plan.h"
@@ -42,26 +45,7 @@ double seconds_since(Clock::time_point start) {
 
 }  // namespace
 
-// The state of one step's current attempt.
-struct StepExecution {
-  // Where the current attempt runs. Offered: waiting in step_offers for a
-  // claimer; remote: another scheduler claimed it.
-  enum class Place { kNone, kHere, kOffered, kRemote };
-  std::string executor;  // "local" or "slurm"
-  Place place = Place::kNone;
-  bool claimed_offer = false;  // kHere: the attempt is an offer this executor claimed
-  bool announced = false;      // kRemote: step_started was reported
-  int attempt = 0;
-  int interruptions = 0;  // attempts that ended by no fault of the step
-  int64_t step_run_id = 0;
-  std::string cache_key;
-  std::vector<NamedVersion> inputs;
-  AttemptPaths paths;
-  Clock::time_point started;
-  std::vector<MetricPoint> pending_metrics;
-};
-
-struct Executor::Impl {
+struct Executor::Impl final : SharingHost {
   Impl(const Dag& dag, int64_t run_id, RunRecorder& recorder, OfferBoard* offers, BlobStore& blobs,
        ProgressSink& progress, ExecutorOptions options)
       : dag(dag),
@@ -77,15 +61,22 @@ struct Executor::Impl {
                   (this->options.home / "logs" / "slurm.log").string()),
         base_env(inherited_environment()) {}
 
+  // SharingHost.
+  bool prepare_attempt(int step) override;
+  void launch_attempt(int step) override;
+  void remote_attempt_succeeded(int step, const std::string& log_path) override;
+  void attempt_failed(int step, const std::string& status, const std::string& reason,
+                      std::optional<int> exit_code, std::optional<int> signal,
+                      bool record) override {
+    on_attempt_failed(step, status, reason, exit_code, signal, record);
+  }
+
   std::string execute(const RunSeed& seed);
 
   // Starting.
   void start_ready_steps();
   void resolve_executors();
   void start_attempt(int step);
-  bool prepare_attempt(int step);
-  void launch_attempt(int step);
-  void submit(int step, const AttemptContext& context);
   bool adopt_slurm_job(int step);
   std::optional<std::vector<NamedVersion>> resolve_inputs(const Step& step, std::string& error);
   bool try_cache(int step);
@@ -101,19 +92,6 @@ struct Executor::Impl {
   void fail_step_for_good(int step);
   void flush_metrics();
 
-  // Sharing steps with other schedulers (ExecutorOptions::share_steps).
-  bool claim_own_offer();
-  bool another_scheduler_may_help();
-  void offer_ready_steps();
-  bool has_shared_steps() const;
-  bool any_step_at(std::initializer_list<StepExecution::Place> places) const;
-  void watch_offers_if_due();
-  void on_claimed_offer(int step, const ClaimedOffer& offer);
-  void on_remote_end(int step, const ClaimedOffer& offer);
-  void revoke_stale_claim(int step, const ClaimedOffer& offer);
-  void withdraw_offers();
-  int step_index(const std::string& step_id) const;
-
   // Time and cancellation.
   Millis time_until_next_event() const;
   void requeue_due_retries();
@@ -123,7 +101,8 @@ struct Executor::Impl {
   const Dag& dag;
   int64_t run_id;
   RunRecorder& recorder;
-  OfferBoard* board;  // step sharing only
+  OfferBoard* board;                     // step sharing only
+  std::unique_ptr<StepSharing> sharing;  // with options.share_steps
   BlobStore& blobs;
   ProgressSink& progress;
   ExecutorOptions options;
@@ -135,9 +114,6 @@ struct Executor::Impl {
   std::optional<int64_t> resumes_run_id;
   std::vector<std::string> base_env;
   Clock::time_point next_heartbeat;
-  Clock::time_point next_offer_watch;
-  Clock::time_point next_helper_check;  // another_scheduler_may_help's answer holds until then
-  bool helper_alive = false;
   bool cancelling = false;
   bool any_failed = false;
   bool taken_over = false;  // another process recorded the run ended (interrupted)
@@ -173,6 +149,11 @@ std::string Executor::Impl::execute(const RunSeed& seed) {
     for (const auto& attempt : recorder.attempt_processes_of_run(*seed.resumes_run_id))
       fence_attempt(attempt, options.host);
   plan = std::make_unique<Plan>(dag, seed.wanted);
+  if (options.share_steps)
+    sharing = std::make_unique<StepSharing>(
+        dag, run_id, *plan, executions, *board, recorder, progress, *this,
+        StepSharing::Settings{options.claimer, options.host, options.offer_poll_interval,
+                              options.claim_stale_after_seconds});
   outputs_by_step = seed.reused_outputs;
   resumes_run_id = seed.resumes_run_id;
   try {
@@ -192,7 +173,7 @@ std::string Executor::Impl::execute(const RunSeed& seed) {
     if (plan->finished()) break;
     for (const auto& end : launchers.wait(time_until_next_event())) on_launch_end(end);
     flush_metrics();
-    watch_offers_if_due();
+    if (sharing) sharing->watch_if_due();
     requeue_due_retries();
     heartbeat_if_due();
   }
@@ -222,12 +203,12 @@ void Executor::Impl::resolve_executors() {
 void Executor::Impl::start_ready_steps() {
   while (launchers.running() < static_cast<size_t>(std::max(1, options.jobs))) {
     // Offers made earlier come first: they have waited longest.
-    if (claim_own_offer()) continue;
+    if (sharing && sharing->claim_own_offer()) continue;
     auto step = plan->start_next();
     if (!step) break;
     start_attempt(*step);
   }
-  if (options.share_steps) offer_ready_steps();
+  if (sharing) sharing->offer_ready_steps();
 }
 
 std::optional<std::vector<NamedVersion>> Executor::Impl::resolve_inputs(const Step& step,
@@ -314,68 +295,36 @@ void Executor::Impl::launch_attempt(int step_index) {
   AttemptContext context{
       run_id, dag.name, &step, exec.attempt, exec.inputs, options.database_url, options.home};
   write_context(context, exec.paths);
-  submit(step_index, context);
-}
-
-void Executor::Impl::submit(int step_index, const AttemptContext& context) {
-  const Step& step = dag.steps[step_index];
-  auto& exec = executions[step_index];
   AttemptLaunch launch = make_attempt_launch(step, context, exec.paths, options, base_env,
                                              static_cast<uint64_t>(step_index));
-  const ProcessSpec& spec = launch.process;
-  const bool on_slurm = exec.executor == "slurm";
   exec.started = Clock::now();
-  // A Slurm attempt is recorded before it is submitted, and its job id right
-  // after: a scheduler that dies in between leaves a job without a record,
-  // never a record of a job that was not submitted.
-  if (on_slurm)
-    exec.step_run_id = recorder.start_attempt(run_id, step.id, exec.attempt, options.host, 0,
-                                              spec.log_path, exec.cache_key);
-  LaunchedAttempt launched;
-  try {
-    launched = launchers.start(exec.executor, launch);
-  } catch (const Error& e) {
-    if (!on_slurm)
-      exec.step_run_id = recorder.start_attempt(run_id, step.id, exec.attempt, options.host, 0,
-                                                spec.log_path, exec.cache_key);
-    on_attempt_failed(step_index, attempt_status::kFailed, e.what(), std::nullopt, std::nullopt);
+  StartedAttempt started =
+      start_and_record(launchers, recorder, exec.executor, launch,
+                       {run_id, &step, exec.attempt, options.host, exec.cache_key});
+  exec.step_run_id = started.step_run_id;
+  if (!started.error.empty()) {
+    on_attempt_failed(step_index, attempt_status::kFailed, started.error, std::nullopt,
+                      std::nullopt);
     return;
   }
-  if (on_slurm) {
-    recorder.set_slurm_job_id(exec.step_run_id, launched.slurm_job_id);
-  } else {
-    exec.step_run_id =
-        recorder.start_attempt(run_id, step.id, exec.attempt, options.host, launched.pid,
-                               spec.log_path, exec.cache_key, launched.pid_start);
-  }
-  progress.step_started(step, exec.attempt, spec.log_path);
+  progress.step_started(step, exec.attempt, launch.process.log_path);
 }
 
-// In a run that resumes an interrupted one: takes over the Slurm job that the
-// interrupted attempt of this step left, if any. Its files stay where that
-// attempt made them; its result is recorded on this run's attempt only.
 bool Executor::Impl::adopt_slurm_job(int step_index) {
   if (!resumes_run_id) return false;
   const Step& step = dag.steps[step_index];
   auto& exec = executions[step_index];
-  auto interrupted = recorder.adoptable_slurm_attempt(*resumes_run_id, step.id);
-  if (!interrupted) return false;
-  AttemptPaths paths =
-      attempt_paths(options.home, interrupted->run_id, step.id, interrupted->attempt);
   exec.started = Clock::now();
-  exec.step_run_id = recorder.start_attempt(run_id, step.id, exec.attempt, options.host, 0,
-                                            paths.log.string(), exec.cache_key);
-  exec.paths = paths;
-  if (!recorder.adopt_slurm_attempt(interrupted->step_run_id, exec.step_run_id)) {
-    on_attempt_failed(
-        step_index, attempt_status::kFailed,
-        "Slurm job " + interrupted->slurm_job_id + " was re-attached by another run first",
-        std::nullopt, std::nullopt);
-    return true;
-  }
-  launchers.adopt({static_cast<uint64_t>(step_index), interrupted->slurm_job_id, paths.log.string(),
-                   (paths.dir / "exit_status").string(), step.timeout});
-  progress.step_started(step, exec.attempt, paths.log.string());
+  auto job = adopt_interrupted_job(launchers, recorder, *resumes_run_id,
+                                   {run_id, &step, exec.attempt, options.host, exec.cache_key},
+                                   options.home, static_cast<uint64_t>(step_index));
+  if (!job) return false;
+  exec.step_run_id = job->step_run_id;
+  exec.paths = job->paths;
+  if (!job->error.empty())
+    on_attempt_failed(step_index, attempt_status::kFailed, job->error, std::nullopt, std::nullopt);
+  else
+    progress.step_started(step, exec.attempt, exec.paths.log.string());
   return true;
 }
 
@@ -400,10 +349,7 @@ void Executor::Impl::on_launch_end(const LaunchEnd& result) {
   flush_metrics();
   auto& exec = executions[step_index];
   exec.place = StepExecution::Place::kNone;
-  if (exec.claimed_offer) {
-    exec.claimed_offer = false;
-    board->settle_offer(run_id, step.id, exec.attempt);
-  }
+  if (sharing) sharing->settle_if_claimed(step_index);
   if (result.outcome == LaunchEnd::Outcome::kExited && result.exit_code == 0) {
     try {
       on_attempt_succeeded(step_index);
@@ -470,7 +416,7 @@ Millis Executor::Impl::time_until_next_event() const {
   auto now = Clock::now();
   auto next = next_heartbeat;
   if (!retries_due.empty()) next = std::min(next, retries_due.begin()->first);
-  if (has_shared_steps()) next = std::min(next, next_offer_watch);
+  if (auto watch = sharing ? sharing->next_watch() : std::nullopt) next = std::min(next, *watch);
   auto wait = std::chrono::duration_cast<Millis>(next - now);
   return std::clamp(wait, Millis(0), options.heartbeat_interval);
 }
@@ -505,7 +451,7 @@ void Executor::Impl::begin_cancel(const std::string& why) {
     plan->requeue(step_index);
   }
   retries_due.clear();
-  if (options.share_steps) withdraw_offers();
+  if (sharing) sharing->begin_cancel();
   std::vector<const Step*> skipped;
   std::vector<std::string> ids;
   for (int s : plan->skip_unfinished()) {
@@ -517,172 +463,13 @@ void Executor::Impl::begin_cancel(const std::string& why) {
   launchers.terminate_all();
 }
 
-// --- Sharing steps with other schedulers (ExecutorOptions::share_steps) ------
-
-int Executor::Impl::step_index(const std::string& step_id) const {
-  for (size_t i = 0; i < dag.steps.size(); ++i)
-    if (dag.steps[i].id == step_id) return static_cast<int>(i);
-  return -1;
-}
-
-bool Executor::Impl::any_step_at(std::initializer_list<StepExecution::Place> places) const {
-  return std::any_of(executions.begin(), executions.end(), [&](const StepExecution& e) {
-    return std::find(places.begin(), places.end(), e.place) != places.end();
-  });
-}
-
-// Offered or claimed elsewhere: followed through the database.
-bool Executor::Impl::has_shared_steps() const {
-  return any_step_at({StepExecution::Place::kOffered, StepExecution::Place::kRemote});
-}
-
-// Takes back one of this run's offers nobody claimed yet, and runs it here.
-bool Executor::Impl::claim_own_offer() {
-  if (!options.share_steps || !any_step_at({StepExecution::Place::kOffered})) return false;
-  std::optional<StepOffer> claim = board->claim_step_offer(options.claimer, run_id);
-  if (!claim) return false;
-  const int index = step_index(claim->step_id);
-  if (index < 0 || executions[index].place != StepExecution::Place::kOffered ||
-      executions[index].attempt != claim->attempt) {
-    board->settle_offer(run_id, claim->step_id, claim->attempt);  // not waited for any more
-    return true;
-  }
-  auto& exec = executions[index];
-  exec.place = StepExecution::Place::kHere;
-  exec.claimed_offer = true;
-  launch_attempt(index);
-  return true;
-}
-
-// Asked at most once a second: a scheduler alone keeps its ready steps in
-// its plan rather than pay for offers that only it would claim back.
-bool Executor::Impl::another_scheduler_may_help() {
-  if (Clock::now() < next_helper_check) return helper_alive;
-  next_helper_check = Clock::now() + std::chrono::seconds(1);
-  helper_alive = board->other_schedulers_alive(options.claimer, options.claim_stale_after_seconds);
-  return helper_alive;
-}
-
-// Every ready step this executor has no slot for is offered to all
-// schedulers. Steps on a cluster are not: Slurm spreads them already.
-void Executor::Impl::offer_ready_steps() {
-  if (!plan->has_ready() || !another_scheduler_may_help()) return;
-  std::vector<StepOffer> offers;
-  std::vector<int> not_shared;
-  while (auto step = plan->start_next()) {
-    if (executions[*step].executor != "local") {
-      not_shared.push_back(*step);
-      continue;
-    }
-    if (!prepare_attempt(*step)) continue;  // a cache hit, or a missing input
-    auto& exec = executions[*step];
-    exec.place = StepExecution::Place::kOffered;
-    offers.push_back({run_id, dag.steps[*step].id, exec.attempt, exec.interruptions, exec.executor,
-                      exec.cache_key, exec.inputs});
-  }
-  for (int step : not_shared) {
-    plan->release_for_retry(step);  // back to ready, for a slot here
-    plan->requeue(step);
-  }
-  if (offers.empty()) return;
-  board->offer_steps(offers);
-  next_offer_watch = std::min(next_offer_watch, Clock::now() + options.offer_poll_interval);
-}
-
-void Executor::Impl::watch_offers_if_due() {
-  if (!has_shared_steps() || Clock::now() < next_offer_watch) return;
-  next_offer_watch = Clock::now() + options.offer_poll_interval;
-  for (const ClaimedOffer& offer :
-       board->claimed_offers(run_id, options.claim_stale_after_seconds)) {
-    const int index = step_index(offer.step_id);
-    if (index >= 0) on_claimed_offer(index, offer);
-  }
-}
-
-void Executor::Impl::on_claimed_offer(int step_index, const ClaimedOffer& offer) {
-  using Place = StepExecution::Place;
-  auto& exec = executions[step_index];
-  if (exec.attempt != offer.attempt ||
-      (exec.place != Place::kOffered && exec.place != Place::kRemote)) {
-    // This executor's own claim (settled when it ends), or a row of an
-    // attempt already dealt with.
-    if (!(exec.place == Place::kHere && exec.attempt == offer.attempt))
-      board->settle_offer(run_id, offer.step_id, offer.attempt);
-    return;
-  }
-  exec.place = Place::kRemote;
-  if (offer.step_run_id && !exec.announced) {
-    exec.announced = true;
-    exec.step_run_id = *offer.step_run_id;
-    exec.started = Clock::now();
-    progress.step_started(dag.steps[step_index], exec.attempt, offer.log_path);
-  }
-  if (!offer.attempt_status.empty() && offer.attempt_status != attempt_status::kRunning) {
-    on_remote_end(step_index, offer);
-    return;
-  }
-  // A claim that never started, in a run being cancelled, will not start.
-  const bool unstarted_in_cancel = cancelling && !offer.step_run_id;
-  if (offer.stale || unstarted_in_cancel) revoke_stale_claim(step_index, offer);
-}
-
-// Another scheduler recorded the attempt's end; the retry is decided here.
-void Executor::Impl::on_remote_end(int step_index, const ClaimedOffer& offer) {
+void Executor::Impl::remote_attempt_succeeded(int step_index, const std::string& log_path) {
   const Step& step = dag.steps[step_index];
   auto& exec = executions[step_index];
-  exec.step_run_id = *offer.step_run_id;
-  board->settle_offer(run_id, step.id, offer.attempt);
-  if (offer.attempt_status != attempt_status::kSucceeded) {
-    on_attempt_failed(step_index, offer.attempt_status, offer.error, offer.exit_code, offer.signal,
-                      /*record=*/false);
-    return;
-  }
-  exec.place = StepExecution::Place::kNone;
   outputs_by_step[step.id] = recorder.outputs_of_step_run(exec.step_run_id);
   progress.step_ended(step, {exec.attempt, seconds_since(exec.started), attempt_status::kSucceeded,
-                             "", false, Millis(0), offer.log_path, ""});
+                             "", false, Millis(0), log_path, ""});
   plan->finish(step_index, true);
-}
-
-// The claimer stopped heartbeating (it died, or froze): its attempt is
-// recorded interrupted and the step retried, here or by another scheduler.
-// Revoking first makes sure the claimer can record nothing from now on.
-void Executor::Impl::revoke_stale_claim(int step_index, const ClaimedOffer& offer) {
-  const Step& step = dag.steps[step_index];
-  auto& exec = executions[step_index];
-  RunQueue::RevokedClaim revoked =
-      board->revoke_stale_claim(run_id, step.id, offer.attempt, options.claim_stale_after_seconds,
-                                /*even_if_fresh=*/cancelling);
-  if (!revoked.revoked) return;  // it ended meanwhile: the next look sees how
-  // Fencing: the retry starts only once the claimer's processes are dead
-  // (here: checked and killed; elsewhere: its supervisor died with it).
-  if (revoked.step_run_id)
-    if (auto process = recorder.attempt_process(*revoked.step_run_id))
-      fence_attempt(*process, options.host);
-  exec.step_run_id = revoked.step_run_id
-                         ? *revoked.step_run_id
-                         : recorder.start_attempt(run_id, step.id, exec.attempt, options.host, 0,
-                                                  exec.paths.log.string(), exec.cache_key);
-  board->settle_offer(run_id, step.id, offer.attempt);
-  const std::string why = cancelling ? "cancelled before it started"
-                                     : "scheduler " + offer.claimed_by +
-                                           ", which claimed the step, stopped heartbeating";
-  on_attempt_failed(step_index,
-                    cancelling ? attempt_status::kCancelled : attempt_status::kInterrupted, why,
-                    std::nullopt, std::nullopt);
-}
-
-// Cancelling: offers nobody claimed go back to waiting (to be skipped as
-// cancelled); claimers of the others are asked to stop.
-void Executor::Impl::withdraw_offers() {
-  for (const auto& [step_id, attempt] : board->withdraw_offers(run_id)) {
-    const int index = step_index(step_id);
-    if (index < 0) continue;
-    auto& exec = executions[index];
-    if (exec.place != StepExecution::Place::kOffered || exec.attempt != attempt) continue;
-    exec.place = StepExecution::Place::kNone;
-    plan->release_for_retry(index);
-  }
 }
 
 }  // namespace twinflow

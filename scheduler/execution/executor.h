@@ -15,7 +15,8 @@
 // slot first (StepHelper, step_helper.h, or this executor itself), and the
 // attempts others run are followed through the database: their ends, and
 // their claimers' heartbeats (a stale claim is revoked and retried as an
-// interruption).
+// interruption). StepSharing (step_sharing.h) does that part; what differs between a
+// local process and a cluster job is in attempt_start.h.
 #pragma once
 
 #include <filesystem>
