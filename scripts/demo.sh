@@ -125,3 +125,79 @@ PY
 "$tf" run dags/digital_data_etl.yaml -p site="$site" -p repo="file://$repo_dir" >/dev/null
 discovery_metrics
 echo "    (discovered_new: 1 is the new post; every other feed, sitemap and page answered 304)"
+
+# --- The new post flows on by itself: data triggers -------------------------
+# `twinflow scheduler` runs the DAGs' triggers: feature_engineering on new
+# documents, generate_datasets on a new cleaned_documents version, training on
+# a new instruct_dataset. Started after the first crawl, it first works off
+# what earlier runs left waiting; then one more crawl, with one more new post,
+# starts exactly one run of each DAG down the chain, and the feature run lists
+# the one document it consumed.
+runs_settled() {  # waits until no run is queued or running and none started for 8 s (debounce 5 s)
+  local last="" same=0
+  for _ in $(seq 300); do
+    local now
+    now="$("$tf" runs --limit 30 --json | python3 -c '
+import json, sys
+runs = json.load(sys.stdin)
+busy = any(r["status"] in ("queued", "running") for r in runs)
+print("busy" if busy else " ".join(str(r["id"]) for r in runs))')"
+    if [ "$now" != "busy" ] && [ "$now" = "$last" ]; then
+      same=$((same + 1))
+      [ "$same" -ge 8 ] && return 0
+    else
+      same=0
+    fi
+    last="$now"
+    sleep 1
+  done
+  echo "the triggered runs did not settle in 5 minutes; see $work/scheduler.log" >&2
+  return 1
+}
+echo
+echo "==> twinflow scheduler --dags-dir dags (in the background): triggers work off what is waiting"
+"$tf" scheduler --dags-dir dags >"$work/scheduler.log" 2>&1 &
+sched_pid=$!
+trap 'kill "$sched_pid" 2>/dev/null || true; cleanup' EXIT
+runs_settled
+echo "==> another new post, and a crawl: one run of each triggered DAG follows it"
+python3 - "$work/site" <<'PY'
+import pathlib, sys
+site = pathlib.Path(sys.argv[1])
+page = (site / "medium" / "chunking-for-rag.html").read_text()
+page = page.replace("Chunk Boundaries Decide What Your RAG System Can Answer",
+                    "Triggers That Keep a Twin Current")
+page = page.replace("Every retrieval-augmented generation system I have debugged",
+                    "A scheduler that reacts to new documents keeps the twin current. Every retrieval-augmented generation system I have debugged", 1)
+(site / "medium" / "triggers-keep-a-twin-current.html").write_text(page)
+feed = site / "medium" / "feed.xml"
+entry = """  <item>
+    <title><![CDATA[Triggers That Keep a Twin Current]]></title>
+    <link>/medium/triggers-keep-a-twin-current.html?source=rss-5f3a9c1e2b7d------2</link>
+    <guid isPermaLink="false">https://medium.com/p/triggers-keep-a-twin-current</guid>
+    <pubDate>Mon, 13 Jan 2025 09:00:00 GMT</pubDate>
+  </item>
+"""
+text = feed.read_text()
+feed.write_text(text.replace("  <item>", entry + "  <item>", 1))
+PY
+"$tf" run dags/digital_data_etl.yaml -p site="$site" -p repo="file://$repo_dir" >/dev/null
+crawl_id="$("$tf" runs --pipeline digital_data_etl --limit 1 --json | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["id"])')"
+discovery_metrics
+runs_settled
+kill "$sched_pid" 2>/dev/null || true
+wait "$sched_pid" 2>/dev/null || true
+"$tf" runs --limit 30 --json | python3 -c '
+import json, subprocess, sys
+crawl = int(sys.argv[1]); tf = sys.argv[2]
+after = [r for r in json.load(sys.stdin) if r["id"] > crawl]
+for name in ("feature_engineering", "generate_datasets", "training"):
+    mine = [r for r in after if r["pipeline"] == name]
+    print("    %s: %d run(s) after crawl run %d: %s" % (name, len(mine), crawl,
+          ", ".join("%d %s (%s)" % (r["id"], r["status"], r.get("trigger", "")) for r in mine)))
+    if name == "feature_engineering" and mine:
+        shown = json.loads(subprocess.check_output([tf, "show", str(mine[0]["id"]), "--json"]))
+        for e in shown.get("events", []):
+            print("      consumed: %s %s (version %s)" % (e["kind"], e.get("url") or e.get("artifact"),
+                  e.get("document_version") or e.get("version")))
+' "$crawl_id" "$tf"
