@@ -15,15 +15,12 @@
 
 #include "http/http_server.h"
 #include "tasks/crawl/http_fetcher.h"
+#include "util/duration.h"
 
 using namespace twinflow;
 using Clock = std::chrono::steady_clock;
 
 namespace {
-
-double seconds_since(Clock::time_point start) {
-  return std::chrono::duration<double>(Clock::now() - start).count();
-}
 
 // A plausible article page of about `bytes` bytes.
 std::string html_page(size_t bytes) {

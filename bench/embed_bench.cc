@@ -22,15 +22,12 @@
 #include <vector>
 
 #include "tasks/embed/tfidf_svd.h"
+#include "util/duration.h"
 
 using Clock = std::chrono::steady_clock;
 using namespace twinflow;
 
 namespace {
-
-double seconds_since(Clock::time_point start) {
-  return std::chrono::duration<double>(Clock::now() - start).count();
-}
 
 // A pronounceable pseudo-word per index: "talo", "kerimu", ...
 std::string pseudo_word(size_t index) {

@@ -27,16 +27,13 @@ extern char** environ;
 #include "source_paths.h"  // TWINFLOW_SOURCE_DIR, TWINFLOW_BINARY (generated)
 #include "store/embedded_postgres.h"
 #include "tests/support/slurm_cluster.h"
+#include "util/duration.h"
 
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 using namespace twinflow;
 
 namespace {
-
-double seconds_since(Clock::time_point start) {
-  return std::chrono::duration<double>(Clock::now() - start).count();
-}
 
 std::string dag_yaml(int steps, bool chain, const std::string& executor) {
   std::ostringstream yaml;

@@ -18,16 +18,13 @@
 
 #include "source_paths.h"  // TWINFLOW_SOURCE_DIR, TWINFLOW_BINARY (generated)
 #include "tasks/train/lm_trainer.h"
+#include "util/duration.h"
 
 using Clock = std::chrono::steady_clock;
 using namespace twinflow;
 namespace fs = std::filesystem;
 
 namespace {
-
-double seconds_since(Clock::time_point start) {
-  return std::chrono::duration<double>(Clock::now() - start).count();
-}
 
 // The paragraphs of sample/content/**.md, front matter dropped, in path order.
 std::vector<std::string> sample_paragraphs(const fs::path& content) {

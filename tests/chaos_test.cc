@@ -37,6 +37,7 @@
 #include "store/run_ledger.h"
 #include "tests/support/spawn_process.h"
 #include "tests/support/twinflow_fixture.h"
+#include "util/duration.h"
 
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
@@ -57,10 +58,6 @@ bool eventually(const std::function<bool()>& done, std::chrono::milliseconds lim
     std::this_thread::sleep_for(50ms);
   }
   return done();
-}
-
-double seconds_since(Clock::time_point t) {
-  return std::chrono::duration<double>(Clock::now() - t).count();
 }
 
 // Live processes whose environment holds `entry` (e.g. CHAOS_MARK=...):

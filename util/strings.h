@@ -13,6 +13,14 @@ constexpr bool is_ascii_space(char c) {
   return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
 }
 
+// HTML's whitespace: ASCII whitespace without the vertical tab.
+constexpr bool is_html_space(char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f';
+}
+
+// a == b, ignoring the case of A-Z.
+bool equals_nocase(std::string_view a, std::string_view b);
+
 // `text` without leading and trailing ASCII whitespace (a view into it).
 std::string_view trim(std::string_view text);
 std::string trim_copy(std::string_view text);  // the same, as a string of its own

@@ -19,6 +19,7 @@
 #include "scheduler/planning/cache_key.h"
 #include "scheduler/planning/plan.h"
 #include "util/error.h"
+#include "util/duration.h"
 
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
@@ -37,13 +38,6 @@ std::string host_name() {
   return buf;
 }
 
-namespace {
-
-double seconds_since(Clock::time_point start) {
-  return std::chrono::duration<double>(Clock::now() - start).count();
-}
-
-}  // namespace
 
 struct Executor::Impl final : SharingHost {
   Impl(const Dag& dag, int64_t run_id, RunRecorder& recorder, OfferBoard* offers, BlobStore& blobs,

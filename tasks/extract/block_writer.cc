@@ -1,16 +1,13 @@
 // Block writing: a pre-order walk over the selected subtrees with an explicit
 // stack of open elements; see block_writer.h.
 #include "tasks/extract/block_writer.h"
+#include "util/strings.h"
 
 #include <string>
 
 namespace twinflow {
 
 namespace {
-
-inline bool is_html_space(char c) {
-  return c == ' ' || c == '\n' || c == '\t' || c == '\r' || c == '\f';
-}
 
 int heading_level(GumboTag tag) {
   return tag >= GUMBO_TAG_H1 && tag <= GUMBO_TAG_H6 ? 1 + (tag - GUMBO_TAG_H1) : 0;

@@ -178,15 +178,6 @@ bool has_hiding_class(std::string_view cls) {
   return hiding;
 }
 
-bool equals_nocase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t k = 0; k < a.size(); ++k) {
-    const char x = (a[k] >= 'A' && a[k] <= 'Z') ? static_cast<char>(a[k] + 32) : a[k];
-    if (x != b[k]) return false;
-  }
-  return true;
-}
-
 }  // namespace
 
 bool is_dead_tag(GumboTag tag) {

@@ -6,6 +6,7 @@
 #include <string_view>
 
 #include "tasks/extract/boilerplate.h"
+#include "util/strings.h"
 
 namespace twinflow {
 
@@ -21,10 +22,6 @@ constexpr double kMinParagraphChars = 25;
 constexpr int kScoredAncestorLevels = 5;
 constexpr size_t kTopCandidates = 5;
 constexpr int kMinRivalsForCommonAncestor = 3;
-
-inline bool is_html_space(char c) {
-  return c == ' ' || c == '\n' || c == '\t' || c == '\r' || c == '\f';
-}
 
 // Length of text with whitespace runs counted as one character.
 double collapsed_length(std::string_view s) {

@@ -6,14 +6,11 @@
 
 #include "tasks/extract/parser_model.h"
 #include "tasks/text/utf8.h"
+#include "util/strings.h"
 
 namespace twinflow {
 
 namespace {
-
-inline bool is_html_space(char c) {
-  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f';
-}
 
 inline bool is_ascii_alpha(char c) {
   return (c | 0x20) >= 'a' && (c | 0x20) <= 'z';
@@ -21,14 +18,6 @@ inline bool is_ascii_alpha(char c) {
 
 inline char lower(char c) {
   return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c;
-}
-
-bool equals_nocase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t k = 0; k < a.size(); ++k) {
-    if (lower(a[k]) != lower(b[k])) return false;
-  }
-  return true;
 }
 
 GumboTag tag_of(std::string_view name) {

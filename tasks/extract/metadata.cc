@@ -25,7 +25,7 @@ constexpr size_t kMaxJsonLdBytes = 1 << 20;
 constexpr int kMaxJsonLdDepth = 8;
 constexpr int kMaxJsonLdNodes = 20000;
 constexpr size_t kMaxMetaValue = 4096;
-constexpr size_t kMaxBylineChars = 100;
+constexpr size_t kMaxMetaBylineChars = 100;
 
 std::string collapse(std::string_view s) {
   std::string out;
@@ -36,10 +36,6 @@ std::string collapse(std::string_view s) {
 
 bool is_url(std::string_view s) {
   return s.substr(0, 7) == "http://" || s.substr(0, 8) == "https://" || s.substr(0, 1) == "/";
-}
-
-bool equals_nocase(std::string_view a, std::string_view b) {
-  return to_lower(a) == to_lower(b);
 }
 
 // Meta tags by lower-cased key (property, name, itemprop or http-equiv);
@@ -233,13 +229,13 @@ bool has_author_word(const HtmlTree& tree, int i) {
 // A byline element's author: its text when short, else the first
 // descendant whose text looks like a name.
 std::string byline_text(const HtmlTree& tree, int i) {
-  const std::string all = tree.collapsed_text(i, 4 * kMaxBylineChars + 1);
-  if (all.size() > 4 * kMaxBylineChars) return "";  // a bio or a whole page, not a byline
+  const std::string all = tree.collapsed_text(i, 4 * kMaxMetaBylineChars + 1);
+  if (all.size() > 4 * kMaxMetaBylineChars) return "";  // a bio or a whole page, not a byline
   std::string text = clean_byline(all);
-  if (!text.empty() && text.size() <= kMaxBylineChars && looks_like_name(text)) return text;
+  if (!text.empty() && text.size() <= kMaxMetaBylineChars && looks_like_name(text)) return text;
   for (int k = i + 1; k < tree.end(i); ++k) {
     if (!tree.is_element(k)) continue;
-    text = clean_byline(tree.collapsed_text(k, 4 * kMaxBylineChars));
+    text = clean_byline(tree.collapsed_text(k, 4 * kMaxMetaBylineChars));
     if (looks_like_name(text)) return text;
   }
   return "";
@@ -249,7 +245,7 @@ std::string itemprop_author(const HtmlTree& tree, int i) {
   for (int k = i + 1; k < tree.end(i); ++k) {
     if (tree.is_element(k) && equals_nocase(tree.attr_or_empty(k, "itemprop"), "name")) {
       const char* content = tree.attr(k, "content");
-      return content != nullptr ? collapse(content) : tree.collapsed_text(k, kMaxBylineChars);
+      return content != nullptr ? collapse(content) : tree.collapsed_text(k, kMaxMetaBylineChars);
     }
   }
   const char* content = tree.attr(i, "content");

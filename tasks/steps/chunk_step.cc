@@ -15,15 +15,12 @@
 #include "util/error.h"
 #include "util/files.h"
 #include "util/sha256.h"
+#include "util/duration.h"
 
 namespace twinflow {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-double seconds_since(Clock::time_point start) {
-  return std::chrono::duration<double>(Clock::now() - start).count();
-}
 
 // A page of cleaned documents with their chunks: one transaction.
 struct ChunkBatch {

@@ -11,6 +11,7 @@
 #include "tasks/steps/data_steps.h"
 #include "tasks/text/clean.h"
 #include "util/error.h"
+#include "util/duration.h"
 
 namespace twinflow {
 namespace fs = std::filesystem;
@@ -22,10 +23,6 @@ struct CleanBatch {
   std::vector<CleanedDocumentToStore> documents;
   int64_t bytes_in = 0, bytes_out = 0;
 };
-
-double seconds_since(Clock::time_point start) {
-  return std::chrono::duration<double>(Clock::now() - start).count();
-}
 
 // Writes the manifest, a document at a time (a corpus of 100k documents lists
 // 100k entries), to a temporary file renamed into place. Returns how many

@@ -15,6 +15,7 @@
 #include "tasks/train/word_tokenizer.h"
 #include "util/error.h"
 #include "util/sha256.h"
+#include "util/duration.h"
 
 namespace twinflow {
 namespace {
@@ -109,10 +110,6 @@ void clip(NeuralLmWeights& gradients, double max_norm) {
   if (norm <= max_norm) return;
   const auto scale = static_cast<float>(max_norm / norm);
   for (arma::fmat* array : gradients.arrays()) *array *= scale;
-}
-
-double seconds_since(Clock::time_point start) {
-  return std::chrono::duration<double>(Clock::now() - start).count();
 }
 
 double test_perplexity(const NeuralLm& model, const std::vector<std::string>& texts) {
