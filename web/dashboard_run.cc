@@ -70,16 +70,16 @@ HttpResponse Dashboard::Impl::run(DashboardSession& s, const HttpRequest& reques
     response.header("ETag", tag);
     return response;
   };
-  const std::string key = "run\n" + std::to_string(id);
-  const auto kept = responses.find(key);
-  if (!asked.empty() && !kept) {
-    // A page that has the document when this server has none: the
-    // fingerprint alone tells whether it is still current.
+  if (!asked.empty()) {
+    // The page's poll: the fingerprint alone (one small indexed statement)
+    // tells whether its copy is still current.
     const auto fingerprint = s.queries.run_fingerprint(id);
     if (!fingerprint) throw ApiError{404, "no run " + p[0]};
     const std::string tag = etag_of(*fingerprint);
     if (asked == tag) return not_modified(tag);
   }
+  const std::string key = "run\n" + std::to_string(id);
+  const auto kept = responses.find(key);
   // The fingerprint is read with the document, so the tag never names a newer
   // state than the body it comes with; the document is built only when the
   // fingerprint is not that of the body kept for this run.
