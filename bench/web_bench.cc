@@ -7,7 +7,10 @@
 // latency percentiles beside a baseline measured first in the same run by the
 // same server: /api/v1/info, a route that takes a session but asks the
 // database nothing. Target: >= 2,000 req/s and p99 <= 50 ms for every API
-// route at 100k runs.
+// route at 100k runs. Asked again and again, a page's body is sent as the
+// dashboard kept it once its statement finds the rows unchanged
+// (web/response_cache.h); a last line asks another page of runs with every
+// request, each one built: the cost of a page whose rows changed.
 //
 // wrk and the server share the machine's cores (and PostgreSQL's), so the
 // figures are what one machine does serving itself; the baseline says what
@@ -20,6 +23,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -74,10 +78,13 @@ struct Figures {
   bool ok = false;
 };
 
-Figures load(const std::string& url, int seconds, const std::string& header = "") {
+// `script`: a wrk Lua script (e.g. one that varies the request), or "".
+Figures load(const std::string& url, int seconds, const std::string& header = "",
+             const std::string& script = "") {
   const std::string wrk =
       run_output("wrk -t2 -c8 -d" + std::to_string(seconds) + "s --latency " +
-                 (header.empty() ? "" : "-H '" + header + "' ") + "'" + url + "'");
+                 (header.empty() ? "" : "-H '" + header + "' ") +
+                 (script.empty() ? "" : "-s '" + script + "' ") + "'" + url + "'");
   std::smatch rps, non2xx;
   if (!std::regex_search(wrk, rps, std::regex("Requests/sec:\\s+([0-9.]+)"))) {
     std::fprintf(stderr, "wrk failed for %s:\n%s\n", url.c_str(), wrk.c_str());
@@ -201,6 +208,18 @@ int main(int argc, char** argv) {
       print(label, f, baseline);
       ok &= f.ok;
     }
+    // The lines above ask the same pages again and again: the dashboard then
+    // sends the bodies it kept, once their rows' validator is read. Here every
+    // request asks another page (a cursor moving through the runs), so that
+    // each one is built: what a page whose rows changed costs.
+    const fs::path varying = home / "varying_pages.lua";
+    std::ofstream(varying) << "local n = 0\nrequest = function()\n  n = n + 1\n"
+                              "  return wrk.format(nil, '/api/v1/runs?limit=50&before=' .. ("
+                           << newest << " - (n * 7919) % " << std::max<int64_t>(runs - 50, 1)
+                           << "))\nend\n";
+    const Figures f = load(server + "/api/v1/runs", seconds, "", varying.string());
+    print("GET /api/v1/runs?before=(varying)", f, baseline);
+    ok &= f.ok;
   }
   if (pid > 0) {
     ::kill(pid, SIGTERM);

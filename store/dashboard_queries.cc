@@ -134,53 +134,6 @@ bool DashboardQueries::connected() {
   return store_.impl().connection.is_open();
 }
 
-namespace {
-
-// A prepared statement of the runs page for the filters that are set: its
-// name, its WHERE clause (parameters $1..), the index column its ORDER BY
-// leads with, and the parameters, limit last.
-//
-// The first filter (pipeline, status, trigger) is written as a range of one
-// value and ordered by, so that only its index (runs_by_pipeline,
-// runs_by_status, runs_by_trigger: (column, id DESC)) gives the order: with
-// an equality the planner may walk the primary key backwards instead,
-// through every newer run (100k index entries for a pipeline that ran once
-// long ago, or a status no run has).
-struct RunsStatement {
-  std::string name, where, lead;
-  std::vector<std::string> params;
-};
-
-RunsStatement runs_statement(const std::string& prefix, const RunFilter& filter, int64_t after_id) {
-  RunsStatement st{prefix, "", "", {}};
-  auto add = [&](bool used, const char* key, const std::string& column, const std::string& op,
-                 std::string value) {
-    st.name += used ? key : "_";
-    if (!used) return;
-    st.params.push_back(std::move(value));
-    std::string param = "$" + std::to_string(st.params.size());
-    if (op == "<" || op == ">") param += "::bigint";
-    std::string condition = column + " " + op + " " + param;
-    if (column == "r.pipeline_id") param = "(SELECT id FROM pipelines WHERE name = " + param + ")";
-    if (op == "=" && st.lead.empty()) {
-      st.lead = column;
-      condition = column + " >= " + param + " AND " + column + " <= " + param;
-    } else if (op == "=") {
-      condition = column + " = " + param;
-    }
-    st.where += (st.where.empty() ? " WHERE " : " AND ") + condition;
-  };
-  add(!filter.pipeline.empty(), "p", "r.pipeline_id", "=", filter.pipeline);
-  add(!filter.status.empty(), "s", "r.status", "=", filter.status);
-  add(!filter.trigger.empty(), "t", "r.trigger", "=", filter.trigger);
-  add(filter.before_id > 0, "b", "r.id", "<", std::to_string(filter.before_id));
-  add(after_id > 0, "a", "r.id", ">", std::to_string(after_id));
-  st.params.push_back(std::to_string(filter.limit));
-  return st;
-}
-
-}  // namespace
-
 void DashboardQueries::ready() {
   if (configured_ && prepared_generation_ == store_.impl().connection.generation()) return;
   prepared_.clear();  // a new connection after a lost one: nothing is prepared on it
@@ -188,9 +141,22 @@ void DashboardQueries::ready() {
   // estimates for the small tables (pipelines) are often far too high and
   // then put a plan over jit_above_cost: JIT compiling took 175 ms of a
   // pipelines grid that runs in 1 ms.
-  pqxx::nontransaction(store_.impl().connection).exec("SET jit = off");
+  //
+  // Every statement is written so that its generic plan walks the right
+  // index (see runs_statement), and the planner's estimates for them are far
+  // off (550 pipelines for one), so that a custom plan looks cheaper than the
+  // generic one and a prepared statement was planned again on every
+  // execution: 1 ms of planning for a 0.3 ms pipelines grid. The generic
+  // plan is made once per connection and kept.
+  pqxx::nontransaction(store_.impl().connection)
+      .exec("SET jit = off; SET plan_cache_mode = force_generic_plan");
   prepared_generation_ = store_.impl().connection.generation();
   configured_ = true;
+}
+
+bool DashboardQueries::is_prepared(const std::string& name) {
+  ready();
+  return prepared_.count(name) > 0;
 }
 
 void DashboardQueries::prepare_once(const std::string& name, const std::string& sql) {
@@ -198,86 +164,6 @@ void DashboardQueries::prepare_once(const std::string& name, const std::string& 
   if (prepared_.count(name)) return;
   store_.impl().connection.get().prepare(name, sql);
   prepared_.insert(name);
-}
-
-DashboardQueries::RunsJson DashboardQueries::runs_page_json(const RunFilter& filter,
-                                                            int64_t after_id) {
-  const RunsStatement st = runs_statement("twinflow_runs_json_", filter, after_id);
-  // One run more than the page is read, to know whether there are more.
-  const std::string last = std::to_string(st.params.size());
-  const char* order = after_id > 0 ? "" : " DESC";
-  // The fields and formats of a RunRecord as the API shows it.
-  prepare_once(st.name,
- std::string("SELECT coalesce(json_agg(j ORDER BY id DESC) FILTER (WHERE n <= $") + last +
-            "), '[]')::text, count(*), min(id) FILTER (WHERE n <= $" + last +
-            "), max(id) FILTER (WHERE n <= $" + last + ") FROM (SELECT id, j, row_number() OVER "
-            "(ORDER BY id" + order + ") AS n FROM ("
-        "SELECT r.id, json_build_object('id', r.id, 'pipeline', p.name, 'dag_file', r.dag_file, "
-        "'parent_run_id', r.parent_run_id, 'trigger', r.trigger, 'params', r.params, "
-        "'status', r.status, 'cancel_requested', r.cancel_requested, "
-        "'host', coalesce(r.host, ''), 'created_at', " TWINFLOW_RFC3339_SQL("r.created_at") ", "
-        "'started_at', " TWINFLOW_RFC3339_SQL("r.started_at") ", "
-        "'finished_at', " TWINFLOW_RFC3339_SQL("r.finished_at") ", "
-        "'heartbeat_at', " TWINFLOW_RFC3339_SQL("r.heartbeat_at") ", 'duration_seconds', "
-        "extract(epoch from coalesce(r.finished_at, now()) - coalesce(r.started_at, "
-        "r.created_at)), 'error', coalesce(r.error, ''), 'logical_time', "
-        TWINFLOW_RFC3339_SQL("r.logical_time") ") AS j "
-        "FROM runs r JOIN pipelines p ON p.id = r.pipeline_id" +
-            st.where + " ORDER BY " +
-            (st.lead.empty() ? "" : st.lead + (after_id > 0 ? " DESC, " : ", ")) + "r.id" +
-            order + " LIMIT $" + last + "::int + 1) x) page");
-  pqxx::nontransaction tx(store_.impl().connection);
-  const auto row = tx.exec_prepared(st.name, pqxx::prepare::make_dynamic_params(st.params))[0];
-  const int rows = row[1].as<int>();
-  return {row[0].as<std::string>(), std::min(rows, filter.limit), rows > filter.limit,
-          optional_field<int64_t>(row[2]).value_or(0), optional_field<int64_t>(row[3]).value_or(0)};
-}
-
-std::vector<PipelineSummary> DashboardQueries::pipelines() {
-  ready();
-  // A pipeline's run count is the settled count remembered for its runs up to
-  // an id (counted once) plus a count of the few index entries above it, so
-  // a pipeline with 100k runs is not counted again on every request.
-  std::vector<int64_t> ids, settled, upto;
-  for (const auto& [id, count] : run_counts_) {
-    ids.push_back(id);
-    settled.push_back(count.settled);
-    upto.push_back(count.upto);
-  }
-  std::vector<PipelineSummary> out;
-  std::vector<std::pair<int64_t, int64_t>> unsettled;  // pipeline id, newest run id
-  prepare_once(
-      "twinflow_pipelines",
-      "SELECT p.name, p.dag_file, p.dag_hash, coalesce(c.settled, 0) + (SELECT count(*) "
-      "FROM runs r WHERE r.pipeline_id = p.id AND r.id > coalesce(c.upto, 0)), "
-      "l.status, l.id, EXISTS (SELECT 1 FROM pipeline_pauses pp WHERE pp.pipeline = p.name), "
-      "p.id, c.upto FROM pipelines p "
-      "LEFT JOIN unnest($1::bigint[], $2::bigint[], $3::bigint[]) AS c(pipeline_id, "
-      "settled, upto) ON c.pipeline_id = p.id "
-      // The newest run through runs_by_pipeline (see pipeline_grid_json).
-      "LEFT JOIN LATERAL (SELECT r.id, r.status FROM runs r WHERE r.pipeline_id >= p.id "
-      "AND r.pipeline_id <= p.id ORDER BY r.pipeline_id, r.id DESC LIMIT 1) l ON true "
-      "ORDER BY p.name");
-  pqxx::nontransaction tx(store_.impl().connection);
-  for (const auto& row : tx.exec_prepared("twinflow_pipelines", to_pg_bigint_array(ids),
-                                          to_pg_bigint_array(settled), to_pg_bigint_array(upto))) {
-    out.push_back(read_pipeline(row));
-    const int64_t newest = out.back().last_run_id.value_or(0);
-    const int64_t counted_upto = optional_field<int64_t>(row[8]).value_or(0);
-    if (newest - counted_upto > 2 * kUnsettledRuns)
-      unsettled.emplace_back(row[7].as<int64_t>(), newest);
-  }
-  // Settle what is far enough below the newest run that no transaction still
-  // open could add a run there (ids are taken at insert, visible at commit).
-  for (const auto& [pipeline_id, newest] : unsettled) {
-    const int64_t bound = newest - kUnsettledRuns;
-    run_counts_[pipeline_id] = {
-        tx.exec_params1("SELECT count(*) FROM runs WHERE pipeline_id = $1 AND id <= $2",
-                        pipeline_id, bound)[0]
-            .as<int64_t>(),
-        bound};
-  }
-  return out;
 }
 
 std::optional<PipelineSummary> DashboardQueries::find_pipeline(const std::string& name) {
@@ -298,17 +184,25 @@ std::optional<ArtifactVersionRecord> DashboardQueries::find_version_by_id(int64_
   return read_version(rows[0]);
 }
 
-std::vector<ArtifactVersionRecord> DashboardQueries::artifact_versions_page(const std::string& name,
-                                                                            int limit, int before) {
-  pqxx::nontransaction tx(store_.impl().connection);
-  std::vector<ArtifactVersionRecord> out;
-  for (const auto& row :
-       tx.exec_params(std::string("SELECT ") + kVersionColumns +
+DashboardQueries::VersionsPage DashboardQueries::artifact_versions_page(const std::string& name,
+                                                                        const PageRequest& page) {
+  // One version more than the page, to know whether there are more that way.
+  // A backward page is read oldest first from the cursor, then turned round.
+  const std::string cursor = page.cursor.empty() ? "0" : page.cursor;
+  const std::string where = page.backward ? "a.name = $1 AND v.version > $2::bigint"
+                                          : "a.name = $1 AND ($2::bigint = 0 OR v.version < $2)";
+  const std::string sql = std::string("SELECT ") + kVersionColumns +
                           " FROM artifact_versions v JOIN artifacts a ON a.id = v.artifact_id "
-                          "WHERE a.name = $1 AND ($2 = 0 OR v.version < $2) "
-                          "ORDER BY v.version DESC LIMIT $3",
-                      name, before, limit))
-    out.push_back(read_version(row));
+                          "WHERE " +
+                          where + " ORDER BY v.version" + (page.backward ? "" : " DESC") +
+                          " LIMIT $3";
+  pqxx::nontransaction tx(store_.impl().connection);
+  VersionsPage out;
+  for (const auto& row : tx.exec_params(sql, name, std::stoll(cursor), page.limit + 1))
+    out.versions.push_back(read_version(row));
+  out.more = static_cast<int>(out.versions.size()) > page.limit;
+  if (out.more) out.versions.pop_back();
+  if (page.backward) std::reverse(out.versions.begin(), out.versions.end());
   return out;
 }
 
@@ -440,48 +334,6 @@ nlohmann::json DashboardQueries::document_versions(int64_t document_id, int limi
                    {"content_length", optional_field<int64_t>(row[6]).value_or(0)}});
   }
   return out;
-}
-
-std::string DashboardQueries::pipeline_grid_json(int runs) {
-  // The newest runs of each pipeline through runs_by_pipeline (pipeline_id,
-  // id DESC), materialised once; their step rows through run_steps' primary
-  // key (a nested loop: OFFSET 0 keeps the planner from hashing all of
-  // run_steps when it overestimates the pipelines); then one aggregation per
-  // level. The pipeline is a range, not an equality, so that ORDER BY
-  // pipeline_id, id DESC stays and only runs_by_pipeline gives it: with an
-  // equality the planner may walk the primary key backwards, through every
-  // newer run of other pipelines (100k index entries for a pipeline that ran
-  // once long ago). Prepared: the plan is made once per connection.
-  prepare_once(
-      "twinflow_pipeline_grid",
-      "WITH recent AS MATERIALIZED ("
-      " SELECT p.id AS pipeline_id, r.id, r.status, r.trigger, r.created_at, r.started_at, "
-      " r.finished_at FROM pipelines p CROSS JOIN LATERAL ("
-      "  SELECT id, status, trigger, created_at, started_at, finished_at FROM runs "
-      "  WHERE pipeline_id >= p.id AND pipeline_id <= p.id ORDER BY pipeline_id, id DESC "
-      "  LIMIT $1) r), "
-      "cells AS MATERIALIZED ("
-      " SELECT x.pipeline_id, rs.run_id, rs.step_id, rs.status, rs.attempts, rs.started_at "
-      " FROM recent x CROSS JOIN LATERAL (SELECT rs.run_id, rs.step_id, rs.status, rs.attempts, "
-      " rs.started_at FROM run_steps rs WHERE rs.run_id = x.id OFFSET 0) rs), "
-      "by_run AS (SELECT run_id, json_object_agg(step_id, json_build_array(status, attempts)) "
-      " AS steps FROM cells GROUP BY run_id), "
-      "step_order AS (SELECT pipeline_id, json_agg(step_id ORDER BY first NULLS LAST, step_id) "
-      " AS steps FROM (SELECT pipeline_id, step_id, min(started_at) AS first FROM cells "
-      " GROUP BY pipeline_id, step_id) s GROUP BY pipeline_id), "
-      "by_pipeline AS (SELECT x.pipeline_id, json_agg(json_build_object('id', x.id, "
-      " 'status', x.status, 'trigger', x.trigger, "
-      " 'created_at', " TWINFLOW_RFC3339_SQL("x.created_at") ", "
-      " 'duration_seconds', extract(epoch from coalesce(x.finished_at, now()) - "
-      " coalesce(x.started_at, x.created_at)), 'steps', coalesce(b.steps, '{}')) "
-      " ORDER BY x.id DESC) AS runs FROM recent x LEFT JOIN by_run b ON b.run_id = x.id "
-      " GROUP BY x.pipeline_id) "
-      "SELECT coalesce(json_object_agg(p.name, json_build_object('steps', "
-      " coalesce(o.steps, '[]'), 'runs', coalesce(g.runs, '[]'))), '{}')::text "
-      "FROM pipelines p LEFT JOIN by_pipeline g ON g.pipeline_id = p.id "
-      "LEFT JOIN step_order o ON o.pipeline_id = p.id");
-  pqxx::nontransaction tx(store_.impl().connection);
-  return tx.exec_prepared1("twinflow_pipeline_grid", runs)[0].as<std::string>();
 }
 
 DashboardFigures DashboardQueries::figures() {

@@ -74,27 +74,48 @@ class DashboardQueries {
 
   // Store::list_runs as the dashboard asks it many times a second, as a JSON
   // array built by PostgreSQL (no per-row work in C++), with the number of
-  // runs in it and the id of the oldest. One prepared statement per
+  // runs in it and the ids at its ends. One prepared statement per
   // combination of filters, each with a plain WHERE clause so that its
   // generic plan uses the matching index, planned once per connection.
   // `after_id` > 0 asks for the page of runs just newer than it (the
   // "newer" link; still returned newest first).
+  //
+  // `validator` says which rows the page holds and in which version (an md5
+  // of their ids and xmin), read in the same statement: when it equals
+  // `known_validator` the JSON is not built (`unchanged`, `json` empty) and
+  // the caller's copy of it is exactly what would have been built, except
+  // for the running runs' durations (`live`), which follow the clock.
   struct RunsJson {
     std::string json;
     int count = 0;
     bool more = false;  // runs beyond this page in the direction asked
     int64_t oldest_id = 0;
     int64_t newest_id = 0;
+    std::string validator;
+    bool unchanged = false;
+    bool live = false;  // a run on the page has not finished
   };
-  RunsJson runs_page_json(const RunFilter& filter, int64_t after_id = 0);
+  RunsJson runs_page_json(const RunFilter& filter, int64_t after_id = 0,
+                          const std::string& known_validator = "");
 
-  std::vector<PipelineSummary> pipelines();
+  // Every pipeline, A to Z, as a JSON array built by PostgreSQL: [{name,
+  // dag_file, runs, last_status, last_run_id, paused}], and with `recent` > 0
+  // the pipelines grid too: each pipeline's last `recent` runs, newest first,
+  // with their steps' states: {..., "steps": [step ids in the newest run's
+  // order], "recent_runs": [{id, status, trigger, created_at,
+  // duration_seconds, steps: {step_id: [status, attempts]}}]}.
+  // `validator` (the rows' ids and versions and the counts) and `live` (a
+  // recent run not finished: its duration follows the clock) as in
+  // runs_page_json; the JSON is not built when it equals `known_validator`.
+  struct PipelinesJson {
+    std::string json;
+    std::string validator;
+    bool unchanged = false;
+    bool live = false;
+  };
+  PipelinesJson pipelines_json(int recent, const std::string& known_validator = "");
   std::optional<PipelineSummary> find_pipeline(const std::string& name);
   std::optional<ArtifactVersionRecord> find_version_by_id(int64_t artifact_version_id);
-  // A keyset page of an artifact's versions, newest first: at most `limit`
-  // versions numbered below `before` (0: from the newest).
-  std::vector<ArtifactVersionRecord> artifact_versions_page(const std::string& name, int limit,
-                                                            int before);
   // The lineage graph around a version, at most `depth` hops each way:
   // {"nodes": [{"id", "kind": version|step_run|document|model, ...}],
   //  "edges": [{"from", "to"}]}. Upstream it reaches the documents the crawl
@@ -105,24 +126,23 @@ class DashboardQueries {
   // URL), newest first, at most `limit`: [{id, version, fetched_at, sha256,
   // title, is_latest}].
   nlohmann::json document_versions(int64_t document_id, int limit);
-  // The pipelines grid: each pipeline's last `runs` runs, newest first, with
-  // their steps' states, as JSON text built by PostgreSQL: {"NAME": {"steps":
-  // [step ids in the newest run's order], "runs": [{id, status, trigger,
-  // created_at, duration_seconds, steps: {step_id: [status, attempts]}}]}}.
-  std::string pipeline_grid_json(int runs);
   DashboardFigures figures();
 
   // The run page's document, built by PostgreSQL in one statement:
   // {"run", "steps" (with each step's "inputs" and "outputs" [{name,
   // version}]), "attempts", "events"}, times RFC 3339, durations null while
   // unfinished. `fingerprint` is run_fingerprint's value read in the same
-  // statement. nullopt: no such run.
+  // statement; when it equals `known_fingerprint` the document is not built
+  // (`unchanged`, `json` empty): the caller's copy is what it would be.
+  // nullopt: no such run.
   struct RunDocument {
     std::string fingerprint;
     std::string json;
     std::string dag_hash, dag_file, params;  // to load the DAG snapshot
+    bool unchanged = false;
   };
-  std::optional<RunDocument> run_document(int64_t run_id);
+  std::optional<RunDocument> run_document(int64_t run_id,
+                                          const std::string& known_fingerprint = "");
   // What changes when anything run_document shows changes (the run's row, its
   // steps' states, its attempts), as an md5 hex: one statement over
   // primary-key and run_id indexes, for an ETag check without building the
@@ -146,6 +166,14 @@ class DashboardQueries {
     bool more = false;        // rows beyond this page in the direction asked
     std::string first, last;  // the cursors of the first and last rows ("" if none)
   };
+  // A keyset page of an artifact's versions, newest first, ordered like an id
+  // list by version number (the cursor): forward, the versions below the
+  // cursor; backward, the `limit` versions just above it.
+  struct VersionsPage {
+    std::vector<ArtifactVersionRecord> versions;
+    bool more = false;  // versions beyond this page in the direction asked
+  };
+  VersionsPage artifact_versions_page(const std::string& name, const PageRequest& page);
   // The prompt log: [{id, query, author, k, chunk_ids, answer, model,
   // model_version, generator, status, error, latency_ms, created_at}].
   PageJson prompts_page_json(const PageRequest& page);
@@ -163,6 +191,9 @@ class DashboardQueries {
   // Prepares `sql` as statement `name` on the current connection, once per
   // connection (again after a reconnection).
   void prepare_once(const std::string& name, const std::string& sql);
+  // Whether `name` is prepared on the current connection (to skip building
+  // its text again).
+  bool is_prepared(const std::string& name);
 
   // Benchmarks: `count` finished runs of `pipeline` (with `steps` step rows
   // each) in one INSERT ... SELECT generate_series. The pipeline and its DAG

@@ -78,22 +78,33 @@ const char* const kRunDocument =
 
 }  // namespace
 
-std::optional<DashboardQueries::RunDocument> DashboardQueries::run_document(int64_t run_id) {
-  prepare_once("twinflow_run_document",
-               std::string("SELECT ") + kRunFingerprint + ", " + kRunDocument +
-                   "::text, r.dag_hash, r.dag_file, r.params::text FROM runs r JOIN pipelines p "
-                   "ON p.id = r.pipeline_id WHERE r.id = $1");
+std::optional<DashboardQueries::RunDocument> DashboardQueries::run_document(
+    int64_t run_id, const std::string& known_fingerprint) {
+  // The document is built only when the fingerprint is not the caller's (a
+  // SubPlan under CASE runs only when reached). OFFSET 0 keeps the
+  // fingerprint's subquery from being pulled up into both places it is used
+  // (and so computed twice).
+  if (!is_prepared("twinflow_run_document"))
+    prepare_once("twinflow_run_document",
+                 std::string("SELECT f.fp, CASE WHEN f.fp = $2::text THEN NULL ELSE ") +
+                     kRunDocument +
+                     "::text END, r.dag_hash, r.dag_file, r.params::text FROM runs r JOIN "
+                     "pipelines p ON p.id = r.pipeline_id CROSS JOIN LATERAL (SELECT " +
+                     kRunFingerprint + " AS fp OFFSET 0) f WHERE r.id = $1");
   pqxx::nontransaction tx(store_.impl().connection);
-  const auto rows = tx.exec_prepared("twinflow_run_document", run_id);
+  const auto rows = tx.exec_prepared("twinflow_run_document", run_id, known_fingerprint);
   if (rows.empty()) return std::nullopt;
-  return RunDocument{rows[0][0].as<std::string>(), rows[0][1].as<std::string>(),
-                     rows[0][2].as<std::string>(), rows[0][3].as<std::string>(),
-                     rows[0][4].as<std::string>()};
+  RunDocument doc{rows[0][0].as<std::string>(), "",
+                  rows[0][2].as<std::string>(), rows[0][3].as<std::string>(),
+                  rows[0][4].as<std::string>(), rows[0][1].is_null()};
+  if (!doc.unchanged) doc.json = rows[0][1].as<std::string>();
+  return doc;
 }
 
 std::optional<std::string> DashboardQueries::run_fingerprint(int64_t run_id) {
-  prepare_once("twinflow_run_fingerprint",
-               std::string("SELECT ") + kRunFingerprint + " FROM runs r WHERE r.id = $1");
+  if (!is_prepared("twinflow_run_fingerprint"))
+    prepare_once("twinflow_run_fingerprint",
+                 std::string("SELECT ") + kRunFingerprint + " FROM runs r WHERE r.id = $1");
   pqxx::nontransaction tx(store_.impl().connection);
   const auto rows = tx.exec_prepared("twinflow_run_fingerprint", run_id);
   if (rows.empty()) return std::nullopt;

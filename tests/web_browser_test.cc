@@ -9,8 +9,8 @@
 // pipelines grid, the lineage graph folding a big layer), that no page shows
 // NaN, undefined or [object Object] or logs a console error, that actions are
 // offered only where they apply, that every control has an accessible name,
-// that keyset paging walks both ways, that pages fit 800 px, and keeps a
-// 1400x1000 screenshot of each page (and 800 px ones of several) in the build
+// that keyset paging walks both ways (runs, documents, an artifact's
+// versions), that pages fit 800 px, and keeps a 1400x1000 screenshot of each page (and 800 px ones of several) in the build
 // tree's screenshots/ directory.
 #include <gtest/gtest.h>
 
@@ -261,6 +261,7 @@ TEST_F(WebBrowserTest, EveryPageDrawsItsRecordsLiveAndReadably) {
                             "OK keyboard-nav",
                             "OK paging",
                             "OK paging-runs",
+                            "OK paging-versions",
                             "OK labels",
                             "OK width-800",
                             "OK xss-shown-as-text",

@@ -1,7 +1,8 @@
 // Keyset paging of every list of the dashboard's API, over real HTTP against
 // the real `twinflow web`: runs, prompts and documents (ids, newest first:
 // ?before= goes on to older rows, ?after= back to newer ones) and artifacts
-// and models (names A to Z: ?after= on, ?before= back). Walking forward and
+// and models (names A to Z: ?after= on, ?before= back), and an artifact's
+// versions (by version number, newest first, like ids). Walking forward and
 // then back from the last page gives every row once, in order, and the
 // boundaries are exact: no "next" link on the last page (even when it is
 // full), none back from the first, empty pages past the ends.
@@ -69,13 +70,18 @@ TEST_F(WebPagingTest, EveryListPagesByKeysetBothWaysWithExactEnds) {
       "'old', 'text', 'x')");
   sql("INSERT INTO artifacts (name, type) SELECT 'art-' || g, 'file' FROM generate_series(1, 6) g");
   sql("INSERT INTO models (name) SELECT 'model-' || g FROM generate_series(1, 6) g");
+  // Six versions of one artifact: its versions page by version number, like ids.
+  sql("INSERT INTO artifact_versions (artifact_id, version, content_hash, uri, size_bytes) "
+      "SELECT a.id, g, md5(g::text), '/nowhere/' || g, g FROM artifacts a, "
+      "generate_series(1, 6) g WHERE a.name = 'art-1'");
   start();
 
   for (const List& list :
        {List{"/api/v1/runs", "runs", "id", true}, List{"/api/v1/prompts", "prompts", "id", true},
         List{"/api/v1/documents", "documents", "id", true},
         List{"/api/v1/artifacts", "artifacts", "name", false},
-        List{"/api/v1/models", "models", "name", false}}) {
+        List{"/api/v1/models", "models", "name", false},
+        List{"/api/v1/artifacts/art-1/versions", "versions", "version", true}}) {
     SCOPED_TRACE(list.path);
     const std::string on = list.by_id ? "before" : "after", back = list.by_id ? "after" : "before";
     const std::string next = "next_" + on, prev = "prev_" + back;

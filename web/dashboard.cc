@@ -36,6 +36,10 @@ HttpResponse json_text_response(int status, const std::string& text) {
     else
       escaped += c;
   }
+  return json_escaped_response(status, std::move(escaped));
+}
+
+HttpResponse json_escaped_response(int status, std::string escaped) {
   return HttpResponse::text(status, std::move(escaped))
       .header("Content-Type", "application/json")
       .header("Cache-Control", "no-store");
@@ -214,10 +218,17 @@ HttpResponse Dashboard::handle(const HttpRequest& request) {
 
 HttpResponse Dashboard::Impl::route(const HttpRequest& request) {
   if (!request.path.starts_with("/api/") && request.path != "/metrics") return asset(request);
+  // The patterns' segments, split once.
+  static const std::vector<std::vector<std::string>> patterns = [] {
+    std::vector<std::vector<std::string>> out;
+    for (const Route& r : kRoutes) out.push_back(split_path(r.pattern));
+    return out;
+  }();
   const auto path = split_path(request.path);
   bool path_known = false;
-  for (const Route& r : kRoutes) {
-    auto params = match(split_path(r.pattern), path, request.path);
+  for (size_t i = 0; i < std::size(kRoutes); ++i) {
+    const Route& r = kRoutes[i];
+    auto params = match(patterns[i], path, request.path);
     if (!params) continue;
     path_known = true;
     const bool head = request.method == "HEAD" && std::string(r.method) == "GET";

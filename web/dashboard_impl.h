@@ -15,6 +15,7 @@
 #include "tasks/search/retriever.h"
 #include "web/dashboard.h"
 #include "web/graph_svg.h"
+#include "web/response_cache.h"
 
 namespace twinflow {
 
@@ -51,6 +52,8 @@ int64_t parse_id(const std::string& text, const char* what);
 HttpResponse json_response(int status, const nlohmann::json& body);
 // The same for JSON text made elsewhere (PostgreSQL's json_agg).
 HttpResponse json_text_response(int status, const std::string& json);
+// The same for JSON text json_text_response already escaped (a cached body).
+HttpResponse json_escaped_response(int status, std::string escaped);
 
 using PathParams = std::vector<std::string>;
 
@@ -70,6 +73,9 @@ struct Dashboard::Impl {
 
   DashboardOptions options;
   GraphSvgRenderer graphs;
+  // The hot lists' bodies (runs, pipelines grid, run documents), each used
+  // again only while the validator its statement reads is unchanged.
+  ResponseCache responses{512, 32u << 20};
   std::mutex pool_mutex;
   std::vector<std::unique_ptr<DashboardSession>> pool;  // idle sessions
 

@@ -192,14 +192,25 @@ HttpResponse Dashboard::Impl::runs(DashboardSession& s, const HttpRequest& reque
   filter.limit = wanted.limit;
   if (!wanted.backward && !wanted.cursor.empty()) filter.before_id = std::stoll(wanted.cursor);
   const int64_t after = wanted.backward ? std::stoll(wanted.cursor) : 0;
-  // PostgreSQL builds the page's JSON: the hottest route does no per-row work here.
-  const auto page = s.queries.runs_page_json(filter, after);
+  // PostgreSQL builds the page's JSON (the hottest route does no per-row work
+  // here), and only when the page's rows changed since the body kept for
+  // these arguments was built.
+  const std::string key = "runs\n" + filter.pipeline + "\n" + filter.status + "\n" +
+                          filter.trigger + "\n" + std::to_string(filter.limit) + "\n" +
+                          std::to_string(filter.before_id) + "\n" + std::to_string(after);
+  const auto kept = responses.find(key);
+  const auto page = s.queries.runs_page_json(filter, after, kept ? kept->validator : "");
+  if (page.unchanged && kept) return json_escaped_response(200, *kept->body);
   // Keyset pagination: older runs are below the oldest shown, newer above the newest.
   DashboardQueries::PageJson cursors{"", page.count, page.more,
                                      page.count ? std::to_string(page.newest_id) : "",
                                      page.count ? std::to_string(page.oldest_id) : ""};
-  return json_text_response(
+  HttpResponse response = json_text_response(
       200, "{" + page_cursors(wanted, cursors, true) + ",\"runs\":" + page.json + "}");
+  // A running run's duration follows the clock: such a page is kept a second at most.
+  responses.store(key, page.validator, response.body,
+                  page.live ? std::chrono::seconds(1) : std::chrono::milliseconds(0));
+  return response;
 }
 
 HttpResponse Dashboard::Impl::run_graph(DashboardSession& s, const HttpRequest&,
@@ -302,22 +313,17 @@ HttpResponse Dashboard::Impl::compare_metrics(DashboardSession& s, const HttpReq
 HttpResponse Dashboard::Impl::pipelines(DashboardSession& s, const HttpRequest& request,
                                         const PathParams&) {
   const int recent = static_cast<int>(QueryArgs(request).integer("recent", 0, 0, 50));
-  const Json grid = recent ? Json::parse(s.queries.pipeline_grid_json(recent)) : Json::object();
-  Json out = Json::array();
-  for (const auto& p : s.queries.pipelines()) {
-    Json entry = {{"name", p.name},
-                  {"dag_file", p.dag_file},
-                  {"runs", p.runs},
-                  {"last_status", p.last_status},
-                  {"last_run_id", optional_json(p.last_run_id)},
-                  {"paused", p.paused}};
-    if (auto it = grid.find(p.name); it != grid.end()) {
-      entry["steps"] = (*it)["steps"];
-      entry["recent_runs"] = (*it)["runs"];
-    }
-    out.push_back(entry);
-  }
-  return json_response(200, {{"pipelines", out}});
+  // One statement; the JSON is built only when the rows it shows changed
+  // since the body kept for this `recent` was built.
+  const std::string key = "pipelines\n" + std::to_string(recent);
+  const auto kept = responses.find(key);
+  const auto list = s.queries.pipelines_json(recent, kept ? kept->validator : "");
+  if (list.unchanged && kept) return json_escaped_response(200, *kept->body);
+  HttpResponse response = json_text_response(200, "{\"pipelines\":" + list.json + "}");
+  // A running run's duration follows the clock: such a grid is kept a second at most.
+  responses.store(key, list.validator, response.body,
+                  list.live ? std::chrono::seconds(1) : std::chrono::milliseconds(0));
+  return response;
 }
 
 HttpResponse Dashboard::Impl::artifacts(DashboardSession& s, const HttpRequest& request,
@@ -330,17 +336,21 @@ HttpResponse Dashboard::Impl::artifacts(DashboardSession& s, const HttpRequest& 
 
 HttpResponse Dashboard::Impl::artifact_versions(DashboardSession& s, const HttpRequest& request,
                                                 const PathParams& p) {
-  QueryArgs args(request);
-  const int limit = static_cast<int>(args.integer("limit", 100, 1, options.max_page_size));
-  const int before = static_cast<int>(args.integer("before", 0, 0, INT32_MAX));
-  const auto versions = s.queries.artifact_versions_page(p[0], limit, before);
-  if (versions.empty() && (before == 0 || !s.store.runs().find_artifact_version(p[0], 0)))
+  // Paged like an id list, by version number: ?before= older, ?after= newer.
+  const auto wanted = page_request(QueryArgs(request), true, 100, options.max_page_size);
+  const auto page = s.queries.artifact_versions_page(p[0], wanted);
+  if (page.versions.empty() &&
+      (wanted.cursor.empty() || !s.store.runs().find_artifact_version(p[0], 0)))
     throw ApiError{404, "no artifact '" + p[0] + "'"};
   Json out = Json::array();
-  for (const auto& v : versions) out.push_back(to_json(v));
-  const Json next =
-      static_cast<int>(versions.size()) == limit ? Json(versions.back().version) : Json();
-  return json_response(200, {{"artifact", p[0]}, {"versions", out}, {"next_before", next}});
+  for (const auto& v : page.versions) out.push_back(to_json(v));
+  const bool any = !page.versions.empty();
+  const DashboardQueries::PageJson cursors{"", static_cast<int>(page.versions.size()), page.more,
+                                           any ? std::to_string(page.versions.front().version) : "",
+                                           any ? std::to_string(page.versions.back().version) : ""};
+  return json_text_response(200, "{\"artifact\":" + Json(p[0]).dump() + "," +
+                                     page_cursors(wanted, cursors, true) +
+                                     ",\"versions\":" + out.dump() + "}");
 }
 
 HttpResponse Dashboard::Impl::artifact_version(DashboardSession& s, const HttpRequest&,

@@ -58,21 +58,36 @@ HttpResponse Dashboard::Impl::run(DashboardSession& s, const HttpRequest& reques
                                   const PathParams& p) {
   const int64_t id = parse_id(p[0], "run id");
   const std::string asked = request.header("if-none-match");
+  auto not_modified = [](const std::string& tag) {
+    HttpResponse unchanged;
+    unchanged.status = 304;
+    unchanged.header("ETag", tag).header("Cache-Control", "no-cache");
+    return unchanged;
+  };
+  auto with_tag = [](HttpResponse response, const std::string& tag) {
+    for (auto& [name, value] : response.headers)
+      if (name == "Cache-Control") value = "no-cache";
+    response.header("ETag", tag);
+    return response;
+  };
   if (!asked.empty()) {
+    // The page's poll: the fingerprint alone (one small indexed statement)
+    // tells whether its copy is still current.
     const auto fingerprint = s.queries.run_fingerprint(id);
     if (!fingerprint) throw ApiError{404, "no run " + p[0]};
     const std::string tag = etag_of(*fingerprint);
-    if (asked == tag) {
-      HttpResponse unchanged;
-      unchanged.status = 304;
-      unchanged.header("ETag", tag).header("Cache-Control", "no-cache");
-      return unchanged;
-    }
+    if (asked == tag) return not_modified(tag);
   }
+  const std::string key = "run\n" + std::to_string(id);
+  const auto kept = responses.find(key);
   // The fingerprint is read with the document, so the tag never names a newer
-  // state than the body it comes with.
-  const auto doc = s.queries.run_document(id);
+  // state than the body it comes with; the document is built only when the
+  // fingerprint is not that of the body kept for this run.
+  const auto doc = s.queries.run_document(id, kept ? kept->validator : "");
   if (!doc) throw ApiError{404, "no run " + p[0]};
+  const std::string tag = etag_of(doc->fingerprint);
+  if (asked == tag) return not_modified(tag);
+  if (doc->unchanged && kept) return with_tag(json_escaped_response(200, *kept->body), tag);
   Json body = Json::parse(doc->json);
   const auto dag = dag_steps_of(s, id, *doc);
   if (!dag->error.empty()) body["dag_error"] = dag->error;
@@ -83,10 +98,8 @@ HttpResponse Dashboard::Impl::run(DashboardSession& s, const HttpRequest& reques
     step["needs"] = it->second.needs;
   }
   HttpResponse response = json_response(200, body);
-  for (auto& [name, value] : response.headers)
-    if (name == "Cache-Control") value = "no-cache";
-  response.header("ETag", etag_of(doc->fingerprint));
-  return response;
+  responses.store(key, doc->fingerprint, response.body);
+  return with_tag(std::move(response), tag);
 }
 
 }  // namespace twinflow

@@ -253,6 +253,30 @@ try {
   const lastRuns = await page.$$eval('#runs-list tbody tr', (l) => l.length);
   check('paging-runs', hops >= 3 && hops < 20 && lastRuns >= 1 && (await page.locator('#newer').count()) === 1, JSON.stringify({ hops, lastRuns }));
 
+  // An artifact's versions one at a time (the crawl made two): "Older" to
+  // v1, then "Newer" back to v2; the newest page has no "Newer", the oldest no "Older".
+  const versionsShown = async () => page.$$eval('#versions tbody tr td:first-child', (l) => l.map((t) => t.textContent.trim()));
+  const versionLinks = async () => page.evaluate(() => [!!document.querySelector('#older'), !!document.querySelector('#newer')]);
+  await visit('/artifacts/web_crawl_documents?limit=1', '#versions', 'artifact-versions');
+  const newestVersion = await versionsShown();
+  const newestLinks = await versionLinks();
+  await page.click('#older');
+  await waitUntil(page, () => /before=/.test(location.hash), 10000);
+  await page.waitForSelector('#versions');
+  await sleep(300);
+  const olderVersion = await versionsShown();
+  const olderLinks = await versionLinks();
+  await page.focus('#newer');
+  await page.keyboard.press('Enter');
+  await waitUntil(page, () => /after=/.test(location.hash), 10000);
+  await page.waitForSelector('#versions');
+  await sleep(300);
+  const newerAgain = await versionsShown();
+  const newerAgainLinks = await versionLinks();
+  check('paging-versions', JSON.stringify(newestVersion) === '["v2"]' && JSON.stringify(olderVersion) === '["v1"]' &&
+    JSON.stringify(newerAgain) === '["v2"]' && newestLinks[0] && !newestLinks[1] && !olderLinks[0] && olderLinks[1] &&
+    newerAgainLinks[0] && !newerAgainLinks[1], JSON.stringify({ newestVersion, newestLinks, olderVersion, olderLinks, newerAgain, newerAgainLinks }));
+
   // 13. Readable at 800 px: no page wider than the window (tables scroll
   // inside their box), every control labelled; a screenshot of each.
   await page.setViewportSize({ width: 800, height: 1000 });

@@ -10,10 +10,8 @@ async function artifactsPage(q) {
 }
 
 async function artifactPage(name, q) {
-  const p = new URLSearchParams();
-  if (q && q.get('before')) p.set('before', q.get('before'));
-  p.set('limit', '50');
-  const data = await api('/artifacts/' + enc(name) + '/versions?' + p.toString());
+  const p = cursorOf(q);
+  const data = await api('/artifacts/' + enc(name) + '/versions?' + listQuery(p, 50));
   show(el('h1', {}, 'Artifact ' + name), pager('/artifacts/' + enc(name), p, data, 'versions'), table(['version', 'sha256', 'size', 'created (UTC)', 'produced by', 'metadata'],
     data.versions.map((v) => [link('/artifacts/' + enc(name) + '/' + v.version, 'v' + v.version), el('code', {}, v.sha256.slice(0, 16)), bytes(v.size_bytes), time(v.created_at),
       v.producer_step_run_id ? link('/lineage/' + v.id, 'lineage') : '', value(v.metadata)]), { id: 'versions' }));
