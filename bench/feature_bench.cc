@@ -5,7 +5,8 @@
 // the peak RSS of each step process (its ru_maxrss from wait4; it includes the
 // few MB the benchmark had when it forked), where each
 // step's time went (the step's own read / work / write metrics, and the time
-// PostgreSQL spent in the BM25 statistics triggers on chunks, migration 0012),
+// PostgreSQL spent in the BM25 statistics triggers on chunks, migrations 0012
+// and 0020),
 // and an incremental rerun over the unchanged corpus.
 //
 // Baseline, measured in the same run: the database's own write speed for the

@@ -72,7 +72,11 @@ class FeatureStore {
                                                       const ChunkFilter& filter, int limit);
   // ANALYZE of the feature store's tables, after a bulk change: the planner
   // needs current statistics to use the full-text and vector-table indexes.
-  void refresh_feature_statistics();
+  // kChunks: what the chunk step changes (and the clean step before it);
+  // kEmbeddings: only the vectors, what the embed step changes (ANALYZE of
+  // chunks samples and analyses their tsvectors, seconds at 100k chunks).
+  enum class Statistics { kAll, kChunks, kEmbeddings };
+  void refresh_feature_statistics(Statistics tables = Statistics::kAll);
   FeatureCounts feature_counts(const std::string& author, const std::string& model_name);
 
   // --- feature store: embedding models and vectors (store_embeddings.cc) ---------

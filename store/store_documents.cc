@@ -350,9 +350,19 @@ std::vector<CleanedSourceRecord> FeatureStore::cleaned_sources(const std::string
 
 namespace twinflow {
 
-void FeatureStore::refresh_feature_statistics() {
+void FeatureStore::refresh_feature_statistics(Statistics tables) {
   pqxx::nontransaction tx(impl_->connection);
-  tx.exec("ANALYZE documents, cleaned_documents, chunks, embeddings");
+  switch (tables) {
+    case Statistics::kAll:
+      tx.exec("ANALYZE documents, cleaned_documents, chunks, embeddings");
+      return;
+    case Statistics::kChunks:
+      tx.exec("ANALYZE documents, cleaned_documents, chunks");
+      return;
+    case Statistics::kEmbeddings:
+      tx.exec("ANALYZE embeddings");
+      return;
+  }
 }
 
 }  // namespace twinflow

@@ -286,6 +286,105 @@ TEST_F(Bm25Test, ConcurrentChunkWritersKeepTheStatisticsExact) {
   EXPECT_EQ(statistics_drift(conninfo), std::make_pair(int64_t{0}, int64_t{18}));
 }
 
+// The chunk step's path: many documents' chunks in one statement (migration
+// 0020 keeps their postings in blocks of at most 2,000 chunks), then a batch
+// that re-chunks some of them (their chunks leave blocks written earlier) and
+// a new version of one. The statistics equal a count from scratch, and the
+// scores equal those of the final corpus written a document at a time.
+TEST_F(Bm25Test, BatchedChunkWritesKeepTheStatisticsExact) {
+  static const char* const kWords[] = {"laminar", "flow",   "shock", "wave",  "wing",
+                                       "flutter", "nozzle", "heat",  "plate", "boundary",
+                                       "layer",   "vortex", "drag",  "lift",  "panel"};
+  auto piece = [](int doc, int i, int salt) {
+    std::string text;
+    for (int w = 0; w < 3 + (doc + i) % 5; ++w)
+      text += std::string(kWords[(doc * 7 + i * 3 + w * w + salt) % 15]) + " ";
+    return text + "n" + std::to_string(doc % 9);
+  };
+  auto title = [](int doc) { return std::string(kWords[doc % 15]) + " " + kWords[(doc + 4) % 15]; };
+  auto rechunked = [](int doc) { return doc < 10 || doc >= 50; };
+  auto chunk_batch = [&](Store& target, const std::string& chunker, int salt, int pieces) {
+    std::vector<DocumentChunks> batch;
+    for (const auto& k : target.features().documents_to_chunk("Ann", "c1", chunker)) {
+      const int doc = std::stoi(k.url.substr(k.url.rfind('/') + 1));
+      if (chunker == "k2" && !rechunked(doc)) continue;
+      DocumentChunks& rows = batch.emplace_back();
+      rows.cleaned_document_id = k.id;
+      rows.document_id = k.document_id;
+      rows.author = k.author;
+      rows.url = k.url;
+      rows.kind = "article";
+      for (int i = 0; i < pieces; ++i)
+        rows.chunks.push_back(
+            {chunker + k.url + "v" + std::to_string(k.document_version) + "#" + std::to_string(i),
+             i, 0, 1, piece(doc, i, salt)});
+    }
+    return target.features().replace_current_chunks(batch, chunker, 0);
+  };
+  auto load = [&](Store& target, int documents) {
+    for (int doc = 0; doc < documents; ++doc) {
+      DocumentToStore d;
+      d.author = "Ann";
+      d.platform = "web";
+      d.kind = "article";
+      d.url = "https://a/" + std::to_string(doc);
+      d.title = title(doc);
+      d.content = "text of " + std::to_string(doc);
+      target.features().upsert_document(d);
+    }
+    for (const auto& doc : target.features().documents_to_clean("Ann", "c1"))
+      target.features().insert_cleaned_document(doc.id, "c1", doc.content, 0);
+  };
+  // 60 documents of 45 chunks: 2,700 chunks in one statement, two blocks.
+  load(*store, 60);
+  EXPECT_EQ(chunk_batch(*store, "k1", 0, 45), 2700);
+  EXPECT_EQ(statistics_drift(conninfo), std::make_pair(int64_t{0}, int64_t{2700}));
+  {
+    pqxx::connection c(conninfo);
+    EXPECT_EQ(
+        pqxx::nontransaction(c).exec1("SELECT count(DISTINCT block) FROM bm25_chunks")[0].as<int>(),
+        2);
+  }
+  // Re-chunk documents 0-9 and 50-59 (both blocks) with other pieces, then a
+  // new version of document 3 with another title.
+  EXPECT_EQ(chunk_batch(*store, "k2", 5, 30), 600);
+  DocumentToStore changed;
+  changed.author = "Ann";
+  changed.platform = "web";
+  changed.kind = "article";
+  changed.url = "https://a/3";
+  changed.title = "vortex drag";
+  changed.content = "new text of 3";
+  store->features().upsert_document(changed);
+  load(*store, 0);
+  EXPECT_EQ(chunk_batch(*store, "k2", 5, 30), 30);
+  EXPECT_EQ(statistics_drift(conninfo), std::make_pair(int64_t{0}, int64_t{2400}));
+
+  // The same final corpus, one document at a time.
+  const std::string scratch_url = fresh_test_database();
+  Store scratch(scratch_url);
+  scratch.migrate();
+  Corpus final_corpus(scratch);
+  for (int doc = 0; doc < 60; ++doc) {
+    std::vector<std::string> pieces;
+    for (int i = 0; i < (rechunked(doc) ? 30 : 45); ++i)
+      pieces.push_back(piece(doc, i, rechunked(doc) ? 5 : 0));
+    final_corpus.put("Ann", "https://a/" + std::to_string(doc),
+                     doc == 3 ? "vortex drag" : title(doc), pieces);
+  }
+  EXPECT_EQ(statistics_drift(scratch_url), std::make_pair(int64_t{0}, int64_t{2400}));
+  for (const char* query : {"laminar flow", "vortex drag n3", "wing flutter panel", "n7 heat"}) {
+    SCOPED_TRACE(query);
+    const Bm25Result a = store->features().bm25_search(query, {}, 20);
+    const Bm25Result b = scratch.features().bm25_search(query, {}, 20);
+    EXPECT_EQ(a.chunks, b.chunks);
+    ASSERT_EQ(a.terms.size(), b.terms.size());
+    for (size_t i = 0; i < a.terms.size(); ++i) EXPECT_EQ(a.terms[i].chunks, b.terms[i].chunks);
+    ASSERT_EQ(a.hits.size(), b.hits.size());
+    for (size_t i = 0; i < a.hits.size(); ++i) EXPECT_NEAR(a.hits[i].score, b.hits[i].score, 1e-12);
+  }
+}
+
 TEST_F(Bm25Test, OddQueriesAreSafe) {
   tiny_corpus();
   for (const char* query :

@@ -164,6 +164,20 @@ TEST_F(FeatureKillTest, EachStepKilledMidwayAndRunAgainLosesAndDoublesNothing) {
                                   "c.is_current FROM chunks c JOIN documents d "
                                   "ON d.id = c.document_id WHERE d.author = $AUTHOR"),
             0);
+  // The BM25 statistics (kept per batch, migrations 0012 and 0020) count the
+  // committed chunks exactly: the killed author's equal the whole one's.
+  EXPECT_EQ(count("SELECT count(*) FROM bm25_chunks b JOIN bm25_scopes s ON s.id = b.scope_id "
+                  "WHERE s.author = 'killed'"),
+            chunks_whole);
+  EXPECT_EQ(differences(*db_,
+                        "SELECT t.lexeme, s.platform, s.kind, t.chunks FROM bm25_terms t "
+                        "JOIN bm25_scopes s ON s.id = t.scope_id WHERE s.author = $AUTHOR"),
+            0);
+  EXPECT_EQ(differences(*db_,
+                        "SELECT p.lexeme, s.kind, p.body_tf, p.title_tf, p.body_length, "
+                        "p.title_length FROM bm25_postings p JOIN bm25_scopes s "
+                        "ON s.id = p.scope_id WHERE s.author = $AUTHOR"),
+            0);
 
   // embed (the model is fitted on the whole author's chunks, then reused)
   run_step("embed", {{"author", "whole"}, {"model", "kill-model"}, {"dimension", 16}});

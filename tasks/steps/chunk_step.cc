@@ -143,7 +143,7 @@ int run_chunk_step(StepEnvironment& env) {
   Sha256 state;
   // Search plans depend on fresh statistics: after a bulk load, stale ones
   // make PostgreSQL scan every chunk instead of the full-text index.
-  if (chunks_new > 0) env.features.refresh_feature_statistics();
+  if (chunks_new > 0) env.features.refresh_feature_statistics(FeatureStore::Statistics::kChunks);
   int64_t current = 0;
   env.features.for_each_current_chunk_id({author, "", ""}, [&](int64_t id) {
     state.field(std::to_string(id));

@@ -223,7 +223,8 @@ int run_embed_step(StepEnvironment& env) {
   env.report.output_metadata(
       "model",
       {{"name", record->name}, {"version", record->version}, {"dimension", record->dimension}});
-  if (embedded > 0) env.features.refresh_feature_statistics();  // see the chunk step
+  if (embedded > 0)  // see the chunk step
+    env.features.refresh_feature_statistics(FeatureStore::Statistics::kEmbeddings);
   env.report.metrics({{"chunks_embedded", embedded},
                       {"embed_seconds", seconds},
                       {"chunks_per_second", seconds > 0 ? embedded / seconds : 0.0},
