@@ -44,6 +44,7 @@
 #include "store/store.h"
 #include "tasks/step_context.h"
 #include "tasks/steps/data_steps.h"
+#include "util/duration.h"
 #include "util/sha256.h"
 
 using Clock = std::chrono::steady_clock;
@@ -51,10 +52,6 @@ using namespace twinflow;
 namespace fs = std::filesystem;
 
 namespace {
-
-double seconds_since(Clock::time_point start) {
-  return std::chrono::duration<double>(Clock::now() - start).count();
-}
 
 class DocumentGenerator {
  public:

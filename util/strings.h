@@ -18,6 +18,11 @@ constexpr bool is_html_space(char c) {
   return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f';
 }
 
+// A UTF-8 byte that continues a code point (10xxxxxx).
+constexpr bool is_utf8_continuation(char c) {
+  return (static_cast<unsigned char>(c) & 0xC0) == 0x80;
+}
+
 // a == b, ignoring the case of A-Z.
 bool equals_nocase(std::string_view a, std::string_view b);
 

@@ -1,15 +1,12 @@
 // Rendering of Diagnostic values as compiler-style text with a caret line.
 #include "scheduler/definition/diagnostic.h"
+#include "util/strings.h"
 
 namespace twinflow {
 
 namespace {
 
 // UTF-8 continuation bytes do not start a character on screen.
-bool is_continuation_byte(char c) {
-  return (static_cast<unsigned char>(c) & 0xC0) == 0x80;
-}
-
 // Blanks out the text left of the caret but keeps tabs, so that the caret
 // lands under the offending column whatever the terminal's tab width is.
 std::string caret_line(const std::string& source_line, int column) {
@@ -19,7 +16,7 @@ std::string caret_line(const std::string& source_line, int column) {
       caret += ' ';
     } else if (source_line[i] == '\t') {
       caret += '\t';
-    } else if (!is_continuation_byte(source_line[i])) {
+    } else if (!is_utf8_continuation(source_line[i])) {
       caret += ' ';
     }
   }

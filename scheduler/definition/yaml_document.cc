@@ -6,6 +6,7 @@
 // ends, its children are copied into the arena in one block, so a container
 // costs one allocation from the arena and nothing has to be freed one by one.
 #include "scheduler/definition/yaml_document.h"
+#include "util/strings.h"
 
 #include <yaml.h>
 
@@ -36,10 +37,6 @@ std::string mib(uint64_t bytes) {
   return std::to_string(bytes / (1024 * 1024)) + " MiB";
 }
 
-bool is_continuation_byte(char c) {
-  return (static_cast<unsigned char>(c) & 0xC0) == 0x80;
-}
-
 size_t utf8_width(char lead) {
   unsigned char c = static_cast<unsigned char>(lead);
   if (c < 0xC0) return 1;
@@ -63,7 +60,7 @@ class MarkConverter {
   explicit MarkConverter(std::string_view text) : text_(text), ascii_(is_ascii(text)) {
     // libyaml skips a byte order mark without counting it.
     if (text.starts_with("\xEF\xBB\xBF")) cursor_byte_ = base_ = 3;
-    for (size_t i = base_; i < text.size(); ++i) characters_ += !is_continuation_byte(text[i]);
+    for (size_t i = base_; i < text.size(); ++i) characters_ += !is_utf8_continuation(text[i]);
     ends_in_break_ = text.size() == base_ || text.back() == '\n' || text.back() == '\r';
   }
 
@@ -118,7 +115,7 @@ class MarkConverter {
   size_t previous_character(size_t offset) const {
     do {
       --offset;
-    } while (offset > base_ && is_continuation_byte(text_[offset]));
+    } while (offset > base_ && is_utf8_continuation(text_[offset]));
     return offset;
   }
 
