@@ -101,27 +101,32 @@ print("    run %d: " % run["id"] + ", ".join("%s: %d" % (k, m.get(k, 0)) for k i
 }
 "$tf" run dags/digital_data_etl.yaml -p site="$site" -p repo="file://$repo_dir" >/dev/null
 discovery_metrics
-echo "==> a new post: medium/weekly-crawls-find-new-posts.html and its entry in medium/feed.xml"
-python3 - "$work/site" <<'PY'
+# publish_post SLUG TITLE LEAD DATE: a new page in the copy of the site (the
+# chunking post retitled, with a new lead sentence) and its entry at the top of
+# the Medium feed.
+publish_post() {
+  python3 - "$work/site" "$@" <<'PY'
 import pathlib, sys
-site = pathlib.Path(sys.argv[1])
+site, slug, title, lead, date = pathlib.Path(sys.argv[1]), *sys.argv[2:]
 page = (site / "medium" / "chunking-for-rag.html").read_text()
-page = page.replace("Chunk Boundaries Decide What Your RAG System Can Answer",
-                    "Weekly Crawls That Find New Posts")
+page = page.replace("Chunk Boundaries Decide What Your RAG System Can Answer", title)
 page = page.replace("Every retrieval-augmented generation system I have debugged",
-                    "A twin is only as current as its last crawl. Every retrieval-augmented generation system I have debugged", 1)
-(site / "medium" / "weekly-crawls-find-new-posts.html").write_text(page)
+                    lead + " Every retrieval-augmented generation system I have debugged", 1)
+(site / "medium" / (slug + ".html")).write_text(page)
 feed = site / "medium" / "feed.xml"
-entry = """  <item>
-    <title><![CDATA[Weekly Crawls That Find New Posts]]></title>
-    <link>/medium/weekly-crawls-find-new-posts.html?source=rss-5f3a9c1e2b7d------2</link>
-    <guid isPermaLink="false">https://medium.com/p/weekly-crawls-find-new-posts</guid>
-    <pubDate>Mon, 06 Jan 2025 09:00:00 GMT</pubDate>
+entry = f"""  <item>
+    <title><![CDATA[{title}]]></title>
+    <link>/medium/{slug}.html?source=rss-5f3a9c1e2b7d------2</link>
+    <guid isPermaLink="false">https://medium.com/p/{slug}</guid>
+    <pubDate>{date}</pubDate>
   </item>
 """
-text = feed.read_text()
-feed.write_text(text.replace("  <item>", entry + "  <item>", 1))
+feed.write_text(feed.read_text().replace("  <item>", entry + "  <item>", 1))
 PY
+}
+echo "==> a new post: medium/weekly-crawls-find-new-posts.html and its entry in medium/feed.xml"
+publish_post weekly-crawls-find-new-posts "Weekly Crawls That Find New Posts" \
+  "A twin is only as current as its last crawl." "Mon, 06 Jan 2025 09:00:00 GMT"
 "$tf" run dags/digital_data_etl.yaml -p site="$site" -p repo="file://$repo_dir" >/dev/null
 discovery_metrics
 echo "    (discovered_new: 1 is the new post; every other feed, sitemap and page answered 304)"
@@ -161,26 +166,8 @@ sched_pid=$!
 trap 'kill "$sched_pid" 2>/dev/null || true; cleanup' EXIT
 runs_settled
 echo "==> another new post, and a crawl: one run of each triggered DAG follows it"
-python3 - "$work/site" <<'PY'
-import pathlib, sys
-site = pathlib.Path(sys.argv[1])
-page = (site / "medium" / "chunking-for-rag.html").read_text()
-page = page.replace("Chunk Boundaries Decide What Your RAG System Can Answer",
-                    "Triggers That Keep a Twin Current")
-page = page.replace("Every retrieval-augmented generation system I have debugged",
-                    "A scheduler that reacts to new documents keeps the twin current. Every retrieval-augmented generation system I have debugged", 1)
-(site / "medium" / "triggers-keep-a-twin-current.html").write_text(page)
-feed = site / "medium" / "feed.xml"
-entry = """  <item>
-    <title><![CDATA[Triggers That Keep a Twin Current]]></title>
-    <link>/medium/triggers-keep-a-twin-current.html?source=rss-5f3a9c1e2b7d------2</link>
-    <guid isPermaLink="false">https://medium.com/p/triggers-keep-a-twin-current</guid>
-    <pubDate>Mon, 13 Jan 2025 09:00:00 GMT</pubDate>
-  </item>
-"""
-text = feed.read_text()
-feed.write_text(text.replace("  <item>", entry + "  <item>", 1))
-PY
+publish_post triggers-keep-a-twin-current "Triggers That Keep a Twin Current" \
+  "A scheduler that reacts to new documents keeps the twin current." "Mon, 13 Jan 2025 09:00:00 GMT"
 "$tf" run dags/digital_data_etl.yaml -p site="$site" -p repo="file://$repo_dir" >/dev/null
 crawl_id="$("$tf" runs --pipeline digital_data_etl --limit 1 --json | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["id"])')"
 discovery_metrics

@@ -60,12 +60,6 @@ class RecordingServer {
 
 class CrawlDiscoveryTest : public TwinflowTest {
  protected:
-  double metric(int64_t run_id, const std::string& key) {
-    double value = -1;
-    for (const auto& m : store->runs().metrics_of_run(run_id))
-      if (m.key == key) value = m.value;
-    return value;
-  }
   std::string log_of(int64_t run_id) {
     return read_file(home / "logs" / std::to_string(run_id) / "crawl.1.log");
   }

@@ -41,15 +41,7 @@ std::string feed_of(int entries) {
   return xml + "</channel></rss>\n";
 }
 
-class CrawlScaleTest : public TwinflowTest {
- protected:
-  double metric(int64_t run_id, const std::string& key) {
-    double value = -1;
-    for (const auto& m : store->runs().metrics_of_run(run_id))
-      if (m.key == key) value = m.value;
-    return value;
-  }
-};
+class CrawlScaleTest : public TwinflowTest {};
 
 TEST_F(CrawlScaleTest, ManyLinksAndAFeedOfManyEntriesAreAllCrawledAndTheFeedRecheckedWith304) {
   const int n = scale();

@@ -55,13 +55,6 @@ class DataPipelineTest : public TwinflowTest {
   }
 
   // The value of a metric a run's steps reported (the last one, when repeated).
-  double metric(int64_t run_id, const std::string& key) {
-    double value = -1;
-    for (const auto& m : store->runs().metrics_of_run(run_id))
-      if (m.key == key) value = m.value;
-    return value;
-  }
-
   std::string url_of(const std::string& page) { return server_->base_url() + "/" + page; }
 
   std::unique_ptr<HttpServer> server_;

@@ -77,13 +77,6 @@ class TrainingPipelineTest : public TwinflowTest {
   }
 
   // The last value of a metric in a run.
-  double metric(int64_t run_id, const std::string& key) {
-    double value = std::nan("");
-    for (const auto& m : store->runs().metrics_of_run(run_id))
-      if (m.key == key) value = m.value;
-    return value;
-  }
-
   int points(int64_t run_id, const std::string& key) {
     int n = 0;
     for (const auto& m : store->runs().metrics_of_run(run_id)) n += m.key == key;

@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cmath>
 #include <fstream>
 
 #include "scheduler/definition/dag_loader.h"
@@ -139,6 +140,13 @@ int TwinflowTest::attempts_of(int64_t run_id, const std::string& step) {
   int n = 0;
   for (const auto& a : store->runs().step_runs(run_id)) n += a.step_id == step;
   return n;
+}
+
+double TwinflowTest::metric(int64_t run_id, const std::string& key) {
+  double value = std::nan("");
+  for (const auto& m : store->runs().metrics_of_run(run_id))
+    if (m.key == key) value = m.value;
+  return value;
 }
 
 std::string TwinflowTest::step_state(int64_t run_id, const std::string& step) {

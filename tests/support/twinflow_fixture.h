@@ -68,6 +68,8 @@ class TwinflowTest : public ::testing::Test {
   // How many attempts of (run, step) were recorded.
   int attempts_of(int64_t run_id, const std::string& step);
   std::string step_state(int64_t run_id, const std::string& step);
+  // The last value of a run's metric `key`; NaN (equal to nothing) when absent.
+  double metric(int64_t run_id, const std::string& key);
 
   std::filesystem::path home;
   std::string conninfo;
