@@ -12,6 +12,7 @@
 
 #include "store/dashboard_queries.h"
 #include "store/run_queue.h"
+#include "tests/support/committed_sql.h"
 #include "tests/web_test_support.h"
 #include "web/response_cache.h"
 
@@ -89,13 +90,7 @@ class WebCacheTest : public TwinflowTest {
     EXPECT_EQ(r.status, 200) << path << ": " << r.body;
     return Json::parse(r.body, nullptr, false);
   }
-  // Committed before it returns, on a connection of its own.
-  void sql(const std::string& statement) {
-    pqxx::connection c(conninfo);
-    pqxx::work tx(c);
-    tx.exec(statement);
-    tx.commit();
-  }
+  void sql(const std::string& statement) { exec_committed(conninfo, statement); }
   // Asks `path` twice (the second answer comes from the kept body) and
   // checks that both are the same.
   Json asked_twice(const std::string& path) {

@@ -11,6 +11,7 @@
 #include <pqxx/pqxx>
 
 #include "store/dashboard_queries.h"
+#include "tests/support/committed_sql.h"
 #include "tests/web_test_support.h"
 
 namespace twinflow {
@@ -29,12 +30,7 @@ class WebPagingTest : public TwinflowTest {
     EXPECT_EQ(r.status, expect) << path << ": " << r.body;
     return Json::parse(r.body, nullptr, false);
   }
-  void sql(const std::string& statement) {
-    pqxx::connection c(conninfo);
-    pqxx::work tx(c);
-    tx.exec(statement);
-    tx.commit();
-  }
+  void sql(const std::string& statement) { exec_committed(conninfo, statement); }
   std::unique_ptr<WebProcess> web_;
 };
 
