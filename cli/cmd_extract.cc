@@ -14,6 +14,7 @@
 #include "tasks/crawl/http_fetcher.h"
 #include "tasks/extract/html_extractor.h"
 #include "util/error.h"
+#include "util/files.h"
 
 namespace twinflow {
 namespace {
@@ -54,11 +55,7 @@ CLI::Validator html_file_source() {
 
 std::string read_source(const std::string& source) {
   if (!is_url(source)) {
-    std::ifstream in(source, std::ios::binary);
-    if (!in) throw Error("cannot read " + source);
-    std::stringstream text;
-    text << in.rdbuf();
-    return text.str();
+    return read_file(source);
   }
   FetchOptions options;
   options.respect_robots = false;

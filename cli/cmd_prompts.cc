@@ -9,6 +9,7 @@
 #include "cli/commands.h"
 #include "store/model_registry.h"
 #include "store/store.h"
+#include "tasks/text/utf8.h"
 
 namespace twinflow {
 namespace {
@@ -37,9 +38,7 @@ std::string cell(const std::string& text, size_t width) {
   std::string out;
   for (char c : text) out += (c == '\n' || c == '\r' || c == '\t') ? ' ' : c;
   if (out.size() > width) {
-    out.resize(width - 3);
-    while (!out.empty() && (static_cast<unsigned char>(out.back()) & 0xC0) == 0x80) out.pop_back();
-    if (!out.empty() && static_cast<unsigned char>(out.back()) >= 0xC0) out.pop_back();
+    out.resize(utf8_floor(out, width - 3));
     out += "...";
   }
   return out;

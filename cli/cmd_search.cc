@@ -10,6 +10,7 @@
 #include "cli/arg_checks.h"
 #include "cli/commands.h"
 #include "tasks/search/retriever.h"
+#include "tasks/text/utf8.h"
 #include "util/error.h"
 
 namespace twinflow {
@@ -27,13 +28,9 @@ struct SearchArgs {
 
 // The first `max` characters of a chunk on one line, for the table.
 std::string preview(const std::string& text, size_t max) {
-  std::string out;
-  for (char c : text) {
-    if (out.size() >= max) break;
-    out.push_back(c == '\n' || c == '\t' ? ' ' : c);
-  }
-  while (!out.empty() && (static_cast<unsigned char>(out.back()) & 0xC0) == 0x80) out.pop_back();
-  if (!out.empty() && static_cast<unsigned char>(out.back()) >= 0xC0) out.pop_back();
+  std::string out = text.substr(0, utf8_floor(text, max));
+  for (char& c : out)
+    if (c == '\n' || c == '\t') c = ' ';
   return out.size() < text.size() ? out + "..." : out;
 }
 

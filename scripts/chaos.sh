@@ -9,6 +9,7 @@
 #   TWINFLOW_CHAOS_TAKEOVERS helper schedulers killed (default 5)
 #   TWINFLOW_CHAOS_SEED      the random kill moments (default: random, printed)
 source "$(dirname "$0")/setup.sh"
+install_test_prerequisites
 build_twinflow
 
 export TWINFLOW_HOME="$BUILD_DIR/test-home"

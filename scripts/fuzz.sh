@@ -9,7 +9,7 @@
 # clang is missing, a fuzzer does not build, or a run does not end cleanly: a
 # crash, a leak, a timeout or an out-of-memory is a failure, and its input is
 # saved under build/fuzz/ (reproduce: build/fuzz/NAME build/fuzz/crash-...).
-# scripts/setup.sh installs clang and libclang-rt-14-dev (libFuzzer).
+# scripts/test.sh installs clang and libclang-rt-14-dev (libFuzzer).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 out="${TWINFLOW_BUILD_DIR:-$root/build}/fuzz"
@@ -22,7 +22,7 @@ fail() {
 }
 
 command -v clang++ >/dev/null 2>&1 ||
-  fail "clang++ is not installed; run scripts/setup.sh (it installs clang and libclang-rt-14-dev)"
+  fail "clang++ is not installed; run scripts/test.sh (it installs clang and libclang-rt-14-dev)"
 mkdir -p "$out"
 
 # build NAME WATCHED_DIRS -- SOURCES_AND_FLAGS...: rebuilds when a watched file is newer.

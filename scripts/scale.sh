@@ -4,6 +4,7 @@
 # crawl re-checks the feed with a conditional GET). A few minutes.
 #   TWINFLOW_CRAWL_SCALE  links and feed entries (default 20000)
 source "$(dirname "$0")/setup.sh"
+install_test_prerequisites
 build_twinflow
 tf="$BUILD_DIR/twinflow"
 export TWINFLOW_HOME="$BUILD_DIR/test-home"

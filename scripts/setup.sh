@@ -1,25 +1,34 @@
-# Sourced by demo.sh and test.sh: installs what is missing (Debian 12, as
-# root or with sudo) and builds twinflow into build/. Idempotent: when nothing
+# Sourced by demo.sh and test.sh: installs what the build needs and is missing
+# (Debian 12, as root or with sudo), defines build_twinflow (into build/) and
+# install_test_prerequisites (test.sh calls it). Idempotent: when nothing
 # is missing and nothing changed, it costs a few seconds.
 set -euo pipefail
 
 TWINFLOW_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 BUILD_DIR="${TWINFLOW_BUILD_DIR:-$TWINFLOW_ROOT/build}"
 
-PACKAGES=(
+# What the build and the main job need (scripts/demo.sh installs only these).
+# GoogleTest and Google Benchmark are small source packages: the same
+# configure serves the demo and the tests.
+BUILD_PACKAGES=(
   g++ cmake ninja-build lld ccache pkg-config git ca-certificates curl python3
   libpqxx-dev libpq-dev postgresql libssl-dev libcurl4-openssl-dev libgumbo-dev
   libyaml-dev libspdlog-dev libarmadillo-dev nlohmann-json3-dev libcli11-dev
   libgtest-dev libgmock-dev libbenchmark-dev libcctz-dev tzdata libboost-dev
+  libgraphviz-dev libxml2-dev zlib1g-dev libzip-dev
+)
+# What only the tests add: a Slurm cluster, headless Chromium and Node.js for
+# the browser tests, wrk for the HTTP benchmark, clang for the fuzzers.
+TEST_PACKAGES=(
   slurm-wlm munge
-  libgraphviz-dev chromium nodejs wrk
+  chromium nodejs wrk
   clang libclang-rt-14-dev
-  libxml2-dev zlib1g-dev libzip-dev
 )
 
+# install_missing_packages PACKAGE...: apt-get installs those not installed.
 install_missing_packages() {
   local missing=()
-  for pkg in "${PACKAGES[@]}"; do
+  for pkg in "$@"; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
   done
   [ ${#missing[@]} -eq 0 ] && return 0
@@ -64,7 +73,12 @@ build_twinflow() {
   ninja -C "$BUILD_DIR" "${targets[@]}"
 }
 
-install_missing_packages
-install_npm_if_missing
-install_test_npm_packages tests/browser
-install_test_npm_packages tests/cron-diff
+# install_test_prerequisites: what test.sh needs beyond the build.
+install_test_prerequisites() {
+  install_missing_packages "${TEST_PACKAGES[@]}"
+  install_npm_if_missing
+  install_test_npm_packages tests/browser
+  install_test_npm_packages tests/cron-diff
+}
+
+install_missing_packages "${BUILD_PACKAGES[@]}"

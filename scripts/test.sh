@@ -3,6 +3,7 @@
 # for the tests (an embedded cluster under build/test-home), runs the whole
 # suite through CTest, then the benchmarks at a small size.
 source "$(dirname "$0")/setup.sh"
+install_test_prerequisites
 build_twinflow
 
 export TWINFLOW_HOME="$BUILD_DIR/test-home"

@@ -17,12 +17,9 @@ namespace twinflow {
 namespace fs = std::filesystem;
 
 StepContext load_step_context(const fs::path& context_file) {
-  std::ifstream in(context_file);
-  if (!in) throw Error("cannot read the step context " + context_file.string());
-  std::stringstream text;
-  text << in.rdbuf();
+  const std::string text = read_file(context_file, "the step context");
   try {
-    auto doc = nlohmann::json::parse(text.str());
+    auto doc = nlohmann::json::parse(text);
     StepContext c;
     c.run_id = doc.value("run_id", int64_t{0});
     c.pipeline = doc.value("pipeline", "");

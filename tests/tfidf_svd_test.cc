@@ -300,7 +300,7 @@ TEST(TfidfSvdModel, DamagedFilesThrowErrorsNamingTheFile) {
   write_bytes(dir.path() / "other.model", "GIF89a" + bytes);
   expect_load_error(dir.path() / "other.model", "bad magic");
 
-  expect_load_error(dir.path() / "missing.model", "cannot open");
+  expect_load_error(dir.path() / "missing.model", "No such file or directory");
 }
 
 TEST(TfidfSvdModel, RejectsBadOptionsAndCorporaWithoutTerms) {

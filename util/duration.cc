@@ -3,6 +3,7 @@
 
 #include <charconv>
 #include <cmath>
+#include <cstdio>
 #include <string_view>
 #include <utility>
 
@@ -70,6 +71,12 @@ std::optional<Millis> parse_duration(const std::string& text) {
   }
   if (!millis || *millis > kMaxMillis) return std::nullopt;
   return Millis(std::llround(*millis));
+}
+
+std::string describe_seconds(Millis duration) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%g s", static_cast<double>(duration.count()) / 1000.0);
+  return text;
 }
 
 }  // namespace twinflow

@@ -13,6 +13,9 @@ using Millis = std::chrono::milliseconds;
 // such as "1.5s", or a plain number of seconds. nullopt when malformed.
 std::optional<Millis> parse_duration(const std::string& text);
 
+// "10 s", "0.5 s": a duration as an error message shows it.
+std::string describe_seconds(Millis duration);
+
 // Seconds from `start` to now, on the steady clock.
 inline double seconds_since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

@@ -34,4 +34,10 @@ bool equals_nocase(std::string_view a, std::string_view b) {
   return true;
 }
 
+void replace_all(std::string& text, std::string_view from, std::string_view to) {
+  if (from.empty()) return;
+  for (size_t at = text.find(from); at != std::string::npos; at = text.find(from, at + to.size()))
+    text.replace(at, from.size(), to);
+}
+
 }  // namespace twinflow

@@ -13,6 +13,24 @@ constexpr bool is_ascii_space(char c) {
   return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
 }
 
+constexpr bool is_ascii_lower(char c) {
+  return c >= 'a' && c <= 'z';
+}
+constexpr bool is_ascii_upper(char c) {
+  return c >= 'A' && c <= 'Z';
+}
+constexpr bool is_ascii_digit(char c) {
+  return c >= '0' && c <= '9';
+}
+constexpr bool is_ascii_alpha(char c) {
+  return is_ascii_lower(c) || is_ascii_upper(c);
+}
+
+// `c` with A-Z turned into a-z.
+constexpr char to_lower_ascii(char c) {
+  return is_ascii_upper(c) ? static_cast<char>(c - 'A' + 'a') : c;
+}
+
 // HTML's whitespace: ASCII whitespace without the vertical tab.
 constexpr bool is_html_space(char c) {
   return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f';
@@ -32,5 +50,9 @@ std::string trim_copy(std::string_view text);  // the same, as a string of its o
 
 // `text` with A-Z turned into a-z; other bytes unchanged.
 std::string to_lower(std::string_view text);
+
+// Replaces every occurrence of `from` in `text` by `to`, left to right, never
+// inside a replacement. Nothing happens when `from` is empty.
+void replace_all(std::string& text, std::string_view from, std::string_view to);
 
 }  // namespace twinflow

@@ -7,6 +7,7 @@
 #include "scheduler/execution/runner.h"
 #include "util/build_info.h"
 #include "util/error.h"
+#include "util/hash.h"
 #include "web/dashboard_impl.h"
 
 namespace twinflow {
@@ -18,10 +19,7 @@ namespace {
 // The ETag of a run's fingerprint under this build (a new build may shape the
 // document differently, so its tags differ).
 std::string etag_of(const std::string& fingerprint) {
-  uint64_t hash = 1469598103934665603ull;  // FNV-1a
-  for (const char* p = twinflow_build_id(); *p; ++p)
-    hash = (hash ^ static_cast<unsigned char>(*p)) * 1099511628211ull;
-  for (unsigned char c : fingerprint) hash = (hash ^ c) * 1099511628211ull;
+  const uint64_t hash = fnv1a(fingerprint, fnv1a(twinflow_build_id()));
   char tag[24];
   std::snprintf(tag, sizeof tag, "\"%016llx\"", static_cast<unsigned long long>(hash));
   return tag;

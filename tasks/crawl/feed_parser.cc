@@ -9,13 +9,10 @@
 #include "tasks/crawl/xml_safe.h"
 #include "tasks/extract/date.h"
 #include "tasks/extract/metadata.h"
+#include "util/url.h"
 
 namespace twinflow {
 namespace {
-
-bool is_http_url(const std::string& url) {
-  return url.rfind("http://", 0) == 0 || url.rfind("https://", 0) == 0;
-}
 
 std::vector<xmlNode*> children(xmlNode* parent) {
   std::vector<xmlNode*> out;

@@ -114,13 +114,6 @@ std::string token_from(const std::string& env_name) {
   return value != nullptr ? value : "";
 }
 
-void replace_all(std::string& s, const std::string& from, const std::string& to) {
-  if (from.empty()) return;
-  for (size_t at = s.find(from); at != std::string::npos; at = s.find(from, at + to.size())) {
-    s.replace(at, from.size(), to);
-  }
-}
-
 // git's reason for a failure: its first "fatal:" line, which names the cause
 // ("repository '...' not found"), whereas the last line is often advice
 // ("and the repository exists."); else its last line. The quoted URL is

@@ -29,6 +29,7 @@
 
 #include "tasks/crawl/host_rate_limiter.h"
 #include "tasks/crawl/robots.h"
+#include "util/duration.h"
 #include "util/error.h"
 #include "util/retry_after.h"
 #include "util/strings.h"
@@ -42,7 +43,7 @@ using Millis = std::chrono::milliseconds;
 using OnDone = std::function<void(size_t, const FetchResult&)>;
 
 // Upper bound of one curl_multi_poll, so deferred jobs are looked at often.
-constexpr Millis kMaxPollWait{1000};
+constexpr Millis kMaxFetchPollWait{1000};
 // A Crawl-delay beyond this is taken as this: a site asking for a day between
 // requests would otherwise stall a whole crawl.
 constexpr std::chrono::seconds kMaxCrawlDelay{60};
@@ -52,13 +53,6 @@ std::string describe_bytes(size_t bytes) {
   if (bytes >= (1u << 20) && bytes % (1u << 20) == 0) return std::to_string(bytes >> 20) + " MB";
   if (bytes >= 1024 && bytes % 1024 == 0) return std::to_string(bytes >> 10) + " KB";
   return std::to_string(bytes) + " bytes";
-}
-
-// "10 s", "0.5 s".
-std::string describe_seconds(Millis duration) {
-  char text[32];
-  std::snprintf(text, sizeof text, "%g s", duration.count() / 1000.0);
-  return text;
 }
 
 // The parts of a URL that robots.txt and the rate limit depend on.
@@ -511,7 +505,7 @@ class FetchRun {
   }
 
   void wait_for_work(Clock::time_point now) {
-    Millis wait = kMaxPollWait;
+    Millis wait = kMaxFetchPollWait;
     if (!ready_.empty() && transfers_.size() < static_cast<size_t>(options_.concurrency)) {
       wait = Millis(0);
     } else if (!deferred_.empty()) {

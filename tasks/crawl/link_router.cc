@@ -5,17 +5,12 @@
 #include <cctype>
 
 #include "util/error.h"
+#include "util/url.h"
 
 namespace twinflow {
 namespace {
 
 const std::vector<std::string> kPlatforms = {"medium", "substack", "linkedin", "github", "web"};
-
-bool host_is(const std::string& host, const std::string& domain) {
-  return host == domain || (host.size() > domain.size() &&
-                            host.compare(host.size() - domain.size(), domain.size(), domain) == 0 &&
-                            host[host.size() - domain.size() - 1] == '.');
-}
 
 std::string builtin_platform(const std::string& host) {
   if (host_is(host, "medium.com")) return "medium";

@@ -10,6 +10,7 @@
 #include "tasks/text/clean.h"
 #include "tasks/text/utf8.h"
 #include "util/error.h"
+#include "util/hash.h"
 #include "util/strings.h"
 
 namespace twinflow {
@@ -18,17 +19,9 @@ namespace {
 // ---------------------------------------------------------------------------
 // Small string helpers.
 
-bool is_upper(char c) {
-  return c >= 'A' && c <= 'Z';
-}
-
-bool is_lower(char c) {
-  return c >= 'a' && c <= 'z';
-}
-
 // "The problem" → "the problem", but "RAG systems" stays as it is.
 std::string lower_first(const std::string& s) {
-  if (s.size() >= 2 && is_upper(s[0]) && is_lower(s[1]))
+  if (s.size() >= 2 && is_ascii_upper(s[0]) && is_ascii_lower(s[1]))
     return static_cast<char>(s[0] - 'A' + 'a') + s.substr(1);
   return s;
 }
@@ -78,8 +71,8 @@ std::vector<std::string> split_sentences(std::string_view text) {
     size_t k = j;
     while (k < text.size() && text[k] == ' ') ++k;
     if (k < text.size() &&
-        (is_upper(text[k]) || std::isdigit(static_cast<unsigned char>(text[k])) || text[k] == '"' ||
-         text[k] == '(' || static_cast<unsigned char>(text[k]) >= 0x80))
+        (is_ascii_upper(text[k]) || std::isdigit(static_cast<unsigned char>(text[k])) ||
+         text[k] == '"' || text[k] == '(' || static_cast<unsigned char>(text[k]) >= 0x80))
       flush(j);
   }
   flush(text.size());
@@ -92,7 +85,7 @@ size_t prefix_bytes(std::string_view s, size_t chars) {
   size_t bytes = 0;
   for (size_t n = 0; bytes < s.size() && n < chars; ++n) {
     ++bytes;
-    while (bytes < s.size() && is_utf8_continuation(static_cast<unsigned char>(s[bytes]))) ++bytes;
+    while (bytes < s.size() && is_utf8_continuation(s[bytes])) ++bytes;
   }
   return bytes;
 }
@@ -130,25 +123,12 @@ std::string take_paragraphs(const std::vector<std::string>& paragraphs, size_t m
 // ---------------------------------------------------------------------------
 // Seeded choices.
 
-uint64_t fnv1a(std::string_view s, uint64_t h = 1469598103934665603ULL) {
-  for (unsigned char c : s) {
-    h ^= c;
-    h *= 1099511628211ULL;
-  }
-  return h;
-}
-
 // splitmix64: tiny, and its output is the same on every platform.
 class SeededChoice {
  public:
   explicit SeededChoice(uint64_t seed) : state_(seed) {}
 
-  uint64_t next() {
-    uint64_t z = (state_ += 0x9E3779B97F4A7C15ULL);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-    return z ^ (z >> 31);
-  }
+  uint64_t next() { return mix64(state_ += 0x9E3779B97F4A7C15ULL); }
 
   // An index in [0, n); n > 0.
   size_t pick(size_t n) { return static_cast<size_t>(next() % n); }
@@ -317,7 +297,7 @@ std::string title_instruction(const std::string& title, size_t which) {
 std::string hashtag_words(std::string_view tag) {
   std::string out;
   for (size_t i = 0; i < tag.size(); ++i) {
-    if (i > 0 && is_upper(tag[i]) && is_lower(tag[i - 1])) out += ' ';
+    if (i > 0 && is_ascii_upper(tag[i]) && is_ascii_lower(tag[i - 1])) out += ' ';
     out += tag[i];
   }
   return out;
@@ -558,7 +538,7 @@ bool looks_like_code(std::string_view s) {
   return false;
 }
 
-std::vector<std::string> words_of(std::string_view sentence) {
+std::vector<std::string> split_on_spaces(std::string_view sentence) {
   std::vector<std::string> words;
   size_t start = 0;
   while (start < sentence.size()) {
@@ -582,12 +562,12 @@ std::string strip_punctuation(std::string_view w) {
 std::string generic_sentence(const std::string& sentence) {
   if (has_digit(sentence) || looks_like_code(sentence)) return "";
   std::vector<std::string> out;
-  const std::vector<std::string> words = words_of(sentence);
+  const std::vector<std::string> words = split_on_spaces(sentence);
   for (size_t i = 0; i < words.size(); ++i) {
     const std::string bare = strip_punctuation(words[i]);
     if (is_first_person(bare)) return "";
     if (words[i].starts_with("#") || words[i] == "•" || words[i] == "-") continue;
-    if (i > 0 && !bare.empty() && is_upper(bare[0])) return "";
+    if (i > 0 && !bare.empty() && is_ascii_upper(bare[0])) return "";
     out.push_back(words[i]);
   }
   std::string s = join(out, " ");

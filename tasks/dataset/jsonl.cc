@@ -56,15 +56,6 @@ PreferenceSample preference_from(const Json& o) {
           required_string(o, "rejected"), document_id(o)};
 }
 
-std::string read_whole_file(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error("cannot read " + path.string());
-  std::ostringstream out;
-  out << in.rdbuf();
-  if (in.bad()) throw Error("cannot read " + path.string());
-  return out.str();
-}
-
 bool is_blank(const std::string& line) {
   return line.find_first_not_of(" \t\r") == std::string::npos;
 }
@@ -72,7 +63,7 @@ bool is_blank(const std::string& line) {
 template <typename Sample>
 std::vector<Sample> read_jsonl(const std::filesystem::path& path,
                                const std::function<Sample(const Json&)>& parse) {
-  std::istringstream in(read_whole_file(path));
+  std::istringstream in(read_file(path));
   std::vector<Sample> samples;
   std::string line;
   for (size_t number = 1; std::getline(in, line); ++number) {

@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "tasks/llm/json_answer.h"
+#include "tasks/text/utf8.h"
 #include "util/error.h"
 #include "util/strings.h"
 
@@ -38,8 +39,7 @@ std::string collapse_space(std::string_view text) {
 size_t hard_cut(std::string_view text, size_t max) {
   const size_t space = text.substr(0, max + 1).find_last_of(" \t\n");
   if (space != std::string_view::npos && space > 0) return space;
-  size_t end = max;
-  while (end > 0 && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) --end;
+  const size_t end = utf8_floor(text, max);
   return end > 0 ? end : max;
 }
 

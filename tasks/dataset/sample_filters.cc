@@ -12,6 +12,7 @@
 
 #include "tasks/text/utf8.h"
 #include "util/error.h"
+#include "util/hash.h"
 
 namespace twinflow {
 namespace {
@@ -26,20 +27,6 @@ constexpr size_t kHashes = kBands * kRows;
 
 using Shingles = std::vector<uint64_t>;  // sorted, unique
 using Signature = std::array<uint64_t, kHashes>;
-
-uint64_t fnv1a(std::string_view s, uint64_t h = 1469598103934665603ULL) {
-  for (unsigned char c : s) {
-    h ^= c;
-    h *= 1099511628211ULL;
-  }
-  return h;
-}
-
-uint64_t mix64(uint64_t z) {
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-  return z ^ (z >> 31);
-}
 
 // Words: runs of ASCII letters and digits (lower-cased) and of non-ASCII
 // bytes, so punctuation and case changes do not make texts differ.
@@ -66,7 +53,7 @@ Shingles shingles_of(std::string_view text, size_t n) {
   if (words.empty()) return out;
   const size_t count = words.size() >= n ? words.size() - n + 1 : 1;
   for (size_t i = 0; i < count; ++i) {
-    uint64_t h = 1469598103934665603ULL;
+    uint64_t h = kFnv1aOffset;
     for (size_t j = i; j < std::min(i + n, words.size()); ++j) h = fnv1a(words[j], h ^ 0x20);
     out.push_back(h);
   }

@@ -25,7 +25,7 @@ using Json = nlohmann::json;
 constexpr const char* kClient = "OpenAiEmbedder";
 // A response beyond this is a broken server, not embeddings: 2048 texts of
 // 3072 floats written out as JSON come to about 130 MB.
-constexpr size_t kMaxResponseBytes = size_t{512} << 20;
+constexpr size_t kMaxEmbeddingResponseBytes = size_t{512} << 20;
 
 // The request body of texts [first, first + count).
 std::string embed_body(const OpenAiEmbedderOptions& options,
@@ -54,7 +54,7 @@ void check_options(const OpenAiEmbedderOptions& options) {
 struct EmbedderState {
   explicit EmbedderState(OpenAiEmbedderOptions opts)
       : options((check_options(opts), std::move(opts))),
-        policy(checked_policy(kClient, options, kMaxResponseBytes)),
+        policy(checked_policy(kClient, options, kMaxEmbeddingResponseBytes)),
         endpoint(kClient, options.base_url, "/embeddings", options.api_key_env),
         dimension(options.dimensions) {}
 

@@ -21,6 +21,7 @@
 #include <thread>
 
 #include "util/error.h"
+#include "util/files.h"
 #include "util/sha256.h"
 #include "util/simd.h"
 
@@ -489,16 +490,6 @@ class ByteReader {
   const std::filesystem::path& path_;
 };
 
-std::string read_whole_file(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary | std::ios::ate);
-  if (!in) throw SystemError("cannot open embedding model file " + path.string(), errno);
-  std::string bytes(static_cast<size_t>(in.tellg()), '\0');
-  in.seekg(0);
-  in.read(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-  if (!in) throw SystemError("cannot read embedding model file " + path.string(), errno);
-  return bytes;
-}
-
 }  // namespace
 
 class TfidfSvdModelCodec {
@@ -684,7 +675,7 @@ void TfidfSvdModel::save(const std::filesystem::path& path) const {
 }
 
 TfidfSvdModel TfidfSvdModel::load(const std::filesystem::path& path) {
-  return TfidfSvdModelCodec::decode(read_whole_file(path), path);
+  return TfidfSvdModelCodec::decode(read_file(path, "embedding model file"), path);
 }
 
 }  // namespace twinflow

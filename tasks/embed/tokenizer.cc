@@ -1,6 +1,7 @@
 // Tokenizer: one pass over the bytes, words split into identifier parts and
 // paired into bigrams; see tokenizer.h.
 #include "tasks/embed/tokenizer.h"
+#include "util/strings.h"
 
 #include <algorithm>
 #include <iterator>
@@ -39,19 +40,9 @@ constexpr bool is_sorted_list() {
   return true;
 }
 
-inline bool is_lower(char c) {
-  return c >= 'a' && c <= 'z';
-}
-inline bool is_upper(char c) {
-  return c >= 'A' && c <= 'Z';
-}
-inline bool is_digit(char c) {
-  return c >= '0' && c <= '9';
-}
-
 // Letters, digits, underscores and every byte of a multi-byte UTF-8 sequence.
-inline bool is_word_byte(char c) {
-  return is_lower(c) || is_upper(c) || is_digit(c) || c == '_' ||
+inline bool is_token_byte(char c) {
+  return is_ascii_alpha(c) || is_ascii_digit(c) || c == '_' ||
          static_cast<unsigned char>(c) >= 0x80;
 }
 
@@ -61,22 +52,22 @@ inline bool continues_phrase(char c) {
 }
 
 void append_lower(std::string& out, std::string_view raw) {
-  for (char c : raw) out.push_back(is_upper(c) ? static_cast<char>(c - 'A' + 'a') : c);
+  for (char c : raw) out.push_back(to_lower_ascii(c));
 }
 
 // True when an identifier part starts at raw[j] because of camel case:
 // "parseHttp" at 'H', "HTTPServer" at 'S', "utf8Decode" at 'D'.
 bool starts_camel_part(std::string_view raw, size_t j) {
-  if (j == 0 || !is_upper(raw[j])) return false;
+  if (j == 0 || !is_ascii_upper(raw[j])) return false;
   const char before = raw[j - 1];
-  if (is_lower(before) || is_digit(before)) return true;
-  return is_upper(before) && j + 1 < raw.size() && is_lower(raw[j + 1]);
+  if (is_ascii_lower(before) || is_ascii_digit(before)) return true;
+  return is_ascii_upper(before) && j + 1 < raw.size() && is_ascii_lower(raw[j + 1]);
 }
 
 // Only words with an underscore or a capital after the first letter can split.
 bool may_have_parts(std::string_view raw) {
   for (size_t j = 1; j < raw.size(); ++j) {
-    if (raw[j] == '_' || is_upper(raw[j])) return true;
+    if (raw[j] == '_' || is_ascii_upper(raw[j])) return true;
   }
   return false;
 }
@@ -159,13 +150,13 @@ void Tokenizer::for_each_term(std::string_view text, const TermSink& sink) const
   TermEmitter emitter(options_.bigrams, sink);
   size_t i = 0;
   while (i < text.size()) {
-    if (!is_word_byte(text[i])) {
+    if (!is_token_byte(text[i])) {
       if (!continues_phrase(text[i])) emitter.break_phrase();
       ++i;
       continue;
     }
     const size_t start = i;
-    while (i < text.size() && is_word_byte(text[i])) ++i;
+    while (i < text.size() && is_token_byte(text[i])) ++i;
     emitter.word(text.substr(start, i - start));
   }
 }

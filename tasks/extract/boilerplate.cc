@@ -13,7 +13,7 @@ namespace {
 
 // Splits class/id text into lower-case words at non-alphanumerics and at
 // camelCase humps: "siteHeader nav__item" -> site, header, nav, item.
-std::vector<std::string> words_of(std::string_view s) {
+std::vector<std::string> class_words(std::string_view s) {
   std::vector<std::string> words;
   std::string word;
   char prev = '\0';
@@ -128,7 +128,7 @@ int weight_of(std::string_view value) {
   const std::vector<std::string> tokens = tokens_of(value);
   std::string lower;
   for (const std::string& t : tokens) lower += t + " ";
-  const std::vector<std::string> words = words_of(value);
+  const std::vector<std::string> words = class_words(value);
   bool negative = false;
   for (std::string_view p : kNegativeWeight) negative |= lower.find(p) != std::string::npos;
   for (const std::string& w : words) {
@@ -262,7 +262,7 @@ bool is_unlikely_candidate(const HtmlTree& tree, int i) {
   std::string both(cls);
   both += ' ';
   both += id;
-  const std::vector<std::string> words = words_of(both);
+  const std::vector<std::string> words = class_words(both);
   if (has_content_word(words)) return false;
   if (has_furniture_word(words)) return true;
   for (const std::string& t : tokens_of(both)) {
@@ -275,7 +275,7 @@ bool has_furniture_name(const HtmlTree& tree, int i) {
   std::string both(tree.attr_or_empty(i, "class"));
   both += ' ';
   both += tree.attr_or_empty(i, "id");
-  return has_furniture_word(words_of(both));
+  return has_furniture_word(class_words(both));
 }
 
 int class_weight(const HtmlTree& tree, int i) {

@@ -15,10 +15,6 @@ namespace {
 // <head> preambles put it later, and looking further costs nothing.
 constexpr size_t kSniffBytes = 8192;
 
-inline char lower(char c) {
-  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c;
-}
-
 inline bool is_label_char(char c) {
   return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_' || c == ':' ||
          c == '.';

@@ -32,7 +32,7 @@ double collapsed_length(std::string_view s) {
       if (!in_space) ++n;
       in_space = true;
     } else {
-      n += !((static_cast<unsigned char>(c) & 0xC0) == 0x80);  // count code points
+      n += !is_utf8_continuation(c);  // count code points
       in_space = false;
     }
   }
@@ -383,7 +383,7 @@ int choose_top(const HtmlTree& tree, Scores& scores, const std::vector<uint8_t>&
   return top;
 }
 
-bool looks_like_prose(const std::string& text) {
+bool has_sentence_end(const std::string& text) {
   return text.find(". ") != std::string::npos || (!text.empty() && text.back() == '.');
 }
 
@@ -410,7 +410,7 @@ std::vector<int> with_siblings(const HtmlTree& tree, int top, const Scores& scor
       if (length > 80) {
         include = density < 0.25;
       } else if (length > 0 && density == 0) {
-        include = looks_like_prose(tree.collapsed_text(c, 4096));
+        include = has_sentence_end(tree.collapsed_text(c, 4096));
       }
     }
     if (include) roots.push_back(c);

@@ -12,18 +12,10 @@ namespace twinflow {
 
 namespace {
 
-inline bool is_ascii_alpha(char c) {
-  return (c | 0x20) >= 'a' && (c | 0x20) <= 'z';
-}
-
-inline char lower(char c) {
-  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c;
-}
-
 GumboTag tag_of(std::string_view name) {
   char buf[32];
   if (name.size() >= sizeof(buf)) return GUMBO_TAG_UNKNOWN;
-  for (size_t k = 0; k < name.size(); ++k) buf[k] = lower(name[k]);
+  for (size_t k = 0; k < name.size(); ++k) buf[k] = to_lower_ascii(name[k]);
   return gumbo_tagn_enum(buf, static_cast<unsigned>(name.size()));
 }
 

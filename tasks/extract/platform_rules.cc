@@ -8,6 +8,7 @@
 #include "tasks/extract/date.h"
 #include "tasks/extract/selector.h"
 #include "util/strings.h"
+#include "util/url.h"
 
 namespace twinflow {
 
@@ -27,12 +28,6 @@ std::string host_of(std::string_view url) {
   std::string host = to_lower(url);
   if (host.rfind("www.", 0) == 0) host.erase(0, 4);
   return host;
-}
-
-bool host_is(const std::string& host, std::string_view domain) {
-  return host == domain || (host.size() > domain.size() &&
-                            host.compare(host.size() - domain.size(), domain.size(), domain) == 0 &&
-                            host[host.size() - domain.size() - 1] == '.');
 }
 
 int first_with_text(const HtmlTree& tree, std::initializer_list<const char*> selectors,

@@ -20,7 +20,7 @@ using Json = nlohmann::json;
 
 constexpr const char* kClient = "OpenAiChat";
 // A chat completion beyond this is a broken server, not an answer.
-constexpr size_t kMaxResponseBytes = size_t{64} << 20;
+constexpr size_t kMaxChatResponseBytes = size_t{64} << 20;
 
 void check_options(const OpenAiChatOptions& options) {
   check_base_url(kClient, options.base_url);
@@ -72,7 +72,7 @@ void read_answer(const std::string& body, ChatResult& result) {
 struct ChatState {
   explicit ChatState(OpenAiChatOptions opts)
       : options((check_options(opts), std::move(opts))),
-        policy(checked_policy(kClient, options, kMaxResponseBytes)),
+        policy(checked_policy(kClient, options, kMaxChatResponseBytes)),
         endpoint(kClient, options.base_url, "/chat/completions", options.api_key_env) {}
 
   OpenAiChatOptions options;

@@ -21,6 +21,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "tasks/text/utf8.h"
 #include "util/error.h"
 #include "util/retry_after.h"
 
@@ -34,7 +35,7 @@ using Json = nlohmann::json;
 // Characters of a response body quoted in an error message.
 constexpr size_t kExcerptChars = 200;
 // Upper bound of one curl_multi_poll, so deferred requests are looked at often.
-constexpr Millis kMaxPollWait{1000};
+constexpr Millis kMaxApiPollWait{1000};
 
 }  // namespace
 
@@ -69,10 +70,7 @@ std::string excerpt(std::string text, const std::string& secret) {
   }
   bool cut = false;
   if (text.size() > kExcerptChars) {
-    size_t end = kExcerptChars;
-    // Not in the middle of a UTF-8 sequence.
-    while (end > 0 && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) --end;
-    text.resize(end);
+    text.resize(utf8_floor(text, kExcerptChars));
     cut = true;
   }
   for (char& c : text) {
@@ -117,12 +115,6 @@ Millis retry_wait(int retry, std::optional<Millis> retry_after, Millis backoff, 
   if (retry_after) return std::min(*retry_after, cap);
   const double millis = static_cast<double>(backoff.count()) * std::pow(2.0, retry - 1);
   return Millis(static_cast<long long>(std::min(millis, static_cast<double>(cap.count()))));
-}
-
-std::string describe_seconds(Millis duration) {
-  char text[32];
-  std::snprintf(text, sizeof text, "%g s", static_cast<double>(duration.count()) / 1000.0);
-  return text;
 }
 
 RequestHeaders::RequestHeaders(const std::string& client, const std::string& api_key) {
@@ -364,7 +356,7 @@ class PostRun {
   }
 
   void wait_for_work(Clock::time_point now) {
-    Millis wait = kMaxPollWait;
+    Millis wait = kMaxApiPollWait;
     if (!ready_.empty() && transfers_.size() < static_cast<size_t>(policy_.concurrency)) {
       wait = Millis(0);
     } else if (!deferred_.empty()) {

@@ -46,9 +46,6 @@ bool transport_error_is_transient(CURLcode code);
 // asked for in Retry-After; at most `cap` either way.
 Millis retry_wait(int retry, std::optional<Millis> retry_after, Millis backoff, Millis cap);
 
-// "10 s", "0.5 s".
-std::string describe_seconds(Millis duration);
-
 // The request headers of a JSON POST, with "Authorization: Bearer KEY" when the
 // key is not empty. Throws Error naming `client` when out of memory.
 class RequestHeaders {

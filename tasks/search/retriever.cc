@@ -13,6 +13,7 @@
 #include "tasks/search/ivf_search.h"
 #include "tasks/search/rank_fusion.h"
 #include "tasks/search/vector_index.h"
+#include "tasks/text/utf8.h"
 #include "util/error.h"
 
 namespace twinflow {
@@ -78,9 +79,7 @@ std::optional<Ranking> vector_ranking(FeatureStore& features, const fs::path& ar
 // The first `max` bytes of `text`, not cutting a UTF-8 character.
 std::string cut_utf8(const std::string& text, size_t max) {
   if (text.size() <= max) return text;
-  size_t end = max;
-  while (end > 0 && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) --end;
-  return text.substr(0, end);
+  return text.substr(0, utf8_floor(text, max));
 }
 
 std::string count_text(int64_t n, const char* one, const char* many) {

@@ -12,10 +12,10 @@
 #include "tasks/steps/data_steps.h"
 #include "tasks/text/chunk.h"
 #include "tasks/text/clean.h"
+#include "util/duration.h"
 #include "util/error.h"
 #include "util/files.h"
 #include "util/sha256.h"
-#include "util/duration.h"
 
 namespace twinflow {
 namespace {
@@ -58,11 +58,9 @@ std::string chunker_fingerprint(const StepParams& params) {
 std::string cleaner_to_chunk(const StepContext& context) {
   auto it = context.inputs.find("cleaned");
   if (it == context.inputs.end()) return cleaner_fingerprint(CleanOptions{});
-  std::ifstream in(it->second.path);
-  std::stringstream text;
-  text << in.rdbuf();
+  const std::string text = read_file(it->second.path, "the chunk step's input 'cleaned'");
   try {
-    return nlohmann::json::parse(text.str()).at("cleaner").get<std::string>();
+    return nlohmann::json::parse(text).at("cleaner").get<std::string>();
   } catch (const nlohmann::json::exception& e) {
     throw Error("chunk step: input 'cleaned' (" + it->second.path.string() +
                 ") is not a clean step manifest: " + e.what());

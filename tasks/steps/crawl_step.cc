@@ -23,6 +23,7 @@
 #include "tasks/steps/data_steps.h"
 #include "util/error.h"
 #include "util/files.h"
+#include "util/url.h"
 
 namespace twinflow {
 namespace fs = std::filesystem;
@@ -103,10 +104,6 @@ std::vector<RouteRule> read_rules(const StepParams& params) {
   return rules;
 }
 
-bool is_http_url(const std::string& url) {
-  return url.rfind("http://", 0) == 0 || url.rfind("https://", 0) == 0;
-}
-
 std::vector<std::string> read_url_list(const StepParams& params, const std::string& name) {
   const auto& raw = params.raw(name);
   std::vector<std::string> urls;
@@ -157,7 +154,7 @@ std::vector<DiscoverySource> read_sources(const StepParams& params) {
   return sources;
 }
 
-CrawlSettings read_settings(const StepParams& params) {
+CrawlSettings read_crawl_settings(const StepParams& params) {
   CrawlSettings s;
   s.author = params.string("author");
   s.sources = read_sources(params);
@@ -489,7 +486,7 @@ nlohmann::json manifest_of(
 
 int run_crawl_step(StepEnvironment& env) {
   StepParams params(env.context.params, "crawl");
-  CrawlSettings settings = read_settings(params);
+  CrawlSettings settings = read_crawl_settings(params);
   const std::string author = settings.author;
   const double max_failure_ratio = settings.max_failure_ratio;
 

@@ -74,7 +74,7 @@ void read_openai(const StepParams& params, DatasetSettings& s) {
   s.llm.json_mode = p.boolean_or("json_mode", s.llm.json_mode);
 }
 
-DatasetSettings read_settings(const StepContext& context) {
+DatasetSettings read_dataset_settings(const StepContext& context) {
   StepParams params(context.params, "dataset");
   DatasetSettings s;
   s.author = params.string("author");
@@ -160,7 +160,7 @@ nlohmann::json build_dataset(const DatasetSettings& s, const std::vector<Dataset
 }  // namespace
 
 int run_dataset_step(StepEnvironment& env) {
-  const DatasetSettings s = read_settings(env.context);
+  const DatasetSettings s = read_dataset_settings(env.context);
   const std::vector<DatasetSource> sources = load_sources(env.features, s.author);
   if (sources.empty())
     throw Error("dataset: author '" + s.author +

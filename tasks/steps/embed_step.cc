@@ -37,7 +37,7 @@ struct EmbedSettings {
   ChunkFilter filter;
 };
 
-EmbedSettings read_settings(const StepParams& params) {
+EmbedSettings read_embed_settings(const StepParams& params) {
   EmbedSettings s;
   s.provider = params.choice_or("provider", "builtin", {"builtin", "openai"});
   s.seed = static_cast<uint64_t>(params.integer_or("seed", 42, 0, INT64_MAX));
@@ -194,7 +194,7 @@ int64_t embed_missing(StepEnvironment& env, const EmbeddingModelRecord& record, 
 
 int run_embed_step(StepEnvironment& env) {
   StepParams params(env.context.params, "embed");
-  const EmbedSettings s = read_settings(params);
+  const EmbedSettings s = read_embed_settings(params);
   const fs::path model_path = env.context.output_path("model");
 
   bool refit = false;

@@ -53,7 +53,7 @@ struct EvaluateSettings {
   std::string embedding_model = "tfidf-svd-256";
 };
 
-EvaluateSettings read_settings(const StepContext& context) {
+EvaluateSettings read_evaluate_settings(const StepContext& context) {
   StepParams params(context.params, "evaluate");
   EvaluateSettings s;
   s.model_name = params.string_or("model_name", "llm_twin");
@@ -175,7 +175,7 @@ std::optional<nlohmann::json> measure_retrieval(StepEnvironment& env,
 }  // namespace
 
 int run_evaluate_step(StepEnvironment& env) {
-  const EvaluateSettings s = read_settings(env.context);
+  const EvaluateSettings s = read_evaluate_settings(env.context);
   const StepInput& model_input = input(env.context, "model");
   const StepInput& dataset = input(env.context, "dataset");
   const auto step_run = env.step_run_id ? std::optional<int64_t>(env.step_run_id) : std::nullopt;

@@ -24,6 +24,7 @@
 #include "tasks/train/lm_trainer.h"
 #include "util/error.h"
 #include "util/sha256.h"
+#include "util/strings.h"
 
 extern char** environ;
 
@@ -126,12 +127,6 @@ int train_builtin(StepEnvironment& env, const StepInput& dataset) {
 
 // --- command trainer ----------------------------------------------------------
 
-std::string replace_all(std::string text, const std::string& from, const std::string& to) {
-  for (size_t at = text.find(from); at != std::string::npos; at = text.find(from, at + to.size()))
-    text.replace(at, from.size(), to);
-  return text;
-}
-
 std::vector<std::string> trainer_argv(const nlohmann::json& trainer,
                                       const std::map<std::string, std::string>& vars) {
   const auto& command = trainer.at("command");
@@ -147,7 +142,7 @@ std::vector<std::string> trainer_argv(const nlohmann::json& trainer,
     throw Error("finetune: trainer.command must be a string or a non-empty list of strings");
   }
   for (auto& arg : argv)
-    for (const auto& [name, value] : vars) arg = replace_all(arg, "{" + name + "}", value);
+    for (const auto& [name, value] : vars) replace_all(arg, "{" + name + "}", value);
   return argv;
 }
 

@@ -42,9 +42,7 @@ class CodePointCursor {
   }
 
  private:
-  bool starts_code_point(size_t k) const {
-    return !is_utf8_continuation(static_cast<unsigned char>(text_[k]));
-  }
+  bool starts_code_point(size_t k) const { return !is_utf8_continuation(text_[k]); }
 
   std::string_view text_;
   size_t byte_ = 0;
@@ -96,7 +94,7 @@ class Atomizer {
     size_t piece_cp = cp_start;
     size_t count = 0;
     for (size_t k = start; k < end; ++k) {
-      if (is_utf8_continuation(static_cast<unsigned char>(text_[k]))) continue;
+      if (is_utf8_continuation(text_[k])) continue;
       if (count == target_) {
         atoms_.push_back({piece, k, piece_cp, piece_cp + count, strength});
         strength = kHardSplit;

@@ -111,7 +111,7 @@ std::string to_valid_utf8(std::string_view s) {
 size_t utf8_floor(std::string_view s, size_t pos) {
   if (pos >= s.size()) return s.size();
   for (int back = 0; back < 3 && pos > 0; ++back) {
-    if (!is_utf8_continuation(static_cast<unsigned char>(s[pos]))) return pos;
+    if (!is_utf8_continuation(s[pos])) return pos;
     --pos;
   }
   return pos;
@@ -119,7 +119,7 @@ size_t utf8_floor(std::string_view s, size_t pos) {
 
 size_t utf8_length(std::string_view s) {
   size_t n = 0;
-  for (char c : s) n += !is_utf8_continuation(static_cast<unsigned char>(c));
+  for (char c : s) n += !is_utf8_continuation(c);
   return n;
 }
 

@@ -14,6 +14,8 @@
 #include <string>
 #include <string_view>
 
+#include "util/strings.h"  // is_utf8_continuation
+
 namespace twinflow {
 
 inline constexpr char32_t kReplacementChar = 0xFFFD;
@@ -35,11 +37,6 @@ bool is_valid_utf8(std::string_view s);
 
 // Returns `s` with every ill-formed sequence replaced by U+FFFD.
 std::string to_valid_utf8(std::string_view s);
-
-// True when byte `c` continues a multi-byte sequence (10xxxxxx).
-inline bool is_utf8_continuation(unsigned char c) {
-  return (c & 0xC0) == 0x80;
-}
 
 // Moves `pos` back (at most three bytes) to the start of the code point it
 // falls in, so that cutting a string at the result never splits a sequence.

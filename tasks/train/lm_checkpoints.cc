@@ -46,14 +46,6 @@ std::vector<int> complete_epochs(const fs::path& dir) {
   return epochs;
 }
 
-std::string read_file_or_throw(const fs::path& file, const char* what) {
-  std::ifstream in(file, std::ios::binary);
-  if (!in) throw Error(std::string("cannot read ") + what + " " + file.string());
-  std::ostringstream content;
-  content << in.rdbuf();
-  return content.str();
-}
-
 }  // namespace
 
 LmCheckpoints::LmCheckpoints(fs::path dir) : dir_(std::move(dir)) {
@@ -118,7 +110,7 @@ LmCheckpoint LmCheckpoints::read(int epoch) const {
   LmCheckpointState state;
   std::string optimizer_sha256;
   try {
-    const auto json = nlohmann::json::parse(read_file_or_throw(state_file, "checkpoint state"));
+    const auto json = nlohmann::json::parse(read_file(state_file, "checkpoint state"));
     if (json.value("format", "") != kStateFormat) {
       throw Error(std::string("not a ") + kStateFormat + " file");
     }
@@ -140,7 +132,7 @@ LmCheckpoint LmCheckpoints::read(int epoch) const {
                 std::to_string(state.epoch) + " in directory " + dir.filename().string());
   }
   const fs::path optimizer_file = dir / "optimizer.bin";
-  std::string optimizer = read_file_or_throw(optimizer_file, "optimizer state");
+  std::string optimizer = read_file(optimizer_file, "optimizer state");
   if (sha256_hex(optimizer) != optimizer_sha256) {
     throw Error("corrupt optimizer state " + optimizer_file.string() +
                 ": sha256 differs from the one in " + state_file.string());

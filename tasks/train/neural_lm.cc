@@ -27,15 +27,6 @@ namespace {
 constexpr const char* kModelFormat = "twinflow-neural-lm-1";
 constexpr size_t kEvaluateBatch = 256;
 
-std::string read_whole_file(const fs::path& file, const char* what) {
-  std::ifstream in(file, std::ios::binary);
-  if (!in) throw Error(std::string("cannot read ") + what + " " + file.string());
-  std::ostringstream content;
-  content << in.rdbuf();
-  if (in.bad()) throw Error(std::string("cannot read ") + what + " " + file.string());
-  return content.str();
-}
-
 // Uniform in [0, 1) from the top 53 bits: the same on every platform.
 double unit_draw(std::mt19937_64& random) {
   return static_cast<double>(random() >> 11) * 0x1.0p-53;
@@ -260,7 +251,7 @@ NeuralLm NeuralLm::load(const fs::path& dir) {
   size_t vocabulary_size = 0;
   std::string weights_sha256;
   try {
-    manifest = nlohmann::json::parse(read_whole_file(config_file, "model config"));
+    manifest = nlohmann::json::parse(read_file(config_file, "model config"));
     if (manifest.value("format", "") != kModelFormat) {
       throw Error(std::string("not a ") + kModelFormat + " model");
     }
@@ -283,7 +274,7 @@ NeuralLm NeuralLm::load(const fs::path& dir) {
   auto weights =
       std::make_unique<NeuralLmWeights>(NeuralLmWeights::initial(vocabulary_size, config));
   const fs::path weights_file = dir / "weights.bin";
-  const std::string bytes = read_whole_file(weights_file, "model weights");
+  const std::string bytes = read_file(weights_file, "model weights");
   const size_t expected = weights->parameter_count() * sizeof(float);
   if (bytes.size() != expected) {
     throw Error("corrupt model weights " + weights_file.string() + ": " +

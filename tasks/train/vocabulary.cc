@@ -134,12 +134,9 @@ void Vocabulary::save(const std::filesystem::path& file) const {
 }
 
 Vocabulary Vocabulary::load(const std::filesystem::path& file) {
-  std::ifstream in(file, std::ios::binary);
-  if (!in) throw Error("cannot read vocabulary file " + file.string());
-  std::ostringstream content;
-  content << in.rdbuf();
+  const std::string content = read_file(file, "vocabulary file");
   try {
-    return from_json(nlohmann::json::parse(content.str()));
+    return from_json(nlohmann::json::parse(content));
   } catch (const nlohmann::json::exception& e) {
     throw Error("corrupt vocabulary file " + file.string() + ": " + e.what());
   } catch (const Error& e) {

@@ -1,5 +1,6 @@
 // See word_tokenizer.h.
 #include "tasks/train/word_tokenizer.h"
+#include "util/strings.h"
 
 #include <cstdint>
 
@@ -41,11 +42,7 @@ size_t utf8_sequence(std::string_view text, size_t pos, uint32_t& code_point) {
 }
 
 bool is_ascii_word(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
-}
-
-bool is_digit(char c) {
-  return c >= '0' && c <= '9';
+  return is_ascii_alpha(c) || is_ascii_digit(c) || c == '_';
 }
 
 Unit unit_at(std::string_view text, size_t pos) {
@@ -54,8 +51,7 @@ Unit unit_at(std::string_view text, size_t pos) {
     if (c == '\n') return {Kind::kNewline, std::string(kNewlineToken), 1};
     if (c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v') return {Kind::kSpace, "", 1};
     if (is_ascii_word(c)) {
-      const char lower = (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
-      return {Kind::kWord, std::string(1, lower), 1};
+      return {Kind::kWord, std::string(1, to_lower_ascii(c)), 1};
     }
     if (static_cast<unsigned char>(c) < 0x20 || c == 0x7F) return {Kind::kSpace, "", 1};
     return {Kind::kPunct, std::string(1, c), 1};
@@ -178,8 +174,8 @@ std::vector<std::string> tokenize_words(std::string_view text) {
       const Unit following = unit_at(text, after);
       if (following.kind != Kind::kWord) break;
       const bool joiner = next.text == "'" || next.text == "-";
-      const bool number_joiner =
-          (next.text == "." || next.text == ",") && is_digit(token.back()) && is_digit(text[after]);
+      const bool number_joiner = (next.text == "." || next.text == ",") &&
+                                 is_ascii_digit(token.back()) && is_ascii_digit(text[after]);
       if (!joiner && !number_joiner) break;
       token += next.text;
       token += following.text;
