@@ -1,8 +1,11 @@
 // Store: text retrieval by Okapi BM25F over the searchable chunks, with the
 // statistics migration 0012 keeps (see search_records.h for the formula).
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <cstdio>
+#include <string_view>
+#include <unordered_map>
 
 #include "store/feature_store.h"
 #include "store/store_impl.h"
@@ -21,16 +24,6 @@ void validate(const Bm25Params& p) {
 
 namespace {
 
-std::string to_pg_double_array(const std::vector<double>& values) {
-  std::string out = "{";
-  char buffer[40];
-  for (size_t i = 0; i < values.size(); ++i) {
-    std::snprintf(buffer, sizeof buffer, "%.17g", values[i]);
-    out += (i ? "," : "") + std::string(buffer);
-  }
-  return out + "}";
-}
-
 // The scope's totals and the query's lexemes with their document frequency,
 // in one statement. Filter parameters $1..$3, the query $4.
 const char* const kTermsSql =
@@ -48,46 +41,59 @@ const char* const kTermsSql =
     "  WHERE t.lexeme = w.lexeme AND t.scope_id IN (SELECT id FROM scopes)) f ON true "
     "ORDER BY w.lexeme";
 
-// The postings of the scored lexemes in the scope (one index range per
-// lexeme and scope, migration 0016), BM25F summed per chunk. $1..$3 filter,
-// $4 lexemes, $5 their query frequencies, $6 their idfs, $7 limit, $8 k1,
-// $9 b, $10 title weight, $11 average body length, $12 average title length.
-const char* const kScoreSql =
-    "WITH terms AS (SELECT * FROM unnest($4::text[], $5::int[], $6::float8[]) "
-    "  AS t (lexeme, qtf, idf)), "
-    "scopes AS (SELECT id FROM bm25_scopes "
-    "  WHERE ($1 = '' OR author = $1) AND ($2 = '' OR kind = $2) AND ($3 = '' OR platform = $3)), "
-    "weighted AS (SELECT p.chunk_id AS id, t.lexeme, t.qtf, t.idf, "
-    "    p.body_tf::float8 / (1 - $9::float8 + $9::float8 * p.body_length / "
-    "greatest($11::float8, 1e-9)) "
-    "    + $10::float8 * p.title_tf::float8 / (1 - $9::float8 + $9::float8 * p.title_length / "
-    "greatest($12::float8, 1e-9)) AS tf "
-    "  FROM terms t JOIN bm25_postings p ON p.lexeme = t.lexeme "
-    "  WHERE p.scope_id IN (SELECT id FROM scopes)), "
-    "parts AS (SELECT id, lexeme, "
-    "  CASE WHEN tf > 0 THEN qtf * idf * tf * ($8::float8 + 1) / ($8::float8 + tf) ELSE 0 END "
-    "  AS part FROM weighted), "
-    "top AS (SELECT id, sum(part) AS score FROM parts GROUP BY id "
-    "  ORDER BY score DESC, id LIMIT $7::int) "
-    "SELECT top.id, top.score, string_agg(p.lexeme || ' ' || p.part::text, E'\\n') "
-    "FROM top JOIN parts p ON p.id = top.id GROUP BY top.id, top.score "
-    "ORDER BY top.score DESC, top.id";
+// The postings of the scored lexemes in the scope: their block rows
+// (migration 0020) through the primary key, the arrays whole. $1..$3 filter,
+// $4 lexemes. Scoring happens here rather than in SQL: unnesting the arrays
+// into one row per posting and aggregating them cost the database about
+// 2.5 us per posting, four times reading and parsing the arrays.
+const char* const kPostingsSql =
+    "SELECT b.lexeme, b.chunk_ids, b.body_tfs, b.title_tfs, b.body_lengths, b.title_lengths "
+    "FROM bm25_blocks b "
+    "WHERE b.lexeme = ANY ($4::text[]) AND b.scope_id = ANY (ARRAY(SELECT id FROM bm25_scopes "
+    "  WHERE ($1 = '' OR author = $1) AND ($2 = '' OR kind = $2) AND ($3 = '' OR platform = $3))) "
+    "ORDER BY b.lexeme, b.scope_id, b.block";
 
-// "lexeme part" lines (an analysed lexeme never holds whitespace; float8
-// text round-trips exactly).
-std::map<std::string, double> parse_parts(const std::string& text) {
-  std::map<std::string, double> out;
-  size_t begin = 0;
-  while (begin < text.size()) {
-    size_t end = text.find('\n', begin);
-    if (end == std::string::npos) end = text.size();
-    const std::string line = text.substr(begin, end - begin);
-    const size_t space = line.rfind(' ');
-    if (space != std::string::npos) out[line.substr(0, space)] = std::stod(line.substr(space + 1));
-    begin = end + 1;
+// The elements of a one-dimensional integer array in PostgreSQL's text form,
+// "{1,2,3}" (the block arrays hold no NULLs).
+template <typename Int>
+void parse_int_array(std::string_view text, std::vector<Int>& out) {
+  out.clear();
+  if (text.size() < 2 || text.front() != '{' || text.back() != '}')
+    throw Error("text search: a postings block is not an integer array");
+  const char* p = text.data() + 1;
+  const char* const end = text.data() + text.size() - 1;
+  while (p < end) {
+    Int value{};
+    const auto [next, ec] = std::from_chars(p, end, value);
+    if (ec != std::errc()) throw Error("text search: a postings block is not an integer array");
+    out.push_back(value);
+    p = next < end && *next == ',' ? next + 1 : next;
   }
-  return out;
 }
+
+// One posting's part of a chunk's score (search_records.h has the formula),
+// in the order of operations the SQL of migration 0016 used, so scores are
+// the same to the last bit.
+struct Bm25Scorer {
+  Bm25Params params;
+  double avg_body = 0, avg_title = 0;
+
+  double part(int qtf, double idf, int body_tf, int title_tf, int body_length,
+              int title_length) const {
+    const double b = params.b, k1 = params.k1;
+    const double tf =
+        body_tf / (1 - b + b * body_length / std::max(avg_body, 1e-9)) +
+        params.title_weight * title_tf / (1 - b + b * title_length / std::max(avg_title, 1e-9));
+    return tf > 0 ? qtf * idf * tf * (k1 + 1) / (k1 + tf) : 0;
+  }
+};
+
+// One scored posting, kept to explain the hits afterwards.
+struct ScoredPosting {
+  int64_t chunk_id;
+  uint32_t term;  // index into the scored lexemes
+  double part;
+};
 
 }  // namespace
 
@@ -123,22 +129,50 @@ Bm25Result FeatureStore::bm25_search(const std::string& query, const ChunkFilter
     if (scored.empty() || limit <= 0) return result;
 
     std::vector<std::string> lexemes;
-    std::vector<int64_t> frequencies;
-    std::vector<double> idfs;
-    for (const Bm25Term* t : scored) {
-      lexemes.push_back(t->lexeme);
-      frequencies.push_back(t->query_frequency);
-      idfs.push_back(t->idf);
+    for (const Bm25Term* t : scored) lexemes.push_back(t->lexeme);
+    std::unordered_map<std::string, uint32_t> term_of;
+    for (uint32_t i = 0; i < scored.size(); ++i) term_of.emplace(scored[i]->lexeme, i);
+    const Bm25Scorer scorer{params, avg_body, avg_title};
+    std::unordered_map<int64_t, double> scores;
+    std::vector<ScoredPosting> postings;
+    std::vector<int64_t> ids;
+    std::vector<int> body_tfs, title_tfs, body_lengths, title_lengths;
+    for (const auto& row : tx.exec_params(kPostingsSql, filter.author, filter.kind, filter.platform,
+                                          to_pg_text_array(lexemes))) {
+      const auto found = term_of.find(row[0].as<std::string>());
+      if (found == term_of.end()) continue;
+      const Bm25Term& term = *scored[found->second];
+      parse_int_array(std::string_view(row[1].c_str(), row[1].size()), ids);
+      parse_int_array(std::string_view(row[2].c_str(), row[2].size()), body_tfs);
+      parse_int_array(std::string_view(row[3].c_str(), row[3].size()), title_tfs);
+      parse_int_array(std::string_view(row[4].c_str(), row[4].size()), body_lengths);
+      parse_int_array(std::string_view(row[5].c_str(), row[5].size()), title_lengths);
+      const size_t n = ids.size();
+      if (body_tfs.size() != n || title_tfs.size() != n || body_lengths.size() != n ||
+          title_lengths.size() != n)
+        throw Error("text search: a postings block of '" + term.lexeme + "' is inconsistent");
+      for (size_t i = 0; i < n; ++i) {
+        const double part = scorer.part(term.query_frequency, term.idf, body_tfs[i], title_tfs[i],
+                                        body_lengths[i], title_lengths[i]);
+        scores[ids[i]] += part;
+        postings.push_back({ids[i], found->second, part});
+      }
     }
-    for (const auto& row : tx.exec_params(
-             kScoreSql, filter.author, filter.kind, filter.platform, to_pg_text_array(lexemes),
-             to_pg_bigint_array(frequencies), to_pg_double_array(idfs), limit, params.k1, params.b,
-             params.title_weight, avg_body, avg_title)) {
-      Bm25Hit hit;
-      hit.id = row[0].as<int64_t>();
-      hit.score = row[1].as<double>();
-      hit.terms = parse_parts(row[2].as<std::string>());
-      result.hits.push_back(std::move(hit));
+    std::vector<std::pair<int64_t, double>> ranked(scores.begin(), scores.end());
+    const auto better = [](const auto& a, const auto& b) {
+      return a.second != b.second ? a.second > b.second : a.first < b.first;
+    };
+    const size_t top = std::min(ranked.size(), static_cast<size_t>(limit));
+    std::partial_sort(ranked.begin(), ranked.begin() + static_cast<std::ptrdiff_t>(top),
+                      ranked.end(), better);
+    std::unordered_map<int64_t, size_t> hit_of;
+    for (size_t i = 0; i < top; ++i) {
+      hit_of.emplace(ranked[i].first, i);
+      result.hits.push_back({ranked[i].first, ranked[i].second, {}});
+    }
+    for (const ScoredPosting& p : postings) {
+      const auto hit = hit_of.find(p.chunk_id);
+      if (hit != hit_of.end()) result.hits[hit->second].terms[scored[p.term]->lexeme] = p.part;
     }
   } catch (const pqxx::sql_error& e) {
     throw Error("text search: the database refused the query: " + std::string(e.what()));

@@ -228,23 +228,29 @@ ListedVectors VectorIndexStore::pending(const EmbeddingModelRecord& model, int l
 }
 
 ListedVectors VectorIndexStore::probe(const EmbeddingModelRecord& model,
-                                      const std::vector<int>& lists, const ChunkFilter& filter) {
+                                      const std::vector<int>& lists) {
+  pqxx::nontransaction tx(impl_->connection);
+  return read_vectors(tx.exec_params("SELECT chunk_id, vector, list FROM vector_lists "
+                                     "WHERE model_id = $1 AND list = ANY ($2::int[])",
+                                     model.id, to_pg_int_array(lists)),
+                      static_cast<size_t>(model.dimension), false, true);
+}
+
+std::vector<int64_t> VectorIndexStore::searchable(const std::vector<int64_t>& chunk_ids,
+                                                  const ChunkFilter& filter) {
+  std::vector<int64_t> out;
+  if (chunk_ids.empty()) return out;
   pqxx::nontransaction tx(impl_->connection);
   // bm25_chunks (migration 0012) holds exactly the searchable chunks with
   // their scope (author, platform, kind).
-  return read_vectors(
-      // Driven by the lists' rows (the planner, misjudging how many chunks
-      // a scope has, would otherwise scan every counted chunk), each checked
-      // by one primary-key lookup.
-      tx.exec_params("WITH listed AS MATERIALIZED (SELECT chunk_id, vector, list "
-                     "  FROM vector_lists WHERE model_id = $1 AND list = ANY ($2::int[])) "
-                     "SELECT l.chunk_id, l.vector, l.list FROM listed l "
-                     "JOIN LATERAL (SELECT 1 FROM bm25_chunks b WHERE b.chunk_id = l.chunk_id "
-                     "  AND b.scope_id = ANY (ARRAY(SELECT id FROM bm25_scopes "
-                     "  WHERE ($3 = '' OR author = $3) AND ($4 = '' OR kind = $4) "
-                     "  AND ($5 = '' OR platform = $5))) LIMIT 1) AS searchable ON true",
-                     model.id, to_pg_int_array(lists), filter.author, filter.kind, filter.platform),
-      static_cast<size_t>(model.dimension), false, true);
+  for (const auto& row :
+       tx.exec_params("SELECT chunk_id FROM bm25_chunks WHERE chunk_id = ANY ($1::bigint[]) "
+                      "AND scope_id = ANY (ARRAY(SELECT id FROM bm25_scopes "
+                      "  WHERE ($2 = '' OR author = $2) AND ($3 = '' OR kind = $3) "
+                      "  AND ($4 = '' OR platform = $4)))",
+                      to_pg_bigint_array(chunk_ids), filter.author, filter.kind, filter.platform))
+    out.push_back(row[0].as<int64_t>());
+  return out;
 }
 
 }  // namespace twinflow

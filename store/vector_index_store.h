@@ -54,10 +54,13 @@ class VectorIndexStore {
   // Up to `limit` embeddings written since the index was built (not yet in a
   // list), with their vectors.
   ListedVectors pending(const EmbeddingModelRecord& model, int limit);
-  // The vectors in `lists` of searchable chunks (current chunks of latest
-  // documents) matching `filter`.
-  ListedVectors probe(const EmbeddingModelRecord& model, const std::vector<int>& lists,
-                      const ChunkFilter& filter);
+  // The vectors in `lists`, of any chunk: the caller ranks them, then asks
+  // `searchable` about the best ones only (checking every probed vector cost
+  // more than reading it).
+  ListedVectors probe(const EmbeddingModelRecord& model, const std::vector<int>& lists);
+  // Those of `chunk_ids` that are searchable (current chunks of latest
+  // documents) and match `filter`, in no particular order.
+  std::vector<int64_t> searchable(const std::vector<int64_t>& chunk_ids, const ChunkFilter& filter);
 
  private:
   Store::Impl* impl_;

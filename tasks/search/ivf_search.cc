@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdio>
 #include <random>
+#include <unordered_map>
 
 #include "store/feature_store.h"
 #include "store/store.h"
@@ -135,24 +136,44 @@ std::vector<IvfHit> ivf_top_k(FeatureStore features, const EmbeddingModelRecord&
     for (float& x : unit) x = static_cast<float>(x / std::sqrt(norm2));
   if (probes <= 0) probes = default_ivf_probes(lists);
   probes = std::min(probes, lists);
+  // Every probed vector ranked; whether a chunk is searchable in the filter's
+  // scope is asked for the best candidates only, in batches, and remembered
+  // across rounds of probes.
+  std::vector<IvfHit> candidates;
+  std::unordered_map<int64_t, bool> searchable;
   std::vector<IvfHit> hits;
+  const auto better = [](const IvfHit& a, const IvfHit& b) {
+    return a.score != b.score ? a.score > b.score : a.id < b.id;
+  };
   for (int done = 0;;) {
     const std::vector<int> nearest = nearest_lists(state.centroids, unit.data(), probes);
     const std::vector<int> fresh(nearest.begin() + done, nearest.end());
-    const ListedVectors found = index.probe(model, fresh, filter);
+    const ListedVectors found = index.probe(model, fresh);
     for (size_t i = 0; i < found.ids.size(); ++i)
-      hits.push_back({found.ids[i], dot_product(unit.data(), found.data.data() + i * dim, dim)});
+      candidates.push_back(
+          {found.ids[i], dot_product(unit.data(), found.data.data() + i * dim, dim)});
     done = probes;
+    std::sort(candidates.begin(), candidates.end(), better);
+    hits.clear();
+    size_t batch = std::max<size_t>(4 * k, 64);
+    for (size_t at = 0; at < candidates.size() && hits.size() < k;) {
+      std::vector<int64_t> unknown;
+      for (size_t i = at; i < candidates.size() && unknown.size() < batch; ++i)
+        if (!searchable.contains(candidates[i].id)) unknown.push_back(candidates[i].id);
+      if (!unknown.empty()) {
+        for (int64_t id : unknown) searchable[id] = false;
+        for (int64_t id : index.searchable(unknown, filter)) searchable[id] = true;
+      }
+      for (; at < candidates.size() && hits.size() < k; ++at) {
+        const auto known = searchable.find(candidates[at].id);
+        if (known == searchable.end()) break;  // past this batch
+        if (known->second) hits.push_back(candidates[at]);
+      }
+      batch *= 4;
+    }
     if (hits.size() >= k || probes >= lists) break;
     probes = std::min(lists, probes * 4);
   }
-  auto better = [](const IvfHit& a, const IvfHit& b) {
-    return a.score != b.score ? a.score > b.score : a.id < b.id;
-  };
-  const size_t n = std::min(k, hits.size());
-  std::partial_sort(hits.begin(), hits.begin() + static_cast<std::ptrdiff_t>(n), hits.end(),
-                    better);
-  hits.resize(n);
   return hits;
 }
 
