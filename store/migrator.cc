@@ -13,7 +13,7 @@ namespace {
 // that serialises migrators on one database.
 constexpr long long kMigrationLockKey = 0x7477696e666c6f77;  // "twinflow"
 
-std::map<int, std::string> applied_checksums(pqxx::work& tx) {
+std::map<int, std::string> applied_checksums(pqxx::transaction_base& tx) {
   std::map<int, std::string> applied;
   for (const auto& row : tx.exec("SELECT version, checksum FROM schema_migrations"))
     applied[row[0].as<int>()] = row[1].as<std::string>();
@@ -71,7 +71,20 @@ void Migrator::apply(const MigrationSource& migration) {
   tx.commit();
 }
 
+bool Migrator::up_to_date() {
+  pqxx::nontransaction tx(connection_);
+  if (!tx.exec1("SELECT to_regclass('schema_migrations') IS NOT NULL")[0].as<bool>()) return false;
+  const std::map<int, std::string> applied = applied_checksums(tx);
+  return std::all_of(migrations_.begin(), migrations_.end(), [&](const MigrationSource& m) {
+    const auto it = applied.find(migration_version(m.file_name));
+    return it != applied.end() && it->second == sha256_hex(m.sql);
+  });
+}
+
 int Migrator::migrate() {
+  // Nothing to do, the common case: no lock taken. Otherwise the locked path
+  // below applies what is missing, or reports an edited migration.
+  if (up_to_date()) return 0;
   // Session-level lock: held across the per-migration transactions below.
   {
     pqxx::nontransaction ntx(connection_);

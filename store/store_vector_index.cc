@@ -1,5 +1,6 @@
-// Store: the approximate vector index of an embedding model, IVF lists kept
-// in PostgreSQL (migration 0017; the algorithms: tasks/search/ivf.h).
+// Store: the approximate vector index of an embedding model, IVF lists and
+// their codes kept in PostgreSQL (migrations 0017 and 0021; the algorithms:
+// tasks/search/ivf.h).
 //
 // Vectors of the lists travel as hex (bytea's text form) of their float32
 // bytes: no float parsing, and half the size of a decimal literal. Writers of
@@ -9,8 +10,13 @@
 // are never assigned with centroids that a rebuild is replacing.
 #include "store/vector_index_store.h"
 
+#include <algorithm>
+#include <array>
 #include <charconv>
+#include <cmath>
 #include <cstring>
+#include <map>
+#include <unordered_set>
 
 #include "store/store_impl.h"
 #include "util/error.h"
@@ -20,34 +26,62 @@ namespace {
 
 constexpr int kLockClass = 721504;
 
-std::string to_hex(const float* values, size_t n) {
+std::string bytes_to_hex(std::string_view bytes) {
   static const char digits[] = "0123456789abcdef";
-  const auto* bytes = reinterpret_cast<const unsigned char*>(values);
-  std::string out(n * sizeof(float) * 2, '0');
-  for (size_t i = 0; i < n * sizeof(float); ++i) {
-    out[2 * i] = digits[bytes[i] >> 4];
-    out[2 * i + 1] = digits[bytes[i] & 15];
+  std::string out(bytes.size() * 2, '0');
+  for (size_t i = 0; i < bytes.size(); ++i) {
+    const auto b = static_cast<unsigned char>(bytes[i]);
+    out[2 * i] = digits[b >> 4];
+    out[2 * i + 1] = digits[b & 15];
   }
   return out;
 }
 
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
+std::string to_hex(const float* values, size_t n) {
+  return bytes_to_hex(std::string_view(reinterpret_cast<const char*>(values), n * sizeof(float)));
+}
+
+// The value of every byte as a hex digit, -1 where it is none.
+constexpr std::array<int8_t, 256> kHexValues = [] {
+  std::array<int8_t, 256> values{};
+  values.fill(-1);
+  for (int c = '0'; c <= '9'; ++c) values[c] = static_cast<int8_t>(c - '0');
+  for (int c = 'a'; c <= 'f'; ++c) values[c] = static_cast<int8_t>(c - 'a' + 10);
+  for (int c = 'A'; c <= 'F'; ++c) values[c] = static_cast<int8_t>(c - 'A' + 10);
+  return values;
+}();
+
+// `count` bytes from the hex digits at `hex` into `out`; false on a bad digit.
+bool decode_hex(const char* hex, size_t count, unsigned char* out) {
+  int bad = 0;
+  for (size_t i = 0; i < count; ++i) {
+    const int hi = kHexValues[static_cast<unsigned char>(hex[2 * i])];
+    const int lo = kHexValues[static_cast<unsigned char>(hex[2 * i + 1])];
+    bad |= hi | lo;  // negative when either is not a digit
+    out[i] = static_cast<unsigned char>(hi << 4 | (lo & 15));
+  }
+  return bad >= 0;
 }
 
 // bytea text ("\x0a1b...") of n floats into `out`.
 void from_bytea(std::string_view text, size_t n, float* out, int64_t id) {
-  if (text.size() != 2 + n * sizeof(float) * 2 || text[0] != '\\' || text[1] != 'x')
+  if (text.size() != 2 + n * sizeof(float) * 2 || text[0] != '\\' || text[1] != 'x' ||
+      !decode_hex(text.data() + 2, n * sizeof(float), reinterpret_cast<unsigned char*>(out)))
     throw Error("vector index: malformed vector of chunk " + std::to_string(id));
-  auto* bytes = reinterpret_cast<unsigned char*>(out);
-  for (size_t i = 0; i < n * sizeof(float); ++i) {
-    const int hi = hex_value(text[2 + 2 * i]), lo = hex_value(text[3 + 2 * i]);
-    if (hi < 0 || lo < 0)
-      throw Error("vector index: malformed vector of chunk " + std::to_string(id));
-    bytes[i] = static_cast<unsigned char>(hi << 4 | lo);
+}
+
+// A code entry (migration 0021): int64 chunk id, float32 scale, then one
+// signed byte per dimension, x ≈ code × scale / 127 with scale = max |x|.
+constexpr size_t kCodeHeader = sizeof(int64_t) + sizeof(float);
+
+void append_code(std::string& block, int64_t id, const float* x, size_t dim) {
+  float scale = 0;
+  for (size_t j = 0; j < dim; ++j) scale = std::max(scale, std::fabs(x[j]));
+  block.append(reinterpret_cast<const char*>(&id), sizeof id);
+  block.append(reinterpret_cast<const char*>(&scale), sizeof scale);
+  for (size_t j = 0; j < dim; ++j) {
+    const float q = scale > 0 ? std::round(x[j] / scale * 127.0f) : 0.0f;
+    block.push_back(static_cast<char>(static_cast<int8_t>(std::clamp(q, -127.0f, 127.0f))));
   }
 }
 
@@ -133,6 +167,7 @@ bool VectorIndexStore::begin(const EmbeddingModelRecord& model) {
         "trained_on = 0, assigned = 0, created_at = clock_timestamp()",
         model.id, model.dimension);
     tx.exec_params("DELETE FROM vector_lists WHERE model_id = $1", model.id);
+    tx.exec_params("DELETE FROM vector_codes WHERE model_id = $1", model.id);
     tx.exec_params("DELETE FROM vector_pending WHERE model_id = $1", model.id);
     tx.commit();
   } catch (...) {
@@ -184,8 +219,27 @@ bool VectorIndexStore::add_to_lists(const EmbeddingModelRecord& model, const Lis
       "INSERT INTO vector_lists (model_id, chunk_id, list, vector) "
       "SELECT $1, u.id, u.list, decode(u.hex, 'hex') "
       "FROM unnest($2::bigint[], $3::int[], $4::text[]) AS u (id, list, hex) "
-      "ON CONFLICT DO NOTHING",
+      "ON CONFLICT DO NOTHING RETURNING chunk_id",
       model.id, ids, to_pg_int_array(vectors.lists), to_pg_text_array(hex));
+  // The codes of the vectors just listed, one block per list.
+  std::unordered_set<int64_t> listed;
+  for (const auto& row : inserted) listed.insert(row[0].as<int64_t>());
+  std::map<int, std::string> blocks;
+  for (size_t i = 0; i < vectors.ids.size(); ++i)
+    if (listed.contains(vectors.ids[i]))
+      append_code(blocks[vectors.lists[i]], vectors.ids[i], vectors.data.data() + i * dim, dim);
+  std::vector<int> block_lists;
+  std::vector<std::string> block_hex;
+  for (const auto& [list, bytes] : blocks) {
+    block_lists.push_back(list);
+    block_hex.push_back(bytes_to_hex(bytes));
+  }
+  if (!block_lists.empty())
+    tx.exec_params(
+        "INSERT INTO vector_codes (model_id, list, entries) "
+        "SELECT $1, u.list, decode(u.hex, 'hex') FROM unnest($2::int[], $3::text[]) AS u (list, "
+        "hex)",
+        model.id, to_pg_int_array(block_lists), to_pg_text_array(block_hex));
   tx.exec_params("DELETE FROM vector_pending WHERE model_id = $1 AND chunk_id = ANY ($2::bigint[])",
                  model.id, ids);
   if (assigning)
@@ -227,30 +281,60 @@ ListedVectors VectorIndexStore::pending(const EmbeddingModelRecord& model, int l
       static_cast<size_t>(model.dimension), true, false);
 }
 
-ListedVectors VectorIndexStore::probe(const EmbeddingModelRecord& model,
-                                      const std::vector<int>& lists) {
+ListedCodes VectorIndexStore::probe_codes(const EmbeddingModelRecord& model,
+                                          const std::vector<int>& lists) {
   pqxx::nontransaction tx(impl_->connection);
-  return read_vectors(tx.exec_params("SELECT chunk_id, vector, list FROM vector_lists "
-                                     "WHERE model_id = $1 AND list = ANY ($2::int[])",
-                                     model.id, to_pg_int_array(lists)),
-                      static_cast<size_t>(model.dimension), false, true);
+  const auto dim = static_cast<size_t>(model.dimension);
+  const size_t entry = kCodeHeader + dim;
+  const auto rows = tx.exec_params(
+      "SELECT entries FROM vector_codes WHERE model_id = $1 AND list = ANY ($2::int[])", model.id,
+      to_pg_int_array(lists));
+  // bytea text, "\x" and two hex digits per byte, decoded straight into place.
+  const auto malformed = [] { throw Error("vector index: a block of codes is malformed"); };
+  size_t total = 0;
+  for (const auto& row : rows) {
+    const size_t size = row[0].size();
+    if (size < 2 || (size - 2) % (2 * entry) != 0) malformed();
+    total += (size - 2) / (2 * entry);
+  }
+  ListedCodes out;
+  out.ids.resize(total);
+  out.scales.resize(total);
+  out.codes.resize(total * dim);
+  size_t i = 0;
+  for (const auto& row : rows) {
+    const char* hex = row[0].c_str();
+    if (hex[0] != '\\' || hex[1] != 'x') malformed();
+    hex += 2;
+    for (const char* end = hex + row[0].size() - 2; hex < end; hex += 2 * entry, ++i) {
+      unsigned char header[kCodeHeader];
+      if (!decode_hex(hex, kCodeHeader, header) ||
+          !decode_hex(hex + 2 * kCodeHeader, dim,
+                      reinterpret_cast<unsigned char*>(out.codes.data() + i * dim)))
+        malformed();
+      std::memcpy(&out.ids[i], header, sizeof(int64_t));
+      std::memcpy(&out.scales[i], header + sizeof(int64_t), sizeof(float));
+    }
+  }
+  return out;
 }
 
-std::vector<int64_t> VectorIndexStore::searchable(const std::vector<int64_t>& chunk_ids,
-                                                  const ChunkFilter& filter) {
-  std::vector<int64_t> out;
-  if (chunk_ids.empty()) return out;
+ListedVectors VectorIndexStore::exact_searchable(const EmbeddingModelRecord& model,
+                                                 const std::vector<int64_t>& chunk_ids,
+                                                 const ChunkFilter& filter) {
+  if (chunk_ids.empty()) return {};
   pqxx::nontransaction tx(impl_->connection);
   // bm25_chunks (migration 0012) holds exactly the searchable chunks with
   // their scope (author, platform, kind).
-  for (const auto& row :
-       tx.exec_params("SELECT chunk_id FROM bm25_chunks WHERE chunk_id = ANY ($1::bigint[]) "
-                      "AND scope_id = ANY (ARRAY(SELECT id FROM bm25_scopes "
-                      "  WHERE ($2 = '' OR author = $2) AND ($3 = '' OR kind = $3) "
-                      "  AND ($4 = '' OR platform = $4)))",
-                      to_pg_bigint_array(chunk_ids), filter.author, filter.kind, filter.platform))
-    out.push_back(row[0].as<int64_t>());
-  return out;
+  return read_vectors(tx.exec_params("SELECT l.chunk_id, l.vector FROM vector_lists l "
+                                     "JOIN bm25_chunks b ON b.chunk_id = l.chunk_id "
+                                     "WHERE l.model_id = $1 AND l.chunk_id = ANY ($2::bigint[]) "
+                                     "AND b.scope_id = ANY (ARRAY(SELECT id FROM bm25_scopes "
+                                     "  WHERE ($3 = '' OR author = $3) AND ($4 = '' OR kind = $4) "
+                                     "  AND ($5 = '' OR platform = $5)))",
+                                     model.id, to_pg_bigint_array(chunk_ids), filter.author,
+                                     filter.kind, filter.platform),
+                      static_cast<size_t>(model.dimension), false, false);
 }
 
 }  // namespace twinflow

@@ -1,5 +1,6 @@
 // Records of the approximate vector index (store/store_vector_index.cc,
-// migration 0017): an embedding model's IVF centroids and list vectors.
+// migrations 0017 and 0021): an embedding model's IVF centroids, list vectors
+// and their compact codes.
 #pragma once
 
 #include <cstdint>
@@ -24,6 +25,14 @@ struct ListedVectors {
   std::vector<int64_t> ids;
   std::vector<float> data;
   std::vector<int> lists;
+};
+
+// The codes of the vectors in some lists (migration 0021): vector i is
+// approximately codes[i × dimension + j] × scales[i] / 127 in dimension j.
+struct ListedCodes {
+  std::vector<int64_t> ids;
+  std::vector<float> scales;
+  std::vector<int8_t> codes;
 };
 
 }  // namespace twinflow

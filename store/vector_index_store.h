@@ -38,8 +38,8 @@ class VectorIndexStore {
                               const std::vector<int64_t>& chunk_ids);
   // A page of a model's embeddings (any chunk), by chunk id after `after_id`.
   ListedVectors embedding_page(const EmbeddingModelRecord& model, int64_t after_id, int limit);
-  // Adds vectors to their lists (`vectors.lists`) and removes them from the
-  // pending ones, in one transaction. A build passes an empty `built_at`; a
+  // Adds vectors to their lists (`vectors.lists`), with their codes, and
+  // removes them from the pending ones, in one transaction. A build passes an empty `built_at`; a
   // search assigning pending vectors passes the created_at of the index whose
   // centroids it used: nothing is written (false) unless that index is still
   // the model's and no rebuild is running; the assigned count grows.
@@ -54,13 +54,13 @@ class VectorIndexStore {
   // Up to `limit` embeddings written since the index was built (not yet in a
   // list), with their vectors.
   ListedVectors pending(const EmbeddingModelRecord& model, int limit);
-  // The vectors in `lists`, of any chunk: the caller ranks them, then asks
-  // `searchable` about the best ones only (checking every probed vector cost
-  // more than reading it).
-  ListedVectors probe(const EmbeddingModelRecord& model, const std::vector<int>& lists);
-  // Those of `chunk_ids` that are searchable (current chunks of latest
-  // documents) and match `filter`, in no particular order.
-  std::vector<int64_t> searchable(const std::vector<int64_t>& chunk_ids, const ChunkFilter& filter);
+  // The codes of the vectors in `lists` (any chunk, and possibly chunks
+  // deleted since: `exact_searchable` drops those).
+  ListedCodes probe_codes(const EmbeddingModelRecord& model, const std::vector<int>& lists);
+  // The listed vectors of those of `chunk_ids` that are searchable (current
+  // chunks of latest documents) and match `filter`, in no particular order.
+  ListedVectors exact_searchable(const EmbeddingModelRecord& model,
+                                 const std::vector<int64_t>& chunk_ids, const ChunkFilter& filter);
 
  private:
   Store::Impl* impl_;

@@ -272,6 +272,33 @@ TEST(TfidfSvdModel, SaveAndLoadGiveIdenticalEmbeddings) {
   EXPECT_TRUE(std::equal(third.begin(), third.end(), out.begin() + 2 * 32));
 }
 
+TEST(TfidfSvdModel, ContentAddressedOpenEmbedsAsTheLoadedModelAndResaves) {
+  const TfidfSvdModel model = TfidfSvdModel::fit(topic_corpus(), small_options(32));
+  ScratchDir dir;
+  const fs::path path = dir.path() / "lsa.model";
+  model.save(path);
+  const std::string sha = sha256_hex(read_bytes(path));
+  const TfidfSvdModel opened = TfidfSvdModel::open_content_addressed(path, sha);
+  EXPECT_EQ(opened.fingerprint(), model.fingerprint());
+  EXPECT_EQ(opened.vocabulary_size(), model.vocabulary_size());
+  for (const std::string& query : topic_queries())
+    EXPECT_EQ(opened.embed(query), model.embed(query));
+  std::vector<std::string_view> batch(topic_queries().begin(), topic_queries().end());
+  std::vector<float> out(batch.size() * 32);
+  opened.embed_batch(batch, out.data());
+  const std::vector<float> second = model.embed(topic_queries()[1]);
+  EXPECT_TRUE(std::equal(second.begin(), second.end(), out.begin() + 32));
+  // A model read from its mapping saves the same bytes.
+  opened.save(dir.path() / "again.model");
+  EXPECT_EQ(read_bytes(dir.path() / "again.model"), read_bytes(path));
+
+  // The name is trusted, the structure is not: a truncated file still throws.
+  const std::string bytes = read_bytes(path);
+  write_bytes(dir.path() / "short.model", bytes.substr(0, bytes.size() - 100));
+  EXPECT_THROW(TfidfSvdModel::open_content_addressed(dir.path() / "short.model", sha), Error);
+  EXPECT_THROW(TfidfSvdModel::open_content_addressed(dir.path() / "missing.model", sha), Error);
+}
+
 void expect_load_error(const fs::path& path, const std::string& problem) {
   try {
     TfidfSvdModel::load(path);

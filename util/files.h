@@ -19,4 +19,21 @@ void write_file_atomically(const std::filesystem::path& path, const std::string&
 // opened or read.
 std::string read_file(const std::filesystem::path& path, std::string_view what = {});
 
+// A file mapped read-only into memory, for large files of which a reader
+// needs a small part (an embedding model's rows for one query). The bytes
+// stay valid while the object lives. Throws like read_file.
+class MappedFile {
+ public:
+  explicit MappedFile(const std::filesystem::path& path, std::string_view what = {});
+  ~MappedFile();
+  MappedFile(const MappedFile&) = delete;
+  MappedFile& operator=(const MappedFile&) = delete;
+
+  std::string_view bytes() const { return {static_cast<const char*>(data_), size_}; }
+
+ private:
+  void* data_ = nullptr;
+  size_t size_ = 0;
+};
+
 }  // namespace twinflow

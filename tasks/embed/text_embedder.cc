@@ -76,7 +76,8 @@ std::unique_ptr<TextEmbedder> open_embedder(const EmbeddingModelRecord& model,
     throw Error("the file of embedding model " + model.name + " v" + std::to_string(model.version) +
                 " is missing from the artifact store (" + file.string() +
                 "); run the embed step with refit: true");
-  return std::make_unique<BuiltinEmbedder>(TfidfSvdModel::load(file));
+  return std::make_unique<BuiltinEmbedder>(
+      TfidfSvdModel::open_content_addressed(file, model.model_sha256));
 }
 
 }  // namespace twinflow

@@ -498,8 +498,8 @@ class TfidfSvdModelCodec {
   static size_t expected_size(const TfidfSvdModel& model) {
     size_t size = 256 + kChecksumBytes;
     for (const std::string& term : model.vocabulary_) size += sizeof(uint32_t) + term.size();
-    const size_t floats =
-        model.idf_.size() + model.singular_values_.size() + model.projection_.size();
+    const size_t floats = model.idf_.size() + model.singular_values_.size() +
+                          model.vocabulary_.size() * static_cast<size_t>(model.options_.dimension);
     return size + floats * sizeof(float);
   }
 
@@ -527,17 +527,27 @@ class TfidfSvdModelCodec {
     }
     out.put_floats(model.idf_);
     out.put_floats(model.singular_values_);
-    out.put_floats(model.projection_);
+    if (model.mapped_projection_ != nullptr)
+      out.put_bytes(std::string_view(
+          model.mapped_projection_,
+          model.vocabulary_.size() * static_cast<size_t>(o.dimension) * sizeof(float)));
+    else
+      out.put_floats(model.projection_);
     out.put_bytes(sha256_hex(out.bytes()));
     return out.take();
   }
 
-  static TfidfSvdModel decode(std::string_view bytes, const std::filesystem::path& path) {
+  // `known_fingerprint`: the SHA-256 of `bytes`, known from the file's name;
+  // the checksum is not verified then. `mapping`: keeps `bytes` alive, and the
+  // projection is left in it.
+  static TfidfSvdModel decode(std::string_view bytes, const std::filesystem::path& path,
+                              const std::string* known_fingerprint = nullptr,
+                              std::shared_ptr<const void> mapping = nullptr) {
     ByteReader in(bytes, path);
     if (bytes.size() < kMagic.size() || bytes.substr(0, kMagic.size()) != kMagic) {
       in.fail("not a TF-IDF/SVD embedding model (bad magic)");
     }
-    verify_checksum(bytes, in);
+    if (known_fingerprint == nullptr) verify_checksum(bytes, in);
     in.get_bytes(kMagic.size(), "magic");
     const auto version = in.get<uint32_t>("version");
     if (version != kFormatVersion) {
@@ -554,11 +564,16 @@ class TfidfSvdModelCodec {
     model.idf_ = in.get_floats(m, "idf");
     model.singular_values_ = in.get_floats(k, "singular values");
     if (k != 0 && m > SIZE_MAX / sizeof(float) / k) in.fail("the projection size overflows");
-    model.projection_ = in.get_floats(m * k, "projection");
+    if (mapping) {
+      model.mapped_projection_ = in.get_bytes(m * k * sizeof(float), "projection").data();
+      model.mapping_ = std::move(mapping);
+    } else {
+      model.projection_ = in.get_floats(m * k, "projection");
+    }
     if (in.remaining() != kChecksumBytes) in.fail("unexpected bytes after the projection");
     if (model.rank_ < 0 || model.rank_ > model.options_.dimension) in.fail("rank out of range");
     model.build_term_index();
-    model.fingerprint_ = sha256_hex(bytes);
+    model.fingerprint_ = known_fingerprint ? *known_fingerprint : sha256_hex(bytes);
     return model;
   }
 
@@ -631,10 +646,19 @@ void TfidfSvdModel::embed_into(std::string_view text, std::vector<uint32_t>& ter
     const auto it = term_index_.find(term);
     if (it != term_index_.end()) term_ids.push_back(it->second);
   });
+  std::vector<float> buffer;
   for (const auto& [term, count] : CorpusCounts::run_lengths(term_ids)) {
-    add_scaled(out, &projection_[term * k], term_weight(count, term), k);
+    add_scaled(out, projection_row(term, buffer), term_weight(count, term), k);
   }
   normalize(out, k);
+}
+
+const float* TfidfSvdModel::projection_row(uint32_t term, std::vector<float>& buffer) const {
+  const size_t k = options_.dimension;
+  if (mapped_projection_ == nullptr) return &projection_[term * k];
+  buffer.resize(k);
+  std::memcpy(buffer.data(), mapped_projection_ + term * k * sizeof(float), k * sizeof(float));
+  return buffer.data();
 }
 
 std::vector<float> TfidfSvdModel::embed(std::string_view text) const {
@@ -676,6 +700,13 @@ void TfidfSvdModel::save(const std::filesystem::path& path) const {
 
 TfidfSvdModel TfidfSvdModel::load(const std::filesystem::path& path) {
   return TfidfSvdModelCodec::decode(read_file(path, "embedding model file"), path);
+}
+
+TfidfSvdModel TfidfSvdModel::open_content_addressed(const std::filesystem::path& path,
+                                                    const std::string& sha256) {
+  auto file = std::make_shared<const MappedFile>(path, "embedding model file");
+  const std::string_view bytes = file->bytes();
+  return TfidfSvdModelCodec::decode(bytes, path, &sha256, std::move(file));
 }
 
 }  // namespace twinflow

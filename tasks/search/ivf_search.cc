@@ -6,7 +6,7 @@
 #include <cmath>
 #include <cstdio>
 #include <random>
-#include <unordered_map>
+#include <unordered_set>
 
 #include "store/feature_store.h"
 #include "store/store.h"
@@ -25,6 +25,14 @@ void assign_lists(const IvfCentroids& centroids, ListedVectors& vectors) {
   vectors.lists.resize(vectors.ids.size());
   for (size_t i = 0; i < vectors.ids.size(); ++i)
     vectors.lists[i] = nearest_list(centroids, vectors.data.data() + i * dim);
+}
+
+// A vector's approximate dot product with `query` from its code (migration
+// 0021): sum of query × code, times scale / 127.
+float code_score(const float* query, const int8_t* code, float scale, size_t dim) {
+  float sum = 0;
+  for (size_t j = 0; j < dim; ++j) sum += query[j] * static_cast<float>(code[j]);
+  return sum * scale / 127.0f;
 }
 
 }  // namespace
@@ -136,11 +144,12 @@ std::vector<IvfHit> ivf_top_k(FeatureStore features, const EmbeddingModelRecord&
     for (float& x : unit) x = static_cast<float>(x / std::sqrt(norm2));
   if (probes <= 0) probes = default_ivf_probes(lists);
   probes = std::min(probes, lists);
-  // Every probed vector ranked; whether a chunk is searchable in the filter's
-  // scope is asked for the best candidates only, in batches, and remembered
-  // across rounds of probes.
+  // Every probed vector ranked by its code's approximate score; the best
+  // candidates, in batches, re-scored with their exact vectors, which only
+  // chunks that are searchable in the filter's scope return. A candidate is
+  // asked about once across rounds of probes.
   std::vector<IvfHit> candidates;
-  std::unordered_map<int64_t, bool> searchable;
+  std::unordered_set<int64_t> asked;
   std::vector<IvfHit> hits;
   const auto better = [](const IvfHit& a, const IvfHit& b) {
     return a.score != b.score ? a.score > b.score : a.id < b.id;
@@ -148,32 +157,30 @@ std::vector<IvfHit> ivf_top_k(FeatureStore features, const EmbeddingModelRecord&
   for (int done = 0;;) {
     const std::vector<int> nearest = nearest_lists(state.centroids, unit.data(), probes);
     const std::vector<int> fresh(nearest.begin() + done, nearest.end());
-    const ListedVectors found = index.probe(model, fresh);
+    const ListedCodes found = index.probe_codes(model, fresh);
     for (size_t i = 0; i < found.ids.size(); ++i)
-      candidates.push_back(
-          {found.ids[i], dot_product(unit.data(), found.data.data() + i * dim, dim)});
+      candidates.push_back({found.ids[i], code_score(unit.data(), found.codes.data() + i * dim,
+                                                     found.scales[i], dim)});
     done = probes;
     std::sort(candidates.begin(), candidates.end(), better);
-    hits.clear();
-    size_t batch = std::max<size_t>(4 * k, 64);
-    for (size_t at = 0; at < candidates.size() && hits.size() < k;) {
-      std::vector<int64_t> unknown;
-      for (size_t i = at; i < candidates.size() && unknown.size() < batch; ++i)
-        if (!searchable.contains(candidates[i].id)) unknown.push_back(candidates[i].id);
-      if (!unknown.empty()) {
-        for (int64_t id : unknown) searchable[id] = false;
-        for (int64_t id : index.searchable(unknown, filter)) searchable[id] = true;
-      }
-      for (; at < candidates.size() && hits.size() < k; ++at) {
-        const auto known = searchable.find(candidates[at].id);
-        if (known == searchable.end()) break;  // past this batch
-        if (known->second) hits.push_back(candidates[at]);
-      }
-      batch *= 4;
+    // Enough exact scores that the approximate order cannot matter for the
+    // top k: a code's score is within about 1% of the exact one.
+    size_t batch = std::max<size_t>(8 * k, 100);
+    for (size_t at = 0; at < candidates.size() && hits.size() < k; batch *= 4) {
+      std::vector<int64_t> ask;
+      for (; at < candidates.size() && ask.size() < batch; ++at)
+        if (asked.insert(candidates[at].id).second) ask.push_back(candidates[at].id);
+      const ListedVectors exact = index.exact_searchable(model, ask, filter);
+      for (size_t i = 0; i < exact.ids.size(); ++i)
+        hits.push_back({exact.ids[i], dot_product(unit.data(), exact.data.data() + i * dim, dim)});
     }
     if (hits.size() >= k || probes >= lists) break;
     probes = std::min(lists, probes * 4);
   }
+  const size_t n = std::min(k, hits.size());
+  std::partial_sort(hits.begin(), hits.begin() + static_cast<std::ptrdiff_t>(n), hits.end(),
+                    better);
+  hits.resize(n);
   return hits;
 }
 
