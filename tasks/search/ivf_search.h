@@ -1,12 +1,14 @@
 // Approximate vector search through the IVF index kept in the store
-// (migration 0017): building it from a model's embeddings, assigning vectors
-// written since, and probing the lists nearest to a query.
+// (migrations 0017 and 0021): building it from a model's embeddings, assigning
+// vectors written since, and probing the lists nearest to a query.
 //
 // A fresh process reads the centroids (lists × dimension floats, about
-// sqrt(N) lists) and the vectors of `probes` lists, a few percent of the
-// model's vectors, instead of all of them. Results are approximate: a vector
-// in a list that was not probed is missed; bench/vector_search_bench and
-// bench/rag_bench print recall@10 against exact search. SearchQuery::exact
+// sqrt(N) lists) and the compact codes of the vectors in `probes` lists (a
+// byte per dimension), a few percent of the model's bytes, instead of every
+// vector; it re-scores its best candidates with their exact vectors. Results
+// are approximate: a vector in a list that was not probed, or whose code
+// ranked it below the re-scored candidates, is missed; bench/vector_search_bench
+// and bench/rag_bench print recall@10 against exact search. SearchQuery::exact
 // (`twinflow search --exact`) searches every vector instead.
 #pragma once
 
