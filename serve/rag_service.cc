@@ -73,8 +73,8 @@ RagRequest parse_request(const std::string& body, const RagOptions& options) {
 // What one I/O thread needs for a request: neither is thread-safe.
 struct Session {
   Session(const std::string& conninfo, const std::filesystem::path& artifacts,
-          std::chrono::milliseconds recheck)
-      : store(conninfo), retriever(store.features(), artifacts, recheck) {}
+          std::chrono::milliseconds recheck, std::shared_ptr<SharedVectors> vectors)
+      : store(conninfo), retriever(store.features(), artifacts, recheck, std::move(vectors)) {}
   Store store;
   Retriever retriever;
 };
@@ -100,6 +100,8 @@ struct RagService::Impl {
   std::optional<OpenAiChatOptions> chat_options;
   std::mutex pool_mutex;
   std::vector<std::unique_ptr<Session>> pool;  // idle sessions
+  // One copy of the vectors for every session (1 GB at 1M × 256).
+  std::shared_ptr<SharedVectors> vectors = std::make_shared<SharedVectors>();
   ProductionModel model;
 
   // Runs `fn` with a session borrowed from the pool (made when none is idle).
@@ -114,7 +116,8 @@ struct RagService::Impl {
       }
     }
     if (!session)
-      session = std::make_unique<Session>(conninfo, artifacts, options.vectors_check_interval);
+      session =
+          std::make_unique<Session>(conninfo, artifacts, options.vectors_check_interval, vectors);
     auto give_back = [&] {
       std::lock_guard lock(pool_mutex);
       pool.push_back(std::move(session));

@@ -31,7 +31,8 @@ struct Retriever::Cache {
   IvfState ivf;
   bool ivf_ready = false;   // search through the IVF index (else the exact index)
   std::string vectors_key;  // filter + signature of the loaded vectors
-  std::unique_ptr<VectorIndex> index;
+  std::shared_ptr<const VectorIndex> index;
+  std::shared_ptr<SharedVectors> shared;  // the server's one copy, when given
   std::chrono::milliseconds recheck_interval{0};
   std::string checked;  // model name + filter of the last check
   std::chrono::steady_clock::time_point next_check{};
@@ -57,11 +58,13 @@ const char* search_mode_name(SearchMode mode) {
 }
 
 Retriever::Retriever(FeatureStore features, fs::path artifacts_root,
-                     std::chrono::milliseconds recheck_interval)
+                     std::chrono::milliseconds recheck_interval,
+                     std::shared_ptr<SharedVectors> shared)
     : features_(features),
       artifacts_root_(std::move(artifacts_root)),
       cache_(std::make_unique<Cache>()) {
   cache_->recheck_interval = recheck_interval;
+  cache_->shared = std::move(shared);
 }
 
 Retriever::~Retriever() = default;
@@ -240,15 +243,23 @@ bool refresh(FeatureStore& features, const fs::path& artifacts, Retriever::Cache
   cache.ivf_ready = !query.exact && cache.recheck_interval.count() == 0 &&
                     prepare_ivf(features, *model, cache.ivf, notes);
   if (cache.ivf_ready) return true;
-  const std::string key =
-      filter_key(query.filter) + features.vectors_signature(*model, query.filter);
+  const auto signature = [&] { return features.vectors_signature(*model, query.filter); };
+  const auto load = [&] {
+    ChunkVectors vectors = features.load_vectors(*model, query.filter);
+    auto index = std::make_unique<VectorIndex>(vectors.dimension);
+    index->reserve(vectors.ids.size());
+    for (size_t i = 0; i < vectors.ids.size(); ++i)
+      index->add(vectors.ids[i], vectors.data.data() + i * static_cast<size_t>(vectors.dimension));
+    return index;
+  };
+  if (cache.shared) {
+    cache.index = cache.shared->get(std::to_string(model->id) + '\x1f' + filter_key(query.filter),
+                                    cache.recheck_interval, signature, load);
+    return true;
+  }
+  const std::string key = filter_key(query.filter) + signature();
   if (key == cache.vectors_key && cache.index) return true;
-  ChunkVectors vectors = features.load_vectors(*model, query.filter);
-  auto index = std::make_unique<VectorIndex>(vectors.dimension);
-  index->reserve(vectors.ids.size());
-  for (size_t i = 0; i < vectors.ids.size(); ++i)
-    index->add(vectors.ids[i], vectors.data.data() + i * static_cast<size_t>(vectors.dimension));
-  cache.index = std::move(index);
+  cache.index = load();
   cache.vectors_key = key;
   return true;
 }

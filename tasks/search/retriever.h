@@ -31,6 +31,7 @@
 #include "store/feature_store.h"
 #include "store/search_records.h"
 #include "tasks/search/rank_fusion.h"
+#include "tasks/search/shared_vectors.h"
 
 namespace twinflow {
 
@@ -87,8 +88,11 @@ class Retriever {
   // Every search checks whether the model or the vectors changed, unless the
   // last check is younger than `recheck_interval` (a server's choice: new data
   // shows within the interval, and searches skip a scan of the embeddings).
+  // `shared`: where a server's Retrievers keep one copy of the vectors
+  // between them (shared_vectors.h); without it, this Retriever holds its own.
   Retriever(FeatureStore features, std::filesystem::path artifacts_root,
-            std::chrono::milliseconds recheck_interval = std::chrono::milliseconds(0));
+            std::chrono::milliseconds recheck_interval = std::chrono::milliseconds(0),
+            std::shared_ptr<SharedVectors> shared = nullptr);
   ~Retriever();
   Retriever(const Retriever&) = delete;
   Retriever& operator=(const Retriever&) = delete;
