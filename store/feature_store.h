@@ -95,6 +95,13 @@ class FeatureStore {
                          const std::vector<float>& vectors, int64_t step_run_id);
   // The vectors of a model for the current chunks matching `filter`.
   ChunkVectors load_vectors(const EmbeddingModelRecord& model, const ChunkFilter& filter);
+  // The same vectors, a page of at most `page_size` at a time (ascending
+  // chunk ids, one snapshot for all pages), so that a caller building its own
+  // copy never holds the query result of a million vectors (2.5 GB of text)
+  // beside it.
+  void load_vectors(const EmbeddingModelRecord& model, const ChunkFilter& filter,
+                    const std::function<void(const ChunkVectors& page)>& each_page,
+                    int page_size = 20000);
   // A cheap signature of the state load_vectors reads (counts and largest ids
   // of the model's vectors, the current chunks and the latest documents), to
   // tell whether a cached copy may be stale.

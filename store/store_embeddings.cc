@@ -154,24 +154,44 @@ std::string FeatureStore::vectors_signature(const EmbeddingModelRecord& model,
 
 ChunkVectors FeatureStore::load_vectors(const EmbeddingModelRecord& model,
                                         const ChunkFilter& filter) {
-  pqxx::nontransaction tx(impl_->connection);
   ChunkVectors out;
   out.dimension = model.dimension;
-  auto rows = tx.exec_params(
-      "SELECT e.chunk_id, e.vector::text FROM embeddings e "
-      "JOIN chunks c ON c.id = e.chunk_id JOIN documents d ON d.id = c.document_id "
-      "WHERE e.model_id = $1 AND" +
-          chunk_filter_sql(2) + "ORDER BY e.chunk_id",
-      model.id, filter.author, filter.kind, filter.platform);
-  out.ids.reserve(rows.size());
-  out.data.resize(rows.size() * static_cast<size_t>(model.dimension));
-  for (size_t i = 0; i < rows.size(); ++i) {
-    const int64_t id = rows[i][0].as<int64_t>();
-    out.ids.push_back(id);
-    parse_array_literal(rows[i][1].c_str(), model.dimension,
-                        out.data.data() + i * static_cast<size_t>(model.dimension), id);
-  }
+  load_vectors(model, filter, [&](const ChunkVectors& page) {
+    out.ids.insert(out.ids.end(), page.ids.begin(), page.ids.end());
+    out.data.insert(out.data.end(), page.data.begin(), page.data.end());
+  });
   return out;
+}
+
+void FeatureStore::load_vectors(const EmbeddingModelRecord& model, const ChunkFilter& filter,
+                                const std::function<void(const ChunkVectors& page)>& each_page,
+                                int page_size) {
+  // One snapshot for every page: what a writer commits meanwhile is seen by
+  // the next load (the vectors' signature moves), never half of it by this one.
+  pqxx::transaction<pqxx::isolation_level::repeatable_read, pqxx::readwrite_policy::read_only> tx(
+      impl_->connection);
+  const auto dim = static_cast<size_t>(model.dimension);
+  ChunkVectors page;
+  page.dimension = model.dimension;
+  for (int64_t after = 0;;) {  // chunk ids are positive
+    auto rows = tx.exec_params(
+        "SELECT e.chunk_id, e.vector::text FROM embeddings e "
+        "JOIN chunks c ON c.id = e.chunk_id JOIN documents d ON d.id = c.document_id "
+        "WHERE e.model_id = $1 AND" +
+            chunk_filter_sql(2) + "AND e.chunk_id > $5 ORDER BY e.chunk_id LIMIT $6",
+        model.id, filter.author, filter.kind, filter.platform, after, page_size);
+    page.ids.clear();
+    page.data.resize(rows.size() * dim);
+    for (size_t i = 0; i < rows.size(); ++i) {
+      const int64_t id = rows[i][0].as<int64_t>();
+      page.ids.push_back(id);
+      parse_array_literal(rows[i][1].c_str(), model.dimension, page.data.data() + i * dim, id);
+    }
+    if (!page.ids.empty()) each_page(page);
+    if (rows.size() < static_cast<size_t>(page_size)) break;
+    after = page.ids.back();
+  }
+  tx.commit();
 }
 
 }  // namespace twinflow

@@ -3,6 +3,7 @@
 // checks on embeddings, full-text search and vector loading.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "store/feature_store.h"
@@ -153,6 +154,34 @@ TEST_F(FeatureStoreTest, EmbeddingsRoundTripAndTheDatabaseChecksTheirShape) {
   EXPECT_THROW(store->features().insert_embeddings(lying, {chunks[1].id}, {1.0f, 0.0f}, 0), Error);
   EXPECT_EQ(store->features().chunks_without_embedding(m.id, {}).size(), 1u);
   EXPECT_EQ(store->features().current_embedding_model("m")->version, 2);
+}
+
+TEST_F(FeatureStoreTest, VectorsLoadPageByPageInChunkOrder) {
+  chunked("https://a/1", {"alpha", "beta", "gamma", "delta", "epsilon"});
+  auto chunks = store->features().current_chunks({});
+  ASSERT_EQ(chunks.size(), 5u);
+  auto m = model(2);
+  std::vector<int64_t> ids;
+  std::vector<float> vectors;
+  for (const auto& c : chunks) {
+    ids.push_back(c.id);
+    vectors.insert(vectors.end(), {1.0f, 0.0f});
+  }
+  store->features().insert_embeddings(m, ids, vectors, 0);
+  std::vector<size_t> pages;
+  std::vector<int64_t> seen;
+  store->features().load_vectors(
+      m, {},
+      [&](const ChunkVectors& page) {
+        pages.push_back(page.ids.size());
+        EXPECT_EQ(page.data.size(), page.ids.size() * 2);
+        seen.insert(seen.end(), page.ids.begin(), page.ids.end());
+      },
+      2);
+  EXPECT_EQ(pages, (std::vector<size_t>{2, 2, 1}));
+  std::sort(ids.begin(), ids.end());
+  EXPECT_EQ(seen, ids);
+  EXPECT_EQ(store->features().load_vectors(m, {}).ids, ids);
 }
 
 }  // namespace

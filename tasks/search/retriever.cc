@@ -9,6 +9,7 @@
 
 #include "store/feature_store.h"
 #include "store/store.h"
+#include "store/vector_index_store.h"
 #include "tasks/embed/text_embedder.h"
 #include "tasks/search/ivf_search.h"
 #include "tasks/search/rank_fusion.h"
@@ -245,11 +246,14 @@ bool refresh(FeatureStore& features, const fs::path& artifacts, Retriever::Cache
   if (cache.ivf_ready) return true;
   const auto signature = [&] { return features.vectors_signature(*model, query.filter); };
   const auto load = [&] {
-    ChunkVectors vectors = features.load_vectors(*model, query.filter);
-    auto index = std::make_unique<VectorIndex>(vectors.dimension);
-    index->reserve(vectors.ids.size());
-    for (size_t i = 0; i < vectors.ids.size(); ++i)
-      index->add(vectors.ids[i], vectors.data.data() + i * static_cast<size_t>(vectors.dimension));
+    // Page by page into the index, which is reserved for every vector of the
+    // model (an upper bound for a filter), so nothing is held twice.
+    auto index = std::make_unique<VectorIndex>(model->dimension);
+    index->reserve(static_cast<size_t>(VectorIndexStore(features).embedding_count(model->id)));
+    features.load_vectors(*model, query.filter, [&](const ChunkVectors& page) {
+      for (size_t i = 0; i < page.ids.size(); ++i)
+        index->add(page.ids[i], page.data.data() + i * static_cast<size_t>(page.dimension));
+    });
     return index;
   };
   if (cache.shared) {
