@@ -152,6 +152,19 @@ std::string FeatureStore::vectors_signature(const EmbeddingModelRecord& model,
   return signature;
 }
 
+namespace {
+
+// A page of a model's embeddings of current chunks matching a filter, by
+// ascending chunk id: $1 model, $2..$4 filter, after chunk id $5, at most $6.
+std::string embedded_page_sql() {
+  return " FROM embeddings e "
+         "JOIN chunks c ON c.id = e.chunk_id JOIN documents d ON d.id = c.document_id "
+         "WHERE e.model_id = $1 AND" +
+         chunk_filter_sql(2) + "AND e.chunk_id > $5 ORDER BY e.chunk_id LIMIT $6";
+}
+
+}  // namespace
+
 ChunkVectors FeatureStore::load_vectors(const EmbeddingModelRecord& model,
                                         const ChunkFilter& filter) {
   ChunkVectors out;
@@ -174,12 +187,8 @@ void FeatureStore::load_vectors(const EmbeddingModelRecord& model, const ChunkFi
   ChunkVectors page;
   page.dimension = model.dimension;
   for (int64_t after = 0;;) {  // chunk ids are positive
-    auto rows = tx.exec_params(
-        "SELECT e.chunk_id, e.vector::text FROM embeddings e "
-        "JOIN chunks c ON c.id = e.chunk_id JOIN documents d ON d.id = c.document_id "
-        "WHERE e.model_id = $1 AND" +
-            chunk_filter_sql(2) + "AND e.chunk_id > $5 ORDER BY e.chunk_id LIMIT $6",
-        model.id, filter.author, filter.kind, filter.platform, after, page_size);
+    auto rows = tx.exec_params("SELECT e.chunk_id, e.vector::text" + embedded_page_sql(), model.id,
+                               filter.author, filter.kind, filter.platform, after, page_size);
     page.ids.clear();
     page.data.resize(rows.size() * dim);
     for (size_t i = 0; i < rows.size(); ++i) {
@@ -238,12 +247,8 @@ void FeatureStore::for_each_embedded_chunk_id(const EmbeddingModelRecord& model,
   constexpr int kScanPage = 20000;
   for (int64_t after = 0;;) {
     pqxx::nontransaction tx(impl_->connection);
-    auto rows = tx.exec_params(
-        "SELECT e.chunk_id FROM embeddings e "
-        "JOIN chunks c ON c.id = e.chunk_id JOIN documents d ON d.id = c.document_id "
-        "WHERE e.model_id = $1 AND" +
-            chunk_filter_sql(2) + "AND e.chunk_id > $5 ORDER BY e.chunk_id LIMIT $6",
-        model.id, filter.author, filter.kind, filter.platform, after, kScanPage);
+    auto rows = tx.exec_params("SELECT e.chunk_id" + embedded_page_sql(), model.id, filter.author,
+                               filter.kind, filter.platform, after, kScanPage);
     for (const auto& row : rows) {
       after = row[0].as<int64_t>();
       visit(after);

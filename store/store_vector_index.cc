@@ -102,8 +102,8 @@ std::string to_pg_int_array(const std::vector<int>& values) {
   return out + "}";
 }
 
-// Reads (id, vector[, list]) rows; `array` when the vector is real[] text.
-ListedVectors read_vectors(const pqxx::result& rows, size_t dimension, bool array, bool lists) {
+// Reads (id, vector) rows; `array` when the vector is real[] text, else bytea.
+ListedVectors read_vectors(const pqxx::result& rows, size_t dimension, bool array) {
   ListedVectors out;
   out.ids.reserve(rows.size());
   out.data.resize(rows.size() * dimension);
@@ -115,7 +115,6 @@ ListedVectors read_vectors(const pqxx::result& rows, size_t dimension, bool arra
       from_array_literal(text, dimension, out.data.data() + i * dimension, id);
     else
       from_bytea(text, dimension, out.data.data() + i * dimension, id);
-    if (lists) out.lists.push_back(rows[i][2].as<int>());
   }
   return out;
 }
@@ -184,7 +183,7 @@ ListedVectors VectorIndexStore::embeddings_of(const EmbeddingModelRecord& model,
                                      "WHERE model_id = $1 AND chunk_id = ANY ($2::bigint[]) "
                                      "ORDER BY chunk_id",
                                      model.id, to_pg_bigint_array(chunk_ids)),
-                      static_cast<size_t>(model.dimension), true, false);
+                      static_cast<size_t>(model.dimension), true);
 }
 
 ListedVectors VectorIndexStore::embedding_page(const EmbeddingModelRecord& model, int64_t after_id,
@@ -194,7 +193,7 @@ ListedVectors VectorIndexStore::embedding_page(const EmbeddingModelRecord& model
                                      "WHERE model_id = $1 AND chunk_id > $2 "
                                      "ORDER BY chunk_id LIMIT $3",
                                      model.id, after_id, limit),
-                      static_cast<size_t>(model.dimension), true, false);
+                      static_cast<size_t>(model.dimension), true);
 }
 
 bool VectorIndexStore::add_to_lists(const EmbeddingModelRecord& model, const ListedVectors& vectors,
@@ -237,8 +236,8 @@ bool VectorIndexStore::add_to_lists(const EmbeddingModelRecord& model, const Lis
   if (!block_lists.empty())
     tx.exec_params(
         "INSERT INTO vector_codes (model_id, list, entries) "
-        "SELECT $1, u.list, decode(u.hex, 'hex') FROM unnest($2::int[], $3::text[]) AS u (list, "
-        "hex)",
+        "SELECT $1, u.list, decode(u.hex, 'hex') "
+        "FROM unnest($2::int[], $3::text[]) AS u (list, hex)",
         model.id, to_pg_int_array(block_lists), to_pg_text_array(block_hex));
   tx.exec_params("DELETE FROM vector_pending WHERE model_id = $1 AND chunk_id = ANY ($2::bigint[])",
                  model.id, ids);
@@ -278,7 +277,7 @@ ListedVectors VectorIndexStore::pending(const EmbeddingModelRecord& model, int l
                      "JOIN embeddings e ON e.model_id = p.model_id AND e.chunk_id = p.chunk_id "
                      "WHERE p.model_id = $1 ORDER BY p.chunk_id LIMIT $2",
                      model.id, limit),
-      static_cast<size_t>(model.dimension), true, false);
+      static_cast<size_t>(model.dimension), true);
 }
 
 ListedCodes VectorIndexStore::probe_codes(const EmbeddingModelRecord& model,
@@ -334,7 +333,7 @@ ListedVectors VectorIndexStore::exact_searchable(const EmbeddingModelRecord& mod
                                      "  AND ($5 = '' OR platform = $5)))",
                                      model.id, to_pg_bigint_array(chunk_ids), filter.author,
                                      filter.kind, filter.platform),
-                      static_cast<size_t>(model.dimension), false, false);
+                      static_cast<size_t>(model.dimension), false);
 }
 
 }  // namespace twinflow

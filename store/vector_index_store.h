@@ -39,10 +39,11 @@ class VectorIndexStore {
   // A page of a model's embeddings (any chunk), by chunk id after `after_id`.
   ListedVectors embedding_page(const EmbeddingModelRecord& model, int64_t after_id, int limit);
   // Adds vectors to their lists (`vectors.lists`), with their codes, and
-  // removes them from the pending ones, in one transaction. A build passes an empty `built_at`; a
-  // search assigning pending vectors passes the created_at of the index whose
-  // centroids it used: nothing is written (false) unless that index is still
-  // the model's and no rebuild is running; the assigned count grows.
+  // removes them from the pending ones, in one transaction. A build passes an
+  // empty `built_at`; a search assigning pending vectors passes the
+  // created_at of the index whose centroids it used: nothing is written
+  // (false) unless that index is still the model's and no rebuild is
+  // running; the assigned count grows.
   bool add_to_lists(const EmbeddingModelRecord& model, const ListedVectors& vectors,
                     const std::string& built_at);
   // Makes the index usable with `centroids` (lists × dimension) after the

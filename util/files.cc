@@ -42,13 +42,12 @@ namespace {
 }  // namespace
 
 std::string read_file(const fs::path& path, std::string_view what) {
-  const auto fail = [&] { fail_to_read(path, what); };
   errno = 0;
   std::ifstream in(path, std::ios::binary);
-  if (!in) fail();
+  if (!in) fail_to_read(path, what);
   std::ostringstream content;
   content << in.rdbuf();
-  if (in.bad()) fail();
+  if (in.bad()) fail_to_read(path, what);
   return std::move(content).str();
 }
 
@@ -57,8 +56,9 @@ MappedFile::MappedFile(const fs::path& path, std::string_view what) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) fail_to_read(path, what);
   struct stat st {};
-  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-    const int err = S_ISREG(st.st_mode) ? errno : EINVAL;
+  const bool stated = ::fstat(fd, &st) == 0;
+  if (!stated || !S_ISREG(st.st_mode)) {
+    const int err = !stated ? errno : S_ISDIR(st.st_mode) ? EISDIR : EINVAL;
     ::close(fd);
     errno = err;
     fail_to_read(path, what);

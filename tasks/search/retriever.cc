@@ -246,8 +246,9 @@ bool refresh(FeatureStore& features, const fs::path& artifacts, Retriever::Cache
   if (cache.ivf_ready) return true;
   const auto signature = [&] { return features.vectors_signature(*model, query.filter); };
   const auto load = [&] {
-    // Page by page into the index, which is reserved for every vector of the
-    // model (an upper bound for a filter), so nothing is held twice.
+    // Page by page into the index, so nothing is held twice. It is reserved
+    // for every vector of the model, an upper bound for a filter: the pages
+    // a smaller filter never writes are never resident.
     auto index = std::make_unique<VectorIndex>(model->dimension);
     index->reserve(static_cast<size_t>(VectorIndexStore(features).embedding_count(model->id)));
     features.load_vectors(*model, query.filter, [&](const ChunkVectors& page) {
