@@ -15,7 +15,7 @@ BUILD_PACKAGES=(
   libpqxx-dev libpq-dev postgresql libssl-dev libcurl4-openssl-dev libgumbo-dev
   libyaml-dev libspdlog-dev libarmadillo-dev nlohmann-json3-dev libcli11-dev
   libgtest-dev libgmock-dev libbenchmark-dev libcctz-dev tzdata libboost-dev
-  libgraphviz-dev libxml2-dev zlib1g-dev libzip-dev
+  libgraphviz-dev libxml2-dev zlib1g-dev libzip-dev libstemmer-dev
 )
 # What only the tests add: a Slurm cluster, headless Chromium and Node.js for
 # the browser tests, wrk for the HTTP benchmark, clang for the fuzzers.

@@ -12,6 +12,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "store/english_analyzer.h"
+
 namespace twinflow {
 
 // A fetched document to record (see Store::upsert_document).
@@ -80,6 +82,10 @@ struct ChunkToStore {
   int position = 0;
   int64_t start_offset = 0, end_offset = 0;
   std::string content;
+  // search_terms(content), if the writer made it already (the chunk step
+  // does, on its reading thread, while the batch before is written); when
+  // absent the store makes it.
+  std::optional<SearchTerms> terms = std::nullopt;
 };
 
 // The chunks of one cleaned document (Store::replace_current_chunks).

@@ -1,7 +1,10 @@
 // Store: the feature store's documents, cleaned documents and chunks
 // (migration 0003). Embedding models and vectors are in store_embeddings.cc.
 #include <algorithm>
+#include <unordered_map>
 
+#include "store/bm25_batch.h"
+#include "store/english_analyzer.h"
 #include "store/feature_store.h"
 #include "store/store_impl.h"
 #include "util/error.h"
@@ -186,39 +189,14 @@ int FeatureStore::replace_current_chunks(const CleanedDocumentRecord& source,
                                          const std::string& chunker, const std::string& kind,
                                          const std::vector<ChunkToStore>& chunks,
                                          int64_t step_run_id) {
-  std::vector<std::string> keys, contents;
-  std::vector<int64_t> positions, starts, ends;
-  for (const ChunkToStore& c : chunks) {
-    keys.push_back(c.chunk_key);
-    contents.push_back(c.content);
-    positions.push_back(c.position);
-    starts.push_back(c.start_offset);
-    ends.push_back(c.end_offset);
-  }
-  try {
-    pqxx::work tx(impl_->connection);
-    tx.exec_params(
-        "UPDATE chunks SET is_current = false WHERE is_current AND document_id IN "
-        "(SELECT id FROM documents WHERE author = $1 AND url = $2)",
-        source.author, source.url);
-    auto result = tx.exec_params(
-        "INSERT INTO chunks (chunk_key, cleaned_document_id, document_id, chunker, kind, position, "
-        "start_offset, end_offset, content, step_run_id) "
-        "SELECT key, $2, $3, $4, $5, pos, s, e, content, $6 "
-        "FROM unnest($1::text[], $7::int[], $8::int[], $9::int[], $10::text[]) "
-        "     AS u(key, pos, s, e, content) "
-        "ON CONFLICT (chunk_key) DO UPDATE SET is_current = true "
-        "RETURNING (xmax = 0) AS inserted",
-        to_pg_text_array(keys), source.id, source.document_id, chunker, kind,
-        nullable_id(step_run_id), to_pg_bigint_array(positions), to_pg_bigint_array(starts),
-        to_pg_bigint_array(ends), to_pg_text_array(contents));
-    tx.commit();
-    int inserted = 0;
-    for (const auto& row : result) inserted += row[0].as<bool>() ? 1 : 0;
-    return inserted;
-  } catch (const pqxx::sql_error& e) {
-    throw Error("recording the chunks of " + source.url + ": " + e.what());
-  }
+  DocumentChunks doc;
+  doc.cleaned_document_id = source.id;
+  doc.document_id = source.document_id;
+  doc.author = source.author;
+  doc.url = source.url;
+  doc.kind = kind;
+  doc.chunks = chunks;
+  return replace_current_chunks(std::vector<DocumentChunks>{std::move(doc)}, chunker, step_run_id);
 }
 
 std::vector<ChunkText> FeatureStore::current_chunks(const ChunkFilter& filter) {
@@ -458,6 +436,16 @@ int FeatureStore::replace_current_chunks(const std::vector<DocumentChunks>& batc
     authors.push_back(doc.author);
     urls.push_back(doc.url);
   }
+  // Analysed before the transaction opens (store/english_analyzer.h).
+  std::vector<SearchTerms> made;  // for chunks that come without
+  for (const DocumentChunks& doc : batch)
+    for (const ChunkToStore& c : doc.chunks)
+      if (!c.terms) made.push_back(search_terms(c.content));
+  std::vector<const SearchTerms*> analyses;
+  size_t next_made = 0;
+  for (const DocumentChunks& doc : batch)
+    for (const ChunkToStore& c : doc.chunks)
+      analyses.push_back(c.terms ? &*c.terms : &made[next_made++]);
   try {
     pqxx::work tx(impl_->connection);
     tx.exec(kBatchCommit);
@@ -468,37 +456,54 @@ int FeatureStore::replace_current_chunks(const std::vector<DocumentChunks>& batc
         " ON d.author = u.author AND d.url = u.url)",
         to_pg_text_array(authors), to_pg_text_array(urls));
     // The new chunks by COPY into a scratch table (see insert_cleaned_documents),
-    // then one INSERT, so the statement-level triggers on chunks run once.
+    // then one INSERT, so the statement-level triggers on chunks run once. The
+    // chunks come analysed (`tsv`), and are counted in the BM25 statistics
+    // here rather than by the insert trigger (migration 0022).
     tx.exec(
         "CREATE TEMP TABLE chunk_batch (n int, chunk_key text, cleaned_document_id bigint, "
         "document_id bigint, kind text, position int, start_offset int, end_offset int, "
-        "content text) ON COMMIT DROP");
+        "content text, tsv tsvector) ON COMMIT DROP");
     int rows = 0;
     {
       pqxx::stream_to copy(
           tx, "chunk_batch",
           std::vector<std::string>{"n", "chunk_key", "cleaned_document_id", "document_id", "kind",
-                                   "position", "start_offset", "end_offset", "content"});
+                                   "position", "start_offset", "end_offset", "content", "tsv"});
       for (const DocumentChunks& doc : batch)
-        for (const ChunkToStore& c : doc.chunks)
-          copy << std::make_tuple(rows++, c.chunk_key, doc.cleaned_document_id, doc.document_id,
-                                  doc.kind, c.position, c.start_offset, c.end_offset, c.content);
+        for (const ChunkToStore& c : doc.chunks) {
+          copy << std::make_tuple(rows, c.chunk_key, doc.cleaned_document_id, doc.document_id,
+                                  doc.kind, c.position, c.start_offset, c.end_offset, c.content,
+                                  analyses[rows]->tsvector);
+          ++rows;
+        }
       copy.complete();
     }
     int inserted = 0;
-    if (rows > 0)
-      inserted =
-          tx.exec_params1(
-                "WITH ins AS (INSERT INTO chunks (chunk_key, cleaned_document_id, document_id, "
-                "chunker, kind, position, start_offset, end_offset, content, step_run_id) "
-                "SELECT b.chunk_key, b.cleaned_document_id, b.document_id, $1, b.kind, "
-                "b.position, b.start_offset, b.end_offset, b.content, $2 "
-                "FROM chunk_batch b ORDER BY b.n "
-                "ON CONFLICT (chunk_key) DO UPDATE SET is_current = true "
-                "RETURNING (xmax = 0) AS inserted) "
-                "SELECT count(*) FILTER (WHERE inserted) FROM ins",
-                chunker, nullable_id(step_run_id))[0]
-              .as<int>();
+    if (rows > 0) {
+      tx.exec("SELECT set_config('twinflow.bm25_counted_by_writer', 'on', true)");
+      const pqxx::result result = tx.exec_params(
+          "INSERT INTO chunks (chunk_key, cleaned_document_id, document_id, chunker, kind, "
+          "position, start_offset, end_offset, content, tsv, step_run_id) "
+          "SELECT b.chunk_key, b.cleaned_document_id, b.document_id, $1, b.kind, "
+          "b.position, b.start_offset, b.end_offset, b.content, b.tsv, $2 "
+          "FROM chunk_batch b ORDER BY b.n "
+          "ON CONFLICT (chunk_key) DO UPDATE SET is_current = true "
+          "RETURNING id, document_id, kind, (xmax = 0) AS inserted, chunk_key",
+          chunker, nullable_id(step_run_id));
+      tx.exec("SELECT set_config('twinflow.bm25_counted_by_writer', 'off', true)");
+      std::unordered_map<std::string, size_t> row_of_key;
+      size_t n = 0;
+      for (const DocumentChunks& doc : batch)
+        for (const ChunkToStore& c : doc.chunks) row_of_key.emplace(c.chunk_key, n++);
+      std::vector<NewChunkAnalysis> counted;
+      for (const auto& row : result) {
+        if (!row[3].as<bool>()) continue;
+        ++inserted;
+        counted.push_back({row[0].as<int64_t>(), row[1].as<int64_t>(), row[2].as<std::string>(),
+                           analyses.at(row_of_key.at(row[4].as<std::string>()))});
+      }
+      count_new_chunks(tx, counted);
+    }
     tx.commit();
     return inserted;
   } catch (const pqxx::sql_error& e) {

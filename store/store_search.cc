@@ -7,6 +7,7 @@
 #include <string_view>
 #include <unordered_map>
 
+#include "store/english_analyzer.h"
 #include "store/feature_store.h"
 #include "store/store_impl.h"
 #include "util/error.h"
@@ -25,7 +26,8 @@ void validate(const Bm25Params& p) {
 namespace {
 
 // The scope's totals and the query's lexemes with their document frequency,
-// in one statement. Filter parameters $1..$3, the query $4.
+// in one statement. Filter parameters $1..$3, the query's lexemes $4 and
+// their frequencies $5 (analysed here as the chunks are: english_analyzer.h).
 const char* const kTermsSql =
     "WITH scopes AS (SELECT id, chunks, body_length, title_length FROM bm25_scopes "
     "  WHERE ($1 = '' OR author = $1) AND ($2 = '' OR kind = $2) AND ($3 = '' OR platform = $3)), "
@@ -35,8 +37,7 @@ const char* const kTermsSql =
     "  FROM scopes) "
     "SELECT tt.n, tt.avg_body, tt.avg_title, w.lexeme, w.qtf, f.df "
     "FROM totals tt LEFT JOIN LATERAL ( "
-    "  SELECT lexeme, coalesce(array_length(positions, 1), 1) AS qtf "
-    "  FROM unnest(to_tsvector('english', $4))) w ON true "
+    "  SELECT lexeme, qtf FROM unnest($4::text[], $5::int[]) AS u (lexeme, qtf)) w ON true "
     "LEFT JOIN LATERAL (SELECT coalesce(sum(t.chunks), 0)::bigint AS df FROM bm25_terms t "
     "  WHERE t.lexeme = w.lexeme AND t.scope_id IN (SELECT id FROM scopes)) f ON true "
     "ORDER BY w.lexeme";
@@ -104,8 +105,14 @@ Bm25Result FeatureStore::bm25_search(const std::string& query, const ChunkFilter
   try {
     pqxx::nontransaction tx(impl_->connection);
     double avg_body = 0, avg_title = 0;
+    std::vector<std::string> query_lexemes, query_frequencies;
+    for (const Lexeme& l : analyze_english(query)) {
+      query_lexemes.push_back(l.text);
+      query_frequencies.push_back(std::to_string(std::max<size_t>(1, l.positions.size())));
+    }
     for (const auto& row :
-         tx.exec_params(kTermsSql, filter.author, filter.kind, filter.platform, query)) {
+         tx.exec_params(kTermsSql, filter.author, filter.kind, filter.platform,
+                        to_pg_text_array(query_lexemes), to_pg_text_array(query_frequencies))) {
       result.chunks = row[0].as<int64_t>();
       avg_body = row[1].as<double>();
       avg_title = row[2].as<double>();

@@ -89,8 +89,8 @@ int run_chunk_step(StepEnvironment& env) {
   std::map<TextKind, ChunkOptions> options;
   for (TextKind kind : {TextKind::kArticle, TextKind::kPost, TextKind::kCode})
     options[kind] = options_for(params, kind);
-  // Pages are read and chunked on the pipeline's thread, over a connection of
-  // its own, while the page before is written here.
+  // Pages are read, chunked and analysed for search on the pipeline's thread,
+  // over a connection of its own, while the page before is written here.
   Store reader_connection(env.context.database_url);
   FeatureStore reader(reader_connection);
   // At most this many documents per page and transaction (pages also stop
@@ -115,10 +115,12 @@ int run_chunk_step(StepEnvironment& env) {
           rows.author = doc.author;
           rows.url = doc.url;
           rows.kind = chunk_kind_name(kind);
-          for (Chunk& chunk : chunk_text(doc.content, options.at(kind)))
-            rows.chunks.push_back({chunk_key(doc, chunker, chunk), chunk.position,
-                                   static_cast<int64_t>(chunk.start),
-                                   static_cast<int64_t>(chunk.end), std::move(chunk.text)});
+          for (Chunk& chunk : chunk_text(doc.content, options.at(kind))) {
+            SearchTerms terms = search_terms(chunk.text);
+            rows.chunks.push_back(
+                {chunk_key(doc, chunker, chunk), chunk.position, static_cast<int64_t>(chunk.start),
+                 static_cast<int64_t>(chunk.end), std::move(chunk.text), std::move(terms)});
+          }
           batch.chunks += static_cast<int64_t>(rows.chunks.size());
           batch.bytes += static_cast<int64_t>(doc.content.size());
         }

@@ -1,0 +1,228 @@
+// count_new_chunks (see bm25_batch.h): the batch's postings are grouped in
+// memory and written with COPY, a few statements per batch whatever its size.
+#include "store/bm25_batch.h"
+
+#include <algorithm>
+#include <charconv>
+#include <map>
+#include <set>
+#include <tuple>
+#include <unordered_map>
+
+#include "store/store_impl.h"
+
+namespace twinflow {
+namespace {
+
+// Chunks per block, as in migration 0020.
+constexpr size_t kBlockChunks = 2000;
+
+struct DocumentScope {
+  std::string author, platform;
+  std::vector<std::pair<std::string, int>> title;  // lexeme, frequency
+  int title_length = 0;
+  bool title_counted = false;  // bm25_titles already has its row
+};
+
+// One (lexeme, scope) row of a block: parallel arrays, in chunk id order.
+struct BlockRow {
+  std::string chunk_ids, body_tfs, title_tfs, body_lengths, title_lengths;
+  int64_t chunks = 0;
+};
+
+void append_element(std::string& array, int64_t value) {
+  char digits[24];
+  char* end = std::to_chars(digits, digits + sizeof digits, value).ptr;
+  if (!array.empty()) array += ',';
+  array.append(digits, end);
+}
+
+std::string braces(const std::string& elements) {
+  return "{" + elements + "}";
+}
+
+}  // namespace
+
+void count_new_chunks(pqxx::work& tx, const std::vector<NewChunkAnalysis>& chunks) {
+  if (chunks.empty()) return;
+  tx.exec("SELECT twinflow_bm25_lock()");
+
+  // The chunks' documents that are the latest versions, with their titles.
+  std::vector<int64_t> document_ids;
+  for (const NewChunkAnalysis& c : chunks) document_ids.push_back(c.document_id);
+  std::sort(document_ids.begin(), document_ids.end());
+  document_ids.erase(std::unique(document_ids.begin(), document_ids.end()), document_ids.end());
+  std::unordered_map<int64_t, DocumentScope> documents;
+  std::vector<std::string> new_title_ids, new_titles, new_title_lengths;
+  for (const auto& row :
+       tx.exec_params("SELECT d.id, d.author, d.platform, d.title, t.length "
+                      "FROM documents d LEFT JOIN bm25_titles t ON t.document_id = d.id "
+                      "WHERE d.id = ANY ($1::bigint[]) AND d.is_latest",
+                      to_pg_bigint_array(document_ids))) {
+    DocumentScope& d = documents[row[0].as<int64_t>()];
+    d.author = row[1].as<std::string>();
+    d.platform = row[2].as<std::string>();
+    d.title_counted = !row[4].is_null();
+    if (d.title_counted) {
+      d.title_length = row[4].as<int>();
+    } else {
+      const std::vector<Lexeme> title = analyze_english(row[3].as<std::string>());
+      for (const Lexeme& l : title)
+        d.title.emplace_back(l.text, std::max<int>(1, static_cast<int>(l.positions.size())));
+      d.title_length = analyzed_length(title);
+      new_title_ids.push_back(row[0].c_str());
+      new_titles.push_back(to_tsvector_literal(title));
+      new_title_lengths.push_back(std::to_string(d.title_length));
+    }
+  }
+  if (documents.empty()) return;
+  // A title counted before is the one its chunks were counted with.
+  for (const auto& row : tx.exec_params(
+           "SELECT t.document_id, u.lexeme, coalesce(array_length(u.positions, 1), 1) "
+           "FROM bm25_titles t, unnest(t.title) AS u WHERE t.document_id = ANY ($1::bigint[])",
+           to_pg_bigint_array(document_ids)))
+    documents[row[0].as<int64_t>()].title.emplace_back(row[1].as<std::string>(), row[2].as<int>());
+  if (!new_title_ids.empty())
+    tx.exec_params(
+        "INSERT INTO bm25_titles (document_id, title, length) "
+        "SELECT * FROM unnest($1::bigint[], $2::tsvector[], $3::int[])",
+        to_pg_text_array(new_title_ids), to_pg_text_array(new_titles),
+        to_pg_text_array(new_title_lengths));
+
+  // Scopes: (author, platform, kind) -> id.
+  std::vector<const NewChunkAnalysis*> counted;
+  std::set<std::tuple<std::string, std::string, std::string>> scope_keys;
+  for (const NewChunkAnalysis& c : chunks) {
+    auto d = documents.find(c.document_id);
+    if (d == documents.end()) continue;
+    counted.push_back(&c);
+    scope_keys.emplace(d->second.author, d->second.platform, c.kind);
+  }
+  std::vector<std::string> authors, platforms, kinds;
+  for (const auto& [a, p, k] : scope_keys) {
+    authors.push_back(a);
+    platforms.push_back(p);
+    kinds.push_back(k);
+  }
+  tx.exec_params(
+      "INSERT INTO bm25_scopes (author, platform, kind) "
+      "SELECT * FROM unnest($1::text[], $2::text[], $3::text[]) "
+      "ON CONFLICT (author, platform, kind) DO NOTHING",
+      to_pg_text_array(authors), to_pg_text_array(platforms), to_pg_text_array(kinds));
+  std::map<std::tuple<std::string, std::string, std::string>, int> scope_ids;
+  for (const auto& row : tx.exec_params(
+           "SELECT s.id, s.author, s.platform, s.kind FROM bm25_scopes s "
+           "JOIN unnest($1::text[], $2::text[], $3::text[]) AS u (a, p, k) "
+           "ON s.author = u.a AND s.platform = u.p AND s.kind = u.k",
+           to_pg_text_array(authors), to_pg_text_array(platforms), to_pg_text_array(kinds)))
+    scope_ids[{row[1].as<std::string>(), row[2].as<std::string>(), row[3].as<std::string>()}] =
+        row[0].as<int>();
+
+  // Blocks of at most kBlockChunks chunks, in chunk id order.
+  std::sort(counted.begin(), counted.end(),
+            [](const auto* a, const auto* b) { return a->chunk_id < b->chunk_id; });
+  const size_t block_count = (counted.size() + kBlockChunks - 1) / kBlockChunks;
+  std::vector<int64_t> block_ids;
+  for (const auto& row :
+       tx.exec_params("SELECT nextval('bm25_block_ids') FROM generate_series(1, $1) ORDER BY 1",
+                      static_cast<int64_t>(block_count)))
+    block_ids.push_back(row[0].as<int64_t>());
+
+  struct ScopeTotals {
+    int64_t chunks = 0, body = 0, title = 0;
+  };
+  std::map<int, ScopeTotals> totals;
+  std::vector<int> scope_of(counted.size()), body_length_of(counted.size());
+  {
+    // One COPY at a time on a connection: the chunks first, then the blocks.
+    pqxx::stream_to chunk_rows(tx, "bm25_chunks",
+                               std::vector<std::string>{"chunk_id", "scope_id", "document_id",
+                                                        "body_length", "title_length", "block"});
+    for (size_t i = 0; i < counted.size(); ++i) {
+      const NewChunkAnalysis& c = *counted[i];
+      const DocumentScope& d = documents.at(c.document_id);
+      scope_of[i] = scope_ids.at({d.author, d.platform, c.kind});
+      body_length_of[i] = c.body->length;
+      chunk_rows << std::make_tuple(c.chunk_id, scope_of[i], c.document_id, body_length_of[i],
+                                    d.title_length, block_ids[i / kBlockChunks]);
+      ScopeTotals& t = totals[scope_of[i]];
+      ++t.chunks;
+      t.body += body_length_of[i];
+      t.title += d.title_length;
+    }
+    chunk_rows.complete();
+  }
+  std::map<std::pair<std::string, int>, int64_t> terms;  // (lexeme, scope) -> chunks
+  {
+    pqxx::stream_to block_rows(
+        tx, "bm25_blocks",
+        std::vector<std::string>{"lexeme", "scope_id", "block", "chunk_ids", "body_tfs",
+                                 "title_tfs", "body_lengths", "title_lengths"});
+    for (size_t b = 0; b < block_count; ++b) {
+      std::unordered_map<std::string, std::map<int, BlockRow>> rows;  // lexeme -> scope -> row
+      const size_t end = std::min(counted.size(), (b + 1) * kBlockChunks);
+      for (size_t i = b * kBlockChunks; i < end; ++i) {
+        const NewChunkAnalysis& c = *counted[i];
+        const DocumentScope& d = documents.at(c.document_id);
+        auto add = [&](std::string_view lexeme, int body_tf, int title_tf) {
+          BlockRow& row = rows[std::string(lexeme)][scope_of[i]];
+          append_element(row.chunk_ids, c.chunk_id);
+          append_element(row.body_tfs, body_tf);
+          append_element(row.title_tfs, title_tf);
+          append_element(row.body_lengths, body_length_of[i]);
+          append_element(row.title_lengths, d.title_length);
+          ++row.chunks;
+        };
+        // Body lexemes (with their title frequency), then title-only ones.
+        std::vector<bool> title_in_body(d.title.size());
+        c.body->each([&](std::string_view lexeme, int body_tf) {
+          int title_tf = 0;
+          for (size_t t = 0; t < d.title.size(); ++t)
+            if (d.title[t].first == lexeme) {
+              title_tf = d.title[t].second;
+              title_in_body[t] = true;
+            }
+          add(lexeme, body_tf, title_tf);
+        });
+        for (size_t t = 0; t < d.title.size(); ++t)
+          if (!title_in_body[t]) add(d.title[t].first, 0, d.title[t].second);
+      }
+      for (auto& [lexeme, by_scope] : rows)
+        for (auto& [scope, row] : by_scope) {
+          block_rows << std::make_tuple(lexeme, scope, block_ids[b], braces(row.chunk_ids),
+                                        braces(row.body_tfs), braces(row.title_tfs),
+                                        braces(row.body_lengths), braces(row.title_lengths));
+          terms[{lexeme, scope}] += row.chunks;
+        }
+    }
+    block_rows.complete();
+  }
+
+  // Document frequencies, in key order (as the SQL does, against deadlocks).
+  std::vector<std::string> lexemes, term_scopes, term_counts;
+  for (const auto& [key, n] : terms) {
+    lexemes.push_back(key.first);
+    term_scopes.push_back(std::to_string(key.second));
+    term_counts.push_back(std::to_string(n));
+  }
+  tx.exec_params(
+      "INSERT INTO bm25_terms (lexeme, scope_id, chunks) "
+      "SELECT * FROM unnest($1::text[], $2::int[], $3::bigint[]) AS u (l, s, n) ORDER BY l, s "
+      "ON CONFLICT (lexeme, scope_id) DO UPDATE SET chunks = bm25_terms.chunks + EXCLUDED.chunks",
+      to_pg_text_array(lexemes), to_pg_text_array(term_scopes), to_pg_text_array(term_counts));
+  std::vector<std::string> ids, n, body, title;
+  for (const auto& [scope, t] : totals) {
+    ids.push_back(std::to_string(scope));
+    n.push_back(std::to_string(t.chunks));
+    body.push_back(std::to_string(t.body));
+    title.push_back(std::to_string(t.title));
+  }
+  tx.exec_params(
+      "UPDATE bm25_scopes s SET chunks = s.chunks + u.n, body_length = s.body_length + u.b, "
+      "title_length = s.title_length + u.t "
+      "FROM unnest($1::int[], $2::bigint[], $3::bigint[], $4::bigint[]) AS u (id, n, b, t) "
+      "WHERE s.id = u.id",
+      to_pg_text_array(ids), to_pg_text_array(n), to_pg_text_array(body), to_pg_text_array(title));
+}
+
+}  // namespace twinflow
