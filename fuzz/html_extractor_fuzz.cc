@@ -3,10 +3,10 @@
 // Any byte string is a page: the extractor must return without crashing,
 // hanging or reading out of bounds, and everything it returns must be valid
 // UTF-8. The body then goes through clean_text and chunk_text, whose
-// coverage property is checked here too, so the fuzzer exercises the whole
-// path from crawled bytes to chunks. Build:
-//   clang++ -std=c++20 -g -O1 -fsanitize=fuzzer,address -I. \
-//     fuzz/html_extractor_fuzz.cc tasks/extract/*.cc tasks/text/*.cc util/error.cc -lgumbo
+// coverage property is checked here too, and every chunk is analysed for
+// search (store/english_analyzer.h: positions ascending and in range), so
+// the fuzzer exercises the whole path from crawled bytes to indexed chunks.
+// Build: scripts/fuzz.sh.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -14,6 +14,7 @@
 #include <string_view>
 #include <vector>
 
+#include "store/english_analyzer.h"
 #include "tasks/extract/html_extractor.h"
 #include "tasks/text/chunk.h"
 #include "tasks/text/clean.h"
@@ -33,6 +34,19 @@ void check_chunks(std::string_view text, const std::vector<twinflow::Chunk>& chu
     covered = c.end;
   }
   require(chunks.empty() || covered == text.size());
+}
+
+void check_analysis(std::string_view text) {
+  const std::vector<twinflow::Lexeme> lexemes = twinflow::analyze_english(text);
+  for (size_t i = 0; i < lexemes.size(); ++i) {
+    const twinflow::Lexeme& l = lexemes[i];
+    require(!l.text.empty() && l.text.size() < 2047 && twinflow::is_valid_utf8(l.text));
+    require(i == 0 || lexemes[i - 1].text < l.text);
+    require(!l.positions.empty() && l.positions.size() <= 255);
+    for (size_t k = 0; k < l.positions.size(); ++k)
+      require(l.positions[k] >= 1 && l.positions[k] <= 16383 &&
+              (k == 0 || l.positions[k - 1] < l.positions[k]));
+  }
 }
 
 }  // namespace
@@ -62,7 +76,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     twinflow::ChunkOptions chunking = twinflow::ChunkOptions::for_kind(clean.kind);
     chunking.target_chars = 16 + (size > 3 ? data[3] : 0);
     chunking.overlap_chars = chunking.target_chars / 4;
-    check_chunks(cleaned, twinflow::chunk_text(cleaned, chunking));
+    const std::vector<twinflow::Chunk> chunks = twinflow::chunk_text(cleaned, chunking);
+    check_chunks(cleaned, chunks);
+    for (const twinflow::Chunk& c : chunks) check_analysis(c.text);
   }
   return 0;
 }

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds and runs the libFuzzer targets with clang (AddressSanitizer and
 # UndefinedBehaviorSanitizer on), FUZZ_SECONDS (default 30) each:
-#   html_extractor_fuzz  HTML pages through the extractor, cleaner and chunker,
+#   html_extractor_fuzz  HTML pages through the extractor, cleaner, chunker and
+#                        search analyzer (store/english_analyzer.h),
 #                        seeded with the bundled sample pages;
 #   dag_loader_fuzz      YAML through the DAG loader, seeded with dags/ and
 #                        steered by fuzz/dag_loader.dict.
@@ -60,9 +61,10 @@ run() {
   echo "fuzz: $name: $executions executions in ${seconds}s, no crash"
 }
 
-build html_extractor_fuzz tasks/extract tasks/text fuzz/html_extractor_fuzz.cc -- \
+build html_extractor_fuzz tasks/extract tasks/text store/english_analyzer.cc store/english_parser.cc \
+  fuzz/html_extractor_fuzz.cc -- \
   fuzz/html_extractor_fuzz.cc tasks/extract/*.cc tasks/text/*.cc util/error.cc util/strings.cc \
-  $(pkg-config --cflags --libs gumbo)
+  store/english_analyzer.cc store/english_parser.cc $(pkg-config --cflags --libs gumbo) -lstemmer
 build dag_loader_fuzz scheduler util fuzz/dag_loader_fuzz.cc -- \
   fuzz/dag_loader_fuzz.cc scheduler/definition/{dag_loader,dag_parser,dag_parser_steps,yaml_fields}.cc \
   scheduler/definition/{dag_validate,yaml_document,diagnostic,edit_distance,cron,dag}.cc \

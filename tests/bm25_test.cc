@@ -266,6 +266,34 @@ TEST_F(Bm25Test, IncrementalChangesEqualAFromScratchCount) {
   EXPECT_EQ(store->features().searchable_chunks({}), 0);
 }
 
+// Migration 0022: the store writes a chunk's tsvector (its C++ analysis) and
+// counts it itself; an insert by plain SQL, with no tsvector, gets
+// PostgreSQL's analysis and is counted by the trigger. Both give the same
+// tsvector for the same text and leave the statistics exact.
+TEST_F(Bm25Test, ChunksInsertedBySqlAreAnalysedAndCountedByTheDatabase) {
+  Corpus corpus(*store);
+  corpus.put("Ann", "https://a/1", "Shock tubes", {"Shock-tube flows don't re-attach at 3.5 Mach"});
+  pqxx::connection c(conninfo);
+  {
+    pqxx::work tx(c);
+    tx.exec(
+        "INSERT INTO chunks (chunk_key, cleaned_document_id, document_id, chunker, kind, "
+        "position, start_offset, end_offset, content) "
+        "SELECT 'by-sql', cleaned_document_id, document_id, chunker, kind, 1, 0, 1, content "
+        "FROM chunks WHERE chunk_key <> 'by-sql'");
+    tx.commit();
+  }
+  pqxx::nontransaction tx(c);
+  const auto row = tx.exec1(
+      "SELECT (SELECT tsv::text FROM chunks WHERE chunk_key = 'by-sql'), "
+      "(SELECT tsv::text FROM chunks WHERE chunk_key <> 'by-sql'), "
+      "(SELECT to_tsvector('english', content)::text FROM chunks WHERE chunk_key = 'by-sql')");
+  EXPECT_EQ(row[0].as<std::string>(), row[2].as<std::string>());
+  EXPECT_EQ(row[1].as<std::string>(), row[2].as<std::string>());
+  EXPECT_NE(row[0].as<std::string>().find("'shock-tub'"), std::string::npos) << row[0].c_str();
+  EXPECT_EQ(statistics_drift(conninfo), std::make_pair(int64_t{0}, int64_t{2}));
+}
+
 TEST_F(Bm25Test, ConcurrentChunkWritersKeepTheStatisticsExact) {
   // Two writers re-chunk their own documents over and over, sharing most
   // words: every transaction updates the same lexeme rows. They must neither

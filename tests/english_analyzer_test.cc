@@ -24,7 +24,9 @@
 
 #include <pqxx/pqxx>
 
+#include "tests/support/shared_corpora.h"
 #include "tests/support/test_database.h"
+#include "util/files.h"
 
 namespace twinflow {
 namespace {
@@ -51,22 +53,6 @@ bool valid_utf8(std::string_view s) {
     i += n;
   }
   return true;
-}
-
-// Where the shared corpora live (the same lookup as the html extractor's tests).
-fs::path shared_corpus_dir() {
-  if (const char* env = std::getenv("TWINFLOW_SHARED_DIR")) return env;
-  for (const char* candidate : {"/work/shared", "../shared"}) {
-    if (fs::is_directory(fs::path(candidate) / "real-pages")) return candidate;
-  }
-  return {};
-}
-
-std::string slurp(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
 }
 
 using Occurrences = std::set<std::pair<std::string, int>>;
@@ -251,7 +237,7 @@ TEST(EnglishAnalyzerPostgres, AgreesOnRealPages) {
   size_t agree = 0, total = 0;
   int exact = 0;
   for (const fs::path& path : files) {
-    const std::string text = slurp(path);
+    const std::string text = read_file(path, "test page");
     if (!valid_utf8(text) || text.find('\0') != std::string::npos) continue;  // not storable
     Occurrences want;
     for (const auto& row : tx.exec_params(

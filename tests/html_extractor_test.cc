@@ -26,6 +26,8 @@
 #include "tasks/extract/html_tree.h"
 #include "tasks/extract/metadata.h"
 #include "tasks/text/utf8.h"
+#include "tests/support/shared_corpora.h"
+#include "util/files.h"
 
 namespace twinflow {
 
@@ -569,21 +571,6 @@ TEST(HtmlBoundsTest, DropsWhatExceedsTheLimits) {
 
 namespace fs = std::filesystem;
 
-fs::path shared_dir() {
-  if (const char* env = std::getenv("TWINFLOW_SHARED_DIR")) return env;
-  for (const char* candidate : {"/work/shared", "../shared"}) {
-    if (fs::is_directory(fs::path(candidate) / "real-pages")) return candidate;
-  }
-  return {};
-}
-
-std::string slurp(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
 // Lower-case alphanumeric words, the unit of comparison with expected text.
 std::vector<std::string> tokens(std::string_view text) {
   std::vector<std::string> out;
@@ -644,13 +631,13 @@ std::vector<RealPage> load_real_pages(const fs::path& dir) {
     RealPage page;
     page.name = entry.path().filename().string();
     page.platform = page.name.substr(0, page.name.find('-'));
-    page.html = slurp(entry.path() / "source.html");
+    page.html = read_file(entry.path() / "source.html", "test page");
     const fs::path json = fs::exists(entry.path() / "expected.json")
                               ? entry.path() / "expected.json"
                               : entry.path() / "expected-metadata.json";
-    page.expected = nlohmann::json::parse(slurp(json), nullptr, false);
+    page.expected = nlohmann::json::parse(read_file(json, "test page"), nullptr, false);
     if (fs::exists(entry.path() / "url.txt")) {
-      page.url = slurp(entry.path() / "url.txt");
+      page.url = read_file(entry.path() / "url.txt", "test page");
       while (!page.url.empty() && std::isspace(static_cast<unsigned char>(page.url.back()))) {
         page.url.pop_back();
       }
@@ -658,7 +645,7 @@ std::vector<RealPage> load_real_pages(const fs::path& dir) {
       page.url = json_string(page.expected, {"url"});
     }
     if (fs::exists(entry.path() / "expected.html")) {
-      const HtmlTree tree(slurp(entry.path() / "expected.html"));
+      const HtmlTree tree(read_file(entry.path() / "expected.html", "test page"));
       page.expected_body = tree.collapsed_text(HtmlTree::kRoot, 1u << 30);
     }
     pages.push_back(std::move(page));
@@ -718,7 +705,7 @@ void check_real_page(const RealPage& page, const std::string& hint, const std::s
 }
 
 TEST(RealPagesTest, ExtractsTitleAuthorAndBody) {
-  const fs::path shared = shared_dir();
+  const fs::path shared = shared_corpus_dir();
   if (shared.empty()) GTEST_SKIP() << "no real-pages folder (set TWINFLOW_SHARED_DIR)";
   const std::vector<RealPage> pages = load_real_pages(shared / "real-pages");
   ASSERT_FALSE(pages.empty());
