@@ -21,7 +21,6 @@ struct DocumentScope {
   std::string author, platform;
   std::vector<std::pair<std::string, int>> title;  // lexeme, frequency
   int title_length = 0;
-  bool title_counted = false;  // bm25_titles already has its row
 };
 
 // One (lexeme, scope) row of a block: parallel arrays, in chunk id order.
@@ -62,8 +61,7 @@ void count_new_chunks(pqxx::work& tx, const std::vector<NewChunkAnalysis>& chunk
     DocumentScope& d = documents[row[0].as<int64_t>()];
     d.author = row[1].as<std::string>();
     d.platform = row[2].as<std::string>();
-    d.title_counted = !row[4].is_null();
-    if (d.title_counted) {
+    if (!row[4].is_null()) {  // counted before: its lexemes are read below
       d.title_length = row[4].as<int>();
     } else {
       const std::vector<Lexeme> title = analyze_english(row[3].as<std::string>());

@@ -177,12 +177,6 @@ std::vector<Lexeme> analyze_english(std::string_view text) {
   return out;
 }
 
-std::vector<std::string> english_lexemes(std::string_view text) {
-  std::vector<std::string> out;
-  for (Lexeme& l : analyze_english(text)) out.push_back(std::move(l.text));
-  return out;
-}
-
 std::string to_tsvector_literal(const std::vector<Lexeme>& lexemes) {
   std::string out;
   for (const Lexeme& l : lexemes) {

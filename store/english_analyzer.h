@@ -36,9 +36,6 @@ struct Lexeme {
 // separate words like punctuation (PostgreSQL rejects such text outright).
 std::vector<Lexeme> analyze_english(std::string_view text);
 
-// The lexemes alone (for a query): distinct, same order as analyze_english.
-std::vector<std::string> english_lexemes(std::string_view text);
-
 // The text form of a tsvector ('word':1,4 'other':2): each lexeme quoted, with
 // ' doubled and \ doubled, so `literal::tsvector` gives the same value and
 // `::text` gives the literal back. An empty vector gives "".

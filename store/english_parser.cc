@@ -344,18 +344,12 @@ bool Parser::sub_parse(Pos& st, uint8_t start_state, uint8_t want_type) {
   return true;
 }
 
-bool Parser::test(const Item& it, uint8_t f, Pos& st) {
-  switch (it.cls) {
-    case cANY:
-      return true;
-    case cEOF:
-      return st.charlen == 0;
-    case cEQ:
-      return st.charlen == 1 && s_[st.posbyte] == it.c;
+// The tests that depend on the character's class flags `f` alone.
+bool class_test(uint8_t cls, uint8_t f) {
+  switch (cls) {
     case cALPHA:
-      return f & fAlpha;
     case cASCLET:
-      return st.charlen == 1 && (f & fAlpha);
+      return f & fAlpha;
     case cDIGIT:
       return f & fDigit;
     case cALNUM:
@@ -370,6 +364,20 @@ bool Parser::test(const Item& it, uint8_t f, Pos& st) {
       return f & fSpecial;
     case cURL:
       return f & fUrl;
+  }
+  return false;
+}
+
+bool Parser::test(const Item& it, uint8_t f, Pos& st) {
+  switch (it.cls) {
+    case cANY:
+      return true;
+    case cEOF:
+      return st.charlen == 0;
+    case cEQ:
+      return st.charlen == 1 && s_[st.posbyte] == it.c;
+    case cASCLET:
+      return st.charlen == 1 && (f & fAlpha);
     case cIGNORE:
       return ignore_;
     case cSTOPHOST:
@@ -381,7 +389,7 @@ bool Parser::test(const Item& it, uint8_t f, Pos& st) {
     case cURLPATH:
       return sub_parse(st, URLPathFirst, URLPATH);
   }
-  return false;
+  return class_test(it.cls, f);
 }
 
 // Where to start scanning a state's action list for an ASCII byte (or EOF,
@@ -411,25 +419,10 @@ struct Dispatch {
         return eof;
       case cEQ:
         return !eof && b == static_cast<unsigned char>(it.c);
-      case cALPHA:
-      case cASCLET:
-        return f & fAlpha;
-      case cDIGIT:
-        return f & fDigit;
-      case cALNUM:
-        return f & (fAlpha | fDigit);
       case cNOTALNUM:
-        return !eof && !(f & (fAlpha | fDigit));
-      case cSPACE:
-        return f & fSpace;
-      case cXDIGIT:
-        return f & fXdigit;
-      case cSPECIAL:
-        return f & fSpecial;
-      case cURL:
-        return f & fUrl;
+        return !eof && class_test(it.cls, f);
     }
-    return false;
+    return class_test(it.cls, f);
   }
 };
 const Dispatch& dispatch() {

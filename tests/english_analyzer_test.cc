@@ -33,6 +33,13 @@ namespace {
 
 namespace fs = std::filesystem;
 
+// The lexemes of analyze_english alone, in its order.
+std::vector<std::string> english_lexemes(std::string_view text) {
+  std::vector<std::string> out;
+  for (Lexeme& l : analyze_english(text)) out.push_back(std::move(l.text));
+  return out;
+}
+
 std::string analysed(std::string_view text) {
   return to_tsvector_literal(analyze_english(text));
 }
