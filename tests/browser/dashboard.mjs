@@ -129,6 +129,8 @@ try {
   const barsAfter = await page.locator('#timeline .bar').count();
   check('live-update', /succeeded/.test(liveTitle) && barsAfter > barsBefore && liveLog.includes('waiting for the flag'),
     JSON.stringify({ liveTitle, barsBefore, barsAfter, liveLog: liveLog.slice(0, 100) }));
+  // The page redraws before its last poll returns: wait for that poll to say it was the last.
+  await waitUntil(page, () => window.__twinflowPollingStopped === true, 10000);
   const stoppedAt = await page.evaluate(() => [window.__twinflowPollingStopped === true, window.__twinflowPolls.requests]);
   await sleep(4000);
   const laterRequests = await page.evaluate(() => window.__twinflowPolls.requests);

@@ -140,9 +140,9 @@ async function runPage(id) {
   pollWhile(async () => {
     const next = await apiIfChanged('/runs/' + id, etag);
     if (next) { data = next.body; etag = next.etag; draw(); } else gantt.replaceChildren(timeline(data.run, data.attempts));
-    if (++ticks % 5 === 0 || (next && !activeStatuses.includes(data.run.status))) await loadMetrics();
     const going = activeStatuses.includes(data.run.status);
     if (!going) window.__twinflowPollingStopped = true;
+    if (++ticks % 5 === 0 || (next && !going)) await loadMetrics();
     return going;
   }, 1500);
 }
