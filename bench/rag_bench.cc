@@ -286,7 +286,7 @@ int main() {
         time_ms([&] { retriever.search(query); }), time_ms([&] { serving.search(query); }),
         time_ms([&] { serving.search(vector_only); }),
         time_ms([&] { store.features().vectors_signature(*model, query.filter); }),
-        time_ms([&] { store.features().text_search(query.text, query.filter, 50); }));
+        time_ms([&] { store.features().bm25_search(query.text, query.filter, 50, {}); }));
   }
   load(small ? "sample + 10k chunks" : "sample + 100k chunks", url, home, 4, duration);
   bench::search_at_scale(url, home, small ? 3 : 7, 20);

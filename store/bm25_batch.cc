@@ -150,12 +150,11 @@ void count_new_chunks(pqxx::work& tx, const std::vector<NewChunkAnalysis>& chunk
     }
     chunk_rows.complete();
   }
-  std::map<std::pair<std::string, int>, int64_t> terms;  // (lexeme, scope) -> chunks
   {
     pqxx::stream_to block_rows(
         tx, "bm25_blocks",
         std::vector<std::string>{"lexeme", "scope_id", "block", "chunk_ids", "body_tfs",
-                                 "title_tfs", "body_lengths", "title_lengths"});
+                                 "title_tfs", "body_lengths", "title_lengths", "chunks"});
     for (size_t b = 0; b < block_count; ++b) {
       std::unordered_map<std::string, std::map<int, BlockRow>> rows;  // lexeme -> scope -> row
       const size_t end = std::min(counted.size(), (b + 1) * kBlockChunks);
@@ -185,29 +184,22 @@ void count_new_chunks(pqxx::work& tx, const std::vector<NewChunkAnalysis>& chunk
         for (size_t t = 0; t < d.title.size(); ++t)
           if (!title_in_body[t]) add(d.title[t].first, 0, d.title[t].second);
       }
-      for (auto& [lexeme, by_scope] : rows)
-        for (auto& [scope, row] : by_scope) {
-          block_rows << std::make_tuple(lexeme, scope, block_ids[b], braces(row.chunk_ids),
+      // In primary key order: the index grows in runs rather than at random.
+      std::vector<decltype(rows)::value_type*> sorted;
+      sorted.reserve(rows.size());
+      for (auto& entry : rows) sorted.push_back(&entry);
+      std::sort(sorted.begin(), sorted.end(),
+                [](const auto* x, const auto* y) { return x->first < y->first; });
+      for (auto* entry : sorted)
+        for (auto& [scope, row] : entry->second)
+          block_rows << std::make_tuple(entry->first, scope, block_ids[b], braces(row.chunk_ids),
                                         braces(row.body_tfs), braces(row.title_tfs),
-                                        braces(row.body_lengths), braces(row.title_lengths));
-          terms[{lexeme, scope}] += row.chunks;
-        }
+                                        braces(row.body_lengths), braces(row.title_lengths),
+                                        row.chunks);
     }
     block_rows.complete();
   }
 
-  // Document frequencies, in key order (as the SQL does, against deadlocks).
-  std::vector<std::string> lexemes, term_scopes, term_counts;
-  for (const auto& [key, n] : terms) {
-    lexemes.push_back(key.first);
-    term_scopes.push_back(std::to_string(key.second));
-    term_counts.push_back(std::to_string(n));
-  }
-  tx.exec_params(
-      "INSERT INTO bm25_terms (lexeme, scope_id, chunks) "
-      "SELECT * FROM unnest($1::text[], $2::int[], $3::bigint[]) AS u (l, s, n) ORDER BY l, s "
-      "ON CONFLICT (lexeme, scope_id) DO UPDATE SET chunks = bm25_terms.chunks + EXCLUDED.chunks",
-      to_pg_text_array(lexemes), to_pg_text_array(term_scopes), to_pg_text_array(term_counts));
   std::vector<std::string> ids, n, body, title;
   for (const auto& [scope, t] : totals) {
     ids.push_back(std::to_string(scope));

@@ -205,7 +205,6 @@ int analyzed_length(const std::vector<Lexeme>& lexemes) {
 SearchTerms search_terms(std::string_view text) {
   const std::vector<Lexeme> lexemes = analyze_english(text);
   SearchTerms out;
-  out.tsvector = to_tsvector_literal(lexemes);
   out.frequencies.reserve(lexemes.size());
   for (const Lexeme& l : lexemes) {
     out.lexemes += l.text;

@@ -44,7 +44,6 @@ std::string to_tsvector_literal(const std::vector<Lexeme>& lexemes);
 // A text's analysis in the compact form the chunk writer keeps and counts
 // (store/bm25_batch.h): about a fifth of the memory of the Lexeme vector.
 struct SearchTerms {
-  std::string tsvector;               // to_tsvector_literal, what chunks.tsv stores
   std::string lexemes;                // the lexemes in tsvector order, each followed by '\0'
   std::vector<uint16_t> frequencies;  // positions of each (at least 1)
   int length = 0;                     // analyzed_length

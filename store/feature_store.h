@@ -67,14 +67,10 @@ class FeatureStore {
   // Current chunks of latest documents, filtered, ordered by id.
   std::vector<ChunkText> current_chunks(const ChunkFilter& filter);
   std::vector<ChunkDetail> chunk_details(const std::vector<int64_t>& chunk_ids);
-  // Full-text search over current chunks: ids ranked by ts_rank_cd, best first.
-  std::vector<std::pair<int64_t, double>> text_search(const std::string& query,
-                                                      const ChunkFilter& filter, int limit);
   // ANALYZE of the feature store's tables, after a bulk change: the planner
   // needs current statistics to use the full-text and vector-table indexes.
   // kChunks: what the chunk step changes (and the clean step before it);
-  // kEmbeddings: only the vectors, what the embed step changes (ANALYZE of
-  // chunks samples and analyses their tsvectors, seconds at 100k chunks).
+  // kEmbeddings: only the vectors, what the embed step changes.
   enum class Statistics { kAll, kChunks, kEmbeddings };
   void refresh_feature_statistics(Statistics tables = Statistics::kAll);
   FeatureCounts feature_counts(const std::string& author, const std::string& model_name);

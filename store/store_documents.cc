@@ -245,40 +245,6 @@ std::vector<ChunkDetail> FeatureStore::chunk_details(const std::vector<int64_t>&
   return out;
 }
 
-std::vector<std::pair<int64_t, double>> FeatureStore::text_search(const std::string& query,
-                                                                  const ChunkFilter& filter,
-                                                                  int limit) {
-  pqxx::nontransaction tx(impl_->connection);
-  // websearch_to_tsquery accepts what people type (quotes, -words, "or")
-  // without syntax errors. Chunks with every term come first; only when they
-  // are fewer than `limit` do chunks with some of the terms (the terms
-  // OR-ed) fill the rest, so one unknown word does not empty the result. Ranking
-  // every chunk that shares one common word with the query is what made text
-  // search slow on large corpora, and those rank below full matches anyway.
-  // Ranks use the OR-ed query, so a chunk scores the same in either pass.
-  auto search = [&](bool every_term, int wanted, const std::vector<int64_t>& exclude) {
-    std::vector<std::pair<int64_t, double>> out;
-    for (const auto& row : tx.exec_params(
-             "WITH q AS (SELECT websearch_to_tsquery('english', $4) AS every, "
-             "replace(websearch_to_tsquery('english', $4)::text, ' & ', ' | ')::tsquery AS any) "
-             "SELECT c.id, ts_rank_cd(c.tsv, q.any, 32) AS rank "
-             "FROM chunks c JOIN documents d ON d.id = c.document_id, q "
-             "WHERE c.tsv @@ (CASE WHEN $6 THEN q.every ELSE q.any END) "
-             "AND NOT c.id = ANY($7::bigint[]) AND" +
-                 chunk_filter_sql(1) + "ORDER BY rank DESC, c.id LIMIT $5",
-             filter.author, filter.kind, filter.platform, query, wanted, every_term,
-             to_pg_bigint_array(exclude)))
-      out.emplace_back(row[0].as<int64_t>(), row[1].as<double>());
-    return out;
-  };
-  std::vector<std::pair<int64_t, double>> out = search(true, limit, {});
-  if (static_cast<int>(out.size()) >= limit) return out;
-  std::vector<int64_t> found;
-  for (const auto& [id, rank] : out) found.push_back(id);
-  for (auto& hit : search(false, limit - static_cast<int>(out.size()), found)) out.push_back(hit);
-  return out;
-}
-
 FeatureCounts FeatureStore::feature_counts(const std::string& author,
                                            const std::string& model_name) {
   pqxx::nontransaction tx(impl_->connection);
@@ -457,23 +423,22 @@ int FeatureStore::replace_current_chunks(const std::vector<DocumentChunks>& batc
         to_pg_text_array(authors), to_pg_text_array(urls));
     // The new chunks by COPY into a scratch table (see insert_cleaned_documents),
     // then one INSERT, so the statement-level triggers on chunks run once. The
-    // chunks come analysed (`tsv`), and are counted in the BM25 statistics
+    // chunks come analysed, and are counted in the BM25 statistics
     // here rather than by the insert trigger (migration 0022).
     tx.exec(
         "CREATE TEMP TABLE chunk_batch (n int, chunk_key text, cleaned_document_id bigint, "
         "document_id bigint, kind text, position int, start_offset int, end_offset int, "
-        "content text, tsv tsvector) ON COMMIT DROP");
+        "content text) ON COMMIT DROP");
     int rows = 0;
     {
       pqxx::stream_to copy(
           tx, "chunk_batch",
           std::vector<std::string>{"n", "chunk_key", "cleaned_document_id", "document_id", "kind",
-                                   "position", "start_offset", "end_offset", "content", "tsv"});
+                                   "position", "start_offset", "end_offset", "content"});
       for (const DocumentChunks& doc : batch)
         for (const ChunkToStore& c : doc.chunks) {
           copy << std::make_tuple(rows, c.chunk_key, doc.cleaned_document_id, doc.document_id,
-                                  doc.kind, c.position, c.start_offset, c.end_offset, c.content,
-                                  analyses[rows]->tsvector);
+                                  doc.kind, c.position, c.start_offset, c.end_offset, c.content);
           ++rows;
         }
       copy.complete();
@@ -483,9 +448,9 @@ int FeatureStore::replace_current_chunks(const std::vector<DocumentChunks>& batc
       tx.exec("SELECT set_config('twinflow.bm25_counted_by_writer', 'on', true)");
       const pqxx::result result = tx.exec_params(
           "INSERT INTO chunks (chunk_key, cleaned_document_id, document_id, chunker, kind, "
-          "position, start_offset, end_offset, content, tsv, step_run_id) "
+          "position, start_offset, end_offset, content, step_run_id) "
           "SELECT b.chunk_key, b.cleaned_document_id, b.document_id, $1, b.kind, "
-          "b.position, b.start_offset, b.end_offset, b.content, b.tsv, $2 "
+          "b.position, b.start_offset, b.end_offset, b.content, $2 "
           "FROM chunk_batch b ORDER BY b.n "
           "ON CONFLICT (chunk_key) DO UPDATE SET is_current = true "
           "RETURNING id, document_id, kind, (xmax = 0) AS inserted, chunk_key",

@@ -25,8 +25,9 @@ void validate(const Bm25Params& p) {
 
 namespace {
 
-// The scope's totals and the query's lexemes with their document frequency,
-// in one statement. Filter parameters $1..$3, the query's lexemes $4 and
+// The scope's totals and the query's lexemes with their document frequency
+// (the sum of their block rows' sizes, read from the primary key's INCLUDE:
+// migration 0023), in one statement. Filter parameters $1..$3, the query's lexemes $4 and
 // their frequencies $5 (analysed here as the chunks are: english_analyzer.h).
 const char* const kTermsSql =
     "WITH scopes AS (SELECT id, chunks, body_length, title_length FROM bm25_scopes "
@@ -38,8 +39,8 @@ const char* const kTermsSql =
     "SELECT tt.n, tt.avg_body, tt.avg_title, w.lexeme, w.qtf, f.df "
     "FROM totals tt LEFT JOIN LATERAL ( "
     "  SELECT lexeme, qtf FROM unnest($4::text[], $5::int[]) AS u (lexeme, qtf)) w ON true "
-    "LEFT JOIN LATERAL (SELECT coalesce(sum(t.chunks), 0)::bigint AS df FROM bm25_terms t "
-    "  WHERE t.lexeme = w.lexeme AND t.scope_id IN (SELECT id FROM scopes)) f ON true "
+    "LEFT JOIN LATERAL (SELECT coalesce(sum(b.chunks), 0)::bigint AS df FROM bm25_blocks b "
+    "  WHERE b.lexeme = w.lexeme AND b.scope_id IN (SELECT id FROM scopes)) f ON true "
     "ORDER BY w.lexeme";
 
 // The postings of the scored lexemes in the scope: their block rows

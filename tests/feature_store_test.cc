@@ -50,6 +50,14 @@ class FeatureStoreTest : public TwinflowTest {
     return {};
   }
 
+  // The ids of the chunks BM25 ranks for `query`, best first.
+  std::vector<int64_t> search(const std::string& query, const ChunkFilter& filter) {
+    std::vector<int64_t> ids;
+    for (const Bm25Hit& hit : store->features().bm25_search(query, filter, 10, {}).hits)
+      ids.push_back(hit.id);
+    return ids;
+  }
+
   EmbeddingModelRecord model(int dimension) {
     return store->features().register_embedding_model("m", "builtin", dimension, "", {}, 0);
   }
@@ -106,12 +114,12 @@ TEST_F(FeatureStoreTest, OnlyUncleanedAndUnchunkedDocumentsAreReturned) {
 
 TEST_F(FeatureStoreTest, ANewVersionsChunksReplaceTheOldOnesInSearch) {
   chunked("https://a/1", {"pipelines orchestrate steps"});
-  ASSERT_EQ(store->features().text_search("pipelines", {}, 10).size(), 1u);
+  ASSERT_EQ(search("pipelines", {}).size(), 1u);
   chunked("https://a/1", {"vector search with embeddings"});  // version 2
-  EXPECT_TRUE(store->features().text_search("pipelines", {}, 10).empty());
-  auto hits = store->features().text_search("embeddings", {}, 10);
+  EXPECT_TRUE(search("pipelines", {}).empty());
+  auto hits = search("embeddings", {});
   ASSERT_EQ(hits.size(), 1u);
-  auto details = store->features().chunk_details({hits[0].first});
+  auto details = store->features().chunk_details({hits[0]});
   ASSERT_EQ(details.size(), 1u);
   EXPECT_EQ(details[0].document_version, 2);
   EXPECT_EQ(store->features().current_chunks({}).size(), 1u);
@@ -120,13 +128,13 @@ TEST_F(FeatureStoreTest, ANewVersionsChunksReplaceTheOldOnesInSearch) {
 TEST_F(FeatureStoreTest, TextSearchMatchesAnyTermAndRespectsFilters) {
   chunked("https://a/1", {"retrieval augmented generation", "fine tuning with LoRA adapters"});
   // One word the corpus never uses does not hide the matching documents.
-  auto hits = store->features().text_search("LoRA zebra", {}, 10);
+  auto hits = search("LoRA zebra", {});
   ASSERT_EQ(hits.size(), 1u);
-  EXPECT_EQ(store->features().chunk_details({hits[0].first})[0].content,
+  EXPECT_EQ(store->features().chunk_details({hits[0]})[0].content,
             "fine tuning with LoRA adapters");
-  EXPECT_TRUE(store->features().text_search("LoRA", {"Someone else", "", ""}, 10).empty());
-  EXPECT_TRUE(store->features().text_search("LoRA", {"", "code", ""}, 10).empty());
-  EXPECT_EQ(store->features().text_search("LoRA", {"Ines", "article", "medium"}, 10).size(), 1u);
+  EXPECT_TRUE(search("LoRA", {"Someone else", "", ""}).empty());
+  EXPECT_TRUE(search("LoRA", {"", "code", ""}).empty());
+  EXPECT_EQ(search("LoRA", {"Ines", "article", "medium"}).size(), 1u);
 }
 
 TEST_F(FeatureStoreTest, EmbeddingsRoundTripAndTheDatabaseChecksTheirShape) {
