@@ -3,12 +3,13 @@
 #include "store/bm25_batch.h"
 
 #include <algorithm>
-#include <charconv>
 #include <map>
 #include <set>
 #include <tuple>
 #include <unordered_map>
 
+#include "store/bm25_postings.h"
+#include "store/bytea_text.h"
 #include "store/store_impl.h"
 
 namespace twinflow {
@@ -23,22 +24,11 @@ struct DocumentScope {
   int title_length = 0;
 };
 
-// One (lexeme, scope) row of a block: parallel arrays, in chunk id order.
+// One (lexeme, scope) row of a block: its packed postings, in chunk id order.
 struct BlockRow {
-  std::string chunk_ids, body_tfs, title_tfs, body_lengths, title_lengths;
-  int64_t chunks = 0;
+  std::string postings;
+  int chunks = 0;
 };
-
-void append_element(std::string& array, int64_t value) {
-  char digits[24];
-  char* end = std::to_chars(digits, digits + sizeof digits, value).ptr;
-  if (!array.empty()) array += ',';
-  array.append(digits, end);
-}
-
-std::string braces(const std::string& elements) {
-  return "{" + elements + "}";
-}
 
 }  // namespace
 
@@ -153,8 +143,7 @@ void count_new_chunks(pqxx::work& tx, const std::vector<NewChunkAnalysis>& chunk
   {
     pqxx::stream_to block_rows(
         tx, "bm25_blocks",
-        std::vector<std::string>{"lexeme", "scope_id", "block", "chunk_ids", "body_tfs",
-                                 "title_tfs", "body_lengths", "title_lengths", "chunks"});
+        std::vector<std::string>{"lexeme", "scope_id", "block", "postings", "chunks"});
     for (size_t b = 0; b < block_count; ++b) {
       std::unordered_map<std::string, std::map<int, BlockRow>> rows;  // lexeme -> scope -> row
       const size_t end = std::min(counted.size(), (b + 1) * kBlockChunks);
@@ -163,11 +152,8 @@ void count_new_chunks(pqxx::work& tx, const std::vector<NewChunkAnalysis>& chunk
         const DocumentScope& d = documents.at(c.document_id);
         auto add = [&](std::string_view lexeme, int body_tf, int title_tf) {
           BlockRow& row = rows[std::string(lexeme)][scope_of[i]];
-          append_element(row.chunk_ids, c.chunk_id);
-          append_element(row.body_tfs, body_tf);
-          append_element(row.title_tfs, title_tf);
-          append_element(row.body_lengths, body_length_of[i]);
-          append_element(row.title_lengths, d.title_length);
+          append_posting(row.postings,
+                         {c.chunk_id, body_tf, title_tf, body_length_of[i], d.title_length});
           ++row.chunks;
         };
         // Body lexemes (with their title frequency), then title-only ones.
@@ -192,10 +178,8 @@ void count_new_chunks(pqxx::work& tx, const std::vector<NewChunkAnalysis>& chunk
                 [](const auto* x, const auto* y) { return x->first < y->first; });
       for (auto* entry : sorted)
         for (auto& [scope, row] : entry->second)
-          block_rows << std::make_tuple(entry->first, scope, block_ids[b], braces(row.chunk_ids),
-                                        braces(row.body_tfs), braces(row.title_tfs),
-                                        braces(row.body_lengths), braces(row.title_lengths),
-                                        row.chunks);
+          block_rows << std::make_tuple(entry->first, scope, block_ids[b],
+                                        "\\x" + bytes_to_hex(row.postings), row.chunks);
     }
     block_rows.complete();
   }

@@ -1,12 +1,12 @@
 // Counting a batch of new chunks into the BM25 statistics (migrations 0012,
-// 0020, 0022, 0023) from their analysis in C++, so that PostgreSQL neither analyses
-// the text again nor groups a million postings in SQL (issue 18).
+// 0020, 0022-0024) from their analysis in C++, so that PostgreSQL neither
+// analyses the text again nor groups a million postings in SQL (issue 18).
 //
 // It writes exactly what twinflow_bm25_add would write for the same chunks:
 // one bm25_chunks row per counted chunk, blocks of at most 2,000 chunks (one
-// bm25_blocks row per lexeme and scope of a block, arrays in chunk id order,
-// and its number of chunks), scope totals (bm25_scopes) and the titles
-// it is the first to count (bm25_titles). A chunk counts while it is current
+// bm25_blocks row per lexeme and scope of a block, its postings packed in
+// chunk id order (store/bm25_postings.h), and their number), scope totals
+// (bm25_scopes) and the titles it is the first to count (bm25_titles). A chunk counts while it is current
 // and its document is the latest version, as in SQL.
 //
 // Contract: the chunks were inserted by this transaction (so none is counted

@@ -1,12 +1,13 @@
 // Store: text retrieval by Okapi BM25F over the searchable chunks, with the
 // statistics migration 0012 keeps (see search_records.h for the formula).
 #include <algorithm>
-#include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <string_view>
 #include <unordered_map>
 
+#include "store/bm25_postings.h"
+#include "store/bytea_text.h"
 #include "store/english_analyzer.h"
 #include "store/feature_store.h"
 #include "store/store_impl.h"
@@ -44,33 +45,28 @@ const char* const kTermsSql =
     "ORDER BY w.lexeme";
 
 // The postings of the scored lexemes in the scope: their block rows
-// (migration 0020) through the primary key, the arrays whole. $1..$3 filter,
-// $4 lexemes. Scoring happens here rather than in SQL: unnesting the arrays
-// into one row per posting and aggregating them cost the database about
-// 2.5 us per posting, four times reading and parsing the arrays.
+// (migrations 0020 and 0024) through the primary key, the packed postings
+// whole. $1..$3 filter, $4 lexemes. Scoring happens here rather than in SQL:
+// unnesting postings into rows and aggregating them cost the database about
+// 2.5 us per posting, four times reading them here.
 const char* const kPostingsSql =
-    "SELECT b.lexeme, b.chunk_ids, b.body_tfs, b.title_tfs, b.body_lengths, b.title_lengths "
+    "SELECT b.lexeme, b.postings "
     "FROM bm25_blocks b "
     "WHERE b.lexeme = ANY ($4::text[]) AND b.scope_id = ANY (ARRAY(SELECT id FROM bm25_scopes "
     "  WHERE ($1 = '' OR author = $1) AND ($2 = '' OR kind = $2) AND ($3 = '' OR platform = $3))) "
     "ORDER BY b.lexeme, b.scope_id, b.block";
 
-// The elements of a one-dimensional integer array in PostgreSQL's text form,
-// "{1,2,3}" (the block arrays hold no NULLs).
-template <typename Int>
-void parse_int_array(std::string_view text, std::vector<Int>& out) {
+// A block row's postings from bytea's text form ("\x" and hex digits).
+void read_postings(std::string_view text, std::string& bytes, std::vector<Bm25Posting>& out) {
   out.clear();
-  if (text.size() < 2 || text.front() != '{' || text.back() != '}')
-    throw Error("text search: a postings block is not an integer array");
-  const char* p = text.data() + 1;
-  const char* const end = text.data() + text.size() - 1;
-  while (p < end) {
-    Int value{};
-    const auto [next, ec] = std::from_chars(p, end, value);
-    if (ec != std::errc()) throw Error("text search: a postings block is not an integer array");
-    out.push_back(value);
-    p = next < end && *next == ',' ? next + 1 : next;
-  }
+  const size_t n = text.size() >= 2 ? (text.size() - 2) / 2 : 0;
+  bytes.resize(n);
+  if (text.size() < 2 || text[0] != '\\' || text[1] != 'x' || text.size() % 2 != 0 ||
+      n % kBm25PostingBytes != 0 ||
+      !decode_hex(text.data() + 2, n, reinterpret_cast<unsigned char*>(bytes.data())))
+    throw Error("text search: a postings block is malformed");
+  for (size_t at = 0; at < n; at += kBm25PostingBytes)
+    out.push_back(read_posting(reinterpret_cast<const unsigned char*>(bytes.data()) + at));
 }
 
 // One posting's part of a chunk's score (search_records.h has the formula),
@@ -143,27 +139,19 @@ Bm25Result FeatureStore::bm25_search(const std::string& query, const ChunkFilter
     const Bm25Scorer scorer{params, avg_body, avg_title};
     std::unordered_map<int64_t, double> scores;
     std::vector<ScoredPosting> postings;
-    std::vector<int64_t> ids;
-    std::vector<int> body_tfs, title_tfs, body_lengths, title_lengths;
+    std::string bytes;
+    std::vector<Bm25Posting> block;
     for (const auto& row : tx.exec_params(kPostingsSql, filter.author, filter.kind, filter.platform,
                                           to_pg_text_array(lexemes))) {
       const auto found = term_of.find(row[0].as<std::string>());
       if (found == term_of.end()) continue;
       const Bm25Term& term = *scored[found->second];
-      parse_int_array(std::string_view(row[1].c_str(), row[1].size()), ids);
-      parse_int_array(std::string_view(row[2].c_str(), row[2].size()), body_tfs);
-      parse_int_array(std::string_view(row[3].c_str(), row[3].size()), title_tfs);
-      parse_int_array(std::string_view(row[4].c_str(), row[4].size()), body_lengths);
-      parse_int_array(std::string_view(row[5].c_str(), row[5].size()), title_lengths);
-      const size_t n = ids.size();
-      if (body_tfs.size() != n || title_tfs.size() != n || body_lengths.size() != n ||
-          title_lengths.size() != n)
-        throw Error("text search: a postings block of '" + term.lexeme + "' is inconsistent");
-      for (size_t i = 0; i < n; ++i) {
-        const double part = scorer.part(term.query_frequency, term.idf, body_tfs[i], title_tfs[i],
-                                        body_lengths[i], title_lengths[i]);
-        scores[ids[i]] += part;
-        postings.push_back({ids[i], found->second, part});
+      read_postings(std::string_view(row[1].c_str(), row[1].size()), bytes, block);
+      for (const Bm25Posting& p : block) {
+        const double part = scorer.part(term.query_frequency, term.idf, p.body_tf, p.title_tf,
+                                        p.body_length, p.title_length);
+        scores[p.chunk_id] += part;
+        postings.push_back({p.chunk_id, found->second, part});
       }
     }
     std::vector<std::pair<int64_t, double>> ranked(scores.begin(), scores.end());
