@@ -6,8 +6,9 @@
 // one bm25_chunks row per counted chunk, blocks of at most 2,000 chunks (one
 // bm25_blocks row per lexeme and scope of a block, its postings packed in
 // chunk id order (store/bm25_postings.h), and their number), scope totals
-// (bm25_scopes) and the titles it is the first to count (bm25_titles). A chunk counts while it is current
-// and its document is the latest version, as in SQL.
+// (bm25_scopes) and the titles it is the first to count (bm25_titles). A
+// chunk counts while it is current and its document is the latest version,
+// as in SQL.
 //
 // Contract: the chunks were inserted by this transaction (so none is counted
 // yet), with the insert trigger's counting switched off (migration 0022), and

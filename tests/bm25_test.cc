@@ -287,10 +287,11 @@ TEST_F(Bm25Test, ChunksInsertedBySqlAreAnalysedAndCountedByTheDatabase) {
   pqxx::nontransaction tx(c);
   auto postings = [&](const std::string& condition) {
     return tx
-        .exec1("SELECT string_agg(p.lexeme || ':' || p.body_tf || ':' || p.title_tf || ':' || "
-               "p.body_length || ':' || p.title_length, ' ' ORDER BY p.lexeme) "
-               "FROM bm25_postings p JOIN chunks c ON c.id = p.chunk_id WHERE " +
-               condition)[0]
+        .exec1(
+            "SELECT string_agg(p.lexeme || ':' || p.body_tf || ':' || p.title_tf || ':' || "
+            "p.body_length || ':' || p.title_length, ' ' ORDER BY p.lexeme) "
+            "FROM bm25_postings p JOIN chunks c ON c.id = p.chunk_id WHERE " +
+            condition)[0]
         .as<std::string>("");
   };
   const std::string by_sql = postings("c.chunk_key = 'by-sql'");
