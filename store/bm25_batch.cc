@@ -5,8 +5,11 @@
 #include <algorithm>
 #include <map>
 #include <set>
+#include <string>
+#include <string_view>
 #include <tuple>
 #include <unordered_map>
+#include <vector>
 
 #include "store/bm25_postings.h"
 #include "store/bytea_text.h"
@@ -26,6 +29,7 @@ struct DocumentScope {
 
 // One (lexeme, scope) row of a block: its packed postings, in chunk id order.
 struct BlockRow {
+  size_t block = 0;  // index into the batch's blocks
   std::string postings;
   int chunks = 0;
 };
@@ -140,47 +144,51 @@ void count_new_chunks(pqxx::work& tx, const std::vector<NewChunkAnalysis>& chunk
     }
     chunk_rows.complete();
   }
+  // The batch's postings grouped by (lexeme, scope), each list cut into the
+  // blocks of its chunks. Keys view the analyses' and titles' text, which
+  // outlive this function's use of them.
+  std::unordered_map<std::string_view, std::map<int, std::vector<BlockRow>>> rows;
+  for (size_t i = 0; i < counted.size(); ++i) {
+    const NewChunkAnalysis& c = *counted[i];
+    const DocumentScope& d = documents.at(c.document_id);
+    const size_t block = i / kBlockChunks;
+    auto add = [&](std::string_view lexeme, int body_tf, int title_tf) {
+      std::vector<BlockRow>& blocks = rows[lexeme][scope_of[i]];
+      if (blocks.empty() || blocks.back().block != block) blocks.push_back({block, {}, 0});
+      append_posting(blocks.back().postings,
+                     {c.chunk_id, body_tf, title_tf, body_length_of[i], d.title_length});
+      ++blocks.back().chunks;
+    };
+    // Body lexemes (with their title frequency), then title-only ones.
+    std::vector<bool> title_in_body(d.title.size());
+    c.body->each([&](std::string_view lexeme, int body_tf) {
+      int title_tf = 0;
+      for (size_t t = 0; t < d.title.size(); ++t)
+        if (d.title[t].first == lexeme) {
+          title_tf = d.title[t].second;
+          title_in_body[t] = true;
+        }
+      add(lexeme, body_tf, title_tf);
+    });
+    for (size_t t = 0; t < d.title.size(); ++t)
+      if (!title_in_body[t]) add(d.title[t].first, 0, d.title[t].second);
+  }
+  // Written in primary key order (lexeme, scope, block): one pass over the
+  // index rather than one per block, each insert next to the one before.
+  std::vector<decltype(rows)::value_type*> sorted;
+  sorted.reserve(rows.size());
+  for (auto& entry : rows) sorted.push_back(&entry);
+  std::sort(sorted.begin(), sorted.end(),
+            [](const auto* x, const auto* y) { return x->first < y->first; });
   {
     pqxx::stream_to block_rows(
         tx, "bm25_blocks",
         std::vector<std::string>{"lexeme", "scope_id", "block", "postings", "chunks"});
-    for (size_t b = 0; b < block_count; ++b) {
-      std::unordered_map<std::string, std::map<int, BlockRow>> rows;  // lexeme -> scope -> row
-      const size_t end = std::min(counted.size(), (b + 1) * kBlockChunks);
-      for (size_t i = b * kBlockChunks; i < end; ++i) {
-        const NewChunkAnalysis& c = *counted[i];
-        const DocumentScope& d = documents.at(c.document_id);
-        auto add = [&](std::string_view lexeme, int body_tf, int title_tf) {
-          BlockRow& row = rows[std::string(lexeme)][scope_of[i]];
-          append_posting(row.postings,
-                         {c.chunk_id, body_tf, title_tf, body_length_of[i], d.title_length});
-          ++row.chunks;
-        };
-        // Body lexemes (with their title frequency), then title-only ones.
-        std::vector<bool> title_in_body(d.title.size());
-        c.body->each([&](std::string_view lexeme, int body_tf) {
-          int title_tf = 0;
-          for (size_t t = 0; t < d.title.size(); ++t)
-            if (d.title[t].first == lexeme) {
-              title_tf = d.title[t].second;
-              title_in_body[t] = true;
-            }
-          add(lexeme, body_tf, title_tf);
-        });
-        for (size_t t = 0; t < d.title.size(); ++t)
-          if (!title_in_body[t]) add(d.title[t].first, 0, d.title[t].second);
-      }
-      // In primary key order: the index grows in runs rather than at random.
-      std::vector<decltype(rows)::value_type*> sorted;
-      sorted.reserve(rows.size());
-      for (auto& entry : rows) sorted.push_back(&entry);
-      std::sort(sorted.begin(), sorted.end(),
-                [](const auto* x, const auto* y) { return x->first < y->first; });
-      for (auto* entry : sorted)
-        for (auto& [scope, row] : entry->second)
-          block_rows << std::make_tuple(entry->first, scope, block_ids[b],
+    for (const auto* entry : sorted)
+      for (const auto& [scope, blocks] : entry->second)
+        for (const BlockRow& row : blocks)
+          block_rows << std::make_tuple(std::string(entry->first), scope, block_ids[row.block],
                                         "\\x" + bytes_to_hex(row.postings), row.chunks);
-    }
     block_rows.complete();
   }
 
