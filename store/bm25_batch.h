@@ -1,5 +1,5 @@
 // Counting a batch of new chunks into the BM25 statistics (migrations 0012,
-// 0020, 0022-0024) from their analysis in C++, so that PostgreSQL neither
+// 0020, 0022, 0023) from their analysis in C++, so that PostgreSQL neither
 // analyses the text again nor groups a million postings in SQL (issue 18).
 //
 // It writes exactly what twinflow_bm25_add would write for the same chunks:

@@ -1,4 +1,4 @@
-// The packed postings of a BM25 block row (migration 0024): 20 bytes per
+// The packed postings of a BM25 block row (migration 0023): 20 bytes per
 // chunk, in chunk id order, big-endian as PostgreSQL's int8send, int2send and
 // int4send give them, so that SQL (twinflow_bm25_pack, twinflow_bm25_unpack)
 // and C++ read and write the same bytes. Internal to store/.

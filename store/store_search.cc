@@ -45,7 +45,7 @@ const char* const kTermsSql =
     "ORDER BY w.lexeme";
 
 // The postings of the scored lexemes in the scope: their block rows
-// (migrations 0020 and 0024) through the primary key, the packed postings
+// (migrations 0020 and 0023) through the primary key, the packed postings
 // whole. $1..$3 filter, $4 lexemes. Scoring happens here rather than in SQL:
 // unnesting postings into rows and aggregating them cost the database about
 // 2.5 us per posting, four times reading them here.
