@@ -45,4 +45,16 @@ inline bool decode_hex(const char* hex, size_t count, unsigned char* out) {
   return bad >= 0;
 }
 
+// Bytes in bytea's text form `text` ("\x" then hex digits).
+inline size_t bytea_text_size(std::string_view text) {
+  return text.size() >= 2 ? (text.size() - 2) / 2 : 0;
+}
+
+// The bytes of `text` into `out` (bytea_text_size(text) of them); false when
+// `text` is not bytea's text form.
+inline bool decode_bytea_text(std::string_view text, unsigned char* out) {
+  return text.size() >= 2 && text[0] == '\\' && text[1] == 'x' && text.size() % 2 == 0 &&
+         decode_hex(text.data() + 2, bytea_text_size(text), out);
+}
+
 }  // namespace twinflow

@@ -68,7 +68,7 @@ class FeatureStore {
   std::vector<ChunkText> current_chunks(const ChunkFilter& filter);
   std::vector<ChunkDetail> chunk_details(const std::vector<int64_t>& chunk_ids);
   // ANALYZE of the feature store's tables, after a bulk change: the planner
-  // needs current statistics to use the full-text and vector-table indexes.
+  // needs current statistics to use the feature tables' indexes.
   // kChunks: what the chunk step changes (and the clean step before it);
   // kEmbeddings: only the vectors, what the embed step changes.
   enum class Statistics { kAll, kChunks, kEmbeddings };

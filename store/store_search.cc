@@ -28,8 +28,9 @@ namespace {
 
 // The scope's totals and the query's lexemes with their document frequency
 // (the sum of their block rows' sizes, read from the primary key's INCLUDE:
-// migration 0023), in one statement. Filter parameters $1..$3, the query's lexemes $4 and
-// their frequencies $5 (analysed here as the chunks are: english_analyzer.h).
+// migration 0023), in one statement. Filter parameters $1..$3, the query's
+// lexemes $4 and their frequencies $5 (analysed here as the chunks are:
+// english_analyzer.h).
 const char* const kTermsSql =
     "WITH scopes AS (SELECT id, chunks, body_length, title_length FROM bm25_scopes "
     "  WHERE ($1 = '' OR author = $1) AND ($2 = '' OR kind = $2) AND ($3 = '' OR platform = $3)), "
@@ -59,11 +60,10 @@ const char* const kPostingsSql =
 // A block row's postings from bytea's text form ("\x" and hex digits).
 void read_postings(std::string_view text, std::string& bytes, std::vector<Bm25Posting>& out) {
   out.clear();
-  const size_t n = text.size() >= 2 ? (text.size() - 2) / 2 : 0;
+  const size_t n = bytea_text_size(text);
   bytes.resize(n);
-  if (text.size() < 2 || text[0] != '\\' || text[1] != 'x' || text.size() % 2 != 0 ||
-      n % kBm25PostingBytes != 0 ||
-      !decode_hex(text.data() + 2, n, reinterpret_cast<unsigned char*>(bytes.data())))
+  if (n % kBm25PostingBytes != 0 ||
+      !decode_bytea_text(text, reinterpret_cast<unsigned char*>(bytes.data())))
     throw Error("text search: a postings block is malformed");
   for (size_t at = 0; at < n; at += kBm25PostingBytes)
     out.push_back(read_posting(reinterpret_cast<const unsigned char*>(bytes.data()) + at));

@@ -33,8 +33,8 @@ std::string to_hex(const float* values, size_t n) {
 
 // bytea text ("\x0a1b...") of n floats into `out`.
 void from_bytea(std::string_view text, size_t n, float* out, int64_t id) {
-  if (text.size() != 2 + n * sizeof(float) * 2 || text[0] != '\\' || text[1] != 'x' ||
-      !decode_hex(text.data() + 2, n * sizeof(float), reinterpret_cast<unsigned char*>(out)))
+  if (bytea_text_size(text) != n * sizeof(float) ||
+      !decode_bytea_text(text, reinterpret_cast<unsigned char*>(out)))
     throw Error("vector index: malformed vector of chunk " + std::to_string(id));
 }
 
