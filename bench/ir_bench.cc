@@ -7,7 +7,8 @@
 //    article, the title as the page title), then the real clean, chunk and
 //    embed steps run on them (the built-in embedder, 256 dimensions).
 // 2. Each query is searched with the Retriever (the library `twinflow search`
-//    and the RAG server call) in text, vector and hybrid mode, 300 chunks
+//    and the RAG server call) in text, vector and hybrid mode, text and
+//    hybrid also without query expansion (--no-expand), 300 chunks
 //    deep; chunks map to their documents (a document ranks where its best
 //    chunk does) and the first 100 documents are judged.
 // 3. The baseline: a plain in-memory Okapi BM25 (k1 1.2, b 0.75) over title +
@@ -330,8 +331,10 @@ int main() {
     std::map<std::string, Score> scores;
     const std::vector<std::pair<std::string, SearchMode>> modes = {
         {"text", SearchMode::kText},
+        {"text --no-expand", SearchMode::kText},
         {"vector", SearchMode::kVector},
         {"hybrid", SearchMode::kHybrid},
+        {"hybrid --no-expand", SearchMode::kHybrid},
         {"hybrid --fusion score", SearchMode::kHybrid}};
     for (size_t q = 0; q < queries; ++q) {
       const auto& judged = c.judgements.count(static_cast<int>(q + 1))
@@ -348,6 +351,7 @@ int main() {
         query.mode = mode;
         query.filter.author = "cranfield";
         if (name.find("score") != std::string::npos) query.fusion.method = FusionMethod::kScore;
+        query.expand = name.find("--no-expand") == std::string::npos;
         start = Clock::now();
         const SearchResult result = retriever.search_explained(query);
         scores[name].millis.push_back(
@@ -365,7 +369,8 @@ int main() {
     std::printf("\nCranfield, %zu queries, %zu documents (%s)\n", queries, c.docs.size(),
                 dir.c_str());
     std::printf("%-28s %8s %8s %10s\n", "mode", "MAP@100", "nDCG@10", "median ms");
-    for (const char* name : {"baseline", "text", "vector", "hybrid", "hybrid --fusion score"}) {
+    for (const char* name : {"baseline", "text", "text --no-expand", "vector", "hybrid",
+                             "hybrid --no-expand", "hybrid --fusion score"}) {
       Score& s = scores[name];
       std::printf("%-28s %8.4f %8.4f %10.2f\n",
                   std::string(name) == "baseline" ? "baseline (plain BM25)" : name, s.map / n,

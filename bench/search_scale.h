@@ -76,7 +76,7 @@ inline std::vector<std::string> scale_queries(Store& store, const ChunkFilter& f
 // keep no tsvector since migration 0023: compare_text_ranking builds the
 // 0012 layout (chunk_tsv: PostgreSQL's tsvector and a GIN index) first.
 inline const char* const kExpansionSql =
-    "WITH terms AS (SELECT * FROM unnest($4::text[], $5::int[], $6::float8[]) "
+    "WITH terms AS (SELECT * FROM unnest($4::text[], $5::float8[], $6::float8[]) "
     "  AS t (lexeme, qtf, idf)), "
     "q AS (SELECT string_agg('''' || replace(replace(lexeme, '\\', '\\\\'), '''', '''''') "
     "  || '''', ' | ')::tsquery AS tsq FROM terms), "
@@ -153,7 +153,7 @@ inline void compare_text_ranking(Store& store, const std::string& url,
     std::vector<std::string> lexemes, qtfs, idfs;
     for (const Bm25Term* t : scored) {
       lexemes.push_back(t->lexeme);
-      qtfs.push_back(std::to_string(t->query_frequency));
+      qtfs.push_back(std::to_string(t->weight));
       char buffer[40];
       std::snprintf(buffer, sizeof buffer, "%.17g", t->idf);
       idfs.push_back(buffer);
@@ -322,8 +322,9 @@ inline void search_at_scale(const std::string& url, const std::filesystem::path&
   Retriever approximate(store.features(), home / "artifacts");
   Retriever exact(store.features(), home / "artifacts", std::chrono::seconds(60));
   auto ask = [&](Retriever& r, const std::string& text, SearchMode mode, bool is_exact,
-                 int probes = 0) {
+                 int probes = 0, bool expand = true) {
     SearchQuery q;
+    q.expand = expand;
     q.probes = probes;
     q.text = text;
     q.k = 10;
@@ -371,6 +372,17 @@ inline void search_at_scale(const std::string& url, const std::filesystem::path&
         "  warm top-10, %-6s: median %.1f ms (IVF through the database) beside %.1f ms "
         "(exact, every vector in memory, as twinflow serve)\n",
         search_mode_name(mode), median_of(a_ms), median_of(e_ms));
+  }
+  // What query expansion (on by default) costs a server.
+  for (SearchMode mode : {SearchMode::kText, SearchMode::kHybrid}) {
+    std::vector<double> ms;
+    for (const std::string& text : queries) {
+      const auto start = ScaleClock::now();
+      ask(exact, text, mode, true, 0, false);
+      ms.push_back(std::chrono::duration<double, std::milli>(ScaleClock::now() - start).count());
+    }
+    std::printf("  warm top-10, %-6s --no-expand: median %.1f ms (exact, as twinflow serve)\n",
+                search_mode_name(mode), median_of(ms));
   }
 
   // Fresh processes.

@@ -19,11 +19,12 @@ namespace {
 struct SearchArgs {
   std::string text, mode = "hybrid", author, kind, platform, model = "tfidf-svd-256";
   size_t k = 10;
-  bool explain = false, exact = false;
+  bool explain = false, exact = false, no_expand = false;
   int probes = 0;
   Bm25Params bm25;
   FusionParams fusion;
   std::string fusion_method = "rrf";
+  ExpansionParams expansion;
 };
 
 // The first `max` characters of a chunk on one line, for the table.
@@ -84,10 +85,12 @@ void print_terms(const SearchResult& result) {
   if (result.terms.empty()) return;
   std::printf("query words (of %lld searchable chunks):",
               static_cast<long long>(result.searchable_chunks));
-  for (const Bm25Term& t : result.terms)
-    std::printf(" %s%s df %lld idf %.3f;", t.lexeme.c_str(),
-                t.query_frequency > 1 ? (" x" + std::to_string(t.query_frequency)).c_str() : "",
+  for (const Bm25Term& t : result.terms) {
+    char weight[32] = "";
+    if (t.weight != 1) std::snprintf(weight, sizeof weight, " x%.3g", t.weight);
+    std::printf(" %s%s df %lld idf %.3f;", t.lexeme.c_str(), weight,
                 static_cast<long long>(t.chunks), t.idf);
+  }
   std::printf("\n");
 }
 
@@ -107,9 +110,12 @@ int run_search(AppContext& ctx, const SearchArgs& args) {
   query.exact = args.exact;
   query.probes = args.probes;
   query.fusion.method = parse_fusion_method(args.fusion_method);
+  query.expand = !args.no_expand;
+  query.expansion = args.expansion;
   try {
     validate(query.bm25);
     validate(query.fusion);
+    validate(query.expansion);
   } catch (const Error& e) {
     std::fprintf(stderr, "twinflow search: %s\n", e.what());
     return kExitUsage;
@@ -169,6 +175,23 @@ void add_search_command(CLI::App& app, AppContext& ctx, int* exit_code) {
   cmd->add_option("--vector-weight", args->fusion.vector_weight, "hybrid: weight of vector hits")
       ->capture_default_str();
   cmd->add_option("--text-weight", args->fusion.text_weight, "hybrid: weight of text hits")
+      ->capture_default_str();
+  cmd->add_flag("--no-expand", args->no_expand,
+                "text, hybrid: rank by the query alone, without pseudo-relevance feedback");
+  cmd->add_option("--feedback-chunks", args->expansion.feedback_chunks,
+                  "Expansion: best chunks of the first ranking read as relevant")
+      ->capture_default_str()
+      ->check(whole_number(1, 1000));
+  cmd->add_option("--feedback-terms", args->expansion.feedback_terms,
+                  "Expansion: words the feedback adds to the query")
+      ->capture_default_str()
+      ->check(whole_number(1, 1000));
+  cmd->add_option("--original-weight", args->expansion.original_weight,
+                  "Expansion: the original query's share of the expanded one (0..1)")
+      ->capture_default_str();
+  cmd->add_option("--vector-feedback", args->expansion.vector_feedback_weight,
+                  "Expansion, hybrid: weight of the feedback chunks' mean embedding in the vector "
+                  "query")
       ->capture_default_str();
   cmd->add_flag("--exact", args->exact,
                 "Vector ranking over every vector instead of the approximate (IVF) index");

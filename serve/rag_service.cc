@@ -154,6 +154,7 @@ Json RagService::Impl::retrieve(const RagRequest& r, PromptLogEntry& entry,
   query.k = static_cast<size_t>(r.k);
   query.filter.author = r.author;
   query.model_name = options.embedding_model;
+  query.expand = options.expand;
   auto hits = with_session([&](Session& s) { return s.retriever.search(query); });
   std::vector<std::string> passages;
   Json sources = Json::array();

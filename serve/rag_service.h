@@ -49,6 +49,7 @@ struct RagOptions {
   RagGenerator generator = RagGenerator::kExtractive;
   std::string model_name = "llm_twin";  // the registry model whose production version answers
   std::string embedding_model = "tfidf-svd-256";  // for retrieval
+  bool expand = true;  // query expansion (tasks/search/query_expansion.h): better hits, slower
   std::string default_author;  // used when a request names none ("" = every author)
   size_t max_query_bytes = 2000;
   int default_k = 5;

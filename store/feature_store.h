@@ -161,6 +161,11 @@ class FeatureStore {
   // tell why there are none (no lexeme left, or none in the scope).
   Bm25Result bm25_search(const std::string& query, const ChunkFilter& filter, int limit,
                          const Bm25Params& params = {});
+  // The same with the query's lexemes and weights given (w(t) in
+  // search_records.h): an expanded query. A lexeme given twice counts with
+  // the sum of its weights; weights must be finite and > 0.
+  Bm25Result bm25_search(const std::vector<Bm25QueryTerm>& query, const ChunkFilter& filter,
+                         int limit, const Bm25Params& params = {});
   // The number of searchable chunks of `filter` (from the BM25 statistics).
   int64_t searchable_chunks(const ChunkFilter& filter);
   // ---- end of retrieval ----

@@ -12,8 +12,10 @@ namespace twinflow {
 // BM25F over two fields of a chunk, its body and its document's title:
 //   tf~(t, c) = tf_body / (1 - b + b·len_body/avg_body)
 //             + title_weight · tf_title / (1 - b + b·len_title/avg_title)
-//   score(c)  = Σ_t qtf(t) · idf(t) · tf~·(k1 + 1) / (k1 + tf~)
+//   score(c)  = Σ_t w(t) · idf(t) · tf~·(k1 + 1) / (k1 + tf~)
 //   idf(t)    = ln(1 + (N - df + 0.5) / (df + 0.5))
+// w(t) is the term's weight in the query: the times it occurs there, or the
+// weight query expansion gave it (tasks/search/query_expansion.h).
 // N, df and the average lengths are over the searchable chunks (current
 // chunks of latest documents) in the search's scope (author, kind,
 // platform). The defaults are the textbook ones (Robertson & Zaragoza 2009;
@@ -28,11 +30,17 @@ struct Bm25Params {
 // Throws Error naming the parameter when one is out of range.
 void validate(const Bm25Params& params);
 
-// A query lexeme (PostgreSQL `english` analysis) and its statistics.
+// A lexeme of a query (PostgreSQL `english` analysis) and its weight w(t).
+struct Bm25QueryTerm {
+  std::string lexeme;
+  double weight = 1;  // > 0
+};
+
+// A query lexeme and its statistics.
 struct Bm25Term {
   std::string lexeme;
-  int query_frequency = 0;  // times in the query
-  int64_t chunks = 0;       // df: searchable chunks in scope that contain it
+  double weight = 0;   // w(t): times in the query, or its expansion weight
+  int64_t chunks = 0;  // df: searchable chunks in scope that contain it
   double idf = 0;
 };
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <map>
 #include <string_view>
 #include <unordered_map>
 
@@ -29,7 +30,7 @@ namespace {
 // The scope's totals and the query's lexemes with their document frequency
 // (the sum of their block rows' sizes, read from the primary key's INCLUDE:
 // migration 0023), in one statement. Filter parameters $1..$3, the query's
-// lexemes $4 and their frequencies $5 (analysed here as the chunks are:
+// lexemes $4 and their weights $5 (analysed here as the chunks are:
 // english_analyzer.h).
 const char* const kTermsSql =
     "WITH scopes AS (SELECT id, chunks, body_length, title_length FROM bm25_scopes "
@@ -40,7 +41,7 @@ const char* const kTermsSql =
     "  FROM scopes) "
     "SELECT tt.n, tt.avg_body, tt.avg_title, w.lexeme, w.qtf, f.df "
     "FROM totals tt LEFT JOIN LATERAL ( "
-    "  SELECT lexeme, qtf FROM unnest($4::text[], $5::int[]) AS u (lexeme, qtf)) w ON true "
+    "  SELECT lexeme, qtf FROM unnest($4::text[], $5::float8[]) AS u (lexeme, qtf)) w ON true "
     "LEFT JOIN LATERAL (SELECT coalesce(sum(b.chunks), 0)::bigint AS df FROM bm25_blocks b "
     "  WHERE b.lexeme = w.lexeme AND b.scope_id IN (SELECT id FROM scopes)) f ON true "
     "ORDER BY w.lexeme";
@@ -76,7 +77,7 @@ struct Bm25Scorer {
   Bm25Params params;
   double avg_body = 0, avg_title = 0;
 
-  double part(int qtf, double idf, int body_tf, int title_tf, int body_length,
+  double part(double qtf, double idf, int body_tf, int title_tf, int body_length,
               int title_length) const {
     const double b = params.b, k1 = params.k1;
     const double tf =
@@ -97,26 +98,43 @@ struct ScoredPosting {
 
 Bm25Result FeatureStore::bm25_search(const std::string& query, const ChunkFilter& filter, int limit,
                                      const Bm25Params& params) {
+  std::vector<Bm25QueryTerm> terms;
+  for (const Lexeme& l : analyze_english(query))
+    terms.push_back({l.text, static_cast<double>(std::max<size_t>(1, l.positions.size()))});
+  return bm25_search(terms, filter, limit, params);
+}
+
+Bm25Result FeatureStore::bm25_search(const std::vector<Bm25QueryTerm>& query,
+                                     const ChunkFilter& filter, int limit,
+                                     const Bm25Params& params) {
   validate(params);
   Bm25Result result;
   try {
     pqxx::nontransaction tx(impl_->connection);
     double avg_body = 0, avg_title = 0;
-    std::vector<std::string> query_lexemes, query_frequencies;
-    for (const Lexeme& l : analyze_english(query)) {
-      query_lexemes.push_back(l.text);
-      query_frequencies.push_back(std::to_string(std::max<size_t>(1, l.positions.size())));
+    std::map<std::string, double> weights;
+    for (const Bm25QueryTerm& t : query) {
+      if (!(t.weight > 0) || !std::isfinite(t.weight))
+        throw Error("text search: the weight of '" + t.lexeme + "' must be a finite number > 0");
+      weights[t.lexeme] += t.weight;
+    }
+    std::vector<std::string> query_lexemes, query_weights;
+    for (const auto& [lexeme, w] : weights) {
+      query_lexemes.push_back(lexeme);
+      char weight[32];
+      std::snprintf(weight, sizeof weight, "%.17g", w);
+      query_weights.push_back(weight);
     }
     for (const auto& row :
          tx.exec_params(kTermsSql, filter.author, filter.kind, filter.platform,
-                        to_pg_text_array(query_lexemes), to_pg_text_array(query_frequencies))) {
+                        to_pg_text_array(query_lexemes), to_pg_text_array(query_weights))) {
       result.chunks = row[0].as<int64_t>();
       avg_body = row[1].as<double>();
       avg_title = row[2].as<double>();
       if (row[3].is_null()) continue;  // no lexeme at all
       Bm25Term term;
       term.lexeme = row[3].as<std::string>();
-      term.query_frequency = row[4].as<int>();
+      term.weight = row[4].as<double>();
       term.chunks = row[5].as<int64_t>();
       const double n = static_cast<double>(result.chunks), df = static_cast<double>(term.chunks);
       term.idf = term.chunks > 0 ? std::log(1 + (n - df + 0.5) / (df + 0.5)) : 0;
@@ -148,8 +166,8 @@ Bm25Result FeatureStore::bm25_search(const std::string& query, const ChunkFilter
       const Bm25Term& term = *scored[found->second];
       read_postings(std::string_view(row[1].c_str(), row[1].size()), bytes, block);
       for (const Bm25Posting& p : block) {
-        const double part = scorer.part(term.query_frequency, term.idf, p.body_tf, p.title_tf,
-                                        p.body_length, p.title_length);
+        const double part = scorer.part(term.weight, term.idf, p.body_tf, p.title_tf, p.body_length,
+                                        p.title_length);
         scores[p.chunk_id] += part;
         postings.push_back({p.chunk_id, found->second, part});
       }

@@ -5,7 +5,8 @@
 // document versions, deletes and concurrent writers the statistics and
 // scores equal those of a database loaded from scratch with the final chunks.
 // The Retriever and `twinflow search` answer awkward queries (empty store,
-// empty query, stop words only, 1 MB) with notes, never an exception.
+// empty query, stop words only, 1 MB) with notes, never an exception, and an
+// expanded query (RM3) reaches chunks that share the best hit's words.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -482,6 +483,33 @@ TEST_F(RetrieverAnswersTest, AwkwardQueriesGiveNotesNotErrors) {
   EXPECT_NE(big.notes[0].find("searched by its first"), std::string::npos);
 }
 
+TEST_F(RetrieverAnswersTest, AnExpandedQueryFindsChunksThatShareTheBestHitsWords) {
+  Corpus corpus(*store);
+  corpus.put("Ann", "https://a/1", "", {"jet engine turbine thrust"});
+  corpus.put("Ann", "https://a/2", "", {"turbine thrust compressor blades"});
+  corpus.put("Ann", "https://a/3", "", {"garden flowers bloom"});
+  Retriever retriever(store->features(), home / "artifacts");
+  SearchQuery query;
+  query.text = "jet";
+  query.mode = SearchMode::kText;
+  query.expand = false;
+  const SearchResult plain = retriever.search_explained(query);
+  ASSERT_EQ(plain.hits.size(), 1u);
+  EXPECT_EQ(plain.hits[0].chunk.url, "https://a/1");
+
+  query.expand = true;
+  const SearchResult expanded = retriever.search_explained(query);
+  ASSERT_EQ(expanded.hits.size(), 2u);  // the garden shares no word
+  EXPECT_EQ(expanded.hits[0].chunk.url, "https://a/1");
+  EXPECT_EQ(expanded.hits[1].chunk.url, "https://a/2");
+  EXPECT_GT(expanded.hits[1].text_terms.at("turbin"), 0);
+  double total = 0;
+  for (const Bm25Term& t : expanded.terms) total += t.weight;
+  EXPECT_NEAR(total, 1.0, 1e-9);  // the mixed weights of RM3 sum to 1
+  query.expansion.feedback_terms = 0;
+  EXPECT_THROW(retriever.search_explained(query), Error);
+}
+
 TEST_F(RetrieverAnswersTest, TheCommandLineExplainsAndRefusesAnEmptyQuery) {
   Corpus corpus(*store);
   corpus.put("Ann", "https://a/1", "Flutter", {"wing flutter at transonic speed"});
@@ -496,10 +524,15 @@ TEST_F(RetrieverAnswersTest, TheCommandLineExplainsAndRefusesAnEmptyQuery) {
   EXPECT_NE(stop.out.find("no results"), std::string::npos);
   EXPECT_NE(stop.err.find("stop words"), std::string::npos) << stop.err;
 
-  CommandResult explained = twinflow({"search", "--mode", "text", "--explain", "wing flutter"});
+  CommandResult explained =
+      twinflow({"search", "--mode", "text", "--no-expand", "--explain", "wing flutter"});
   ASSERT_EQ(explained.exit_code, 0) << explained.err;
   EXPECT_NE(explained.out.find("text:   rank 1,"), std::string::npos) << explained.out;
   EXPECT_NE(explained.out.find("flutter df 1"), std::string::npos) << explained.out;
+  // Expanded (the default), each word shows its weight in the query.
+  CommandResult weighted = twinflow({"search", "--mode", "text", "--explain", "wing flutter"});
+  ASSERT_EQ(weighted.exit_code, 0) << weighted.err;
+  EXPECT_NE(weighted.out.find("flutter x0.3"), std::string::npos) << weighted.out;
 
   CommandResult json = twinflow({"--json", "search", "--mode", "text", "wing"});
   ASSERT_EQ(json.exit_code, 0) << json.err;

@@ -98,6 +98,8 @@ TEST_F(CliBadArgsTest, NumbersOutOfRangeOrWithSuffixes) {
   expect_refused({"cancel", "-3"}, "'-3'");
   expect_refused({"logs", "1", "a", "--attempt", "0"}, "--attempt");
   expect_refused({"search", "x", "-k", "0"}, "'0'");
+  expect_refused({"search", "x", "--original-weight", "1.5"}, "original_weight");
+  expect_refused({"search", "x", "--feedback-terms", "0"}, "'0'");
   expect_refused({"prompts", "--limit", "1e3"}, "'1e3'");
   expect_refused({"schedules", "--count", "-2"}, "'-2'");
 }

@@ -75,15 +75,44 @@ namespace {
 using Ranking = std::vector<std::pair<int64_t, double>>;
 
 // The vector ranking; empty with a note when the query embeds to nothing.
-// nullopt when there is no model yet.
+// nullopt when there is no model yet. The query's embedding moves towards
+// the `feedback` chunks' (Rocchio, query_expansion.h) when there are any.
 std::optional<Ranking> vector_ranking(FeatureStore& features, const fs::path& artifacts,
                                       Retriever::Cache& cache, const SearchQuery& query,
-                                      size_t depth, std::vector<std::string>& notes);
+                                      size_t depth, const std::vector<FeedbackChunk>& feedback,
+                                      std::vector<std::string>& notes);
 
 // The first `max` bytes of `text`, not cutting a UTF-8 character.
 std::string cut_utf8(const std::string& text, size_t max) {
   if (text.size() <= max) return text;
   return text.substr(0, utf8_floor(text, max));
+}
+
+// The best `n` hits of a text ranking with their text, best first.
+std::vector<FeedbackChunk> feedback_of(FeatureStore& features, const std::vector<Bm25Hit>& hits,
+                                       size_t n) {
+  n = std::min(n, hits.size());
+  std::vector<int64_t> ids;
+  for (size_t i = 0; i < n; ++i) ids.push_back(hits[i].id);
+  std::vector<FeedbackChunk> feedback;
+  std::vector<ChunkDetail> details = features.chunk_details(ids);  // in the order of ids
+  for (size_t i = 0, d = 0; i < n && d < details.size(); ++i)
+    if (details[d].id == ids[i])
+      feedback.push_back({hits[i].score, std::move(details[d++].content)});
+  return feedback;
+}
+
+// The text ranking again, with the query expanded from `first`'s best chunks.
+Bm25Result expanded_search(FeatureStore& features, const SearchQuery& query, Bm25Result first,
+                           int depth) {
+  std::vector<Bm25QueryTerm> original;
+  for (const Bm25Term& t : first.terms)
+    if (t.chunks > 0) original.push_back({t.lexeme, t.weight});
+  const std::vector<FeedbackChunk> feedback =
+      feedback_of(features, first.hits, static_cast<size_t>(query.expansion.feedback_chunks));
+  if (original.empty() || feedback.empty()) return first;
+  return features.bm25_search(expand_query(original, feedback, query.expansion), query.filter,
+                              depth, query.bm25);
 }
 
 std::string count_text(int64_t n, const char* one, const char* many) {
@@ -99,6 +128,7 @@ std::vector<SearchHit> Retriever::search(const SearchQuery& query) {
 SearchResult Retriever::search_explained(const SearchQuery& asked) {
   validate(asked.bm25);
   validate(asked.fusion);
+  validate(asked.expansion);
   SearchResult result;
   if (asked.text.find_first_not_of(" \t\r\n\f\v") == std::string::npos) {
     result.notes.push_back("the query is empty: say what to search for");
@@ -116,9 +146,18 @@ SearchResult Retriever::search_explained(const SearchQuery& asked) {
 
   Ranking by_text;
   std::map<int64_t, std::map<std::string, double>> text_terms;
+  std::vector<FeedbackChunk> feedback;  // hybrid, expand: the text ranking's best chunks
   if (query.mode != SearchMode::kVector) {
     Bm25Result text =
         features_.bm25_search(query.text, query.filter, static_cast<int>(depth), query.bm25);
+    if (query.expand && !text.hits.empty()) {
+      text = expanded_search(features_, query, std::move(text), static_cast<int>(depth));
+      // Hybrid: the vector query moves towards the expanded ranking's best
+      // chunks (Rocchio), the same feedback the text side read, improved.
+      if (hybrid)
+        feedback =
+            feedback_of(features_, text.hits, static_cast<size_t>(query.expansion.feedback_chunks));
+    }
     result.searchable_chunks = text.chunks;
     result.terms = text.terms;
     for (Bm25Hit& hit : text.hits) {
@@ -152,7 +191,7 @@ SearchResult Retriever::search_explained(const SearchQuery& asked) {
   Ranking by_vector;
   if (query.mode != SearchMode::kText) {
     std::optional<Ranking> ranking =
-        vector_ranking(features_, artifacts_root_, *cache_, query, depth, result.notes);
+        vector_ranking(features_, artifacts_root_, *cache_, query, depth, feedback, result.notes);
     if (!ranking) {
       if (query.mode == SearchMode::kVector)
         result.searchable_chunks = features_.searchable_chunks(query.filter);
@@ -271,9 +310,17 @@ bool refresh(FeatureStore& features, const fs::path& artifacts, Retriever::Cache
 
 std::optional<Ranking> vector_ranking(FeatureStore& features, const fs::path& artifacts,
                                       Retriever::Cache& cache, const SearchQuery& query,
-                                      size_t depth, std::vector<std::string>& notes) {
+                                      size_t depth, const std::vector<FeedbackChunk>& feedback,
+                                      std::vector<std::string>& notes) {
   if (!refresh(features, artifacts, cache, query, notes)) return std::nullopt;
-  const std::vector<float> q = cache.model->embed({query.text});
+  std::vector<float> q = cache.model->embed({query.text});
+  const double beta = query.expansion.vector_feedback_weight;
+  if (!feedback.empty() && beta > 0 &&
+      !std::all_of(q.begin(), q.end(), [](float x) { return x == 0.0f; })) {
+    std::vector<std::string_view> texts;
+    for (const FeedbackChunk& f : feedback) texts.push_back(f.text);
+    move_towards(q, cache.model->embed(texts), beta);
+  }
   // A query of words the model has never seen embeds to zero: every cosine
   // would be 0, and ranking by id would be noise.
   if (std::all_of(q.begin(), q.end(), [](float x) { return x == 0.0f; })) {
