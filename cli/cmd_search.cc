@@ -189,6 +189,9 @@ void add_search_command(CLI::App& app, AppContext& ctx, int* exit_code) {
   cmd->add_option("--original-weight", args->expansion.original_weight,
                   "Expansion: the original query's share of the expanded one (0..1)")
       ->capture_default_str();
+  cmd->add_option("--max-share", args->expansion.max_share,
+                  "Expansion: added words in more than this share of chunks are not scored (0..1]")
+      ->capture_default_str();
   cmd->add_option("--vector-feedback", args->expansion.vector_feedback_weight,
                   "Expansion, hybrid: weight of the feedback chunks' mean embedding in the vector "
                   "query")

@@ -159,13 +159,17 @@ class FeatureStore {
   // same `english` analysis as the chunks; any query lexeme matches (OR). At
   // most `limit` hits, each with its per-lexeme parts of the score; the terms
   // tell why there are none (no lexeme left, or none in the scope).
+  // `cache`: postings read by an earlier search of the same filter are
+  // taken from it, and those read now are added (search_records.h).
   Bm25Result bm25_search(const std::string& query, const ChunkFilter& filter, int limit,
-                         const Bm25Params& params = {});
+                         const Bm25Params& params = {}, Bm25PostingsCache* cache = nullptr);
   // The same with the query's lexemes and weights given (w(t) in
   // search_records.h): an expanded query. A lexeme given twice counts with
-  // the sum of its weights; weights must be finite and > 0.
+  // the sum of its weights (and the largest max_share); weights must be
+  // finite and > 0.
   Bm25Result bm25_search(const std::vector<Bm25QueryTerm>& query, const ChunkFilter& filter,
-                         int limit, const Bm25Params& params = {});
+                         int limit, const Bm25Params& params = {},
+                         Bm25PostingsCache* cache = nullptr);
   // The number of searchable chunks of `filter` (from the BM25 statistics).
   int64_t searchable_chunks(const ChunkFilter& filter);
   // ---- end of retrieval ----

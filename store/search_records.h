@@ -34,6 +34,10 @@ void validate(const Bm25Params& params);
 struct Bm25QueryTerm {
   std::string lexeme;
   double weight = 1;  // > 0
+  // The term is not scored when it is in more than this share of the
+  // searchable chunks in scope (an expansion word too common to be worth its
+  // postings); 1: always scored. (0, 1].
+  double max_share = 1;
 };
 
 // A query lexeme and its statistics.
@@ -60,6 +64,16 @@ struct Bm25Result {
   // kMaxScoredTerms of them when the query has more.
   size_t scored_terms = 0;
   std::vector<Bm25Hit> hits;  // best first; equal scores by ascending id
+};
+
+// The postings a text search read, so that a second search of the same
+// query's words (an expanded query, tasks/search/query_expansion.h) reads
+// only the words it adds. Valid while no chunk is written in between: the
+// Retriever keeps one for the two rankings of one query. A search of
+// another scope empties it.
+struct Bm25PostingsCache {
+  std::string scope;                            // the filter the postings belong to
+  std::map<std::string, std::string> postings;  // lexeme -> packed postings (bm25_postings.h)
 };
 
 // A query's lexemes beyond this many (the most frequent ones) are not

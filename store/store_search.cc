@@ -58,16 +58,14 @@ const char* const kPostingsSql =
     "  WHERE ($1 = '' OR author = $1) AND ($2 = '' OR kind = $2) AND ($3 = '' OR platform = $3))) "
     "ORDER BY b.lexeme, b.scope_id, b.block";
 
-// A block row's postings from bytea's text form ("\x" and hex digits).
-void read_postings(std::string_view text, std::string& bytes, std::vector<Bm25Posting>& out) {
-  out.clear();
-  const size_t n = bytea_text_size(text);
-  bytes.resize(n);
+// Appends a block row's postings, from bytea's text form ("\x" and hex
+// digits), to `bytes`.
+void append_postings(std::string_view text, std::string& bytes) {
+  const size_t n = bytea_text_size(text), at = bytes.size();
+  bytes.resize(at + n);
   if (n % kBm25PostingBytes != 0 ||
-      !decode_bytea_text(text, reinterpret_cast<unsigned char*>(bytes.data())))
+      !decode_bytea_text(text, reinterpret_cast<unsigned char*>(bytes.data() + at)))
     throw Error("text search: a postings block is malformed");
-  for (size_t at = 0; at < n; at += kBm25PostingBytes)
-    out.push_back(read_posting(reinterpret_cast<const unsigned char*>(bytes.data()) + at));
 }
 
 // One posting's part of a chunk's score (search_records.h has the formula),
@@ -97,26 +95,29 @@ struct ScoredPosting {
 }  // namespace
 
 Bm25Result FeatureStore::bm25_search(const std::string& query, const ChunkFilter& filter, int limit,
-                                     const Bm25Params& params) {
+                                     const Bm25Params& params, Bm25PostingsCache* cache) {
   std::vector<Bm25QueryTerm> terms;
   for (const Lexeme& l : analyze_english(query))
     terms.push_back({l.text, static_cast<double>(std::max<size_t>(1, l.positions.size()))});
-  return bm25_search(terms, filter, limit, params);
+  return bm25_search(terms, filter, limit, params, cache);
 }
 
 Bm25Result FeatureStore::bm25_search(const std::vector<Bm25QueryTerm>& query,
-                                     const ChunkFilter& filter, int limit,
-                                     const Bm25Params& params) {
+                                     const ChunkFilter& filter, int limit, const Bm25Params& params,
+                                     Bm25PostingsCache* cache) {
   validate(params);
   Bm25Result result;
   try {
     pqxx::nontransaction tx(impl_->connection);
     double avg_body = 0, avg_title = 0;
-    std::map<std::string, double> weights;
+    std::map<std::string, double> weights, max_share;
     for (const Bm25QueryTerm& t : query) {
       if (!(t.weight > 0) || !std::isfinite(t.weight))
         throw Error("text search: the weight of '" + t.lexeme + "' must be a finite number > 0");
+      if (!(t.max_share > 0 && t.max_share <= 1))
+        throw Error("text search: the max_share of '" + t.lexeme + "' must be in (0, 1]");
       weights[t.lexeme] += t.weight;
+      max_share[t.lexeme] = std::max(max_share[t.lexeme], t.max_share);
     }
     std::vector<std::string> query_lexemes, query_weights;
     for (const auto& [lexeme, w] : weights) {
@@ -143,35 +144,56 @@ Bm25Result FeatureStore::bm25_search(const std::vector<Bm25QueryTerm>& query,
     // The rarest lexemes when there are too many (ties by lexeme).
     std::vector<const Bm25Term*> scored;
     for (const Bm25Term& t : result.terms)
-      if (t.chunks > 0) scored.push_back(&t);
+      if (t.chunks > 0 && static_cast<double>(t.chunks) <=
+                              max_share.at(t.lexeme) * static_cast<double>(result.chunks))
+        scored.push_back(&t);
     std::stable_sort(scored.begin(), scored.end(),
                      [](const Bm25Term* a, const Bm25Term* b) { return a->chunks < b->chunks; });
     if (scored.size() > kMaxScoredTerms) scored.resize(kMaxScoredTerms);
     result.scored_terms = scored.size();
     if (scored.empty() || limit <= 0) return result;
 
-    std::vector<std::string> lexemes;
-    for (const Bm25Term* t : scored) lexemes.push_back(t->lexeme);
-    std::unordered_map<std::string, uint32_t> term_of;
-    for (uint32_t i = 0; i < scored.size(); ++i) term_of.emplace(scored[i]->lexeme, i);
+    // Each scored lexeme's packed postings, in chunk id order: from the
+    // cache when an earlier search of the same scope read them, else read.
+    const std::string scope = filter.author + '\x1f' + filter.kind + '\x1f' + filter.platform;
+    if (cache && cache->scope != scope) *cache = {scope, {}};
+    std::map<std::string, std::string> read;
+    std::vector<std::string> missing;
+    for (const Bm25Term* t : scored)
+      if (!cache || !cache->postings.count(t->lexeme)) missing.push_back(t->lexeme);
+    if (!missing.empty())
+      for (const auto& row : tx.exec_params(kPostingsSql, filter.author, filter.kind,
+                                            filter.platform, to_pg_text_array(missing)))
+        append_postings(std::string_view(row[1].c_str(), row[1].size()),
+                        read[row[0].as<std::string>()]);
     const Bm25Scorer scorer{params, avg_body, avg_title};
     std::unordered_map<int64_t, double> scores;
     std::vector<ScoredPosting> postings;
-    std::string bytes;
-    std::vector<Bm25Posting> block;
-    for (const auto& row : tx.exec_params(kPostingsSql, filter.author, filter.kind, filter.platform,
-                                          to_pg_text_array(lexemes))) {
-      const auto found = term_of.find(row[0].as<std::string>());
-      if (found == term_of.end()) continue;
-      const Bm25Term& term = *scored[found->second];
-      read_postings(std::string_view(row[1].c_str(), row[1].size()), bytes, block);
-      for (const Bm25Posting& p : block) {
+    // Summed in lexeme order, as the database returns the rows.
+    std::vector<uint32_t> order(scored.size());
+    for (uint32_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::sort(order.begin(), order.end(),
+              [&](uint32_t a, uint32_t b) { return scored[a]->lexeme < scored[b]->lexeme; });
+    for (const uint32_t i : order) {
+      const Bm25Term& term = *scored[i];
+      auto fresh = read.find(term.lexeme);
+      const std::string* bytes = nullptr;
+      if (fresh != read.end())
+        bytes = &fresh->second;
+      else if (cache && cache->postings.count(term.lexeme))
+        bytes = &cache->postings.at(term.lexeme);
+      if (!bytes) continue;  // no block row in the scope
+      const auto* data = reinterpret_cast<const unsigned char*>(bytes->data());
+      for (size_t at = 0; at < bytes->size(); at += kBm25PostingBytes) {
+        const Bm25Posting p = read_posting(data + at);
         const double part = scorer.part(term.weight, term.idf, p.body_tf, p.title_tf, p.body_length,
                                         p.title_length);
         scores[p.chunk_id] += part;
-        postings.push_back({p.chunk_id, found->second, part});
+        postings.push_back({p.chunk_id, i, part});
       }
     }
+    if (cache)
+      for (auto& [lexeme, bytes] : read) cache->postings[lexeme] = std::move(bytes);
     std::vector<std::pair<int64_t, double>> ranked(scores.begin(), scores.end());
     const auto better = [](const auto& a, const auto& b) {
       return a.second != b.second ? a.second > b.second : a.first < b.first;

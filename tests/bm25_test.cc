@@ -172,6 +172,24 @@ TEST_F(Bm25Test, ParametersChangeTheScoresAsTheFormulaSays) {
   EXPECT_THROW(store->features().bm25_search("wing", {}, 10, {1.2, 0.75, -2}), Error);
 }
 
+TEST_F(Bm25Test, AWeightedTermTooCommonForItsMaxShareIsNotScored) {
+  tiny_corpus();
+  // wing is in 2 of 4 chunks (share 0.5): over a max_share of 0.4 it is
+  // reported but not scored; heat (1 of 4) is, with half its weight.
+  const Bm25Result r =
+      store->features().bm25_search({{"wing", 1, 0.4}, {"heat", 0.5, 0.4}}, {}, 10);
+  ASSERT_EQ(r.terms.size(), 2u);
+  EXPECT_EQ(r.terms[1].lexeme, "wing");
+  EXPECT_EQ(r.terms[1].chunks, 2);
+  EXPECT_EQ(r.scored_terms, 1u);
+  ASSERT_EQ(r.hits.size(), 1u);
+  EXPECT_EQ(r.hits[0].id, chunk_of("https://a/3"));
+  const Bm25Result full = store->features().bm25_search({{"heat", 1}}, {}, 10);
+  EXPECT_NEAR(r.hits[0].score, 0.5 * full.hits[0].score, 1e-12);
+  EXPECT_THROW(store->features().bm25_search({{"heat", 0}}, {}, 10), Error);
+  EXPECT_THROW(store->features().bm25_search({{"heat", 1, 0}}, {}, 10), Error);
+}
+
 TEST_F(Bm25Test, AnyWordOfALongQueryMatches) {
   tiny_corpus();
   // No chunk has every word: the old "all terms first" gate would find none
@@ -498,6 +516,7 @@ TEST_F(RetrieverAnswersTest, AnExpandedQueryFindsChunksThatShareTheBestHitsWords
   EXPECT_EQ(plain.hits[0].chunk.url, "https://a/1");
 
   query.expand = true;
+  query.expansion.max_share = 1;  // in a corpus of three chunks every word is common
   const SearchResult expanded = retriever.search_explained(query);
   ASSERT_EQ(expanded.hits.size(), 2u);  // the garden shares no word
   EXPECT_EQ(expanded.hits[0].chunk.url, "https://a/1");

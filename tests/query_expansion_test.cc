@@ -35,6 +35,13 @@ TEST(QueryExpansion, WeightsEqualTheHandComputedOnes) {
   EXPECT_NEAR(w.at("lift"), 2.0 / 7, 1e-12);
 }
 
+TEST(QueryExpansion, OnlyAddedWordsMayBeTooCommonToScore) {
+  ExpansionParams params;
+  params.max_share = 0.2;
+  for (const Bm25QueryTerm& t : expand_query({{"wing", 1}}, {{1.0, "wing lift"}}, params))
+    EXPECT_EQ(t.max_share, t.lexeme == "wing" ? 1.0 : 0.2) << t.lexeme;
+}
+
 TEST(QueryExpansion, TheRelevanceModelIsOrderedByWeightThenAlphabetically) {
   const std::vector<Bm25QueryTerm> model =
       relevance_model({{3.0, "drag lift lift"}, {1.0, "wing"}}, {});
@@ -99,6 +106,9 @@ TEST(QueryExpansion, ParametersOutOfRangeAreRefused) {
   EXPECT_THROW(validate(p), Error);
   p = {};
   p.original_weight = 1.5;
+  EXPECT_THROW(validate(p), Error);
+  p = {};
+  p.max_share = 0;
   EXPECT_THROW(validate(p), Error);
   EXPECT_NO_THROW(validate(ExpansionParams{}));
 }

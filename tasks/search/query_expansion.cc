@@ -20,6 +20,8 @@ void validate(const ExpansionParams& p) {
   if (!(p.original_weight >= 0 && p.original_weight <= 1))
     throw Error("original_weight must be between 0 and 1, got " +
                 std::to_string(p.original_weight));
+  if (!(p.max_share > 0 && p.max_share <= 1))
+    throw Error("max_share must be > 0 and at most 1, got " + std::to_string(p.max_share));
   if (!(p.vector_feedback_weight >= 0) || !std::isfinite(p.vector_feedback_weight))
     throw Error("vector_feedback_weight must be a finite number >= 0, got " +
                 std::to_string(p.vector_feedback_weight));
@@ -74,7 +76,7 @@ std::vector<Bm25QueryTerm> expand_query(const std::vector<Bm25QueryTerm>& origin
     for (const Bm25QueryTerm& t : kept) mixed[t.lexeme] += (1 - lambda) * t.weight / model_total;
   std::vector<Bm25QueryTerm> out;
   for (const auto& [lexeme, weight] : mixed)
-    if (weight > 0) out.push_back({lexeme, weight});
+    if (weight > 0) out.push_back({lexeme, weight, query.count(lexeme) ? 1.0 : params.max_share});
   return out;
 }
 

@@ -31,6 +31,11 @@ struct ExpansionParams {
   int feedback_chunks = 10;      // first-ranking chunks read as relevant; 0: no expansion
   int feedback_terms = 10;       // lexemes of the relevance model kept, >= 1
   double original_weight = 0.5;  // λ: the original query's share, [0, 1]
+  // An added word in more than this share of the searchable chunks is left
+  // out of the second ranking (Bm25QueryTerm::max_share): its idf is near 0,
+  // so it barely moves a score, and its postings are the longest to read.
+  // (0, 1]; the original words are always scored.
+  double max_share = 0.1;
   // Hybrid: the mean embedding of the feedback chunks is added to the
   // query's with this weight (Rocchio's β), then normalised; 0: the query's
   // own embedding. >= 0.

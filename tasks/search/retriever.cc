@@ -104,7 +104,7 @@ std::vector<FeedbackChunk> feedback_of(FeatureStore& features, const std::vector
 
 // The text ranking again, with the query expanded from `first`'s best chunks.
 Bm25Result expanded_search(FeatureStore& features, const SearchQuery& query, Bm25Result first,
-                           int depth) {
+                           int depth, Bm25PostingsCache& cache) {
   std::vector<Bm25QueryTerm> original;
   for (const Bm25Term& t : first.terms)
     if (t.chunks > 0) original.push_back({t.lexeme, t.weight});
@@ -112,7 +112,7 @@ Bm25Result expanded_search(FeatureStore& features, const SearchQuery& query, Bm2
       feedback_of(features, first.hits, static_cast<size_t>(query.expansion.feedback_chunks));
   if (original.empty() || feedback.empty()) return first;
   return features.bm25_search(expand_query(original, feedback, query.expansion), query.filter,
-                              depth, query.bm25);
+                              depth, query.bm25, &cache);
 }
 
 std::string count_text(int64_t n, const char* one, const char* many) {
@@ -148,22 +148,11 @@ SearchResult Retriever::search_explained(const SearchQuery& asked) {
   std::map<int64_t, std::map<std::string, double>> text_terms;
   std::vector<FeedbackChunk> feedback;  // hybrid, expand: the text ranking's best chunks
   if (query.mode != SearchMode::kVector) {
-    Bm25Result text =
-        features_.bm25_search(query.text, query.filter, static_cast<int>(depth), query.bm25);
-    if (query.expand && !text.hits.empty()) {
-      text = expanded_search(features_, query, std::move(text), static_cast<int>(depth));
-      // Hybrid: the vector query moves towards the expanded ranking's best
-      // chunks (Rocchio), the same feedback the text side read, improved.
-      if (hybrid)
-        feedback =
-            feedback_of(features_, text.hits, static_cast<size_t>(query.expansion.feedback_chunks));
-    }
+    Bm25PostingsCache postings;  // the first ranking's, for the expanded one
+    Bm25Result text = features_.bm25_search(query.text, query.filter, static_cast<int>(depth),
+                                            query.bm25, query.expand ? &postings : nullptr);
     result.searchable_chunks = text.chunks;
-    result.terms = text.terms;
-    for (Bm25Hit& hit : text.hits) {
-      by_text.emplace_back(hit.id, hit.score);
-      text_terms[hit.id] = std::move(hit.terms);
-    }
+    // Notes are about the query as asked, before any expansion.
     const size_t known = static_cast<size_t>(std::count_if(
         text.terms.begin(), text.terms.end(), [](const Bm25Term& t) { return t.chunks > 0; }));
     if (text.chunks == 0) {
@@ -187,6 +176,19 @@ SearchResult Retriever::search_explained(const SearchQuery& asked) {
                              count_text(static_cast<int64_t>(known), "word", "words") +
                              " found in chunks: only the " + std::to_string(text.scored_terms) +
                              " rarest were scored");
+    if (query.expand && !text.hits.empty()) {
+      text = expanded_search(features_, query, std::move(text), static_cast<int>(depth), postings);
+      // Hybrid: the vector query moves towards the expanded ranking's best
+      // chunks (Rocchio), the same feedback the text side read, improved.
+      if (hybrid)
+        feedback =
+            feedback_of(features_, text.hits, static_cast<size_t>(query.expansion.feedback_chunks));
+    }
+    result.terms = text.terms;
+    for (Bm25Hit& hit : text.hits) {
+      by_text.emplace_back(hit.id, hit.score);
+      text_terms[hit.id] = std::move(hit.terms);
+    }
   }
   Ranking by_vector;
   if (query.mode != SearchMode::kText) {
