@@ -26,7 +26,8 @@ namespace twinflow {
 
 // The defaults (docs/STEPS.md) are textbook ones, not fitted to a
 // collection: Anserini's RM3 (10 feedback chunks, 10 expansion lexemes,
-// λ = 0.5) and Rocchio's β = 0.75 (SMART's α 1, β 0.75).
+// λ = 0.5) and Rocchio's β = 0.75 (SMART's α 1, β 0.75); max_share is a
+// speed limit, its cost in quality measured there.
 struct ExpansionParams {
   int feedback_chunks = 10;      // first-ranking chunks read as relevant; 0: no expansion
   int feedback_terms = 10;       // lexemes of the relevance model kept, >= 1
@@ -44,7 +45,7 @@ struct ExpansionParams {
 
 // Throws Error naming the parameter when one is out of range
 // (feedback_chunks in 0..1000, feedback_terms in 1..1000, original_weight in
-// [0, 1]).
+// [0, 1], max_share in (0, 1], vector_feedback_weight finite and >= 0).
 void validate(const ExpansionParams& params);
 
 // One chunk of the first ranking: its score there and its text.
@@ -61,7 +62,8 @@ std::vector<Bm25QueryTerm> relevance_model(const std::vector<FeedbackChunk>& fee
                                            const ExpansionParams& params);
 
 // The expanded query: the original lexemes (weights = their counts in the
-// query) mixed with the first params.feedback_terms lexemes of `model`.
+// query) mixed with the first params.feedback_terms lexemes of `model`; the
+// added lexemes carry params.max_share, the original ones 1.
 // Without a model lexeme, or at λ = 1, the original query comes back
 // unchanged. Lexemes are returned in alphabetical order, each once.
 std::vector<Bm25QueryTerm> expand_query(const std::vector<Bm25QueryTerm>& original,
