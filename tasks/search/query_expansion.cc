@@ -34,13 +34,11 @@ std::vector<Bm25QueryTerm> relevance_model(const std::vector<FeedbackChunk>& fee
   const size_t n = std::min(feedback.size(), static_cast<size_t>(params.feedback_chunks));
   for (size_t i = 0; i < n; ++i) {
     if (!(feedback[i].score > 0)) continue;
-    const std::vector<Lexeme> lexemes = analyze_english(feedback[i].text);
-    double length = 0;
-    for (const Lexeme& l : lexemes)
-      length += static_cast<double>(std::max<size_t>(1, l.positions.size()));
-    for (const Lexeme& l : lexemes)
-      model[l.text] +=
-          static_cast<double>(std::max<size_t>(1, l.positions.size())) / length * feedback[i].score;
+    const SearchTerms terms = search_terms(feedback[i].text);  // as chunks are counted
+    terms.each([&](std::string_view lexeme, int frequency) {
+      model[std::string(lexeme)] +=
+          static_cast<double>(frequency) / terms.length * feedback[i].score;
+    });
   }
   std::vector<Bm25QueryTerm> out;
   for (auto& [lexeme, weight] : model) out.push_back({lexeme, weight});

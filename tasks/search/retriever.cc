@@ -88,28 +88,33 @@ std::string cut_utf8(const std::string& text, size_t max) {
   return text.substr(0, utf8_floor(text, max));
 }
 
-// The best `n` hits of a text ranking with their text, best first.
+// The best `n` hits of a text ranking with their text, best first. `texts`
+// holds the chunks' texts read so far for this query: only the others are
+// read, and added to it.
 std::vector<FeedbackChunk> feedback_of(FeatureStore& features, const std::vector<Bm25Hit>& hits,
-                                       size_t n) {
+                                       size_t n, std::map<int64_t, std::string>& texts) {
   n = std::min(n, hits.size());
-  std::vector<int64_t> ids;
-  for (size_t i = 0; i < n; ++i) ids.push_back(hits[i].id);
+  std::vector<int64_t> missing;
+  for (size_t i = 0; i < n; ++i)
+    if (!texts.count(hits[i].id)) missing.push_back(hits[i].id);
+  if (!missing.empty())
+    for (ChunkDetail& c : features.chunk_details(missing)) texts[c.id] = std::move(c.content);
   std::vector<FeedbackChunk> feedback;
-  std::vector<ChunkDetail> details = features.chunk_details(ids);  // in the order of ids
-  for (size_t i = 0, d = 0; i < n && d < details.size(); ++i)
-    if (details[d].id == ids[i])
-      feedback.push_back({hits[i].score, std::move(details[d++].content)});
+  for (size_t i = 0; i < n; ++i)
+    if (auto it = texts.find(hits[i].id); it != texts.end())
+      feedback.push_back({hits[i].score, it->second});
   return feedback;
 }
 
 // The text ranking again, with the query expanded from `first`'s best chunks.
 Bm25Result expanded_search(FeatureStore& features, const SearchQuery& query, Bm25Result first,
-                           int depth, Bm25PostingsCache& cache) {
+                           int depth, Bm25PostingsCache& cache,
+                           std::map<int64_t, std::string>& texts) {
   std::vector<Bm25QueryTerm> original;
   for (const Bm25Term& t : first.terms)
     if (t.chunks > 0) original.push_back({t.lexeme, t.weight});
-  const std::vector<FeedbackChunk> feedback =
-      feedback_of(features, first.hits, static_cast<size_t>(query.expansion.feedback_chunks));
+  const std::vector<FeedbackChunk> feedback = feedback_of(
+      features, first.hits, static_cast<size_t>(query.expansion.feedback_chunks), texts);
   if (original.empty() || feedback.empty()) return first;
   return features.bm25_search(expand_query(original, feedback, query.expansion), query.filter,
                               depth, query.bm25, &cache);
@@ -177,12 +182,14 @@ SearchResult Retriever::search_explained(const SearchQuery& asked) {
                              " found in chunks: only the " + std::to_string(text.scored_terms) +
                              " rarest were scored");
     if (query.expand && !text.hits.empty()) {
-      text = expanded_search(features_, query, std::move(text), static_cast<int>(depth), postings);
+      std::map<int64_t, std::string> texts;  // feedback chunks read, for both uses
+      text = expanded_search(features_, query, std::move(text), static_cast<int>(depth), postings,
+                             texts);
       // Hybrid: the vector query moves towards the expanded ranking's best
       // chunks (Rocchio), the same feedback the text side read, improved.
       if (hybrid)
-        feedback =
-            feedback_of(features_, text.hits, static_cast<size_t>(query.expansion.feedback_chunks));
+        feedback = feedback_of(features_, text.hits,
+                               static_cast<size_t>(query.expansion.feedback_chunks), texts);
     }
     result.terms = text.terms;
     for (Bm25Hit& hit : text.hits) {
