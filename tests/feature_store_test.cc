@@ -152,8 +152,16 @@ TEST_F(FeatureStoreTest, EmbeddingsRoundTripAndTheDatabaseChecksTheirShape) {
   EXPECT_FLOAT_EQ(loaded.data[0], s);
   EXPECT_FLOAT_EQ(loaded.data[1], s);
 
-  // Not unit length: refused by the table's check, and nothing is stored.
-  EXPECT_THROW(store->features().insert_embeddings(m, {chunks[1].id}, {3.0f, 4.0f}, 0), Error);
+  // Not unit length: refused by the writer, which names the chunk and the
+  // norm, and nothing is stored.
+  try {
+    store->features().insert_embeddings(m, {chunks[1].id}, {3.0f, 4.0f}, 0);
+    ADD_FAILURE() << "a vector of norm 5 was stored";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("chunk " + std::to_string(chunks[1].id) + " has norm 5"),
+              std::string::npos)
+        << e.what();
+  }
   // A vector of another model's dimension: refused by the foreign key.
   auto m3 = store->features().register_embedding_model("m", "builtin", 3, "", {}, 0);
   EXPECT_EQ(m3.version, 2);
