@@ -20,8 +20,8 @@ namespace {
 
 // At most this many chunks per block. A batch of the chunk step (pages of
 // about 4 MB of text, some 5,000 chunks) is then one block: at 10,000
-// documents that wrote 765k block rows instead of 1.63M with blocks of
-// 2,000, in 10.7 s instead of 14.8 s. A row stays small enough to rewrite in
+// documents, 765k block rows instead of 1.63M with blocks of 2,000, and a
+// chunk step 18-23% shorter (docs/STEPS.md). A row stays small enough to rewrite in
 // SQL when one of its chunks stops being current (migration 0024). The
 // database's own path (twinflow_bm25_add, for chunks inserted by SQL) cuts
 // blocks at 2,000.

@@ -157,15 +157,16 @@ Bm25Result FeatureStore::bm25_search(const std::vector<Bm25QueryTerm>& query,
     // cache when an earlier search of the same scope read them, else read.
     const std::string scope = filter.author + '\x1f' + filter.kind + '\x1f' + filter.platform;
     if (cache && cache->scope != scope) *cache = {scope, {}};
-    std::map<std::string, std::string> read;
+    std::map<std::string, std::string> uncached;
+    std::map<std::string, std::string>& postings_of = cache ? cache->postings : uncached;
     std::vector<std::string> missing;
     for (const Bm25Term* t : scored)
-      if (!cache || !cache->postings.count(t->lexeme)) missing.push_back(t->lexeme);
+      if (!postings_of.count(t->lexeme)) missing.push_back(t->lexeme);
     if (!missing.empty())
       for (const auto& row : tx.exec_params(kPostingsSql, filter.author, filter.kind,
                                             filter.platform, to_pg_text_array(missing)))
         append_postings(std::string_view(row[1].c_str(), row[1].size()),
-                        read[row[0].as<std::string>()]);
+                        postings_of[row[0].as<std::string>()]);
     const Bm25Scorer scorer{params, avg_body, avg_title};
     std::unordered_map<int64_t, double> scores;
     std::vector<ScoredPosting> postings;
@@ -176,15 +177,11 @@ Bm25Result FeatureStore::bm25_search(const std::vector<Bm25QueryTerm>& query,
               [&](uint32_t a, uint32_t b) { return scored[a]->lexeme < scored[b]->lexeme; });
     for (const uint32_t i : order) {
       const Bm25Term& term = *scored[i];
-      auto fresh = read.find(term.lexeme);
-      const std::string* bytes = nullptr;
-      if (fresh != read.end())
-        bytes = &fresh->second;
-      else if (cache && cache->postings.count(term.lexeme))
-        bytes = &cache->postings.at(term.lexeme);
-      if (!bytes) continue;  // no block row in the scope
-      const auto* data = reinterpret_cast<const unsigned char*>(bytes->data());
-      for (size_t at = 0; at < bytes->size(); at += kBm25PostingBytes) {
+      const auto found = postings_of.find(term.lexeme);
+      if (found == postings_of.end()) continue;  // no block row in the scope
+      const std::string& bytes = found->second;
+      const auto* data = reinterpret_cast<const unsigned char*>(bytes.data());
+      for (size_t at = 0; at < bytes.size(); at += kBm25PostingBytes) {
         const Bm25Posting p = read_posting(data + at);
         const double part = scorer.part(term.weight, term.idf, p.body_tf, p.title_tf, p.body_length,
                                         p.title_length);
@@ -192,8 +189,6 @@ Bm25Result FeatureStore::bm25_search(const std::vector<Bm25QueryTerm>& query,
         postings.push_back({p.chunk_id, i, part});
       }
     }
-    if (cache)
-      for (auto& [lexeme, bytes] : read) cache->postings[lexeme] = std::move(bytes);
     std::vector<std::pair<int64_t, double>> ranked(scores.begin(), scores.end());
     const auto better = [](const auto& a, const auto& b) {
       return a.second != b.second ? a.second > b.second : a.first < b.first;
