@@ -172,6 +172,11 @@ class FeatureStore {
                          Bm25PostingsCache* cache = nullptr);
   // The number of searchable chunks of `filter` (from the BM25 statistics).
   int64_t searchable_chunks(const ChunkFilter& filter);
+  // Writes again, without their dead postings, the BM25 blocks of which at
+  // least `min_dead_share` of the chunks were removed (migration 0025), one
+  // block per transaction. Returns how many blocks it compacted.
+  // (bm25_compaction.cc)
+  int compact_bm25_blocks(double min_dead_share = 0.1);
   // ---- end of retrieval ----
   // --- crawl sources: feeds, sitemaps, followed pages (store_sources.cc) ---
   // The discovery state of the crawl step (migration 0014).

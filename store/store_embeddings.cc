@@ -174,7 +174,11 @@ std::string embedded_page_sql() {
   return " FROM embeddings e "
          "JOIN chunks c ON c.id = e.chunk_id JOIN documents d ON d.id = c.document_id "
          "WHERE e.model_id = $1 AND" +
-         chunk_filter_sql(2) + "AND e.chunk_id > $5 ORDER BY e.chunk_id LIMIT $6";
+         chunk_filter_sql(2) +
+         // c.id as well: PostgreSQL does not carry the bound across the join,
+         // and would walk the chunks from the first on every page (quadratic:
+         // 0.9 s for the last page of 20,000 at 1M chunks, instead of 0.09 s).
+         "AND e.chunk_id > $5 AND c.id > $5 ORDER BY e.chunk_id LIMIT $6";
 }
 
 }  // namespace

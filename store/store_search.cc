@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <map>
 #include <string_view>
 #include <unordered_map>
@@ -29,7 +30,8 @@ namespace {
 
 // The scope's totals and the query's lexemes with their document frequency
 // (the sum of their block rows' sizes, read from the primary key's INCLUDE:
-// migration 0023), in one statement. Filter parameters $1..$3, the query's
+// migration 0023, less their postings of removed chunks: migration 0025), in
+// one statement. Filter parameters $1..$3, the query's
 // lexemes $4 and their weights $5 (analysed here as the chunks are:
 // english_analyzer.h).
 const char* const kTermsSql =
@@ -42,7 +44,10 @@ const char* const kTermsSql =
     "SELECT tt.n, tt.avg_body, tt.avg_title, w.lexeme, w.qtf, f.df "
     "FROM totals tt LEFT JOIN LATERAL ( "
     "  SELECT lexeme, qtf FROM unnest($4::text[], $5::float8[]) AS u (lexeme, qtf)) w ON true "
-    "LEFT JOIN LATERAL (SELECT coalesce(sum(b.chunks), 0)::bigint AS df FROM bm25_blocks b "
+    "LEFT JOIN LATERAL (SELECT (coalesce(sum(b.chunks), 0) - coalesce((SELECT sum(t.chunks) "
+    "  FROM bm25_dead_terms t WHERE t.lexeme = w.lexeme AND t.scope_id IN (SELECT id FROM "
+    "scopes)), "
+    "  0))::bigint AS df FROM bm25_blocks b "
     "  WHERE b.lexeme = w.lexeme AND b.scope_id IN (SELECT id FROM scopes)) f ON true "
     "ORDER BY w.lexeme";
 
@@ -52,20 +57,39 @@ const char* const kTermsSql =
 // unnesting postings into rows and aggregating them cost the database about
 // 2.5 us per posting, four times reading them here.
 const char* const kPostingsSql =
-    "SELECT b.lexeme, b.postings "
+    "SELECT b.lexeme, b.scope_id, b.block, b.postings "
     "FROM bm25_blocks b "
     "WHERE b.lexeme = ANY ($4::text[]) AND b.scope_id = ANY (ARRAY(SELECT id FROM bm25_scopes "
     "  WHERE ($1 = '' OR author = $1) AND ($2 = '' OR kind = $2) AND ($3 = '' OR platform = $3))) "
     "ORDER BY b.lexeme, b.scope_id, b.block";
 
+// The removed chunks whose postings remain in the scope's blocks until the
+// blocks are compacted (migration 0025), by block. $1..$3 filter.
+const char* const kDeadSql =
+    "SELECT d.scope_id, d.block, c.id FROM bm25_dead d, unnest(d.chunk_ids) AS c (id) "
+    "WHERE d.scope_id = ANY (ARRAY(SELECT id FROM bm25_scopes "
+    "  WHERE ($1 = '' OR author = $1) AND ($2 = '' OR kind = $2) AND ($3 = '' OR platform = $3))) "
+    "ORDER BY 1, 2, 3";
+
+// Removed chunks, sorted, by (scope, block).
+using DeadChunks = std::map<std::pair<int, int64_t>, std::vector<int64_t>>;
+
 // Appends a block row's postings, from bytea's text form ("\x" and hex
-// digits), to `bytes`.
-void append_postings(std::string_view text, std::string& bytes) {
+// digits), to `bytes`, but those of the `dead` chunks (sorted; may be null).
+void append_postings(std::string_view text, const std::vector<int64_t>* dead, std::string& bytes) {
   const size_t n = bytea_text_size(text), at = bytes.size();
   bytes.resize(at + n);
-  if (n % kBm25PostingBytes != 0 ||
-      !decode_bytea_text(text, reinterpret_cast<unsigned char*>(bytes.data() + at)))
+  auto* data = reinterpret_cast<unsigned char*>(bytes.data() + at);
+  if (n % kBm25PostingBytes != 0 || !decode_bytea_text(text, data))
     throw Error("text search: a postings block is malformed");
+  if (!dead) return;
+  size_t kept = 0;
+  for (size_t i = 0; i < n; i += kBm25PostingBytes)
+    if (!std::binary_search(dead->begin(), dead->end(), read_posting(data + i).chunk_id)) {
+      if (kept != i) std::memmove(data + kept, data + i, kBm25PostingBytes);
+      kept += kBm25PostingBytes;
+    }
+  bytes.resize(at + kept);
 }
 
 // One posting's part of a chunk's score (search_records.h has the formula),
@@ -162,11 +186,18 @@ Bm25Result FeatureStore::bm25_search(const std::vector<Bm25QueryTerm>& query,
     std::vector<std::string> missing;
     for (const Bm25Term* t : scored)
       if (!postings_of.count(t->lexeme)) missing.push_back(t->lexeme);
-    if (!missing.empty())
+    if (!missing.empty()) {
+      DeadChunks dead;
+      for (const auto& row : tx.exec_params(kDeadSql, filter.author, filter.kind, filter.platform))
+        dead[{row[0].as<int>(), row[1].as<int64_t>()}].push_back(row[2].as<int64_t>());
       for (const auto& row : tx.exec_params(kPostingsSql, filter.author, filter.kind,
-                                            filter.platform, to_pg_text_array(missing)))
-        append_postings(std::string_view(row[1].c_str(), row[1].size()),
+                                            filter.platform, to_pg_text_array(missing))) {
+        const auto found = dead.find({row[1].as<int>(), row[2].as<int64_t>()});
+        append_postings(std::string_view(row[3].c_str(), row[3].size()),
+                        found == dead.end() ? nullptr : &found->second,
                         postings_of[row[0].as<std::string>()]);
+      }
+    }
     const Bm25Scorer scorer{params, avg_body, avg_title};
     std::unordered_map<int64_t, double> scores;
     std::vector<ScoredPosting> postings;

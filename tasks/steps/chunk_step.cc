@@ -144,6 +144,12 @@ int run_chunk_step(StepEnvironment& env) {
   // Search plans depend on fresh statistics: after a bulk load, stale ones
   // make PostgreSQL scan every chunk instead of the full-text index.
   if (chunks_new > 0) env.features.refresh_feature_statistics(FeatureStore::Statistics::kChunks);
+  // Chunks that stopped being current (here, or when a re-crawl recorded new
+  // versions) left their postings in their blocks: blocks with many write
+  // theirs again, so searches keep reading few removed chunks.
+  const auto compaction_started = Clock::now();
+  const int blocks_compacted = env.features.compact_bm25_blocks();
+  const double compact_seconds = seconds_since(compaction_started);
   int64_t current = 0;
   env.features.for_each_current_chunk_id({author, "", ""}, [&](int64_t id) {
     state.field(std::to_string(id));
@@ -164,7 +170,9 @@ int run_chunk_step(StepEnvironment& env) {
                       {"chunk_seconds", seconds},
                       {"read_seconds", read_seconds},
                       {"work_seconds", work_seconds},
-                      {"write_seconds", write_seconds}});
+                      {"write_seconds", write_seconds},
+                      {"bm25_blocks_compacted", blocks_compacted},
+                      {"compact_seconds", compact_seconds}});
   return 0;
 }
 
