@@ -78,7 +78,9 @@ class FeatureStore {
   // --- feature store: embedding models and vectors (store_embeddings.cc) ---------
   // The latest version of a model name.
   std::optional<EmbeddingModelRecord> current_embedding_model(const std::string& name);
-  // Registers the next version of a model name and returns it.
+  // Registers the next version of a model name and returns it. Every current
+  // chunk waits for its embedding (chunks_to_embed), no longer for the name's
+  // older versions.
   EmbeddingModelRecord register_embedding_model(const std::string& name,
                                                 const std::string& provider, int dimension,
                                                 const std::string& model_sha256,
@@ -126,9 +128,14 @@ class FeatureStore {
   // Returns how many chunks were new.
   int replace_current_chunks(const std::vector<DocumentChunks>& batch, const std::string& chunker,
                              int64_t step_run_id);
-  // A page of chunks_without_embedding, by chunk id.
-  std::vector<ChunkText> chunks_without_embedding(int64_t model_id, const ChunkFilter& filter,
-                                                  int64_t after_id, int limit);
+  // A page of the current chunks (of `filter`) waiting for an embedding of
+  // `model`, a model name's latest version (migration 0026: what
+  // chunks_without_embedding finds, without looking at every chunk), by id.
+  std::vector<ChunkText> chunks_to_embed(const EmbeddingModelRecord& model,
+                                         const ChunkFilter& filter, int64_t after_id, int limit);
+  // Takes the chunks deleted or no longer current off the model's queue.
+  // Returns how many.
+  int64_t sweep_embedding_queue(const EmbeddingModelRecord& model);
   // The ids of the current chunks (of `filter`) with a vector of the model,
   // ascending: what load_vectors reads, without the vectors.
   std::vector<int64_t> embedded_chunk_ids(const EmbeddingModelRecord& model,

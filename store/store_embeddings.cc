@@ -68,8 +68,13 @@ std::optional<EmbeddingModelRecord> FeatureStore::current_embedding_model(const 
 EmbeddingModelRecord FeatureStore::register_embedding_model(
     const std::string& name, const std::string& provider, int dimension,
     const std::string& model_sha256, const nlohmann::json& settings, int64_t step_run_id) {
-  pqxx::nontransaction tx(impl_->connection);
   try {
+    pqxx::work tx(impl_->connection);
+    // Every current chunk waits for the new version (migration 0026). The
+    // SHARE lock waits for the chunk writers in flight and holds off new ones
+    // until the version is committed: a chunk is either queued here or by the
+    // insert trigger, which sees the version from then on.
+    tx.exec("LOCK TABLE chunks IN SHARE MODE");
     // The unique (name, version) makes a concurrent registration fail rather
     // than share a version number.
     auto row = tx.exec_params1(
@@ -80,7 +85,17 @@ EmbeddingModelRecord FeatureStore::register_embedding_model(
             "FROM embedding_models WHERE name = $1 RETURNING ") +
             kModelColumns,
         name, provider, dimension, model_sha256, settings.dump(), nullable_id(step_run_id));
-    return read_model(row);
+    EmbeddingModelRecord model = read_model(row);
+    tx.exec_params(
+        "DELETE FROM embedding_queue q USING embedding_models m "
+        "WHERE q.model_id = m.id AND m.name = $1 AND m.id <> $2",
+        name, model.id);
+    tx.exec_params(
+        "INSERT INTO embedding_queue (model_id, chunk_id) "
+        "SELECT $1, c.id FROM chunks c WHERE c.is_current",
+        model.id);
+    tx.commit();
+    return model;
   } catch (const pqxx::sql_error& e) {
     throw Error("registering embedding model " + name + ": " + e.what());
   }
@@ -225,20 +240,31 @@ void FeatureStore::load_vectors(const EmbeddingModelRecord& model, const ChunkFi
 
 namespace twinflow {
 
-std::vector<ChunkText> FeatureStore::chunks_without_embedding(int64_t model_id,
-                                                              const ChunkFilter& filter,
-                                                              int64_t after_id, int limit) {
+std::vector<ChunkText> FeatureStore::chunks_to_embed(const EmbeddingModelRecord& model,
+                                                     const ChunkFilter& filter, int64_t after_id,
+                                                     int limit) {
   pqxx::nontransaction tx(impl_->connection);
   std::vector<ChunkText> out;
-  for (const auto& row : tx.exec_params(
-           "SELECT c.id, c.content FROM chunks c JOIN documents d ON d.id = c.document_id "
-           "WHERE" +
-               chunk_filter_sql(1) +
-               "AND c.id > $5 AND NOT EXISTS (SELECT 1 FROM embeddings e WHERE e.model_id = $4 "
-               "AND e.chunk_id = c.id) ORDER BY c.id LIMIT $6",
-           filter.author, filter.kind, filter.platform, model_id, after_id, limit))
+  for (const auto& row :
+       tx.exec_params("SELECT c.id, c.content FROM embedding_queue q "
+                      "JOIN chunks c ON c.id = q.chunk_id JOIN documents d ON d.id = c.document_id "
+                      "WHERE q.model_id = $4 AND q.chunk_id > $5 AND c.id > $5 AND" +
+                          chunk_filter_sql(1) +
+                          "AND NOT EXISTS (SELECT 1 FROM embeddings e WHERE e.model_id = $4 "
+                          "AND e.chunk_id = c.id) ORDER BY q.chunk_id LIMIT $6",
+                      filter.author, filter.kind, filter.platform, model.id, after_id, limit))
     out.push_back({row[0].as<int64_t>(), row[1].as<std::string>()});
   return out;
+}
+
+int64_t FeatureStore::sweep_embedding_queue(const EmbeddingModelRecord& model) {
+  pqxx::nontransaction tx(impl_->connection);
+  return tx
+      .exec_params(
+          "DELETE FROM embedding_queue q WHERE q.model_id = $1 AND NOT EXISTS "
+          "(SELECT 1 FROM chunks c WHERE c.id = q.chunk_id AND c.is_current)",
+          model.id)
+      .affected_rows();
 }
 
 std::vector<int64_t> FeatureStore::embedded_chunk_ids(const EmbeddingModelRecord& model,

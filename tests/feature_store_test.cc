@@ -3,10 +3,15 @@
 // checks on embeddings, full-text search and vector loading.
 #include <gtest/gtest.h>
 
+#include <pqxx/pqxx>
+
 #include <algorithm>
+#include <chrono>
 #include <cmath>
+#include <thread>
 
 #include "store/feature_store.h"
+#include "store/store.h"
 #include "tests/support/twinflow_fixture.h"
 #include "util/error.h"
 
@@ -170,6 +175,95 @@ TEST_F(FeatureStoreTest, EmbeddingsRoundTripAndTheDatabaseChecksTheirShape) {
   EXPECT_THROW(store->features().insert_embeddings(lying, {chunks[1].id}, {1.0f, 0.0f}, 0), Error);
   EXPECT_EQ(store->features().chunks_without_embedding(m.id, {}).size(), 1u);
   EXPECT_EQ(store->features().current_embedding_model("m")->version, 2);
+}
+
+// Migration 0026: the embed step reads the chunks waiting for the latest
+// model version instead of looking at every chunk.
+TEST_F(FeatureStoreTest, ChunksWaitForTheLatestModelVersionUntilEmbedded) {
+  chunked("https://a/1", {"alpha", "beta"});
+  auto waiting = [&](const EmbeddingModelRecord& m) {
+    std::vector<int64_t> ids;
+    for (const ChunkText& c : store->features().chunks_to_embed(m, {}, 0, 100)) ids.push_back(c.id);
+    return ids;
+  };
+  auto queued = [&](int64_t chunk_id) {
+    pqxx::connection c(conninfo);
+    return pqxx::nontransaction(c)
+        .exec_params1("SELECT count(*) FROM embedding_queue WHERE chunk_id = $1", chunk_id)[0]
+        .as<int>();
+  };
+  const auto v1 = model(2);  // registered after the chunks: they wait for it
+  const auto chunks = store->features().current_chunks({});
+  ASSERT_EQ(chunks.size(), 2u);
+  EXPECT_EQ(waiting(v1), (std::vector<int64_t>{chunks[0].id, chunks[1].id}));
+  const float s = 1.0f / std::sqrt(2.0f);
+  store->features().insert_embeddings(v1, {chunks[0].id}, {s, s}, 0);
+  EXPECT_EQ(waiting(v1), std::vector<int64_t>{chunks[1].id});
+  EXPECT_EQ(queued(chunks[0].id), 0);
+
+  // A chunk written later waits too; paging goes by id.
+  chunked("https://a/2", {"gamma"});
+  const auto all = store->features().current_chunks({});
+  ASSERT_EQ(all.size(), 3u);
+  EXPECT_EQ(waiting(v1), (std::vector<int64_t>{chunks[1].id, all[2].id}));
+  EXPECT_EQ(store->features().chunks_to_embed(v1, {}, chunks[1].id, 100).size(), 1u);
+
+  // A new version: every current chunk waits for it, none for the old one.
+  const auto v2 = store->features().register_embedding_model("m", "builtin", 2, "", {}, 0);
+  EXPECT_TRUE(waiting(v1).empty());
+  EXPECT_EQ(waiting(v2).size(), 3u);
+
+  // A chunk no longer current is not read, and the sweep takes it off; made
+  // current again without an embedding, it waits again.
+  {
+    pqxx::connection c(conninfo);
+    pqxx::nontransaction(c).exec_params("UPDATE chunks SET is_current = false WHERE id = $1",
+                                        all[2].id);
+  }
+  EXPECT_EQ(waiting(v2).size(), 2u);
+  EXPECT_EQ(store->features().sweep_embedding_queue(v2), 1);
+  EXPECT_EQ(queued(all[2].id), 0);
+  {
+    pqxx::connection c(conninfo);
+    pqxx::nontransaction(c).exec_params("UPDATE chunks SET is_current = true WHERE id = $1",
+                                        all[2].id);
+  }
+  EXPECT_EQ(queued(all[2].id), 1);
+  EXPECT_EQ(waiting(v2).size(), 3u);
+  EXPECT_EQ(store->features().sweep_embedding_queue(v2), 0);
+}
+
+// A model version registered while a chunk writer's transaction is open waits
+// for it (the SHARE lock on chunks), so the chunk is not missed: its insert
+// trigger ran before the version existed, and the registration queues it.
+TEST_F(FeatureStoreTest, AChunkWrittenWhileAModelIsRegisteredWaitsForIt) {
+  chunked("https://a/1", {"alpha"});
+  pqxx::connection writer(conninfo);
+  pqxx::work tx(writer);
+  tx.exec(
+      "INSERT INTO chunks (chunk_key, cleaned_document_id, document_id, chunker, kind, position, "
+      "start_offset, end_offset, content) "
+      "SELECT 'late', k.id, k.document_id, 'k1', 'article', 9, 0, 1, 'late words' "
+      "FROM cleaned_documents k");
+  EmbeddingModelRecord registered;
+  std::thread registering([&] {
+    Store other(conninfo);
+    registered = other.features().register_embedding_model("m", "builtin", 2, "", {}, 0);
+  });
+  pqxx::connection watcher(conninfo);
+  bool waited = false;
+  for (int i = 0; i < 200 && !waited; ++i) {
+    waited = pqxx::nontransaction(watcher)
+                 .exec1(
+                     "SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation "
+                     "WHERE c.relname = 'chunks' AND NOT l.granted")[0]
+                 .as<int>() > 0;
+    if (!waited) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_TRUE(waited) << "the registration did not wait for the chunk writer";
+  tx.commit();
+  registering.join();
+  EXPECT_EQ(store->features().chunks_to_embed(registered, {}, 0, 100).size(), 2u);
 }
 
 TEST_F(FeatureStoreTest, VectorsLoadPageByPageInChunkOrder) {

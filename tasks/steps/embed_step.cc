@@ -3,7 +3,9 @@
 // (TF-IDF reduced by truncated SVD, tasks/embed/tfidf_svd.h) is fitted on the
 // current chunks when there is none yet or when `refit: true`, stored in the
 // artifact store and registered as the model name's next version; every later
-// run reuses it, so a second run over an unchanged corpus embeds nothing.
+// run reuses it, so a second run over an unchanged corpus embeds nothing. The
+// chunks to embed are those waiting in the model's queue (migration 0026), not
+// found by looking at every chunk.
 // With `provider: openai` the vectors come from an OpenAI-compatible
 // /embeddings server; its settings (URL, model, dimensions, the name of the
 // key's variable) are registered as a model version the first time, and a new
@@ -163,7 +165,7 @@ int64_t embed_missing(StepEnvironment& env, const EmbeddingModelRecord& record, 
       [&](EmbedBatch& batch) {
         auto t = Clock::now();
         const std::vector<ChunkText> chunks =
-            reader.chunks_without_embedding(record.id, s.filter, after, s.batch_chunks);
+            reader.chunks_to_embed(record, s.filter, after, s.batch_chunks);
         times.read += since(t);
         if (chunks.empty()) return false;
         after = chunks.back().id;
@@ -206,6 +208,8 @@ int run_embed_step(StepEnvironment& env) {
   const int64_t embedded = embed_missing(env, *record, *model, s, times);
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  // Chunks that stopped being current while they waited.
+  const int64_t swept = env.features.sweep_embedding_queue(*record);
 
   Sha256 state;
   int64_t current = 0;
@@ -214,6 +218,7 @@ int run_embed_step(StepEnvironment& env) {
     ++current;
   });
   nlohmann::json manifest = {{"model", record->name},
+                             {"queue_swept", swept},
                              {"model_version", record->version},
                              {"dimension", record->dimension},
                              {"embedded_chunks", current},
@@ -231,6 +236,7 @@ int run_embed_step(StepEnvironment& env) {
                       {"read_seconds", times.read},
                       {"work_seconds", times.work},
                       {"write_seconds", times.write},
+                      {"queue_swept", swept},
                       {"model_version", record->version},
                       {"refit", refit ? 1 : 0}});
   return 0;
