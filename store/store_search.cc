@@ -31,9 +31,8 @@ namespace {
 // The scope's totals and the query's lexemes with their document frequency
 // (the sum of their block rows' sizes, read from the primary key's INCLUDE:
 // migration 0023, less their postings of removed chunks: migration 0025), in
-// one statement. Filter parameters $1..$3, the query's
-// lexemes $4 and their weights $5 (analysed here as the chunks are:
-// english_analyzer.h).
+// one statement. Filter parameters $1..$3, the query's lexemes $4 and their
+// weights $5 (analysed here as the chunks are: english_analyzer.h).
 const char* const kTermsSql =
     "WITH scopes AS (SELECT id, chunks, body_length, title_length FROM bm25_scopes "
     "  WHERE ($1 = '' OR author = $1) AND ($2 = '' OR kind = $2) AND ($3 = '' OR platform = $3)), "
@@ -44,10 +43,10 @@ const char* const kTermsSql =
     "SELECT tt.n, tt.avg_body, tt.avg_title, w.lexeme, w.qtf, f.df "
     "FROM totals tt LEFT JOIN LATERAL ( "
     "  SELECT lexeme, qtf FROM unnest($4::text[], $5::float8[]) AS u (lexeme, qtf)) w ON true "
-    "LEFT JOIN LATERAL (SELECT (coalesce(sum(b.chunks), 0) - coalesce((SELECT sum(t.chunks) "
-    "  FROM bm25_dead_terms t WHERE t.lexeme = w.lexeme AND t.scope_id IN (SELECT id FROM "
-    "scopes)), "
-    "  0))::bigint AS df FROM bm25_blocks b "
+    "LEFT JOIN LATERAL (SELECT (coalesce(sum(b.chunks), 0) - coalesce(( "
+    "    SELECT sum(t.chunks) FROM bm25_dead_terms t "
+    "    WHERE t.lexeme = w.lexeme AND t.scope_id IN (SELECT id FROM scopes)), 0))::bigint AS df "
+    "  FROM bm25_blocks b "
     "  WHERE b.lexeme = w.lexeme AND b.scope_id IN (SELECT id FROM scopes)) f ON true "
     "ORDER BY w.lexeme";
 
