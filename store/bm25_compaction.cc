@@ -32,7 +32,7 @@ void compact_block(pqxx::connection& connection, int scope, int64_t block) {
 
   // lexeme, kept postings (hex), kept chunks, dropped chunks
   std::vector<std::tuple<std::string, std::string, int, int>> changed;
-  std::string bytes, kept;
+  std::string bytes;
   for (const auto& row :
        tx.exec_params("SELECT lexeme, postings FROM bm25_blocks WHERE scope_id = $1 AND block = $2",
                       scope, block)) {
@@ -42,19 +42,13 @@ void compact_block(pqxx::connection& connection, int scope, int64_t block) {
         !decode_bytea_text(text, reinterpret_cast<unsigned char*>(bytes.data())))
       throw Error("compacting BM25 block " + std::to_string(block) +
                   ": a postings row is malformed");
-    kept.clear();
-    int chunks = 0, dropped = 0;
-    for (size_t at = 0; at < bytes.size(); at += kBm25PostingBytes) {
-      const Bm25Posting p = read_posting(reinterpret_cast<const unsigned char*>(bytes.data() + at));
-      if (std::binary_search(dead.begin(), dead.end(), p.chunk_id)) {
-        ++dropped;
-      } else {
-        kept.append(bytes, at, kBm25PostingBytes);
-        ++chunks;
-      }
-    }
-    if (dropped > 0)
-      changed.emplace_back(row[0].as<std::string>(), "\\x" + bytes_to_hex(kept), chunks, dropped);
+    const size_t kept =
+        drop_postings_of(reinterpret_cast<unsigned char*>(bytes.data()), bytes.size(), dead);
+    if (kept < bytes.size())
+      changed.emplace_back(row[0].as<std::string>(),
+                           "\\x" + bytes_to_hex(std::string_view(bytes).substr(0, kept)),
+                           static_cast<int>(kept / kBm25PostingBytes),
+                           static_cast<int>((bytes.size() - kept) / kBm25PostingBytes));
   }
 
   tx.exec(

@@ -4,9 +4,12 @@
 // and C++ read and write the same bytes. Internal to store/.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <string>
+#include <vector>
 
 namespace twinflow {
 
@@ -49,6 +52,18 @@ inline Bm25Posting read_posting(const unsigned char* in) {
   p.body_length = static_cast<int32_t>(get(in + 12, 4));
   p.title_length = static_cast<int32_t>(get(in + 16, 4));
   return p;
+}
+
+// Removes in place, from the `size` bytes of postings at `data`, those of the
+// `dead` chunks (sorted ascending); returns the bytes kept (migration 0025).
+inline size_t drop_postings_of(unsigned char* data, size_t size, const std::vector<int64_t>& dead) {
+  size_t kept = 0;
+  for (size_t at = 0; at < size; at += kBm25PostingBytes)
+    if (!std::binary_search(dead.begin(), dead.end(), read_posting(data + at).chunk_id)) {
+      if (kept != at) std::memmove(data + kept, data + at, kBm25PostingBytes);
+      kept += kBm25PostingBytes;
+    }
+  return kept;
 }
 
 }  // namespace twinflow

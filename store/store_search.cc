@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
-#include <cstring>
 #include <map>
 #include <string_view>
 #include <unordered_map>
@@ -81,14 +80,7 @@ void append_postings(std::string_view text, const std::vector<int64_t>* dead, st
   auto* data = reinterpret_cast<unsigned char*>(bytes.data() + at);
   if (n % kBm25PostingBytes != 0 || !decode_bytea_text(text, data))
     throw Error("text search: a postings block is malformed");
-  if (!dead) return;
-  size_t kept = 0;
-  for (size_t i = 0; i < n; i += kBm25PostingBytes)
-    if (!std::binary_search(dead->begin(), dead->end(), read_posting(data + i).chunk_id)) {
-      if (kept != i) std::memmove(data + kept, data + i, kBm25PostingBytes);
-      kept += kBm25PostingBytes;
-    }
-  bytes.resize(at + kept);
+  if (dead) bytes.resize(at + drop_postings_of(data, n, *dead));
 }
 
 // One posting's part of a chunk's score (search_records.h has the formula),

@@ -145,8 +145,9 @@ int run_chunk_step(StepEnvironment& env) {
   // make PostgreSQL scan every chunk instead of the full-text index.
   if (chunks_new > 0) env.features.refresh_feature_statistics(FeatureStore::Statistics::kChunks);
   // Chunks that stopped being current (here, or when a re-crawl recorded new
-  // versions) left their postings in their blocks: blocks with many write
-  // theirs again, so searches keep reading few removed chunks.
+  // versions) left their postings in their BM25 blocks (migration 0025):
+  // blocks with many such chunks are written again without them, so a search
+  // reads few postings it must skip.
   const auto compaction_started = Clock::now();
   const int blocks_compacted = env.features.compact_bm25_blocks();
   const double compact_seconds = seconds_since(compaction_started);
