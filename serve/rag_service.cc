@@ -73,8 +73,10 @@ RagRequest parse_request(const std::string& body, const RagOptions& options) {
 // What one I/O thread needs for a request: neither is thread-safe.
 struct Session {
   Session(const std::string& conninfo, const std::filesystem::path& artifacts,
-          std::chrono::milliseconds recheck, std::shared_ptr<SharedVectors> vectors)
-      : store(conninfo), retriever(store.features(), artifacts, recheck, std::move(vectors)) {}
+          std::chrono::milliseconds recheck, std::shared_ptr<SharedVectors> vectors,
+          std::shared_ptr<Bm25PostingsCache> postings)
+      : store(conninfo),
+        retriever(store.features(), artifacts, recheck, std::move(vectors), std::move(postings)) {}
   Store store;
   Retriever retriever;
 };
@@ -102,6 +104,8 @@ struct RagService::Impl {
   std::vector<std::unique_ptr<Session>> pool;  // idle sessions
   // One copy of the vectors for every session (1 GB at 1M × 256).
   std::shared_ptr<SharedVectors> vectors = std::make_shared<SharedVectors>();
+  // One cache of text postings for every session, bounded (bm25_postings_cache.h).
+  std::shared_ptr<Bm25PostingsCache> postings = std::make_shared<Bm25PostingsCache>();
   ProductionModel model;
 
   // Runs `fn` with a session borrowed from the pool (made when none is idle).
@@ -116,8 +120,8 @@ struct RagService::Impl {
       }
     }
     if (!session)
-      session =
-          std::make_unique<Session>(conninfo, artifacts, options.vectors_check_interval, vectors);
+      session = std::make_unique<Session>(conninfo, artifacts, options.vectors_check_interval,
+                                          vectors, postings);
     auto give_back = [&] {
       std::lock_guard lock(pool_mutex);
       pool.push_back(std::move(session));

@@ -21,6 +21,13 @@ struct Bm25Posting {
 
 inline constexpr size_t kBm25PostingBytes = 20;
 
+// A word's decoded postings in a search's scope (bm25_postings_cache.h), with
+// its peaks (bm25_scoring.h: bm25_peaks), which bound its scores.
+struct Bm25PostingList {
+  std::vector<Bm25Posting> postings;  // ascending chunk id
+  std::vector<Bm25Posting> peaks;
+};
+
 namespace bm25_postings_detail {
 inline void put(std::string& out, uint64_t value, int bytes) {
   for (int shift = 8 * (bytes - 1); shift >= 0; shift -= 8)

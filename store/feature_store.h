@@ -166,8 +166,9 @@ class FeatureStore {
   // same `english` analysis as the chunks; any query lexeme matches (OR). At
   // most `limit` hits, each with its per-lexeme parts of the score; the terms
   // tell why there are none (no lexeme left, or none in the scope).
-  // `cache`: postings read by an earlier search of the same filter are
-  // taken from it, and those read now are added (search_records.h).
+  // `cache`: postings an earlier search of the same filter read are taken
+  // from it while the filter's chunks have not changed since, and those read
+  // now are added (bm25_postings_cache.h). Ranking: bm25_scoring.h.
   Bm25Result bm25_search(const std::string& query, const ChunkFilter& filter, int limit,
                          const Bm25Params& params = {}, Bm25PostingsCache* cache = nullptr);
   // The same with the query's lexemes and weights given (w(t) in

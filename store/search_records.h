@@ -66,15 +66,9 @@ struct Bm25Result {
   std::vector<Bm25Hit> hits;  // best first; equal scores by ascending id
 };
 
-// The postings a text search read, so that a second search of the same
-// query's words (an expanded query, tasks/search/query_expansion.h) reads
-// only the words it adds. Valid while no chunk is written in between: the
-// Retriever keeps one for the two rankings of one query. A search of
-// another scope empties it.
-struct Bm25PostingsCache {
-  std::string scope;                            // the filter the postings belong to
-  std::map<std::string, std::string> postings;  // lexeme -> packed postings (bm25_postings.h)
-};
+// Where searches keep the postings they read for the next ones
+// (store/bm25_postings_cache.h).
+class Bm25PostingsCache;
 
 // A query's lexemes beyond this many (the most frequent ones) are not
 // scored: they would add little and cost a scan each.

@@ -5,9 +5,10 @@
 #include <cstdio>
 #include <map>
 #include <string_view>
-#include <unordered_map>
 
 #include "store/bm25_postings.h"
+#include "store/bm25_postings_cache.h"
+#include "store/bm25_scoring.h"
 #include "store/bytea_text.h"
 #include "store/english_analyzer.h"
 #include "store/feature_store.h"
@@ -30,16 +31,18 @@ namespace {
 // The scope's totals and the query's lexemes with their document frequency
 // (the sum of their block rows' sizes, read from the primary key's INCLUDE:
 // migration 0023, less their postings of removed chunks: migration 0025), in
-// one statement. Filter parameters $1..$3, the query's lexemes $4 and their
+// one statement, with the scope's version (its rows' ids and generations:
+// migration 0027). Filter parameters $1..$3, the query's lexemes $4 and their
 // weights $5 (analysed here as the chunks are: english_analyzer.h).
 const char* const kTermsSql =
-    "WITH scopes AS (SELECT id, chunks, body_length, title_length FROM bm25_scopes "
+    "WITH scopes AS (SELECT id, chunks, body_length, title_length, generation FROM bm25_scopes "
     "  WHERE ($1 = '' OR author = $1) AND ($2 = '' OR kind = $2) AND ($3 = '' OR platform = $3)), "
     "totals AS (SELECT coalesce(sum(chunks), 0)::bigint AS n, "
     "  coalesce(sum(body_length), 0)::float8 / greatest(sum(chunks), 1) AS avg_body, "
-    "  coalesce(sum(title_length), 0)::float8 / greatest(sum(chunks), 1) AS avg_title "
+    "  coalesce(sum(title_length), 0)::float8 / greatest(sum(chunks), 1) AS avg_title, "
+    "  coalesce(string_agg(id || '.' || generation, ',' ORDER BY id), '') AS version "
     "  FROM scopes) "
-    "SELECT tt.n, tt.avg_body, tt.avg_title, w.lexeme, w.qtf, f.df "
+    "SELECT tt.n, tt.avg_body, tt.avg_title, tt.version, w.lexeme, w.qtf, f.df "
     "FROM totals tt LEFT JOIN LATERAL ( "
     "  SELECT lexeme, qtf FROM unnest($4::text[], $5::float8[]) AS u (lexeme, qtf)) w ON true "
     "LEFT JOIN LATERAL (SELECT (coalesce(sum(b.chunks), 0) - coalesce(( "
@@ -73,39 +76,50 @@ const char* const kDeadSql =
 using DeadChunks = std::map<std::pair<int, int64_t>, std::vector<int64_t>>;
 
 // Appends a block row's postings, from bytea's text form ("\x" and hex
-// digits), to `bytes`, but those of the `dead` chunks (sorted; may be null).
-void append_postings(std::string_view text, const std::vector<int64_t>* dead, std::string& bytes) {
-  const size_t n = bytea_text_size(text), at = bytes.size();
-  bytes.resize(at + n);
-  auto* data = reinterpret_cast<unsigned char*>(bytes.data() + at);
+// digits), to `out`, but those of the `dead` chunks (sorted; may be null).
+void append_postings(std::string_view text, const std::vector<int64_t>* dead,
+                     std::vector<Bm25Posting>& out) {
+  const size_t n = bytea_text_size(text);
+  std::string bytes(n, '\0');
+  auto* data = reinterpret_cast<unsigned char*>(bytes.data());
   if (n % kBm25PostingBytes != 0 || !decode_bytea_text(text, data))
     throw Error("text search: a postings block is malformed");
-  if (dead) bytes.resize(at + drop_postings_of(data, n, *dead));
+  const size_t kept = dead ? drop_postings_of(data, n, *dead) : n;
+  for (size_t at = 0; at < kept; at += kBm25PostingBytes) out.push_back(read_posting(data + at));
 }
 
-// One posting's part of a chunk's score (search_records.h has the formula),
-// in the order of operations the SQL of migration 0016 used, so scores are
-// the same to the last bit.
-struct Bm25Scorer {
-  Bm25Params params;
-  double avg_body = 0, avg_title = 0;
+using PostingsList = std::shared_ptr<const Bm25PostingList>;
 
-  double part(double qtf, double idf, int body_tf, int title_tf, int body_length,
-              int title_length) const {
-    const double b = params.b, k1 = params.k1;
-    const double tf =
-        body_tf / (1 - b + b * body_length / std::max(avg_body, 1e-9)) +
-        params.title_weight * title_tf / (1 - b + b * title_length / std::max(avg_title, 1e-9));
-    return tf > 0 ? qtf * idf * tf * (k1 + 1) / (k1 + tf) : 0;
+// Reads the postings of `lexemes` in the filter's scope, but those of
+// removed chunks, each list in ascending chunk id with its peaks.
+std::map<std::string, PostingsList> read_postings(pqxx::transaction_base& tx,
+                                                  const ChunkFilter& filter,
+                                                  const std::vector<std::string>& lexemes) {
+  DeadChunks dead;
+  for (const auto& row : tx.exec_params(kDeadSql, filter.author, filter.kind, filter.platform))
+    dead[{row[0].as<int>(), row[1].as<int64_t>()}].push_back(row[2].as<int64_t>());
+  std::map<std::string, std::vector<Bm25Posting>> read;
+  for (const auto& row : tx.exec_params(kPostingsSql, filter.author, filter.kind, filter.platform,
+                                        to_pg_text_array(lexemes))) {
+    const auto found = dead.find({row[1].as<int>(), row[2].as<int64_t>()});
+    append_postings(std::string_view(row[3].c_str(), row[3].size()),
+                    found == dead.end() ? nullptr : &found->second, read[row[0].as<std::string>()]);
   }
-};
-
-// One scored posting, kept to explain the hits afterwards.
-struct ScoredPosting {
-  int64_t chunk_id;
-  uint32_t term;  // index into the scored lexemes
-  double part;
-};
+  std::map<std::string, PostingsList> out;
+  for (auto& [lexeme, postings] : read) {
+    // Blocks hold ascending ids, but a block written later may hold a lower
+    // id (a chunk current again), and scopes follow one another.
+    const auto by_id = [](const Bm25Posting& a, const Bm25Posting& b) {
+      return a.chunk_id < b.chunk_id;
+    };
+    if (!std::is_sorted(postings.begin(), postings.end(), by_id))
+      std::sort(postings.begin(), postings.end(), by_id);
+    std::vector<Bm25Posting> peaks = bm25_peaks(postings);
+    out[lexeme] = std::make_shared<const Bm25PostingList>(
+        Bm25PostingList{std::move(postings), std::move(peaks)});
+  }
+  return out;
+}
 
 }  // namespace
 
@@ -123,8 +137,12 @@ Bm25Result FeatureStore::bm25_search(const std::vector<Bm25QueryTerm>& query,
   validate(params);
   Bm25Result result;
   try {
-    pqxx::nontransaction tx(impl_->connection);
+    // One snapshot for the statistics and the postings: they agree, and the
+    // version stamps the postings kept in the cache.
+    pqxx::transaction<pqxx::isolation_level::repeatable_read, pqxx::readwrite_policy::read_only> tx(
+        impl_->connection);
     double avg_body = 0, avg_title = 0;
+    std::string version;
     std::map<std::string, double> weights, max_share;
     for (const Bm25QueryTerm& t : query) {
       if (!(t.weight > 0) || !std::isfinite(t.weight))
@@ -147,11 +165,12 @@ Bm25Result FeatureStore::bm25_search(const std::vector<Bm25QueryTerm>& query,
       result.chunks = row[0].as<int64_t>();
       avg_body = row[1].as<double>();
       avg_title = row[2].as<double>();
-      if (row[3].is_null()) continue;  // no lexeme at all
+      version = row[3].as<std::string>();
+      if (row[4].is_null()) continue;  // no lexeme at all
       Bm25Term term;
-      term.lexeme = row[3].as<std::string>();
-      term.weight = row[4].as<double>();
-      term.chunks = row[5].as<int64_t>();
+      term.lexeme = row[4].as<std::string>();
+      term.weight = row[5].as<double>();
+      term.chunks = row[6].as<int64_t>();
       const double n = static_cast<double>(result.chunks), df = static_cast<double>(term.chunks);
       term.idf = term.chunks > 0 ? std::log(1 + (n - df + 0.5) / (df + 0.5)) : 0;
       result.terms.push_back(std::move(term));
@@ -167,65 +186,42 @@ Bm25Result FeatureStore::bm25_search(const std::vector<Bm25QueryTerm>& query,
     if (scored.size() > kMaxScoredTerms) scored.resize(kMaxScoredTerms);
     result.scored_terms = scored.size();
     if (scored.empty() || limit <= 0) return result;
+    // Summed in lexeme order, as the database returned the rows before.
+    std::sort(scored.begin(), scored.end(),
+              [](const Bm25Term* a, const Bm25Term* b) { return a->lexeme < b->lexeme; });
 
-    // Each scored lexeme's packed postings, in chunk id order: from the
-    // cache when an earlier search of the same scope read them, else read.
+    // Each scored lexeme's postings: from the cache when a search of the same
+    // scope in the same version read them, else read (and kept).
     const std::string scope = filter.author + '\x1f' + filter.kind + '\x1f' + filter.platform;
-    if (cache && cache->scope != scope) *cache = {scope, {}};
-    std::map<std::string, std::string> uncached;
-    std::map<std::string, std::string>& postings_of = cache ? cache->postings : uncached;
+    std::map<std::string, PostingsList> postings_of;
     std::vector<std::string> missing;
-    for (const Bm25Term* t : scored)
-      if (!postings_of.count(t->lexeme)) missing.push_back(t->lexeme);
+    for (const Bm25Term* t : scored) {
+      PostingsList found = cache ? cache->find(scope, version, t->lexeme) : nullptr;
+      if (found)
+        postings_of[t->lexeme] = std::move(found);
+      else
+        missing.push_back(t->lexeme);
+    }
     if (!missing.empty()) {
-      DeadChunks dead;
-      for (const auto& row : tx.exec_params(kDeadSql, filter.author, filter.kind, filter.platform))
-        dead[{row[0].as<int>(), row[1].as<int64_t>()}].push_back(row[2].as<int64_t>());
-      for (const auto& row : tx.exec_params(kPostingsSql, filter.author, filter.kind,
-                                            filter.platform, to_pg_text_array(missing))) {
-        const auto found = dead.find({row[1].as<int>(), row[2].as<int64_t>()});
-        append_postings(std::string_view(row[3].c_str(), row[3].size()),
-                        found == dead.end() ? nullptr : &found->second,
-                        postings_of[row[0].as<std::string>()]);
+      std::map<std::string, PostingsList> read = read_postings(tx, filter, missing);
+      for (const std::string& lexeme : missing) {
+        PostingsList& list = read[lexeme];  // none: no block row in the scope
+        if (!list) list = std::make_shared<const Bm25PostingList>();
+        if (cache) cache->put(scope, version, lexeme, list);
+        postings_of[lexeme] = list;
       }
     }
+    tx.commit();
+
+    std::vector<Bm25List> lists;
+    for (const Bm25Term* t : scored)
+      lists.push_back({postings_of.at(t->lexeme).get(), t->weight, t->idf});
     const Bm25Scorer scorer{params, avg_body, avg_title};
-    std::unordered_map<int64_t, double> scores;
-    std::vector<ScoredPosting> postings;
-    // Summed in lexeme order, as the database returns the rows.
-    std::vector<uint32_t> order(scored.size());
-    for (uint32_t i = 0; i < order.size(); ++i) order[i] = i;
-    std::sort(order.begin(), order.end(),
-              [&](uint32_t a, uint32_t b) { return scored[a]->lexeme < scored[b]->lexeme; });
-    for (const uint32_t i : order) {
-      const Bm25Term& term = *scored[i];
-      const auto found = postings_of.find(term.lexeme);
-      if (found == postings_of.end()) continue;  // no block row in the scope
-      const std::string& bytes = found->second;
-      const auto* data = reinterpret_cast<const unsigned char*>(bytes.data());
-      for (size_t at = 0; at < bytes.size(); at += kBm25PostingBytes) {
-        const Bm25Posting p = read_posting(data + at);
-        const double part = scorer.part(term.weight, term.idf, p.body_tf, p.title_tf, p.body_length,
-                                        p.title_length);
-        scores[p.chunk_id] += part;
-        postings.push_back({p.chunk_id, i, part});
-      }
-    }
-    std::vector<std::pair<int64_t, double>> ranked(scores.begin(), scores.end());
-    const auto better = [](const auto& a, const auto& b) {
-      return a.second != b.second ? a.second > b.second : a.first < b.first;
-    };
-    const size_t top = std::min(ranked.size(), static_cast<size_t>(limit));
-    std::partial_sort(ranked.begin(), ranked.begin() + static_cast<std::ptrdiff_t>(top),
-                      ranked.end(), better);
-    std::unordered_map<int64_t, size_t> hit_of;
-    for (size_t i = 0; i < top; ++i) {
-      hit_of.emplace(ranked[i].first, i);
-      result.hits.push_back({ranked[i].first, ranked[i].second, {}});
-    }
-    for (const ScoredPosting& p : postings) {
-      const auto hit = hit_of.find(p.chunk_id);
-      if (hit != hit_of.end()) result.hits[hit->second].terms[scored[p.term]->lexeme] = p.part;
+    for (Bm25Ranked& ranked : bm25_top_k(lists, scorer, static_cast<size_t>(limit))) {
+      Bm25Hit hit{ranked.id, ranked.score, {}};
+      for (size_t i = 0; i < scored.size(); ++i)
+        if (ranked.parts[i] >= 0) hit.terms[scored[i]->lexeme] = ranked.parts[i];
+      result.hits.push_back(std::move(hit));
     }
   } catch (const pqxx::sql_error& e) {
     throw Error("text search: the database refused the query: " + std::string(e.what()));

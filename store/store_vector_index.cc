@@ -21,6 +21,7 @@
 #include "store/bytea_text.h"
 #include "store/store_impl.h"
 #include "util/error.h"
+#include "util/int8_codes.h"
 
 namespace twinflow {
 namespace {
@@ -43,14 +44,11 @@ void from_bytea(std::string_view text, size_t n, float* out, int64_t id) {
 constexpr size_t kCodeHeader = sizeof(int64_t) + sizeof(float);
 
 void append_code(std::string& block, int64_t id, const float* x, size_t dim) {
-  float scale = 0;
-  for (size_t j = 0; j < dim; ++j) scale = std::max(scale, std::fabs(x[j]));
+  std::vector<int8_t> code(dim);
+  const float scale = encode_int8(x, dim, code.data());
   block.append(reinterpret_cast<const char*>(&id), sizeof id);
   block.append(reinterpret_cast<const char*>(&scale), sizeof scale);
-  for (size_t j = 0; j < dim; ++j) {
-    const float q = scale > 0 ? std::round(x[j] / scale * 127.0f) : 0.0f;
-    block.push_back(static_cast<char>(static_cast<int8_t>(std::clamp(q, -127.0f, 127.0f))));
-  }
+  block.append(reinterpret_cast<const char*>(code.data()), dim);
 }
 
 // "{a,b,c}" (real[] text) of n floats into `out`.

@@ -11,6 +11,7 @@
 #include "store/feature_store.h"
 #include "store/store.h"
 #include "store/vector_index_store.h"
+#include "tasks/search/vector_index.h"
 #include "util/error.h"
 
 namespace twinflow {
@@ -163,9 +164,7 @@ std::vector<IvfHit> ivf_top_k(FeatureStore features, const EmbeddingModelRecord&
                                                      found.scales[i], dim)});
     done = probes;
     std::sort(candidates.begin(), candidates.end(), better);
-    // Enough exact scores that the approximate order cannot matter for the
-    // top k: a code's score is within about 1% of the exact one.
-    size_t batch = std::max<size_t>(8 * k, 100);
+    size_t batch = coded_candidates(k);
     for (size_t at = 0; at < candidates.size() && hits.size() < k; batch *= 4) {
       std::vector<int64_t> ask;
       for (; at < candidates.size() && ask.size() < batch; ++at)

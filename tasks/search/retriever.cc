@@ -60,10 +60,12 @@ const char* search_mode_name(SearchMode mode) {
 
 Retriever::Retriever(FeatureStore features, fs::path artifacts_root,
                      std::chrono::milliseconds recheck_interval,
-                     std::shared_ptr<SharedVectors> shared)
+                     std::shared_ptr<SharedVectors> shared,
+                     std::shared_ptr<Bm25PostingsCache> postings)
     : features_(features),
       artifacts_root_(std::move(artifacts_root)),
-      cache_(std::make_unique<Cache>()) {
+      cache_(std::make_unique<Cache>()),
+      postings_(postings ? std::move(postings) : std::make_shared<Bm25PostingsCache>()) {
   cache_->recheck_interval = recheck_interval;
   cache_->shared = std::move(shared);
 }
@@ -153,9 +155,8 @@ SearchResult Retriever::search_explained(const SearchQuery& asked) {
   std::map<int64_t, std::map<std::string, double>> text_terms;
   std::vector<FeedbackChunk> feedback;  // hybrid, expand: the text ranking's best chunks
   if (query.mode != SearchMode::kVector) {
-    Bm25PostingsCache postings;  // the first ranking's, for the expanded one
     Bm25Result text = features_.bm25_search(query.text, query.filter, static_cast<int>(depth),
-                                            query.bm25, query.expand ? &postings : nullptr);
+                                            query.bm25, postings_.get());
     result.searchable_chunks = text.chunks;
     // Notes are about the query as asked, before any expansion.
     const size_t known = static_cast<size_t>(std::count_if(
@@ -183,7 +184,7 @@ SearchResult Retriever::search_explained(const SearchQuery& asked) {
                              " rarest were scored");
     if (query.expand && !text.hits.empty()) {
       std::map<int64_t, std::string> texts;  // feedback chunks read, for both uses
-      text = expanded_search(features_, query, std::move(text), static_cast<int>(depth), postings,
+      text = expanded_search(features_, query, std::move(text), static_cast<int>(depth), *postings_,
                              texts);
       // Hybrid: the vector query moves towards the expanded ranking's best
       // chunks (Rocchio), the same feedback the text side read, improved.
@@ -287,7 +288,7 @@ bool refresh(FeatureStore& features, const fs::path& artifacts, Retriever::Cache
   }
   cache.record = *model;
   // A long-lived retriever (a server: recheck_interval > 0) holds every
-  // vector in memory and ranks exactly, faster than reading lists from the
+  // vector in memory and ranks them there, faster than reading lists from the
   // database per query; a fresh process reads only the probed lists.
   cache.ivf_ready = !query.exact && cache.recheck_interval.count() == 0 &&
                     prepare_ivf(features, *model, cache.ivf, notes);
@@ -343,7 +344,13 @@ std::optional<Ranking> vector_ranking(FeatureStore& features, const fs::path& ar
       out.emplace_back(hit.id, hit.score);
     return out;
   }
-  for (const auto& hit : cache.index->top_k(q.data(), depth)) out.emplace_back(hit.id, hit.score);
+  // In memory: as many vectors as an IVF index would serve are ranked by
+  // their codes, the best re-scored exactly (a quarter of the bytes to
+  // read), unless asked to score every vector exactly.
+  const bool coded = !query.exact && cache.index->size() >= static_cast<size_t>(kMinIndexedVectors);
+  const auto hits = coded ? cache.index->top_k_coded(q.data(), depth, coded_candidates(depth))
+                          : cache.index->top_k(q.data(), depth);
+  for (const auto& hit : hits) out.emplace_back(hit.id, hit.score);
   return out;
 }
 

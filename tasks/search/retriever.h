@@ -28,6 +28,7 @@
 #include <string>
 #include <vector>
 
+#include "store/bm25_postings_cache.h"
 #include "store/feature_records.h"
 #include "store/feature_store.h"
 #include "store/search_records.h"
@@ -65,7 +66,8 @@ struct SearchQuery {
   // with at least kMinIndexedVectors embeddings is searched through its IVF
   // index (ivf_search.h), probing `probes` lists (0: default_ivf_probes),
   // except by a Retriever with a recheck interval (a server), which holds
-  // every vector in memory and always ranks exactly.
+  // every vector in memory and ranks them by their codes, the best
+  // candidates re-scored exactly (vector_index.h: top_k_coded).
   bool exact = false;
   int probes = 0;
 };
@@ -99,9 +101,13 @@ class Retriever {
   // shows within the interval, and searches skip a scan of the embeddings).
   // `shared`: where a server's Retrievers keep one copy of the vectors
   // between them (shared_vectors.h); without it, this Retriever holds its own.
+  // `postings`: where text searches keep the postings they read, valid
+  // while the scope does not change (store/bm25_postings_cache.h); a
+  // server's Retrievers share one; without it, this Retriever keeps its own.
   Retriever(FeatureStore features, std::filesystem::path artifacts_root,
             std::chrono::milliseconds recheck_interval = std::chrono::milliseconds(0),
-            std::shared_ptr<SharedVectors> shared = nullptr);
+            std::shared_ptr<SharedVectors> shared = nullptr,
+            std::shared_ptr<Bm25PostingsCache> postings = nullptr);
   ~Retriever();
   Retriever(const Retriever&) = delete;
   Retriever& operator=(const Retriever&) = delete;
@@ -120,6 +126,7 @@ class Retriever {
   FeatureStore features_;
   std::filesystem::path artifacts_root_;
   std::unique_ptr<Cache> cache_;
+  std::shared_ptr<Bm25PostingsCache> postings_;
 };
 
 }  // namespace twinflow
