@@ -21,6 +21,7 @@ struct ServeArgs {
   std::string bind = "127.0.0.1:8080", port_file, author, model = "llm_twin";
   std::string embedding_model = "tfidf-svd-256";
   bool no_expand = false;
+  bool exact = false;
   std::string llm_url, llm_model, llm_key_env = "OPENAI_API_KEY";
   std::string generator = "extractive";
   int threads = 2, max_tokens = 64;
@@ -43,6 +44,7 @@ int serve(AppContext& ctx, const ServeArgs& args) {
   options.model_name = args.model;
   options.embedding_model = args.embedding_model;
   options.expand = !args.no_expand;
+  options.exact = args.exact;
   options.default_author = args.author;
   options.generation.max_tokens = args.max_tokens;
   options.generation.temperature = args.temperature;
@@ -94,6 +96,9 @@ void add_serve_command(CLI::App& app, AppContext& ctx, int* exit_code) {
   cmd->add_option("--author", args->author, "Retrieve only this author's chunks by default");
   cmd->add_flag("--no-expand", args->no_expand,
                 "Retrieve without query expansion: faster, fewer relevant hits");
+  cmd->add_flag(
+      "--exact", args->exact,
+      "Rank every vector exactly instead of by int8 codes with the best re-scored: slower");
   cmd->add_option("--threads", args->threads, "HTTP threads")->capture_default_str();
   cmd->add_option("--generator", args->generator,
                   "extractive (the author's own sentences from the retrieved chunks, cited) or "

@@ -159,6 +159,7 @@ Json RagService::Impl::retrieve(const RagRequest& r, PromptLogEntry& entry,
   query.filter.author = r.author;
   query.model_name = options.embedding_model;
   query.expand = options.expand;
+  query.exact = options.exact;
   auto hits = with_session([&](Session& s) { return s.retriever.search(query); });
   std::vector<std::string> passages;
   Json sources = Json::array();

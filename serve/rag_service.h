@@ -50,6 +50,9 @@ struct RagOptions {
   std::string model_name = "llm_twin";  // the registry model whose production version answers
   std::string embedding_model = "tfidf-svd-256";  // for retrieval
   bool expand = true;  // query expansion (tasks/search/query_expansion.h): better hits, slower
+  // Rank every vector by its exact score instead of by its int8 code with the
+  // best re-scored (tasks/search/vector_index.h: top_k_coded): slower.
+  bool exact = false;
   std::string default_author;  // used when a request names none ("" = every author)
   size_t max_query_bytes = 2000;
   int default_k = 5;
