@@ -288,7 +288,8 @@ int main() {
         time_ms([&] { store.features().vectors_signature(*model, query.filter); }),
         time_ms([&] { store.features().bm25_search(query.text, query.filter, 50, {}); }));
   }
-  load(small ? "sample + 10k chunks" : "sample + 100k chunks", url, home, 4, duration);
+  const std::string label = "sample + " + std::to_string(synthetic) + " chunks";
+  load(label.c_str(), url, home, 4, duration);
   bench::search_at_scale(url, home, small ? 3 : 7, 20);
   return 0;
 }
