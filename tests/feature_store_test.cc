@@ -233,6 +233,32 @@ TEST_F(FeatureStoreTest, ChunksWaitForTheLatestModelVersionUntilEmbedded) {
   EXPECT_EQ(store->features().sweep_embedding_queue(v2), 0);
 }
 
+// A page is read from the queue, then its chunks: queued chunks that the
+// filter leaves out are passed over, however many come first.
+TEST_F(FeatureStoreTest, APageToEmbedPassesOverQueuedChunksTheFilterLeavesOut) {
+  chunked("https://a/1", {"alpha", "beta", "gamma"});
+  chunked("https://a/2", {"delta", "epsilon"});
+  {
+    pqxx::connection c(conninfo);
+    pqxx::nontransaction(c).exec(
+        "UPDATE documents SET platform = 'substack' WHERE url = 'https://a/1'");
+  }
+  const auto m = model(2);
+  const ChunkFilter medium{"", "", "medium"};
+  std::vector<std::string> read;
+  for (int64_t after = 0;;) {
+    const auto page = store->features().chunks_to_embed(m, medium, after, 1);
+    if (page.empty()) break;
+    ASSERT_EQ(page.size(), 1u);
+    EXPECT_GT(page[0].id, after);
+    read.push_back(page[0].content);
+    after = page[0].id;
+  }
+  EXPECT_EQ(read, (std::vector<std::string>{"delta", "epsilon"}));
+  EXPECT_EQ(store->features().chunks_to_embed(m, {}, 0, 100).size(), 5u);
+  EXPECT_EQ(store->features().chunks_to_embed(m, {}, 0, 4).size(), 4u);
+}
+
 // A model version registered while a chunk writer's transaction is open waits
 // for it (the SHARE lock on chunks), so the chunk is not missed: its insert
 // trigger ran before the version existed, and the registration queues it.
