@@ -1,10 +1,13 @@
 // `twinflow serve`: the LLM twin's REST API (serve/rag_service.h) on loopback
 // until SIGINT or SIGTERM: POST /rag answers a question with retrieval and
-// the production model, GET /health says which model answers.
+// the production model, GET /health says which model answers. The vectors
+// are loaded before it listens, so that no request waits for them.
 #include <poll.h>
 
 #include <CLI/CLI.hpp>
+#include <chrono>
 #include <fstream>
+#include <iomanip>
 #include <iostream>
 
 #include "cli/app_context.h"
@@ -60,6 +63,18 @@ int serve(AppContext& ctx, const ServeArgs& args) {
     options.remote = remote;
   }
   RagService service(ctx.database_url(), ctx.home() / "artifacts", options);
+  // Before listening: a server that answers is one that answers fast.
+  try {
+    const auto started = std::chrono::steady_clock::now();
+    if (const std::string loaded = service.warm_up(); !loaded.empty())
+      std::cerr << "twinflow serve: vectors of " << loaded << " loaded in " << std::fixed
+                << std::setprecision(1)
+                << std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count()
+                << " s" << std::endl;
+  } catch (const std::exception& e) {
+    std::cerr << "twinflow serve: the vectors were not loaded (" << e.what()
+              << "); the first request will load them" << std::endl;
+  }
   HttpServerOptions http;
   http.bind = args.bind;
   http.threads = args.threads;

@@ -296,6 +296,28 @@ RagService::RagService(std::string conninfo, std::filesystem::path artifacts_roo
 
 RagService::~RagService() = default;
 
+std::string RagService::warm_up() {
+  Impl& impl = *impl_;
+  return impl.with_session([&](Session& s) -> std::string {
+    const auto model = s.store.features().current_embedding_model(impl.options.embedding_model);
+    if (!model) return "";
+    SearchQuery query;  // a vector search loads what every later search uses
+    query.text = "warm-up";
+    query.k = 1;
+    query.mode = SearchMode::kVector;
+    query.filter.author = impl.options.default_author;
+    query.model_name = impl.options.embedding_model;
+    query.expand = false;
+    query.exact = impl.options.exact;
+    s.retriever.search(query);
+    return model->name + " v" + std::to_string(model->version);
+  });
+}
+
+size_t RagService::vector_loads() const {
+  return impl_->vectors->loads();
+}
+
 HttpResponse RagService::handle(const HttpRequest& request) {
   if (request.path == "/rag") {
     if (request.method != "POST")

@@ -139,6 +139,24 @@ TEST_F(RagServerTest, WithoutAProductionModelItSays503) {
   EXPECT_EQ(Json::parse(client_.get(url("/health")).body)["model"], nullptr);
 }
 
+// `twinflow serve` loads the vectors before it listens: no request loads them.
+TEST_F(RagServerTest, AWarmedUpServerAnswersWithoutLoadingTheVectorsAgain) {
+  start_server(RagOptions{});
+  EXPECT_EQ(service_->warm_up(), "");  // no embedding model yet: nothing to load
+  EXPECT_EQ(service_->vector_loads(), 0u);
+
+  run_pipeline(1);
+  start_server(RagOptions{});
+  EXPECT_EQ(service_->warm_up(), "tfidf-svd-256 v1");
+  EXPECT_EQ(service_->vector_loads(), 1u);
+  for (const char* query : {"how should I chunk documents for retrieval", "model registry"}) {
+    HttpReply reply = ask({{"query", query}, {"k", 3}});
+    ASSERT_EQ(reply.status, 200) << reply.body;
+    EXPECT_FALSE(Json::parse(reply.body)["sources"].empty());
+  }
+  EXPECT_EQ(service_->vector_loads(), 1u);
+}
+
 TEST_F(RagServerTest, AModelPromotedWhileServingAnswersTheNextRequest) {
   run_pipeline(1);
   start_server();
