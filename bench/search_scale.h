@@ -300,6 +300,16 @@ inline void serve_figures(const std::filesystem::path& home, const std::string& 
       median_of(ms), ms.size(), failed, hwm.c_str());
 }
 
+// The share of the (non-empty) `truth` hits that `found` holds.
+inline double recall_against(const std::vector<SearchHit>& found,
+                             const std::vector<SearchHit>& truth) {
+  std::set<int64_t> ids;
+  for (const SearchHit& h : truth) ids.insert(h.chunk.id);
+  int hits = 0;
+  for (const SearchHit& h : found) hits += ids.count(h.chunk.id) > 0;
+  return static_cast<double>(hits) / static_cast<double>(ids.size());
+}
+
 inline void search_at_scale(const std::string& url, const std::filesystem::path& home,
                             int fresh_runs, int query_count) {
   std::printf("search at scale:\n");
@@ -354,11 +364,7 @@ inline void search_at_scale(const std::string& url, const std::filesystem::path&
       ms.push_back(std::chrono::duration<double, std::milli>(ScaleClock::now() - start).count());
       const auto e = ask(exact, text, SearchMode::kVector, true);
       if (e.empty()) continue;
-      std::set<int64_t> truth;
-      for (const SearchHit& h : e) truth.insert(h.chunk.id);
-      int found = 0;
-      for (const SearchHit& h : a) found += truth.count(h.chunk.id) > 0;
-      recall += static_cast<double>(found) / static_cast<double>(truth.size());
+      recall += recall_against(a, e);
       ++measured;
     }
     std::printf(
@@ -376,11 +382,7 @@ inline void search_at_scale(const std::string& url, const std::filesystem::path&
       const auto e = ask(exact, text, SearchMode::kVector, true);
       const auto c = ask(served, text, SearchMode::kVector, false);
       if (e.empty()) continue;
-      std::set<int64_t> truth;
-      for (const SearchHit& h : e) truth.insert(h.chunk.id);
-      int found = 0;
-      for (const SearchHit& h : c) found += truth.count(h.chunk.id) > 0;
-      recall += static_cast<double>(found) / static_cast<double>(truth.size());
+      recall += recall_against(c, e);
       ++measured;
     }
     std::printf(

@@ -136,6 +136,17 @@ struct RagService::Impl {
     }
   }
 
+  // A request's search, with the server's options: warm_up() loads what it uses.
+  SearchQuery search_query(const std::string& text, int k, const std::string& author) const {
+    SearchQuery query;
+    query.text = text;
+    query.k = static_cast<size_t>(k);
+    query.filter.author = author;
+    query.model_name = options.embedding_model;
+    query.expand = options.expand;
+    query.exact = options.exact;
+    return query;
+  }
   HttpResponse rag(const HttpRequest& request);
   Json retrieve(const RagRequest& r, PromptLogEntry& entry,
                 std::vector<ExtractivePassage>& passages);
@@ -153,13 +164,7 @@ struct RagService::Impl {
 // returns the sources as the response shows them.
 Json RagService::Impl::retrieve(const RagRequest& r, PromptLogEntry& entry,
                                 std::vector<ExtractivePassage>& extractive) {
-  SearchQuery query;
-  query.text = r.query;
-  query.k = static_cast<size_t>(r.k);
-  query.filter.author = r.author;
-  query.model_name = options.embedding_model;
-  query.expand = options.expand;
-  query.exact = options.exact;
+  const SearchQuery query = search_query(r.query, r.k, r.author);
   auto hits = with_session([&](Session& s) { return s.retriever.search(query); });
   std::vector<std::string> passages;
   Json sources = Json::array();
@@ -301,14 +306,9 @@ std::string RagService::warm_up() {
   return impl.with_session([&](Session& s) -> std::string {
     const auto model = s.store.features().current_embedding_model(impl.options.embedding_model);
     if (!model) return "";
-    SearchQuery query;  // a vector search loads what every later search uses
-    query.text = "warm-up";
-    query.k = 1;
+    // A vector search loads the model and the vectors every later one uses.
+    SearchQuery query = impl.search_query("warm-up", 1, impl.options.default_author);
     query.mode = SearchMode::kVector;
-    query.filter.author = impl.options.default_author;
-    query.model_name = impl.options.embedding_model;
-    query.expand = false;
-    query.exact = impl.options.exact;
     s.retriever.search(query);
     return model->name + " v" + std::to_string(model->version);
   });
