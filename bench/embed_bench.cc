@@ -1,6 +1,7 @@
 // The built-in embedder's speed: fitting the TF-IDF/SVD model on N chunks of
 // about 1,000 characters, embedding them (chunks per second, one thread), and
-// saving the model.
+// saving the model; embedding again with an unstemmed model, the baseline of
+// what stemming costs.
 //
 // The chunks are synthetic but wordy: sentences drawn from a Zipf-distributed
 // vocabulary of 30,000 pseudo-words, each chunk leaning on one of 200 topics,
@@ -110,6 +111,16 @@ int main() {
   const double embed_seconds = seconds_since(start);
   std::printf("embed: %zu chunks in %.3f s = %.0f chunks/s (one thread)\n", n, embed_seconds,
               static_cast<double>(n) / embed_seconds);
+  // The baseline in the same run: a model that counts words as written (no
+  // stemming, as model files of format version 1 do).
+  TfidfSvdOptions unstemmed = options;
+  unstemmed.stem = false;
+  const TfidfSvdModel baseline = TfidfSvdModel::fit(chunks, unstemmed);
+  start = Clock::now();
+  baseline.embed_batch(views, vectors.data());
+  const double baseline_seconds = seconds_since(start);
+  std::printf("embed without stemming (baseline): %.3f s = %.0f chunks/s\n", baseline_seconds,
+              static_cast<double>(n) / baseline_seconds);
 
   const std::filesystem::path path =
       std::filesystem::temp_directory_path() / ("twinflow-embed-bench-" + std::to_string(getpid()));

@@ -225,10 +225,12 @@ void add_synthetic_chunks(Store& store, const fs::path& home, int count) {
   auto pending = store.features().chunks_without_embedding(model->id, {});
   for (size_t at = 0; at < pending.size(); at += 2000) {
     std::vector<int64_t> ids;
+    std::vector<std::string> owned;
     std::vector<std::string_view> texts;
+    owned.reserve(2000);
     for (size_t i = at; i < std::min(pending.size(), at + 2000); ++i) {
       ids.push_back(pending[i].id);
-      texts.push_back(pending[i].content);
+      texts.push_back(owned.emplace_back(embedding_text(pending[i])));
     }
     store.features().insert_embeddings(*model, ids, embedder->embed(texts), 0);
   }

@@ -4,7 +4,6 @@
 // the Snowball stemmer for words, `simple` (lowercase) for the rest.
 #include "store/english_analyzer.h"
 
-#include <libstemmer.h>
 #include <locale.h>
 #include <wctype.h>
 
@@ -14,6 +13,7 @@
 #include <unordered_map>
 
 #include "store/english_parser.h"
+#include "util/english_stemmer.h"
 
 namespace twinflow {
 namespace english_parser {
@@ -94,22 +94,12 @@ struct Stemmer {
     uint64_t call = 0;  // the analysis `slot` belongs to
     uint32_t slot = 0;
   };
-  sb_stemmer* stemmer = sb_stemmer_new("english", "UTF_8");
+  EnglishStemmer stemmer;
   std::unordered_map<std::string, Entry, StringHash, std::equal_to<>> cache;
-  ~Stemmer() {
-    if (stemmer) sb_stemmer_delete(stemmer);
-  }
   Entry& entry(const std::string& lowered) {
     if (auto it = cache.find(std::string_view(lowered)); it != cache.end()) return it->second;
     Entry e;
-    if (!is_stop_word(lowered)) {
-      const sb_symbol* p = nullptr;
-      if (stemmer)
-        p = sb_stemmer_stem(stemmer, reinterpret_cast<const sb_symbol*>(lowered.data()),
-                            static_cast<int>(lowered.size()));
-      const int n = p ? sb_stemmer_length(stemmer) : 0;
-      e.lexeme = n > 0 ? std::string(reinterpret_cast<const char*>(p), n) : lowered;
-    }
+    if (!is_stop_word(lowered)) e.lexeme = stemmer.stem(lowered);
     return cache.emplace(lowered, std::move(e)).first->second;
   }
 };

@@ -9,7 +9,7 @@
 // Lexemes are sorted as a tsvector stores and prints them: byte order of the
 // UTF-8 text (memcmp, a shorter prefix first) -- not by length first.
 //
-// Link with -lstemmer (Debian libstemmer-dev, Snowball 2.2, the stemmer
+// Words are stemmed by util/english_stemmer.h (Snowball 2.2, the stemmer
 // PostgreSQL 15 embeds). Thread-safe: each thread keeps its own stemmer.
 #pragma once
 

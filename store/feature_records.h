@@ -97,9 +97,11 @@ struct DocumentChunks {
 };
 
 // A chunk's id and text, for embedding.
+// A chunk as the embed step reads it: its text and its document's title.
 struct ChunkText {
   int64_t id = 0;
   std::string content;
+  std::string title;
 };
 
 struct EmbeddingModelRecord {

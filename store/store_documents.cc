@@ -203,10 +203,11 @@ std::vector<ChunkText> FeatureStore::current_chunks(const ChunkFilter& filter) {
   pqxx::nontransaction tx(impl_->connection);
   std::vector<ChunkText> out;
   for (const auto& row : tx.exec_params(
-           "SELECT c.id, c.content FROM chunks c JOIN documents d ON d.id = c.document_id WHERE" +
+           "SELECT c.id, c.content, d.title FROM chunks c JOIN documents d ON d.id = c.document_id "
+           "WHERE" +
                chunk_filter_sql(1) + "ORDER BY c.id",
            filter.author, filter.kind, filter.platform))
-    out.push_back({row[0].as<int64_t>(), row[1].as<std::string>()});
+    out.push_back({row[0].as<int64_t>(), row[1].as<std::string>(), row[2].as<std::string>()});
   return out;
 }
 
@@ -575,12 +576,13 @@ std::vector<ChunkText> FeatureStore::current_chunks_sample(const ChunkFilter& fi
       std::max<int64_t>(1, (total + max_chunks - 1) / std::max<int64_t>(1, max_chunks));
   std::vector<ChunkText> out;
   for (const auto& row : tx.exec_params(
-           "SELECT s.id, c.content FROM (SELECT c.id, row_number() OVER (ORDER BY c.id) AS n "
+           "SELECT s.id, c.content, s.title FROM (SELECT c.id, d.title, "
+           "row_number() OVER (ORDER BY c.id) AS n "
            "FROM chunks c JOIN documents d ON d.id = c.document_id WHERE" +
                chunk_filter_sql(1) +
                ") AS s JOIN chunks c ON c.id = s.id WHERE (s.n - 1) % $4 = 0 ORDER BY s.id",
            filter.author, filter.kind, filter.platform, stride))
-    out.push_back({row[0].as<int64_t>(), row[1].as<std::string>()});
+    out.push_back({row[0].as<int64_t>(), row[1].as<std::string>(), row[2].as<std::string>()});
   return out;
 }
 

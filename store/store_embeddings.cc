@@ -106,13 +106,13 @@ std::vector<ChunkText> FeatureStore::chunks_without_embedding(int64_t model_id,
   pqxx::nontransaction tx(impl_->connection);
   std::vector<ChunkText> out;
   for (const auto& row : tx.exec_params(
-           "SELECT c.id, c.content FROM chunks c JOIN documents d ON d.id = c.document_id "
+           "SELECT c.id, c.content, d.title FROM chunks c JOIN documents d ON d.id = c.document_id "
            "WHERE" +
                chunk_filter_sql(1) +
                "AND NOT EXISTS (SELECT 1 FROM embeddings e WHERE e.model_id = $4 "
                "AND e.chunk_id = c.id) ORDER BY c.id",
            filter.author, filter.kind, filter.platform, model_id))
-    out.push_back({row[0].as<int64_t>(), row[1].as<std::string>()});
+    out.push_back({row[0].as<int64_t>(), row[1].as<std::string>(), row[2].as<std::string>()});
   return out;
 }
 
@@ -246,15 +246,19 @@ std::vector<ChunkText> FeatureStore::chunks_to_embed(const EmbeddingModelRecord&
   pqxx::nontransaction tx(impl_->connection);
   std::vector<ChunkText> out;
   for (const auto& row :
-       tx.exec_params("SELECT c.id, c.content FROM embedding_queue q "
+       tx.exec_params("SELECT c.id, c.content, d.title FROM embedding_queue q "
                       "JOIN chunks c ON c.id = q.chunk_id JOIN documents d ON d.id = c.document_id "
                       "WHERE q.model_id = $4 AND q.chunk_id > $5 AND c.id > $5 AND" +
                           chunk_filter_sql(1) +
                           "AND NOT EXISTS (SELECT 1 FROM embeddings e WHERE e.model_id = $4 "
                           "AND e.chunk_id = c.id) ORDER BY q.chunk_id LIMIT $6",
                       filter.author, filter.kind, filter.platform, model.id, after_id, limit))
-    out.push_back({row[0].as<int64_t>(), row[1].as<std::string>()});
+    out.push_back({row[0].as<int64_t>(), row[1].as<std::string>(), row[2].as<std::string>()});
   return out;
+}
+
+void FeatureStore::analyze_embedding_queue() {
+  pqxx::nontransaction(impl_->connection).exec("ANALYZE embedding_queue");
 }
 
 int64_t FeatureStore::sweep_embedding_queue(const EmbeddingModelRecord& model) {

@@ -17,6 +17,7 @@
 #include "source_paths.h"  // TWINFLOW_SOURCE_DIR, TWINFLOW_BINARY (generated)
 #include "store/feature_store.h"
 #include "store/run_ledger.h"
+#include "tasks/embed/text_embedder.h"
 #include "tasks/search/retriever.h"
 #include "tests/support/twinflow_fixture.h"
 
@@ -250,14 +251,16 @@ TEST_F(DataPipelineTest, AnOpenAiCompatibleServerEmbedsTheChunksAndTheQueries) {
   EXPECT_EQ(embeddings.texts(), counts.current_chunks + 1);  // + the dimension probe
   EXPECT_EQ(embeddings.authorization(), "Bearer sk-test-123");
 
-  // A chunk's own text finds that chunk first: query and chunks are embedded
-  // by the same server.
+  // A chunk's own text (its title, a blank line, its content: what the embed
+  // step sent) finds that chunk first: query and chunks are embedded by the
+  // same server.
   const auto some = store->features().current_chunks({});
   ASSERT_FALSE(some.empty());
   const ChunkText& probe = some[some.size() / 2];
+  ASSERT_FALSE(probe.title.empty());
   Retriever retriever(store->features(), home / "artifacts");
   SearchQuery query;
-  query.text = probe.content;
+  query.text = embedding_text(probe);
   query.mode = SearchMode::kVector;
   query.model_name = "stub-embed";
   query.k = 3;

@@ -12,6 +12,7 @@
 
 #include "store/feature_store.h"
 #include "store/store.h"
+#include "tasks/embed/text_embedder.h"
 #include "tests/support/twinflow_fixture.h"
 #include "util/error.h"
 
@@ -175,6 +176,38 @@ TEST_F(FeatureStoreTest, EmbeddingsRoundTripAndTheDatabaseChecksTheirShape) {
   EXPECT_THROW(store->features().insert_embeddings(lying, {chunks[1].id}, {1.0f, 0.0f}, 0), Error);
   EXPECT_EQ(store->features().chunks_without_embedding(m.id, {}).size(), 1u);
   EXPECT_EQ(store->features().current_embedding_model("m")->version, 2);
+}
+
+// Every chunk is embedded with its document's title (embedding_text), so each
+// read the embed step makes brings the title along.
+TEST_F(FeatureStoreTest, ChunksToEmbedComeWithTheirDocumentsTitle) {
+  chunked("https://a/1", {"alpha", "beta"});
+  const auto m = model(2);
+  const std::vector<ChunkText> waiting = store->features().chunks_to_embed(m, {}, 0, 100);
+  ASSERT_EQ(waiting.size(), 2u);
+  for (const ChunkText& c : waiting) EXPECT_EQ(c.title, "A title");
+  EXPECT_EQ(embedding_text(waiting[1]), "A title\n\nbeta");
+  const std::vector<ChunkText> sample = store->features().current_chunks_sample({}, 10);
+  ASSERT_EQ(sample.size(), 2u);
+  EXPECT_EQ(sample[0].title, "A title");
+  EXPECT_EQ(store->features().chunks_without_embedding(m.id, {}).at(0).title, "A title");
+  EXPECT_EQ(embedding_text(ChunkText{1, "only text", ""}), "only text");
+}
+
+// The embed step's pages are planned from the queue's statistics, which a
+// bulk queueing leaves stale; analyze_embedding_queue refreshes them.
+TEST_F(FeatureStoreTest, AnalyzingTheEmbeddingQueueGivesThePlannerItsSize) {
+  chunked("https://a/1", {"alpha", "beta", "gamma"});
+  model(2);  // registered after the chunks: queues all three
+  auto planned_rows = [&] {
+    pqxx::connection c(conninfo);
+    return pqxx::nontransaction(c)
+        .exec1("SELECT reltuples FROM pg_class WHERE relname = 'embedding_queue'")[0]
+        .as<double>();
+  };
+  ASSERT_NE(planned_rows(), 3.0);
+  store->features().analyze_embedding_queue();
+  EXPECT_EQ(planned_rows(), 3.0);
 }
 
 // Migration 0026: the embed step reads the chunks waiting for the latest

@@ -29,7 +29,7 @@ TEST(QueryExpansion, WeightsEqualTheHandComputedOnes) {
   ExpansionParams params;
   params.feedback_terms = 2;
   const auto w = weights_of(
-      expand_query({{"wing", 1}}, {{2.0, "Wings lift."}, {1.0, "lift drag drag"}}, params));
+      expand_query({{"wing", 1}}, {{2.0, "Wings lift.", ""}, {1.0, "lift drag drag", ""}}, params));
   ASSERT_EQ(w.size(), 2u);
   EXPECT_NEAR(w.at("wing"), 0.5 + 3.0 / 14, 1e-12);
   EXPECT_NEAR(w.at("lift"), 2.0 / 7, 1e-12);
@@ -38,13 +38,13 @@ TEST(QueryExpansion, WeightsEqualTheHandComputedOnes) {
 TEST(QueryExpansion, OnlyAddedWordsMayBeTooCommonToScore) {
   ExpansionParams params;
   params.max_share = 0.2;
-  for (const Bm25QueryTerm& t : expand_query({{"wing", 1}}, {{1.0, "wing lift"}}, params))
+  for (const Bm25QueryTerm& t : expand_query({{"wing", 1}}, {{1.0, "wing lift", ""}}, params))
     EXPECT_EQ(t.max_share, t.lexeme == "wing" ? 1.0 : 0.2) << t.lexeme;
 }
 
 TEST(QueryExpansion, TheRelevanceModelIsOrderedByWeightThenAlphabetically) {
   const std::vector<Bm25QueryTerm> model =
-      relevance_model({{3.0, "drag lift lift"}, {1.0, "wing"}}, {});
+      relevance_model({{3.0, "drag lift lift", ""}, {1.0, "wing", ""}}, {});
   ASSERT_EQ(model.size(), 3u);
   EXPECT_EQ(model[0].lexeme, "lift");  // 2/3 · 3
   EXPECT_NEAR(model[0].weight, 2.0, 1e-12);
@@ -56,7 +56,7 @@ TEST(QueryExpansion, OnlyTheFirstFeedbackChunksAreRead) {
   ExpansionParams params;
   params.feedback_chunks = 1;
   const auto w =
-      weights_of(expand_query({{"wing", 1}}, {{2.0, "wing lift"}, {1.0, "drag"}}, params));
+      weights_of(expand_query({{"wing", 1}}, {{2.0, "wing lift", ""}, {1.0, "drag", ""}}, params));
   EXPECT_EQ(w.count("drag"), 0u);
   EXPECT_NEAR(w.at("lift"), 0.25, 1e-12);  // 0.5 · (1 / 2)
   EXPECT_NEAR(w.at("wing"), 0.75, 1e-12);
@@ -66,12 +66,12 @@ TEST(QueryExpansion, StopWordsNeverEnterAndOriginalWeightMixes) {
   ExpansionParams params;
   params.original_weight = 0;
   const auto only_model =
-      weights_of(expand_query({{"wing", 1}}, {{1.0, "the the the of flutter"}}, params));
+      weights_of(expand_query({{"wing", 1}}, {{1.0, "the the the of flutter", ""}}, params));
   ASSERT_EQ(only_model.size(), 1u);  // the original word has no share at λ = 0
   EXPECT_NEAR(only_model.at("flutter"), 1.0, 1e-12);
 
   params.original_weight = 1;
-  EXPECT_EQ(weights_of(expand_query({{"wing", 2}}, {{1.0, "flutter"}}, params)),
+  EXPECT_EQ(weights_of(expand_query({{"wing", 2}}, {{1.0, "flutter", ""}}, params)),
             (std::map<std::string, double>{{"wing", 2}}));
 }
 
@@ -79,11 +79,11 @@ TEST(QueryExpansion, WithoutUsableFeedbackTheQueryIsUnchanged) {
   const std::vector<Bm25QueryTerm> query = {{"wing", 1}, {"lift", 2}};
   const std::map<std::string, double> same = {{"lift", 2}, {"wing", 1}};
   EXPECT_EQ(weights_of(expand_query(query, std::vector<FeedbackChunk>{}, {})), same);
-  EXPECT_EQ(weights_of(expand_query(query, {{0.0, "drag"}}, {})), same);  // no positive score
-  EXPECT_EQ(weights_of(expand_query(query, {{1.0, "the of and"}}, {})), same);
+  EXPECT_EQ(weights_of(expand_query(query, {{0.0, "drag", ""}}, {})), same);  // no positive score
+  EXPECT_EQ(weights_of(expand_query(query, {{1.0, "the of and", ""}}, {})), same);
   ExpansionParams off;
   off.feedback_chunks = 0;
-  EXPECT_EQ(weights_of(expand_query(query, {{1.0, "drag"}}, off)), same);
+  EXPECT_EQ(weights_of(expand_query(query, {{1.0, "drag", ""}}, off)), same);
 }
 
 TEST(QueryExpansion, RocchioMovesTheVectorQueryTowardsTheFeedback) {

@@ -58,6 +58,18 @@ TEST(Tokenizer, BigramsJoinAdjacentWordsOnly) {
                         "connection pool"));
 }
 
+TEST(Tokenizer, StemmingCountsTheFormsOfAWordAsOneTerm) {
+  const Tokenizer stemming(TokenizerOptions{.bigrams = true, .stem = true});
+  EXPECT_EQ(stemming.terms("Flows flowing. The flow"),
+            (std::vector<std::string>{"flow", "flow", "flow flow", "flow"}));
+  // Identifier parts are stemmed too; the whole identifier is one word.
+  EXPECT_TRUE(contains(stemming.terms("parseRequests"), "request"));
+  // Stop words are recognised as written ("doing" would stem to "do").
+  EXPECT_EQ(stemming.terms("doing"), std::vector<std::string>{});
+  // Off by default: the tokenizer alone keeps words as written.
+  EXPECT_EQ(Tokenizer().terms("flows"), std::vector<std::string>{"flows"});
+}
+
 // Twelve paragraphs on unrelated subjects, and a query for each that shares a
 // few of its words.
 const std::vector<std::string>& topic_corpus() {
@@ -328,6 +340,70 @@ TEST(TfidfSvdModel, DamagedFilesThrowErrorsNamingTheFile) {
   expect_load_error(dir.path() / "other.model", "bad magic");
 
   expect_load_error(dir.path() / "missing.model", "No such file or directory");
+}
+
+TEST(TfidfSvdModel, AStemmingModelEmbedsTheFormsOfAWordAlike) {
+  const TfidfSvdModel model = TfidfSvdModel::fit(topic_corpus(), small_options(32));
+  ASSERT_TRUE(model.options().stem);
+  const std::vector<float> one = model.embed("telescope"), many = model.embed("Telescopes");
+  ASSERT_NEAR(norm(one), 1.0, 1e-5);
+  EXPECT_EQ(one, many);
+}
+
+// A file of format version 1 (written before `stem` and `singular_power`):
+// the version 2 bytes of a model fitted without stemming and with Σ⁻¹, less
+// those two options, with version 1 and a new checksum.
+std::string as_version_one(const std::string& v2) {
+  const size_t version_at = 8, power_iterations_end = 8 + 4 + 4 + 4 + 8 + 8 + 8 + 1 + 1 + 4 + 4 + 4;
+  std::string v1 =
+      v2.substr(0, power_iterations_end) +
+      v2.substr(power_iterations_end + 1 + 8, v2.size() - 64 - power_iterations_end - 9);
+  const uint32_t one = 1;
+  v1.replace(version_at, 4, reinterpret_cast<const char*>(&one), 4);
+  return v1 + sha256_hex(v1);
+}
+
+TEST(TfidfSvdModel, AVersionOneFileLoadsAsFittedWithoutStemmingAndWithSigmaInverse) {
+  TfidfSvdOptions old_options = small_options(16);
+  old_options.stem = false;
+  old_options.singular_power = 1;
+  const TfidfSvdModel model = TfidfSvdModel::fit(topic_corpus(), old_options);
+  ScratchDir dir;
+  model.save(dir.path() / "v2.model");
+  write_bytes(dir.path() / "v1.model", as_version_one(read_bytes(dir.path() / "v2.model")));
+  const TfidfSvdModel loaded = TfidfSvdModel::load(dir.path() / "v1.model");
+  EXPECT_FALSE(loaded.options().stem);
+  EXPECT_EQ(loaded.options().singular_power, 1.0);
+  EXPECT_EQ(loaded.vocabulary_size(), model.vocabulary_size());
+  for (const std::string& query : topic_queries())
+    EXPECT_EQ(loaded.embed(query), model.embed(query));
+  // Words are not stemmed: "telescope" is not "telescopes" to it.
+  EXPECT_NE(loaded.embed("telescope"), loaded.embed("telescopes"));
+}
+
+TEST(TfidfSvdModel, TheSingularPowerWeighsEachComponentByItsSingularValue) {
+  // embed = normalise(tfidf · V Σ^-p): the same fit with p = 0 and p = 1
+  // differs, component by component, by σ_i (times one normalising factor).
+  TfidfSvdOptions options = small_options(8);
+  options.singular_power = 0;
+  const TfidfSvdModel classic = TfidfSvdModel::fit(topic_corpus(), options);
+  options.singular_power = 1;
+  const TfidfSvdModel whitened = TfidfSvdModel::fit(topic_corpus(), options);
+  const std::vector<float>& sigma = classic.singular_values();
+  ASSERT_EQ(sigma, whitened.singular_values());
+  ASSERT_GT(sigma[0], sigma[7] * 1.05f);  // the test needs components that differ
+  const std::vector<float> a = classic.embed(topic_queries()[0]),
+                           b = whitened.embed(topic_queries()[0]);
+  size_t compared = 0;
+  for (size_t i = 1; i < a.size(); ++i) {
+    if (std::fabs(b[i]) < 1e-3f) continue;
+    EXPECT_NEAR((a[i] / b[i]) / (a[0] / b[0]), sigma[i] / sigma[0], 1e-3) << "component " << i;
+    ++compared;
+  }
+  EXPECT_GE(compared, 4u);
+  TfidfSvdOptions bad = small_options(4);
+  bad.singular_power = 2.5;
+  EXPECT_THROW(TfidfSvdModel::fit(topic_corpus(), bad), Error);
 }
 
 TEST(TfidfSvdModel, RejectsBadOptionsAndCorporaWithoutTerms) {

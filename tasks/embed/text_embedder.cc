@@ -65,6 +65,14 @@ OpenAiEmbedderOptions openai_options_from(const nlohmann::json& settings) {
   return o;
 }
 
+std::string embedding_text(const ChunkText& chunk) {
+  if (chunk.title.empty()) return chunk.content;
+  std::string text;
+  text.reserve(chunk.title.size() + 2 + chunk.content.size());
+  text.append(chunk.title).append("\n\n").append(chunk.content);
+  return text;
+}
+
 std::unique_ptr<TextEmbedder> open_embedder(const EmbeddingModelRecord& model,
                                             const fs::path& artifacts_root) {
   if (model.provider == "openai")

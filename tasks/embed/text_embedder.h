@@ -11,6 +11,7 @@
 
 #include <filesystem>
 #include <memory>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -29,6 +30,12 @@ class TextEmbedder {
   // zero for a text the model has nothing to say about).
   virtual std::vector<float> embed(const std::vector<std::string_view>& texts) = 0;
 };
+
+// The text a chunk is embedded by, whatever the embedder: its document's
+// title, a blank line and its content (the content alone when the document
+// has no title), so that every chunk of a post says what the post is about,
+// not only its first one (BEIR embeds passages the same way).
+std::string embedding_text(const ChunkText& chunk);
 
 // Opens the embedder of a registered model. `artifacts_root` is
 // $TWINFLOW_HOME/artifacts, where a builtin model's file lives. Throws Error

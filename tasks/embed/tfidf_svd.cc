@@ -70,6 +70,10 @@ void normalize(float* v, size_t n) {
   for (size_t i = 0; i < n; ++i) v[i] *= inverse;
 }
 
+TokenizerOptions tokenizer_options(const TfidfSvdOptions& options) {
+  return TokenizerOptions{.bigrams = options.bigrams, .stem = options.stem};
+}
+
 int resolve_threads(int requested) {
   if (requested > 0) return requested;
   return std::max(1u, std::thread::hardware_concurrency());
@@ -242,7 +246,7 @@ class TfidfSvdFitter {
   TfidfSvdModel fit() {
     validate_options();
     model_.options_ = options_;
-    model_.tokenizer_ = Tokenizer(TokenizerOptions{.bigrams = options_.bigrams});
+    model_.tokenizer_ = Tokenizer(tokenizer_options(options_));
     model_.document_count_ = texts_.size();
     const CorpusCounts counts(texts_, model_.tokenizer_);
     const std::vector<int64_t> final_id = select_vocabulary(counts);
@@ -268,6 +272,8 @@ class TfidfSvdFitter {
     if (options_.bigram_min_df < 1) fail("bigram_min_df must be >= 1");
     if (options_.oversampling < 0) fail("oversampling must be >= 0");
     if (options_.power_iterations < 0) fail("power_iterations must be >= 0");
+    if (!(options_.singular_power >= 0 && options_.singular_power <= 2))
+      fail("singular_power must be in [0, 2]");
   }
 
   bool admits(const CorpusCounts& counts, uint32_t id) const {
@@ -377,16 +383,22 @@ class TfidfSvdFitter {
     store_projection(sigma_v_t, arma::sqrt(eig.values));
   }
 
-  // projection(t, i) = V(t, i) / σ_i, zero beyond the rank; each component's
-  // sign fixed so that its largest entry is positive (the SVD leaves it free).
+  // projection(t, i) = V(t, i) / σ_i^p, zero beyond the rank; each
+  // component's sign fixed so that its largest entry is positive (the SVD
+  // leaves it free). sigma_v_t holds Σ Vᵀ, hence the σ^(1+p).
   //
-  // Why Σ⁻¹: a training text then embeds as its row of U (not UΣ), so every
-  // component counts alike. Without it the first few components, which mostly
-  // encode the corpus-wide vocabulary every chunk shares, dominate the cosine.
-  // Measured on 5,000 CMake and Debian documentation chunks (query: one half
-  // of a chunk, target: the other half; two power iterations), MRR@10 was
-  // 0.180 with Σ⁻¹, 0.171 with V alone and 0.147 with VΣ; for 150-character
-  // queries 0.169 with Σ⁻¹ and 0.164 with V.
+  // Why p = 1/2: a training text then embeds as its row of U Σ^(1/2).
+  //  - p = 1 (U: every component counts alike) keeps the first components,
+  //    which mostly encode the vocabulary every chunk shares, from dominating
+  //    the cosine. On 5,000 CMake and Debian documentation chunks (query: one
+  //    half of a chunk, target: the other half) MRR@10 was 0.180 with p = 1,
+  //    0.171 with p = 0 and 0.147 with p = -1.
+  //  - Topical search wants the strong components more. On Cranfield's 225
+  //    queries (bench/ir_bench.cc, stemmed terms), vector nDCG@10 was 0.389
+  //    with p = 1, 0.408 with p = 1/2 and 0.415 with p = 0.
+  //  - p = 1/2 is the middle that Levy, Goldberg & Dagan (2015, "Improving
+  //    distributional similarity with lessons learned from word embeddings")
+  //    also recommend for SVD embeddings: within 2% of the best on each task.
   void store_projection(const arma::fmat& sigma_v_t, const arma::vec& sigma) {
     const size_t k = options_.dimension, m = model_.vocabulary_.size(), rank = sigma.n_elem;
     const arma::fvec largest = arma::max(sigma_v_t, 1), smallest = arma::min(sigma_v_t, 1);
@@ -394,7 +406,7 @@ class TfidfSvdFitter {
     model_.singular_values_.assign(k, 0.0f);
     for (size_t i = 0; i < rank; ++i) {
       const float sign = -smallest(i) > largest(i) ? -1.0f : 1.0f;
-      scale[i] = sign / static_cast<float>(sigma(i) * sigma(i));
+      scale[i] = sign / static_cast<float>(std::pow(sigma(i), 1 + options_.singular_power));
       model_.singular_values_[i] = static_cast<float>(sigma(i));
     }
     // Column t of sigma_v_t is term t's row of the projection: both
@@ -419,7 +431,8 @@ class TfidfSvdFitter {
 //   "TWFTFSVD" magic, u32 version
 //   options: i32 dimension, i32 min_df, f64 max_df_ratio, u64 max_features,
 //            u64 seed, u8 sublinear_tf, u8 bigrams, i32 bigram_min_df,
-//            i32 oversampling, i32 power_iterations
+//            i32 oversampling, i32 power_iterations,
+//            (version 2 on) u8 stem, f64 singular_power
 //   u64 document_count, i32 rank, u64 vocabulary size
 //   per term: u32 byte length, bytes (sorted, unique)
 //   f32 idf[vocabulary], f32 singular_values[dimension],
@@ -430,7 +443,9 @@ class TfidfSvdFitter {
 namespace {
 
 constexpr std::string_view kMagic = "TWFTFSVD";
-constexpr uint32_t kFormatVersion = 1;
+// Version 1 files (no stem, no singular_power) still load: they mean
+// stem = false and singular_power = 1, what they were fitted with.
+constexpr uint32_t kFormatVersion = 2;
 constexpr size_t kChecksumBytes = 64;
 
 class ByteWriter {
@@ -518,6 +533,8 @@ class TfidfSvdModelCodec {
     out.put<int32_t>(o.bigram_min_df);
     out.put<int32_t>(o.oversampling);
     out.put<int32_t>(o.power_iterations);
+    out.put<uint8_t>(o.stem);
+    out.put<double>(o.singular_power);
     out.put<uint64_t>(model.document_count_);
     out.put<int32_t>(model.rank_);
     out.put<uint64_t>(model.vocabulary_.size());
@@ -550,13 +567,13 @@ class TfidfSvdModelCodec {
     if (known_fingerprint == nullptr) verify_checksum(bytes, in);
     in.get_bytes(kMagic.size(), "magic");
     const auto version = in.get<uint32_t>("version");
-    if (version != kFormatVersion) {
+    if (version != 1 && version != kFormatVersion) {
       in.fail("format version " + std::to_string(version) + " is not supported (expected " +
-              std::to_string(kFormatVersion) + ")");
+              std::to_string(kFormatVersion) + " or 1)");
     }
     TfidfSvdModel model;
-    read_options(in, model.options_);
-    model.tokenizer_ = Tokenizer(TokenizerOptions{.bigrams = model.options_.bigrams});
+    read_options(in, model.options_, version);
+    model.tokenizer_ = Tokenizer(tokenizer_options(model.options_));
     model.document_count_ = in.get<uint64_t>("document count");
     model.rank_ = in.get<int32_t>("rank");
     read_vocabulary(in, model.vocabulary_);
@@ -586,7 +603,7 @@ class TfidfSvdModelCodec {
     }
   }
 
-  static void read_options(ByteReader& in, TfidfSvdOptions& o) {
+  static void read_options(ByteReader& in, TfidfSvdOptions& o, uint32_t version) {
     o.dimension = in.get<int32_t>("options");
     o.min_df = in.get<int32_t>("options");
     o.max_df_ratio = in.get<double>("options");
@@ -597,6 +614,8 @@ class TfidfSvdModelCodec {
     o.bigram_min_df = in.get<int32_t>("options");
     o.oversampling = in.get<int32_t>("options");
     o.power_iterations = in.get<int32_t>("options");
+    o.stem = version >= 2 && in.get<uint8_t>("options") != 0;
+    o.singular_power = version >= 2 ? in.get<double>("options") : 1.0;
     if (o.dimension < 1) in.fail("dimension out of range");
   }
 

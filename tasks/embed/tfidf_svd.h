@@ -9,7 +9,8 @@
 // Words that occur in the same contexts land close together, so "database
 // connection pool" finds a chunk about "PostgreSQL client sessions".
 //
-// embed(text) = normalise(tfidf(text) · V_k Σ_k⁻¹) (why Σ⁻¹: see tfidf_svd.cc):
+// embed(text) = normalise(tfidf(text) · V_k Σ_k^-p), p = singular_power (why
+// p = 1/2: see tfidf_svd.cc):
 // unit vectors, so cosine is a dot product. Two cases give fewer numbers than one might expect, and
 // callers must handle them:
 //  - a text with no known term embeds as the zero vector (not unit length);
@@ -54,6 +55,14 @@ struct TfidfSvdOptions {
   bool sublinear_tf = true;
   // Count word bigrams ("connection pool") as terms, see tokenizer.h.
   bool bigrams = true;
+  // Count words by their English stems ("flows" and "flow" as one term), as
+  // search's analyzer does; see tokenizer.h. Models saved before this option
+  // existed (format version 1) did not stem, and load with it off.
+  bool stem = true;
+  // p in the projection V Σ^-p: a training text embeds as its row of U Σ^(1-p).
+  // 1 weighs every latent component alike, 0 weighs each by its singular value
+  // (classic LSI); version 1 model files were fitted with 1. [0, 2].
+  double singular_power = 0.5;
   // A bigram must occur in at least this many texts: a phrase seen once says
   // nothing about co-occurrence and would only bloat the vocabulary.
   int bigram_min_df = 2;

@@ -1,10 +1,16 @@
 // Tokenizer: one pass over the bytes, words split into identifier parts and
 // paired into bigrams; see tokenizer.h.
 #include "tasks/embed/tokenizer.h"
-#include "util/strings.h"
 
 #include <algorithm>
 #include <iterator>
+#include <mutex>
+#include <shared_mutex>
+#include <string>
+#include <unordered_map>
+
+#include "util/english_stemmer.h"
+#include "util/strings.h"
 
 namespace twinflow {
 
@@ -86,6 +92,50 @@ std::vector<std::string_view> identifier_parts(std::string_view raw) {
   return parts;
 }
 
+// Stems, remembered: stemming costs several times a lookup, and words
+// repeat. A thread's own cache sits in front of one that all threads share,
+// because embedding runs each batch on new threads, which would otherwise
+// stem every word again. Both are bounded: cleared when full.
+constexpr size_t kMaxCachedStems = 200000;
+
+struct StemHash {
+  using is_transparent = void;
+  size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+};
+using StemMap = std::unordered_map<std::string, std::string, StemHash, std::equal_to<>>;
+
+struct SharedStems {
+  std::shared_mutex mutex;
+  StemMap stems;
+};
+
+void remember(StemMap& stems, const std::string& word, const std::string& stem) {
+  if (stems.size() >= kMaxCachedStems) stems.clear();
+  stems.emplace(word, stem);
+}
+
+void stem_in_place(std::string& word) {
+  thread_local StemMap local;
+  if (auto it = local.find(word); it != local.end()) {
+    word.assign(it->second);
+    return;
+  }
+  static SharedStems shared;
+  std::string stem;
+  {
+    std::shared_lock lock(shared.mutex);
+    if (auto it = shared.stems.find(word); it != shared.stems.end()) stem = it->second;
+  }
+  if (stem.empty()) {
+    thread_local EnglishStemmer stemmer;
+    stem = stemmer.stem(word);
+    std::unique_lock lock(shared.mutex);
+    remember(shared.stems, word, stem);
+  }
+  remember(local, word, stem);
+  word = std::move(stem);
+}
+
 bool is_countable(std::string_view term) {
   return term.size() >= kMinTermBytes && term.size() <= kMaxTermBytes &&
          !Tokenizer::is_stop_word(term);
@@ -94,7 +144,8 @@ bool is_countable(std::string_view term) {
 // The state of one for_each_term call: the word that can start a bigram.
 class TermEmitter {
  public:
-  TermEmitter(bool bigrams, const Tokenizer::TermSink& sink) : bigrams_(bigrams), sink_(sink) {}
+  TermEmitter(const TokenizerOptions& options, const Tokenizer::TermSink& sink)
+      : bigrams_(options.bigrams), stem_(options.stem), sink_(sink) {}
 
   void break_phrase() { phrase_open_ = false; }
 
@@ -106,7 +157,10 @@ class TermEmitter {
     whole_.clear();
     append_lower(whole_, raw);
     const bool whole_counts = is_countable(whole_);
-    if (whole_counts) sink_(whole_);
+    if (whole_counts) {
+      if (stem_) stem_in_place(whole_);
+      sink_(whole_);
+    }
     emit_parts(raw);
     if (!whole_counts) return break_phrase();
     if (bigrams_ && phrase_open_) emit_bigram();
@@ -122,7 +176,9 @@ class TermEmitter {
     for (std::string_view part : parts) {
       part_.clear();
       append_lower(part_, part);
-      if (is_countable(part_)) sink_(part_);
+      if (!is_countable(part_)) continue;
+      if (stem_) stem_in_place(part_);
+      sink_(part_);
     }
   }
 
@@ -133,7 +189,7 @@ class TermEmitter {
     sink_(part_);
   }
 
-  bool bigrams_;
+  bool bigrams_, stem_;
   const Tokenizer::TermSink& sink_;
   bool phrase_open_ = false;
   std::string previous_, whole_, part_;  // reused buffers: no allocation per word
@@ -147,7 +203,7 @@ bool Tokenizer::is_stop_word(std::string_view word) {
 }
 
 void Tokenizer::for_each_term(std::string_view text, const TermSink& sink) const {
-  TermEmitter emitter(options_.bigrams, sink);
+  TermEmitter emitter(options_, sink);
   size_t i = 0;
   while (i < text.size()) {
     if (!is_token_byte(text[i])) {

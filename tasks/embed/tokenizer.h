@@ -14,6 +14,10 @@
 //
 // Dropped: a small list of English stop words, one-byte terms and terms over
 // 40 bytes (hashes, base64, minified code), which only bloat the vocabulary.
+//
+// With `stem`, every word and identifier part that is kept is reduced to its
+// Snowball English stem (util/english_stemmer.h, as search's analyzer does),
+// so "flows", "flowing" and "flow" count as one term, and bigrams join stems.
 #pragma once
 
 #include <functional>
@@ -26,6 +30,9 @@ namespace twinflow {
 struct TokenizerOptions {
   // Emit "first second" for adjacent non-stop words as well as the words.
   bool bigrams = true;
+  // Reduce words to their English stems (the stop words and the length limits
+  // apply to the word as written).
+  bool stem = false;
 };
 
 class Tokenizer {

@@ -48,10 +48,12 @@ struct ExpansionParams {
 // [0, 1], max_share in (0, 1], vector_feedback_weight finite and >= 0).
 void validate(const ExpansionParams& params);
 
-// One chunk of the first ranking: its score there and its text.
+// One chunk of the first ranking: its score there, its text and its
+// document's title (the vector side embeds both, as the embed step does).
 struct FeedbackChunk {
   double score = 0;
   std::string text;
+  std::string title;
 };
 
 // The relevance model of `feedback` (at most params.feedback_chunks of

@@ -94,24 +94,25 @@ std::string cut_utf8(const std::string& text, size_t max) {
 // holds the chunks' texts read so far for this query: only the others are
 // read, and added to it.
 std::vector<FeedbackChunk> feedback_of(FeatureStore& features, const std::vector<Bm25Hit>& hits,
-                                       size_t n, std::map<int64_t, std::string>& texts) {
+                                       size_t n, std::map<int64_t, ChunkText>& texts) {
   n = std::min(n, hits.size());
   std::vector<int64_t> missing;
   for (size_t i = 0; i < n; ++i)
     if (!texts.count(hits[i].id)) missing.push_back(hits[i].id);
   if (!missing.empty())
-    for (ChunkDetail& c : features.chunk_details(missing)) texts[c.id] = std::move(c.content);
+    for (ChunkDetail& c : features.chunk_details(missing))
+      texts[c.id] = ChunkText{c.id, std::move(c.content), std::move(c.title)};
   std::vector<FeedbackChunk> feedback;
   for (size_t i = 0; i < n; ++i)
     if (auto it = texts.find(hits[i].id); it != texts.end())
-      feedback.push_back({hits[i].score, it->second});
+      feedback.push_back({hits[i].score, it->second.content, it->second.title});
   return feedback;
 }
 
 // The text ranking again, with the query expanded from `first`'s best chunks.
 Bm25Result expanded_search(FeatureStore& features, const SearchQuery& query, Bm25Result first,
                            int depth, Bm25PostingsCache& cache,
-                           std::map<int64_t, std::string>& texts) {
+                           std::map<int64_t, ChunkText>& texts) {
   std::vector<Bm25QueryTerm> original;
   for (const Bm25Term& t : first.terms)
     if (t.chunks > 0) original.push_back({t.lexeme, t.weight});
@@ -183,7 +184,7 @@ SearchResult Retriever::search_explained(const SearchQuery& asked) {
                              " found in chunks: only the " + std::to_string(text.scored_terms) +
                              " rarest were scored");
     if (query.expand && !text.hits.empty()) {
-      std::map<int64_t, std::string> texts;  // feedback chunks read, for both uses
+      std::map<int64_t, ChunkText> texts;  // feedback chunks read, for both uses
       text = expanded_search(features_, query, std::move(text), static_cast<int>(depth), *postings_,
                              texts);
       // Hybrid: the vector query moves towards the expanded ranking's best
@@ -327,8 +328,11 @@ std::optional<Ranking> vector_ranking(FeatureStore& features, const fs::path& ar
   const double beta = query.expansion.vector_feedback_weight;
   if (!feedback.empty() && beta > 0 &&
       !std::all_of(q.begin(), q.end(), [](float x) { return x == 0.0f; })) {
+    std::vector<std::string> owned;
     std::vector<std::string_view> texts;
-    for (const FeedbackChunk& f : feedback) texts.push_back(f.text);
+    owned.reserve(feedback.size());
+    for (const FeedbackChunk& f : feedback)
+      texts.push_back(owned.emplace_back(embedding_text(ChunkText{0, f.text, f.title})));
     move_towards(q, cache.model->embed(texts), beta);
   }
   // A query of words the model has never seen embeds to zero: every cosine

@@ -68,7 +68,7 @@ EmbeddingModelRecord fit_and_register(StepEnvironment& env, const EmbedSettings&
                                       const fs::path& output) {
   std::vector<std::string> corpus;
   for (ChunkText& chunk : env.features.current_chunks_sample(s.filter, s.fit_max_chunks))
-    corpus.push_back(std::move(chunk.content));
+    corpus.push_back(embedding_text(chunk));
   if (corpus.empty())
     throw Error("embed step: there are no chunks to fit a model on (run chunk first)");
   TfidfSvdOptions options;
@@ -160,6 +160,7 @@ int64_t embed_missing(StepEnvironment& env, const EmbeddingModelRecord& record, 
   // before is written here.
   Store reader_connection(env.context.database_url);
   FeatureStore reader(reader_connection);
+  reader.analyze_embedding_queue();  // the pages' plans depend on it (feature_store.h)
   int64_t after = 0;
   BatchPipeline<EmbedBatch>::run(
       [&](EmbedBatch& batch) {
@@ -170,9 +171,11 @@ int64_t embed_missing(StepEnvironment& env, const EmbeddingModelRecord& record, 
         if (chunks.empty()) return false;
         after = chunks.back().id;
         t = Clock::now();
+        std::vector<std::string> owned;
         std::vector<std::string_view> texts;
+        owned.reserve(chunks.size());
         for (const ChunkText& chunk : chunks) {
-          texts.push_back(chunk.content);
+          texts.push_back(owned.emplace_back(embedding_text(chunk)));
           batch.ids.push_back(chunk.id);
         }
         batch.vectors = model.embed(texts);
