@@ -61,9 +61,9 @@ run() {
   echo "fuzz: $name: $executions executions in ${seconds}s, no crash"
 }
 
-build html_extractor_fuzz tasks/extract tasks/text store/english_analyzer.cc store/english_parser.cc \
+build html_extractor_fuzz tasks/extract tasks/text store/english_analyzer.cc store/english_parser.cc util/english_stemmer.cc \
   fuzz/html_extractor_fuzz.cc -- \
-  fuzz/html_extractor_fuzz.cc tasks/extract/*.cc tasks/text/*.cc util/error.cc util/strings.cc \
+  fuzz/html_extractor_fuzz.cc tasks/extract/*.cc tasks/text/*.cc util/error.cc util/strings.cc util/english_stemmer.cc \
   store/english_analyzer.cc store/english_parser.cc $(pkg-config --cflags --libs gumbo) -lstemmer
 build dag_loader_fuzz scheduler util fuzz/dag_loader_fuzz.cc -- \
   fuzz/dag_loader_fuzz.cc scheduler/definition/{dag_loader,dag_parser,dag_parser_steps,yaml_fields}.cc \
