@@ -137,13 +137,6 @@ class FeatureStore {
   // Takes the chunks deleted or no longer current off the model's queue.
   // Returns how many.
   int64_t sweep_embedding_queue(const EmbeddingModelRecord& model);
-  // Refreshes the planner's statistics of the embedding queue (ANALYZE: a
-  // sample of at most 30,000 rows). chunks_to_embed's pages are planned from
-  // them, and the queue grows in bulk (registering a model queues every
-  // current chunk, a chunk step queues all it writes) faster than autovacuum
-  // looks: planned for a few hundred rows, each page joined the whole rest
-  // of the queue and sorted it, 1.2 s a page at 200,000 queued chunks.
-  void analyze_embedding_queue();
   // The ids of the current chunks (of `filter`) with a vector of the model,
   // ascending: what load_vectors reads, without the vectors.
   std::vector<int64_t> embedded_chunk_ids(const EmbeddingModelRecord& model,

@@ -257,10 +257,6 @@ std::vector<ChunkText> FeatureStore::chunks_to_embed(const EmbeddingModelRecord&
   return out;
 }
 
-void FeatureStore::analyze_embedding_queue() {
-  pqxx::nontransaction(impl_->connection).exec("ANALYZE embedding_queue");
-}
-
 int64_t FeatureStore::sweep_embedding_queue(const EmbeddingModelRecord& model) {
   pqxx::nontransaction tx(impl_->connection);
   return tx

@@ -194,22 +194,6 @@ TEST_F(FeatureStoreTest, ChunksToEmbedComeWithTheirDocumentsTitle) {
   EXPECT_EQ(embedding_text(ChunkText{1, "only text", ""}), "only text");
 }
 
-// The embed step's pages are planned from the queue's statistics, which a
-// bulk queueing leaves stale; analyze_embedding_queue refreshes them.
-TEST_F(FeatureStoreTest, AnalyzingTheEmbeddingQueueGivesThePlannerItsSize) {
-  chunked("https://a/1", {"alpha", "beta", "gamma"});
-  model(2);  // registered after the chunks: queues all three
-  auto planned_rows = [&] {
-    pqxx::connection c(conninfo);
-    return pqxx::nontransaction(c)
-        .exec1("SELECT reltuples FROM pg_class WHERE relname = 'embedding_queue'")[0]
-        .as<double>();
-  };
-  ASSERT_NE(planned_rows(), 3.0);
-  store->features().analyze_embedding_queue();
-  EXPECT_EQ(planned_rows(), 3.0);
-}
-
 // Migration 0026: the embed step reads the chunks waiting for the latest
 // model version instead of looking at every chunk.
 TEST_F(FeatureStoreTest, ChunksWaitForTheLatestModelVersionUntilEmbedded) {

@@ -160,7 +160,6 @@ int64_t embed_missing(StepEnvironment& env, const EmbeddingModelRecord& record, 
   // before is written here.
   Store reader_connection(env.context.database_url);
   FeatureStore reader(reader_connection);
-  reader.analyze_embedding_queue();  // the pages' plans depend on it (feature_store.h)
   int64_t after = 0;
   BatchPipeline<EmbedBatch>::run(
       [&](EmbedBatch& batch) {
