@@ -224,15 +224,11 @@ void add_synthetic_chunks(Store& store, const fs::path& home, int count) {
   auto embedder = open_embedder(*model, home / "artifacts");
   auto pending = store.features().chunks_without_embedding(model->id, {});
   for (size_t at = 0; at < pending.size(); at += 2000) {
+    const std::vector<ChunkText> page(pending.begin() + at,
+                                      pending.begin() + std::min(pending.size(), at + 2000));
     std::vector<int64_t> ids;
-    std::vector<std::string> owned;
-    std::vector<std::string_view> texts;
-    owned.reserve(2000);
-    for (size_t i = at; i < std::min(pending.size(), at + 2000); ++i) {
-      ids.push_back(pending[i].id);
-      texts.push_back(owned.emplace_back(embedding_text(pending[i])));
-    }
-    store.features().insert_embeddings(*model, ids, embedder->embed(texts), 0);
+    for (const ChunkText& chunk : page) ids.push_back(chunk.id);
+    store.features().insert_embeddings(*model, ids, embed_chunks(*embedder, page), 0);
   }
   store.features()
       .refresh_feature_statistics();  // as the chunk and embed steps do after a bulk load

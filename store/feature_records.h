@@ -96,8 +96,8 @@ struct DocumentChunks {
   std::vector<ChunkToStore> chunks;
 };
 
-// A chunk's id and text, for embedding.
-// A chunk as the embed step reads it: its text and its document's title.
+// A chunk as the embed step reads it: its id, its text and its document's
+// title (embedding_text, tasks/embed/text_embedder.h, joins the two).
 struct ChunkText {
   int64_t id = 0;
   std::string content;

@@ -73,6 +73,13 @@ std::string embedding_text(const ChunkText& chunk) {
   return text;
 }
 
+std::vector<float> embed_chunks(TextEmbedder& embedder, const std::vector<ChunkText>& chunks) {
+  std::vector<std::string> texts;
+  texts.reserve(chunks.size());
+  for (const ChunkText& chunk : chunks) texts.push_back(embedding_text(chunk));
+  return embedder.embed(std::vector<std::string_view>(texts.begin(), texts.end()));
+}
+
 std::unique_ptr<TextEmbedder> open_embedder(const EmbeddingModelRecord& model,
                                             const fs::path& artifacts_root) {
   if (model.provider == "openai")

@@ -37,6 +37,9 @@ class TextEmbedder {
 // not only its first one (BEIR embeds passages the same way).
 std::string embedding_text(const ChunkText& chunk);
 
+// embedder.embed() of the embedding_text of each chunk.
+std::vector<float> embed_chunks(TextEmbedder& embedder, const std::vector<ChunkText>& chunks);
+
 // Opens the embedder of a registered model. `artifacts_root` is
 // $TWINFLOW_HOME/artifacts, where a builtin model's file lives. Throws Error
 // when the model file is missing or the provider is unknown.

@@ -328,12 +328,9 @@ std::optional<Ranking> vector_ranking(FeatureStore& features, const fs::path& ar
   const double beta = query.expansion.vector_feedback_weight;
   if (!feedback.empty() && beta > 0 &&
       !std::all_of(q.begin(), q.end(), [](float x) { return x == 0.0f; })) {
-    std::vector<std::string> owned;
-    std::vector<std::string_view> texts;
-    owned.reserve(feedback.size());
-    for (const FeedbackChunk& f : feedback)
-      texts.push_back(owned.emplace_back(embedding_text(ChunkText{0, f.text, f.title})));
-    move_towards(q, cache.model->embed(texts), beta);
+    std::vector<ChunkText> chunks;
+    for (const FeedbackChunk& f : feedback) chunks.push_back({0, f.text, f.title});
+    move_towards(q, embed_chunks(*cache.model, chunks), beta);
   }
   // A query of words the model has never seen embeds to zero: every cosine
   // would be 0, and ranking by id would be noise.

@@ -170,17 +170,11 @@ int64_t embed_missing(StepEnvironment& env, const EmbeddingModelRecord& record, 
         if (chunks.empty()) return false;
         after = chunks.back().id;
         t = Clock::now();
-        std::vector<std::string> owned;
-        std::vector<std::string_view> texts;
-        owned.reserve(chunks.size());
-        for (const ChunkText& chunk : chunks) {
-          texts.push_back(owned.emplace_back(embedding_text(chunk)));
-          batch.ids.push_back(chunk.id);
-        }
-        batch.vectors = model.embed(texts);
-        if (batch.vectors.size() != texts.size() * dim)
+        for (const ChunkText& chunk : chunks) batch.ids.push_back(chunk.id);
+        batch.vectors = embed_chunks(model, chunks);
+        if (batch.vectors.size() != chunks.size() * dim)
           throw Error("embed step: the model returned " + std::to_string(batch.vectors.size()) +
-                      " floats for " + std::to_string(texts.size()) + " chunks of dimension " +
+                      " floats for " + std::to_string(chunks.size()) + " chunks of dimension " +
                       std::to_string(dim));
         times.work += since(t);
         return true;
