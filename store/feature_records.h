@@ -104,6 +104,16 @@ struct ChunkText {
   std::string title;
 };
 
+// A page of an embedding model's queue (FeatureStore::chunks_to_embed): the
+// chunks of the page that the filter keeps, and where the page ended in the
+// queue, the cursor for the next page. `chunks` may be empty while the queue
+// goes on (every chunk of the page left out by the filter); the queue is done
+// when `last_queued` is 0.
+struct EmbedPage {
+  std::vector<ChunkText> chunks;
+  int64_t last_queued = 0;
+};
+
 struct EmbeddingModelRecord {
   int64_t id = 0;
   std::string name;

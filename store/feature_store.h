@@ -128,12 +128,15 @@ class FeatureStore {
   // Returns how many chunks were new.
   int replace_current_chunks(const std::vector<DocumentChunks>& batch, const std::string& chunker,
                              int64_t step_run_id);
-  // A page of at most `limit` current chunks (of `filter`) with ids above
-  // `after_id` waiting for an embedding of `model`, a model name's latest
-  // version (migration 0026: what chunks_without_embedding finds, without
-  // looking at every chunk), by id.
-  std::vector<ChunkText> chunks_to_embed(const EmbeddingModelRecord& model,
-                                         const ChunkFilter& filter, int64_t after_id, int limit);
+  // The next `limit` entries of the queue of chunks waiting for an embedding
+  // of `model`, a model name's latest version (migration 0026: what
+  // chunks_without_embedding finds, without looking at every chunk), after
+  // chunk id `after_id`; of those, the current chunks of `filter` without an
+  // embedding, by id. The queue's page is read by its index first and its
+  // chunks by theirs, so that a page costs the same whatever the queue's
+  // length and whatever the planner's statistics say of it.
+  EmbedPage chunks_to_embed(const EmbeddingModelRecord& model, const ChunkFilter& filter,
+                            int64_t after_id, int limit);
   // Takes the chunks deleted or no longer current off the model's queue.
   // Returns how many.
   int64_t sweep_embedding_queue(const EmbeddingModelRecord& model);

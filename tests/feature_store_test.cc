@@ -183,7 +183,7 @@ TEST_F(FeatureStoreTest, EmbeddingsRoundTripAndTheDatabaseChecksTheirShape) {
 TEST_F(FeatureStoreTest, ChunksToEmbedComeWithTheirDocumentsTitle) {
   chunked("https://a/1", {"alpha", "beta"});
   const auto m = model(2);
-  const std::vector<ChunkText> waiting = store->features().chunks_to_embed(m, {}, 0, 100);
+  const std::vector<ChunkText> waiting = store->features().chunks_to_embed(m, {}, 0, 100).chunks;
   ASSERT_EQ(waiting.size(), 2u);
   for (const ChunkText& c : waiting) EXPECT_EQ(c.title, "A title");
   EXPECT_EQ(embedding_text(waiting[1]), "A title\n\nbeta");
@@ -200,7 +200,8 @@ TEST_F(FeatureStoreTest, ChunksWaitForTheLatestModelVersionUntilEmbedded) {
   chunked("https://a/1", {"alpha", "beta"});
   auto waiting = [&](const EmbeddingModelRecord& m) {
     std::vector<int64_t> ids;
-    for (const ChunkText& c : store->features().chunks_to_embed(m, {}, 0, 100)) ids.push_back(c.id);
+    for (const ChunkText& c : store->features().chunks_to_embed(m, {}, 0, 100).chunks)
+      ids.push_back(c.id);
     return ids;
   };
   auto queued = [&](int64_t chunk_id) {
@@ -223,7 +224,7 @@ TEST_F(FeatureStoreTest, ChunksWaitForTheLatestModelVersionUntilEmbedded) {
   const auto all = store->features().current_chunks({});
   ASSERT_EQ(all.size(), 3u);
   EXPECT_EQ(waiting(v1), (std::vector<int64_t>{chunks[1].id, all[2].id}));
-  EXPECT_EQ(store->features().chunks_to_embed(v1, {}, chunks[1].id, 100).size(), 1u);
+  EXPECT_EQ(store->features().chunks_to_embed(v1, {}, chunks[1].id, 100).chunks.size(), 1u);
 
   // A new version: every current chunk waits for it, none for the old one.
   const auto v2 = store->features().register_embedding_model("m", "builtin", 2, "", {}, 0);
@@ -250,8 +251,8 @@ TEST_F(FeatureStoreTest, ChunksWaitForTheLatestModelVersionUntilEmbedded) {
   EXPECT_EQ(store->features().sweep_embedding_queue(v2), 0);
 }
 
-// A page is read from the queue, then its chunks: queued chunks that the
-// filter leaves out are passed over, however many come first.
+// A page is read from the queue, then its chunks: a page of queued chunks that
+// the filter leaves out comes back empty, and the cursor goes on past it.
 TEST_F(FeatureStoreTest, APageToEmbedPassesOverQueuedChunksTheFilterLeavesOut) {
   chunked("https://a/1", {"alpha", "beta", "gamma"});
   chunked("https://a/2", {"delta", "epsilon"});
@@ -263,17 +264,31 @@ TEST_F(FeatureStoreTest, APageToEmbedPassesOverQueuedChunksTheFilterLeavesOut) {
   const auto m = model(2);
   const ChunkFilter medium{"", "", "medium"};
   std::vector<std::string> read;
+  int pages = 0, empty_pages = 0;
   for (int64_t after = 0;;) {
-    const auto page = store->features().chunks_to_embed(m, medium, after, 1);
-    if (page.empty()) break;
-    ASSERT_EQ(page.size(), 1u);
-    EXPECT_GT(page[0].id, after);
-    read.push_back(page[0].content);
-    after = page[0].id;
+    const EmbedPage page = store->features().chunks_to_embed(m, medium, after, 1);
+    if (page.last_queued == 0) {
+      EXPECT_TRUE(page.chunks.empty());
+      break;
+    }
+    ++pages;
+    EXPECT_GT(page.last_queued, after);
+    ASSERT_LE(page.chunks.size(), 1u);
+    if (page.chunks.empty()) ++empty_pages;
+    for (const ChunkText& c : page.chunks) {
+      EXPECT_EQ(c.id, page.last_queued);
+      read.push_back(c.content);
+    }
+    after = page.last_queued;
   }
   EXPECT_EQ(read, (std::vector<std::string>{"delta", "epsilon"}));
-  EXPECT_EQ(store->features().chunks_to_embed(m, {}, 0, 100).size(), 5u);
-  EXPECT_EQ(store->features().chunks_to_embed(m, {}, 0, 4).size(), 4u);
+  EXPECT_EQ(pages, 5);
+  EXPECT_EQ(empty_pages, 3);
+  const EmbedPage all = store->features().chunks_to_embed(m, {}, 0, 100);
+  EXPECT_EQ(all.chunks.size(), 5u);
+  EXPECT_EQ(all.last_queued, all.chunks.back().id);
+  EXPECT_EQ(store->features().chunks_to_embed(m, {}, 0, 4).chunks.size(), 4u);
+  EXPECT_EQ(store->features().chunks_to_embed(m, {}, all.last_queued, 100).last_queued, 0);
 }
 
 // A model version registered while a chunk writer's transaction is open waits
@@ -306,7 +321,7 @@ TEST_F(FeatureStoreTest, AChunkWrittenWhileAModelIsRegisteredWaitsForIt) {
   EXPECT_TRUE(waited) << "the registration did not wait for the chunk writer";
   tx.commit();
   registering.join();
-  EXPECT_EQ(store->features().chunks_to_embed(registered, {}, 0, 100).size(), 2u);
+  EXPECT_EQ(store->features().chunks_to_embed(registered, {}, 0, 100).chunks.size(), 2u);
 }
 
 TEST_F(FeatureStoreTest, VectorsLoadPageByPageInChunkOrder) {

@@ -164,11 +164,12 @@ int64_t embed_missing(StepEnvironment& env, const EmbeddingModelRecord& record, 
   BatchPipeline<EmbedBatch>::run(
       [&](EmbedBatch& batch) {
         auto t = Clock::now();
-        const std::vector<ChunkText> chunks =
-            reader.chunks_to_embed(record, s.filter, after, s.batch_chunks);
+        const EmbedPage page = reader.chunks_to_embed(record, s.filter, after, s.batch_chunks);
         times.read += since(t);
-        if (chunks.empty()) return false;
-        after = chunks.back().id;
+        if (page.last_queued == 0) return false;
+        after = page.last_queued;
+        const std::vector<ChunkText>& chunks = page.chunks;
+        if (chunks.empty()) return true;  // the filter left the whole page out
         t = Clock::now();
         for (const ChunkText& chunk : chunks) batch.ids.push_back(chunk.id);
         batch.vectors = embed_chunks(model, chunks);
