@@ -70,7 +70,9 @@ class FeatureStore {
   // ANALYZE of the feature store's tables, after a bulk change: the planner
   // needs current statistics to use the feature tables' indexes.
   // kChunks: what the chunk step changes (and the clean step before it);
-  // kEmbeddings: only the vectors, what the embed step changes.
+  // kEmbeddings: only the vectors, what the embed step changes. Also folds
+  // the change log that vectors_signature counts into its total (migration
+  // 0028), so that counting it stays cheap; the signature does not move.
   enum class Statistics { kAll, kChunks, kEmbeddings };
   void refresh_feature_statistics(Statistics tables = Statistics::kAll);
   FeatureCounts feature_counts(const std::string& author, const std::string& model_name);
@@ -100,9 +102,11 @@ class FeatureStore {
   void load_vectors(const EmbeddingModelRecord& model, const ChunkFilter& filter,
                     const std::function<void(const ChunkVectors& page)>& each_page,
                     int page_size = 20000);
-  // A cheap signature of the state load_vectors reads (counts and largest ids
-  // of the model's vectors, the current chunks and the latest documents), to
-  // tell whether a cached copy may be stale.
+  // A cheap signature of the state load_vectors reads, to tell whether a
+  // cached copy may be stale: it changes with every commit that changed the
+  // rows of embeddings, chunks or documents (migration 0028), and costs the
+  // same at any corpus size. Ask it before loading: a commit in between
+  // costs a second load, never a missed one.
   std::string vectors_signature(const EmbeddingModelRecord& model, const ChunkFilter& filter);
 
   // --- feature store in pages and batches (store_documents.cc, store_embeddings.cc) ---

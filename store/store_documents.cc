@@ -297,6 +297,10 @@ namespace twinflow {
 
 void FeatureStore::refresh_feature_statistics(Statistics tables) {
   pqxx::nontransaction tx(impl_->connection);
+  // One statement, one snapshot: the rows it deletes are the ones it adds.
+  tx.exec(
+      "WITH folded AS (DELETE FROM feature_changes RETURNING 1) "
+      "UPDATE feature_changes_compacted SET changes = changes + (SELECT count(*) FROM folded)");
   switch (tables) {
     case Statistics::kAll:
       tx.exec("ANALYZE documents, cleaned_documents, chunks, embeddings");

@@ -161,20 +161,14 @@ void FeatureStore::insert_embeddings(const EmbeddingModelRecord& model,
 std::string FeatureStore::vectors_signature(const EmbeddingModelRecord& model,
                                             const ChunkFilter& filter) {
   pqxx::nontransaction tx(impl_->connection);
-  // Global rather than per filter, and from indexes only (the embeddings'
-  // primary key, the partial indexes of current chunks and latest documents):
-  // joining the three tables to count exactly the filtered vectors took a
-  // quarter of a second at 100k chunks. New vectors, re-chunked or re-crawled
-  // documents all move one of these numbers; any change anywhere only costs a
-  // reload.
-  auto row = tx.exec_params1(
-      "SELECT (SELECT count(*) FROM embeddings WHERE model_id = $1), "
-      "(SELECT coalesce(max(chunk_id), 0) FROM embeddings WHERE model_id = $1), "
-      "(SELECT count(*) FROM chunks WHERE is_current), "
-      "(SELECT coalesce(max(id), 0) FROM chunks), "
-      "(SELECT count(*) FROM documents WHERE is_latest), "
-      "(SELECT coalesce(max(id), 0) FROM documents)",
-      model.id);
+  // Global rather than per filter: any change anywhere only costs a reload.
+  // Counting the rows of embeddings, chunks and documents instead took
+  // 0.3-0.7 s at 1M chunks; the change log stays small (its rows are folded
+  // into the total after each data step), and both counts are read in one
+  // statement, one snapshot, so a fold between them cannot move the sum.
+  auto row = tx.exec1(
+      "SELECT (SELECT changes FROM feature_changes_compacted) + "
+      "(SELECT count(*) FROM feature_changes)");
   std::string signature =
       std::to_string(model.id) + ":" + filter.author + ":" + filter.kind + ":" + filter.platform;
   for (const auto& field : row) signature += ":" + field.as<std::string>();

@@ -291,6 +291,50 @@ TEST_F(FeatureStoreTest, APageToEmbedPassesOverQueuedChunksTheFilterLeavesOut) {
   EXPECT_EQ(store->features().chunks_to_embed(m, {}, all.last_queued, 100).last_queued, 0);
 }
 
+// The signature a server checks before reloading its vectors moves with
+// every commit that changes what a search reads, in whatever order the
+// writers began, and stays when nothing changed or the change log is folded.
+TEST_F(FeatureStoreTest, TheVectorsSignatureMovesWithEveryCommitThatChangesWhatASearchReads) {
+  const auto m = model(2);
+  FeatureStore features = store->features();
+  const std::string empty = features.vectors_signature(m, {});
+  chunked("https://a/1", {"alpha", "beta"});
+  const std::string chunked_once = features.vectors_signature(m, {});
+  EXPECT_NE(chunked_once, empty);
+
+  // Statements that change no row, or no column a search reads (a re-check
+  // of an unchanged page).
+  pqxx::connection c(conninfo);
+  pqxx::nontransaction(c).exec("INSERT INTO documents SELECT * FROM documents WHERE false");
+  pqxx::nontransaction(c).exec("UPDATE documents SET is_latest = is_latest, checked_at = now()");
+  pqxx::nontransaction(c).exec("DELETE FROM embeddings WHERE false");
+  EXPECT_EQ(features.vectors_signature(m, {}), chunked_once);
+  EXPECT_EQ(store->features().upsert_document(doc("https://a/1", "alpha\n\nbeta\n\n")).change,
+            "unchanged");
+  EXPECT_EQ(features.vectors_signature(m, {}), chunked_once);
+
+  // A writer that began first and commits last still moves the signature
+  // that a reader took after the other writer's commit.
+  const auto ids = features.current_chunk_ids({});
+  ASSERT_EQ(ids.size(), 2u);
+  pqxx::connection early_connection(conninfo);
+  pqxx::work early(early_connection);
+  early.exec_params("UPDATE chunks SET is_current = false WHERE id = $1", ids[0]);
+  features.insert_embeddings(m, {ids[1]}, {0.6f, 0.8f}, 0);
+  const std::string before_early_commit = features.vectors_signature(m, {});
+  EXPECT_NE(before_early_commit, chunked_once);
+  early.commit();
+  const std::string after_early_commit = features.vectors_signature(m, {});
+  EXPECT_NE(after_early_commit, before_early_commit);
+
+  // Folding the log keeps the signature, and empties the log.
+  features.refresh_feature_statistics(FeatureStore::Statistics::kEmbeddings);
+  EXPECT_EQ(features.vectors_signature(m, {}), after_early_commit);
+  EXPECT_EQ(pqxx::nontransaction(c).exec1("SELECT count(*) FROM feature_changes")[0].as<int>(), 0);
+  chunked("https://a/2", {"gamma"});
+  EXPECT_NE(features.vectors_signature(m, {}), after_early_commit);
+}
+
 // A model version registered while a chunk writer's transaction is open waits
 // for it (the SHARE lock on chunks), so the chunk is not missed: its insert
 // trigger ran before the version existed, and the registration queues it.
