@@ -125,6 +125,13 @@ struct EmbeddingModelRecord {
   std::string created_at;
 };
 
+// How many rows a set holds and a digest of their ids (store_impl.h's
+// id_digest_sql): what a data step's manifest says of the state it left.
+struct IdDigest {
+  int64_t count = 0;
+  std::string sha256;
+};
+
 // Which chunks a search looks at; empty fields match everything.
 struct ChunkFilter {
   std::string author;

@@ -158,10 +158,11 @@ class FeatureStore {
   // embedded_chunk_ids, in the same order.
   void for_each_latest_document_head(const std::string& author,
                                      const std::function<void(const DocumentRecord&)>& visit);
-  void for_each_current_chunk_id(const ChunkFilter& filter,
-                                 const std::function<void(int64_t)>& visit);
-  void for_each_embedded_chunk_id(const EmbeddingModelRecord& model, const ChunkFilter& filter,
-                                  const std::function<void(int64_t)>& visit);
+  // The current chunks (of `filter`), and those with a vector of `model`:
+  // counted and digested by id in one statement each, where walking the ids
+  // page by page took seconds at 1M chunks on every run of the data steps.
+  IdDigest current_chunks_digest(const ChunkFilter& filter);
+  IdDigest embedded_chunks_digest(const EmbeddingModelRecord& model, const ChunkFilter& filter);
   // At most `max_chunks` of current_chunks, evenly spread over them (every
   // k-th by id; all of them when they are no more): what an embedding model is
   // fitted on, so that fitting stays bounded in memory at any corpus size.

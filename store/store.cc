@@ -49,6 +49,16 @@ std::string to_pg_text_array(const std::vector<std::string>& values) {
   return out + "}";
 }
 
+std::string id_digest_sql(const std::string& ids_sql) {
+  return "SELECT count(*), encode(sha256(convert_to(coalesce(string_agg(length(ids.id::text) || "
+         "':' || ids.id::text, '' ORDER BY ids.id), ''), 'UTF8')), 'hex') FROM (" +
+         ids_sql + ") AS ids";
+}
+
+IdDigest read_id_digest(const pqxx::row& row) {
+  return {row[0].as<int64_t>(), row[1].as<std::string>()};
+}
+
 std::string to_pg_bigint_array(const std::vector<int64_t>& values) {
   std::string out = "{";
   for (size_t i = 0; i < values.size(); ++i) {

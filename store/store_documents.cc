@@ -546,20 +546,12 @@ void FeatureStore::for_each_latest_document_head(
   }
 }
 
-void FeatureStore::for_each_current_chunk_id(const ChunkFilter& filter,
-                                             const std::function<void(int64_t)>& visit) {
-  for (int64_t after = 0;;) {
-    pqxx::nontransaction tx(impl_->connection);
-    auto rows =
-        tx.exec_params("SELECT c.id FROM chunks c JOIN documents d ON d.id = c.document_id WHERE" +
-                           chunk_filter_sql(1) + "AND c.id > $4 ORDER BY c.id LIMIT $5",
-                       filter.author, filter.kind, filter.platform, after, kScanPage);
-    for (const auto& row : rows) {
-      after = row[0].as<int64_t>();
-      visit(after);
-    }
-    if (rows.size() < static_cast<size_t>(kScanPage)) return;
-  }
+IdDigest FeatureStore::current_chunks_digest(const ChunkFilter& filter) {
+  pqxx::nontransaction tx(impl_->connection);
+  return read_id_digest(tx.exec_params1(
+      id_digest_sql("SELECT c.id FROM chunks c JOIN documents d ON d.id = c.document_id WHERE" +
+                    chunk_filter_sql(1)),
+      filter.author, filter.kind, filter.platform));
 }
 
 }  // namespace twinflow

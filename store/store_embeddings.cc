@@ -292,20 +292,15 @@ std::vector<int64_t> FeatureStore::embedded_chunk_ids(const EmbeddingModelRecord
 
 namespace twinflow {
 
-void FeatureStore::for_each_embedded_chunk_id(const EmbeddingModelRecord& model,
-                                              const ChunkFilter& filter,
-                                              const std::function<void(int64_t)>& visit) {
-  constexpr int kScanPage = 20000;
-  for (int64_t after = 0;;) {
-    pqxx::nontransaction tx(impl_->connection);
-    auto rows = tx.exec_params("SELECT e.chunk_id" + embedded_page_sql(), model.id, filter.author,
-                               filter.kind, filter.platform, after, kScanPage);
-    for (const auto& row : rows) {
-      after = row[0].as<int64_t>();
-      visit(after);
-    }
-    if (rows.size() < static_cast<size_t>(kScanPage)) return;
-  }
+IdDigest FeatureStore::embedded_chunks_digest(const EmbeddingModelRecord& model,
+                                              const ChunkFilter& filter) {
+  pqxx::nontransaction tx(impl_->connection);
+  return read_id_digest(tx.exec_params1(
+      id_digest_sql("SELECT e.chunk_id AS id FROM embeddings e "
+                    "JOIN chunks c ON c.id = e.chunk_id JOIN documents d ON d.id = c.document_id "
+                    "WHERE e.model_id = $1 AND" +
+                    chunk_filter_sql(2)),
+      model.id, filter.author, filter.kind, filter.platform));
 }
 
 }  // namespace twinflow

@@ -8,6 +8,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "store/feature_records.h"
 #include "store/reconnect.h"
 #include "store/records.h"
 #include "store/store.h"
@@ -79,6 +80,13 @@ struct Store::Impl {
 // Renders strings as a PostgreSQL text[] literal, for `$1::text[]` parameters.
 std::string to_pg_text_array(const std::vector<std::string>& values);
 std::string to_pg_bigint_array(const std::vector<int64_t>& values);
+
+// A query's ids counted and digested in the database: `ids_sql` is a SELECT
+// of one bigint column named `id`. The digest is Sha256 (util/sha256.h) fed
+// each id, ascending, as a field() of its decimal text, as a walk of the ids
+// in C++ would make it; 8 bytes per id cross no wire.
+std::string id_digest_sql(const std::string& ids_sql);
+IdDigest read_id_digest(const pqxx::row& row);
 
 // Records a run's DAG snapshot (once per content) and its pipeline (latest
 // file and snapshot); returns the pipeline id. Shared by create_run and the

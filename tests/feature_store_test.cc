@@ -15,6 +15,7 @@
 #include "tasks/embed/text_embedder.h"
 #include "tests/support/twinflow_fixture.h"
 #include "util/error.h"
+#include "util/sha256.h"
 
 namespace twinflow {
 namespace {
@@ -289,6 +290,39 @@ TEST_F(FeatureStoreTest, APageToEmbedPassesOverQueuedChunksTheFilterLeavesOut) {
   EXPECT_EQ(all.last_queued, all.chunks.back().id);
   EXPECT_EQ(store->features().chunks_to_embed(m, {}, 0, 4).chunks.size(), 4u);
   EXPECT_EQ(store->features().chunks_to_embed(m, {}, all.last_queued, 100).last_queued, 0);
+}
+
+// The data steps' manifests digest the ids the database holds as a walk of
+// them in C++ would: each id, ascending, a field of its decimal text.
+TEST_F(FeatureStoreTest, TheChunkDigestsAreTheFieldDigestsOfTheIdsInOrder) {
+  chunked("https://a/1", {"alpha", "beta", "gamma"});
+  chunked("https://a/2", {"delta"});
+  const std::vector<int64_t> ids = store->features().current_chunk_ids({});
+  ASSERT_EQ(ids.size(), 4u);
+  const auto m = model(2);
+  store->features().insert_embeddings(m, {ids[0], ids[2]}, {0.6f, 0.8f, 1.0f, 0.0f}, 0);
+  auto digest = [](const std::vector<int64_t>& of) {
+    Sha256 h;
+    for (int64_t id : of) h.field(std::to_string(id));
+    return h.hex_digest();
+  };
+
+  const IdDigest current = store->features().current_chunks_digest({});
+  EXPECT_EQ(current.count, 4);
+  EXPECT_EQ(current.sha256, digest(ids));
+  const IdDigest embedded = store->features().embedded_chunks_digest(m, {});
+  EXPECT_EQ(embedded.count, 2);
+  EXPECT_EQ(embedded.sha256, digest({ids[0], ids[2]}));
+  const IdDigest none = store->features().current_chunks_digest({"nobody", "", ""});
+  EXPECT_EQ(none.count, 0);
+  EXPECT_EQ(none.sha256, digest({}));
+  // Ids of different lengths: the length prefix is the digit count.
+  {
+    pqxx::connection c(conninfo);
+    pqxx::nontransaction(c).exec_params("UPDATE chunks SET id = id + 100000 WHERE id = $1", ids[3]);
+  }
+  EXPECT_EQ(store->features().current_chunks_digest({}).sha256,
+            digest({ids[0], ids[1], ids[2], ids[3] + 100000}));
 }
 
 // The signature a server checks before reloading its vectors moves with

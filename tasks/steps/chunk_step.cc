@@ -139,8 +139,6 @@ int run_chunk_step(StepEnvironment& env) {
       });
   const double seconds = seconds_since(started);
 
-  // The state left behind: which chunks are current (their ids are stable).
-  Sha256 state;
   // Search plans depend on fresh statistics: after a bulk load, stale ones
   // make PostgreSQL scan every chunk instead of the full-text index.
   if (chunks_new > 0) env.features.refresh_feature_statistics(FeatureStore::Statistics::kChunks);
@@ -151,16 +149,14 @@ int run_chunk_step(StepEnvironment& env) {
   const auto compaction_started = Clock::now();
   const int blocks_compacted = env.features.compact_bm25_blocks();
   const double compact_seconds = seconds_since(compaction_started);
-  int64_t current = 0;
-  env.features.for_each_current_chunk_id({author, "", ""}, [&](int64_t id) {
-    state.field(std::to_string(id));
-    ++current;
-  });
+  // The state left behind: which chunks are current (their ids are stable).
+  const IdDigest state = env.features.current_chunks_digest({author, "", ""});
+  const int64_t current = state.count;
   nlohmann::json manifest = {{"author", author},
                              {"cleaner", cleaner},
                              {"chunker", chunker},
                              {"current_chunks", current},
-                             {"state_sha256", state.hex_digest()}};
+                             {"state_sha256", state.sha256}};
   write_file_atomically(env.context.output_path("chunks"), manifest.dump(2));
   env.report.output_metadata("chunks", {{"current_chunks", current}, {"chunker", chunker}});
   env.report.metrics({{"documents_chunked", documents},

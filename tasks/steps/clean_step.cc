@@ -10,8 +10,8 @@
 #include "tasks/steps/batch_pipeline.h"
 #include "tasks/steps/data_steps.h"
 #include "tasks/text/clean.h"
-#include "util/error.h"
 #include "util/duration.h"
+#include "util/error.h"
 
 namespace twinflow {
 namespace fs = std::filesystem;

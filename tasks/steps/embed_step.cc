@@ -21,7 +21,6 @@
 #include "tasks/steps/data_steps.h"
 #include "util/error.h"
 #include "util/files.h"
-#include "util/sha256.h"
 
 namespace twinflow {
 namespace fs = std::filesystem;
@@ -208,18 +207,13 @@ int run_embed_step(StepEnvironment& env) {
   // Chunks that stopped being current while they waited.
   const int64_t swept = env.features.sweep_embedding_queue(*record);
 
-  Sha256 state;
-  int64_t current = 0;
-  env.features.for_each_embedded_chunk_id(*record, s.filter, [&](int64_t id) {
-    state.field(std::to_string(id));
-    ++current;
-  });
+  const IdDigest state = env.features.embedded_chunks_digest(*record, s.filter);
   nlohmann::json manifest = {{"model", record->name},
                              {"queue_swept", swept},
                              {"model_version", record->version},
                              {"dimension", record->dimension},
-                             {"embedded_chunks", current},
-                             {"state_sha256", state.hex_digest()}};
+                             {"embedded_chunks", state.count},
+                             {"state_sha256", state.sha256}};
   write_file_atomically(env.context.output_path("embeddings"), manifest.dump(2));
   env.report.output_metadata("embeddings", manifest);
   env.report.output_metadata(
