@@ -43,41 +43,39 @@ BEGIN
 END
 $$;
 
-CREATE TRIGGER embeddings_changed_insert AFTER INSERT ON embeddings
-  REFERENCING NEW TABLE AS changed
-  FOR EACH STATEMENT EXECUTE FUNCTION twinflow_feature_rows_changed();
-CREATE TRIGGER embeddings_changed_delete AFTER DELETE ON embeddings
-  REFERENCING OLD TABLE AS changed
-  FOR EACH STATEMENT EXECUTE FUNCTION twinflow_feature_rows_changed();
+-- Inserts, deletes and truncates, alike on the three tables.
+DO $$
+DECLARE
+  t text;
+BEGIN
+  FOREACH t IN ARRAY ARRAY['embeddings', 'chunks', 'documents'] LOOP
+    EXECUTE format('CREATE TRIGGER %I AFTER INSERT ON %I REFERENCING NEW TABLE AS changed '
+                   'FOR EACH STATEMENT EXECUTE FUNCTION twinflow_feature_rows_changed()',
+                   t || '_changed_insert', t);
+    EXECUTE format('CREATE TRIGGER %I AFTER DELETE ON %I REFERENCING OLD TABLE AS changed '
+                   'FOR EACH STATEMENT EXECUTE FUNCTION twinflow_feature_rows_changed()',
+                   t || '_changed_delete', t);
+    EXECUTE format('CREATE TRIGGER %I AFTER TRUNCATE ON %I '
+                   'FOR EACH STATEMENT EXECUTE FUNCTION twinflow_feature_changed()',
+                   t || '_changed_truncate', t);
+  END LOOP;
+END
+$$;
+
+-- Updates, of what a search reads or filters on only (a re-check of an
+-- unchanged page sets documents.checked_at and changes nothing here).
 CREATE TRIGGER embeddings_changed_update AFTER UPDATE ON embeddings
-  FOR EACH ROW WHEN (OLD.vector IS DISTINCT FROM NEW.vector OR OLD.chunk_id IS DISTINCT FROM NEW.chunk_id
+  FOR EACH ROW WHEN (OLD.vector IS DISTINCT FROM NEW.vector
+                     OR OLD.chunk_id IS DISTINCT FROM NEW.chunk_id
                      OR OLD.model_id IS DISTINCT FROM NEW.model_id)
   EXECUTE FUNCTION twinflow_feature_changed();
-CREATE TRIGGER embeddings_changed_truncate AFTER TRUNCATE ON embeddings
-  FOR EACH STATEMENT EXECUTE FUNCTION twinflow_feature_changed();
-
-CREATE TRIGGER chunks_changed_insert AFTER INSERT ON chunks
-  REFERENCING NEW TABLE AS changed
-  FOR EACH STATEMENT EXECUTE FUNCTION twinflow_feature_rows_changed();
-CREATE TRIGGER chunks_changed_delete AFTER DELETE ON chunks
-  REFERENCING OLD TABLE AS changed
-  FOR EACH STATEMENT EXECUTE FUNCTION twinflow_feature_rows_changed();
 CREATE TRIGGER chunks_changed_update AFTER UPDATE ON chunks
-  FOR EACH ROW WHEN (OLD.is_current IS DISTINCT FROM NEW.is_current OR OLD.kind IS DISTINCT FROM NEW.kind
+  FOR EACH ROW WHEN (OLD.is_current IS DISTINCT FROM NEW.is_current
+                     OR OLD.kind IS DISTINCT FROM NEW.kind
                      OR OLD.document_id IS DISTINCT FROM NEW.document_id)
   EXECUTE FUNCTION twinflow_feature_changed();
-CREATE TRIGGER chunks_changed_truncate AFTER TRUNCATE ON chunks
-  FOR EACH STATEMENT EXECUTE FUNCTION twinflow_feature_changed();
-
-CREATE TRIGGER documents_changed_insert AFTER INSERT ON documents
-  REFERENCING NEW TABLE AS changed
-  FOR EACH STATEMENT EXECUTE FUNCTION twinflow_feature_rows_changed();
-CREATE TRIGGER documents_changed_delete AFTER DELETE ON documents
-  REFERENCING OLD TABLE AS changed
-  FOR EACH STATEMENT EXECUTE FUNCTION twinflow_feature_rows_changed();
 CREATE TRIGGER documents_changed_update AFTER UPDATE ON documents
-  FOR EACH ROW WHEN (OLD.is_latest IS DISTINCT FROM NEW.is_latest OR OLD.author IS DISTINCT FROM NEW.author
+  FOR EACH ROW WHEN (OLD.is_latest IS DISTINCT FROM NEW.is_latest
+                     OR OLD.author IS DISTINCT FROM NEW.author
                      OR OLD.platform IS DISTINCT FROM NEW.platform)
   EXECUTE FUNCTION twinflow_feature_changed();
-CREATE TRIGGER documents_changed_truncate AFTER TRUNCATE ON documents
-  FOR EACH STATEMENT EXECUTE FUNCTION twinflow_feature_changed();

@@ -153,9 +153,8 @@ class FeatureStore {
   std::vector<DocumentRecord> latest_document_heads(const std::string& author);
   // The ids of current_chunks, ascending, without their text.
   std::vector<int64_t> current_chunk_ids(const ChunkFilter& filter);
-  // The same three lists visited a page at a time (memory bounded at any
-  // corpus size): latest_document_heads, current_chunk_ids and
-  // embedded_chunk_ids, in the same order.
+  // latest_document_heads visited a page at a time (memory bounded at any
+  // corpus size), in the same order.
   void for_each_latest_document_head(const std::string& author,
                                      const std::function<void(const DocumentRecord&)>& visit);
   // The current chunks (of `filter`), and those with a vector of `model`:
