@@ -24,6 +24,8 @@
 //
 // Size: --docs N (or TWINFLOW_BENCH_DOCS=N); default 20,000, and 3,000 with
 // TWINFLOW_BENCH_SMALL=1 (what CI runs). The 100k figures: --docs 100000.
+// --short: every document a post (0.3-1.5 KB), a corpus of short documents
+// such as abstracts or social posts.
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -57,7 +59,9 @@ namespace {
 
 class DocumentGenerator {
  public:
-  explicit DocumentGenerator(uint64_t seed) : random_(seed) {
+  // `article_share`: the share of articles among the documents, in tenths.
+  DocumentGenerator(uint64_t seed, int article_share)
+      : random_(seed), article_share_(article_share) {
     static const char* const kSyllables[] = {"ka", "lo",  "mi",  "ren", "tu", "sa", "vel", "do",
                                              "ni", "por", "qua", "be",  "zi", "fa", "gor", "hu"};
     for (size_t i = 0; i < kVocabulary; ++i) {
@@ -89,7 +93,7 @@ class DocumentGenerator {
     }
     return out;
   }
-  bool article() { return random_() % 10 < 7; }
+  bool article() { return static_cast<int>(random_() % 10) < article_share_; }
   size_t length(bool article) {
     return article ? 3000 + random_() % 11000 : 300 + random_() % 1200;
   }
@@ -98,6 +102,7 @@ class DocumentGenerator {
  private:
   static constexpr size_t kVocabulary = 30000;
   std::mt19937_64 random_;
+  int article_share_;
   std::vector<std::string> words_;
   std::discrete_distribution<size_t> common_;
 };
@@ -124,9 +129,12 @@ int64_t copy_documents(pqxx::work& tx, DocumentGenerator& generator, const std::
   return bytes;
 }
 
+// Articles among the documents, in tenths: 7, or 0 with --short.
+int g_article_share = 7;
+
 // Loads `n` documents of `author` with COPY, 1,000 at a time. Returns bytes.
 int64_t load_corpus(const std::string& url, const std::string& author, size_t n, uint64_t seed) {
-  DocumentGenerator generator(seed);
+  DocumentGenerator generator(seed, g_article_share);
   pqxx::connection connection(url);
   int64_t bytes = 0;
   for (size_t begin = 0; begin < n; begin += 1000) {
@@ -145,7 +153,7 @@ int64_t load_corpus(const std::string& url, const std::string& author, size_t n,
 // removed there, by the triggers on documents (migrations 0012, 0025).
 double change_documents(const std::string& url, const std::string& author, size_t count,
                         size_t stride, uint64_t seed) {
-  DocumentGenerator generator(seed);
+  DocumentGenerator generator(seed, g_article_share);
   pqxx::connection connection(url);
   const auto start = Clock::now();
   pqxx::work tx(connection);
@@ -300,8 +308,16 @@ int main(int argc, char** argv) {
   const bool small = std::getenv("TWINFLOW_BENCH_SMALL") != nullptr;
   size_t n = small ? 3000 : 20000;
   if (const char* docs = std::getenv("TWINFLOW_BENCH_DOCS")) n = std::strtoul(docs, nullptr, 10);
-  for (int i = 1; i + 1 < argc; ++i)
-    if (std::strcmp(argv[i], "--docs") == 0) n = std::strtoul(argv[i + 1], nullptr, 10);
+  for (int i = 1; i < argc; ++i) {
+    if (std::strcmp(argv[i], "--docs") == 0 && i + 1 < argc)
+      n = std::strtoul(argv[++i], nullptr, 10);
+    else if (std::strcmp(argv[i], "--short") == 0)
+      g_article_share = 0;
+    else {
+      std::fprintf(stderr, "feature_bench: unknown argument '%s' (--docs N, --short)\n", argv[i]);
+      return 2;
+    }
+  }
   if (n == 0) {
     std::fprintf(stderr, "feature_bench: --docs must be a positive number\n");
     return 2;

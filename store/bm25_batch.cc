@@ -33,11 +33,10 @@ struct DocumentScope {
   int title_length = 0;
 };
 
-// One (lexeme, scope) row of a block: its packed postings, in chunk id order.
+// One (lexeme, scope) row of a block: its postings, in chunk id order.
 struct BlockRow {
   size_t block = 0;  // index into the batch's blocks
-  std::string postings;
-  int chunks = 0;
+  Bm25PostingEncoder postings;
 };
 
 }  // namespace
@@ -160,10 +159,9 @@ void count_new_chunks(pqxx::work& tx, const std::vector<NewChunkAnalysis>& chunk
     const size_t block = i / kBlockChunks;
     auto add = [&](std::string_view lexeme, int body_tf, int title_tf) {
       std::vector<BlockRow>& blocks = rows[lexeme][scope_of[i]];
-      if (blocks.empty() || blocks.back().block != block) blocks.push_back({block, {}, 0});
-      append_posting(blocks.back().postings,
-                     {c.chunk_id, body_tf, title_tf, body_length_of[i], d.title_length});
-      ++blocks.back().chunks;
+      if (blocks.empty() || blocks.back().block != block) blocks.push_back({block, {}});
+      blocks.back().postings.add(
+          {c.chunk_id, body_tf, title_tf, body_length_of[i], d.title_length});
     };
     // Body lexemes (with their title frequency), then title-only ones.
     std::vector<bool> title_in_body(d.title.size());
@@ -189,12 +187,13 @@ void count_new_chunks(pqxx::work& tx, const std::vector<NewChunkAnalysis>& chunk
   {
     pqxx::stream_to block_rows(
         tx, "bm25_blocks",
-        std::vector<std::string>{"lexeme", "scope_id", "block", "postings", "chunks"});
+        std::vector<std::string>{"lexeme", "scope_id", "block", "postings", "chunks", "codec"});
     for (const auto* entry : sorted)
       for (const auto& [scope, blocks] : entry->second)
         for (const BlockRow& row : blocks)
           block_rows << std::make_tuple(std::string(entry->first), scope, block_ids[row.block],
-                                        "\\x" + bytes_to_hex(row.postings), row.chunks);
+                                        "\\x" + bytes_to_hex(row.postings.bytes()),
+                                        row.postings.count(), static_cast<int>(Bm25Codec::kVarint));
     block_rows.complete();
   }
 

@@ -2,10 +2,11 @@
 // 0020, 0022, 0023) from their analysis in C++, so that PostgreSQL neither
 // analyses the text again nor groups a million postings in SQL (issue 18).
 //
-// It writes exactly what twinflow_bm25_add would write for the same chunks:
-// one bm25_chunks row per counted chunk, blocks of at most 2,000 chunks (one
-// bm25_blocks row per lexeme and scope of a block, its postings packed in
-// chunk id order (store/bm25_postings.h), and their number), scope totals
+// It writes what twinflow_bm25_add would write for the same chunks: one
+// bm25_chunks row per counted chunk, blocks of at most 10,000 chunks (one
+// bm25_blocks row per lexeme and scope of a block, its postings in chunk id
+// order and their number; packed in codec 2, where SQL packs codec 1:
+// store/bm25_postings.h), scope totals
 // (bm25_scopes) and the titles it is the first to count (bm25_titles). A
 // chunk counts while it is current and its document is the latest version,
 // as in SQL.

@@ -1,6 +1,7 @@
 // Store: compaction of the BM25 blocks that hold postings of removed chunks
 // (migration 0025). Removing a chunk leaves its postings in its block and
-// records the chunk as dead; this writes a block's rows again without them.
+// records the chunk as dead; this writes a block's rows again without them,
+// in codec 2 whatever codec they had (store/bm25_postings.h).
 // The filtering is done here: in SQL, unpacking and packing postings one by
 // one cost about 24 µs per posting.
 #include <algorithm>
@@ -30,25 +31,28 @@ void compact_block(pqxx::connection& connection, int scope, int64_t block) {
   if (dead.empty()) return;
   std::sort(dead.begin(), dead.end());
 
-  // lexeme, kept postings (hex), kept chunks, dropped chunks
+  // lexeme, kept postings (hex, codec 2), kept chunks, dropped chunks
   std::vector<std::tuple<std::string, std::string, int, int>> changed;
   std::string bytes;
-  for (const auto& row :
-       tx.exec_params("SELECT lexeme, postings FROM bm25_blocks WHERE scope_id = $1 AND block = $2",
-                      scope, block)) {
+  std::vector<Bm25Posting> all, kept;
+  for (const auto& row : tx.exec_params(
+           "SELECT lexeme, postings, codec FROM bm25_blocks WHERE scope_id = $1 AND block = $2",
+           scope, block)) {
     const std::string_view text(row[1].c_str(), row[1].size());
     bytes.resize(bytea_text_size(text));
-    if (bytes.size() % kBm25PostingBytes != 0 ||
-        !decode_bytea_text(text, reinterpret_cast<unsigned char*>(bytes.data())))
+    auto* data = reinterpret_cast<unsigned char*>(bytes.data());
+    all.clear();
+    kept.clear();
+    if (!decode_bytea_text(text, data) ||
+        !decode_postings(data, bytes.size(), row[2].as<int>(), nullptr, all) ||
+        !decode_postings(data, bytes.size(), row[2].as<int>(), &dead, kept))
       throw Error("compacting BM25 block " + std::to_string(block) +
                   ": a postings row is malformed");
-    const size_t kept =
-        drop_postings_of(reinterpret_cast<unsigned char*>(bytes.data()), bytes.size(), dead);
-    if (kept < bytes.size())
-      changed.emplace_back(row[0].as<std::string>(),
-                           "\\x" + bytes_to_hex(std::string_view(bytes).substr(0, kept)),
-                           static_cast<int>(kept / kBm25PostingBytes),
-                           static_cast<int>((bytes.size() - kept) / kBm25PostingBytes));
+    if (kept.size() == all.size()) continue;
+    Bm25PostingEncoder encoder;
+    for (const Bm25Posting& p : kept) encoder.add(p);
+    changed.emplace_back(row[0].as<std::string>(), "\\x" + bytes_to_hex(encoder.bytes()),
+                         encoder.count(), static_cast<int>(all.size() - kept.size()));
   }
 
   tx.exec(
@@ -61,7 +65,8 @@ void compact_block(pqxx::connection& connection, int scope, int64_t block) {
     copy.complete();
   }
   tx.exec_params(
-      "UPDATE bm25_blocks b SET postings = c.postings, chunks = c.chunks FROM bm25_compacted c "
+      "UPDATE bm25_blocks b SET postings = c.postings, chunks = c.chunks, codec = 2 "
+      "FROM bm25_compacted c "
       "WHERE b.scope_id = $1 AND b.block = $2 AND b.lexeme = c.lexeme AND c.chunks > 0",
       scope, block);
   tx.exec_params(

@@ -54,11 +54,11 @@ const char* const kTermsSql =
 
 // The postings of the scored lexemes in the scope: their block rows
 // (migrations 0020 and 0023) through the primary key, the packed postings
-// whole. $1..$3 filter, $4 lexemes. Scoring happens here rather than in SQL:
-// unnesting postings into rows and aggregating them cost the database about
-// 2.5 us per posting, four times reading them here.
+// whole with their codec (migration 0029). $1..$3 filter, $4 lexemes. Scoring happens here rather
+// than in SQL: unnesting postings into rows and aggregating them cost the database about 2.5 us per
+// posting, four times reading them here.
 const char* const kPostingsSql =
-    "SELECT b.lexeme, b.scope_id, b.block, b.postings "
+    "SELECT b.lexeme, b.scope_id, b.block, b.postings, b.codec "
     "FROM bm25_blocks b "
     "WHERE b.lexeme = ANY ($4::text[]) AND b.scope_id = ANY (ARRAY(SELECT id FROM bm25_scopes "
     "  WHERE ($1 = '' OR author = $1) AND ($2 = '' OR kind = $2) AND ($3 = '' OR platform = $3))) "
@@ -76,16 +76,15 @@ const char* const kDeadSql =
 using DeadChunks = std::map<std::pair<int, int64_t>, std::vector<int64_t>>;
 
 // Appends a block row's postings, from bytea's text form ("\x" and hex
-// digits), to `out`, but those of the `dead` chunks (sorted; may be null).
-void append_postings(std::string_view text, const std::vector<int64_t>* dead,
+// digits) in `codec` (store/bm25_postings.h), to `out`, but those of the
+// `dead` chunks (sorted; may be null).
+void append_postings(std::string_view text, int codec, const std::vector<int64_t>* dead,
                      std::vector<Bm25Posting>& out) {
   const size_t n = bytea_text_size(text);
   std::string bytes(n, '\0');
   auto* data = reinterpret_cast<unsigned char*>(bytes.data());
-  if (n % kBm25PostingBytes != 0 || !decode_bytea_text(text, data))
+  if (!decode_bytea_text(text, data) || !decode_postings(data, n, codec, dead, out))
     throw Error("text search: a postings block is malformed");
-  const size_t kept = dead ? drop_postings_of(data, n, *dead) : n;
-  for (size_t at = 0; at < kept; at += kBm25PostingBytes) out.push_back(read_posting(data + at));
 }
 
 using PostingsList = std::shared_ptr<const Bm25PostingList>;
@@ -102,7 +101,7 @@ std::map<std::string, PostingsList> read_postings(pqxx::transaction_base& tx,
   for (const auto& row : tx.exec_params(kPostingsSql, filter.author, filter.kind, filter.platform,
                                         to_pg_text_array(lexemes))) {
     const auto found = dead.find({row[1].as<int>(), row[2].as<int64_t>()});
-    append_postings(std::string_view(row[3].c_str(), row[3].size()),
+    append_postings(std::string_view(row[3].c_str(), row[3].size()), row[4].as<int>(),
                     found == dead.end() ? nullptr : &found->second, read[row[0].as<std::string>()]);
   }
   std::map<std::string, PostingsList> out;

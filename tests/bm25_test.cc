@@ -14,6 +14,8 @@
 
 #include <pqxx/pqxx>
 
+#include "store/bm25_postings.h"
+#include "store/bytea_text.h"
 #include "store/feature_store.h"
 #include "tasks/search/retriever.h"
 #include "tests/support/bm25_corpus.h"
@@ -283,6 +285,98 @@ TEST_F(Bm25Test, ChunksInsertedBySqlAreAnalysedAndCountedByTheDatabase) {
   EXPECT_NE(by_sql.find("shock-tub:1:0"), std::string::npos) << by_sql;
   EXPECT_NE(by_sql.find("tube:1:1"), std::string::npos) << by_sql;
   EXPECT_EQ(statistics_drift(conninfo), std::make_pair(int64_t{0}, int64_t{2}));
+  // The database packed its chunk's postings in codec 1, the writer in codec
+  // 2 (migration 0029); a search reads both alike.
+  EXPECT_EQ(tx.exec1("SELECT string_agg(DISTINCT codec::text, ',') FROM bm25_blocks")[0]
+                .as<std::string>(),
+            "1,2");
+  const Bm25Result r = store->features().bm25_search("shock tube flows", {}, 10);
+  ASSERT_EQ(r.hits.size(), 2u);
+  EXPECT_GT(r.hits[0].score, 0);
+  EXPECT_DOUBLE_EQ(r.hits[0].score, r.hits[1].score);
+  // Two more chunks by SQL, in one block of codec 1 rows; one removed, the
+  // block compacted: the rows that held it are written again, in codec 2, and
+  // the statistics stay exact.
+  {
+    pqxx::connection writer(conninfo);
+    pqxx::work w(writer);
+    w.exec(
+        "INSERT INTO chunks (chunk_key, cleaned_document_id, document_id, chunker, kind, "
+        "position, start_offset, end_offset, content) "
+        "SELECT k, cleaned_document_id, document_id, chunker, kind, p, 0, 1, "
+        "'Tube walls ' || k FROM chunks, (VALUES ('sql-2', 2), ('sql-3', 3)) AS v (k, p) "
+        "WHERE chunk_key = 'by-sql'");
+    w.exec("DELETE FROM chunks WHERE chunk_key = 'sql-2'");
+    w.commit();
+  }
+  EXPECT_EQ(store->features().compact_bm25_blocks(0), 1);
+  // The row of "wall" held both chunks and was written again; the first
+  // chunk's block was not touched.
+  EXPECT_EQ(
+      tx.exec1("SELECT string_agg(codec::text, ',') FROM bm25_blocks WHERE lexeme = 'wall'")[0]
+          .as<std::string>(),
+      "2");
+  EXPECT_GT(tx.exec1("SELECT count(*) FROM bm25_blocks WHERE codec = 1")[0].as<int>(), 0);
+  EXPECT_EQ(statistics_drift(conninfo), std::make_pair(int64_t{0}, int64_t{3}));
+  EXPECT_EQ(store->features().bm25_search("walls", {}, 10).hits.size(), 1u);
+}
+
+// SQL and C++ read the same postings from the same bytes, in both codecs.
+TEST_F(Bm25Test, SqlAndTheStoreReadBothCodecsAlike) {
+  const std::vector<Bm25Posting> postings = {{7, 1, 0, 12, 3},
+                                             {8, 255, 2, 4000, 3},
+                                             {1000000, 3, 1, 129, 0},
+                                             {int64_t{1} << 40, 1, 0, 1, 1}};
+  pqxx::connection c(conninfo);
+  pqxx::nontransaction tx(c);
+  auto text = [](const Bm25Posting& p) {
+    return std::to_string(p.chunk_id) + ":" + std::to_string(p.body_tf) + ":" +
+           std::to_string(p.title_tf) + ":" + std::to_string(p.body_length) + ":" +
+           std::to_string(p.title_length);
+  };
+  std::string expected;
+  for (const Bm25Posting& p : postings) expected += (expected.empty() ? "" : " ") + text(p);
+  // Codec 2, written here, read by SQL.
+  Bm25PostingEncoder encoder;
+  for (const Bm25Posting& p : postings) encoder.add(p);
+  const std::string hex = bytes_to_hex(encoder.bytes());
+  EXPECT_EQ(tx.exec_params1("SELECT string_agg(chunk_id || ':' || body_tf || ':' || title_tf || "
+                            "':' || body_length || ':' || title_length, ' ' ORDER BY i) "
+                            "FROM twinflow_bm25_unpack(decode($1, 'hex'), 2::smallint)",
+                            hex)[0]
+                .as<std::string>(),
+            expected);
+  EXPECT_THROW(tx.exec_params("SELECT * FROM twinflow_bm25_unpack(decode($1, 'hex'), 2::smallint)",
+                              hex.substr(0, hex.size() - 2)),
+               pqxx::sql_error);
+  // Codec 1, packed by SQL, read here.
+  std::vector<std::string> ids, body, title, body_length, title_length;
+  for (const Bm25Posting& p : postings) {
+    ids.push_back(std::to_string(p.chunk_id));
+    body.push_back(std::to_string(p.body_tf));
+    title.push_back(std::to_string(p.title_tf));
+    body_length.push_back(std::to_string(p.body_length));
+    title_length.push_back(std::to_string(p.title_length));
+  }
+  auto array = [](const std::vector<std::string>& v) {
+    std::string out = "{";
+    for (const std::string& x : v) out += (out.size() > 1 ? "," : "") + x;
+    return out + "}";
+  };
+  const std::string packed =
+      tx.exec_params1(
+            "SELECT encode(string_agg(twinflow_bm25_pack(a, b, c, d, e), ''::bytea ORDER BY a), "
+            "'hex') FROM unnest($1::bigint[], $2::int[], $3::int[], $4::int[], $5::int[]) "
+            "AS u (a, b, c, d, e)",
+            array(ids), array(body), array(title), array(body_length), array(title_length))[0]
+          .as<std::string>();
+  std::vector<unsigned char> bytes(packed.size() / 2);
+  ASSERT_TRUE(decode_hex(packed.data(), bytes.size(), bytes.data()));
+  std::vector<Bm25Posting> read;
+  ASSERT_TRUE(decode_postings(bytes.data(), bytes.size(), 1, nullptr, read));
+  std::string got;
+  for (const Bm25Posting& p : read) got += (got.empty() ? "" : " ") + text(p);
+  EXPECT_EQ(got, expected);
 }
 
 TEST_F(Bm25Test, ConcurrentChunkWritersKeepTheStatisticsExact) {
