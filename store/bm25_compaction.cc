@@ -42,12 +42,13 @@ void compact_block(pqxx::connection& connection, int scope, int64_t block) {
     bytes.resize(bytea_text_size(text));
     auto* data = reinterpret_cast<unsigned char*>(bytes.data());
     all.clear();
-    kept.clear();
     if (!decode_bytea_text(text, data) ||
-        !decode_postings(data, bytes.size(), row[2].as<int>(), nullptr, all) ||
-        !decode_postings(data, bytes.size(), row[2].as<int>(), &dead, kept))
+        !decode_postings(data, bytes.size(), row[2].as<int>(), nullptr, all))
       throw Error("compacting BM25 block " + std::to_string(block) +
                   ": a postings row is malformed");
+    kept.clear();
+    for (const Bm25Posting& p : all)
+      if (!std::binary_search(dead.begin(), dead.end(), p.chunk_id)) kept.push_back(p);
     if (kept.size() == all.size()) continue;
     Bm25PostingEncoder encoder;
     for (const Bm25Posting& p : kept) encoder.add(p);
