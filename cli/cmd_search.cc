@@ -2,6 +2,8 @@
 // library call (tasks/search/retriever.h) the RAG server makes. --explain
 // shows, for each hit, its rank and score in each mode and the query words
 // its text score came from; --json always carries the same as "explain".
+#include <malloc.h>
+
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <iostream>
@@ -120,6 +122,12 @@ int run_search(AppContext& ctx, const SearchArgs& args) {
     std::fprintf(stderr, "twinflow search: %s\n", e.what());
     return kExitUsage;
   }
+  // A search process lives for one query: memory it frees stays in its heap
+  // for the next allocation instead of going back to the system, to be
+  // faulted in again page by page (12 µs a page on these VMs; a hybrid
+  // search at 100,000 chunks touched 5,200 pages).
+  mallopt(M_MMAP_THRESHOLD, 32 << 20);
+  mallopt(M_TRIM_THRESHOLD, 512 << 20);
   Retriever retriever(ctx.store().features(), ctx.home() / "artifacts");
   const SearchResult result = retriever.search_explained(query);
   for (const std::string& note : result.notes) std::fprintf(stderr, "note: %s\n", note.c_str());

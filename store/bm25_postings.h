@@ -30,6 +30,12 @@ enum class Bm25Codec : int { kFixed = 1, kVarint = 2 };
 
 inline constexpr size_t kBm25FixedPostingBytes = 20;
 
+// The most postings `size` bytes of `codec` can hold (codec 2: five varints
+// of at least a byte each), to reserve room before decoding.
+inline size_t max_postings(size_t size, int codec) {
+  return codec == static_cast<int>(Bm25Codec::kFixed) ? size / kBm25FixedPostingBytes : size / 5;
+}
+
 // A word's decoded postings in a search's scope (bm25_postings_cache.h), with
 // its peaks (bm25_scoring.h: bm25_peaks), which bound its scores.
 struct Bm25PostingList {

@@ -97,9 +97,18 @@ std::map<std::string, PostingsList> read_postings(pqxx::transaction_base& tx,
   DeadChunks dead;
   for (const auto& row : tx.exec_params(kDeadSql, filter.author, filter.kind, filter.platform))
     dead[{row[0].as<int>(), row[1].as<int64_t>()}].push_back(row[2].as<int64_t>());
+  const auto rows = tx.exec_params(kPostingsSql, filter.author, filter.kind, filter.platform,
+                                   to_pg_text_array(lexemes));
+  // Room for each word's postings first: growing a list by doubling would
+  // touch twice its memory, and a fresh page costs a fault (12 µs on a VM).
+  // Room reserved but not used is never touched.
+  std::map<std::string, size_t> room;
+  for (const auto& row : rows)
+    room[row[0].as<std::string>()] += max_postings(
+        bytea_text_size(std::string_view(row[3].c_str(), row[3].size())), row[4].as<int>());
   std::map<std::string, std::vector<Bm25Posting>> read;
-  for (const auto& row : tx.exec_params(kPostingsSql, filter.author, filter.kind, filter.platform,
-                                        to_pg_text_array(lexemes))) {
+  for (const auto& [lexeme, n] : room) read[lexeme].reserve(n);
+  for (const auto& row : rows) {
     const auto found = dead.find({row[1].as<int>(), row[2].as<int64_t>()});
     append_postings(std::string_view(row[3].c_str(), row[3].size()), row[4].as<int>(),
                     found == dead.end() ? nullptr : &found->second, read[row[0].as<std::string>()]);

@@ -1,13 +1,16 @@
 // Store: the approximate vector index of an embedding model, IVF lists and
-// their codes kept in PostgreSQL (migrations 0017 and 0021; the algorithms:
-// tasks/search/ivf.h).
+// their codes kept in PostgreSQL (migrations 0017, 0021 and 0030; the
+// algorithms: tasks/search/ivf.h).
 //
-// Vectors of the lists travel as hex (bytea's text form) of their float32
-// bytes: no float parsing, and half the size of a decimal literal. Writers of
-// a model's lists take an advisory lock on (kLockClass, model id): the build
-// holds it exclusively for the session (tried, not waited for), a search that
-// assigns pending vectors shared for its transaction (tried too), so lists
-// are never assigned with centroids that a rebuild is replacing.
+// What a search reads per query travels as base64 text (util/base64.h): the
+// centroids, as int8 codes, and the lists' int4 codes. PostgreSQL sends text
+// as stored, where bytea's text form is hex written at about 3 ns a byte.
+// The lists' exact vectors stay bytea (float32), read a hundred at a time.
+// Writers of a model's lists take an advisory lock on (kLockClass, model
+// id): the build holds it exclusively for the session (tried, not waited
+// for), a search that assigns pending vectors shared for its transaction
+// (tried too), so lists are never assigned with centroids that a rebuild is
+// replacing.
 #include "store/vector_index_store.h"
 
 #include <algorithm>
@@ -20,7 +23,9 @@
 
 #include "store/bytea_text.h"
 #include "store/store_impl.h"
+#include "util/base64.h"
 #include "util/error.h"
+#include "util/int4_codes.h"
 #include "util/int8_codes.h"
 
 namespace twinflow {
@@ -39,16 +44,46 @@ void from_bytea(std::string_view text, size_t n, float* out, int64_t id) {
     throw Error("vector index: malformed vector of chunk " + std::to_string(id));
 }
 
-// A code entry (migration 0021): int64 chunk id, float32 scale, then one
-// signed byte per dimension, x ≈ code × scale / 127 with scale = max |x|.
+// Centroids (migration 0030): per centroid, float32 scale then one int8 per
+// dimension (util/int8_codes.h), as base64 text.
+std::string encode_centroids(const std::vector<float>& centroids, size_t dim) {
+  std::string bytes;
+  std::vector<int8_t> code(dim);
+  for (size_t at = 0; at + dim <= centroids.size(); at += dim) {
+    const float scale = encode_int8(centroids.data() + at, dim, code.data());
+    bytes.append(reinterpret_cast<const char*>(&scale), sizeof scale);
+    bytes.append(reinterpret_cast<const char*>(code.data()), dim);
+  }
+  return base64_encode(bytes);
+}
+
+std::vector<float> decode_centroids(std::string_view text, size_t lists, size_t dim,
+                                    int64_t model_id) {
+  const size_t entry = sizeof(float) + dim;
+  std::vector<unsigned char> bytes(base64_size(text) + 2);
+  if (base64_size(text) != lists * entry || !base64_decode(text, bytes.data()))
+    throw Error("vector index: the centroids of model " + std::to_string(model_id) +
+                " are malformed");
+  std::vector<float> out(lists * dim);
+  for (size_t l = 0; l < lists; ++l) {
+    float scale;
+    std::memcpy(&scale, bytes.data() + l * entry, sizeof scale);
+    decode_int8(reinterpret_cast<const int8_t*>(bytes.data() + l * entry + sizeof scale), scale,
+                dim, out.data() + l * dim);
+  }
+  return out;
+}
+
+// A code entry (migration 0030): int64 chunk id, float32 scale, then the
+// int4 code (util/int4_codes.h). A row's entries are stored as base64 text.
 constexpr size_t kCodeHeader = sizeof(int64_t) + sizeof(float);
 
 void append_code(std::string& block, int64_t id, const float* x, size_t dim) {
-  std::vector<int8_t> code(dim);
-  const float scale = encode_int8(x, dim, code.data());
+  std::vector<uint8_t> code(int4_code_bytes(dim));
+  const float scale = encode_int4(x, dim, code.data());
   block.append(reinterpret_cast<const char*>(&id), sizeof id);
   block.append(reinterpret_cast<const char*>(&scale), sizeof scale);
-  block.append(reinterpret_cast<const char*>(code.data()), dim);
+  block.append(reinterpret_cast<const char*>(code.data()), code.size());
 }
 
 // "{a,b,c}" (real[] text) of n floats into `out`.
@@ -101,12 +136,10 @@ std::optional<VectorIndexRecord> VectorIndexStore::index(int64_t model_id, bool 
   r.trained_on = rows[0][3].as<int64_t>();
   r.assigned = rows[0][4].as<int64_t>();
   r.created_at = rows[0][5].as<std::string>();
-  if (with_centroids && r.lists > 0) {
-    const size_t n = static_cast<size_t>(r.lists) * static_cast<size_t>(r.dimension);
-    r.centroids.resize(n);
-    from_bytea(std::string_view(rows[0][6].c_str(), rows[0][6].size()), n, r.centroids.data(),
-               model_id);
-  }
+  if (with_centroids && r.lists > 0)
+    r.centroids =
+        decode_centroids(std::string_view(rows[0][6].c_str(), rows[0][6].size()),
+                         static_cast<size_t>(r.lists), static_cast<size_t>(r.dimension), model_id);
   return r;
 }
 
@@ -194,17 +227,16 @@ bool VectorIndexStore::add_to_lists(const EmbeddingModelRecord& model, const Lis
     if (listed.contains(vectors.ids[i]))
       append_code(blocks[vectors.lists[i]], vectors.ids[i], vectors.data.data() + i * dim, dim);
   std::vector<int> block_lists;
-  std::vector<std::string> block_hex;
+  std::vector<std::string> block_text;
   for (const auto& [list, bytes] : blocks) {
     block_lists.push_back(list);
-    block_hex.push_back(bytes_to_hex(bytes));
+    block_text.push_back(base64_encode(bytes));
   }
   if (!block_lists.empty())
     tx.exec_params(
         "INSERT INTO vector_codes (model_id, list, entries) "
-        "SELECT $1, u.list, decode(u.hex, 'hex') "
-        "FROM unnest($2::int[], $3::text[]) AS u (list, hex)",
-        model.id, to_pg_int_array(block_lists), to_pg_text_array(block_hex));
+        "SELECT $1, u.list, u.entries FROM unnest($2::int[], $3::text[]) AS u (list, entries)",
+        model.id, to_pg_int_array(block_lists), to_pg_text_array(block_text));
   tx.exec_params("DELETE FROM vector_pending WHERE model_id = $1 AND chunk_id = ANY ($2::bigint[])",
                  model.id, ids);
   if (assigning)
@@ -219,9 +251,9 @@ void VectorIndexStore::finish(const EmbeddingModelRecord& model, int lists,
   {
     pqxx::work tx(impl_->connection);
     tx.exec_params(
-        "UPDATE vector_indexes SET lists = $2, centroids = decode($3, 'hex'), trained_on = $4, "
+        "UPDATE vector_indexes SET lists = $2, centroids = $3, trained_on = $4, "
         "assigned = 0, created_at = clock_timestamp() WHERE model_id = $1",
-        model.id, lists, to_hex(centroids.data(), centroids.size()), listed);
+        model.id, lists, encode_centroids(centroids, static_cast<size_t>(model.dimension)), listed);
     tx.exec_params(
         "DELETE FROM vector_pending p WHERE p.model_id = $1 AND EXISTS (SELECT 1 FROM "
         "vector_lists l WHERE l.model_id = p.model_id AND l.chunk_id = p.chunk_id)",
@@ -246,42 +278,38 @@ ListedVectors VectorIndexStore::pending(const EmbeddingModelRecord& model, int l
       static_cast<size_t>(model.dimension), true);
 }
 
-ListedCodes VectorIndexStore::probe_codes(const EmbeddingModelRecord& model,
-                                          const std::vector<int>& lists) {
-  pqxx::nontransaction tx(impl_->connection);
+void VectorIndexStore::probe_codes(const EmbeddingModelRecord& model, const std::vector<int>& lists,
+                                   const CodeVisitor& visit) {
   const auto dim = static_cast<size_t>(model.dimension);
-  const size_t entry = kCodeHeader + dim;
-  const auto rows = tx.exec_params(
-      "SELECT entries FROM vector_codes WHERE model_id = $1 AND list = ANY ($2::int[])", model.id,
-      to_pg_int_array(lists));
-  // bytea text, "\x" and two hex digits per byte, decoded straight into place.
-  const auto malformed = [] { throw Error("vector index: a block of codes is malformed"); };
-  size_t total = 0;
-  for (const auto& row : rows) {
-    const size_t size = row[0].size();
-    if (size < 2 || (size - 2) % (2 * entry) != 0) malformed();
-    total += (size - 2) / (2 * entry);
-  }
-  ListedCodes out;
-  out.ids.resize(total);
-  out.scales.resize(total);
-  out.codes.resize(total * dim);
-  size_t i = 0;
-  for (const auto& row : rows) {
-    const char* hex = row[0].c_str();
-    if (hex[0] != '\\' || hex[1] != 'x') malformed();
-    hex += 2;
-    for (const char* end = hex + row[0].size() - 2; hex < end; hex += 2 * entry, ++i) {
-      unsigned char header[kCodeHeader];
-      if (!decode_hex(hex, kCodeHeader, header) ||
-          !decode_hex(hex + 2 * kCodeHeader, dim,
-                      reinterpret_cast<unsigned char*>(out.codes.data() + i * dim)))
-        malformed();
-      std::memcpy(&out.ids[i], header, sizeof(int64_t));
-      std::memcpy(&out.scales[i], header + sizeof(int64_t), sizeof(float));
+  const size_t entry = kCodeHeader + int4_code_bytes(dim);
+  // Through a cursor, a few hundred kilobytes at a time: each batch reuses
+  // the memory of the one before, where the whole result (6 MB at 100,000
+  // vectors) would be fresh pages, each a page fault.
+  pqxx::work tx(impl_->connection);
+  tx.exec_params(
+      "DECLARE codes NO SCROLL CURSOR FOR SELECT entries FROM vector_codes "
+      "WHERE model_id = $1 AND list = ANY ($2::int[])",
+      model.id, to_pg_int_array(lists));
+  std::vector<unsigned char> bytes;  // one row's entries, decoded
+  for (;;) {
+    const auto rows = tx.exec("FETCH 32 FROM codes");
+    if (rows.empty()) break;
+    for (const auto& row : rows) {
+      const std::string_view text(row[0].c_str(), row[0].size());
+      const size_t n = base64_size(text);
+      bytes.resize(n + 2);
+      if (n == 0 || n % entry != 0 || !base64_decode(text, bytes.data()))
+        throw Error("vector index: a block of codes is malformed");
+      for (const unsigned char* e = bytes.data(); e < bytes.data() + n; e += entry) {
+        int64_t id;
+        float scale;
+        std::memcpy(&id, e, sizeof id);
+        std::memcpy(&scale, e + sizeof id, sizeof scale);
+        visit(id, scale, e + kCodeHeader);
+      }
     }
   }
-  return out;
+  tx.commit();
 }
 
 ListedVectors VectorIndexStore::exact_searchable(const EmbeddingModelRecord& model,

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -27,12 +28,10 @@ struct ListedVectors {
   std::vector<int> lists;
 };
 
-// The codes of the vectors in some lists (migration 0021): vector i is
-// approximately codes[i × dimension + j] × scales[i] / 127 in dimension j.
-struct ListedCodes {
-  std::vector<int64_t> ids;
-  std::vector<float> scales;
-  std::vector<int8_t> codes;
-};
+// Called with one vector's code (migration 0030): its int4 code
+// (util/int4_codes.h) and scale. `code` is valid during the call only: codes
+// are read block by block and never gathered (at 1,000,000 vectors the lists
+// a search probes hold 23 MB of them).
+using CodeVisitor = std::function<void(int64_t id, float scale, const uint8_t* code)>;
 
 }  // namespace twinflow

@@ -55,9 +55,10 @@ class VectorIndexStore {
   // Up to `limit` embeddings written since the index was built (not yet in a
   // list), with their vectors.
   ListedVectors pending(const EmbeddingModelRecord& model, int limit);
-  // The codes of the vectors in `lists` (any chunk, and possibly chunks
-  // deleted since: `exact_searchable` drops those).
-  ListedCodes probe_codes(const EmbeddingModelRecord& model, const std::vector<int>& lists);
+  // Visits the codes of the vectors in `lists` (any chunk, and possibly
+  // chunks deleted since: `exact_searchable` drops those).
+  void probe_codes(const EmbeddingModelRecord& model, const std::vector<int>& lists,
+                   const CodeVisitor& visit);
   // The listed vectors of those of `chunk_ids` that are searchable (current
   // chunks of latest documents) and match `filter`, in no particular order.
   ListedVectors exact_searchable(const EmbeddingModelRecord& model,

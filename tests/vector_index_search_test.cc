@@ -209,6 +209,46 @@ TEST_F(VectorIndexSearchTest, NewEmbeddingsAreAssignedAndUnsearchableChunksLeftO
   EXPECT_TRUE(ivf_top_k(store->features(), model_, state, vectors_[ann[0]], 10, {}).empty());
 }
 
+// Codes are stored as base64 text (migration 0030) that PostgreSQL decodes
+// itself to whole entries (chunk id, scale, int4 code); a block that is not
+// base64 of whole entries stops the search with a clear error.
+TEST_F(VectorIndexSearchTest, CodesAreBase64OfWholeEntriesAndACorruptBlockIsAClearError) {
+  model_ = store->features().register_embedding_model("m", "builtin", kDim, "", {}, 0);
+  ClusteredVectors source(9);
+  const std::vector<int64_t> ids = chunks("ann", 10, 30);
+  embed(ids, source);
+  ASSERT_TRUE(build_vector_index(store->features(), model_, 8));
+  {
+    pqxx::connection c(conninfo);
+    pqxx::nontransaction tx(c);
+    EXPECT_EQ(tx.exec1("SELECT sum(length(decode(entries, 'base64'))) FROM vector_codes")[0]
+                  .as<int64_t>(),
+              static_cast<int64_t>(ids.size()) * (8 + 4 + kDim / 2));
+  }
+  IvfState state;
+  std::vector<std::string> notes;
+  ASSERT_TRUE(prepare_ivf(store->features(), model_, state, notes));
+  ASSERT_EQ(ivf_top_k(store->features(), model_, state, vectors_[ids[0]], 1, {}, 8)[0].id, ids[0]);
+  for (const char* bad : {"not base64!", "AAAA", "QUJD=EFC"}) {
+    {
+      pqxx::connection c(conninfo);
+      pqxx::work tx(c);
+      tx.exec_params(
+          "UPDATE vector_codes SET entries = $1 WHERE block = (SELECT min(block) FROM "
+          "vector_codes)",
+          std::string(bad));
+      tx.commit();
+    }
+    try {
+      ivf_top_k(store->features(), model_, state, vectors_[ids[0]], 1, {}, 8);
+      ADD_FAILURE() << bad << ": no error";
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find("a block of codes is malformed"), std::string::npos)
+          << e.what();
+    }
+  }
+}
+
 TEST_F(VectorIndexSearchTest, FewVectorsAreSearchedExactly) {
   model_ = store->features().register_embedding_model("m", "builtin", kDim, "", {}, 0);
   ClusteredVectors source(7);

@@ -22,6 +22,10 @@ float encode_int8(const float* x, size_t n, int8_t* code) {
   return scale;
 }
 
+void decode_int8(const int8_t* code, float scale, size_t n, float* x) {
+  for (size_t j = 0; j < n; ++j) x[j] = static_cast<float>(code[j]) * scale / 127.0f;
+}
+
 namespace {
 
 int32_t int8_dot_portable(const int8_t* a, const int8_t* b, size_t n) {

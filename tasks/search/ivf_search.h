@@ -1,14 +1,14 @@
 // Approximate vector search through the IVF index kept in the store
-// (migrations 0017 and 0021): building it from a model's embeddings, assigning
-// vectors written since, and probing the lists nearest to a query.
+// (migrations 0017, 0021 and 0030): building it from a model's embeddings,
+// assigning vectors written since, and probing the lists nearest to a query.
 //
-// A fresh process reads the centroids (lists × dimension floats, about
-// sqrt(N) lists) and the compact codes of the vectors in `probes` lists (a
-// byte per dimension), a few percent of the model's bytes, instead of every
-// vector; it re-scores its best candidates with their exact vectors. Results
-// are approximate: a vector in a list that was not probed, or whose code
-// ranked it below the re-scored candidates, is missed; bench/vector_search_bench
-// and bench/rag_bench print recall@10 against exact search. SearchQuery::exact
+// A fresh process reads the centroids (about sqrt(N) of them, as int8 codes)
+// and the compact codes of the vectors in `probes` lists (four bits per
+// dimension), a few percent of the model's bytes, instead of every vector;
+// it re-scores its best candidates with their exact vectors. Results are
+// approximate: a vector in a list that was not probed, or whose code ranked
+// it below the re-scored candidates, is missed; bench/vector_search_bench and
+// bench/rag_bench print recall against exact search. SearchQuery::exact
 // (`twinflow search --exact`) searches every vector instead.
 #pragma once
 
