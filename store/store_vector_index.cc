@@ -14,7 +14,6 @@
 #include "store/vector_index_store.h"
 
 #include <algorithm>
-#include <array>
 #include <charconv>
 #include <cmath>
 #include <cstring>
@@ -261,6 +260,11 @@ void VectorIndexStore::finish(const EmbeddingModelRecord& model, int lists,
     tx.commit();
   }
   end_build(model);
+}
+
+std::vector<float> VectorIndexStore::as_stored(const std::vector<float>& centroids, int dimension) {
+  const auto dim = static_cast<size_t>(dimension);
+  return decode_centroids(encode_centroids(centroids, dim), centroids.size() / dim, dim, 0);
 }
 
 void VectorIndexStore::end_build(const EmbeddingModelRecord& model) {

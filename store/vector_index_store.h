@@ -52,6 +52,10 @@ class VectorIndexStore {
               int64_t listed);
   // Releases the build lock (after a failed build).
   void end_build(const EmbeddingModelRecord& model);
+  // `centroids` (row-major, `dimension` floats each) as `index` will read them
+  // back once `finish` has stored them (as int8 codes, migration 0030): a
+  // build assigns vectors to lists with these, as every search will.
+  static std::vector<float> as_stored(const std::vector<float>& centroids, int dimension);
   // Up to `limit` embeddings written since the index was built (not yet in a
   // list), with their vectors.
   ListedVectors pending(const EmbeddingModelRecord& model, int limit);

@@ -14,7 +14,6 @@
 #include "tasks/search/vector_index.h"
 #include "util/error.h"
 #include "util/int4_codes.h"
-#include "util/int8_codes.h"
 
 namespace twinflow {
 namespace {
@@ -28,18 +27,6 @@ void assign_lists(const IvfCentroids& centroids, ListedVectors& vectors) {
   vectors.lists.resize(vectors.ids.size());
   for (size_t i = 0; i < vectors.ids.size(); ++i)
     vectors.lists[i] = nearest_list(centroids, vectors.data.data() + i * dim);
-}
-
-// The centroids as the store keeps them, int8 codes (migration 0030), so
-// that the build assigns vectors to lists with the centroids every search
-// will read.
-void round_as_stored(IvfCentroids& centroids) {
-  const auto dim = static_cast<size_t>(centroids.dimension);
-  std::vector<int8_t> code(dim);
-  for (size_t at = 0; at + dim <= centroids.data.size(); at += dim) {
-    const float scale = encode_int8(centroids.data.data() + at, dim, code.data());
-    decode_int8(code.data(), scale, dim, centroids.data.data() + at);
-  }
 }
 
 // Candidates of the first round re-scored with their exact vectors. Each is
@@ -89,7 +76,7 @@ std::optional<IvfBuildStats> build_vector_index(FeatureStore features,
                   " vectors are too few for " + std::to_string(lists) + " lists");
     IvfCentroids centroids = train_ivf(training.data.data(), training.ids.size(), model.dimension,
                                        lists, kIterations, seed);
-    round_as_stored(centroids);
+    centroids.data = VectorIndexStore::as_stored(centroids.data, model.dimension);
     stats.trained_on = static_cast<int64_t>(training.ids.size());
     stats.lists = lists;
     for (int64_t after = 0;;) {
