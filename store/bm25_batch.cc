@@ -19,13 +19,15 @@ namespace twinflow {
 namespace {
 
 // At most this many chunks per block. A batch of the chunk step (pages of
-// about 4 MB of text, some 5,000 chunks) is then one block: at 10,000
-// documents, 765k block rows instead of 1.63M with blocks of 2,000, and a
-// chunk step 18-23% shorter (docs/STEPS.md). A row stays small enough to rewrite in
-// SQL when one of its chunks stops being current (migration 0024). The
+// about 8 MB of text, some 12,000 chunks of articles) is then one block. The
+// writes cost per row, and a row is a word of a block: the larger the block,
+// the fewer rows per chunk (most words of a block are rare). Blocks of 10,000
+// chunks wrote 765k rows at 10,000 documents where blocks of 2,000 wrote 1.63M
+// (a chunk step 18-23% shorter); pages of 8 MB and blocks of 20,000 made the
+// chunk step 20-26% shorter again than 4 MB and 10,000 (docs/STEPS.md). The
 // database's own path (twinflow_bm25_add, for chunks inserted by SQL) cuts
 // blocks at 2,000.
-constexpr size_t kBlockChunks = 10000;
+constexpr size_t kBlockChunks = 20000;
 
 struct DocumentScope {
   std::string author, platform;

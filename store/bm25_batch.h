@@ -3,7 +3,7 @@
 // analyses the text again nor groups a million postings in SQL (issue 18).
 //
 // It writes what twinflow_bm25_add would write for the same chunks: one
-// bm25_chunks row per counted chunk, blocks of at most 10,000 chunks (one
+// bm25_chunks row per counted chunk, blocks of at most 20,000 chunks (one
 // bm25_blocks row per lexeme and scope of a block, its postings in chunk id
 // order and their number; packed in codec 2, where SQL packs codec 1:
 // store/bm25_postings.h), scope totals

@@ -448,12 +448,12 @@ TEST_F(Bm25Test, BatchedChunkWritesKeepTheStatisticsExact) {
     for (const auto& doc : target.features().documents_to_clean("Ann", "c1"))
       target.features().insert_cleaned_document(doc.id, "c1", doc.content, 0);
   };
-  // 60 documents of 170 chunks: 10,200 chunks in one statement, two blocks
-  // (store/bm25_batch.cc cuts a block at 10,000 chunks).
-  const int chunks_per_document = 170;
+  // 60 documents of 340 chunks: 20,400 chunks in one statement, two blocks
+  // (store/bm25_batch.cc cuts a block at 20,000 chunks).
+  const int chunks_per_document = 340;
   load(*store, 60);
-  EXPECT_EQ(chunk_batch(*store, "k1", 0, chunks_per_document), 10200);
-  EXPECT_EQ(statistics_drift(conninfo), std::make_pair(int64_t{0}, int64_t{10200}));
+  EXPECT_EQ(chunk_batch(*store, "k1", 0, chunks_per_document), 20400);
+  EXPECT_EQ(statistics_drift(conninfo), std::make_pair(int64_t{0}, int64_t{20400}));
   {
     pqxx::connection c(conninfo);
     EXPECT_EQ(
@@ -473,7 +473,7 @@ TEST_F(Bm25Test, BatchedChunkWritesKeepTheStatisticsExact) {
   store->features().upsert_document(changed);
   load(*store, 0);
   EXPECT_EQ(chunk_batch(*store, "k2", 5, 30), 30);
-  EXPECT_EQ(statistics_drift(conninfo), std::make_pair(int64_t{0}, int64_t{7400}));
+  EXPECT_EQ(statistics_drift(conninfo), std::make_pair(int64_t{0}, int64_t{14200}));
 
   // The same final corpus, one document at a time.
   const std::string scratch_url = fresh_test_database();
@@ -487,7 +487,7 @@ TEST_F(Bm25Test, BatchedChunkWritesKeepTheStatisticsExact) {
     final_corpus.put("Ann", "https://a/" + std::to_string(doc),
                      doc == 3 ? "vortex drag" : title(doc), pieces);
   }
-  EXPECT_EQ(statistics_drift(scratch_url), std::make_pair(int64_t{0}, int64_t{7400}));
+  EXPECT_EQ(statistics_drift(scratch_url), std::make_pair(int64_t{0}, int64_t{14200}));
   auto same_as_scratch = [&] {
     for (const char* query : {"laminar flow", "vortex drag n3", "wing flutter panel", "n7 heat"}) {
       SCOPED_TRACE(query);
@@ -509,7 +509,7 @@ TEST_F(Bm25Test, BatchedChunkWritesKeepTheStatisticsExact) {
         .exec1("SELECT coalesce(sum(cardinality(chunk_ids)), 0) FROM bm25_dead")[0]
         .as<int64_t>();
   };
-  EXPECT_EQ(dead_chunks(), 3430);
+  EXPECT_EQ(dead_chunks(), 6830);
   same_as_scratch();
   // Compaction writes the two first blocks again without them (over a tenth
   // of each is dead); the block of the 600 re-chunked chunks, where the 30 of
@@ -520,7 +520,7 @@ TEST_F(Bm25Test, BatchedChunkWritesKeepTheStatisticsExact) {
   EXPECT_EQ(store->features().compact_bm25_blocks(0), 1);
   EXPECT_EQ(dead_chunks(), 0);
   EXPECT_EQ(store->features().compact_bm25_blocks(0), 0);
-  EXPECT_EQ(statistics_drift(conninfo), std::make_pair(int64_t{0}, int64_t{7400}));
+  EXPECT_EQ(statistics_drift(conninfo), std::make_pair(int64_t{0}, int64_t{14200}));
   {
     pqxx::connection c(conninfo);
     EXPECT_EQ(pqxx::nontransaction(c)

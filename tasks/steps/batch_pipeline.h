@@ -109,10 +109,11 @@ class PageSize {
                     int max_rows = 2000)
       : page_bytes_(page_bytes), next_(first), min_(min_rows), max_(max_rows) {}
 
-  // Pages of about 4 MB of text, of 16 to `max_rows` rows, starting at 250:
-  // what the clean and chunk steps read (`batch_documents` is max_rows).
-  static PageSize of_documents(int max_rows) {
-    return PageSize(int64_t{4} << 20, std::min(250, max_rows), std::min(16, max_rows), max_rows);
+  // Pages of about `page_bytes` of text, of 16 to `max_rows` rows, starting
+  // at 250: what the clean and chunk steps read (`batch_documents` is
+  // max_rows).
+  static PageSize of_documents(int max_rows, int64_t page_bytes = int64_t{4} << 20) {
+    return PageSize(page_bytes, std::min(250, max_rows), std::min(16, max_rows), max_rows);
   }
 
   int next() const { return next_; }

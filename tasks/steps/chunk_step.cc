@@ -93,10 +93,13 @@ int run_chunk_step(StepEnvironment& env) {
   // over a connection of its own, while the page before is written here.
   Store reader_connection(env.context.database_url);
   FeatureStore reader(reader_connection);
-  // At most this many documents per page and transaction (pages also stop
-  // at about 4 MB of text).
+  // At most this many documents per page and transaction. Pages also stop at
+  // about 8 MB of text, twice the clean step's: a page's new chunks are one
+  // block of the BM25 postings (store/bm25_batch.cc), and larger blocks mean
+  // fewer rows to write. A page of articles then holds some 12,000 chunks,
+  // and the step's peak RSS is about 160 MB instead of 90 (docs/STEPS.md).
   const int max_page = static_cast<int>(params.integer_or("batch_documents", 2000, 1, 100000));
-  PageSize page_size = PageSize::of_documents(max_page);
+  PageSize page_size = PageSize::of_documents(max_page, int64_t{8} << 20);
   int64_t after = 0;
   BatchPipeline<ChunkBatch>::run(
       [&](ChunkBatch& batch) {
