@@ -81,6 +81,7 @@ void count_new_chunks(pqxx::work& tx, const std::vector<NewChunkAnalysis>& chunk
            "FROM bm25_titles t, unnest(t.title) AS u WHERE t.document_id = ANY ($1::bigint[])",
            to_pg_bigint_array(document_ids)))
     documents[row[0].as<int64_t>()].title.emplace_back(row[1].as<std::string>(), row[2].as<int>());
+  for (auto& [id, d] : documents) std::sort(d.title.begin(), d.title.end());  // byte order
   if (!new_title_ids.empty())
     tx.exec_params(
         "INSERT INTO bm25_titles (document_id, title, length) "
@@ -165,19 +166,21 @@ void count_new_chunks(pqxx::work& tx, const std::vector<NewChunkAnalysis>& chunk
       blocks.back().postings.add(
           {c.chunk_id, body_tf, title_tf, body_length_of[i], d.title_length});
     };
-    // Body lexemes (with their title frequency), then title-only ones.
+    // Body lexemes (with their title frequency), then title-only ones. Both
+    // lists are in byte order (a tsvector's), so one pass matches them.
     std::vector<bool> title_in_body(d.title.size());
+    size_t t = 0;
     c.body->each([&](std::string_view lexeme, int body_tf) {
+      while (t < d.title.size() && std::string_view(d.title[t].first) < lexeme) ++t;
       int title_tf = 0;
-      for (size_t t = 0; t < d.title.size(); ++t)
-        if (d.title[t].first == lexeme) {
-          title_tf = d.title[t].second;
-          title_in_body[t] = true;
-        }
+      if (t < d.title.size() && d.title[t].first == lexeme) {
+        title_tf = d.title[t].second;
+        title_in_body[t] = true;
+      }
       add(lexeme, body_tf, title_tf);
     });
-    for (size_t t = 0; t < d.title.size(); ++t)
-      if (!title_in_body[t]) add(d.title[t].first, 0, d.title[t].second);
+    for (size_t u = 0; u < d.title.size(); ++u)
+      if (!title_in_body[u]) add(d.title[u].first, 0, d.title[u].second);
   }
   // Written in primary key order (lexeme, scope, block): one pass over the
   // index rather than one per block, each insert next to the one before.
