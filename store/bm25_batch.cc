@@ -1,8 +1,11 @@
-// count_new_chunks (see bm25_batch.h): the batch's postings are grouped in
-// memory and written with COPY, a few statements per batch whatever its size.
+// group_terms and count_new_chunks (see bm25_batch.h): the batch's postings
+// are grouped in memory, by word first (while the chunks are inserted), then
+// by scope and block once they have ids, and written with COPY: a few
+// statements per batch whatever its size.
 #include "store/bm25_batch.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <map>
 #include <set>
 #include <string>
@@ -12,8 +15,9 @@
 #include <vector>
 
 #include "store/bm25_postings.h"
-#include "store/bytea_text.h"
+#include "store/copy_text.h"
 #include "store/store_impl.h"
+#include "util/error.h"
 
 namespace twinflow {
 namespace {
@@ -35,15 +39,64 @@ struct DocumentScope {
   int title_length = 0;
 };
 
-// One (lexeme, scope) row of a block: its postings, in chunk id order.
-struct BlockRow {
-  size_t block = 0;  // index into the batch's blocks
-  Bm25PostingEncoder postings;
+// A posting of the batch before it is packed: the counted chunk (its rank by
+// id), its term frequencies.
+struct PendingPosting {
+  uint32_t rank = 0;
+  uint16_t body_tf = 0, title_tf = 0;
+};
+
+// A title word that the chunk's body lacks.
+struct TitlePosting {
+  std::string_view lexeme;
+  PendingPosting posting;
 };
 
 }  // namespace
 
-void count_new_chunks(pqxx::work& tx, const std::vector<NewChunkAnalysis>& chunks) {
+GroupedTerms group_terms(const std::vector<const SearchTerms*>& analyses) {
+  // Each posting's lexeme as a number in order of appearance, then the
+  // numbers ranked by lexeme and the postings sorted by it (counting sort,
+  // which keeps each lexeme's postings in chunk order).
+  std::unordered_map<std::string_view, uint32_t> numbers;
+  std::vector<std::string_view> lexeme_of;
+  std::vector<uint32_t> number_of;
+  for (const SearchTerms* terms : analyses)
+    terms->each([&](std::string_view lexeme, int) {
+      const auto [at, added] = numbers.try_emplace(lexeme, static_cast<uint32_t>(lexeme_of.size()));
+      if (added) lexeme_of.push_back(lexeme);
+      number_of.push_back(at->second);
+    });
+  std::vector<uint32_t> by_lexeme(lexeme_of.size());
+  for (uint32_t i = 0; i < by_lexeme.size(); ++i) by_lexeme[i] = i;
+  std::sort(by_lexeme.begin(), by_lexeme.end(),
+            [&](uint32_t a, uint32_t b) { return lexeme_of[a] < lexeme_of[b]; });
+  std::vector<uint32_t> rank(lexeme_of.size());
+  GroupedTerms out;
+  out.analyses = static_cast<uint32_t>(analyses.size());
+  out.lexemes.reserve(lexeme_of.size());
+  for (uint32_t r = 0; r < by_lexeme.size(); ++r) {
+    rank[by_lexeme[r]] = r;
+    out.lexemes.push_back(lexeme_of[by_lexeme[r]]);
+  }
+  out.starts.assign(lexeme_of.size() + 1, 0);
+  for (uint32_t number : number_of) ++out.starts[rank[number] + 1];
+  for (size_t i = 1; i < out.starts.size(); ++i) out.starts[i] += out.starts[i - 1];
+  out.chunks.resize(number_of.size());
+  out.body_tfs.resize(number_of.size());
+  std::vector<uint32_t> next(out.starts.begin(), out.starts.end() - 1);
+  size_t posting = 0;
+  for (uint32_t chunk = 0; chunk < analyses.size(); ++chunk)
+    analyses[chunk]->each([&](std::string_view, int body_tf) {
+      const uint32_t at = next[rank[number_of[posting++]]]++;
+      out.chunks[at] = chunk;
+      out.body_tfs[at] = static_cast<uint16_t>(body_tf);
+    });
+  return out;
+}
+
+void count_new_chunks(pqxx::work& tx, const std::vector<NewChunkAnalysis>& chunks,
+                      const GroupedTerms& grouped) {
   if (chunks.empty()) return;
   tx.exec("SELECT twinflow_bm25_lock()");
 
@@ -132,75 +185,114 @@ void count_new_chunks(pqxx::work& tx, const std::vector<NewChunkAnalysis>& chunk
     int64_t chunks = 0, body = 0, title = 0;
   };
   std::map<int, ScopeTotals> totals;
-  std::vector<int> scope_of(counted.size()), body_length_of(counted.size());
-  {
-    // One COPY at a time on a connection: the chunks first, then the blocks.
-    pqxx::stream_to chunk_rows(tx, "bm25_chunks",
-                               std::vector<std::string>{"chunk_id", "scope_id", "document_id",
-                                                        "body_length", "title_length", "block"});
-    for (size_t i = 0; i < counted.size(); ++i) {
-      const NewChunkAnalysis& c = *counted[i];
-      const DocumentScope& d = documents.at(c.document_id);
-      scope_of[i] = scope_ids.at({d.author, d.platform, c.kind});
-      body_length_of[i] = c.body->length;
-      chunk_rows << std::make_tuple(c.chunk_id, scope_of[i], c.document_id, body_length_of[i],
-                                    d.title_length, block_ids[i / kBlockChunks]);
-      ScopeTotals& t = totals[scope_of[i]];
-      ++t.chunks;
-      t.body += body_length_of[i];
-      t.title += d.title_length;
-    }
-    chunk_rows.complete();
-  }
-  // The batch's postings grouped by (lexeme, scope), each list cut into the
-  // blocks of its chunks. Keys view the analyses' and titles' text, which
-  // outlive this function's use of them.
-  std::unordered_map<std::string_view, std::map<int, std::vector<BlockRow>>> rows;
+  std::vector<int> scope_of(counted.size()), body_length_of(counted.size()),
+      title_length_of(counted.size());
+  CopyText chunk_rows;
   for (size_t i = 0; i < counted.size(); ++i) {
     const NewChunkAnalysis& c = *counted[i];
     const DocumentScope& d = documents.at(c.document_id);
-    const size_t block = i / kBlockChunks;
-    auto add = [&](std::string_view lexeme, int body_tf, int title_tf) {
-      std::vector<BlockRow>& blocks = rows[lexeme][scope_of[i]];
-      if (blocks.empty() || blocks.back().block != block) blocks.push_back({block, {}});
-      blocks.back().postings.add(
-          {c.chunk_id, body_tf, title_tf, body_length_of[i], d.title_length});
-    };
-    // Body lexemes (with their title frequency), then title-only ones. Both
-    // lists are in byte order (a tsvector's), so one pass matches them.
-    std::vector<bool> title_in_body(d.title.size());
-    size_t t = 0;
-    c.body->each([&](std::string_view lexeme, int body_tf) {
-      while (t < d.title.size() && std::string_view(d.title[t].first) < lexeme) ++t;
-      int title_tf = 0;
-      if (t < d.title.size() && d.title[t].first == lexeme) {
-        title_tf = d.title[t].second;
-        title_in_body[t] = true;
+    scope_of[i] = scope_ids.at({d.author, d.platform, c.kind});
+    body_length_of[i] = c.body->length;
+    title_length_of[i] = d.title_length;
+    chunk_rows.integer(c.chunk_id).integer(scope_of[i]).integer(c.document_id);
+    chunk_rows.integer(body_length_of[i]).integer(d.title_length);
+    chunk_rows.integer(block_ids[i / kBlockChunks]).end_row();
+    ScopeTotals& t = totals[scope_of[i]];
+    ++t.chunks;
+    t.body += body_length_of[i];
+    t.title += d.title_length;
+  }
+  copy_rows(tx, "bm25_chunks",
+            {"chunk_id", "scope_id", "document_id", "body_length", "title_length", "block"},
+            chunk_rows);
+  // Each analysis's counted chunk (its rank by id), if it is one.
+  constexpr uint32_t kNotCounted = UINT32_MAX;
+  std::vector<uint32_t> rank_of(grouped.analyses, kNotCounted);
+  for (uint32_t r = 0; r < counted.size(); ++r) {
+    if (counted[r]->index >= grouped.analyses)
+      throw Error("count_new_chunks: a chunk's analysis is not among the grouped ones");
+    rank_of[counted[r]->index] = r;
+  }
+  // Title words: their frequency on the body's postings of the chunks of the
+  // title's document, and postings of their own where the body lacks them.
+  std::vector<uint16_t> title_tfs(grouped.chunks.size(), 0);
+  std::vector<TitlePosting> title_only;
+  for (uint32_t r = 0; r < counted.size(); ++r) {
+    const uint32_t chunk = counted[r]->index;
+    for (const auto& [lexeme, tf] : documents.at(counted[r]->document_id).title) {
+      const auto word = std::lower_bound(grouped.lexemes.begin(), grouped.lexemes.end(),
+                                         std::string_view(lexeme));
+      if (word != grouped.lexemes.end() && *word == lexeme) {
+        const size_t w = static_cast<size_t>(word - grouped.lexemes.begin());
+        const auto first = grouped.chunks.begin() + grouped.starts[w],
+                   last = grouped.chunks.begin() + grouped.starts[w + 1];
+        const auto at = std::lower_bound(first, last, chunk);
+        if (at != last && *at == chunk) {
+          title_tfs[static_cast<size_t>(at - grouped.chunks.begin())] = static_cast<uint16_t>(tf);
+          continue;
+        }
       }
-      add(lexeme, body_tf, title_tf);
-    });
-    for (size_t u = 0; u < d.title.size(); ++u)
-      if (!title_in_body[u]) add(d.title[u].first, 0, d.title[u].second);
+      title_only.push_back({lexeme, {r, 0, static_cast<uint16_t>(tf)}});
+    }
   }
-  // Written in primary key order (lexeme, scope, block): one pass over the
-  // index rather than one per block, each insert next to the one before.
-  std::vector<decltype(rows)::value_type*> sorted;
-  sorted.reserve(rows.size());
-  for (auto& entry : rows) sorted.push_back(&entry);
-  std::sort(sorted.begin(), sorted.end(),
-            [](const auto* x, const auto* y) { return x->first < y->first; });
-  {
-    pqxx::stream_to block_rows(
-        tx, "bm25_blocks",
-        std::vector<std::string>{"lexeme", "scope_id", "block", "postings", "chunks", "codec"});
-    for (const auto* entry : sorted)
-      for (const auto& [scope, blocks] : entry->second)
-        for (const BlockRow& row : blocks)
-          block_rows << std::make_tuple(std::string(entry->first), scope, block_ids[row.block],
-                                        "\\x" + bytes_to_hex(row.postings.bytes()),
-                                        row.postings.count(), static_cast<int>(Bm25Codec::kVarint));
-    block_rows.complete();
+  std::sort(title_only.begin(), title_only.end(), [](const TitlePosting& a, const TitlePosting& b) {
+    return a.lexeme != b.lexeme ? a.lexeme < b.lexeme : a.posting.rank < b.posting.rank;
+  });
+
+  // The rows, in primary key order (lexeme, scope, block): one pass over the
+  // index rather than one per block, each insert next to the one before. A
+  // lexeme's postings are its body postings and title-only ones, in order of
+  // (scope, rank): a block is a run of ranks, and ranks follow ids.
+  CopyText block_rows;
+  std::vector<PendingPosting> postings;
+  const auto write_lexeme = [&](std::string_view lexeme) {
+    const auto key = [&](const PendingPosting& p) { return std::pair(scope_of[p.rank], p.rank); };
+    if (!std::is_sorted(postings.begin(), postings.end(),
+                        [&](const auto& a, const auto& b) { return key(a) < key(b); }))
+      std::sort(postings.begin(), postings.end(),
+                [&](const auto& a, const auto& b) { return key(a) < key(b); });
+    for (size_t start = 0; start < postings.size();) {
+      const int scope = scope_of[postings[start].rank];
+      const size_t block = postings[start].rank / kBlockChunks;
+      Bm25PostingEncoder encoder;
+      size_t end = start;
+      for (; end < postings.size() && scope_of[postings[end].rank] == scope &&
+             postings[end].rank / kBlockChunks == block;
+           ++end) {
+        const PendingPosting& p = postings[end];
+        encoder.add({counted[p.rank]->chunk_id, p.body_tf, p.title_tf, body_length_of[p.rank],
+                     title_length_of[p.rank]});
+      }
+      block_rows.text(lexeme).integer(scope).integer(block_ids[block]);
+      block_rows.bytea(encoder.bytes()).integer(encoder.count());
+      block_rows.integer(static_cast<int>(Bm25Codec::kVarint)).end_row();
+      start = end;
+    }
+    postings.clear();
+  };
+  size_t next_title = 0;
+  for (size_t w = 0; w <= grouped.lexemes.size(); ++w) {
+    // Title-only lexemes that sort before this body lexeme (or after the last).
+    while (next_title < title_only.size() &&
+           (w == grouped.lexemes.size() || title_only[next_title].lexeme < grouped.lexemes[w])) {
+      const std::string_view lexeme = title_only[next_title].lexeme;
+      for (; next_title < title_only.size() && title_only[next_title].lexeme == lexeme;
+           ++next_title)
+        postings.push_back(title_only[next_title].posting);
+      write_lexeme(lexeme);
+    }
+    if (w == grouped.lexemes.size()) break;
+    for (uint32_t i = grouped.starts[w]; i < grouped.starts[w + 1]; ++i) {
+      const uint32_t rank = rank_of[grouped.chunks[i]];
+      if (rank != kNotCounted) postings.push_back({rank, grouped.body_tfs[i], title_tfs[i]});
+    }
+    for (; next_title < title_only.size() && title_only[next_title].lexeme == grouped.lexemes[w];
+         ++next_title)
+      postings.push_back(title_only[next_title].posting);
+    if (!postings.empty()) write_lexeme(grouped.lexemes[w]);
   }
+  copy_rows(tx, "bm25_blocks", {"lexeme", "scope_id", "block", "postings", "chunks", "codec"},
+            block_rows);
 
   std::vector<std::string> ids, n, body, title;
   for (const auto& [scope, t] : totals) {

@@ -19,19 +19,35 @@
 #include <cstdint>
 #include <pqxx/pqxx>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "store/english_analyzer.h"
 
 namespace twinflow {
 
+// The body postings of a batch's analysed chunks, grouped by lexeme before
+// the chunks have ids: pure, so that the writer groups a batch on a thread of
+// its own while the database inserts its chunks (store_documents.cc).
+struct GroupedTerms {
+  std::vector<std::string_view> lexemes;  // each once, in byte order (views into the analyses)
+  std::vector<uint32_t> starts;           // lexeme i's postings: [starts[i], starts[i + 1])
+  std::vector<uint32_t> chunks;           // index of the analysis, ascending within a lexeme
+  std::vector<uint16_t> body_tfs;
+  uint32_t analyses = 0;  // how many were grouped
+};
+GroupedTerms group_terms(const std::vector<const SearchTerms*>& analyses);
+
 struct NewChunkAnalysis {
   int64_t chunk_id = 0, document_id = 0;
   std::string kind;
   const SearchTerms* body = nullptr;  // the chunk's analysed content
+  uint32_t index = 0;                 // of `body` in what `grouped` was made from
 };
 
-// Takes the statistics' lock (twinflow_bm25_lock) and counts `chunks`.
-void count_new_chunks(pqxx::work& tx, const std::vector<NewChunkAnalysis>& chunks);
+// Takes the statistics' lock (twinflow_bm25_lock) and counts `chunks`, whose
+// analyses `grouped` holds (group_terms).
+void count_new_chunks(pqxx::work& tx, const std::vector<NewChunkAnalysis>& chunks,
+                      const GroupedTerms& grouped);
 
 }  // namespace twinflow

@@ -1,9 +1,11 @@
 // Store: the feature store's documents, cleaned documents and chunks
 // (migration 0003). Embedding models and vectors are in store_embeddings.cc.
 #include <algorithm>
+#include <future>
 #include <unordered_map>
 
 #include "store/bm25_batch.h"
+#include "store/copy_text.h"
 #include "store/english_analyzer.h"
 #include "store/feature_store.h"
 #include "store/store_impl.h"
@@ -417,6 +419,10 @@ int FeatureStore::replace_current_chunks(const std::vector<DocumentChunks>& batc
   for (const DocumentChunks& doc : batch)
     for (const ChunkToStore& c : doc.chunks)
       analyses.push_back(c.terms ? &*c.terms : &made[next_made++]);
+  // The postings grouped by word on a thread of their own, while the
+  // database takes the chunks: it is most of the counting's own work.
+  std::future<GroupedTerms> grouped =
+      std::async(std::launch::async, [&analyses] { return group_terms(analyses); });
   try {
     pqxx::work tx(impl_->connection);
     tx.exec(kBatchCommit);
@@ -436,17 +442,17 @@ int FeatureStore::replace_current_chunks(const std::vector<DocumentChunks>& batc
         "content text) ON COMMIT DROP");
     int rows = 0;
     {
-      pqxx::stream_to copy(
-          tx, "chunk_batch",
-          std::vector<std::string>{"n", "chunk_key", "cleaned_document_id", "document_id", "kind",
-                                   "position", "start_offset", "end_offset", "content"});
+      CopyText copy;
       for (const DocumentChunks& doc : batch)
         for (const ChunkToStore& c : doc.chunks) {
-          copy << std::make_tuple(rows, c.chunk_key, doc.cleaned_document_id, doc.document_id,
-                                  doc.kind, c.position, c.start_offset, c.end_offset, c.content);
-          ++rows;
+          copy.integer(rows++).text(c.chunk_key).integer(doc.cleaned_document_id);
+          copy.integer(doc.document_id).text(doc.kind).integer(c.position);
+          copy.integer(c.start_offset).integer(c.end_offset).text(c.content).end_row();
         }
-      copy.complete();
+      copy_rows(tx, "chunk_batch",
+                {"n", "chunk_key", "cleaned_document_id", "document_id", "kind", "position",
+                 "start_offset", "end_offset", "content"},
+                copy);
     }
     int inserted = 0;
     if (rows > 0) {
@@ -469,10 +475,11 @@ int FeatureStore::replace_current_chunks(const std::vector<DocumentChunks>& batc
       for (const auto& row : result) {
         if (!row[3].as<bool>()) continue;
         ++inserted;
+        const size_t at = row_of_key.at(row[4].as<std::string>());
         counted.push_back({row[0].as<int64_t>(), row[1].as<int64_t>(), row[2].as<std::string>(),
-                           analyses.at(row_of_key.at(row[4].as<std::string>()))});
+                           analyses.at(at), static_cast<uint32_t>(at)});
       }
-      count_new_chunks(tx, counted);
+      count_new_chunks(tx, counted, grouped.get());
     }
     tx.commit();
     return inserted;

@@ -1,0 +1,104 @@
+#include "store/copy_text.h"
+
+#include <algorithm>
+#include <array>
+#include <charconv>
+#include <pqxx/tablewriter>
+
+#include "store/bytea_text.h"
+
+namespace twinflow {
+namespace {
+
+// What a byte becomes in COPY's text format: itself (0) or a backslash and
+// this letter.
+constexpr std::array<char, 256> kEscapes = [] {
+  std::array<char, 256> escapes{};
+  escapes['\\'] = '\\';
+  escapes['\t'] = 't';
+  escapes['\n'] = 'n';
+  escapes['\r'] = 'r';
+  return escapes;
+}();
+
+// Pieces of about this many bytes are handed to libpq at a time.
+constexpr size_t kPieceBytes = size_t{1} << 20;
+
+}  // namespace
+
+void CopyText::separate() {
+  if (row_open_) data_.push_back('\t');
+  row_open_ = true;
+}
+
+CopyText& CopyText::text(std::string_view value) {
+  separate();
+  size_t run = 0;
+  for (size_t i = 0; i < value.size(); ++i) {
+    const char escape = kEscapes[static_cast<unsigned char>(value[i])];
+    if (escape == 0) continue;
+    data_.append(value.data() + run, i - run);
+    data_.push_back('\\');
+    data_.push_back(escape);
+    run = i + 1;
+  }
+  data_.append(value.data() + run, value.size() - run);
+  return *this;
+}
+
+CopyText& CopyText::integer(int64_t value) {
+  separate();
+  char digits[24];
+  const auto end = std::to_chars(digits, digits + sizeof digits, value).ptr;
+  data_.append(digits, end);
+  return *this;
+}
+
+CopyText& CopyText::bytea(std::string_view bytes) {
+  separate();
+  data_.append("\\\\x");  // COPY's escaped backslash, then bytea's hex marker
+  append_hex(data_, bytes);
+  return *this;
+}
+
+CopyText& CopyText::null() {
+  separate();
+  data_.append("\\N");
+  return *this;
+}
+
+void CopyText::end_row() {
+  data_.push_back('\n');
+  row_open_ = false;
+  ++rows_;
+}
+
+void CopyText::clear() {
+  data_.clear();
+  rows_ = 0;
+  row_open_ = false;
+}
+
+// libpqxx 6.4 has no public way to send rows already in COPY's format other
+// than tablewriter, which it marks deprecated in favour of stream_to (which
+// cannot: it escapes what it is given).
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+void copy_rows(pqxx::work& tx, const std::string& table, const std::vector<std::string>& columns,
+               const CopyText& rows) {
+  pqxx::tablewriter writer(tx, table, columns.begin(), columns.end());
+  const std::string& data = rows.data();
+  size_t start = 0;
+  while (start < data.size()) {
+    // A piece ends after a row's newline, which write_raw_line adds back.
+    size_t end = std::min(start + kPieceBytes, data.size());
+    end = data.find('\n', end - 1);
+    if (end == std::string::npos) end = data.size() - 1;
+    writer.write_raw_line(data.substr(start, end - start));
+    start = end + 1;
+  }
+  writer.complete();
+}
+#pragma GCC diagnostic pop
+
+}  // namespace twinflow
