@@ -187,24 +187,25 @@ void count_new_chunks(pqxx::work& tx, const std::vector<NewChunkAnalysis>& chunk
   std::map<int, ScopeTotals> totals;
   std::vector<int> scope_of(counted.size()), body_length_of(counted.size()),
       title_length_of(counted.size());
-  CopyText chunk_rows;
+  CopyStream chunk_rows(
+      tx, "bm25_chunks",
+      {"chunk_id", "scope_id", "document_id", "body_length", "title_length", "block"});
   for (size_t i = 0; i < counted.size(); ++i) {
     const NewChunkAnalysis& c = *counted[i];
     const DocumentScope& d = documents.at(c.document_id);
     scope_of[i] = scope_ids.at({d.author, d.platform, c.kind});
     body_length_of[i] = c.body->length;
     title_length_of[i] = d.title_length;
-    chunk_rows.integer(c.chunk_id).integer(scope_of[i]).integer(c.document_id);
-    chunk_rows.integer(body_length_of[i]).integer(d.title_length);
-    chunk_rows.integer(block_ids[i / kBlockChunks]).end_row();
+    chunk_rows.row().integer(c.chunk_id).integer(scope_of[i]).integer(c.document_id);
+    chunk_rows.row().integer(body_length_of[i]).integer(d.title_length);
+    chunk_rows.row().integer(block_ids[i / kBlockChunks]);
+    chunk_rows.end_row();
     ScopeTotals& t = totals[scope_of[i]];
     ++t.chunks;
     t.body += body_length_of[i];
     t.title += d.title_length;
   }
-  copy_rows(tx, "bm25_chunks",
-            {"chunk_id", "scope_id", "document_id", "body_length", "title_length", "block"},
-            chunk_rows);
+  chunk_rows.complete();
   // Each analysis's counted chunk (its rank by id), if it is one.
   constexpr uint32_t kNotCounted = UINT32_MAX;
   std::vector<uint32_t> rank_of(grouped.analyses, kNotCounted);
@@ -243,7 +244,8 @@ void count_new_chunks(pqxx::work& tx, const std::vector<NewChunkAnalysis>& chunk
   // index rather than one per block, each insert next to the one before. A
   // lexeme's postings are its body postings and title-only ones, in order of
   // (scope, rank): a block is a run of ranks, and ranks follow ids.
-  CopyText block_rows;
+  CopyStream block_rows(tx, "bm25_blocks",
+                        {"lexeme", "scope_id", "block", "postings", "chunks", "codec"});
   std::vector<PendingPosting> postings;
   const auto write_lexeme = [&](std::string_view lexeme) {
     const auto key = [&](const PendingPosting& p) { return std::pair(scope_of[p.rank], p.rank); };
@@ -263,9 +265,10 @@ void count_new_chunks(pqxx::work& tx, const std::vector<NewChunkAnalysis>& chunk
         encoder.add({counted[p.rank]->chunk_id, p.body_tf, p.title_tf, body_length_of[p.rank],
                      title_length_of[p.rank]});
       }
-      block_rows.text(lexeme).integer(scope).integer(block_ids[block]);
-      block_rows.bytea(encoder.bytes()).integer(encoder.count());
-      block_rows.integer(static_cast<int>(Bm25Codec::kVarint)).end_row();
+      block_rows.row().text(lexeme).integer(scope).integer(block_ids[block]);
+      block_rows.row().bytea(encoder.bytes()).integer(encoder.count());
+      block_rows.row().integer(static_cast<int>(Bm25Codec::kVarint));
+      block_rows.end_row();
       start = end;
     }
     postings.clear();
@@ -291,8 +294,7 @@ void count_new_chunks(pqxx::work& tx, const std::vector<NewChunkAnalysis>& chunk
       postings.push_back(title_only[next_title].posting);
     if (!postings.empty()) write_lexeme(grouped.lexemes[w]);
   }
-  copy_rows(tx, "bm25_blocks", {"lexeme", "scope_id", "block", "postings", "chunks", "codec"},
-            block_rows);
+  block_rows.complete();
 
   std::vector<std::string> ids, n, body, title;
   for (const auto& [scope, t] : totals) {

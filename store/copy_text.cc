@@ -1,6 +1,5 @@
 #include "store/copy_text.h"
 
-#include <algorithm>
 #include <array>
 #include <charconv>
 #include <pqxx/tablewriter>
@@ -21,8 +20,9 @@ constexpr std::array<char, 256> kEscapes = [] {
   return escapes;
 }();
 
-// Pieces of about this many bytes are handed to libpq at a time.
-constexpr size_t kPieceBytes = size_t{1} << 20;
+// Rows are handed to libpq once about this many bytes have gathered: at 1 MB
+// the clean step wrote 5-10% slower than at 64 KB (feature_bench).
+constexpr size_t kPieceBytes = size_t{64} << 10;
 
 }  // namespace
 
@@ -84,21 +84,28 @@ void CopyText::clear() {
 // cannot: it escapes what it is given).
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wdeprecated-declarations"
-void copy_rows(pqxx::work& tx, const std::string& table, const std::vector<std::string>& columns,
-               const CopyText& rows) {
-  pqxx::tablewriter writer(tx, table, columns.begin(), columns.end());
-  const std::string& data = rows.data();
-  size_t start = 0;
-  while (start < data.size()) {
-    // A piece ends after a row's newline, which write_raw_line adds back.
-    size_t end = std::min(start + kPieceBytes, data.size());
-    end = data.find('\n', end - 1);
-    if (end == std::string::npos) end = data.size() - 1;
-    writer.write_raw_line(data.substr(start, end - start));
-    start = end + 1;
-  }
-  writer.complete();
-}
+CopyStream::CopyStream(pqxx::work& tx, const std::string& table,
+                       const std::vector<std::string>& columns)
+    : writer_(std::make_unique<pqxx::tablewriter>(tx, table, columns.begin(), columns.end())) {}
 #pragma GCC diagnostic pop
+
+CopyStream::~CopyStream() = default;
+
+void CopyStream::end_row() {
+  pending_.end_row();
+  if (pending_.data().size() >= kPieceBytes) send();
+}
+
+void CopyStream::send() {
+  const std::string& data = pending_.data();
+  // write_raw_line adds the last row's newline back.
+  if (!data.empty()) writer_->write_raw_line(data.substr(0, data.size() - 1));
+  pending_.clear();
+}
+
+void CopyStream::complete() {
+  send();
+  writer_->complete();
+}
 
 }  // namespace twinflow

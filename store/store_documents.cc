@@ -350,12 +350,13 @@ int FeatureStore::insert_cleaned_documents(const std::vector<CleanedDocumentToSt
         "CREATE TEMP TABLE cleaned_batch (n int, document_id bigint, content text, "
         "content_sha256 text) ON COMMIT DROP");
     {
-      pqxx::stream_to copy(
-          tx, "cleaned_batch",
-          std::vector<std::string>{"n", "document_id", "content", "content_sha256"});
+      CopyStream copy(tx, "cleaned_batch", {"n", "document_id", "content", "content_sha256"});
       int n = 0;
-      for (const CleanedDocumentToStore& doc : batch)
-        copy << std::make_tuple(n++, doc.document_id, doc.content, sha256_hex(doc.content));
+      for (const CleanedDocumentToStore& doc : batch) {
+        copy.row().integer(n++).integer(doc.document_id).text(doc.content);
+        copy.row().text(sha256_hex(doc.content));
+        copy.end_row();
+      }
       copy.complete();
     }
     auto row = tx.exec_params1(
@@ -442,17 +443,17 @@ int FeatureStore::replace_current_chunks(const std::vector<DocumentChunks>& batc
         "content text) ON COMMIT DROP");
     int rows = 0;
     {
-      CopyText copy;
+      CopyStream copy(tx, "chunk_batch",
+                      {"n", "chunk_key", "cleaned_document_id", "document_id", "kind", "position",
+                       "start_offset", "end_offset", "content"});
       for (const DocumentChunks& doc : batch)
         for (const ChunkToStore& c : doc.chunks) {
-          copy.integer(rows++).text(c.chunk_key).integer(doc.cleaned_document_id);
-          copy.integer(doc.document_id).text(doc.kind).integer(c.position);
-          copy.integer(c.start_offset).integer(c.end_offset).text(c.content).end_row();
+          copy.row().integer(rows++).text(c.chunk_key).integer(doc.cleaned_document_id);
+          copy.row().integer(doc.document_id).text(doc.kind).integer(c.position);
+          copy.row().integer(c.start_offset).integer(c.end_offset).text(c.content);
+          copy.end_row();
         }
-      copy_rows(tx, "chunk_batch",
-                {"n", "chunk_key", "cleaned_document_id", "document_id", "kind", "position",
-                 "start_offset", "end_offset", "content"},
-                copy);
+      copy.complete();
     }
     int inserted = 0;
     if (rows > 0) {

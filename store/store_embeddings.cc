@@ -6,6 +6,7 @@
 #include <charconv>
 #include <cmath>
 
+#include "store/copy_text.h"
 #include "store/feature_store.h"
 #include "store/store_impl.h"
 #include "util/error.h"
@@ -140,15 +141,13 @@ void FeatureStore::insert_embeddings(const EmbeddingModelRecord& model,
   try {
     pqxx::work tx(impl_->connection);
     tx.exec("SET LOCAL synchronous_commit = off");  // why: kBatchCommit, store_documents.cc
-    pqxx::stream_to copy(
-        tx, "embeddings",
-        std::vector<std::string>{"chunk_id", "model_id", "dimension", "vector", "step_run_id"});
+    CopyStream copy(tx, "embeddings",
+                    {"chunk_id", "model_id", "dimension", "vector", "step_run_id"});
     for (size_t i = 0; i < ids.size(); ++i) {
-      std::string literal = array_literal(vectors.data() + i * dim, model.dimension);
-      if (step_run_id)
-        copy << std::make_tuple(ids[i], model.id, model.dimension, literal, step_run_id);
-      else
-        copy << std::make_tuple(ids[i], model.id, model.dimension, literal, nullptr);
+      copy.row().integer(ids[i]).integer(model.id).integer(model.dimension);
+      copy.row().text(array_literal(vectors.data() + i * dim, model.dimension));
+      step_run_id ? copy.row().integer(step_run_id) : copy.row().null();
+      copy.end_row();
     }
     copy.complete();
     tx.commit();

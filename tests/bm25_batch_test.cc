@@ -1,6 +1,6 @@
 // What the chunk writer builds before the database sees its batch: the
 // postings grouped by word (store/bm25_batch.h: group_terms) and rows in
-// COPY's text format (store/copy_text.h), sent through a real COPY into
+// COPY's text format (store/copy_text.h), streamed through a real COPY into
 // PostgreSQL and read back. That the grouped postings give exact BM25
 // statistics is tested end to end in bm25_test.cc.
 #include <gtest/gtest.h>
@@ -75,26 +75,28 @@ TEST_F(CopyTextTest, RowsArriveAsTheyWereGivenWhateverTheirBytes) {
                                           "\t\n\r\\\\"};
   std::string every_byte;
   for (int b = 0; b < 256; ++b) every_byte.push_back(static_cast<char>(b));
-  // Enough rows to be sent in several pieces of about a megabyte.
+  // Enough rows to be sent in many pieces.
   const std::string filler(1000, 'x');
   constexpr int kRows = 3000;
 
   pqxx::connection connection(conninfo);
   pqxx::work tx(connection);
   tx.exec("CREATE TEMP TABLE copied (n bigint, s text, b bytea, z text)");
-  CopyText rows;
+  CopyStream copy(tx, "copied", {"n", "s", "b", "z"});
+  size_t bytes = 0;
   for (int n = 0; n < kRows; ++n) {
     const std::string& text = texts[static_cast<size_t>(n) % texts.size()];
-    rows.integer(n - 1000).text(text + filler).bytea(n % 2 ? every_byte : std::string());
+    const size_t before = copy.row().data().size();
+    copy.row().integer(n - 1000).text(text + filler).bytea(n % 2 ? every_byte : std::string());
     if (n % 3 == 0)
-      rows.null();
+      copy.row().null();
     else
-      rows.text(text);
-    rows.end_row();
+      copy.row().text(text);
+    bytes += copy.row().data().size() - before;
+    copy.end_row();
   }
-  EXPECT_EQ(rows.rows(), static_cast<size_t>(kRows));
-  EXPECT_GT(rows.data().size(), size_t{3} << 20);
-  copy_rows(tx, "copied", {"n", "s", "b", "z"}, rows);
+  copy.complete();
+  EXPECT_GT(bytes, size_t{3} << 20);
 
   const pqxx::result result =
       tx.exec("SELECT n, s, encode(b, 'hex'), z IS NULL, coalesce(z, '') FROM copied ORDER BY n");
@@ -122,10 +124,12 @@ TEST_F(CopyTextTest, ARowTheDatabaseRefusesFailsTheCopy) {
   pqxx::connection connection(conninfo);
   pqxx::work tx(connection);
   tx.exec("CREATE TEMP TABLE copied (n bigint NOT NULL)");
-  CopyText rows;
-  rows.integer(1).end_row();
-  rows.null().end_row();
-  EXPECT_THROW(copy_rows(tx, "copied", {"n"}, rows), pqxx::sql_error);
+  CopyStream copy(tx, "copied", {"n"});
+  copy.row().integer(1);
+  copy.end_row();
+  copy.row().null();
+  copy.end_row();
+  EXPECT_THROW(copy.complete(), pqxx::sql_error);
 }
 
 }  // namespace
