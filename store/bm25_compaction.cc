@@ -6,11 +6,11 @@
 // one cost about 24 µs per posting.
 #include <algorithm>
 #include <string_view>
-#include <tuple>
 #include <vector>
 
 #include "store/bm25_postings.h"
 #include "store/bytea_text.h"
+#include "store/copy_text.h"
 #include "store/feature_store.h"
 #include "store/store_impl.h"
 #include "util/error.h"
@@ -31,13 +31,17 @@ void compact_block(pqxx::connection& connection, int scope, int64_t block) {
   if (dead.empty()) return;
   std::sort(dead.begin(), dead.end());
 
-  // lexeme, kept postings (hex, codec 2), kept chunks, dropped chunks
-  std::vector<std::tuple<std::string, std::string, int, int>> changed;
+  const pqxx::result rows = tx.exec_params(
+      "SELECT lexeme, postings, codec FROM bm25_blocks WHERE scope_id = $1 AND block = $2", scope,
+      block);
+  tx.exec(
+      "CREATE TEMP TABLE bm25_compacted (lexeme text, postings bytea, chunks int, dropped int) "
+      "ON COMMIT DROP");
+  // Each changed row: its lexeme, kept postings (codec 2), kept and dropped chunks.
+  CopyStream changed(tx, "bm25_compacted", {"lexeme", "postings", "chunks", "dropped"});
   std::string bytes;
   std::vector<Bm25Posting> all, kept;
-  for (const auto& row : tx.exec_params(
-           "SELECT lexeme, postings, codec FROM bm25_blocks WHERE scope_id = $1 AND block = $2",
-           scope, block)) {
+  for (const auto& row : rows) {
     const std::string_view text(row[1].c_str(), row[1].size());
     bytes.resize(bytea_text_size(text));
     auto* data = reinterpret_cast<unsigned char*>(bytes.data());
@@ -52,19 +56,11 @@ void compact_block(pqxx::connection& connection, int scope, int64_t block) {
     if (kept.size() == all.size()) continue;
     Bm25PostingEncoder encoder;
     for (const Bm25Posting& p : kept) encoder.add(p);
-    changed.emplace_back(row[0].as<std::string>(), "\\x" + bytes_to_hex(encoder.bytes()),
-                         encoder.count(), static_cast<int>(all.size() - kept.size()));
+    changed.row().text(std::string_view(row[0].c_str(), row[0].size())).bytea(encoder.bytes());
+    changed.row().integer(encoder.count()).integer(static_cast<int64_t>(all.size() - kept.size()));
+    changed.end_row();
   }
-
-  tx.exec(
-      "CREATE TEMP TABLE bm25_compacted (lexeme text, postings bytea, chunks int, dropped int) "
-      "ON COMMIT DROP");
-  {
-    pqxx::stream_to copy(tx, "bm25_compacted",
-                         std::vector<std::string>{"lexeme", "postings", "chunks", "dropped"});
-    for (const auto& row : changed) copy << row;
-    copy.complete();
-  }
+  changed.complete();
   tx.exec_params(
       "UPDATE bm25_blocks b SET postings = c.postings, chunks = c.chunks, codec = 2 "
       "FROM bm25_compacted c "
