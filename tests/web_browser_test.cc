@@ -10,8 +10,8 @@
 // NaN, undefined or [object Object] or logs a console error, that actions are
 // offered only where they apply, that every control has an accessible name,
 // that keyset paging walks both ways (runs, documents, an artifact's
-// versions), that pages fit 800 px, and keeps a 1400x1000 screenshot of each page (and 800 px ones of several) in the build
-// tree's screenshots/ directory.
+// versions), that pages fit 800 px, and keeps a 1400x1000 screenshot of each page (and 800 px ones
+// of several) in the build tree's screenshots/ directory.
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -237,38 +237,22 @@ TEST_F(WebBrowserTest, EveryPageDrawsItsRecordsLiveAndReadably) {
   int status = 0;
   ::waitpid(live, &status, 0);
   EXPECT_EQ(code, 0) << output;
-  for (const char* check : {"OK runs-list",
-                            "OK dag-graph",
-                            "OK timeline-bars",
-                            "OK timeline-retry",
-                            "OK charts",
-                            "OK epoch-marks",
-                            "OK params-table",
-                            "OK no-actions-on-succeeded",
-                            "OK failed-log",
-                            "OK rerun",
-                            "OK live-304",
-                            "OK live-update",
-                            "OK live-stopped",
-                            "OK pipelines-grid",
-                            "OK compare",
-                            "OK model-evaluation",
-                            "OK rollback-offered",
-                            "OK no-rollback-single",
-                            "OK lineage-folded",
-                            "OK lineage-expand",
-                            "OK document-diff",
-                            "OK keyboard-nav",
-                            "OK paging",
-                            "OK paging-runs",
-                            "OK paging-versions",
-                            "OK labels",
-                            "OK width-800",
-                            "OK xss-shown-as-text",
-                            "OK xss-not-executed",
-                            "OK xss-list-not-executed",
-                            "OK clean-text",
-                            "OK no-console-errors",
+  for (const char* check : {"OK runs-list",        "OK dag-graph",
+                            "OK timeline-bars",    "OK timeline-retry",
+                            "OK charts",           "OK epoch-marks",
+                            "OK params-table",     "OK no-actions-on-succeeded",
+                            "OK failed-log",       "OK rerun",
+                            "OK live-304",         "OK live-update",
+                            "OK live-stopped",     "OK pipelines-grid",
+                            "OK compare",          "OK model-evaluation",
+                            "OK rollback-offered", "OK no-rollback-single",
+                            "OK lineage-folded",   "OK lineage-expand",
+                            "OK document-diff",    "OK keyboard-nav",
+                            "OK paging",           "OK paging-runs",
+                            "OK paging-versions",  "OK labels",
+                            "OK width-800",        "OK xss-shown-as-text",
+                            "OK xss-not-executed", "OK xss-list-not-executed",
+                            "OK clean-text",       "OK no-console-errors",
                             "OK no-page-errors"})
     EXPECT_NE(output.find(check), std::string::npos) << check << "\n" << output;
   for (const char* shot :

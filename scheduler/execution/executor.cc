@@ -18,8 +18,8 @@
 #include "scheduler/launchers/step_launcher.h"
 #include "scheduler/planning/cache_key.h"
 #include "scheduler/planning/plan.h"
-#include "util/error.h"
 #include "util/duration.h"
+#include "util/error.h"
 
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
@@ -37,7 +37,6 @@ std::string host_name() {
   if (::gethostname(buf, sizeof buf - 1) != 0) return "localhost";
   return buf;
 }
-
 
 struct Executor::Impl final : SharingHost {
   Impl(const Dag& dag, int64_t run_id, RunRecorder& recorder, OfferBoard* offers, BlobStore& blobs,

@@ -13,9 +13,9 @@
 #include "tasks/train/lm_weights.h"
 #include "tasks/train/unigram_lm.h"
 #include "tasks/train/word_tokenizer.h"
+#include "util/duration.h"
 #include "util/error.h"
 #include "util/sha256.h"
-#include "util/duration.h"
 
 namespace twinflow {
 namespace {
