@@ -70,12 +70,10 @@ CopyText& CopyText::null() {
 void CopyText::end_row() {
   data_.push_back('\n');
   row_open_ = false;
-  ++rows_;
 }
 
 void CopyText::clear() {
   data_.clear();
-  rows_ = 0;
   row_open_ = false;
 }
 

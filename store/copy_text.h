@@ -35,16 +35,12 @@ class CopyText {
   void end_row();
 
   const std::string& data() const { return data_; }
-  size_t rows() const { return rows_; }
-  bool empty() const { return rows_ == 0; }
   void clear();
-  void reserve(size_t bytes) { data_.reserve(bytes); }
 
  private:
   void separate();
 
   std::string data_;
-  size_t rows_ = 0;
   bool row_open_ = false;
 };
 
