@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "store/bm25_batch.h"
+#include "store/bytea_text.h"
 #include "store/copy_text.h"
 #include "store/english_analyzer.h"
 #include "support/twinflow_fixture.h"
@@ -101,12 +102,7 @@ TEST_F(CopyTextTest, RowsArriveAsTheyWereGivenWhateverTheirBytes) {
   const pqxx::result result =
       tx.exec("SELECT n, s, encode(b, 'hex'), z IS NULL, coalesce(z, '') FROM copied ORDER BY n");
   ASSERT_EQ(result.size(), static_cast<size_t>(kRows));
-  std::string every_byte_hex;
-  for (int b = 0; b < 256; ++b) {
-    static const char digits[] = "0123456789abcdef";
-    every_byte_hex.push_back(digits[b >> 4]);
-    every_byte_hex.push_back(digits[b & 15]);
-  }
+  const std::string every_byte_hex = bytes_to_hex(every_byte);
   for (int n = 0; n < kRows; ++n) {
     const auto& row = result[static_cast<size_t>(n)];
     const std::string& text = texts[static_cast<size_t>(n) % texts.size()];
