@@ -14,6 +14,9 @@
 //   searches) with the codes' recall@10, beside exact search over the same
 //   vectors and through the IVF index (a Retriever kept between searches,
 //   checking the index each time);
+// - a server's reload after 1% of the vectors were rewritten, reading only
+//   what changed (vector_loading.h), beside a full load of the same state,
+//   and the warm top-10 of the reloaded index beside the fresh one's;
 // - a real `twinflow serve` answering POST /rag (k 10, extractive): median
 //   latency of serial requests and the server's peak RSS (VmHWM).
 #pragma once
@@ -44,6 +47,7 @@
 #include "store/store.h"
 #include "tasks/search/ivf_search.h"
 #include "tasks/search/retriever.h"
+#include "tasks/search/vector_loading.h"
 
 namespace twinflow::bench {
 
@@ -236,6 +240,58 @@ inline FreshRun fresh_search(const std::vector<std::string>& args,
 
 inline size_t scale_discard(char*, size_t size, size_t count, void*) {
   return size * count;
+}
+
+// A server's reload after the data changed: a load of every vector, then
+// the vectors of 1% of the chunks rewritten (as by a re-embed: new row
+// versions), then the reload a server does now (only what changed,
+// vector_loading.h) beside the full load it did before, over the same state.
+inline void reload_figures(Store& store, const std::string& url, const EmbeddingModelRecord& model,
+                           const ChunkFilter& filter) {
+  const auto seconds_since = [](ScaleClock::time_point start) {
+    return std::chrono::duration<double>(ScaleClock::now() - start).count();
+  };
+  VectorLoadStats first_stats, reload_stats, full_stats;
+  auto start = ScaleClock::now();
+  auto previous = load_vector_index(store.features(), model, filter, nullptr, &first_stats);
+  const double first_s = seconds_since(start);
+  {
+    pqxx::connection c(url);
+    pqxx::work tx(c);
+    tx.exec_params(
+        "UPDATE embeddings SET vector = vector WHERE model_id = $1 AND chunk_id % 100 = 0",
+        model.id);
+    tx.commit();
+  }
+  start = ScaleClock::now();
+  const auto reloaded =
+      load_vector_index(store.features(), model, filter, previous.get(), &reload_stats);
+  const double reload_s = seconds_since(start);
+  previous.reset();
+  start = ScaleClock::now();
+  const auto full = load_vector_index(store.features(), model, filter, nullptr, &full_stats);
+  const double full_s = seconds_since(start);
+  std::printf(
+      "  server reload after 1%% of the vectors were rewritten: %.2f s reading what changed "
+      "(%zu read, %zu kept in place; %zu segments, %zu vectors resident) beside %.2f s reading "
+      "all %zu (first load %.2f s)\n",
+      reload_s, reload_stats.read, reload_stats.kept, reloaded->segments(), reloaded->resident(),
+      full_s, full_stats.read, first_s);
+  // The same 50 queries (stored vectors) against both, as a server ranks.
+  std::vector<double> reloaded_ms, full_ms;
+  for (size_t q = 0; q < 50; ++q) {
+    const float* query = full->vector_at(q * full->size() / 50);
+    start = ScaleClock::now();
+    reloaded->top_k_coded(query, 40, coded_candidates(40));
+    reloaded_ms.push_back(seconds_since(start) * 1000);
+    start = ScaleClock::now();
+    full->top_k_coded(query, 40, coded_candidates(40));
+    full_ms.push_back(seconds_since(start) * 1000);
+  }
+  std::printf(
+      "  vector top-40 by codes: median %.1f ms on the reloaded index beside %.1f ms on the fresh "
+      "one\n",
+      median_of(reloaded_ms), median_of(full_ms));
 }
 
 // A real `twinflow serve` (extractive answers): median latency of serial
@@ -449,6 +505,8 @@ inline void search_at_scale(const std::string& url, const std::filesystem::path&
     std::printf("  warm top-10, %-6s --no-expand: median %.1f ms (as twinflow serve)\n",
                 search_mode_name(mode), median_of(ms));
   }
+
+  reload_figures(store, url, *model, filter);
 
   // Fresh processes.
   struct Variant {

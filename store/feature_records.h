@@ -145,6 +145,18 @@ struct ChunkVectors {
   int dimension = 0;
   std::vector<int64_t> ids;
   std::vector<float> data;
+  // Per vector, the version of its embeddings row (EmbeddedRow::version).
+  std::vector<uint32_t> versions;
+};
+
+// A vector that a search would read, without the vector: its chunk, and the
+// version of its embeddings row: the row's xmin, which changes whenever the
+// row is rewritten (an UPDATE, or a delete and an insert for the same chunk)
+// and is kept by VACUUM and freezing. A reader that holds a vector with its
+// version knows by these alone whether it may keep it.
+struct EmbeddedRow {
+  int64_t chunk_id = 0;
+  uint32_t version = 0;
 };
 
 // A chunk with the document it came from, for showing search results.

@@ -102,6 +102,17 @@ class FeatureStore {
   void load_vectors(const EmbeddingModelRecord& model, const ChunkFilter& filter,
                     const std::function<void(const ChunkVectors& page)>& each_page,
                     int page_size = 20000);
+  // What load_vectors would read, without the vectors (ascending chunk ids):
+  // at 1M chunks a few MB instead of 1 GB, so a holder of the vectors can
+  // tell which ones are new, rewritten or gone (tasks/search/vector_loading.h).
+  std::vector<EmbeddedRow> embedded_rows(const EmbeddingModelRecord& model,
+                                         const ChunkFilter& filter);
+  // The model's vectors of `chunk_ids` (ascending, as embedded_rows gives
+  // them), a page at a time; an id without a vector of the model is skipped.
+  // Not filtered: the ids were.
+  void load_vectors_of(const EmbeddingModelRecord& model, const std::vector<int64_t>& chunk_ids,
+                       const std::function<void(const ChunkVectors& page)>& each_page,
+                       int page_size = 20000);
   // A cheap signature of the state load_vectors reads, to tell whether a
   // cached copy may be stale: it changes with every commit that changed the
   // rows of embeddings, chunks or documents (migration 0028), and costs the
@@ -144,10 +155,6 @@ class FeatureStore {
   // Takes the chunks deleted or no longer current off the model's queue.
   // Returns how many.
   int64_t sweep_embedding_queue(const EmbeddingModelRecord& model);
-  // The ids of the current chunks (of `filter`) with a vector of the model,
-  // ascending: what load_vectors reads, without the vectors.
-  std::vector<int64_t> embedded_chunk_ids(const EmbeddingModelRecord& model,
-                                          const ChunkFilter& filter);
   // latest_documents without their content (id, url, version, sha256, ...):
   // what a manifest lists, without reading the corpus into memory.
   std::vector<DocumentRecord> latest_document_heads(const std::string& author);

@@ -197,10 +197,35 @@ ChunkVectors FeatureStore::load_vectors(const EmbeddingModelRecord& model,
   out.dimension = model.dimension;
   load_vectors(model, filter, [&](const ChunkVectors& page) {
     out.ids.insert(out.ids.end(), page.ids.begin(), page.ids.end());
+    out.versions.insert(out.versions.end(), page.versions.begin(), page.versions.end());
     out.data.insert(out.data.end(), page.data.begin(), page.data.end());
   });
   return out;
 }
+
+namespace {
+
+// The columns a page of vectors is read from: chunk id, row version (xmin, a
+// 32-bit transaction id, through text: xid has no cast to an integer) and
+// the vector.
+constexpr const char* kVectorColumns = "SELECT e.chunk_id, e.xmin::text::bigint, e.vector::text";
+
+// Fills `page` from rows of kVectorColumns.
+void read_vector_page(const pqxx::result& rows, int dimension, ChunkVectors& page) {
+  const auto dim = static_cast<size_t>(dimension);
+  page.dimension = dimension;
+  page.ids.clear();
+  page.versions.clear();
+  page.data.resize(rows.size() * dim);
+  for (size_t i = 0; i < rows.size(); ++i) {
+    const int64_t id = rows[i][0].as<int64_t>();
+    page.ids.push_back(id);
+    page.versions.push_back(static_cast<uint32_t>(rows[i][1].as<int64_t>()));
+    parse_array_literal(rows[i][2].c_str(), dimension, page.data.data() + i * dim, id);
+  }
+}
+
+}  // namespace
 
 void FeatureStore::load_vectors(const EmbeddingModelRecord& model, const ChunkFilter& filter,
                                 const std::function<void(const ChunkVectors& page)>& each_page,
@@ -209,24 +234,49 @@ void FeatureStore::load_vectors(const EmbeddingModelRecord& model, const ChunkFi
   // the next load (the vectors' signature moves), never half of it by this one.
   pqxx::transaction<pqxx::isolation_level::repeatable_read, pqxx::readwrite_policy::read_only> tx(
       impl_->connection);
-  const auto dim = static_cast<size_t>(model.dimension);
   ChunkVectors page;
-  page.dimension = model.dimension;
   for (int64_t after = 0;;) {  // chunk ids are positive
-    auto rows = tx.exec_params("SELECT e.chunk_id, e.vector::text" + embedded_page_sql(), model.id,
-                               filter.author, filter.kind, filter.platform, after, page_size);
-    page.ids.clear();
-    page.data.resize(rows.size() * dim);
-    for (size_t i = 0; i < rows.size(); ++i) {
-      const int64_t id = rows[i][0].as<int64_t>();
-      page.ids.push_back(id);
-      parse_array_literal(rows[i][1].c_str(), model.dimension, page.data.data() + i * dim, id);
-    }
+    auto rows = tx.exec_params(kVectorColumns + embedded_page_sql(), model.id, filter.author,
+                               filter.kind, filter.platform, after, page_size);
+    read_vector_page(rows, model.dimension, page);
     if (!page.ids.empty()) each_page(page);
     if (rows.size() < static_cast<size_t>(page_size)) break;
     after = page.ids.back();
   }
   tx.commit();
+}
+
+void FeatureStore::load_vectors_of(const EmbeddingModelRecord& model,
+                                   const std::vector<int64_t>& chunk_ids,
+                                   const std::function<void(const ChunkVectors& page)>& each_page,
+                                   int page_size) {
+  pqxx::nontransaction tx(impl_->connection);
+  ChunkVectors page;
+  const auto step = static_cast<size_t>(std::max(page_size, 1));
+  for (size_t begin = 0; begin < chunk_ids.size(); begin += step) {
+    const std::vector<int64_t> ids(chunk_ids.begin() + begin,
+                                   chunk_ids.begin() + std::min(chunk_ids.size(), begin + step));
+    auto rows = tx.exec_params(std::string(kVectorColumns) +
+                                   " FROM unnest($2::bigint[]) AS q(id) JOIN embeddings e "
+                                   "ON e.model_id = $1 AND e.chunk_id = q.id ORDER BY e.chunk_id",
+                               model.id, to_pg_bigint_array(ids));
+    read_vector_page(rows, model.dimension, page);
+    if (!page.ids.empty()) each_page(page);
+  }
+}
+
+std::vector<EmbeddedRow> FeatureStore::embedded_rows(const EmbeddingModelRecord& model,
+                                                     const ChunkFilter& filter) {
+  pqxx::nontransaction tx(impl_->connection);
+  std::vector<EmbeddedRow> out;
+  for (const auto& row :
+       tx.exec_params("SELECT e.chunk_id, e.xmin::text::bigint FROM embeddings e "
+                      "JOIN chunks c ON c.id = e.chunk_id JOIN documents d ON d.id = c.document_id "
+                      "WHERE e.model_id = $1 AND" +
+                          chunk_filter_sql(2) + "ORDER BY e.chunk_id",
+                      model.id, filter.author, filter.kind, filter.platform))
+    out.push_back({row[0].as<int64_t>(), static_cast<uint32_t>(row[1].as<int64_t>())});
+  return out;
 }
 
 }  // namespace twinflow
@@ -272,24 +322,6 @@ int64_t FeatureStore::sweep_embedding_queue(const EmbeddingModelRecord& model) {
           model.id)
       .affected_rows();
 }
-
-std::vector<int64_t> FeatureStore::embedded_chunk_ids(const EmbeddingModelRecord& model,
-                                                      const ChunkFilter& filter) {
-  pqxx::nontransaction tx(impl_->connection);
-  std::vector<int64_t> out;
-  for (const auto& row :
-       tx.exec_params("SELECT e.chunk_id FROM embeddings e "
-                      "JOIN chunks c ON c.id = e.chunk_id JOIN documents d ON d.id = c.document_id "
-                      "WHERE e.model_id = $1 AND" +
-                          chunk_filter_sql(2) + "ORDER BY e.chunk_id",
-                      model.id, filter.author, filter.kind, filter.platform))
-    out.push_back(row[0].as<int64_t>());
-  return out;
-}
-
-}  // namespace twinflow
-
-namespace twinflow {
 
 IdDigest FeatureStore::embedded_chunks_digest(const EmbeddingModelRecord& model,
                                               const ChunkFilter& filter) {

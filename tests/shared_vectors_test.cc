@@ -38,7 +38,7 @@ TEST(SharedVectors, ConcurrentSessionsLoadOnceAndShareTheSnapshot) {
     sessions.emplace_back([&, i] {
       got[i] = shared.get(
           "m1", 1h, [] { return std::string("sig-1"); },
-          [&] {
+          [&](const VectorIndex*) {
             ++loads;
             std::this_thread::sleep_for(100ms);  // a slow load: the others must wait
             return index_of(7);
@@ -64,7 +64,7 @@ TEST(SharedVectors, ReloadsOnlyWhenTheSignatureChangesAfterTheInterval) {
           ++signatures;
           return state;
         },
-        [&] { return index_of(id); });
+        [&](const VectorIndex*) { return index_of(id); });
   };
   EXPECT_EQ(first_id(get(1h, 1)), 1);
   EXPECT_EQ(signatures, 1);
@@ -76,14 +76,22 @@ TEST(SharedVectors, ReloadsOnlyWhenTheSignatureChangesAfterTheInterval) {
 
   SharedVectors quick;
   std::string q_state = "a";
+  const VectorIndex* given = nullptr;  // the previous snapshot the last load was given
   auto quick_get = [&](int64_t id) {
     return quick.get(
-        "m1", 0ms, [&] { return q_state; }, [&] { return index_of(id); });
+        "m1", 0ms, [&] { return q_state; },
+        [&](const VectorIndex* previous) {
+          given = previous;
+          return index_of(id);
+        });
   };
-  EXPECT_EQ(first_id(quick_get(1)), 1);
+  const auto first = quick_get(1);
+  EXPECT_EQ(first_id(first), 1);
+  EXPECT_EQ(given, nullptr);             // the key's first load
   EXPECT_EQ(first_id(quick_get(2)), 1);  // asked, unchanged: kept
   q_state = "b";
-  EXPECT_EQ(first_id(quick_get(3)), 3);  // changed: reloaded
+  EXPECT_EQ(first_id(quick_get(3)), 3);  // changed: reloaded, from the snapshot it replaces
+  EXPECT_EQ(given, first.get());
   EXPECT_EQ(quick.loads(), 2u);
 }
 
@@ -91,13 +99,13 @@ TEST(SharedVectors, AnotherSessionAnswersFromTheOldSnapshotDuringAReload) {
   SharedVectors shared;
   std::string state = "a";
   shared.get(
-      "m1", 0ms, [&] { return state; }, [] { return index_of(1); });
+      "m1", 0ms, [&] { return state; }, [](const VectorIndex*) { return index_of(1); });
   state = "b";
   std::atomic<bool> loading{false}, release{false};
   std::thread reloader([&] {
     shared.get(
         "m1", 0ms, [&] { return state; },
-        [&] {
+        [&](const VectorIndex*) {
           loading = true;
           while (!release) std::this_thread::sleep_for(1ms);
           return index_of(2);
@@ -106,38 +114,40 @@ TEST(SharedVectors, AnotherSessionAnswersFromTheOldSnapshotDuringAReload) {
   while (!loading) std::this_thread::sleep_for(1ms);
   // The reload is running: this session is not kept waiting for it.
   EXPECT_EQ(first_id(shared.get(
-                "m1", 0ms, [&] { return state; }, [] { return index_of(9); })),
+                "m1", 0ms, [&] { return state; }, [](const VectorIndex*) { return index_of(9); })),
             1);
   release = true;
   reloader.join();
   EXPECT_EQ(first_id(shared.get(
-                "m1", 1h, [&] { return state; }, [] { return index_of(9); })),
+                "m1", 1h, [&] { return state; }, [](const VectorIndex*) { return index_of(9); })),
             2);
 }
 
 TEST(SharedVectors, AFailedLoadReachesItsCallerAndTheNextOneRetries) {
   SharedVectors shared;
-  EXPECT_THROW(shared.get(
-                   "m1", 1h, [] { return std::string("s"); },
-                   []() -> std::unique_ptr<VectorIndex> { throw Error("database gone"); }),
-               Error);
+  EXPECT_THROW(
+      shared.get(
+          "m1", 1h, [] { return std::string("s"); },
+          [](const VectorIndex*) -> std::unique_ptr<VectorIndex> { throw Error("database gone"); }),
+      Error);
   EXPECT_EQ(first_id(shared.get(
-                "m1", 1h, [] { return std::string("s"); }, [] { return index_of(4); })),
+                "m1", 1h, [] { return std::string("s"); },
+                [](const VectorIndex*) { return index_of(4); })),
             4);
 }
 
 TEST(SharedVectors, HoldsAtMostMaxKeysAndASnapshotInUseOutlivesItsEviction) {
   SharedVectors shared(2);
   auto a = shared.get(
-      "a", 1h, [] { return std::string("s"); }, [] { return index_of(1); });
+      "a", 1h, [] { return std::string("s"); }, [](const VectorIndex*) { return index_of(1); });
   shared.get(
-      "b", 1h, [] { return std::string("s"); }, [] { return index_of(2); });
+      "b", 1h, [] { return std::string("s"); }, [](const VectorIndex*) { return index_of(2); });
   shared.get(
-      "c", 1h, [] { return std::string("s"); }, [] { return index_of(3); });
+      "c", 1h, [] { return std::string("s"); }, [](const VectorIndex*) { return index_of(3); });
   EXPECT_EQ(first_id(a), 1);  // evicted from the cache, still alive here
   // "a" was the least recently used: asking again loads it again.
   shared.get(
-      "a", 1h, [] { return std::string("s"); }, [] { return index_of(5); });
+      "a", 1h, [] { return std::string("s"); }, [](const VectorIndex*) { return index_of(5); });
   EXPECT_EQ(shared.loads(), 4u);
 }
 

@@ -213,6 +213,52 @@ TEST(Int8Codes, DotProductIsExactAndCodesStayWithinTheRange) {
   EXPECT_EQ(code[0], 0);
 }
 
+TEST(VectorIndex, AnIndexSharingAnotherSearchesTheKeptVectorsAndItsOwn) {
+  // Three segments (a base, a derived index's own, a second derivation's
+  // own), each filtered, and big enough that two threads split the scan
+  // across segment boundaries.
+  const RandomData data = random_data(90000, 64, 9);
+  VectorIndex base(64);
+  for (size_t i = 0; i < 40000; ++i) base.add(data.ids[i], data.vectors[i].data(), 1);
+  std::vector<bool> keep(base.size());
+  for (size_t i = 0; i < keep.size(); ++i) keep[i] = i % 3 != 0;
+  VectorIndex derived(base, keep);
+  for (size_t i = 40000; i < 70000; ++i) derived.add(data.ids[i], data.vectors[i].data(), 2);
+  std::vector<bool> keep_again(derived.size());
+  for (size_t i = 0; i < keep_again.size(); ++i) keep_again[i] = i % 5 != 0;
+  VectorIndex again(derived, keep_again);
+  for (size_t i = 70000; i < 90000; ++i) again.add(data.ids[i], data.vectors[i].data(), 3);
+  EXPECT_EQ(again.segments(), 3u);
+
+  // The reference: the same vectors in one plain index.
+  RandomData searched{64, {}, {}};
+  for (size_t i = 0; i < again.size(); ++i) {
+    searched.ids.push_back(again.id_at(i));
+    searched.vectors.emplace_back(again.vector_at(i), again.vector_at(i) + 64);
+  }
+  // 40,000 - 13,334 + 30,000 = 56,666 in derived; - 11,334 + 20,000.
+  ASSERT_EQ(searched.ids.size(), 65332u);
+  const VectorIndex plain = index_of(searched);
+  EXPECT_EQ(again.resident(), 90000u);
+  std::mt19937 random(10);
+  for (int trial = 0; trial < 3; ++trial) {
+    const std::vector<float> query = random_unit_vector(random, 64);
+    for (int threads : {1, 2}) {
+      EXPECT_EQ(ids_of(again.top_k(query.data(), 20, threads)),
+                brute_force_ids(searched, query, 20));
+      EXPECT_EQ(ids_of(again.top_k_coded(query.data(), 10, again.size(), threads)),
+                ids_of(plain.top_k(query.data(), 10)));
+    }
+  }
+  // Adding to the base afterwards goes to a segment of its own: the indexes
+  // sharing its first one do not see it.
+  base.add(123456, data.vectors[0].data());
+  EXPECT_EQ(base.segments(), 2u);
+  EXPECT_EQ(derived.size(), 56666u);
+  EXPECT_EQ(again.version_at(0), 1u);
+  EXPECT_EQ(again.version_at(again.size() - 1), 3u);
+}
+
 TEST(VectorIndex, RejectsNonPositiveDimension) {
   EXPECT_THROW(VectorIndex(0), Error);
 }

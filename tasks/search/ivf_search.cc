@@ -51,7 +51,8 @@ std::optional<IvfBuildStats> build_vector_index(FeatureStore features,
   try {
     IvfBuildStats stats;
     // The training sample: a seeded choice among the current chunks' vectors.
-    std::vector<int64_t> ids = features.embedded_chunk_ids(model, {});
+    std::vector<int64_t> ids;
+    for (const EmbeddedRow& row : features.embedded_rows(model, {})) ids.push_back(row.chunk_id);
     if (lists <= 0) lists = default_ivf_lists(ids.size());
     lists = std::max(1, std::min<int>(lists, static_cast<int>(std::max<size_t>(ids.size(), 1))));
     std::mt19937_64 random(seed);

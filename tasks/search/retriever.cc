@@ -9,11 +9,11 @@
 
 #include "store/feature_store.h"
 #include "store/store.h"
-#include "store/vector_index_store.h"
 #include "tasks/embed/text_embedder.h"
 #include "tasks/search/ivf_search.h"
 #include "tasks/search/rank_fusion.h"
 #include "tasks/search/vector_index.h"
+#include "tasks/search/vector_loading.h"
 #include "tasks/text/utf8.h"
 #include "util/error.h"
 
@@ -30,8 +30,9 @@ struct Retriever::Cache {
   std::unique_ptr<TextEmbedder> model;
   std::optional<EmbeddingModelRecord> record;  // the current model, as last checked
   IvfState ivf;
-  bool ivf_ready = false;   // search through the IVF index (else the exact index)
-  std::string vectors_key;  // filter + signature of the loaded vectors
+  bool ivf_ready = false;     // search through the IVF index (else the exact index)
+  std::string vectors_key;    // model, filter and signature of the loaded vectors
+  std::string vectors_scope;  // model and filter of the loaded vectors
   std::shared_ptr<const VectorIndex> index;
   std::shared_ptr<SharedVectors> shared;  // the server's one copy, when given
   std::chrono::milliseconds recheck_interval{0};
@@ -295,27 +296,21 @@ bool refresh(FeatureStore& features, const fs::path& artifacts, Retriever::Cache
                     prepare_ivf(features, *model, cache.ivf, notes);
   if (cache.ivf_ready) return true;
   const auto signature = [&] { return features.vectors_signature(*model, query.filter); };
-  const auto load = [&] {
-    // Page by page into the index, so nothing is held twice. It is reserved
-    // for every vector of the model, an upper bound for a filter: the pages
-    // a smaller filter never writes are never resident.
-    auto index = std::make_unique<VectorIndex>(model->dimension);
-    index->reserve(static_cast<size_t>(VectorIndexStore(features).embedding_count(model->id)));
-    features.load_vectors(*model, query.filter, [&](const ChunkVectors& page) {
-      for (size_t i = 0; i < page.ids.size(); ++i)
-        index->add(page.ids[i], page.data.data() + i * static_cast<size_t>(page.dimension));
-    });
-    return index;
+  // Only what changed since the previous load of the same model and filter
+  // is read (vector_loading.h).
+  const auto load = [&](const VectorIndex* previous) {
+    return load_vector_index(features, *model, query.filter, previous);
   };
+  const std::string scope = std::to_string(model->id) + '\x1f' + filter_key(query.filter);
   if (cache.shared) {
-    cache.index = cache.shared->get(std::to_string(model->id) + '\x1f' + filter_key(query.filter),
-                                    cache.recheck_interval, signature, load);
+    cache.index = cache.shared->get(scope, cache.recheck_interval, signature, load);
     return true;
   }
-  const std::string key = filter_key(query.filter) + signature();
+  const std::string key = scope + '\x1f' + signature();
   if (key == cache.vectors_key && cache.index) return true;
-  cache.index = load();
+  cache.index = load(cache.index && cache.vectors_scope == scope ? cache.index.get() : nullptr);
   cache.vectors_key = key;
+  cache.vectors_scope = scope;
   return true;
 }
 

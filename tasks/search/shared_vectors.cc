@@ -22,14 +22,14 @@ std::shared_ptr<const VectorIndex> SharedVectors::get(const std::string& key,
   }
   entry->busy = true;
   const std::string known = entry->signature;
-  const bool have = entry->index != nullptr;
+  const std::shared_ptr<const VectorIndex> previous = entry->index;
   lock.unlock();
 
   std::string now_signature;
   std::shared_ptr<const VectorIndex> loaded;
   try {
     now_signature = signature();
-    if (!have || now_signature != known) loaded = load();
+    if (!previous || now_signature != known) loaded = load(previous.get());
   } catch (...) {
     lock.lock();
     entries_[key].busy = false;

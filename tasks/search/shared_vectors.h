@@ -11,9 +11,10 @@
 //
 // When the data may have changed (a session's recheck interval passed), one
 // session asks the database for the vectors' signature, at most once per
-// interval and key; if it changed, that session loads the new snapshot while
-// the others keep answering from the old one, which is freed when the last
-// search using it ends. Thread-safe; `load` and `signature` run outside the
+// interval and key; if it changed, that session loads the new snapshot (from
+// the old one and what changed, vector_loading.h) while the others keep
+// answering from the old one, which is freed when the last search using it
+// ends. Thread-safe; `load` and `signature` run outside the
 // lock, in the calling session's thread (on its own connection).
 #pragma once
 
@@ -34,7 +35,9 @@ class SharedVectors {
  public:
   using Clock = std::chrono::steady_clock;
   using Signature = std::function<std::string()>;
-  using Load = std::function<std::unique_ptr<VectorIndex>()>;
+  // `previous`: the snapshot being replaced, which a load may copy from
+  // (vector_loading.h), or null for the key's first load.
+  using Load = std::function<std::unique_ptr<VectorIndex>(const VectorIndex* previous)>;
 
   // At most this many keys (model × filter) are held; the least recently
   // used goes first.
