@@ -15,9 +15,11 @@
 namespace twinflow {
 
 std::string chunk_filter_sql(int first_param) {
-  const std::string a = "$" + std::to_string(first_param);
-  const std::string k = "$" + std::to_string(first_param + 1);
-  const std::string p = "$" + std::to_string(first_param + 2);
+  return chunk_filter_sql("$" + std::to_string(first_param), "$" + std::to_string(first_param + 1),
+                          "$" + std::to_string(first_param + 2));
+}
+
+std::string chunk_filter_sql(const std::string& a, const std::string& k, const std::string& p) {
   return " c.is_current AND d.is_latest AND (" + a + " = '' OR d.author = " + a + ") AND (" + k +
          " = '' OR c.kind = " + k + ") AND (" + p + " = '' OR d.platform = " + p + ") ";
 }

@@ -6,6 +6,7 @@
 #include <charconv>
 #include <cmath>
 
+#include "store/copy_binary.h"
 #include "store/copy_text.h"
 #include "store/feature_store.h"
 #include "store/store_impl.h"
@@ -174,23 +175,6 @@ std::string FeatureStore::vectors_signature(const EmbeddingModelRecord& model,
   return signature;
 }
 
-namespace {
-
-// A page of a model's embeddings of current chunks matching a filter, by
-// ascending chunk id: $1 model, $2..$4 filter, after chunk id $5, at most $6.
-std::string embedded_page_sql() {
-  return " FROM embeddings e "
-         "JOIN chunks c ON c.id = e.chunk_id JOIN documents d ON d.id = c.document_id "
-         "WHERE e.model_id = $1 AND" +
-         chunk_filter_sql(2) +
-         // c.id as well: PostgreSQL does not carry the bound across the join,
-         // and would walk the chunks from the first on every page (quadratic:
-         // 0.9 s for the last page of 20,000 at 1M chunks, instead of 0.09 s).
-         "AND e.chunk_id > $5 AND c.id > $5 ORDER BY e.chunk_id LIMIT $6";
-}
-
-}  // namespace
-
 ChunkVectors FeatureStore::load_vectors(const EmbeddingModelRecord& model,
                                         const ChunkFilter& filter) {
   ChunkVectors out;
@@ -230,20 +214,41 @@ void read_vector_page(const pqxx::result& rows, int dimension, ChunkVectors& pag
 void FeatureStore::load_vectors(const EmbeddingModelRecord& model, const ChunkFilter& filter,
                                 const std::function<void(const ChunkVectors& page)>& each_page,
                                 int page_size) {
-  // One snapshot for every page: what a writer commits meanwhile is seen by
-  // the next load (the vectors' signature moves), never half of it by this one.
-  pqxx::transaction<pqxx::isolation_level::repeatable_read, pqxx::readwrite_policy::read_only> tx(
-      impl_->connection);
+  // In COPY's binary format (copy_binary.h), one statement, so one snapshot:
+  // what a writer commits meanwhile is seen by the next load (the vectors'
+  // signature moves), never half of it by this one.
+  BinaryCopyReader copy(impl_->connection.conninfo(), "loading the vectors of model " + model.name +
+                                                          " v" + std::to_string(model.version));
+  copy.start(
+      "SELECT e.chunk_id, e.xmin, e.vector FROM embeddings e "
+      "JOIN chunks c ON c.id = e.chunk_id JOIN documents d ON d.id = c.document_id "
+      "WHERE e.model_id = " +
+      std::to_string(model.id) + " AND" +
+      chunk_filter_sql(copy.literal(filter.author), copy.literal(filter.kind),
+                       copy.literal(filter.platform)) +
+      "ORDER BY e.chunk_id");
+  const auto dim = static_cast<size_t>(model.dimension);
+  const auto limit = static_cast<size_t>(std::max(page_size, 1));
   ChunkVectors page;
-  for (int64_t after = 0;;) {  // chunk ids are positive
-    auto rows = tx.exec_params(kVectorColumns + embedded_page_sql(), model.id, filter.author,
-                               filter.kind, filter.platform, after, page_size);
-    read_vector_page(rows, model.dimension, page);
+  page.dimension = model.dimension;
+  page.data.reserve(limit * dim);
+  const auto flush = [&] {
     if (!page.ids.empty()) each_page(page);
-    if (rows.size() < static_cast<size_t>(page_size)) break;
-    after = page.ids.back();
+    page.ids.clear();
+    page.versions.clear();
+    page.data.clear();
+  };
+  std::vector<std::string_view> fields;
+  while (copy.next(fields)) {
+    if (fields.size() != 3)
+      throw Error("loading vectors: a row of " + std::to_string(fields.size()) + " fields");
+    page.ids.push_back(copy_int8(fields[0]));
+    page.versions.push_back(copy_uint4(fields[1]));
+    page.data.resize(page.data.size() + dim);
+    copy_float4_array(fields[2], model.dimension, page.data.data() + page.data.size() - dim);
+    if (page.ids.size() == limit) flush();
   }
-  tx.commit();
+  flush();
 }
 
 void FeatureStore::load_vectors_of(const EmbeddingModelRecord& model,

@@ -38,6 +38,9 @@ class StoreConnection {
   // Which connection this is (1 for the first): a new one has none of the
   // statements an earlier one prepared.
   uint64_t generation() const { return generation_; }
+  // What it connects with: for a second connection of the same store
+  // (copy_binary.h).
+  const std::string& conninfo() const { return conninfo_; }
 
  private:
   std::string conninfo_;
@@ -105,6 +108,10 @@ int64_t insert_running_attempt(pqxx::transaction_base& tx, int64_t run_id,
 // d) to a ChunkFilter given as parameters $N, $N+1, $N+2 (author, kind,
 // platform; an empty one matches all).
 std::string chunk_filter_sql(int first_param);
+// The same over three SQL expressions (literals, for a COPY, which takes no
+// parameters).
+std::string chunk_filter_sql(const std::string& author, const std::string& kind,
+                             const std::string& platform);
 
 // Column lists and row readers, kept next to each other so they cannot drift.
 extern const char* const kRunColumns;

@@ -152,6 +152,29 @@ TEST_F(VectorLoadingTest, ReloadsThatLeaveTooManyVectorsUnusedStartAfresh) {
   EXPECT_EQ(index->resident(), 80u);
 }
 
+TEST_F(VectorLoadingTest, TheFullLoadReadsTheSameFloatsAsTheRowsByIdAndFilters) {
+  put_documents(0, 3);
+  Corpus(*store).put("O'Brien \\ \"x\"", "https://b/1", "Title", {"alpha", "beta"});
+  embed_missing();
+  // The full load (binary COPY) against the rows read by id (text).
+  const ChunkVectors all = store->features().load_vectors(model, {});
+  ASSERT_EQ(all.ids.size(), 14u);
+  std::vector<int64_t> ids = all.ids;
+  ChunkVectors by_id;
+  store->features().load_vectors_of(model, ids, [&](const ChunkVectors& page) {
+    by_id.ids.insert(by_id.ids.end(), page.ids.begin(), page.ids.end());
+    by_id.versions.insert(by_id.versions.end(), page.versions.begin(), page.versions.end());
+    by_id.data.insert(by_id.data.end(), page.data.begin(), page.data.end());
+  });
+  EXPECT_EQ(by_id.ids, all.ids);
+  EXPECT_EQ(by_id.versions, all.versions);
+  EXPECT_EQ(by_id.data, all.data);
+  // A filter value with quotes and a backslash selects its author only.
+  const ChunkVectors obrien = store->features().load_vectors(model, {"O'Brien \\ \"x\"", "", ""});
+  EXPECT_EQ(obrien.ids.size(), 2u);
+  EXPECT_TRUE(store->features().load_vectors(model, {"O'Brien", "", ""}).ids.empty());
+}
+
 TEST_F(VectorLoadingTest, WhenMoreThanAQuarterChangedAFullLoadGoes) {
   put_documents(0, 4);
   embed_missing();
