@@ -27,7 +27,12 @@ uint32_t be32(const char* p) {
 BinaryCopyReader::BinaryCopyReader(const std::string& conninfo, std::string what)
     : what_(std::move(what)) {
   connection_ = PQconnectdb(conninfo.c_str());
-  if (PQstatus(connection_) != CONNECTION_OK) fail(PQerrorMessage(connection_));
+  if (PQstatus(connection_) != CONNECTION_OK) {
+    // The destructor does not run for a constructor that throws.
+    const std::string error = PQerrorMessage(connection_);
+    PQfinish(connection_);
+    fail(error);
+  }
 }
 
 BinaryCopyReader::~BinaryCopyReader() {

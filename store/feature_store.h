@@ -97,8 +97,8 @@ class FeatureStore {
   ChunkVectors load_vectors(const EmbeddingModelRecord& model, const ChunkFilter& filter);
   // The same vectors, a page of at most `page_size` at a time (ascending
   // chunk ids, one snapshot for all pages), so that a caller building its own
-  // copy never holds the query result of a million vectors (2.5 GB of text)
-  // beside it.
+  // copy never holds a million vectors (1 GB) twice. Read through a binary
+  // COPY on a second connection (copy_binary.h).
   void load_vectors(const EmbeddingModelRecord& model, const ChunkFilter& filter,
                     const std::function<void(const ChunkVectors& page)>& each_page,
                     int page_size = 20000);

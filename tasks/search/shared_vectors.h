@@ -35,7 +35,7 @@ class SharedVectors {
  public:
   using Clock = std::chrono::steady_clock;
   using Signature = std::function<std::string()>;
-  // `previous`: the snapshot being replaced, which a load may copy from
+  // `previous`: the snapshot being replaced, whose vectors a load may share
   // (vector_loading.h), or null for the key's first load.
   using Load = std::function<std::unique_ptr<VectorIndex>(const VectorIndex* previous)>;
 

@@ -19,6 +19,12 @@ constexpr double kMaxShareRead = 0.25;
 constexpr double kMaxShareUnused = 0.25;
 constexpr size_t kMaxSegments = 8;
 
+void add_page(VectorIndex& index, const ChunkVectors& page) {
+  for (size_t i = 0; i < page.ids.size(); ++i)
+    index.add(page.ids[i], page.data.data() + i * static_cast<size_t>(page.dimension),
+              page.versions[i]);
+}
+
 std::unique_ptr<VectorIndex> load_all(FeatureStore& features, const EmbeddingModelRecord& model,
                                       const ChunkFilter& filter, VectorLoadStats& stats) {
   // Page by page into the index, so nothing is held twice. It is reserved
@@ -26,11 +32,7 @@ std::unique_ptr<VectorIndex> load_all(FeatureStore& features, const EmbeddingMod
   // smaller filter never writes are never resident.
   auto index = std::make_unique<VectorIndex>(model.dimension);
   index->reserve(static_cast<size_t>(VectorIndexStore(features).embedding_count(model.id)));
-  features.load_vectors(model, filter, [&](const ChunkVectors& page) {
-    for (size_t i = 0; i < page.ids.size(); ++i)
-      index->add(page.ids[i], page.data.data() + i * static_cast<size_t>(page.dimension),
-                 page.versions[i]);
-  });
+  features.load_vectors(model, filter, [&](const ChunkVectors& page) { add_page(*index, page); });
   stats = {true, 0, index->size()};
   return index;
 }
@@ -80,9 +82,7 @@ std::unique_ptr<VectorIndex> load_vector_index(FeatureStore features,
   out = {false, kept, 0};
   if (!to_read.empty()) index->reserve(to_read.size());
   features.load_vectors_of(model, to_read, [&](const ChunkVectors& page) {
-    for (size_t i = 0; i < page.ids.size(); ++i)
-      index->add(page.ids[i], page.data.data() + i * static_cast<size_t>(page.dimension),
-                 page.versions[i]);
+    add_page(*index, page);
     out.read += page.ids.size();
   });
   return index;
