@@ -112,23 +112,45 @@ constexpr size_t kMaxCache = 200000;   // cached words per thread
 
 }  // namespace english_parser
 
-std::vector<Lexeme> analyze_english(std::string_view text) {
+namespace {
+
+// One text's analysis, in thread-local scratch reused from call to call:
+// each lexeme once (a "slot", numbered in order of first appearance) with
+// how many positions to_tsvector keeps of it, and, when asked, the kept
+// (slot, position) pairs in text order. The views stay valid until the
+// thread's next analysis.
+struct Scratch {
+  std::vector<std::string_view> lexemes;  // by slot
+  std::vector<uint16_t> kept;             // positions kept, by slot
+  std::vector<uint16_t> last;             // last position kept, by slot
+  std::vector<std::pair<uint32_t, uint16_t>> positions;
+};
+
+Scratch& analyse(std::string_view text, bool with_positions) {
   using namespace english_parser;
   thread_local Stemmer stemmer;
   thread_local uint64_t call = 0;
-  // Lexeme -> index in `found`; keys point into the stemmer's cache (not
-  // cleared during a call) or into `others` (lexemes of the simple dictionary).
+  // Lexeme -> slot; keys point into the stemmer's cache (not cleared during
+  // a call) or into `others` (lexemes of the simple dictionary).
   thread_local std::unordered_map<std::string_view, uint32_t> slot_of;
   thread_local std::deque<std::string> others;
   thread_local std::string lowered;
+  thread_local Scratch out;
   ++call;
   slot_of.clear();
   others.clear();
+  out.lexemes.clear();
+  out.kept.clear();
+  out.last.clear();
+  out.positions.clear();
   if (stemmer.cache.size() > kMaxCache) stemmer.cache.clear();
-  std::vector<Lexeme> found;
   auto slot_for = [&](std::string_view lexeme) {
-    auto [it, added] = slot_of.try_emplace(lexeme, static_cast<uint32_t>(found.size()));
-    if (added) found.push_back(Lexeme{std::string(lexeme), {}});
+    auto [it, added] = slot_of.try_emplace(lexeme, static_cast<uint32_t>(out.lexemes.size()));
+    if (added) {
+      out.lexemes.push_back(lexeme);
+      out.kept.push_back(0);
+      out.last.push_back(0);
+    }
     return it->second;
   };
   if (text.size() > static_cast<size_t>(INT32_MAX)) text = text.substr(0, INT32_MAX);
@@ -152,18 +174,42 @@ std::vector<Lexeme> analyze_english(std::string_view text) {
     } else {
       slot = slot_for(others.emplace_back(lowered));
     }
+    // tsvector keeps at most kMaxPositions positions of a lexeme, each at
+    // most kMaxPos, each once.
     const uint16_t p = static_cast<uint16_t>(std::min<int>(pos, kMaxPos));
-    std::vector<uint16_t>& ps = found[slot].positions;
-    if (ps.empty() || (ps.size() < kMaxPositions && ps.back() != kMaxPos && ps.back() != p))
-      ps.push_back(p);
+    uint16_t& kept = out.kept[slot];
+    uint16_t& last = out.last[slot];
+    if (kept == 0 || (kept < kMaxPositions && last != kMaxPos && last != p)) {
+      ++kept;
+      last = p;
+      if (with_positions) out.positions.emplace_back(slot, p);
+    }
   }
-  std::vector<uint32_t> order(found.size());
+  return out;
+}
+
+// The slots of `a` in tsvector order (byte order of the lexemes).
+std::vector<uint32_t> tsvector_order(const Scratch& a) {
+  std::vector<uint32_t> order(a.lexemes.size());
   for (uint32_t i = 0; i < order.size(); ++i) order[i] = i;
   std::sort(order.begin(), order.end(),
-            [&](uint32_t a, uint32_t b) { return found[a].text < found[b].text; });
+            [&](uint32_t x, uint32_t y) { return a.lexemes[x] < a.lexemes[y]; });
+  return order;
+}
+
+}  // namespace
+
+std::vector<Lexeme> analyze_english(std::string_view text) {
+  const Scratch& a = analyse(text, true);
+  std::vector<Lexeme> found(a.lexemes.size());
+  for (size_t slot = 0; slot < found.size(); ++slot) {
+    found[slot].text = a.lexemes[slot];
+    found[slot].positions.reserve(a.kept[slot]);
+  }
+  for (const auto& [slot, position] : a.positions) found[slot].positions.push_back(position);
   std::vector<Lexeme> out;
   out.reserve(found.size());
-  for (uint32_t i : order) out.push_back(std::move(found[i]));
+  for (uint32_t slot : tsvector_order(a)) out.push_back(std::move(found[slot]));
   return out;
 }
 
@@ -193,15 +239,20 @@ int analyzed_length(const std::vector<Lexeme>& lexemes) {
 }
 
 SearchTerms search_terms(std::string_view text) {
-  const std::vector<Lexeme> lexemes = analyze_english(text);
+  // analyze_english's lexemes and their counts of positions, without
+  // building the positions: the chunk writer only counts them.
+  const Scratch& a = analyse(text, false);
   SearchTerms out;
-  out.frequencies.reserve(lexemes.size());
-  for (const Lexeme& l : lexemes) {
-    out.lexemes += l.text;
+  size_t bytes = 0;
+  for (std::string_view l : a.lexemes) bytes += l.size() + 1;
+  out.lexemes.reserve(bytes);
+  out.frequencies.reserve(a.lexemes.size());
+  for (uint32_t slot : tsvector_order(a)) {
+    out.lexemes += a.lexemes[slot];
     out.lexemes += '\0';
-    out.frequencies.push_back(static_cast<uint16_t>(std::max<size_t>(1, l.positions.size())));
+    out.frequencies.push_back(a.kept[slot]);
+    out.length += a.kept[slot];
   }
-  out.length = analyzed_length(lexemes);
   return out;
 }
 

@@ -171,6 +171,40 @@ TEST(EnglishAnalyzer, LexemesAndLength) {
   EXPECT_EQ(analyzed_length({Lexeme{"a", {}}, Lexeme{"b", {1, 2}}}), 3);
 }
 
+// search_terms counts positions without building them: the same lexemes, in
+// the same order, as many positions of each and the same length as
+// analyze_english, including at PostgreSQL's limits.
+TEST(EnglishAnalyzer, SearchTermsCountWhatTheAnalysisKeeps) {
+  std::string far;
+  for (int i = 0; i < 16390; ++i) far += "w" + std::to_string(i % 100) + "x ";
+  const std::vector<std::string> texts = {
+      "",
+      "the and of",
+      "Running runs; the runner ran. Connection pools connect to PostgreSQL 15.",
+      "mail bob@example.com see https://example.com/a/b?x=1 and /usr/local/bin v1.2.3",
+      repeat("word ", 300) + "other",
+      far + "last final last",
+      "x " + std::string(2047, 'b') + " y " + std::string(1001, 'B') + "ING",
+      "abc \xff\xfe def\xc3 \xe2\x82 gh caf\xc3\xa9 Caf\xc3\xa9 na\xc3\xafve",
+  };
+  for (const std::string& text : texts) {
+    const std::vector<Lexeme> lexemes = analyze_english(text);
+    std::string joined;
+    std::vector<uint16_t> frequencies;
+    for (const Lexeme& l : lexemes) {
+      joined += l.text + '\0';
+      frequencies.push_back(static_cast<uint16_t>(l.positions.size()));
+    }
+    const SearchTerms terms = search_terms(text);
+    EXPECT_EQ(terms.lexemes, joined) << text.substr(0, 60);
+    EXPECT_EQ(terms.frequencies, frequencies) << text.substr(0, 60);
+    EXPECT_EQ(terms.length, analyzed_length(lexemes)) << text.substr(0, 60);
+  }
+  const SearchTerms words = search_terms(repeat("word ", 300));
+  EXPECT_EQ(words.frequencies, std::vector<uint16_t>{255});
+  EXPECT_EQ(words.length, 255);
+}
+
 TEST(EnglishAnalyzer, SameResultOnEveryThread) {
   const std::string text = repeat("Threads share nothing: each stems its own words. ", 200);
   const std::string want = analysed(text);
