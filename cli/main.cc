@@ -7,8 +7,10 @@
 #include "cli/arg_checks.h"
 #include "cli/commands.h"
 #include "process/supervisor.h"
+#include "store/reconnect.h"
 #include "util/build_info.h"
 #include "util/error.h"
+#include "util/strings.h"
 
 int main(int argc, char** argv) {
   using namespace twinflow;
@@ -58,10 +60,14 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     return app.exit(e) == 0 ? kExitOk : kExitUsage;
   } catch (const Error& e) {
-    std::cerr << "twinflow: " << e.what() << "\n";
+    // libpq's messages run over two lines; twinflow's own may list problems.
+    std::cerr << "twinflow: " << (is_connection_loss(e) ? one_line(e.what()) : e.what()) << "\n";
     return kExitFailed;
   } catch (const std::exception& e) {
-    std::cerr << "twinflow: unexpected error: " << e.what() << "\n";
+    // A database that went away mid-command is not a bug of twinflow's.
+    std::cerr << "twinflow: "
+              << (is_connection_loss(e) ? "lost the database: " : "unexpected error: ")
+              << one_line(e.what()) << "\n";
     return kExitFailed;
   }
   return exit_code;

@@ -10,6 +10,7 @@
 #include "serve/extractive_answer.h"
 #include "serve/production_model.h"
 #include "store/model_registry.h"
+#include "store/reconnect.h"
 #include "store/store.h"
 #include "tasks/search/retriever.h"
 #include "tasks/text/utf8.h"
@@ -107,6 +108,7 @@ struct RagService::Impl {
   // One cache of text postings for every session, bounded (bm25_postings_cache.h).
   std::shared_ptr<Bm25PostingsCache> postings = std::make_shared<Bm25PostingsCache>();
   ProductionModel model;
+  OutageLog outages{"twinflow serve"};
 
   // Runs `fn` with a session borrowed from the pool (made when none is idle).
   template <typename Fn>
@@ -266,12 +268,26 @@ HttpResponse RagService::Impl::rag(const HttpRequest& request) {
   } catch (const BadRequest& bad) {
     return refuse(400, bad.reason, entry, start);
   } catch (const std::exception& e) {
-    return refuse(500, e.what(), entry, start);
+    if (!is_connection_loss(e)) return refuse(500, e.what(), entry, start);
+    outages.report(e);
+    return refuse(503, kDatabaseUnavailable, entry, start)
+        .header("Retry-After", std::to_string(kRetryAfterSeconds));
   }
 }
 
 HttpResponse RagService::Impl::health() {
   Json body = {{"status", "ok"}, {"model", nullptr}};
+  try {
+    with_session([](Session& s) {
+      s.store.ping();
+      return true;
+    });
+  } catch (const std::exception& e) {
+    if (!is_connection_loss(e)) throw;
+    outages.report(e);
+    return json_response(503, {{"status", "unavailable"}, {"error", kDatabaseUnavailable}})
+        .header("Retry-After", std::to_string(kRetryAfterSeconds));
+  }
   try {
     if (chat_options) {
       body["model"] = {{"name", chat_options->model}, {"generator", "openai"}};

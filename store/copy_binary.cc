@@ -6,6 +6,7 @@
 
 #include <cstring>
 
+#include "store/reconnect.h"
 #include "util/error.h"
 
 namespace twinflow {
@@ -31,6 +32,7 @@ BinaryCopyReader::BinaryCopyReader(const std::string& conninfo, std::string what
     // The destructor does not run for a constructor that throws.
     const std::string error = PQerrorMessage(connection_);
     PQfinish(connection_);
+    connection_ = nullptr;
     fail(error);
   }
 }
@@ -48,6 +50,10 @@ void BinaryCopyReader::release() {
 void BinaryCopyReader::fail(const std::string& why) {
   std::string message = why;
   while (!message.empty() && (message.back() == '\n' || message.back() == ' ')) message.pop_back();
+  // A connection that failed or broke is the database being away, not a
+  // refusal (reconnect.h).
+  if (!connection_ || PQstatus(connection_) == CONNECTION_BAD)
+    throw DatabaseUnavailable(what_ + ": " + message);
   throw Error(what_ + ": " + message);
 }
 

@@ -1,10 +1,12 @@
 // Connection-loss detection and the backoff between retries. See reconnect.h.
 #include "store/reconnect.h"
 
+#include <cstdio>
 #include <pqxx/except>
 #include <thread>
 
 #include "util/error.h"
+#include "util/strings.h"
 
 namespace twinflow {
 
@@ -16,6 +18,7 @@ ReconnectPolicy ReconnectPolicy::forever(std::function<void(const std::string&)>
 }
 
 bool is_connection_loss(const std::exception& e) {
+  if (dynamic_cast<const DatabaseUnavailable*>(&e)) return true;
   if (dynamic_cast<const pqxx::broken_connection*>(&e)) return true;
   if (dynamic_cast<const pqxx::in_doubt_error*>(&e)) return true;
   if (const auto* sql = dynamic_cast<const pqxx::sql_error*>(&e)) {
@@ -53,6 +56,22 @@ void OutageBackoff::recovered() {
   policy_.log("database reachable again; " + std::string(operation_) + " went through after " +
               std::to_string(seconds) + " s");
   lost_since_.reset();
+}
+
+OutageLog::OutageLog(std::string server, std::chrono::seconds every)
+    : server_(std::move(server)), every_(every) {}
+
+void OutageLog::report(const std::exception& cause) {
+  const int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                          std::chrono::steady_clock::now().time_since_epoch())
+                          .count();
+  int64_t next = next_ms_.load();
+  if (now < next ||
+      !next_ms_.compare_exchange_strong(
+          next, now + std::chrono::duration_cast<std::chrono::milliseconds>(every_).count()))
+    return;
+  std::fprintf(stderr, "%s: database unavailable (%s)\n", server_.c_str(),
+               one_line(cause.what()).c_str());
 }
 
 }  // namespace twinflow

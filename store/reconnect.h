@@ -16,13 +16,25 @@
 // with a clear message; `twinflow scheduler` and `twinflow run` wait.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <exception>
 #include <functional>
 #include <optional>
 #include <string>
 
+#include "util/error.h"
+
 namespace twinflow {
+
+// The database cannot be reached: connecting failed, or the connection was
+// lost. A server answers it with 503 and the same request succeeds once the
+// database is back (a lost libpqxx connection reconnects on its next use);
+// a command says it and exits.
+class DatabaseUnavailable : public Error {
+ public:
+  using Error::Error;
+};
 
 struct ReconnectPolicy {
   // How long one operation keeps trying while the database is unreachable;
@@ -37,8 +49,9 @@ struct ReconnectPolicy {
 };
 
 // True when `e` says the connection to the server is lost or the server is
-// shutting down or starting (libpqxx's broken_connection and in_doubt_error;
-// SQLSTATE class 08, 57P01-57P03), as opposed to a refused statement.
+// shutting down or starting (DatabaseUnavailable, libpqxx's broken_connection
+// and in_doubt_error; SQLSTATE class 08, 57P01-57P03), as opposed to a
+// refused statement.
 bool is_connection_loss(const std::exception& e);
 
 // The waiting of one operation through one outage: after_loss() sleeps the
@@ -55,6 +68,27 @@ class OutageBackoff {
   const char* operation_;
   std::optional<std::chrono::steady_clock::time_point> lost_since_;
   std::chrono::milliseconds backoff_{0};
+};
+
+// What a server tells a client whose request failed because the database is
+// away (is_connection_loss): the cause stays in the server's log (a
+// socket path or a host name is not the client's business).
+constexpr const char* kDatabaseUnavailable = "the database is unavailable; try again shortly";
+// Seconds a client is asked to wait (Retry-After) before trying again.
+constexpr int kRetryAfterSeconds = 5;
+
+// A server's log of outages: `server: database unavailable (cause)` on
+// stderr, at most once per `every`, so that a client retrying in a loop
+// does not fill the log. Thread-safe.
+class OutageLog {
+ public:
+  OutageLog(std::string server, std::chrono::seconds every = std::chrono::seconds(10));
+  void report(const std::exception& cause);
+
+ private:
+  std::string server_;
+  std::chrono::seconds every_;
+  std::atomic<int64_t> next_ms_{0};  // steady clock, ms
 };
 
 }  // namespace twinflow

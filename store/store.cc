@@ -12,11 +12,21 @@ Store::Store(const std::string& conninfo) : conninfo_(conninfo) {
   try {
     impl_ = std::make_unique<Impl>(conninfo);
   } catch (const pqxx::broken_connection& e) {
-    throw Error(std::string("cannot connect to the database: ") + e.what());
+    throw DatabaseUnavailable(std::string("cannot connect to the database: ") + e.what());
   }
 }
 
 Store::~Store() = default;
+
+void Store::ping() {
+  try {
+    pqxx::nontransaction tx(impl_->connection);
+    tx.exec("SELECT 1");
+  } catch (const std::exception& e) {
+    if (is_connection_loss(e)) throw DatabaseUnavailable(e.what());
+    throw;
+  }
+}
 
 void Store::set_reconnect_policy(ReconnectPolicy policy) {
   impl_->reconnect = std::move(policy);

@@ -41,6 +41,11 @@ class Store {
   // Applies pending migrations (see store/migrations.h). Returns how many.
   int migrate();
 
+  // Asks the database a trivial question (a lost connection reconnects
+  // first); throws DatabaseUnavailable when it cannot be reached. For health
+  // checks.
+  void ping();
+
   // How the operations a running scheduler depends on (attempts, results,
   // heartbeats, the queue) ride out a lost connection; see reconnect.h. The
   // default gives up at once.

@@ -232,6 +232,7 @@ Bm25Result FeatureStore::bm25_search(const std::vector<Bm25QueryTerm>& query,
       result.hits.push_back(std::move(hit));
     }
   } catch (const pqxx::sql_error& e) {
+    if (is_connection_loss(e)) throw;  // not a refusal: the caller may retry
     throw Error("text search: the database refused the query: " + std::string(e.what()));
   }
   return result;

@@ -1,5 +1,7 @@
 // Losing PostgreSQL and losing a scheduler, with real servers and processes:
-// store operations wait out a database restart; `twinflow scheduler` and
+// store operations wait out a database restart; the RAG server and the
+// dashboard answer 503 while the database is away and recover when it is
+// back; `twinflow scheduler` and
 // `twinflow run` survive one mid-step and record each result once; a result committed twice (a
 // lost acknowledgement) or late (a zombie whose run was taken over) is
 // recorded once or refused; a frozen scheduler's run is taken over by another
@@ -17,12 +19,16 @@
 #include <pqxx/pqxx>
 #include <thread>
 
+#include "http/http_server.h"
 #include "scheduler/execution/runner.h"
+#include "serve/rag_service.h"
 #include "store/embedded_postgres.h"
 #include "store/run_ledger.h"
 #include "store/run_queue.h"
+#include "tests/support/http_client.h"
 #include "tests/support/twinflow_fixture.h"
 #include "util/error.h"
+#include "web/dashboard.h"
 
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
@@ -115,6 +121,56 @@ TEST_F(DatabaseOutageTest, WithoutPatienceALostDatabaseIsAClearError) {
               std::string::npos)
         << e.what();
   }
+}
+
+// A stopped database is a 503 that says so (and when to retry), not a raw
+// database error; both servers answer again once it is back, without a
+// restart of their own.
+TEST_F(DatabaseOutageTest, ServersSay503WhileTheDatabaseIsAwayAndRecoverWhenItIsBack) {
+  RagService rag(conninfo, home / "artifacts", RagOptions{});
+  HttpServer rag_server([&](const HttpRequest& r) { return rag.handle(r); });
+  rag_server.start();
+  DashboardOptions options;
+  options.conninfo = conninfo;
+  options.home = home;
+  Dashboard dashboard(options);
+  HttpServer web_server([&](const HttpRequest& r) { return dashboard.handle(r); });
+  web_server.start();
+  TestHttpClient client;
+  const std::string question = R"({"query": "how do I chunk documents?", "k": 3})";
+  const auto ask = [&] { return client.post_json(rag_server.base_url() + "/rag", question); };
+  const auto health = [&] { return client.get(rag_server.base_url() + "/health"); };
+  const auto runs = [&] { return client.get(web_server.base_url() + "/api/v1/runs"); };
+  ASSERT_EQ(ask().status, 200);
+  ASSERT_EQ(health().status, 200);
+  ASSERT_EQ(runs().status, 200);
+
+  cluster->stop();
+  for (const HttpReply& reply : {ask(), ask(), health(), runs()}) {
+    EXPECT_EQ(reply.status, 503) << reply.body;
+    EXPECT_NE(reply.body.find("the database is unavailable; try again shortly"), std::string::npos)
+        << reply.body;
+    EXPECT_EQ(reply.body.find("socket"), std::string::npos) << reply.body;
+    EXPECT_NE(reply.headers.find("Retry-After: 5\r\n"), std::string::npos) << reply.headers;
+  }
+
+  // A command says it in one line (libpq's message has two) and fails.
+  const CommandResult cli = twinflow({"runs"});
+  EXPECT_EQ(cli.exit_code, 1);
+  EXPECT_EQ(cli.err.rfind("twinflow: cannot connect to the database: ", 0), 0u) << cli.err;
+  EXPECT_EQ(std::count(cli.err.begin(), cli.err.end(), '\n'), 1) << cli.err;
+
+  cluster->ensure_running();
+  // Each server's sessions reconnect on their next use.
+  EXPECT_TRUE(eventually([&] { return ask().status == 200; }, 30s));
+  EXPECT_EQ(ask().status, 200);
+  EXPECT_EQ(health().status, 200);
+  EXPECT_TRUE(eventually([&] { return runs().status == 200; }, 30s));
+  // The answers after the outage were logged; none of the refused ones could be.
+  pqxx::connection db(conninfo);
+  pqxx::nontransaction tx(db);
+  EXPECT_GE(tx.exec1("SELECT count(*) FROM prompt_logs WHERE status = 200")[0].as<int>(), 3);
+  EXPECT_EQ(tx.exec1("SELECT count(*) FROM prompt_logs WHERE status = 503")[0].as<int>(), 0);
 }
 
 TEST_F(DatabaseOutageTest, TheSchedulerRidesOutARestartMidStepAndRecordsEachStepOnce) {

@@ -20,6 +20,28 @@ std::string trim_copy(std::string_view text) {
   return std::string(trim(text));
 }
 
+std::string one_line(std::string_view text) {
+  text = trim(text);
+  std::string out;
+  out.reserve(text.size());
+  for (size_t i = 0; i < text.size();) {
+    if (!is_ascii_space(text[i])) {
+      out.push_back(text[i++]);
+      continue;
+    }
+    size_t end = i;
+    bool breaks = false;
+    for (; end < text.size() && is_ascii_space(text[end]); ++end)
+      breaks = breaks || text[end] != ' ';
+    if (breaks)
+      out.push_back(' ');
+    else
+      out.append(text.substr(i, end - i));
+    i = end;
+  }
+  return out;
+}
+
 std::string to_lower(std::string_view text) {
   std::string out(text);
   for (char& c : out) c = lower_ascii(c);

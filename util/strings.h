@@ -48,6 +48,11 @@ bool equals_nocase(std::string_view a, std::string_view b);
 std::string_view trim(std::string_view text);
 std::string trim_copy(std::string_view text);  // the same, as a string of its own
 
+// `text` trimmed, with each run of whitespace that holds a line break or a
+// tab turned into one space: a library's multi-line message as one line of
+// a log or of an error.
+std::string one_line(std::string_view text);
+
 // `text` with A-Z turned into a-z; other bytes unchanged.
 std::string to_lower(std::string_view text);
 

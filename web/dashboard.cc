@@ -212,7 +212,11 @@ HttpResponse Dashboard::handle(const HttpRequest& request) {
   } catch (const ApiError& e) {
     return with_security_headers(json_response(e.status, {{"error", e.message}}));
   } catch (const std::exception& e) {
-    return with_security_headers(json_response(500, {{"error", std::string(e.what())}}));
+    if (!is_connection_loss(e))
+      return with_security_headers(json_response(500, {{"error", std::string(e.what())}}));
+    impl_->outages.report(e);
+    return with_security_headers(json_response(503, {{"error", kDatabaseUnavailable}})
+                                     .header("Retry-After", std::to_string(kRetryAfterSeconds)));
   }
 }
 

@@ -76,6 +76,7 @@ struct Dashboard::Impl {
   // The hot lists' bodies (runs, pipelines grid, run documents), each used
   // again only while the validator its statement reads is unchanged.
   ResponseCache responses{512, 32u << 20};
+  OutageLog outages{"twinflow web"};  // requests that failed for want of the database
   std::mutex pool_mutex;
   std::vector<std::unique_ptr<DashboardSession>> pool;  // idle sessions
 

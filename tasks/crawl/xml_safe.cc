@@ -24,12 +24,6 @@ std::string_view skip_bom_and_blanks(std::string_view bytes) {
   return bytes;
 }
 
-std::string one_line(std::string s) {
-  std::replace(s.begin(), s.end(), '\n', ' ');
-  while (!s.empty() && s.back() == ' ') s.pop_back();
-  return s;
-}
-
 bool declares_entities(xmlDoc* doc) {
   for (xmlDtd* dtd : {doc->intSubset, doc->extSubset}) {
     if (!dtd) continue;

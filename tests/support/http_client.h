@@ -1,5 +1,5 @@
 // A minimal blocking HTTP client for tests (libcurl easy): GET and POST, the
-// status and the body. Tests see servers as any client would.
+// status, the header lines and the body. Tests see servers as any client would.
 #pragma once
 
 #include <curl/curl.h>
@@ -10,6 +10,7 @@ namespace twinflow {
 
 struct HttpReply {
   long status = 0;
+  std::string headers;  // the response's header lines as received, CR LF kept
   std::string body;
 };
 
@@ -39,6 +40,8 @@ class TestHttpClient {
     curl_easy_setopt(curl_, CURLOPT_TIMEOUT, 60L);
     curl_easy_setopt(curl_, CURLOPT_WRITEFUNCTION, &TestHttpClient::on_body);
     curl_easy_setopt(curl_, CURLOPT_WRITEDATA, &reply.body);
+    curl_easy_setopt(curl_, CURLOPT_HEADERFUNCTION, &TestHttpClient::on_body);
+    curl_easy_setopt(curl_, CURLOPT_HEADERDATA, &reply.headers);
     curl_easy_setopt(curl_, CURLOPT_HTTPHEADER, headers);
     if (body) {
       curl_easy_setopt(curl_, CURLOPT_POSTFIELDS, body->data());
