@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "util/error.h"
+#include "util/files.h"
 #include "util/sha256.h"
 
 namespace fs = std::filesystem;
@@ -77,7 +78,16 @@ void BlobStore::move_into_place(const fs::path& source, const fs::path& target) 
   std::error_code ec;
   fs::rename(source, temp, ec);
   if (ec == std::errc::cross_device_link) {
-    fs::copy(source, temp, fs::copy_options::recursive);
+    fs::copy(source, temp, fs::copy_options::recursive, ec);
+    if (ec) {
+      // A full disk, say (asked before the partial copy goes, which frees
+      // it): no partial copy stays in the store.
+      const std::string note = full_disk_note(root_);
+      std::error_code ignored;
+      fs::remove_all(temp, ignored);
+      throw Error("cannot copy " + source.string() +
+                  " into the artifact store: " + (note.empty() ? ec.message() : note));
+    }
     fs::remove_all(source);
   } else if (ec) {
     throw Error("cannot move " + source.string() + " into the artifact store: " + ec.message());

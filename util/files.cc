@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -18,15 +19,35 @@ namespace fs = std::filesystem;
 void write_file_atomically(const fs::path& path, const std::string& content) {
   fs::path temp = path;
   temp += ".tmp";
-  {
-    std::ofstream out(temp, std::ios::binary | std::ios::trunc);
-    if (!out) throw Error("cannot write " + temp.string());
-    out << content;
-    if (!out.flush()) throw Error("cannot write " + temp.string());
+  const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) throw SystemError("cannot write " + path.string(), errno);
+  const auto fail = [&](int err, bool open) {
+    if (open) ::close(fd);
+    ::unlink(temp.c_str());
+    throw SystemError("cannot write " + path.string(), err);
+  };
+  for (size_t done = 0; done < content.size();) {
+    const ssize_t n = ::write(fd, content.data() + done, content.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) fail(errno, true);
+    done += static_cast<size_t>(n);
   }
-  std::error_code ec;
-  fs::rename(temp, path, ec);
-  if (ec) throw Error("cannot write " + path.string() + ": " + ec.message());
+  // close() is where some file systems (NFS) report a full disk.
+  if (::close(fd) != 0) fail(errno, false);
+  if (::rename(temp.c_str(), path.c_str()) != 0) fail(errno, false);
+}
+
+std::optional<uint64_t> free_bytes(const fs::path& path) {
+  struct statvfs st {};
+  if (::statvfs(path.c_str(), &st) != 0) return std::nullopt;
+  return static_cast<uint64_t>(st.f_bavail) * st.f_frsize;
+}
+
+std::string full_disk_note(const fs::path& path) {
+  const auto free = free_bytes(path);
+  if (!free || *free >= kFullDiskBytes) return "";
+  return "the disk holding " + path.string() + " is full (" + std::to_string(*free) +
+         " bytes free)";
 }
 
 namespace {

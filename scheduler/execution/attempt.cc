@@ -7,6 +7,8 @@
 #include <filesystem>
 #include <fstream>
 
+#include "util/files.h"
+
 extern char** environ;
 
 namespace fs = std::filesystem;
@@ -48,6 +50,12 @@ std::pair<std::string, std::string> describe_failure(const LaunchEnd& r, const S
       return {attempt_status::kInterrupted, r.detail};
   }
   return {attempt_status::kFailed, "unknown outcome"};
+}
+
+std::string with_full_disk_note(std::string reason, const AttemptPaths& paths) {
+  for (const fs::path& dir : {paths.dir, paths.log.parent_path()})
+    if (std::string note = full_disk_note(dir); !note.empty()) return reason + "; " + note;
+  return reason;
 }
 
 RetryDecision decide_after_failure(const Step& step, int attempt, int interruptions,

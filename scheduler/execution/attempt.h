@@ -30,6 +30,12 @@ inline constexpr int kMaxInterruptions = 5;
 // Why an attempt did not succeed: the attempt status to record, and words.
 std::pair<std::string, std::string> describe_failure(const LaunchEnd& end, const Step& step);
 
+// `reason` followed by "; the disk holding DIR is full (N bytes free)" for the
+// first of the attempt's directory and its log's directory whose file system
+// is full (util/files.h: full_disk_note): a step whose writes failed for want
+// of space (its log often empty, for the same reason) says why.
+std::string with_full_disk_note(std::string reason, const AttemptPaths& paths);
+
 // What follows an unsuccessful attempt.
 struct RetryDecision {
   bool counts_as_interruption = false;  // free: not one of the step's retries

@@ -287,7 +287,17 @@ void Executor::Impl::launch_attempt(int step_index) {
   if (exec.executor == "slurm" && adopt_slurm_job(step_index)) return;
   AttemptContext context{
       run_id, dag.name, &step, exec.attempt, exec.inputs, options.database_url, options.home};
-  write_context(context, exec.paths);
+  try {
+    write_context(context, exec.paths);
+  } catch (const std::exception& e) {
+    // A full disk, say: this attempt fails (and may be retried), not the run.
+    exec.started = Clock::now();
+    exec.step_run_id =
+        recorder.start_attempt(run_id, step.id, exec.attempt, options.host, 0, "", "");
+    on_attempt_failed(step_index, attempt_status::kFailed,
+                      with_full_disk_note(e.what(), exec.paths), std::nullopt, std::nullopt);
+    return;
+  }
   AttemptLaunch launch = make_attempt_launch(step, context, exec.paths, options, base_env,
                                              static_cast<uint64_t>(step_index));
   exec.started = Clock::now();
@@ -355,6 +365,7 @@ void Executor::Impl::on_launch_end(const LaunchEnd& result) {
   if (result.outcome == LaunchEnd::Outcome::kInterrupted)
     recorder.close_slurm_attempt(executions[step_index].step_run_id);
   auto [status, reason] = describe_failure(result, step);
+  if (status == attempt_status::kFailed) reason = with_full_disk_note(reason, exec.paths);
   std::optional<int> exit_code, sig;
   if (result.outcome == LaunchEnd::Outcome::kExited) exit_code = result.exit_code;
   if (result.signal) sig = result.signal;

@@ -69,7 +69,12 @@ void StepHelper::run_claimed(const StepOffer& claim) {
   AttemptPaths paths = attempt_paths(options_.home, claim.run_id, step.id, claim.attempt);
   AttemptContext context{claim.run_id,          dag.name,     &step, claim.attempt, claim.inputs,
                          options_.database_url, options_.home};
-  write_context(context, paths);
+  try {
+    write_context(context, paths);
+  } catch (const std::exception& e) {
+    fail_unstarted(with_full_disk_note(e.what(), paths));
+    return;
+  }
 
   std::vector<MetricPoint> pending_metrics;
   LauncherSet launchers(
@@ -133,6 +138,7 @@ void StepHelper::run_claimed(const StepOffer& claim) {
     }
   }
   auto [status, reason] = describe_failure(*end, step);
+  if (status == attempt_status::kFailed) reason = with_full_disk_note(reason, paths);
   if (stop == StopReason::kDrain && end->outcome == LaunchEnd::Outcome::kTerminated) {
     // Not the step's fault: its owner retries it, without using up a retry.
     status = attempt_status::kInterrupted;
