@@ -78,6 +78,11 @@ struct TfidfSvdOptions {
   int threads = 0;
 };
 
+// The tokenizer options a model of these options counts with.
+inline TokenizerOptions tokenizer_options(const TfidfSvdOptions& options) {
+  return TokenizerOptions{.bigrams = options.bigrams, .stem = options.stem};
+}
+
 class TfidfSvdModel {
  public:
   // Learns vocabulary, idf and projection from `texts`. Throws Error when the
@@ -102,7 +107,8 @@ class TfidfSvdModel {
   const std::string& fingerprint() const { return fingerprint_; }
 
   // Writes the model as one binary file (atomically: a temporary file renamed
-  // into place). Throws SystemError when the file cannot be written.
+  // into place; util/files.h). Throws SystemError when the file cannot be
+  // written.
   void save(const std::filesystem::path& path) const;
   // Reads a file written by save(). Throws Error naming the file when it is
   // missing, truncated, corrupted or of an unknown version.
@@ -124,7 +130,7 @@ class TfidfSvdModel {
   };
   using TermIndex = std::unordered_map<std::string, uint32_t, TermHash, std::equal_to<>>;
 
-  friend class TfidfSvdModelCodec;  // serialisation, in tfidf_svd.cc
+  friend class TfidfSvdModelCodec;  // serialisation, in tfidf_svd_file.cc
   friend class TfidfSvdFitter;      // fitting, in tfidf_svd.cc
 
   TfidfSvdModel() = default;
