@@ -8,6 +8,7 @@
 
 #include "store/reconnect.h"
 #include "util/error.h"
+#include "util/strings.h"
 
 namespace twinflow {
 
@@ -48,8 +49,7 @@ void BinaryCopyReader::release() {
 }
 
 void BinaryCopyReader::fail(const std::string& why) {
-  std::string message = why;
-  while (!message.empty() && (message.back() == '\n' || message.back() == ' ')) message.pop_back();
+  const std::string message = one_line(why);  // libpq's run over lines
   // A connection that failed or broke is the database being away, not a
   // refusal (reconnect.h).
   if (!connection_ || PQstatus(connection_) == CONNECTION_BAD)

@@ -56,6 +56,8 @@ struct Executor::Impl final : SharingHost {
 
   // SharingHost.
   bool prepare_attempt(int step) override;
+  // Records the attempt started and failed for `why` before any process ran.
+  void fail_unlaunched(int step, const std::string& why);
   void launch_attempt(int step) override;
   void remote_attempt_succeeded(int step, const std::string& log_path) override;
   void attempt_failed(int step, const std::string& status, const std::string& reason,
@@ -265,10 +267,7 @@ bool Executor::Impl::prepare_attempt(int step_index) {
   std::string error;
   auto inputs = resolve_inputs(step, error);
   if (!inputs) {
-    exec.started = Clock::now();
-    exec.step_run_id =
-        recorder.start_attempt(run_id, step.id, exec.attempt, options.host, 0, "", "");
-    on_attempt_failed(step_index, attempt_status::kFailed, error, std::nullopt, std::nullopt);
+    fail_unlaunched(step_index, error);
     return false;
   }
   exec.inputs = std::move(*inputs);
@@ -281,6 +280,14 @@ bool Executor::Impl::prepare_attempt(int step_index) {
   return true;
 }
 
+void Executor::Impl::fail_unlaunched(int step_index, const std::string& why) {
+  auto& exec = executions[step_index];
+  exec.started = Clock::now();
+  exec.step_run_id = recorder.start_attempt(run_id, dag.steps[step_index].id, exec.attempt,
+                                            options.host, 0, "", "");
+  on_attempt_failed(step_index, attempt_status::kFailed, why, std::nullopt, std::nullopt);
+}
+
 void Executor::Impl::launch_attempt(int step_index) {
   const Step& step = dag.steps[step_index];
   auto& exec = executions[step_index];
@@ -291,11 +298,7 @@ void Executor::Impl::launch_attempt(int step_index) {
     write_context(context, exec.paths);
   } catch (const std::exception& e) {
     // A full disk, say: this attempt fails (and may be retried), not the run.
-    exec.started = Clock::now();
-    exec.step_run_id =
-        recorder.start_attempt(run_id, step.id, exec.attempt, options.host, 0, "", "");
-    on_attempt_failed(step_index, attempt_status::kFailed,
-                      with_full_disk_note(e.what(), exec.paths), std::nullopt, std::nullopt);
+    fail_unlaunched(step_index, with_full_disk_note(e.what(), exec.paths));
     return;
   }
   AttemptLaunch launch = make_attempt_launch(step, context, exec.paths, options, base_env,
